@@ -1,0 +1,33 @@
+/**
+ * What a session negotiated that changes how bytes are read and written. One context per
+ * direction: add-path flags say whether path identifiers are present in the messages this context
+ * decodes (or encodes), per RFC 7911 section 4.
+ */
+
+import { MAX_MESSAGE_LENGTH } from './constants.js';
+
+export interface CodecContext {
+  /** RFC 6793: both sides sent the 4-octet AS capability. */
+  readonly fourOctetAs: boolean;
+  /** RFC 7911: path identifiers on IPv4 unicast NLRI in this direction. */
+  readonly addPathIpv4: boolean;
+  /** RFC 7911: path identifiers on IPv6 unicast NLRI in this direction. */
+  readonly addPathIpv6: boolean;
+  /** The peer is in another AS (eBGP); some attributes are then discarded (RFC 7606 section 7.5). */
+  readonly external: boolean;
+  /** 4096, or 65535 with extended messages (RFC 8654). */
+  readonly maxLength: number;
+}
+
+/** What two modern speakers negotiate: 4-octet AS, no add-path, iBGP, 4096-byte messages. */
+export const DEFAULT_CONTEXT: CodecContext = {
+  fourOctetAs: true,
+  addPathIpv4: false,
+  addPathIpv6: false,
+  external: false,
+  maxLength: MAX_MESSAGE_LENGTH,
+};
+
+export function contextWith(overrides: Partial<CodecContext>): CodecContext {
+  return { ...DEFAULT_CONTEXT, ...overrides };
+}

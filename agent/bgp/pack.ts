@@ -1,0 +1,138 @@
+/**
+ * Packing routes into as few UPDATE messages as the negotiated maximum allows (RFC 4271 section
+ * 9.2, RFC 8654): the attributes of a group are encoded once and every message is filled with as
+ * many prefixes as fit. IPv4 prefixes travel in the message body, IPv6 in MP_REACH_NLRI and
+ * MP_UNREACH_NLRI (RFC 4760). Which prefixes share an attribute set is the caller's grouping.
+ */
+
+import { AFI, AttrCode, AttrFlag, HEADER_LENGTH, MessageType, SAFI } from './constants.js';
+import { type CodecContext, DEFAULT_CONTEXT } from './context.js';
+import { BgpEncodeError } from './errors.js';
+import { encodeAttributes, type PathAttributes } from './attributes.js';
+import { writeHeader } from './header.js';
+import { mpReachHeadSize, writeMpReachHead } from './mp.js';
+import { nlriSize, writeNlri, type Prefix } from './prefix.js';
+
+export interface RouteGroup {
+  /**
+   * Shared attributes. For IPv4 prefixes, `nextHop` is used; for IPv6 prefixes, `mpReach` gives
+   * the AFI, SAFI and next hops (its own `nlri` is ignored).
+   */
+  readonly attributes: PathAttributes;
+  readonly prefixes: readonly Prefix[];
+}
+
+export interface PackInput {
+  readonly withdraw?: readonly Prefix[];
+  readonly announce?: readonly RouteGroup[];
+}
+
+/** Returns encoded UPDATE messages: withdrawals first, then each group's announcements. */
+export function packUpdates(input: PackInput, ctx: CodecContext = DEFAULT_CONTEXT): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const withdraw = input.withdraw ?? [];
+  packWithdrawals(withdraw.filter((p) => p.afi === AFI.IPV4), AFI.IPV4, ctx, out);
+  packWithdrawals(withdraw.filter((p) => p.afi === AFI.IPV6), AFI.IPV6, ctx, out);
+  for (const group of input.announce ?? []) {
+    const v4 = group.prefixes.filter((p) => p.afi === AFI.IPV4);
+    const v6 = group.prefixes.filter((p) => p.afi === AFI.IPV6);
+    if (v4.length > 0) packIpv4(group.attributes, v4, ctx, out);
+    if (v6.length > 0) packMp(group.attributes, v6, ctx, out);
+  }
+  return out;
+}
+
+/** Takes prefixes from `list` starting at `from` while they fit `room` bytes; returns the end index. */
+function fill(list: readonly Prefix[], from: number, room: number, addPath: boolean): [number, number] {
+  let used = 0;
+  let i = from;
+  while (i < list.length) {
+    const n = nlriSize(list[i], addPath);
+    if (used + n > room) break;
+    used += n;
+    i++;
+  }
+  if (i === from) throw new BgpEncodeError('pack.no-room', 'the attributes leave no room for a single prefix');
+  return [i, used];
+}
+
+function packWithdrawals(list: readonly Prefix[], afi: number, ctx: CodecContext, out: Uint8Array[]): void {
+  const v4 = afi === AFI.IPV4;
+  const ap = v4 ? ctx.addPathIpv4 : ctx.addPathIpv6;
+  // IPv6: MP_UNREACH_NLRI with an extended-length header (4) and AFI/SAFI (3).
+  const room = ctx.maxLength - HEADER_LENGTH - 4 - (v4 ? 0 : 7);
+  for (let i = 0; i < list.length; ) {
+    const [next, used] = fill(list, i, room, ap);
+    const total = HEADER_LENGTH + 4 + used + (v4 ? 0 : 7);
+    const msg = new Uint8Array(total);
+    writeHeader(msg, total, MessageType.UPDATE);
+    let p = HEADER_LENGTH;
+    if (v4) {
+      msg[p++] = used >> 8;
+      msg[p++] = used & 255;
+      for (let k = i; k < next; k++) p = writeNlri(list[k], ap, msg, p);
+      p += 2; // total path attribute length 0
+    } else {
+      p += 2; // withdrawn routes length 0
+      msg[p++] = (used + 7) >> 8;
+      msg[p++] = (used + 7) & 255;
+      msg[p++] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
+      msg[p++] = AttrCode.MP_UNREACH_NLRI;
+      msg[p++] = (used + 3) >> 8;
+      msg[p++] = (used + 3) & 255;
+      msg[p++] = afi >> 8;
+      msg[p++] = afi & 255;
+      msg[p++] = SAFI.UNICAST;
+      for (let k = i; k < next; k++) p = writeNlri(list[k], ap, msg, p);
+    }
+    out.push(msg);
+    i = next;
+  }
+}
+
+function packIpv4(attributes: PathAttributes, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
+  const { mpReach: _ignored, ...rest } = attributes;
+  const attrs = encodeAttributes(rest, ctx);
+  const room = ctx.maxLength - HEADER_LENGTH - 4 - attrs.length;
+  for (let i = 0; i < list.length; ) {
+    const [next, used] = fill(list, i, room, ctx.addPathIpv4);
+    const total = HEADER_LENGTH + 4 + attrs.length + used;
+    const msg = new Uint8Array(total);
+    writeHeader(msg, total, MessageType.UPDATE);
+    let p = HEADER_LENGTH + 2;
+    msg[p++] = attrs.length >> 8;
+    msg[p++] = attrs.length & 255;
+    msg.set(attrs, p);
+    p += attrs.length;
+    for (let k = i; k < next; k++) p = writeNlri(list[k], ctx.addPathIpv4, msg, p);
+    out.push(msg);
+    i = next;
+  }
+}
+
+function packMp(attributes: PathAttributes, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
+  const { mpReach, nextHop: _v4NextHop, ...rest } = attributes;
+  if (!mpReach) throw new BgpEncodeError('pack.next-hop', 'IPv6 prefixes need attributes.mpReach with the next hops');
+  const others = encodeAttributes(rest, ctx);
+  const head = mpReachHeadSize(mpReach);
+  const room = ctx.maxLength - HEADER_LENGTH - 4 - others.length - 4 - head;
+  for (let i = 0; i < list.length; ) {
+    const [next, used] = fill(list, i, room, ctx.addPathIpv6);
+    const attrLen = 4 + head + used + others.length;
+    const total = HEADER_LENGTH + 4 + attrLen;
+    const msg = new Uint8Array(total);
+    writeHeader(msg, total, MessageType.UPDATE);
+    let p = HEADER_LENGTH + 2;
+    msg[p++] = attrLen >> 8;
+    msg[p++] = attrLen & 255;
+    msg[p++] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
+    msg[p++] = AttrCode.MP_REACH_NLRI;
+    msg[p++] = (head + used) >> 8;
+    msg[p++] = (head + used) & 255;
+    p = writeMpReachHead({ afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: mpReach.nextHops }, msg, p);
+    for (let k = i; k < next; k++) p = writeNlri(list[k], ctx.addPathIpv6, msg, p);
+    msg.set(others, p);
+    out.push(msg);
+    i = next;
+  }
+}
