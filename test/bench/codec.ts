@@ -2,10 +2,12 @@
  * bench:codec: decode UPDATEs carrying 1,000,000 IPv4 /26 prefixes packed as BIRD 2 sends them
  * (256 prefixes per UPDATE, 3,907 messages, about 5.2 MB), arriving as 64 KiB TCP chunks through
  * the framer, and visit every prefix. Prints the best and median of several runs and the time per
- * prefix. A benchmark, not a test: it never fails on speed.
+ * prefix, and, measured in the same run, the CPU BIRD 2 spends receiving the same table over a real
+ * session (BENCH_BIRD=0 skips it). A benchmark, not a test: it never fails on speed.
  */
 
 import { performance } from 'node:perf_hooks';
+import { birdReceive } from './bird-receive.js';
 import { decodeMessage, DEFAULT_CONTEXT, encodeUpdate, Framer, type Prefix, type UpdateMessage } from '../../agent/bgp/index.js';
 
 const PREFIXES = Number(process.env.BENCH_PREFIXES ?? 1_000_000);
@@ -62,3 +64,13 @@ console.log(`bench:codec  ${last.prefixes.toLocaleString('en')} IPv4 /26 prefixe
 console.log(`  decode + visit: best ${(best / 1000).toFixed(3)} s, median ${(median / 1000).toFixed(3)} s, ${((median * 1e6) / last.prefixes).toFixed(0)} ns per prefix`);
 console.log(`  target: under 0.5 s (${(median / 500).toFixed(2)}x of the target used)`);
 console.log(`  checksum ${last.checksum}`);
+
+if (process.env.BENCH_BIRD !== '0') {
+  const bird = await birdReceive(PREFIXES);
+  if (typeof bird === 'string') {
+    console.log(`  BIRD 2 reference skipped: ${bird}`);
+  } else {
+    console.log(`  BIRD 2 receiving the same table over eBGP into its RIB: ${bird.cpuSeconds.toFixed(2)} s CPU (${bird.wallSeconds.toFixed(1)} s wall)`);
+    console.log(`  ratio rack-agent decode / BIRD 2 receive: ${(median / 1000 / bird.cpuSeconds).toFixed(2)} (BIRD's figure also covers its RIB and socket reads)`);
+  }
+}

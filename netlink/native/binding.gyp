@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "rack_agent_native",
+      "sources": [
+        "src/addon.c",
+        "src/common.c",
+        "src/sockopt.c",
+        "src/notify.c",
+        "src/testing.c"
+      ],
+      "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration"]
+    }
+  ]
+}

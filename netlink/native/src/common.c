@@ -1,0 +1,241 @@
+/* Argument checks, errno -> JS errors and address parsing shared by every topic of the addon. */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#define RN_HAVE_STRERRORNAME_NP 1
+#endif
+
+#ifndef RN_HAVE_STRERRORNAME_NP
+/* Without glibc's strerrorname_np: the errnos this addon can meet, one row each. */
+static const struct { int err; const char *name; } errno_names[] = {
+  {EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EBADF, "EBADF"}, {EAGAIN, "EAGAIN"},
+  {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EINVAL, "EINVAL"},
+  {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"}, {ENOTSOCK, "ENOTSOCK"}, {EPROTOTYPE, "EPROTOTYPE"},
+  {ENOPROTOOPT, "ENOPROTOOPT"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {EAFNOSUPPORT, "EAFNOSUPPORT"},
+  {EADDRINUSE, "EADDRINUSE"}, {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, {ECONNREFUSED, "ECONNREFUSED"},
+  {ENAMETOOLONG, "ENAMETOOLONG"}, {EISCONN, "EISCONN"}, {ENOBUFS, "ENOBUFS"},
+};
+#endif
+
+const char *rn_errno_name(int err) {
+#ifdef RN_HAVE_STRERRORNAME_NP
+  const char *name = strerrorname_np(err);
+  return name != NULL ? name : "UNKNOWN";
+#else
+  for (size_t i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++)
+    if (errno_names[i].err == err) return errno_names[i].name;
+  return "UNKNOWN";
+#endif
+}
+
+napi_value rn_throw_errno(napi_env env, int err, const char *syscall, const char *detail) {
+  const char *name = rn_errno_name(err);
+  char text[320];
+  if (detail != NULL)
+    snprintf(text, sizeof text, "%s %s: %s", syscall, name, detail);
+  else
+    snprintf(text, sizeof text, "%s %s: %s", syscall, name, strerror(err));
+
+  napi_value code, message, error, value;
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) != napi_ok ||
+      napi_create_error(env, code, message, &error) != napi_ok) {
+    rn_throw_napi_failure(env, "creating an error");
+    return NULL;
+  }
+  if (napi_create_int32(env, err, &value) == napi_ok)
+    napi_set_named_property(env, error, "errno", value);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value) == napi_ok)
+    napi_set_named_property(env, error, "syscall", value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+napi_value rn_throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+void rn_throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  char text[256];
+  snprintf(text, sizeof text, "N-API failure in %s: %s", what,
+           info != NULL && info->error_message != NULL ? info->error_message : "unknown");
+  napi_throw_error(env, "ERR_NAPI", text);
+}
+
+bool rn_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    rn_throw_napi_failure(env, "napi_get_cb_info");
+    return false;
+  }
+  /* Missing arguments arrive as undefined; each getter then reports the argument by name. */
+  for (size_t i = argc; i < want; i++)
+    if (napi_get_undefined(env, &argv[i]) != napi_ok) return false;
+  return true;
+}
+
+bool rn_get_fd(napi_env env, napi_value value, const char *syscall, int *fd) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number) {
+    rn_throw_type(env, "fd must be a number (a file descriptor)");
+    return false;
+  }
+  double d;
+  napi_get_value_double(env, value, &d);
+  if (!(d >= 0 && d <= INT32_MAX) || floor(d) != d) {
+    rn_throw_errno(env, EBADF, syscall, "fd must be a non-negative integer");
+    return false;
+  }
+  *fd = (int)d;
+  return true;
+}
+
+bool rn_get_int(napi_env env, napi_value value, const char *name, int32_t min, int32_t max,
+                int32_t *out) {
+  napi_valuetype type;
+  char text[160];
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number) {
+    snprintf(text, sizeof text, "%s must be a number", name);
+    rn_throw_type(env, text);
+    return false;
+  }
+  double d;
+  napi_get_value_double(env, value, &d);
+  if (!(d >= min && d <= max) || floor(d) != d) {
+    snprintf(text, sizeof text, "%s must be an integer from %d to %d", name, (int)min, (int)max);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", text);
+    return false;
+  }
+  *out = (int32_t)d;
+  return true;
+}
+
+bool rn_is_nullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return napi_typeof(env, value, &type) == napi_ok && (type == napi_undefined || type == napi_null);
+}
+
+bool rn_get_string(napi_env env, napi_value value, const char *name, const char *syscall,
+                   char *buf, size_t size, size_t *len) {
+  napi_valuetype type;
+  char text[160];
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) {
+    snprintf(text, sizeof text, "%s must be a string", name);
+    rn_throw_type(env, text);
+    return false;
+  }
+  size_t needed = 0;
+  napi_get_value_string_utf8(env, value, NULL, 0, &needed);
+  if (needed >= size) {
+    snprintf(text, sizeof text, "%s is %zu bytes, at most %zu allowed", name, needed, size - 1);
+    rn_throw_errno(env, EINVAL, syscall, text);
+    return false;
+  }
+  napi_get_value_string_utf8(env, value, buf, size, &needed);
+  if (len != NULL) *len = needed;
+  return true;
+}
+
+bool rn_socket_family(napi_env env, int fd, const char *syscall, int *family) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+    rn_throw_errno(env, errno, "getsockname", NULL);
+    return false;
+  }
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+    rn_throw_errno(env, EAFNOSUPPORT, syscall, "not an AF_INET or AF_INET6 socket");
+    return false;
+  }
+  *family = ss.ss_family;
+  return true;
+}
+
+static bool parse_scope(const char *scope, uint32_t *index) {
+  char *end = NULL;
+  unsigned long n = strtoul(scope, &end, 10);
+  if (*scope != '\0' && *end == '\0' && n <= UINT32_MAX) {
+    *index = (uint32_t)n;
+    return true;
+  }
+  *index = if_nametoindex(scope);
+  return *index != 0;
+}
+
+bool rn_parse_sockaddr(napi_env env, const char *syscall, int family, const char *text,
+                       uint16_t port, struct sockaddr_storage *ss, socklen_t *len) {
+  char copy[RN_ADDRESS_TEXT_MAX];
+  char detail[200];
+  memset(ss, 0, sizeof *ss);
+  snprintf(copy, sizeof copy, "%s", text);
+
+  struct in_addr v4;
+  struct in6_addr v6;
+  uint32_t scope = 0;
+  bool is_v4 = inet_pton(AF_INET, copy, &v4) == 1;
+  if (!is_v4) {
+    char *percent = strchr(copy, '%');
+    if (percent != NULL) {
+      *percent = '\0';
+      if (!parse_scope(percent + 1, &scope)) {
+        snprintf(detail, sizeof detail, "unknown scope (interface) in address '%s'", text);
+        rn_throw_errno(env, EINVAL, syscall, detail);
+        return false;
+      }
+    }
+    if (inet_pton(AF_INET6, copy, &v6) != 1) {
+      snprintf(detail, sizeof detail, "'%s' is not an IPv4 or IPv6 address", text);
+      rn_throw_errno(env, EINVAL, syscall, detail);
+      return false;
+    }
+    if (family == AF_INET && IN6_IS_ADDR_V4MAPPED(&v6)) {
+      memcpy(&v4, &v6.s6_addr[12], 4);
+      is_v4 = true;
+    }
+  }
+
+  if (family == AF_INET) {
+    if (!is_v4) {
+      snprintf(detail, sizeof detail, "IPv6 address '%s' on an IPv4 (AF_INET) socket", text);
+      rn_throw_errno(env, EAFNOSUPPORT, syscall, detail);
+      return false;
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr = v4;
+    *len = sizeof *sin;
+    return true;
+  }
+
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  if (is_v4) {
+    /* A dual-stack socket names an IPv4 peer ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2). */
+    sin6->sin6_addr.s6_addr[10] = 0xff;
+    sin6->sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&sin6->sin6_addr.s6_addr[12], &v4, 4);
+  } else {
+    sin6->sin6_addr = v6;
+    sin6->sin6_scope_id = scope;
+  }
+  *len = sizeof *sin6;
+  return true;
+}

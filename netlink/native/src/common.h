@@ -1,0 +1,53 @@
+/*
+ * Shared helpers for rack-agent's addon: argument checks, errno -> JS errors, address parsing.
+ * Every function that can fail throws a pending JS exception and returns false/NULL; callers just
+ * return NULL to JS. Errors carry `code` (the errno name, e.g. "EINVAL"), `errno` (positive, as in
+ * errno(3)) and `syscall`, like Node's own system errors.
+ */
+#ifndef RACK_AGENT_NATIVE_COMMON_H
+#define RACK_AGENT_NATIVE_COMMON_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Fail the current callback if an N-API call itself fails (never expected; keeps code honest). */
+#define RN_CALL(env, call)                                  \
+  do {                                                      \
+    if ((call) != napi_ok) {                                \
+      rn_throw_napi_failure((env), #call);                  \
+      return NULL;                                          \
+    }                                                       \
+  } while (0)
+
+/* Longest address text accepted: an IPv6 address with a %scope (interface name). */
+#define RN_ADDRESS_TEXT_MAX 96
+
+napi_value rn_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
+napi_value rn_throw_type(napi_env env, const char *message);
+void rn_throw_napi_failure(napi_env env, const char *what);
+const char *rn_errno_name(int err);
+
+bool rn_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv);
+bool rn_get_fd(napi_env env, napi_value value, const char *syscall, int *fd);
+bool rn_get_int(napi_env env, napi_value value, const char *name, int32_t min, int32_t max,
+                int32_t *out);
+bool rn_is_nullish(napi_env env, napi_value value);
+/* Copies a JS string into buf (NUL-terminated); throws if not a string or not shorter than size. */
+bool rn_get_string(napi_env env, napi_value value, const char *name, const char *syscall,
+                   char *buf, size_t size, size_t *len);
+
+/* AF_INET or AF_INET6 of a socket, via getsockname(2); throws ENOTSOCK/EBADF/EAFNOSUPPORT. */
+bool rn_socket_family(napi_env env, int fd, const char *syscall, int *family);
+
+/*
+ * Parses IPv4 or IPv6 text (an IPv6 address may carry %ifname or %index) into a sockaddr usable on
+ * a socket of `family`: an IPv4 address on an AF_INET6 socket becomes ::ffff:a.b.c.d (a dual-stack
+ * socket sees IPv4 peers that way), a v4-mapped address on an AF_INET socket becomes plain IPv4.
+ */
+bool rn_parse_sockaddr(napi_env env, const char *syscall, int family, const char *text,
+                       uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
+
+#endif

@@ -1,0 +1,308 @@
+/**
+ * Network-namespace lab for integration tests: namespaces joined by veth pairs, processes run
+ * inside them with `ip netns exec`, and teardown that kills every process and deletes every
+ * namespace of the lab, even after a failure (and, as a last resort, at process exit).
+ *
+ * Every namespace name starts with this run's prefix `ra<pid>x<random>-` and then the lab's name,
+ * so parallel runs and parallel tests never collide and `ip netns list | grep ^ra` shows leftovers.
+ * Links are created directly inside the namespaces (`ip -n NS link add ... peer ... netns NS2`):
+ * the host's interfaces, routes and sysctls are never touched.
+ *
+ * Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN for `ip netns`); tests check `isRoot` and skip otherwise.
+ */
+import { type ChildProcess, execFile, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+export const isRoot = process.getuid?.() === 0;
+export const rootSkipReason = 'needs root for network namespaces (CI runs as root)';
+
+/** This process's prefix for everything it creates. */
+export const runPrefix = `ra${process.pid}x${randomBytes(2).toString('hex')}-`;
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit status, or null when killed by a signal. */
+  code: number | null;
+}
+
+/** Addresses for one end of a veth: an IPv4 CIDR string, or either/both families. */
+export type EndAddresses = string | { ipv4?: string; ipv6?: string };
+
+export interface Veth {
+  /** Interface name inside the first namespace. */
+  a: string;
+  /** Interface name inside the second namespace. */
+  b: string;
+}
+
+/** Runs a program outside any namespace; resolves with its output and status, never rejects on status. */
+function run(cmd: string, args: readonly string[]): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code === 'string') {
+        reject(err); // could not start at all (ENOENT, EACCES)
+        return;
+      }
+      resolve({ stdout, stderr, code: err === null ? 0 : typeof err.code === 'number' ? err.code : null });
+    });
+  });
+}
+
+async function check(cmd: string, args: readonly string[]): Promise<ExecResult> {
+  const result = await run(cmd, args);
+  if (result.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  }
+  return result;
+}
+
+function withPrefix(cidr: string, defaultLength: number): string {
+  return cidr.includes('/') ? cidr : `${cidr}/${defaultLength}`;
+}
+
+let labCount = 0;
+
+export class Lab {
+  readonly prefix: string;
+  private readonly namespaces: string[] = [];
+  private readonly processes = new Set<ChildProcess>();
+  private readonly linksIn = new Map<string, Set<string>>();
+  private destroyed = false;
+  private readonly onExit = (): void => this.destroySync();
+
+  private constructor(name: string) {
+    labCount += 1;
+    this.prefix = `${runPrefix}${name}${labCount}-`;
+    process.on('exit', this.onExit);
+  }
+
+  static async create(name: string): Promise<Lab> {
+    if (!isRoot) throw new Error(`Lab.create: ${rootSkipReason}`);
+    if (!/^[a-z0-9]{1,16}$/.test(name)) throw new Error(`Lab.create: name must be [a-z0-9]{1,16}, got '${name}'`);
+    return new Lab(name);
+  }
+
+  /** Creates namespace `<prefix><short>` with lo up; returns its real name. */
+  async namespace(short: string): Promise<string> {
+    this.assertLive();
+    const ns = `${this.prefix}${short}`;
+    await check('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    this.linksIn.set(ns, new Set());
+    await check('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // No duplicate address detection on links created later, link-local addresses included:
+    // a lab has no duplicates, and DAD would hold every new IPv6 address back for a second.
+    await this.sysctl(ns, 'net.ipv6.conf.default.accept_dad', 0);
+    await this.sysctl(ns, 'net.ipv6.conf.all.accept_dad', 0);
+    return ns;
+  }
+
+  /**
+   * A veth pair between two of this lab's namespaces, both ends up, with addresses (IPv4 default
+   * /24, IPv6 default /64, IPv6 added `nodad` so it is usable at once). Interfaces are named
+   * after the namespace at the other end (`to-b` inside a).
+   */
+  async veth(nsA: string, addrA: EndAddresses, nsB: string, addrB: EndAddresses): Promise<Veth> {
+    this.assertLive();
+    const a = this.linkName(nsA, nsB);
+    const b = this.linkName(nsB, nsA);
+    await check('ip', ['-n', nsA, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+    for (const [ns, dev, addrs] of [[nsA, a, addrA], [nsB, b, addrB]] as const) {
+      const { ipv4, ipv6 } = typeof addrs === 'string' ? { ipv4: addrs, ipv6: undefined } : addrs;
+      if (ipv4 !== undefined) await this.ip(ns, 'addr', 'add', withPrefix(ipv4, 24), 'dev', dev);
+      if (ipv6 !== undefined) await this.ip(ns, 'addr', 'add', withPrefix(ipv6, 64), 'dev', dev, 'nodad');
+      await this.ip(ns, 'link', 'set', dev, 'up');
+    }
+    // Until the kernel's linkwatch sees carrier the device drops what it is given; wait for it.
+    for (const [ns, dev] of [[nsA, a], [nsB, b]] as const) {
+      await waitFor(async () => {
+        const { stdout } = await this.ip(ns, '-j', 'link', 'show', 'dev', dev);
+        return (JSON.parse(stdout) as Array<{ operstate?: string }>)[0]?.operstate === 'UP';
+      }, { timeoutMs: 5000, what: `${dev} in ${ns} to be operationally up` });
+    }
+    return { a, b };
+  }
+
+  /** `ip -n NS ...args`, throwing with ip's message on failure. */
+  async ip(ns: string, ...args: string[]): Promise<ExecResult> {
+    this.assertOwn(ns);
+    return check('ip', ['-n', ns, ...args]);
+  }
+
+  /** Sets a sysctl inside the namespace only (net.* sysctls are per namespace). */
+  async sysctl(ns: string, key: string, value: string | number): Promise<void> {
+    await this.exec(ns, 'sysctl', ['-qw', `${key}=${value}`], { check: true });
+  }
+
+  /** Runs a program to completion inside the namespace. */
+  async exec(ns: string, cmd: string, args: readonly string[] = [], options: { check?: boolean } = {}):
+  Promise<ExecResult> {
+    this.assertOwn(ns);
+    const argv = ['netns', 'exec', ns, cmd, ...args];
+    return options.check === true ? check('ip', argv) : run('ip', argv);
+  }
+
+  /** Starts a long-running program inside the namespace; killed (SIGKILL) at destroy(). */
+  spawn(ns: string, cmd: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
+    this.assertOwn(ns);
+    // `ip netns exec` execs the command, so the child's pid is the program's own.
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.processes.add(child);
+    child.once('exit', () => this.processes.delete(child));
+    return child;
+  }
+
+  /** One TcpExt/IpExt/Tcp counter from /proc/net/netstat or /proc/net/snmp inside the namespace. */
+  async counter(ns: string, group: string, name: string): Promise<number | undefined> {
+    const { stdout } = await this.exec(ns, 'cat', ['/proc/net/netstat', '/proc/net/snmp'], { check: true });
+    return parseCounters(stdout).get(`${group}.${name}`);
+  }
+
+  /** Kills every tracked process and every process left in the namespaces, then deletes them. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    process.off('exit', this.onExit);
+    const exits = [...this.processes].map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    }));
+    await Promise.all(exits);
+    const failures: string[] = [];
+    for (const ns of this.namespaces) {
+      await killPidsIn(ns);
+      const result = await run('ip', ['netns', 'del', ns]);
+      if (result.code !== 0) failures.push(`${ns}: ${result.stderr.trim()}`);
+    }
+    if (failures.length > 0) throw new Error(`Lab.destroy could not delete: ${failures.join('; ')}`);
+  }
+
+  /** The 'exit' fallback: synchronous, best effort. */
+  private destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const child of this.processes) child.kill('SIGKILL');
+    for (const ns of this.namespaces) {
+      try {
+        const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+        for (const pid of pids.split(/\s+/).filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch (err) {
+        process.stderr.write(`netns lab: cleanup of ${ns} at exit failed: ${String(err)}\n`);
+      }
+    }
+  }
+
+  private linkName(ns: string, peer: string): string {
+    this.assertOwn(ns);
+    this.assertOwn(peer);
+    const used = this.linksIn.get(ns) ?? new Set<string>();
+    const base = `to-${peer.slice(this.prefix.length)}`.slice(0, 12);
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}${i}`;
+    used.add(name);
+    return name;
+  }
+
+  private assertOwn(ns: string): void {
+    if (!this.namespaces.includes(ns)) throw new Error(`namespace '${ns}' does not belong to lab ${this.prefix}`);
+  }
+
+  private assertLive(): void {
+    if (this.destroyed) throw new Error(`lab ${this.prefix} is already destroyed`);
+  }
+}
+
+async function killPidsIn(ns: string): Promise<void> {
+  const { stdout } = await run('ip', ['netns', 'pids', ns]);
+  for (const pid of stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+/** Parses /proc/net/{netstat,snmp} header/value line pairs into `Group.Name` -> value. */
+export function parseCounters(text: string): Map<string, number> {
+  const counters = new Map<string, number>();
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const names = lines[i].split(/\s+/);
+    const values = lines[i + 1].split(/\s+/);
+    if (names[0] === undefined || !names[0].endsWith(':') || names[0] !== values[0]) continue;
+    if (!/^-?\d/.test(values[1] ?? '')) continue;
+    const group = names[0].slice(0, -1);
+    for (let j = 1; j < names.length; j++) counters.set(`${group}.${names[j]}`, Number(values[j]));
+    i++;
+  }
+  return counters;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  /** Named in the timeout error: "timed out after 3000 ms waiting for <what>". */
+  what: string;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `fn` until it returns a truthy value (returned) or the deadline passes (throws). */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  { timeoutMs, intervalMs = 25, what }: WaitOptions,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await pause(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/**
+ * Polls `fn` for the whole of `forMs` and throws naming `what` the first time it is false: the
+ * deadline-based way to assert that something does NOT happen (a connection never comes up).
+ */
+export async function holdsFor(
+  fn: () => boolean | Promise<boolean>,
+  { forMs, intervalMs = 25, what }: { forMs: number; intervalMs?: number; what: string },
+): Promise<void> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    if (!(await fn())) throw new Error(`${what} stopped holding before ${forMs} ms`);
+    if (Date.now() >= deadline) return;
+    await pause(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/** Collects a child's stdout as lines (and stderr as text) as they arrive. */
+export interface Output {
+  lines: string[];
+  stderr: () => string;
+}
+
+export function captureOutput(child: ChildProcess): Output {
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return { lines, stderr: () => stderr };
+}
