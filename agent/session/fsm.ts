@@ -1,0 +1,320 @@
+/**
+ * The BGP finite state machine of RFC 4271 section 8 as data: `transition(data, event)` returns
+ * the next data and the actions the session must carry out (send, connect, drop, timers, deliver).
+ * No sockets, no clocks: the session executes the actions and feeds back events, and time comes
+ * from the timers module. Unexpected messages in OpenSent, OpenConfirm and Established send the
+ * RFC 6608 FSM-error subcodes. After an error the session waits in Idle for the idle-hold time,
+ * 5 s doubling up to 30 s, as Calico configures BIRD's `error wait time 5,30`; 300 s in
+ * Established forgets the errors (BIRD's `error forget time`).
+ * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
+ * BgpOpenMsgErr event), connection collision (the session decides and sends OpenCollisionDump).
+ */
+
+import { ErrorCode } from '../bgp/constants.js';
+
+export const STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const;
+export type State = (typeof STATES)[number];
+
+export interface Notify {
+  readonly code: number;
+  readonly subcode: number;
+  readonly data?: Uint8Array;
+}
+
+export type FsmEvent =
+  | { readonly type: 'ManualStart' }
+  | { readonly type: 'ManualStop'; readonly notify?: Notify }
+  | { readonly type: 'AutomaticStart' }
+  | { readonly type: 'AutomaticStop'; readonly notify?: Notify }
+  | { readonly type: 'ConnectRetryTimerExpires' }
+  | { readonly type: 'HoldTimerExpires' }
+  | { readonly type: 'KeepaliveTimerExpires' }
+  | { readonly type: 'IdleHoldTimerExpires' }
+  | { readonly type: 'ErrorForgetTimerExpires' }
+  | { readonly type: 'TcpConnectionConfirmed' }
+  | { readonly type: 'TcpConnectionFails' }
+  | { readonly type: 'BgpOpen'; readonly holdTime: number }
+  | { readonly type: 'BgpHeaderErr'; readonly notify: Notify }
+  | { readonly type: 'BgpOpenMsgErr'; readonly notify: Notify }
+  | { readonly type: 'OpenCollisionDump' }
+  | { readonly type: 'NotifMsgVerErr' }
+  | { readonly type: 'NotifMsg' }
+  | { readonly type: 'KeepAliveMsg' }
+  | { readonly type: 'UpdateMsg' }
+  | { readonly type: 'UpdateMsgErr'; readonly notify: Notify }
+  | { readonly type: 'RouteRefreshMsg' };
+export type EventType = FsmEvent['type'];
+
+export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorForget';
+
+export type Action =
+  | { readonly kind: 'connect' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'sendOpen' }
+  | { readonly kind: 'sendKeepalive' }
+  | { readonly kind: 'sendNotification'; readonly notify: Notify }
+  | { readonly kind: 'startTimer'; readonly timer: Timer; readonly seconds: number }
+  | { readonly kind: 'stopTimer'; readonly timer: Timer }
+  | { readonly kind: 'established' }
+  /** Leaving Established or a connected state: routes learned on this session are to be handled. */
+  | { readonly kind: 'sessionDown' }
+  | { readonly kind: 'deliver' };
+
+export interface FsmConfig {
+  /** Wait for the peer to connect, never connect out (RFC 4271 section 8.1.1, passive). */
+  readonly passive: boolean;
+  readonly connectRetryTime: number;
+  /** Our proposed hold time; 0 disables keepalives and the hold timer. */
+  readonly holdTime: number;
+  readonly idleHoldMin: number;
+  readonly idleHoldMax: number;
+  readonly errorForgetTime: number;
+}
+
+export const DEFAULT_FSM_CONFIG: FsmConfig = {
+  passive: false,
+  connectRetryTime: 5,
+  holdTime: 90,
+  idleHoldMin: 5,
+  idleHoldMax: 30,
+  errorForgetTime: 300,
+};
+
+export interface FsmData {
+  readonly state: State;
+  readonly config: FsmConfig;
+  /** Stopped by an operator: no automatic restart until ManualStart. */
+  readonly adminDown: boolean;
+  /** Consecutive errors, for the idle-hold backoff. */
+  readonly errors: number;
+  /** Hold time in force once OPENs were exchanged. */
+  readonly negotiatedHoldTime: number;
+}
+
+export interface Transition {
+  readonly data: FsmData;
+  readonly actions: readonly Action[];
+  /** For the one log line: `state change Active -> OpenSent, reason: TcpConnectionConfirmed`. */
+  readonly reason: string;
+}
+
+export function initialData(config: FsmConfig = DEFAULT_FSM_CONFIG): FsmData {
+  return { state: 'Idle', config, adminDown: true, errors: 0, negotiatedHoldTime: config.holdTime };
+}
+
+/** RFC 4271 section 8.2.2: a hold time of OpenSent before the peer's OPEN sets it. */
+const LARGE_HOLD = 240;
+const CEASE_ADMIN_SHUTDOWN: Notify = { code: ErrorCode.CEASE, subcode: 2 };
+const CEASE_COLLISION: Notify = { code: ErrorCode.CEASE, subcode: 7 };
+const HOLD_EXPIRED: Notify = { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 };
+
+/** RFC 6608 subcodes for a message that is not expected in the state. */
+const UNEXPECTED_SUBCODE: Partial<Record<State, number>> = { OpenSent: 1, OpenConfirm: 2, Established: 3 };
+const MESSAGE_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
+  'BgpOpen', 'KeepAliveMsg', 'UpdateMsg', 'UpdateMsgErr', 'RouteRefreshMsg', 'BgpHeaderErr', 'BgpOpenMsgErr',
+]);
+
+const stopAll: Action[] = (['connectRetry', 'hold', 'keepalive'] as const).map((timer) => ({ kind: 'stopTimer', timer }));
+
+function idleHoldSeconds(cfg: FsmConfig, errors: number): number {
+  return Math.min(cfg.idleHoldMax, cfg.idleHoldMin * 2 ** Math.max(0, errors - 1));
+}
+
+function start(d: FsmData, adminDown: boolean): Transition {
+  const { config } = d;
+  const actions: Action[] = [
+    { kind: 'stopTimer', timer: 'idleHold' },
+    { kind: 'startTimer', timer: 'connectRetry', seconds: config.connectRetryTime },
+  ];
+  if (!config.passive) actions.push({ kind: 'connect' });
+  return next(d, config.passive ? 'Active' : 'Connect', actions, { adminDown });
+}
+
+function next(d: FsmData, state: State, actions: Action[], change: Partial<FsmData> = {}): Transition {
+  return { data: { ...d, ...change, state }, actions, reason: '' };
+}
+
+/** Back to Idle after a failure: drop the connection and wait the idle-hold time. */
+function fail(d: FsmData, notify?: Notify): Transition {
+  const errors = d.errors + 1;
+  const actions: Action[] = [];
+  if (notify) actions.push({ kind: 'sendNotification', notify });
+  actions.push({ kind: 'drop' }, ...stopAll, { kind: 'stopTimer', timer: 'errorForget' });
+  if (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established') actions.push({ kind: 'sessionDown' });
+  if (!d.adminDown) actions.push({ kind: 'startTimer', timer: 'idleHold', seconds: idleHoldSeconds(d.config, errors) });
+  return next(d, 'Idle', actions, { errors });
+}
+
+/** An operator or the configuration stopped the session: no backoff, no restart. */
+function stop(d: FsmData, notify: Notify | undefined, adminDown: boolean): Transition {
+  const connected = d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established';
+  const actions: Action[] = [];
+  if (connected) actions.push({ kind: 'sendNotification', notify: notify ?? CEASE_ADMIN_SHUTDOWN });
+  actions.push({ kind: 'drop' }, ...stopAll, { kind: 'stopTimer', timer: 'idleHold' }, { kind: 'stopTimer', timer: 'errorForget' });
+  if (connected) actions.push({ kind: 'sessionDown' });
+  return next(d, 'Idle', actions, { adminDown, errors: 0 });
+}
+
+function unexpected(d: FsmData, e: FsmEvent): Transition {
+  // RFC 6608 section 3: a message, subcodes 1-3 by state; any other event: unspecific.
+  const subcode = MESSAGE_EVENTS.has(e.type) ? (UNEXPECTED_SUBCODE[d.state] ?? 0) : 0;
+  return fail(d, { code: ErrorCode.FSM, subcode });
+}
+
+function holdTimers(hold: number): Action[] {
+  if (hold === 0) return [{ kind: 'stopTimer', timer: 'hold' }, { kind: 'stopTimer', timer: 'keepalive' }];
+  return [
+    { kind: 'startTimer', timer: 'hold', seconds: hold },
+    { kind: 'startTimer', timer: 'keepalive', seconds: Math.floor(hold / 3) },
+  ];
+}
+
+function restartHold(d: FsmData): Action[] {
+  return d.negotiatedHoldTime === 0 ? [] : [{ kind: 'startTimer', timer: 'hold', seconds: d.negotiatedHoldTime }];
+}
+
+function idle(d: FsmData, e: FsmEvent): Transition {
+  switch (e.type) {
+    case 'ManualStart':
+      return start(d, false);
+    case 'AutomaticStart':
+    case 'IdleHoldTimerExpires':
+      // After ManualStop only ManualStart brings the session back.
+      return d.adminDown ? next(d, 'Idle', []) : start(d, false);
+    case 'ManualStop':
+      return next(d, 'Idle', [{ kind: 'stopTimer', timer: 'idleHold' }], { adminDown: true, errors: 0 });
+    case 'TcpConnectionConfirmed':
+      // A connection that raced a stop: refuse it.
+      return next(d, 'Idle', [{ kind: 'drop' }]);
+    default:
+      // RFC 4271 section 8.2.2, Idle: other events are ignored.
+      return next(d, 'Idle', []);
+  }
+}
+
+/** Connect and Active share everything but the retry timer's effect. */
+function connecting(d: FsmData, e: FsmEvent): Transition {
+  const cfg = d.config;
+  switch (e.type) {
+    case 'ManualStart':
+    case 'AutomaticStart':
+    case 'IdleHoldTimerExpires':
+    case 'ErrorForgetTimerExpires':
+      return next(d, d.state, []);
+    case 'ManualStop':
+      return stop(d, undefined, true);
+    case 'AutomaticStop':
+      return stop(d, undefined, false);
+    case 'ConnectRetryTimerExpires': {
+      const actions: Action[] = [{ kind: 'startTimer', timer: 'connectRetry', seconds: cfg.connectRetryTime }];
+      if (cfg.passive) return next(d, 'Active', actions);
+      return next(d, 'Connect', [{ kind: 'drop' }, ...actions, { kind: 'connect' }]);
+    }
+    case 'TcpConnectionConfirmed':
+      return next(d, 'OpenSent', [
+        { kind: 'stopTimer', timer: 'connectRetry' },
+        { kind: 'sendOpen' },
+        { kind: 'startTimer', timer: 'hold', seconds: LARGE_HOLD },
+      ]);
+    case 'TcpConnectionFails':
+      // Connect: listen on (Active); Active: back to Idle with the backoff.
+      if (d.state === 'Connect') return next(d, 'Active', [{ kind: 'startTimer', timer: 'connectRetry', seconds: cfg.connectRetryTime }]);
+      return fail(d);
+    default:
+      return fail(d);
+  }
+}
+
+function openSent(d: FsmData, e: FsmEvent): Transition {
+  switch (e.type) {
+    case 'BgpOpen': {
+      const hold = Math.min(d.config.holdTime, e.holdTime);
+      return next(d, 'OpenConfirm', [{ kind: 'stopTimer', timer: 'connectRetry' }, { kind: 'sendKeepalive' }, ...holdTimers(hold)], { negotiatedHoldTime: hold });
+    }
+    case 'TcpConnectionFails':
+      return next(d, 'Active', [{ kind: 'drop' }, { kind: 'stopTimer', timer: 'hold' }, { kind: 'startTimer', timer: 'connectRetry', seconds: d.config.connectRetryTime }]);
+    default:
+      return connected(d, e);
+  }
+}
+
+function openConfirm(d: FsmData, e: FsmEvent): Transition {
+  switch (e.type) {
+    case 'KeepAliveMsg':
+      return next(d, 'Established', [
+        ...restartHold(d),
+        { kind: 'startTimer', timer: 'errorForget', seconds: d.config.errorForgetTime },
+        { kind: 'established' },
+      ]);
+    default:
+      return connected(d, e);
+  }
+}
+
+function established(d: FsmData, e: FsmEvent): Transition {
+  switch (e.type) {
+    case 'KeepAliveMsg':
+      return next(d, 'Established', restartHold(d));
+    case 'UpdateMsg':
+    case 'RouteRefreshMsg':
+      return next(d, 'Established', [...restartHold(d), { kind: 'deliver' }]);
+    case 'ErrorForgetTimerExpires':
+      return next(d, 'Established', [], { errors: 0 });
+    default:
+      return connected(d, e);
+  }
+}
+
+/** What OpenSent, OpenConfirm and Established have in common. */
+function connected(d: FsmData, e: FsmEvent): Transition {
+  switch (e.type) {
+    case 'ManualStart':
+    case 'AutomaticStart':
+    case 'IdleHoldTimerExpires':
+    case 'ErrorForgetTimerExpires':
+      return next(d, d.state, []);
+    case 'ManualStop':
+      return stop(d, e.notify, true);
+    case 'AutomaticStop':
+      return stop(d, e.notify, false);
+    case 'HoldTimerExpires':
+      return fail(d, HOLD_EXPIRED);
+    case 'KeepaliveTimerExpires':
+      if (d.state === 'OpenSent') return unexpected(d, e);
+      return next(d, d.state, d.negotiatedHoldTime === 0 ? [] : [{ kind: 'sendKeepalive' }, { kind: 'startTimer', timer: 'keepalive', seconds: Math.floor(d.negotiatedHoldTime / 3) }]);
+    case 'TcpConnectionFails':
+    case 'NotifMsg':
+    case 'NotifMsgVerErr':
+      // RFC 4271 section 6.4: a NOTIFICATION is never answered.
+      return fail(d);
+    case 'BgpHeaderErr':
+    case 'BgpOpenMsgErr':
+    case 'UpdateMsgErr':
+      if (e.type === 'UpdateMsgErr' && d.state !== 'Established') return unexpected(d, e);
+      if (e.type === 'BgpOpenMsgErr' && d.state !== 'OpenSent') return unexpected(d, e);
+      return fail(d, e.notify);
+    case 'OpenCollisionDump':
+      return fail(d, CEASE_COLLISION);
+    default:
+      return unexpected(d, e);
+  }
+}
+
+const BY_STATE: Record<State, (d: FsmData, e: FsmEvent) => Transition> = {
+  Idle: idle,
+  Connect: connecting,
+  Active: connecting,
+  OpenSent: openSent,
+  OpenConfirm: openConfirm,
+  Established: established,
+};
+
+export function transition(d: FsmData, e: FsmEvent): Transition {
+  const t = BY_STATE[d.state](d, e);
+  return { ...t, reason: e.type };
+}
+
+/** The one log line for a state change, or undefined when the state stays. */
+export function describeTransition(from: State, t: Transition): string | undefined {
+  return from === t.data.state ? undefined : `state change ${from} -> ${t.data.state}, reason: ${t.reason}`;
+}

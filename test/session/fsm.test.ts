@@ -1,0 +1,164 @@
+/**
+ * Every (state, event) pair of the FSM against a table of the expected next state and
+ * NOTIFICATION, plus invariants that hold for every pair, and the timers' arithmetic.
+ */
+
+import test from 'ava';
+import {
+  DEFAULT_FSM_CONFIG,
+  describeTransition,
+  initialData,
+  STATES,
+  transition,
+  type Action,
+  type EventType,
+  type FsmData,
+  type FsmEvent,
+  type State,
+} from '../../agent/session/fsm.js';
+
+const ERR = { code: 3, subcode: 1, data: Uint8Array.of(1) };
+const EVENTS: Record<EventType, FsmEvent> = {
+  ManualStart: { type: 'ManualStart' },
+  ManualStop: { type: 'ManualStop' },
+  AutomaticStart: { type: 'AutomaticStart' },
+  AutomaticStop: { type: 'AutomaticStop' },
+  ConnectRetryTimerExpires: { type: 'ConnectRetryTimerExpires' },
+  HoldTimerExpires: { type: 'HoldTimerExpires' },
+  KeepaliveTimerExpires: { type: 'KeepaliveTimerExpires' },
+  IdleHoldTimerExpires: { type: 'IdleHoldTimerExpires' },
+  ErrorForgetTimerExpires: { type: 'ErrorForgetTimerExpires' },
+  TcpConnectionConfirmed: { type: 'TcpConnectionConfirmed' },
+  TcpConnectionFails: { type: 'TcpConnectionFails' },
+  BgpOpen: { type: 'BgpOpen', holdTime: 30 },
+  BgpHeaderErr: { type: 'BgpHeaderErr', notify: { code: 1, subcode: 2 } },
+  BgpOpenMsgErr: { type: 'BgpOpenMsgErr', notify: { code: 2, subcode: 2 } },
+  OpenCollisionDump: { type: 'OpenCollisionDump' },
+  NotifMsgVerErr: { type: 'NotifMsgVerErr' },
+  NotifMsg: { type: 'NotifMsg' },
+  KeepAliveMsg: { type: 'KeepAliveMsg' },
+  UpdateMsg: { type: 'UpdateMsg' },
+  UpdateMsgErr: { type: 'UpdateMsgErr', notify: ERR },
+  RouteRefreshMsg: { type: 'RouteRefreshMsg' },
+};
+
+/** `Next` or `Next !code/subcode` when a NOTIFICATION is sent. Columns in EVENTS order. */
+const EXPECT: Record<State, string[]> = {
+  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   NotifVer NotifMsg KA            Update          UpdErr          RR
+  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'Idle !6/7', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1'],
+  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'Idle !6/7', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2'],
+  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established'],
+};
+
+/** Data in a state as the FSM would have it after a normal start (adminDown false). */
+function inState(state: State, config = DEFAULT_FSM_CONFIG): FsmData {
+  return { ...initialData(config), state, adminDown: false, negotiatedHoldTime: 90 };
+}
+
+const CONNECTED: ReadonlySet<State> = new Set(['OpenSent', 'OpenConfirm', 'Established']);
+const kinds = (actions: readonly Action[]): string[] => actions.map((a) => (a.kind === 'startTimer' || a.kind === 'stopTimer' ? `${a.kind}:${a.timer}` : a.kind));
+
+for (const state of STATES) {
+  (Object.keys(EVENTS) as EventType[]).forEach((type, i) => {
+    test(`${state} + ${type} -> ${EXPECT[state][i]}`, (t) => {
+      const d = inState(state);
+      const tr = transition(d, EVENTS[type]);
+      const [want, notify] = EXPECT[state][i].split(' !');
+      t.is<string>(tr.data.state, want);
+      const sent = tr.actions.filter((a) => a.kind === 'sendNotification');
+      if (notify === undefined) t.is(sent.length, 0, 'no NOTIFICATION');
+      else {
+        t.is(sent.length, 1, 'one NOTIFICATION');
+        const n = sent[0].kind === 'sendNotification' ? sent[0].notify : undefined;
+        t.is(`${n?.code}/${n?.subcode}`, notify);
+      }
+      // Invariants for every pair.
+      const k = kinds(tr.actions);
+      if (want === 'Idle' && state !== 'Idle') {
+        t.true(k.includes('drop'), 'leaving for Idle drops the connection');
+        t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive'), 'and stops the session timers');
+      }
+      if (want === 'Idle' && CONNECTED.has(state)) t.true(k.includes('sessionDown'), 'a connected session going down says so');
+      if (k.includes('sendNotification')) t.true(k.indexOf('sendNotification') < k.indexOf('drop'), 'the NOTIFICATION goes out before the drop');
+      if (notify?.startsWith('5/')) t.is(tr.data.errors, d.errors + 1, 'an FSM error counts for the backoff');
+      t.is(tr.reason, type);
+      const line = describeTransition(state, tr);
+      t.is(line, want === state ? undefined : `state change ${state} -> ${want}, reason: ${type}`);
+    });
+  });
+}
+
+test('the idle-hold backoff: 5, 10, 20, 30, 30 s, forgotten after 300 s in Established', (t) => {
+  let d = inState('Established');
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const tr = transition({ ...d, state: 'Established' }, EVENTS.HoldTimerExpires);
+    const idleHold = tr.actions.find((a) => a.kind === 'startTimer' && a.timer === 'idleHold');
+    waits.push(idleHold?.kind === 'startTimer' ? idleHold.seconds : -1);
+    d = tr.data;
+  }
+  t.deepEqual(waits, [5, 10, 20, 30, 30]);
+  const forgotten = transition({ ...d, state: 'Established' }, EVENTS.ErrorForgetTimerExpires);
+  t.is(forgotten.data.errors, 0);
+  const reached = transition(inState('OpenConfirm'), EVENTS.KeepAliveMsg);
+  t.true(reached.actions.some((a) => a.kind === 'startTimer' && a.timer === 'errorForget' && a.seconds === 300));
+});
+
+test('after ManualStop nothing restarts the session but ManualStart', (t) => {
+  const stopped = transition(inState('Established'), EVENTS.ManualStop).data;
+  t.true(stopped.adminDown);
+  t.is(transition(stopped, EVENTS.IdleHoldTimerExpires).data.state, 'Idle');
+  t.is(transition(stopped, EVENTS.AutomaticStart).data.state, 'Idle');
+  t.is(transition(stopped, EVENTS.ManualStart).data.state, 'Connect');
+  t.false(transition(inState('Established'), EVENTS.HoldTimerExpires).data.adminDown);
+});
+
+test('hold time: the smaller of both, keepalive a third, 0 turns both timers off', (t) => {
+  const sent = inState('OpenSent', { ...DEFAULT_FSM_CONFIG, holdTime: 9 });
+  const tr = transition(sent, { type: 'BgpOpen', holdTime: 90 });
+  t.is(tr.data.negotiatedHoldTime, 9);
+  t.deepEqual(tr.actions.filter((a) => a.kind === 'startTimer'), [
+    { kind: 'startTimer', timer: 'hold', seconds: 9 },
+    { kind: 'startTimer', timer: 'keepalive', seconds: 3 },
+  ]);
+  t.true(tr.actions.some((a) => a.kind === 'sendKeepalive'));
+  const zero = transition(sent, { type: 'BgpOpen', holdTime: 0 });
+  t.is(zero.data.negotiatedHoldTime, 0);
+  t.false(zero.actions.some((a) => a.kind === 'startTimer'));
+  t.deepEqual(transition({ ...zero.data, state: 'Established' }, EVENTS.KeepAliveMsg).actions, []);
+});
+
+test('a passive session waits in Active and never connects', (t) => {
+  const cfg = { ...DEFAULT_FSM_CONFIG, passive: true };
+  const started = transition(initialData(cfg), EVENTS.ManualStart);
+  t.is(started.data.state, 'Active');
+  t.false(started.actions.some((a) => a.kind === 'connect'));
+  const retried = transition(started.data, EVENTS.ConnectRetryTimerExpires);
+  t.is(retried.data.state, 'Active');
+  t.false(retried.actions.some((a) => a.kind === 'connect'));
+});
+
+test('an active session connects and retries every connect-retry time', (t) => {
+  const started = transition(initialData(), EVENTS.ManualStart);
+  t.deepEqual(kinds(started.actions), ['stopTimer:idleHold', 'startTimer:connectRetry', 'connect']);
+  const retried = transition(started.data, EVENTS.ConnectRetryTimerExpires);
+  t.deepEqual(kinds(retried.actions), ['drop', 'startTimer:connectRetry', 'connect']);
+});
+
+test('an administrative stop carries the shutdown communication it was given (RFC 9003)', (t) => {
+  const notify = { code: 6, subcode: 2, data: Uint8Array.of(5, 0x6d, 0x61, 0x69, 0x6e, 0x74) };
+  const tr = transition(inState('Established'), { type: 'ManualStop', notify });
+  t.deepEqual(tr.actions[0], { kind: 'sendNotification', notify });
+});
+
+test('UPDATE and ROUTE-REFRESH in Established are delivered and restart the hold timer', (t) => {
+  for (const e of [EVENTS.UpdateMsg, EVENTS.RouteRefreshMsg]) {
+    t.deepEqual(transition(inState('Established'), e).actions, [
+      { kind: 'startTimer', timer: 'hold', seconds: 90 },
+      { kind: 'deliver' },
+    ]);
+  }
+});
