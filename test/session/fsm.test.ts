@@ -67,7 +67,7 @@ for (const state of STATES) {
       const d = inState(state);
       const tr = transition(d, EVENTS[type]);
       const [want, notify] = EXPECT[state][i].split(' !');
-      t.is<string>(tr.data.state, want);
+      t.is(tr.data.state as string, want);
       const sent = tr.actions.filter((a) => a.kind === 'sendNotification');
       if (notify === undefined) t.is(sent.length, 0, 'no NOTIFICATION');
       else {
