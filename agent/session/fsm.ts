@@ -196,11 +196,6 @@ function idle(d: FsmData, e: FsmEvent): Transition {
 function connecting(d: FsmData, e: FsmEvent): Transition {
   const cfg = d.config;
   switch (e.type) {
-    case 'ManualStart':
-    case 'AutomaticStart':
-    case 'IdleHoldTimerExpires':
-    case 'ErrorForgetTimerExpires':
-      return next(d, d.state, []);
     case 'ManualStop':
       return stop(d, undefined, true);
     case 'AutomaticStop':
@@ -268,11 +263,6 @@ function established(d: FsmData, e: FsmEvent): Transition {
 /** What OpenSent, OpenConfirm and Established have in common. */
 function connected(d: FsmData, e: FsmEvent): Transition {
   switch (e.type) {
-    case 'ManualStart':
-    case 'AutomaticStart':
-    case 'IdleHoldTimerExpires':
-    case 'ErrorForgetTimerExpires':
-      return next(d, d.state, []);
     case 'ManualStop':
       return stop(d, e.notify, true);
     case 'AutomaticStop':
@@ -309,8 +299,12 @@ const BY_STATE: Record<State, (d: FsmData, e: FsmEvent) => Transition> = {
   Established: established,
 };
 
+/** RFC 4271 section 8.2.2: start events are ignored outside Idle, and so are stray idle timers. */
+const IGNORED_WHEN_RUNNING: ReadonlySet<EventType> = new Set<EventType>(['ManualStart', 'AutomaticStart', 'IdleHoldTimerExpires']);
+
 export function transition(d: FsmData, e: FsmEvent): Transition {
-  const t = BY_STATE[d.state](d, e);
+  const ignored = d.state !== 'Idle' && (IGNORED_WHEN_RUNNING.has(e.type) || (e.type === 'ErrorForgetTimerExpires' && d.state !== 'Established'));
+  const t = ignored ? next(d, d.state, []) : BY_STATE[d.state](d, e);
   return { ...t, reason: e.type };
 }
 
