@@ -1,0 +1,134 @@
+/**
+ * Checks that relate keys to each other, after every key passed its own format: peers (one of
+ * peerIP and peerSelector, distinct addresses, IPv6 only with node.ipv6Address, password files),
+ * keepalive against hold time (RFC 4271 section 4.4), the node inventory, pools and this node's
+ * blocks (inside an enabled pool, exactly its blockSize). A key that already has a problem is
+ * skipped, so one mistake is reported once. Password files are stat'ed, never read.
+ */
+
+import { resolve } from 'node:path';
+import { cidrContains, cidrsOverlap, parseCidr, parseEndpoint, type Cidr } from './addresses.js';
+import { addProblem, hasProblemAt, type Problem } from './errors.js';
+import { checkPasswordFile } from './password.js';
+import type { RawConfig } from './raw.js';
+
+export const DEFAULT_BLOCK_SIZE = { ipv4: 26, ipv6: 122 } as const;
+
+export function crossCheck(raw: RawConfig, problems: Problem[], configDir: string): void {
+  const ok = (path: string): boolean => !hasProblemAt(problems, path);
+  /** No problem at exactly this path: a list is a list, an item a mapping (below may be wrong). */
+  const isShaped = (path: string): boolean => !problems.some((p) => p.path === path);
+  const add = (path: string, message: string): void => addProblem(problems, path, message);
+  const { node, bgp } = raw;
+  const v4 = ok('node.ipv4Address') ? parseCidr(node.ipv4Address) : undefined;
+  const v6 = node.ipv6Address !== '' && ok('node.ipv6Address') ? parseCidr(node.ipv6Address) : undefined;
+  const hasV6 = node.ipv6Address !== '';
+  const noV6 = 'needs node.ipv6Address, which is not set';
+
+  if (ok('bgp.holdTime') && ok('bgp.keepaliveTime')) checkKeepalive('bgp.keepaliveTime', bgp.holdTime, bgp.keepaliveTime, add);
+
+  const seen = new Map<string, string>();
+  if (isShaped('bgp.peers')) {
+    bgp.peers.forEach((peer, i) => {
+      const base = `bgp.peers[${i}]`;
+      if (!isShaped(base)) return; // not a mapping
+      if (peer.peerIP === '' && peer.peerSelector === '' && ok(`${base}.peerIP`)) add(`${base}.peerIP`, 'set peerIP or peerSelector');
+      if (peer.peerIP !== '' && peer.peerSelector !== '') add(`${base}.peerSelector`, 'must not be set together with peerIP');
+      if (peer.peerIP !== '' && peer.asNumber === null && ok(`${base}.asNumber`)) add(`${base}.asNumber`, 'is required with peerIP');
+      if (peer.peerSelector !== '' && peer.asNumber !== null) {
+        add(`${base}.asNumber`, "must not be set with peerSelector: each selected node's own asNumber is used");
+      }
+      if (peer.peerSelector !== '' && bgp.nodes.length === 0 && isShaped('bgp.nodes')) add(`${base}.peerSelector`, 'selects from bgp.nodes, which is empty');
+      const endpoint = peer.peerIP !== '' && ok(`${base}.peerIP`) ? parseEndpoint(peer.peerIP) : undefined;
+      if (endpoint) {
+        const key = endpoint.address.key;
+        const first = seen.get(key);
+        if (first !== undefined) add(`${base}.peerIP`, `${key} is already the peer ${first}`);
+        else seen.set(key, base);
+        if (key === v4?.address.key || key === v6?.address.key) add(`${base}.peerIP`, `${key} is this node's own address`);
+        if (endpoint.address.family === 'ipv6' && !hasV6) add(`${base}.peerIP`, `is an IPv6 peer and ${noV6}`);
+      }
+      if (peer.passwordFile !== '' && ok(`${base}.passwordFile`)) {
+        const problem = checkPasswordFile(resolve(configDir, peer.passwordFile));
+        if (problem !== undefined) add(`${base}.passwordFile`, problem);
+      }
+      const hold = peer.holdTime ?? bgp.holdTime;
+      if (ok(`${base}.holdTime`) && ok(`${base}.keepaliveTime`) && ok('bgp.holdTime')) checkKeepalive(`${base}.keepaliveTime`, hold, peer.keepaliveTime, add);
+    });
+  }
+
+  if (isShaped('bgp.nodes')) {
+    if (bgp.nodeToNodeMesh && bgp.nodes.length === 0 && ok('bgp.nodeToNodeMesh')) add('bgp.nodes', 'is empty, but bgp.nodeToNodeMesh is true: list the nodes to mesh with');
+    const names = new Map<string, string>();
+    const addresses = new Map<string, string>();
+    bgp.nodes.forEach((entry, i) => {
+      const base = `bgp.nodes[${i}]`;
+      if (!isShaped(base)) return;
+      if (ok(`${base}.name`)) {
+        const first = names.get(entry.name);
+        if (first !== undefined) add(`${base}.name`, `${entry.name} is already the name of ${first}`);
+        else names.set(entry.name, base);
+      }
+      for (const key of ['ipv4Address', 'ipv6Address'] as const) {
+        const cidr = entry[key] !== '' && ok(`${base}.${key}`) ? parseCidr(entry[key]) : undefined;
+        if (!cidr) continue;
+        const first = addresses.get(cidr.address.key);
+        if (first !== undefined) add(`${base}.${key}`, `${cidr.address.key} is already the address of ${first}`);
+        else addresses.set(cidr.address.key, base);
+      }
+    });
+  }
+
+  const pools: { cidr: Cidr; blockSize: number | undefined; disabled: boolean; path: string }[] = [];
+  let everyPoolKnown = isShaped('pools');
+  if (isShaped('pools')) {
+    raw.pools.forEach((pool, i) => {
+      const base = `pools[${i}]`;
+      const cidr = isShaped(base) && ok(`${base}.cidr`) ? parseCidr(pool.cidr) : undefined;
+      if (!cidr) {
+        everyPoolKnown = false; // a block outside the known pools may lie in this one
+        return;
+      }
+      const max = cidr.family === 'ipv4' ? 32 : 128;
+      const blockSize = pool.blockSize ?? DEFAULT_BLOCK_SIZE[cidr.family];
+      if (cidr.family === 'ipv6' && !hasV6) add(`${base}.cidr`, `is an IPv6 pool and ${noV6}`);
+      const blockSizeOk = ok(`${base}.blockSize`) && blockSize >= cidr.len && blockSize <= max;
+      if (ok(`${base}.blockSize`) && !blockSizeOk) add(`${base}.blockSize`, `must be between the pool's prefix length ${cidr.len} and ${max}`);
+      if (cidr.family === 'ipv6' && pool.ipipMode !== null && pool.ipipMode !== 'Never' && ok(`${base}.ipipMode`)) {
+        add(`${base}.ipipMode`, 'must be Never for an IPv6 pool: IPIP carries IPv4 only');
+      }
+      const overlap = pools.find((p) => cidrsOverlap(p.cidr, cidr));
+      if (overlap) add(`${base}.cidr`, `overlaps ${overlap.path}.cidr (${overlap.cidr.network.key}/${overlap.cidr.len})`);
+      pools.push({ cidr, blockSize: blockSizeOk ? blockSize : undefined, disabled: pool.disabled === true, path: base });
+    });
+  }
+
+  if (isShaped('blocks')) {
+    const blocks = new Map<string, string>();
+    raw.blocks.forEach((text, i) => {
+      const path = `blocks[${i}]`;
+      const block = ok(path) ? parseCidr(text) : undefined;
+      if (!block) return;
+      const key = `${block.network.key}/${block.len}`;
+      const first = blocks.get(key);
+      if (first !== undefined) return add(path, `${key} is already listed as ${first}`);
+      blocks.set(key, path);
+      if (block.family === 'ipv6' && !hasV6) add(path, `is an IPv6 block and ${noV6}`);
+      const containing = pools.filter((p) => cidrContains(p.cidr, block));
+      const pool = containing.find((p) => !p.disabled);
+      if (!pool) {
+        if (containing.length > 0) add(path, `${key} lies in ${containing[0].path} (${containing[0].cidr.network.key}/${containing[0].cidr.len}), which is disabled`);
+        else if (everyPoolKnown) add(path, `${key} lies in no pool`);
+      } else if (pool.blockSize !== undefined && pool.blockSize !== block.len) {
+        add(path, `${key} is a /${block.len}, but ${pool.path} has blockSize ${pool.blockSize}`);
+      }
+    });
+  }
+}
+
+/** RFC 4271 section 4.4: keepalives well inside the hold time; none when the hold time is 0. */
+function checkKeepalive(path: string, hold: number, keepalive: number | null, add: (path: string, message: string) => void): void {
+  if (keepalive === null) return;
+  if (hold === 0 && keepalive !== 0) add(path, 'must be 0 (or left out) when the hold time is 0');
+  if (hold > 0 && (keepalive < 1 || keepalive >= hold)) add(path, `must be 1..${hold - 1}, below the hold time ${hold}`);
+}

@@ -1,0 +1,133 @@
+/**
+ * The convict schema of SPEC.md's config file, every key with its documented default, plus one
+ * schema per array item (bgp.peers[], bgp.nodes[], pools[]) and the item format of blocks[],
+ * because convict's strict mode does not look inside arrays. A default of null marks a key that
+ * is either required or derived from another key afterwards (derive.ts): node.routerId,
+ * node.asNumber, keepalive times, per-peer holdTime, pool blockSize and ipipMode.
+ * Not here: checks across keys (cross-checks.ts) and reading files (load.ts).
+ */
+
+import { hostname } from 'node:os';
+import convict from 'convict';
+import { DEFAULT_ROUTE_PROTOCOL, FORMATS, type FormatName } from './formats.js';
+
+/** A leaf of the schema: convict's schema object, restricted to this project's formats. */
+export interface Leaf {
+  readonly doc: string;
+  readonly format: FormatName;
+  readonly default: unknown;
+  readonly nullable?: boolean;
+}
+
+export interface Section {
+  readonly [key: string]: Leaf | Section;
+}
+
+export function isLeaf(node: Leaf | Section): node is Leaf {
+  return 'default' in node;
+}
+
+const leaf = (format: FormatName, def: unknown, doc: string): Leaf => ({ doc, format, default: def });
+/** Optional or derived: null until derive.ts fills it in. */
+const derived = (format: FormatName, doc: string): Leaf => ({ doc, format, default: null, nullable: true });
+/** No default: the file must set it. */
+const required = (format: FormatName, doc: string): Leaf => ({ doc, format, default: null });
+
+let registered = false;
+/** Registers FORMATS with convict (its format registry is global); safe to call again. */
+export function registerFormats(): void {
+  if (registered) return;
+  for (const [name, check] of Object.entries(FORMATS)) {
+    convict.addFormat({
+      name,
+      validate: (value: unknown) => {
+        const problem = check(value);
+        if (problem !== undefined) throw new Error(problem);
+      },
+    });
+  }
+  registered = true;
+}
+
+export const SCHEMA: Section = {
+  node: {
+    name: leaf('ra-node-name', hostname(), 'this node; default: the host name'),
+    ipv4Address: required('ra-ipv4-interface', 'address and subnet; the subnet decides CrossSubnet'),
+    ipv6Address: leaf('ra-ipv6-interface', '', 'address and subnet; empty: no IPv6'),
+    routerId: derived('ra-ipv4', 'BGP identifier; default: the IPv4 address'),
+    asNumber: derived('ra-as-number', 'default: bgp.asNumber'),
+    labels: leaf('ra-labels', {}, 'labels for peerSelector'),
+    routeReflectorClusterID: leaf('ra-cluster-id', '', 'non-empty: this node reflects routes (RFC 4456)'),
+  },
+  bgp: {
+    asNumber: leaf('ra-as-number', 64512, 'global default AS'),
+    listenPort: leaf('ra-port', 179, 'TCP port to listen on'),
+    nodeToNodeMesh: leaf('ra-bool', false, 'peer with every entry of bgp.nodes but itself'),
+    holdTime: leaf('ra-hold-time', 90, 'seconds, 0 or 3..65535'),
+    keepaliveTime: derived('ra-keepalive-time', 'seconds; default: a third of holdTime'),
+    multipath: leaf('ra-multipath', 8, 'most equal best paths in one ECMP route'),
+    gracefulRestart: {
+      enabled: leaf('ra-bool', true, 'RFC 4724 graceful restart'),
+      restartTime: leaf('ra-restart-time', 120, 'seconds'),
+    },
+    peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
+    nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
+  },
+  pools: leaf('ra-list', [], 'address pools (items: POOL_SCHEMA)'),
+  blocks: leaf('ra-list', [], "this node's own blocks: announced, and blackholed locally"),
+  kernel: {
+    routeProtocol: leaf('ra-route-protocol', DEFAULT_ROUTE_PROTOCOL, 'rtm_protocol of every route the agent owns'),
+    table: leaf('ra-route-table', 254, 'routing table'),
+    tunnelDevice: leaf('ra-ifname', 'tunl0', 'the IPIP device'),
+  },
+  control: {
+    socket: leaf('ra-socket-path', '/run/rack-agent/agent.sock', 'Unix socket of agentctl'),
+    group: leaf('ra-group', '', 'group allowed the read-only commands; empty: root only'),
+  },
+  metrics: {
+    listen: leaf('ra-listen', '', 'ip:port for Prometheus text; empty: off'),
+  },
+  log: {
+    level: leaf('ra-log-level', 'info', 'winston level'),
+    format: leaf('ra-log-format', 'json', 'json | text'),
+  },
+};
+
+export const PEER_SCHEMA: Section = {
+  peerIP: leaf('ra-endpoint', '', '"ip" or "ip:port"; exactly one of peerIP and peerSelector'),
+  peerSelector: leaf('ra-string', '', "Calico selector over bgp.nodes' labels"),
+  asNumber: derived('ra-as-number', 'required with peerIP; with peerSelector each node’s own AS'),
+  scope: leaf('ra-scope', 'node', 'node | global'),
+  passwordFile: leaf('ra-path', '', 'TCP MD5 key file (RFC 2385); never logged'),
+  sourceAddress: leaf('ra-source-address', 'UseNodeIP', 'UseNodeIP | None'),
+  holdTime: derived('ra-hold-time', 'default: bgp.holdTime'),
+  keepaliveTime: derived('ra-keepalive-time', 'default: a third of holdTime'),
+  ttlSecurity: leaf('ra-ttl-security', 0, '>0: GTSM (RFC 5082) with that many hops'),
+  nextHopMode: leaf('ra-next-hop-mode', 'Auto', 'Auto | Self | Keep'),
+  maxPrefixes: leaf('ra-uint32', 0, '0: no limit'),
+  passive: leaf('ra-bool', false, 'wait for the peer to connect'),
+};
+
+export const NODE_ENTRY_SCHEMA: Section = {
+  name: required('ra-node-name', 'node name'),
+  ipv4Address: required('ra-ipv4-interface', 'address and subnet'),
+  ipv6Address: leaf('ra-ipv6-interface', '', 'address and subnet; empty: no IPv6'),
+  asNumber: derived('ra-as-number', 'default: bgp.asNumber'),
+  labels: leaf('ra-labels', {}, 'labels for peerSelector'),
+  routeReflectorClusterID: leaf('ra-cluster-id', '', 'non-empty: a route reflector'),
+};
+
+export const POOL_SCHEMA: Section = {
+  cidr: required('ra-cidr', 'the pool prefix'),
+  blockSize: derived('ra-block-size', 'default: 26 for IPv4, 122 for IPv6'),
+  ipipMode: derived('ra-ipip-mode', 'Always | CrossSubnet | Never; default: Always for IPv4, Never for IPv6'),
+  disabled: leaf('ra-bool', false, 'no new blocks; existing ones are refused'),
+};
+
+/** How the items of each array key are checked: an item schema, or a format for scalar items. */
+export const ARRAY_ITEMS: readonly { readonly key: string; readonly items: Section | FormatName }[] = [
+  { key: 'bgp.peers', items: PEER_SCHEMA },
+  { key: 'bgp.nodes', items: NODE_ENTRY_SCHEMA },
+  { key: 'pools', items: POOL_SCHEMA },
+  { key: 'blocks', items: 'ra-cidr' },
+];

@@ -1,0 +1,125 @@
+/**
+ * The typed, fully-defaulted configuration that loadConfig returns (SPEC.md "Config file").
+ * Plain data, deeply readonly (and frozen at run time); no convict types leak out of config/.
+ * Derived defaults are already applied: node.routerId, node.asNumber, keepalive times, per-peer
+ * holdTime, pool blockSize and ipipMode. Optional addresses and strings are '' when not set.
+ * Password files are paths only: readPassword (config/password.ts) reads one when needed.
+ */
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
+export type IpipMode = 'Always' | 'CrossSubnet' | 'Never';
+export type PeerScope = 'node' | 'global';
+export type SourceAddress = 'UseNodeIP' | 'None';
+export type NextHopMode = 'Auto' | 'Self' | 'Keep';
+
+export interface Labels {
+  readonly [key: string]: string;
+}
+
+export interface NodeConfig {
+  readonly name: string;
+  /** Address and subnet, `10.0.1.13/24`; the subnet decides CrossSubnet. */
+  readonly ipv4Address: string;
+  /** `fd00:1::13/64`, or '' when the node has no IPv6. */
+  readonly ipv6Address: string;
+  readonly routerId: string;
+  readonly asNumber: number;
+  readonly labels: Labels;
+  /** Non-empty: this node is a route reflector for its clients (RFC 4456). */
+  readonly routeReflectorClusterID: string;
+}
+
+export interface PeerConfig {
+  /** As written: `ip` or `ip:port` (`[v6]:port`), or '' when peerSelector is used. */
+  readonly peerIP: string;
+  /** Calico selector over bgp.nodes labels, or '' when peerIP is used. */
+  readonly peerSelector: string;
+  /** The address part of peerIP ('' with peerSelector). */
+  readonly address: string;
+  /** The port part of peerIP, 179 when not given. */
+  readonly port: number;
+  /** null only with peerSelector: each selected node's own AS is used. */
+  readonly asNumber: number | null;
+  readonly scope: PeerScope;
+  /** Absolute path of the TCP MD5 key file (RFC 2385), or ''. Never the key itself. */
+  readonly passwordFile: string;
+  readonly sourceAddress: SourceAddress;
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+  /** >0: GTSM (RFC 5082) with that many hops. */
+  readonly ttlSecurity: number;
+  readonly nextHopMode: NextHopMode;
+  /** 0: no limit. */
+  readonly maxPrefixes: number;
+  readonly passive: boolean;
+}
+
+/** One entry of the bgp.nodes inventory (mesh and peerSelector). */
+export interface NodeEntry {
+  readonly name: string;
+  readonly ipv4Address: string;
+  readonly ipv6Address: string;
+  readonly asNumber: number;
+  readonly labels: Labels;
+  readonly routeReflectorClusterID: string;
+}
+
+export interface GracefulRestartConfig {
+  readonly enabled: boolean;
+  /** Seconds, 0..4095 (RFC 4724 section 3: a 12-bit field). */
+  readonly restartTime: number;
+}
+
+export interface BgpConfig {
+  readonly asNumber: number;
+  readonly listenPort: number;
+  readonly nodeToNodeMesh: boolean;
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+  /** Most equal best paths installed as one ECMP route. */
+  readonly multipath: number;
+  readonly gracefulRestart: GracefulRestartConfig;
+  readonly peers: readonly PeerConfig[];
+  readonly nodes: readonly NodeEntry[];
+}
+
+export interface PoolConfig {
+  readonly cidr: string;
+  readonly blockSize: number;
+  readonly ipipMode: IpipMode;
+  readonly disabled: boolean;
+}
+
+export interface KernelConfig {
+  readonly routeProtocol: number;
+  readonly table: number;
+  readonly tunnelDevice: string;
+}
+
+export interface ControlConfig {
+  readonly socket: string;
+  /** Group allowed the read-only commands; '' for root only. */
+  readonly group: string;
+}
+
+export interface MetricsConfig {
+  /** `ip:port` for Prometheus text, or '' for off. */
+  readonly listen: string;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly format: 'json' | 'text';
+}
+
+export interface Config {
+  readonly node: NodeConfig;
+  readonly bgp: BgpConfig;
+  readonly pools: readonly PoolConfig[];
+  /** This node's own blocks: announced, and blackholed locally. */
+  readonly blocks: readonly string[];
+  readonly kernel: KernelConfig;
+  readonly control: ControlConfig;
+  readonly metrics: MetricsConfig;
+  readonly log: LogConfig;
+}

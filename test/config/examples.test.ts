@@ -1,0 +1,133 @@
+/**
+ * Every file in config/examples loads (found by readdirSync, so a new example is tested without
+ * editing this file), and the defaults that SPEC.md documents come out of a minimal config.
+ */
+
+import test from 'ava';
+import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_ROUTE_PROTOCOL, loadConfig, type Config } from '../../config/index.js';
+import { baseDoc, makeTempDir, writeConfig, writeKeyFile } from './helpers.js';
+
+// dist/test/config/ -> the repository root, so the examples are read from the source tree.
+const examplesDir = fileURLToPath(new URL('../../../config/examples/', import.meta.url));
+const examples = readdirSync(examplesDir).filter((f) => /\.(ya?ml|json)$/.test(f));
+
+test('there are examples to test', (t) => {
+  t.true(examples.length >= 4, examples.join(', '));
+});
+
+for (const file of examples) {
+  test(`example ${file} loads`, (t) => {
+    const config = loadConfig(examplesDir + file);
+    t.true(config.bgp.peers.length > 0 || config.bgp.nodeToNodeMesh, 'an example that peers with something');
+    t.true(Object.isFrozen(config.bgp.peers));
+  });
+}
+
+const tmp = makeTempDir();
+test.after.always(() => tmp.remove());
+
+function load(doc: unknown, name = 'config.yaml'): Config {
+  return loadConfig(writeConfig(tmp.dir, name, doc));
+}
+
+test('a minimal config gets every documented default', (t) => {
+  const c = load({ node: { ipv4Address: '10.0.1.13/24' } });
+  t.deepEqual(c, {
+    node: {
+      name: hostname(),
+      ipv4Address: '10.0.1.13/24',
+      ipv6Address: '',
+      routerId: '10.0.1.13',
+      asNumber: 64512,
+      labels: {},
+      routeReflectorClusterID: '',
+    },
+    bgp: {
+      asNumber: 64512,
+      listenPort: 179,
+      nodeToNodeMesh: false,
+      holdTime: 90,
+      keepaliveTime: 30,
+      multipath: 8,
+      gracefulRestart: { enabled: true, restartTime: 120 },
+      peers: [],
+      nodes: [],
+    },
+    pools: [],
+    blocks: [],
+    kernel: { routeProtocol: DEFAULT_ROUTE_PROTOCOL, table: 254, tunnelDevice: 'tunl0' },
+    control: { socket: '/run/rack-agent/agent.sock', group: '' },
+    metrics: { listen: '' },
+    log: { level: 'info', format: 'json' },
+  });
+  t.is(DEFAULT_ROUTE_PROTOCOL, 201);
+});
+
+test('peer, node and pool items get their defaults, derived from the globals', (t) => {
+  const doc = baseDoc();
+  doc.node.ipv6Address = 'fd00:1::13/64';
+  doc.bgp.holdTime = 30;
+  doc.bgp.peers = [{ peerIP: '[fd00:1::1]:1179', asNumber: 65100 }, { peerIP: '10.0.1.2', asNumber: 64512, holdTime: 9 }];
+  doc.bgp.nodes = [{ name: 'r1-n04', ipv4Address: '10.0.1.14/24' }];
+  doc.pools.push({ cidr: 'fd00:10::/48' });
+  const c = load(doc);
+  t.deepEqual(c.bgp.peers[0], {
+    peerIP: '[fd00:1::1]:1179',
+    peerSelector: '',
+    address: 'fd00:1::1',
+    port: 1179,
+    asNumber: 65100,
+    scope: 'node',
+    passwordFile: '',
+    sourceAddress: 'UseNodeIP',
+    holdTime: 30,
+    keepaliveTime: 10,
+    ttlSecurity: 0,
+    nextHopMode: 'Auto',
+    maxPrefixes: 0,
+    passive: false,
+  });
+  t.like(c.bgp.peers[1], { address: '10.0.1.2', port: 179, holdTime: 9, keepaliveTime: 3 });
+  t.like(c.bgp.nodes[0], { asNumber: 64512, ipv6Address: '', labels: {}, routeReflectorClusterID: '' });
+  t.deepEqual(c.pools[1], { cidr: 'fd00:10::/48', blockSize: 122, ipipMode: 'Never', disabled: false });
+  t.is(load({ node: { ipv4Address: '10.0.1.13/24' }, pools: [{ cidr: '10.8.0.0/16' }] }).pools[0].ipipMode, 'Always');
+});
+
+test('node.asNumber and routerId take explicit values over the defaults', (t) => {
+  const doc = baseDoc();
+  Object.assign(doc.node, { asNumber: 65101, routerId: '10.255.0.13' });
+  doc.bgp.keepaliveTime = 20;
+  const c = load(doc);
+  t.is(c.node.asNumber, 65101);
+  t.is(c.node.routerId, '10.255.0.13');
+  t.is(c.bgp.keepaliveTime, 20);
+});
+
+test('the config is deeply frozen', (t) => {
+  const c = load(baseDoc());
+  for (const o of [c, c.node, c.node.labels, c.bgp, c.bgp.peers, c.bgp.peers[0], c.pools[0], c.blocks, c.kernel]) {
+    t.true(Object.isFrozen(o));
+  }
+});
+
+test('a relative passwordFile is taken from the config file directory and kept as a path', (t) => {
+  writeKeyFile(tmp.dir, 'tor1.key', 'not-in-the-config\n', 0o600);
+  const doc = baseDoc();
+  doc.bgp.peers[0].passwordFile = 'tor1.key';
+  const c = load(doc);
+  t.is(c.bgp.peers[0].passwordFile, `${tmp.dir}/tor1.key`);
+  t.false(JSON.stringify(c).includes('not-in-the-config'));
+});
+
+test('a YAML section left empty is an empty mapping', (t) => {
+  const c = load('node:\n  ipv4Address: 10.0.1.13/24\nmetrics:\nlog:\n');
+  t.is(c.metrics.listen, '');
+  t.is(c.log.level, 'info');
+});
+
+test('JSON and YAML give the same config', (t) => {
+  t.deepEqual(load(baseDoc(), 'same.json'), load(baseDoc(), 'same.yml'));
+});
