@@ -366,7 +366,8 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ct
     if (flags & AttrFlag.PARTIAL && row.category === 'optional-transitive') (partial ??= []).push(code);
   }
   if (partial) attrs.partial = partial;
-  if (unknown) attrs.unknown = unknown;
+  // Sorted by code, the order they are encoded in, so a decoded value has one form.
+  if (unknown) attrs.unknown = unknown.sort((a, b) => a.code - b.code);
   return attrs as PathAttributes;
 }
 
@@ -389,8 +390,12 @@ function writeAttr(out: Uint8Array, at: number, flags: number, code: number, val
   return at + (ext ? 4 : 3) + value.length;
 }
 
-/** MP attributes always use the extended length, so a packer can size them up front. */
-const forceExtended = (code: number): boolean => code === AttrCode.MP_REACH_NLRI || code === AttrCode.MP_UNREACH_NLRI;
+/**
+ * MP attributes use the extended length (as BIRD and FRR do, and the packer sizes them so), except
+ * an empty MP_UNREACH_NLRI: the IPv6 End-of-RIB is 29 bytes from both daemons.
+ */
+const forceExtended = (code: number, valueLength: number): boolean =>
+  code === AttrCode.MP_REACH_NLRI || (code === AttrCode.MP_UNREACH_NLRI && valueLength > 3);
 
 /** Encodes every present attribute: MP attributes first, then by type code, unknown ones in place. */
 export function encodeAttributes(attrs: PathAttributes, ctx: CodecContext): Uint8Array {
@@ -398,7 +403,7 @@ export function encodeAttributes(attrs: PathAttributes, ctx: CodecContext): Uint
   const unknown = [...(attrs.unknown ?? [])].sort((a, b) => a.code - b.code);
   let u = 0;
   for (const row of ENCODE_ORDER) {
-    while (u < unknown.length && unknown[u].code < row.code && !forceExtended(row.code)) {
+    while (u < unknown.length && unknown[u].code < row.code && row.code !== AttrCode.MP_REACH_NLRI && row.code !== AttrCode.MP_UNREACH_NLRI) {
       parts.push({ code: unknown[u].code, flags: unknown[u].flags | AttrFlag.PARTIAL, value: unknown[u].value });
       u++;
     }
@@ -409,10 +414,10 @@ export function encodeAttributes(attrs: PathAttributes, ctx: CodecContext): Uint
     parts.push({ code: row.code, flags, value: row.encode(value as never, ctx) });
   }
   for (; u < unknown.length; u++) parts.push({ code: unknown[u].code, flags: unknown[u].flags | AttrFlag.PARTIAL, value: unknown[u].value });
-  const size = parts.reduce((n, a) => n + attrHeaderSize(a.value.length, forceExtended(a.code)) + a.value.length, 0);
+  const size = parts.reduce((n, a) => n + attrHeaderSize(a.value.length, forceExtended(a.code, a.value.length)) + a.value.length, 0);
   const out = new Uint8Array(size);
   let at = 0;
-  for (const a of parts) at = writeAttr(out, at, a.flags, a.code, a.value, forceExtended(a.code));
+  for (const a of parts) at = writeAttr(out, at, a.flags, a.code, a.value, forceExtended(a.code, a.value.length));
   return out;
 }
 

@@ -39,6 +39,10 @@ const TYPE: Record<ManifestEntry['type'], Message['type']> = {
 
 const community = (c: number): string => `${c >>> 16}:${c & 0xffff}`;
 const prefixText = (p: Prefix): string => formatPrefix({ ...p, pathId: undefined } as Prefix);
+/** Path ids of a list, or undefined when the list carries none (no add-path). */
+const ids = (list: readonly Prefix[]): (number | undefined)[] | undefined => (list.some((x) => x.pathId !== undefined) ? list.map((x) => x.pathId) : undefined);
+/** Drops keys whose value is undefined, as the manifest leaves them out. */
+const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
 const segments = (path?: readonly { type: string; asns: readonly number[] }[]) =>
   path?.map((s) => ({ type: { set: 1, sequence: 2, 'confed-sequence': 3, 'confed-set': 4 }[s.type], asns: [...s.asns] }));
 
@@ -58,7 +62,8 @@ function updateView(u: UpdateMessage, bytes: Uint8Array): Record<string, unknown
   const v: Record<string, unknown> = {
     withdrawn: u.withdrawn.map(prefixText),
     nlri: u.nlri.map(prefixText),
-    pathIds: u.nlri.map((x) => x.pathId),
+    pathIds: ids(u.nlri),
+    withdrawnPathIds: ids(u.withdrawn),
     origin: a.origin,
     asPath: segments(a.asPath),
     nextHop: a.nextHop,
@@ -77,13 +82,13 @@ function updateView(u: UpdateMessage, bytes: Uint8Array): Record<string, unknown
     nlriCount: u.nlri.length + (a.mpReach?.nlri.length ?? 0),
   };
   if (a.mpReach) {
-    v.mpReach = { afi: a.mpReach.afi, safi: a.mpReach.safi, nextHops: a.mpReach.nextHops, nlri: a.mpReach.nlri.map(prefixText), pathIds: a.mpReach.nlri.map((x) => x.pathId) };
+    v.mpReach = defined({ afi: a.mpReach.afi, safi: a.mpReach.safi, nextHops: a.mpReach.nextHops, nlri: a.mpReach.nlri.map(prefixText), pathIds: ids(a.mpReach.nlri) });
   }
-  if (a.mpUnreach) v.mpUnreach = { afi: a.mpUnreach.afi, safi: a.mpUnreach.safi, withdrawn: a.mpUnreach.withdrawn.map(prefixText) };
+  if (a.mpUnreach) v.mpUnreach = defined({ afi: a.mpUnreach.afi, safi: a.mpUnreach.safi, withdrawn: a.mpUnreach.withdrawn.map(prefixText), pathIds: ids(a.mpUnreach.withdrawn) });
   const all = [...u.nlri, ...(a.mpReach?.nlri ?? [])];
   if (all.length > 0) {
-    v.first = prefixText(all[0]);
-    v.last = prefixText(all[all.length - 1]);
+    v.nlriFirst = prefixText(all[0]);
+    v.nlriLast = prefixText(all[all.length - 1]);
   }
   return v;
 }
@@ -167,7 +172,10 @@ for (const entry of manifest) {
     t.deepEqual(redecoded, msg, 'decode(encode(decode(bytes))) equals decode(bytes)');
     const same = Buffer.compare(Buffer.from(again), Buffer.from(bytes)) === 0;
     if (!same) t.log(`re-encoded bytes differ from ${entry.sender}'s layout (${layoutNote(bytes, again)})`);
-    if (msg.type !== 'update' && msg.type !== 'open') t.true(same, 'fixed-layout messages re-encode byte for byte');
+    // BIRD lays messages out as this encoder does (one capability parameter, attributes by code).
+    if (entry.sender.startsWith('BIRD') || (msg.type !== 'update' && msg.type !== 'open')) {
+      t.true(same, `re-encodes byte for byte (${layoutNote(bytes, again)})`);
+    }
   });
 }
 
