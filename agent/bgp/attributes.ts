@@ -421,4 +421,3 @@ export function encodeAttributes(attrs: PathAttributes, ctx: CodecContext): Uint
   return out;
 }
 
-export { writeAttr };

@@ -114,6 +114,7 @@ export function decodeNlri4(
   return undefined;
 }
 
+/** The IPv6 twin of decodeNlri4, kept separate so the IPv4 hot path stays monomorphic. */
 export function decodeNlri6(
   buf: Uint8Array,
   start: number,

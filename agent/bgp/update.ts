@@ -111,7 +111,7 @@ function checkV4(p: Prefix): Prefix {
 }
 
 /** The End-of-RIB marker of a family (RFC 4724 section 2). */
-export function endOfRib(afi: number, safi: number = SAFI.UNICAST): Omit<UpdateMessage, 'type'> & { type: 'update' } {
+export function endOfRib(afi: number, safi: number = SAFI.UNICAST): UpdateMessage {
   if (afi === AFI.IPV4 && safi === SAFI.UNICAST) return { type: 'update', withdrawn: [], attributes: {}, nlri: [] };
   return { type: 'update', withdrawn: [], attributes: { mpUnreach: { afi, safi, withdrawn: [] } }, nlri: [] };
 }
