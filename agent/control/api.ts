@@ -1,0 +1,82 @@
+/**
+ * The control protocol (STYLE.md "Control and CLI"): NDJSON over a Unix socket,
+ * `{id, cmd, args}` -> `{id, ok: true, data}` | `{id, ok: false, error: {code, message}}`.
+ * StatusAnswer is SPEC.md's `agentctl status -o json`; `agentctl -o json` prints answers unchanged.
+ * ControlHandlers is what agent/main.ts gives the ControlServer: the server knows nothing else.
+ */
+
+export type Command = 'status' | 'peers' | 'routes' | 'wait' | 'reload' | 'version';
+
+export interface ControlRequest {
+  readonly id: number | string;
+  readonly cmd: Command;
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+
+export interface ControlErrorBody {
+  /** Stable: BAD_REQUEST, UNKNOWN_COMMAND, TOO_LARGE, NOT_PERMITTED, RELOAD_REFUSED, INTERNAL, ... */
+  readonly code: string;
+  readonly message: string;
+}
+
+export type ControlResponse =
+  | { readonly id: number | string | null; readonly ok: true; readonly data: unknown }
+  | { readonly id: number | string | null; readonly ok: false; readonly error: ControlErrorBody };
+
+export interface PeerAnswer {
+  readonly address: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly type: 'node specific' | 'global' | 'node-to-node mesh';
+  readonly asNumber: number;
+  /** FSM state name. */
+  readonly state: string;
+  /** ISO 8601 UTC, e.g. 2026-11-21T17:38:47Z. */
+  readonly since: string;
+  /** FSM state, then the last error: `Active Socket: Connection refused`. */
+  readonly info: string;
+  readonly enabled: boolean;
+  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+  readonly capabilities?: readonly string[];
+  readonly messages?: { readonly in: Readonly<Record<string, number>>; readonly out: Readonly<Record<string, number>> };
+  readonly lastError?: string;
+}
+
+export interface StatusAnswer {
+  readonly running: true;
+  readonly routerId: string;
+  readonly asNumber: number;
+  readonly peers: readonly PeerAnswer[];
+  readonly fib: { readonly routes: number; readonly inSync: boolean };
+}
+
+export interface RouteAnswer {
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** 'blackhole' for own blocks; otherwise next hops. */
+  readonly kind: 'blackhole' | 'unicast';
+  readonly nextHops: readonly { readonly via: string; readonly dev?: string; readonly onlink?: boolean; readonly peer: string }[];
+  /** The decision step that picked the best path, e.g. `local-pref`, `as-path-length`, `router-id`. */
+  readonly decidedBy?: string;
+}
+
+export interface ReloadAnswer {
+  readonly applied: boolean;
+  readonly peersAdded: readonly string[];
+  readonly peersRemoved: readonly string[];
+  readonly peersRestarted: readonly string[];
+  readonly blocksAdded: readonly string[];
+  readonly blocksRemoved: readonly string[];
+  /** When refused: every problem, one per line, each naming its key. */
+  readonly problems?: readonly string[];
+}
+
+/** Implemented by agent/main.ts. A thrown error becomes `{ok:false, error:{code:'INTERNAL'}}`. */
+export interface ControlHandlers {
+  status(): StatusAnswer;
+  peers(address?: string): readonly PeerAnswer[];
+  routes(family?: 'ipv4' | 'ipv6'): readonly RouteAnswer[];
+  /** True when every configured peer is Established and the kernel matches the RIB. */
+  converged(): boolean;
+  reload(): Promise<ReloadAnswer>;
+  version(): { readonly version: string; readonly node: string };
+}

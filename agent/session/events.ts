@@ -1,0 +1,58 @@
+/**
+ * What sessions hand to the rest of the agent: plain data, one way (STYLE.md "The house").
+ * A SessionEvent is delivered synchronously, in arrival order, by the session's digest loop;
+ * the handler must be quick per event (the loop yields every few milliseconds, not per event).
+ * SessionStatus is the snapshot `agentctl status` and metrics read.
+ */
+
+import type { UpdateMessage } from '../bgp/update.js';
+import type { FamilyName, Negotiated } from './negotiate.js';
+import type { PeerSpec } from './peer.js';
+import type { State } from './fsm.js';
+
+export type SessionEvent =
+  /** The session reached Established; `negotiated` holds the codec contexts both ways. */
+  | { readonly type: 'established'; readonly peer: PeerSpec; readonly negotiated: Negotiated }
+  /** A decoded UPDATE (treat-as-withdraw already applied: its NLRI moved to `withdrawn`). */
+  | { readonly type: 'update'; readonly peer: PeerSpec; readonly update: UpdateMessage }
+  /** The peer asked for our routes again (RFC 2918). */
+  | { readonly type: 'route-refresh'; readonly peer: PeerSpec; readonly family: FamilyName }
+  /**
+   * The session left Established. `gracefulRestart` is set when the peer's routes should be kept
+   * as stale (RFC 4724: it negotiated GR and the session did not end with a Cease we sent or a
+   * NOTIFICATION without the N bit); null means flush its routes now.
+   */
+  | {
+      readonly type: 'down';
+      readonly peer: PeerSpec;
+      readonly reason: string;
+      readonly gracefulRestart: { readonly restartTime: number; readonly families: readonly FamilyName[] } | null;
+    };
+
+export interface MessageCounts {
+  readonly open: number;
+  readonly update: number;
+  readonly notification: number;
+  readonly keepalive: number;
+  readonly routeRefresh: number;
+}
+
+export interface SessionStatus {
+  readonly key: string;
+  readonly address: string;
+  readonly family: FamilyName;
+  readonly type: PeerSpec['type'];
+  readonly peerAs: number;
+  readonly state: State;
+  /** Epoch milliseconds of the last state change. */
+  readonly since: number;
+  /** In words, e.g. `Socket: Connection refused`, `Received: Bad peer AS`, `Hold timer expired`; '' if none. */
+  readonly lastError: string;
+  readonly enabled: boolean;
+  readonly messagesIn: MessageCounts;
+  readonly messagesOut: MessageCounts;
+  /** Negotiated capability names once Established, e.g. `4-octet AS`, `route refresh`. */
+  readonly capabilities: readonly string[];
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+}
