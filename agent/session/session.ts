@@ -16,7 +16,7 @@ import { CeaseSubcode, ErrorCode, MessageType } from '../bgp/constants.js';
 import { DEFAULT_CONTEXT } from '../bgp/context.js';
 import { BgpError } from '../bgp/errors.js';
 import { KEEPALIVE, decodeMessage, type Message } from '../bgp/message.js';
-import { describeNotification, encodeNotification, notificationFor, shutdownData } from '../bgp/notification.js';
+import { encodeNotification, notificationFor } from '../bgp/notification.js';
 import { checkOpen, encodeOpen, type OpenMessage } from '../bgp/open.js';
 import { RefreshSubtype, encodeRouteRefresh, type RouteRefreshMessage } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib, isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
@@ -26,7 +26,7 @@ import type { OutboundUpdate } from '../rib/types.js';
 import { Connection, type Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { AFI_OF, asWithdrawal, capabilityNames, collisionWinner, familyName, gracefulRestartOnDown, socketErrorWords, type SessionEnd } from './inbound.js';
+import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, collisionWinner, describeNotify, familyName, gracefulRestartOnDown, socketErrorWords, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
@@ -142,11 +142,13 @@ export class Session {
     this.feed({ type: 'ManualStart' });
   }
 
-  /** Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text, then Idle until start(). */
+  /**
+   * Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text (as a Hard Reset
+   * when the N bit was exchanged), then Idle until start().
+   */
   stop(communication = ''): void {
     this.adminStop = true;
-    const data = communication === '' ? new Uint8Array(0) : shutdownData(communication);
-    this.feed({ type: 'ManualStop', notify: { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data } });
+    this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
   }
 
   /** An incoming connection from this peer's address, handed over by the listener. */
@@ -265,7 +267,7 @@ export class Session {
   private sendNotification(n: Notify): void {
     if (this.main) this.write(this.main, notificationBytes(n));
     this.end.sent = n;
-    const words = describeNotification({ code: n.code, subcode: n.subcode, data: n.data ?? new Uint8Array(0) });
+    const words = describeNotify(n);
     this.lastError = n.code === ErrorCode.HOLD_TIMER_EXPIRED ? 'Hold timer expired' : `Sent: ${words}`;
     if (this.adminStop) this.log.info(`sent NOTIFICATION: ${words}`);
     else this.log.warn(`sent NOTIFICATION: ${words}`);
@@ -505,7 +507,7 @@ export class Session {
       case 'route-refresh':
         return this.handleRefresh(msg);
       case 'notification': {
-        const words = describeNotification(msg);
+        const words = describeNotify(msg);
         this.lastError = `Received: ${words}`;
         this.end.received = { code: msg.code, subcode: msg.subcode };
         this.log.warn(`received NOTIFICATION: ${words}`, { peer: this.spec.key });
@@ -542,6 +544,7 @@ export class Session {
     }
     if (this.second && this.collide(open.bgpId) === 'second') return;
     this.current = negotiate(this.localOpen, open, !this.spec.internal);
+    this.main?.allowExtendedMessages(this.current.extendedMessage);
     this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
   }
 

@@ -29,7 +29,10 @@ export interface Driver {
   readonly events: DriverEvent[];
   /** The bound listen port. */
   readonly port: number;
-  waitFor(predicate: (e: DriverEvent) => boolean, what: string, timeoutMs?: number): Promise<DriverEvent>;
+  /** The first event matching, at or after index `from` of `events`. */
+  waitFor(predicate: (e: DriverEvent) => boolean, what: string, timeoutMs?: number, from?: number): Promise<DriverEvent>;
+  /** The index the next event will have (for `from`). */
+  mark(): number;
   status(): Promise<DriverSession[]>;
   session(key: string): Promise<DriverSession | undefined>;
   stop(key: string, communication?: string): void;
@@ -80,7 +83,11 @@ export async function startDriver(lab: Lab, ns: string, spec: DriverSpec, timeou
     child,
     events,
     port: ready.port as number,
-    waitFor: (predicate, what, ms) => waitForEvent(predicate, what, ms),
+    waitFor: (predicate, what, ms, from) => waitForEvent(predicate, what, ms, from),
+    mark: () => {
+      sync();
+      return events.length;
+    },
     status,
     session: async (key) => (await status()).find((s) => s.key === key),
     stop: (key, communication = '') => send({ cmd: 'stop', key, communication }),
