@@ -17,13 +17,15 @@
  *     has sent more than 1000 prefixes or the UPDATE carries more than 1000,
  *     {"ev":"update","key","announcedCount","withdrawnCount"}; End-of-RIB adds "endOfRib": family
  *   {"ev":"down","key","reason"}
- *   {"ev":"status","sessions":[SessionStatus + "received": prefixes in the table]}
+ *   {"ev":"status","sessions":[SessionStatus + "received": prefixes in the table],
+ *     "loopDelayMaxMs": the worst event loop delay seen so far}
  * stdin, one JSON object per line: {"cmd":"status"}, {"cmd":"stop","key","communication"},
  *   {"cmd":"start","key"}, {"cmd":"exit"}.
  * Logs go to stderr as JSON lines (debug level when DRIVER_DEBUG=1).
  */
 
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { AFI } from '../../agent/bgp/constants.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
@@ -157,7 +159,11 @@ function command(line: string): void {
   }
   switch (cmd.cmd) {
     case 'status':
-      out({ ev: 'status', sessions: manager.status().map((s) => ({ ...s, received: tables.get(s.key)?.size ?? 0 })) });
+      out({
+        ev: 'status',
+        sessions: manager.status().map((s) => ({ ...s, received: tables.get(s.key)?.size ?? 0 })),
+        loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+      });
       return;
     case 'stop':
       manager.stopPeer(cmd.key ?? '', cmd.communication ?? '');
@@ -185,6 +191,8 @@ process.on('uncaughtException', (err) => {
   process.exit(70);
 });
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const input = createInterface({ input: process.stdin });
 input.on('line', command);
 await manager.listen();
