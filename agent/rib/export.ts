@@ -89,6 +89,7 @@ export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportN
       if (!path.source.client && !to.routeReflectorClient) return null;
       out = {
         ...a,
+        localPref: a.localPref ?? 100,
         originatorId: a.originatorId ?? path.source.bgpId,
         clusterList: [node.clusterId, ...(a.clusterList ?? [])],
       };

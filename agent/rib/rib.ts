@@ -24,6 +24,7 @@ import type { PeerSpec } from '../session/peer.js';
 import { systemClock, type Clock } from '../session/timers.js';
 import { addressRank, decide, STEP_NAMES, type StepName } from './decision.js';
 import type { ExportNode } from './export.js';
+import { RibError } from './errors.js';
 import { Graceful } from './graceful.js';
 import { AttrStore, makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import { exportChange, feed, OutboundBuilder } from './outbound.js';
@@ -64,6 +65,14 @@ export interface RibRoute {
   readonly decidedBy: StepName;
   /** Candidate paths held for the prefix (all peers, add-path included). */
   readonly paths: number;
+}
+
+function parseBlock(text: string): Prefix {
+  try {
+    return parsePrefix(text);
+  } catch (err) {
+    throw new RibError('RIB_BAD_PREFIX', `local block ${JSON.stringify(text)}: ${(err as Error).message}`);
+  }
 }
 
 const FAMILIES: readonly FamilyName[] = ['ipv4', 'ipv6'];
@@ -325,7 +334,7 @@ export class Rib {
   setLocalBlocks(blocks: readonly string[]): { added: string[]; removed: string[] } {
     const want = new Map<string | number, Prefix>();
     for (const b of blocks) {
-      const p = parsePrefix(b); // throws BgpEncodeError (code prefix.text) before anything changed
+      const p = parseBlock(b); // throws before anything changed
       want.set(prefixKey(p), p);
     }
     const added: string[] = [];
