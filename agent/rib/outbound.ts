@@ -14,7 +14,7 @@ import type { FamilyName } from '../session/negotiate.js';
 import type { ExportNode } from './export.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
-import type { Dest, PrefixTable } from './table.js';
+import type { RibTable } from './table.js';
 import type { OutboundUpdate } from './types.js';
 
 /** Collects one peer's announcements (grouped by attribute set) and withdrawals. */
@@ -88,16 +88,16 @@ export function exportChange(ps: PeerState, node: ExportNode, family: FamilyName
 }
 
 /** Sends `ps` every exportable route of `family` (initial feed or route refresh). */
-export function feed(ps: PeerState, node: ExportNode, table: PrefixTable, family: FamilyName, out: OutboundBuilder): void {
+export function feed<K extends number | string>(ps: PeerState, node: ExportNode, table: RibTable<K>, family: FamilyName, out: OutboundBuilder): void {
   const addPath = ps.addPathSend(family);
   let count = 0;
-  table.forEach(family, (dest: Dest) => {
-    const n = addPath ? dest.nBest : Math.min(1, dest.nBest);
+  table.forEach((len, key, s) => {
+    const n = addPath ? s.best.length : Math.min(1, s.best.length);
     for (let i = 0; i < n; i++) {
-      const p = dest.paths[i];
+      const p = s.best[i];
       const attrs = ps.exportOf(p, node, family);
       if (attrs === null) continue;
-      out.announce(dest.prefix(addPath ? p.sendId : undefined), attrs);
+      out.announce(table.prefix(len, key, addPath ? p.sendId : undefined), attrs);
       count++;
     }
   });

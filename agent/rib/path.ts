@@ -3,9 +3,10 @@
  * handful of objects. An attribute set (without NEXT_HOP and the MP attributes, which carry
  * per-message data) is interned by its canonical encoding: equal sets are one frozen object.
  * A Path (one peer, one add-path identifier, one next hop, one attribute set) is interned per peer,
- * so every prefix of an UPDATE points at the same Path. Both are reference counted by the prefixes
- * that hold them and dropped at zero. Decision inputs (decision.ts Candidate) are computed once per
- * Path, never per prefix. Not here: which prefixes hold a path (table.ts) or policy.
+ * so every prefix of an UPDATE points at the same Path. Unused ones are found by the RIB's
+ * occasional mark and sweep (path-set.ts), never counted per prefix. Decision inputs
+ * (decision.ts Candidate) are computed once per Path, never per prefix.
+ * Not here: which prefixes hold a path (table.ts, path-set.ts) or policy.
  */
 
 import { encodeAttributes, type PathAttributes } from '../bgp/attributes.js';
@@ -21,10 +22,9 @@ export interface AttrEntry {
   readonly id: number;
   readonly key: string;
   readonly attributes: PathAttributes;
-  refs: number;
 }
 
-/** One object per distinct attribute set, reference counted by the Paths that use it. */
+/** One object per distinct attribute set; sweep() forgets the ones no path uses any more. */
 export class AttrStore {
   private readonly byKey = new Map<string, AttrEntry>();
   private nextId = 1;
@@ -34,19 +34,15 @@ export class AttrStore {
     const key = Buffer.from(encodeAttributes(attrs, KEY_CONTEXT)).toString('latin1');
     let entry = this.byKey.get(key);
     if (entry === undefined) {
-      entry = { id: this.nextId++, key, attributes: Object.freeze({ ...attrs }), refs: 0 };
+      entry = { id: this.nextId++, key, attributes: Object.freeze({ ...attrs }) };
       this.byKey.set(key, entry);
     }
     return entry;
   }
 
-  /** Forgets an entry no path took (every prefix of its UPDATE was refused). */
-  dropIfUnused(entry: AttrEntry): void {
-    if (entry.refs === 0 && this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
-  }
-
-  release(entry: AttrEntry): void {
-    if (--entry.refs <= 0 && this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
+  /** Keeps only the entries in `live`. */
+  sweep(live: ReadonlySet<AttrEntry>): void {
+    for (const [key, entry] of this.byKey) if (!live.has(entry)) this.byKey.delete(key);
   }
 
   get size(): number {
@@ -97,8 +93,6 @@ function ipv4Number(text: string): number {
 
 /** A path in the RIB: the RibPath contract plus what the decision and export need. */
 export class Path implements RibPath, Candidate {
-  /** Prefixes holding this path. */
-  refs = 0;
   /** RFC 4724: kept from a session that went down with graceful restart, not yet re-learned. */
   stale = false;
   readonly attributes: PathAttributes;
@@ -125,9 +119,10 @@ export class Path implements RibPath, Candidate {
     readonly internKey: string,
     /** Path identifier we use when sending with add-path (RFC 7911): stable per (source, pathId). */
     readonly sendId: number,
+    /** Unique among live paths: the identity path sets are interned by. */
+    readonly uid: number,
   ) {
     const a = entry.attributes;
-    entry.refs++;
     this.attributes = a;
     this.peer = source.key;
     this.peerAddress = source.address;

@@ -74,6 +74,12 @@ export class PeerState {
     this.interned.clear();
   }
 
+  /** Drops what is known about paths no longer in use (after the RIB's sweep). */
+  forget(live: ReadonlySet<Path>): void {
+    for (const [key, p] of this.paths) if (!live.has(p)) this.paths.delete(key);
+    for (const p of this.memo.keys()) if (!live.has(p)) this.memo.delete(p);
+  }
+
   /** The attributes `path` is sent to this peer with (interned), or null. */
   exportOf(path: Path, node: ExportNode, family: FamilyName): PathAttributes | null {
     const hit = this.memo.get(path);

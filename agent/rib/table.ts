@@ -1,100 +1,106 @@
 /**
- * The Loc-RIB table: one Dest per prefix, holding every accepted path for it (the Adj-RIBs-In of
- * all peers, merged: a path knows its peer) with the best set first. IPv4 destinations are found
- * by number: one Map per prefix length keyed by the address as a signed 32-bit integer, which V8
- * keeps as a small integer with no allocation. IPv6 destinations are keyed by hex text (IPv6 tables
- * are small here). Not here: the decision (decision.ts) or what changed (rib.ts).
+ * A Loc-RIB table of one address family: prefix -> PathSet (path-set.ts). RibTable is what the RIB
+ * needs of one: lookups by (length, key), moves that remember each prefix's set at the start of
+ * the tick (so the RIB emits one change per prefix per tick however often it moved), a drain of
+ * those, and a walk. IPv4 has its own compact table (table4.ts); MapTable here serves IPv6: one
+ * Map per prefix length keyed by the address in hex (IPv6 tables are small here).
+ * Not here: the decision, counting, or what a change means for peers (rib.ts, outbound.ts).
  */
 
 import type { Prefix } from '../bgp/prefix.js';
 import type { FamilyName } from '../session/negotiate.js';
-import type { Path } from './path.js';
+import type { PathSet } from './path-set.js';
 
-const NO_PATHS: Path[] = [];
+export interface RibTable<K extends number | string> {
+  readonly family: FamilyName;
+  readonly size: number;
+  /** Prefixes touched since the last drain. */
+  readonly pending: number;
+  keyOf(p: Prefix): K;
+  get(len: number, key: K): PathSet;
+  /** Moves a prefix from `old` (what get returned) to `next`. */
+  set(len: number, key: K, old: PathSet, next: PathSet): void;
+  /** Hands every prefix touched since the last drain to `fn` with its first and current set. */
+  drain(fn: (prefix: Prefix, old: PathSet, now: PathSet) => void): void;
+  /** Every prefix with a path; `fn` may move the prefix it is given, nothing else. */
+  forEach(fn: (len: number, key: K, s: PathSet) => void): void;
+  prefix(len: number, key: K, pathId?: number): Prefix;
+}
 
-export class Dest {
-  /** Accepted paths; the first `nBest` are the best set (ECMP), best first. */
-  paths: Path[] = NO_PATHS;
-  nBest = 0;
-  /** Index into STEP_NAMES of the step that decided. */
-  step = 0;
+export class MapTable<K extends number | string> implements RibTable<K> {
+  private readonly maps: Map<K, PathSet>[];
+  private dirty: Map<K, PathSet>[];
+  private dirtyCount = 0;
 
   constructor(
-    readonly len: number,
-    /** IPv4: the address as a signed 32-bit integer; IPv6: 0. */
-    readonly addr: number,
-    readonly v6: Uint8Array | null,
-  ) {}
-
-  get family(): FamilyName {
-    return this.v6 === null ? 'ipv4' : 'ipv6';
+    readonly family: FamilyName,
+    private readonly empty: PathSet,
+    readonly keyOf: (p: Prefix) => K,
+    private readonly prefixOf: (len: number, key: K, pathId?: number) => Prefix,
+  ) {
+    const lengths = family === 'ipv4' ? 33 : 129;
+    this.maps = Array.from({ length: lengths }, () => new Map<K, PathSet>());
+    this.dirty = this.maps.map(() => new Map<K, PathSet>());
   }
 
-  /** A fresh Prefix object (the table keeps none, to save memory). */
-  prefix(pathId?: number): Prefix {
-    const base: Prefix = this.v6 === null ? { afi: 1, len: this.len, addr: this.addr >>> 0 } : { afi: 2, len: this.len, addr: this.v6 };
-    return pathId === undefined ? base : { ...base, pathId };
+  get(len: number, key: K): PathSet {
+    return this.maps[len].get(key) ?? this.empty;
   }
 
-  best(): Path[] {
-    return this.nBest === 0 ? NO_PATHS : this.paths.slice(0, this.nBest);
-  }
-}
-
-function v6Key(p: { len: number; addr: Uint8Array }): string {
-  return `${Buffer.from(p.addr.buffer, p.addr.byteOffset, 16).toString('hex')}/${p.len}`;
-}
-
-export class PrefixTable {
-  private readonly v4: Map<number, Dest>[] = Array.from({ length: 33 }, () => new Map<number, Dest>());
-  private readonly v6 = new Map<string, Dest>();
-
-  get(p: Prefix): Dest | undefined {
-    return p.afi === 1 ? this.v4[p.len].get(p.addr | 0) : this.v6.get(v6Key(p));
+  /** Moves a prefix from `old` (what get returned) to `next`, remembering the tick's first set. */
+  set(len: number, key: K, old: PathSet, next: PathSet): void {
+    const d = this.dirty[len];
+    if (!d.has(key)) {
+      d.set(key, old);
+      this.dirtyCount++;
+    }
+    if (next === this.empty) this.maps[len].delete(key);
+    else this.maps[len].set(key, next);
   }
 
-  getOrCreate(p: Prefix): Dest {
-    if (p.afi === 1) {
-      const m = this.v4[p.len];
-      const key = p.addr | 0;
-      let d = m.get(key);
-      if (d === undefined) {
-        d = new Dest(p.len, key, null);
-        m.set(key, d);
+  get pending(): number {
+    return this.dirtyCount;
+  }
+
+  /** Hands every prefix touched since the last drain to `fn` with its first and current set. */
+  drain(fn: (prefix: Prefix, old: PathSet, now: PathSet) => void): void {
+    if (this.dirtyCount === 0) return;
+    const dirty = this.dirty;
+    this.dirty = this.maps.map(() => new Map<K, PathSet>());
+    this.dirtyCount = 0;
+    for (let len = 0; len < dirty.length; len++) {
+      const m = this.maps[len];
+      for (const [key, old] of dirty[len]) {
+        const now = m.get(key) ?? this.empty;
+        if (now !== old) fn(this.prefixOf(len, key), old, now);
       }
-      return d;
-    }
-    const key = v6Key(p);
-    let d = this.v6.get(key);
-    if (d === undefined) {
-      d = new Dest(p.len, 0, Uint8Array.from(p.addr.subarray(0, 16)));
-      this.v6.set(key, d);
-    }
-    return d;
-  }
-
-  /** Removes `d` if it is the table's Dest for its prefix. */
-  delete(d: Dest): void {
-    if (d.v6 === null) {
-      const m = this.v4[d.len];
-      if (m.get(d.addr) === d) m.delete(d.addr);
-    } else {
-      const key = v6Key({ len: d.len, addr: d.v6 });
-      if (this.v6.get(key) === d) this.v6.delete(key);
     }
   }
 
-  forEach(family: FamilyName, fn: (d: Dest) => void): void {
-    if (family === 'ipv6') {
-      for (const d of this.v6.values()) fn(d);
-      return;
-    }
-    for (const m of this.v4) for (const d of m.values()) fn(d);
+  forEach(fn: (len: number, key: K, s: PathSet) => void): void {
+    for (let len = 0; len < this.maps.length; len++) for (const [key, s] of this.maps[len]) fn(len, key, s);
   }
 
-  size(family?: FamilyName): number {
-    const v4 = family === 'ipv6' ? 0 : this.v4.reduce((n, m) => n + m.size, 0);
-    const v6 = family === 'ipv4' ? 0 : this.v6.size;
-    return v4 + v6;
+  prefix(len: number, key: K, pathId?: number): Prefix {
+    return this.prefixOf(len, key, pathId);
   }
+
+  get size(): number {
+    return this.maps.reduce((n, m) => n + m.size, 0);
+  }
+}
+
+export function ipv6Table(empty: PathSet): MapTable<string> {
+  return new MapTable<string>(
+    'ipv6',
+    empty,
+    (p) => {
+      const a = p.addr as Uint8Array;
+      return Buffer.from(a.buffer, a.byteOffset, 16).toString('hex');
+    },
+    (len, key, pathId) => {
+      const addr = Uint8Array.from(Buffer.from(key, 'hex'));
+      return pathId === undefined ? { afi: 2, len, addr } : { afi: 2, len, addr, pathId };
+    },
+  );
 }

@@ -174,17 +174,19 @@ test('IPv6: MP_REACH_NLRI with a link-local next hop; MP_UNREACH_NLRI withdraws'
   t.is(h.rib.prefixCount('ipv6'), 0);
 });
 
-test('equal attribute sets are one object, and unused ones are dropped', (t) => {
+test('equal attribute sets and equal path sets are one object; a collect forgets unused ones', (t) => {
   const h = harness();
   h.feed(established(a), established(b));
-  const before = h.rib.attributeSets();
-  h.feed(announce(a, ['192.168.1.0/26'], '10.0.1.1', { med: 3 }), announce(b, ['192.168.2.0/26'], '10.0.1.2', { med: 3 }));
-  t.is(h.rib.best('192.168.1.0/26')[0].attributes, h.rib.best('192.168.2.0/26')[0].attributes);
-  t.is(h.rib.attributeSets(), before + 1);
-  h.feed(withdraw(a, ['192.168.1.0/26']), withdraw(b, ['192.168.2.0/26']));
-  t.is(h.rib.attributeSets(), before);
+  const before = h.rib.interned();
+  h.feed(announce(a, ['192.168.1.0/26', '192.168.2.0/26'], '10.0.1.1', { med: 3 }), announce(b, ['192.168.3.0/26'], '10.0.1.2', { med: 3 }));
+  t.is(h.rib.best('192.168.1.0/26')[0].attributes, h.rib.best('192.168.3.0/26')[0].attributes);
+  t.is(h.rib.best('192.168.1.0/26'), h.rib.best('192.168.2.0/26'), 'one path set for both prefixes');
+  t.deepEqual(h.rib.interned(), { attributeSets: before.attributeSets + 1, pathSets: before.pathSets + 2 });
+  h.feed(withdraw(a, ['192.168.1.0/26', '192.168.2.0/26']), withdraw(b, ['192.168.3.0/26']));
+  h.rib.collect();
+  t.deepEqual(h.rib.interned(), before);
   h.feed(announce(a, ['10.99.0.0/24'], '10.0.1.1', { med: 4 }));
-  t.is(h.rib.attributeSets(), before, 'a refused UPDATE leaves no attribute set behind');
+  t.deepEqual(h.rib.interned(), before, 'a refused UPDATE leaves nothing behind');
 });
 
 test('converged(): waits for End-of-RIB of every family of every established peer', (t) => {
