@@ -7,6 +7,7 @@
         "src/common.c",
         "src/sockopt.c",
         "src/notify.c",
+        "src/peercred.c",
         "src/testing.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
