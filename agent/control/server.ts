@@ -22,6 +22,10 @@ import {
 } from './protocol.js';
 import { BIND_UMASK, claimSocketPath, resolveGroup, secureSocket } from './socket-file.js';
 
+/** After TOO_LARGE: bytes read and dropped, and how long, before the connection is cut. */
+const DRAIN_AFTER_TOO_LARGE = 1024 * 1024;
+const DRAIN_GRACE_MS = 2000;
+
 export interface ControlServerOptions {
   readonly path: string;
   /** Group that may use the read-only commands; '' keeps the agent's own group (root's). */
@@ -175,9 +179,16 @@ export class ControlServer {
     conn.lines = split.state;
     conn.queue.push(...split.lines);
     if (split.tooLarge) {
-      // Answer what came before, then TOO_LARGE, then close; the rest of the line is never read.
-      conn.socket.removeAllListeners('data');
-      conn.socket.pause();
+      // Answer what came before, then TOO_LARGE, then close. The rest of the line is never
+      // kept: a little more is read and dropped, so a client still writing sees the answer
+      // before the connection goes.
+      const socket = conn.socket;
+      socket.removeAllListeners('data');
+      let dropped = 0;
+      socket.on('data', (more: Buffer) => {
+        dropped += more.length;
+        if (dropped > DRAIN_AFTER_TOO_LARGE) socket.destroy();
+      });
       conn.queue.push('');
       this.log.warn('control request too large, closing the connection', { limit: this.opts.maxRequestBytes, client: conn.id });
     }
@@ -194,9 +205,10 @@ export class ControlServer {
         const line = conn.queue.shift() as string;
         if (line === '') {
           this.send(conn, errorResponse(null, { code: 'TOO_LARGE', message: `request longer than ${this.opts.maxRequestBytes} bytes` }));
-          // Closed once the answer is with the kernel: the rest of the line is never read.
           const socket = conn.socket;
-          socket.end(() => socket.destroy());
+          socket.end();
+          setTimeout(() => socket.destroy(), DRAIN_GRACE_MS).unref();
+          socket.resume();
           return;
         }
         this.send(conn, await this.answer(conn, line));
@@ -204,7 +216,7 @@ export class ControlServer {
     } finally {
       conn.pumping = false;
     }
-    if (!conn.socket.destroyed && conn.socket.listenerCount('data') > 0) conn.socket.resume();
+    if (!conn.socket.destroyed) conn.socket.resume();
   }
 
   private send(conn: Connection, response: ControlResponse): void {
