@@ -1,0 +1,119 @@
+/**
+ * Pure helpers of the session: RFC 7606 treat-as-withdraw applied to a decoded UPDATE, the
+ * RFC 4724 / RFC 8538 decision whether a peer's routes survive the end of a session, the words
+ * `agentctl status` shows for socket errors, the names of negotiated capabilities, and the
+ * RFC 4271 section 6.8 collision rule. No sockets, no state.
+ */
+
+import { AFI, CeaseSubcode, ErrorCode, SAFI } from '../bgp/constants.js';
+import { ipv4ToNumber } from '../bgp/ip.js';
+import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
+import type { UpdateMessage } from '../bgp/update.js';
+import type { Notify } from './fsm.js';
+import type { FamilyName, Negotiated } from './negotiate.js';
+import type { Direction } from './connection.js';
+
+/**
+ * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are
+ * dropped. IPv4 prefixes (body or MP_REACH_NLRI) go to `withdrawn`, IPv6 ones to MP_UNREACH_NLRI.
+ */
+export function asWithdrawal(u: UpdateMessage): UpdateMessage {
+  const v4: Prefix4[] = [];
+  const v6: Prefix6[] = [];
+  const sort = (list: readonly Prefix[]): void => {
+    for (const p of list) {
+      if (p.afi === AFI.IPV4) v4.push(p);
+      else v6.push(p);
+    }
+  };
+  sort(u.withdrawn);
+  sort(u.nlri);
+  const { mpReach, mpUnreach } = u.attributes;
+  if (mpUnreach && !mpUnreach.raw) sort(mpUnreach.withdrawn);
+  if (mpReach && !mpReach.raw) sort(mpReach.nlri);
+  const attributes = v6.length > 0 ? { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } : {};
+  return { type: 'update', withdrawn: v4, attributes, nlri: [] };
+}
+
+export function familyName(afi: number, safi: number): FamilyName | undefined {
+  if (safi !== SAFI.UNICAST) return undefined;
+  return afi === AFI.IPV4 ? 'ipv4' : afi === AFI.IPV6 ? 'ipv6' : undefined;
+}
+
+export const AFI_OF: Readonly<Record<FamilyName, number>> = { ipv4: AFI.IPV4, ipv6: AFI.IPV6 };
+
+export interface SessionEnd {
+  /** The NOTIFICATIONs sent and received as the session ended, if any. */
+  readonly sent?: Notify;
+  readonly received?: Notify;
+  /** Stopped by an operator or the configuration: the routes go. */
+  readonly adminStop: boolean;
+}
+
+export type GracefulRestartInfo = { readonly restartTime: number; readonly families: readonly FamilyName[] } | null;
+
+/**
+ * Whether the peer's routes are kept as stale when a session ends (RFC 4724 section 4.2): both sides
+ * sent the capability, the peer listed the family, and either no NOTIFICATION was exchanged or both
+ * sent the N bit and it was not a Cease / Hard Reset (RFC 8538 section 3 and 5).
+ */
+export function gracefulRestartOnDown(n: Negotiated | undefined, end: SessionEnd): GracefulRestartInfo {
+  const gr = n?.peerGracefulRestart;
+  if (!n || !gr || !n.localGracefulRestart || end.adminStop) return null;
+  const families = gr.families
+    .map((f) => familyName(f.afi, f.safi))
+    .filter((f): f is FamilyName => f !== undefined && n.families.includes(f));
+  if (families.length === 0) return null;
+  const notes = [end.sent, end.received].filter((x): x is Notify => x !== undefined);
+  if (notes.length > 0) {
+    // Our own capability always carries the N bit (negotiate.ts buildOpen).
+    if (!gr.notification) return null;
+    if (notes.some((x) => x.code === ErrorCode.CEASE && x.subcode === CeaseSubcode.HARD_RESET)) return null;
+  }
+  return { restartTime: gr.restartTime, families };
+}
+
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EPIPE: 'Broken pipe',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EADDRINUSE: 'Address already in use',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EINVAL: 'Invalid argument',
+  ENOENT: 'No such file or directory',
+};
+
+/** `Socket: Connection refused`, as BIRD words it; unknown errors keep their message. */
+export function socketErrorWords(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ERRNO_WORDS[code]) return `Socket: ${ERRNO_WORDS[code]}`;
+  return `Socket: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Negotiated capabilities in words, for status. */
+export function capabilityNames(n: Negotiated): string[] {
+  const names = n.families.map((f) => `${f} unicast`);
+  if (n.fourOctetAs) names.push('4-octet AS');
+  if (n.routeRefresh) names.push('route refresh');
+  if (n.enhancedRouteRefresh) names.push('enhanced route refresh');
+  if (n.extendedMessage) names.push('extended message');
+  if (n.peerGracefulRestart && n.localGracefulRestart) names.push('graceful restart');
+  for (const f of n.families) {
+    if (n.addPathReceive[f]) names.push(`add-path receive ${f}`);
+    if (n.addPathSend[f]) names.push(`add-path send ${f}`);
+  }
+  return names;
+}
+
+/**
+ * RFC 4271 section 6.8: with a higher local BGP identifier the connection we initiated survives,
+ * otherwise the one the peer initiated. Identifiers compare as unsigned 32-bit numbers.
+ */
+export function collisionWinner(localId: string, peerId: string): Direction {
+  return ipv4ToNumber(localId) > ipv4ToNumber(peerId) ? 'out' : 'in';
+}
