@@ -153,6 +153,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   return show(command, answer.data, { now: new Date(), colour: useColour() }, version);
 }
 
+// `agentctl routes | head`: a reader that leaves early is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  throw e;
+});
+
 main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;

@@ -21,6 +21,7 @@ import {
   okResponse, type ParsedRequest, parseRequest, splitLines,
 } from './protocol.js';
 import { BIND_UMASK, claimSocketPath, resolveGroup, secureSocket } from './socket-file.js';
+import { waitConverged } from './wait.js';
 
 /** After TOO_LARGE: bytes read and dropped, and how long, before the connection is cut. */
 const DRAIN_AFTER_TOO_LARGE = 1024 * 1024;
@@ -33,7 +34,7 @@ export interface ControlServerOptions {
   readonly log: Log;
   /** Longest request line in bytes (default 64 KiB); longer gets TOO_LARGE and the connection closed. */
   readonly maxRequestBytes?: number;
-  /** Answers a client has not read yet, in bytes, before it is dropped (default 1 MiB). */
+  /** Unread answers, in bytes, past which a client gets no more and is dropped (default 1 MiB). */
   readonly maxBacklogBytes?: number;
   /** Clients at once (default 256); one more is answered BUSY and closed. */
   readonly maxClients?: number;
@@ -52,12 +53,8 @@ interface Connection {
   readonly queue: string[];
   pumping: boolean;
   badRequests: number;
-}
-
-export interface WaitAnswer {
-  readonly converged: boolean;
-  /** Seconds the server waited. */
-  readonly waited: number;
+  /** Aborted when the connection closes: ends a pending wait. */
+  readonly ended: AbortController;
 }
 
 export class ControlServer {
@@ -65,7 +62,7 @@ export class ControlServer {
   private readonly opts: Required<Omit<ControlServerOptions, 'log'>>;
   private readonly log: Log;
   private readonly connections = new Set<Connection>();
-  private readonly waits = new Set<() => void>();
+  private pendingWaits = 0;
   private server: Server | null = null;
   private socketIno: number | null = null;
   private nextConnection = 1;
@@ -92,6 +89,11 @@ export class ControlServer {
 
   get clients(): number {
     return this.connections.size;
+  }
+
+  /** `wait` requests being held. */
+  get waiting(): number {
+    return this.pendingWaits;
   }
 
   /** Binds the socket; throws ControlError (ALREADY_RUNNING, NOT_A_SOCKET, GROUP_NOT_FOUND, SOCKET_SETUP). */
@@ -138,8 +140,10 @@ export class ControlServer {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const cancel of [...this.waits]) cancel();
-    for (const conn of this.connections) conn.socket.destroy();
+    for (const conn of this.connections) {
+      conn.ended.abort();
+      conn.socket.destroy();
+    }
     const server = this.server;
     this.server = null;
     if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -165,12 +169,17 @@ export class ControlServer {
       socket.resume();
       return;
     }
-    const conn: Connection = { socket, id: this.nextConnection++, lines: EMPTY_LINE_STATE, queue: [], pumping: false, badRequests: 0 };
+    const conn: Connection = {
+      socket, id: this.nextConnection++, lines: EMPTY_LINE_STATE, queue: [], pumping: false, badRequests: 0, ended: new AbortController(),
+    };
     this.connections.add(conn);
     socket.setTimeout(this.opts.idleTimeoutMs, () => {
       if (!conn.pumping) socket.destroy();
     });
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => {
+      conn.ended.abort();
+      this.connections.delete(conn);
+    });
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
   }
 
@@ -219,14 +228,19 @@ export class ControlServer {
     if (!conn.socket.destroyed) conn.socket.resume();
   }
 
+  /**
+   * Writes one answer. A client whose earlier answers still exceed the backlog bound is not
+   * reading: it is dropped instead. One large answer alone (routes) is always written.
+   */
   private send(conn: Connection, response: ControlResponse): void {
     const socket = conn.socket;
     if (socket.destroyed || socket.writableEnded) return;
-    socket.write(encodeResponse(response));
     if (socket.writableLength > this.opts.maxBacklogBytes) {
       this.log.warn('control client does not read its answers, dropping it', { backlog: socket.writableLength, client: conn.id });
       socket.destroy();
+      return;
     }
+    socket.write(encodeResponse(response));
   }
 
   /** One request line to one answer; never throws. */
@@ -273,41 +287,14 @@ export class ControlServer {
       case 'routes': return this.handlers.routes(request.family);
       case 'version': return this.handlers.version();
       case 'reload': return this.handlers.reload();
-      case 'wait': return this.wait(conn, request.timeoutSeconds);
-    }
-  }
-
-  /** Polls converged() until it holds, the timeout passes, the client leaves, or we close. */
-  private wait(conn: Connection, timeoutSeconds: number): Promise<WaitAnswer> {
-    const started = Date.now();
-    const deadline = started + timeoutSeconds * 1000;
-    const answer = (converged: boolean): WaitAnswer => ({ converged, waited: Math.round((Date.now() - started) / 100) / 10 });
-    if (this.handlers.converged()) return Promise.resolve(answer(true));
-    return new Promise<WaitAnswer>((resolve, reject) => {
-      let timer: NodeJS.Timeout | null = null;
-      const finish = (result: (() => void)): void => {
-        if (timer !== null) clearTimeout(timer);
-        this.waits.delete(cancel);
-        conn.socket.off('close', cancel);
-        result();
-      };
-      const cancel = (): void => finish(() => reject(new ControlError('SHUTTING_DOWN', 'the wait ended: the connection or the agent is closing')));
-      const poll = (): void => {
-        timer = null;
+      case 'wait': {
+        this.pendingWaits += 1;
         try {
-          if (this.handlers.converged()) return finish(() => resolve(answer(true)));
-        } catch (err) {
-          return finish(() => reject(err));
+          return await waitConverged(() => this.handlers.converged(), request.timeoutSeconds, this.opts.waitPollMs, conn.ended.signal);
+        } finally {
+          this.pendingWaits -= 1;
         }
-        const left = deadline - Date.now();
-        if (left <= 0) return finish(() => resolve(answer(false)));
-        timer = setTimeout(poll, Math.min(this.opts.waitPollMs, left));
-      };
-      this.waits.add(cancel);
-      conn.socket.once('close', cancel);
-      const left = deadline - Date.now();
-      if (left <= 0) return finish(() => resolve(answer(false)));
-      timer = setTimeout(poll, Math.min(this.opts.waitPollMs, left));
-    });
+      }
+    }
   }
 }

@@ -6,16 +6,18 @@ import { readFile } from 'node:fs/promises';
 
 import test from 'ava';
 
-import type { StatusAnswer } from '../../agent/control/api.js';
+import type { ControlHandlers, RouteAnswer } from '../../agent/control/api.js';
 import { ControlServer } from '../../agent/control/server.js';
 import { holdsFor } from '../helpers/netns.js';
 import { fakeHandlers, type FakeState, memoryLog, SPEC_STATUS } from './fakes.js';
-import { agentctl, AGENTCTL, socketDir } from './helpers.js';
+import { agentctl, AGENTCTL, runProgram, socketDir } from './helpers.js';
 
-async function daemon(state: FakeState = { converged: true, failStatus: false, refuseReload: false, reloads: 0 }, status?: StatusAnswer) {
+async function daemon(
+  state: FakeState = { converged: true, failStatus: false, refuseReload: false, reloads: 0 },
+  overrides: Partial<ControlHandlers> = {},
+) {
   const dir = await socketDir();
-  const handlers = fakeHandlers(state);
-  const server = new ControlServer(status === undefined ? handlers : { ...handlers, status: () => status }, { path: dir.path, group: '', log: memoryLog(), waitPollMs: 20 });
+  const server = new ControlServer({ ...fakeHandlers(state), ...overrides }, { path: dir.path, group: '', log: memoryLog(), waitPollMs: 20 });
   await server.start();
   return { ...dir, state, server, stop: async () => { await server.close(); await dir.cleanup(); } };
 }
@@ -42,7 +44,7 @@ test('status: SPEC.md layout, no colour codes into a pipe, exit 0', async (t) =>
   // SINCE an hour and a half ago: shown as HH:MM:SS (agentctl runs with TZ=UTC here).
   const since = [new Date(Date.now() - 5400_000), new Date(Date.now() - 5000_000)].map((d) => `${d.toISOString().slice(0, 19)}Z`);
   const peers = SPEC_STATUS.peers.map((peer, i) => ({ ...peer, since: since[i] }));
-  const d = await daemon(undefined, { ...SPEC_STATUS, peers });
+  const d = await daemon(undefined, { status: () => ({ ...SPEC_STATUS, peers }) });
   try {
     const run = await agentctl(['--socket', d.path, 'status']);
     t.is(run.code, 0, run.stderr);
@@ -190,6 +192,35 @@ test('peers, routes, version, reload print their tables, exit 0', async (t) => {
     const reload = await agentctl(['--socket', d.path, 'reload']);
     t.is(reload.code, 0);
     t.is(reload.stdout, 'Reloaded.\n  peers added: 10.0.1.3\n  blocks removed: 192.168.0.0/26\n');
+  } finally {
+    await d.stop();
+  }
+});
+
+test('colour codes on a terminal only (script(1) gives agentctl a pty), and never with NO_COLOR', async (t) => {
+  const d = await daemon();
+  try {
+    const command = `${process.execPath} ${AGENTCTL} --socket ${d.path} status`;
+    const tty = await runProgram('script', ['-qec', command, '/dev/null']);
+    t.is(tty.code, 0, tty.stderr);
+    t.true(tty.stdout.includes('\u001b[32mup\u001b[0m'), JSON.stringify(tty.stdout));
+    const noColour = await runProgram('script', ['-qec', command, '/dev/null'], { NO_COLOR: '1' });
+    t.false(noColour.stdout.includes('\u001b['));
+    t.true(noColour.stdout.includes('| up    |'));
+  } finally {
+    await d.stop();
+  }
+});
+
+test('a reader that stops early (EPIPE) is not an error', async (t) => {
+  const many: RouteAnswer[] = Array.from({ length: 20_000 }, (_, i) => ({
+    prefix: `10.${i >> 8}.${i & 255}.0/26`, family: 'ipv4', kind: 'unicast', nextHops: [{ via: '10.0.1.14', dev: 'eth0', peer: '10.0.1.1' }],
+  }));
+  const d = await daemon(undefined, { routes: () => many });
+  try {
+    // About 1.5 MB of table into a pipe whose reader leaves after 10 bytes.
+    const run = await runProgram('sh', ['-c', `(${process.execPath} ${AGENTCTL} --socket ${d.path} routes; echo "exit $?" >&2) | head -c 10 >/dev/null`]);
+    t.is(run.stderr, 'exit 0\n');
   } finally {
     await d.stop();
   }

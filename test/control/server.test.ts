@@ -237,12 +237,12 @@ test('a waiting client that leaves, and close() during a wait, end the wait', as
   const s = await started({}, fake);
   const gone = await rawClient(s.path);
   gone.send('{"id":1,"cmd":"wait","args":{"timeout":600}}\n');
-  await waitFor(() => (s.server as unknown as { waits: Set<unknown> }).waits.size === 1, { timeoutMs: 5000, what: 'the wait to start' });
+  await waitFor(() => s.server.waiting === 1, { timeoutMs: 5000, what: 'the wait to start' });
   gone.close();
-  await waitFor(() => (s.server as unknown as { waits: Set<unknown> }).waits.size === 0, { timeoutMs: 5000, what: 'the wait to end' });
+  await waitFor(() => s.server.waiting === 0, { timeoutMs: 5000, what: 'the wait to end' });
   const staying = await rawClient(s.path);
   staying.send('{"id":2,"cmd":"wait","args":{"timeout":600}}\n');
-  await waitFor(() => (s.server as unknown as { waits: Set<unknown> }).waits.size === 1, { timeoutMs: 5000, what: 'the second wait' });
+  await waitFor(() => s.server.waiting === 1, { timeoutMs: 5000, what: 'the second wait' });
   await s.stop();
   await waitFor(() => staying.closed(), { timeoutMs: 5000, what: 'close() to drop the waiting client' });
   t.pass();
@@ -276,6 +276,45 @@ test('an idle client is closed after the idle timeout', async (t) => {
     t.is(s.server.clients, 0);
   } finally {
     client.close();
+    await s.stop();
+  }
+});
+
+test('converged() throwing during a wait is INTERNAL, and the server goes on', async (t) => {
+  const s = await started();
+  const handlers = (s.server as unknown as { handlers: { converged: () => boolean } }).handlers;
+  let calls = 0;
+  handlers.converged = () => {
+    calls += 1;
+    if (calls > 2) throw new TypeError('rib gone');
+    return false;
+  };
+  try {
+    const answer = await ask(s.path, { id: 1, cmd: 'wait', args: { timeout: 10 } });
+    t.is((answer.error as { code: string }).code, 'INTERNAL');
+    t.is(s.server.waiting, 0);
+    t.is((await ask(s.path, { id: 2, cmd: 'status' })).ok, true);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('one answer larger than the backlog bound is still delivered; a second unread one drops the client', async (t) => {
+  const s = await started({ maxBacklogBytes: 1000 });
+  const handlers = (s.server as unknown as { handlers: { routes: () => unknown[] } }).handlers;
+  const big = Array.from({ length: 3000 }, (_, i) => ({ prefix: `10.0.${i % 256}.0/26`, family: 'ipv4', kind: 'blackhole', nextHops: [] }));
+  handlers.routes = () => big;
+  try {
+    const answer = await ask(s.path, { id: 1, cmd: 'routes' });
+    t.is((answer.data as unknown[]).length, 3000);
+    const stuck = await rawClient(s.path);
+    stuck.socket.pause();
+    stuck.send('{"id":1,"cmd":"routes"}\n{"id":2,"cmd":"routes"}\n{"id":3,"cmd":"routes"}\n');
+    await waitFor(() => s.log.entries.some((e) => e.message === 'control client does not read its answers, dropping it'),
+      { timeoutMs: 5000, what: 'the drop' });
+    await waitFor(() => s.server.clients === 0, { timeoutMs: 5000, what: 'the stuck client to be gone' });
+    stuck.close();
+  } finally {
     await s.stop();
   }
 });
