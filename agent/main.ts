@@ -22,6 +22,7 @@ import type { ControlHandlers, ReloadAnswer } from './control/api.js';
 import { ControlServer } from './control/server.js';
 import { createLog, type Log, type RootLog } from './log.js';
 import { EXIT, parseMainArgs, USAGE } from './main-args.js';
+import { createMetrics, MetricsServer, type Metrics } from './metrics.js';
 import { peerSet } from './rib/peer-set.js';
 import { Rib } from './rib/rib.js';
 import type { SessionEvent } from './session/events.js';
@@ -73,6 +74,7 @@ async function run(path: string): Promise<void> {
   const established = new Set<string>();
   const startedAt = Date.now();
   let fibConverged = false;
+  let metrics: Metrics | null = null;
 
   const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart') });
   // Set before the sessions exist; the manager's sessions read them through the sink below.
@@ -125,7 +127,10 @@ async function run(path: string): Promise<void> {
     readPassword,
     onEvent: (e: SessionEvent) => {
       if (e.type === 'established') established.add(e.peer.key);
+      if (e.type !== 'update' || metrics === null) return rib.handle(e);
+      const t0 = performance.now();
       rib.handle(e);
+      metrics.observeUpdate((performance.now() - t0) / 1000);
     },
   });
 
@@ -211,6 +216,25 @@ async function run(path: string): Promise<void> {
     return;
   }
 
+  let metricsServer: MetricsServer | null = null;
+  if (config.metrics.listen !== '') {
+    metrics = createMetrics(() => {
+      const fs = fib.snapshot();
+      return {
+        peers: (manager?.status() ?? []).map((st) => ({ address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key) })),
+        kernel: { routes: fs.routes, errors: fs.errors.length, reconciles: fs.reconciles },
+      };
+    });
+    metricsServer = new MetricsServer(metrics, root.log);
+    try {
+      await metricsServer.start(config.metrics.listen);
+    } catch (err) {
+      // Metrics are for watching, not for routing: the agent runs on without them.
+      log.error(`${(err as Error).message}; running without metrics`, {});
+      metricsServer = null;
+    }
+  }
+
   sdNotify('READY=1');
   const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
   const watchdog = watchdogUsec > 0 ? setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000)) : undefined;
@@ -225,6 +249,7 @@ async function run(path: string): Promise<void> {
     clearInterval(convergenceTimer);
     if (watchdog) clearInterval(watchdog);
     await control.close();
+    await metricsServer?.close();
     await manager!.close('');
     rib.close();
     fib.close();

@@ -6,14 +6,14 @@
 import test from 'ava';
 import { agentctl } from '../helpers/agent.js';
 import { isRoot, Lab, waitFor } from '../helpers/netns.js';
-import { agentBlocks, buildFabric, disposeFabric, TOR, type Fabric } from './fabric.js';
+import { agentBlocks, agentDoc, buildFabric, disposeFabric, TOR, type Fabric } from './fabric.js';
 
 test.serial('status, wait and exit statuses against a BIRD ToR and two agents', async (t) => {
   if (!isRoot) return t.fail('needs root');
   const lab = await Lab.create('e2e');
   let f: Fabric | undefined;
   try {
-    f = await buildFabric(lab, 2);
+    f = await buildFabric(lab, 2, (i) => ({ ...agentDoc(i), ...(i === 0 ? { metrics: { listen: '127.0.0.1:9179' } } : {}) }));
     const [n0] = f.agents;
     const wait = await n0.ctl(['wait', '--timeout', '30']);
     t.is(wait.status, 0, `${wait.stdout}${wait.stderr}`);
@@ -54,6 +54,12 @@ test.serial('status, wait and exit statuses against a BIRD ToR and two agents', 
     t.regex(p.since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     t.deepEqual(p.prefixes, { received: 2, accepted: 2, advertised: 2 });
     t.deepEqual(s.fib, { routes: 4, inSync: true });
+
+    // Prometheus text from inside the node's namespace.
+    const scrape = await lab.exec(f.agentNs[0], process.execPath, ['-e', "fetch('http://127.0.0.1:9179/metrics').then(r => r.text()).then(t => process.stdout.write(t))"], { check: true });
+    t.regex(scrape.stdout, /rack_agent_bgp_session_state\{[^}]*10\.0\.1\.1[^}]*\} 6/);
+    t.regex(scrape.stdout, /rack_agent_kernel_routes 4/);
+    t.regex(scrape.stdout, /rack_agent_update_processing_seconds_count [1-9]/);
 
     // A peer down: wait times out with 1, the row says start and why.
     await f.tor.stop();
