@@ -190,3 +190,16 @@ nsTest('TCP MD5: the right key comes up, a wrong key never does', async (t) => {
   await db2.waitFor((e) => e.ev === 'established', 'Established with the right key', 20_000);
   await routesBothWays(t, da, db2);
 });
+
+nsTest('GTSM: up when both ends use it, never up against a peer sending TTL 1', async (t) => {
+  const { lab, a, b } = await newLab(t, 'gtsm');
+  const da = await startDriver(lab, a, specA({ ttlSecurity: 1 }));
+  // eBGP direct without GTSM sends TTL 1: below the floor of 255, so the kernel drops it.
+  const db = await startDriver(lab, b, specB({ ttlSecurity: 0, ttl: 1 }));
+  await holdsFor(async () => (await da.session(B.ipv4))?.state !== 'Established', { forMs: 3000, intervalMs: 250, what: 'no session below the TTL floor' });
+  t.false(db.events.some((e) => e.ev === 'established'));
+  await db.exit();
+  const db2 = await startDriver(lab, b, specB({ ttlSecurity: 1 }));
+  await db2.waitFor((e) => e.ev === 'established', 'Established with GTSM on both ends', 20_000);
+  await routesBothWays(t, da, db2);
+});
