@@ -29,6 +29,7 @@ interface World {
 
 let world: World | undefined;
 const nsTest = isRoot ? test.serial : test.serial.skip;
+if (!isRoot) test('malformed-peer tests', (t) => t.log(`skipped: ${rootSkipReason}`));
 
 test.before(async () => {
   if (!isRoot) return;
