@@ -301,16 +301,11 @@ export class Session {
   }
 
   private onTimer(timer: Timer): void {
-    const main = this.transport.connection;
-    if (timer === 'hold' && main && !main.closed) {
-      // Bytes the digest loop has not reached yet, or that arrived within the hold time, prove the
-      // peer alive: a backlog on our side must never expire the peer's hold timer.
-      const holdMs = (this.fsm.state === 'OpenSent' ? OPEN_SENT_HOLD : this.fsm.negotiatedHoldTime) * 1000;
-      const quiet = this.clock.now() - main.lastRx;
-      if (main.pending > 0 || quiet < holdMs) {
-        this.timers.start('hold', main.pending > 0 ? 1 : (holdMs - quiet) / 1000);
-        return;
-      }
+    // Messages the digest loop has not reached yet prove the peer alive: a backlog on our side
+    // must never expire its hold timer. They restart the timer once digested.
+    if (timer === 'hold' && (this.transport.connection?.pending ?? 0) > 0) {
+      this.timers.start('hold', 1);
+      return;
     }
     this.feed(TIMER_EVENT[timer]);
   }
