@@ -37,8 +37,6 @@ export class Connection {
   private queuedBytes = 0;
   private paused = false;
   private ended = false;
-  /** Clock time of the last bytes received: the peer was alive then. */
-  lastRx: number;
   closed = false;
 
   constructor(
@@ -48,7 +46,6 @@ export class Connection {
     private readonly onReadable: (c: Connection) => void,
     private readonly limits: ConnectionLimits = DEFAULT_LIMITS,
   ) {
-    this.lastRx = clock.now();
     // Until the OPENs are exchanged the extended limit applies (a fast peer may send a large UPDATE
     // in the same segment as its KEEPALIVE); decodeMessage enforces the negotiated one on those.
     this.framer.allowExtendedMessages(true);
@@ -129,7 +126,6 @@ export class Connection {
 
   private received(chunk: Buffer): void {
     if (this.closed || this.ended) return;
-    this.lastRx = this.clock.now();
     let messages: Uint8Array[];
     try {
       messages = this.framer.push(chunk);

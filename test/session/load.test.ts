@@ -104,5 +104,7 @@ run(`a full table of ${PREFIXES} prefixes on one session does not drop a 3 s hol
   t.deepEqual(after, before, 'BIRD B: still Established since the same time');
   t.true(agent.alive());
   const status = agent.events.filter((e) => e.ev === 'status').pop();
+  t.log(`driver events ${agent.mark()}, stdout bytes ${JSON.stringify(agent.events).length}, stderr ${agent.stderr().length}`);
+  await agent.exit();
   t.log(`${PREFIXES} prefixes in ${seconds.toFixed(1)} s; driver event loop delay max ${String(status?.loopDelayMaxMs)} ms`);
 });

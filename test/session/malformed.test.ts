@@ -4,7 +4,9 @@
  * checks the NOTIFICATION the agent sends (code, subcode, data; RFC 4271 section 6, RFC 7606) or,
  * for the RFC 7606 treat-as-withdraw and attribute-discard cases, that the session stays up and the
  * routes are withdrawn or kept. Meanwhile a second session of the same driver, to another driver,
- * stays Established and the driver process stays up.
+ * stays Established and the driver process stays up. The same peer also checks the OPEN checks
+ * (Bad Peer AS, Unacceptable Hold Time, Bad BGP Identifier; RFC 4271 section 6.2) and the answer to
+ * a ROUTE-REFRESH (RFC 2918, RFC 7313).
  */
 
 import test from 'ava';
@@ -12,6 +14,7 @@ import type { NotificationMessage } from '../../agent/bgp/notification.js';
 import { attr, AS_PATH_65100, cat, message, ORIGIN_IGP, update } from '../bgp/build.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { buildOpen } from '../../agent/session/negotiate.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
 
@@ -29,6 +32,7 @@ interface World {
 
 let world: World | undefined;
 const nsTest = isRoot ? test.serial : test.serial.skip;
+if (!isRoot) test('malformed-peer tests', (t) => t.log(`skipped: ${rootSkipReason}`));
 
 test.before(async () => {
   if (!isRoot) return;
@@ -129,6 +133,27 @@ for (const c of resetCases) {
   });
 }
 
+const openCases: { title: string; open: { asn: number; routerId: string; holdTime?: number }; subcode: number; words: string }[] = [
+  { title: 'a wrong AS: Bad Peer AS', open: { asn: 65999, routerId: RAW }, subcode: 2, words: 'Sent: OPEN Message Error / Bad Peer AS' },
+  { title: 'a hold time of 2 s: Unacceptable Hold Time', open: { asn: 65100, routerId: RAW, holdTime: 2 }, subcode: 6, words: 'Sent: OPEN Message Error / Unacceptable Hold Time' },
+  { title: 'identifier 0.0.0.0: Bad BGP Identifier', open: { asn: 65100, routerId: '0.0.0.0' }, subcode: 3, words: 'Sent: OPEN Message Error / Bad BGP Identifier' },
+];
+
+for (const c of openCases) {
+  nsTest(`OPEN check: ${c.title}`, async (t) => {
+    const w = world!;
+    await waitFor(async () => (await w.agent.session(RAW))?.state === 'Active', { timeoutMs: 10_000, what: 'the raw peer session to be Active' });
+    const from = w.raw.mark();
+    const conn = await w.raw.connect('10.0.1.1', 179);
+    const open = buildOpen({ asn: c.open.asn, routerId: c.open.routerId, holdTime: c.open.holdTime ?? 90, families: ['ipv4'] });
+    w.raw.sendMessage(conn, open);
+    const n = (await w.raw.message(conn, 3, from, 'the NOTIFICATION')) as NotificationMessage;
+    t.deepEqual([n.code, n.subcode], [2, c.subcode]);
+    await waitFor(async () => (await w.agent.session(RAW))?.lastError === c.words, { timeoutMs: 5000, what: `last error '${c.words}'` });
+    await othersUntouched(t, w);
+  });
+}
+
 nsTest('RFC 7606: a bad ORIGIN is treat-as-withdraw, the session stays up', async (t) => {
   const w = world!;
   const conn = await connectRaw(w);
@@ -161,6 +186,28 @@ nsTest('RFC 7606: a malformed ATOMIC_AGGREGATE is discarded, the route is kept',
   const s = await w.agent.session(RAW);
   t.is(s?.state, 'Established');
   t.is(s?.received, 1);
+  w.raw.command({ cmd: 'close', conn });
+  await othersUntouched(t, w);
+});
+
+nsTest('ROUTE-REFRESH: answered with BoRR, the routes again and EoRR (RFC 7313)', async (t) => {
+  const w = world!;
+  const from = w.raw.mark();
+  const conn = await connectRaw(w);
+  await w.raw.waitFor((e) => e.ev === 'message' && e.conn === conn && e.type === 2, 'the first announcement', from);
+  const mark = w.raw.mark();
+  w.raw.sendMessage(conn, { type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
+  const borr = await w.raw.message(conn, 5, mark, 'BoRR');
+  t.like(borr, { type: 'route-refresh', afi: 1, safi: 1, subtype: 1 });
+  await w.raw.waitFor((e) => e.ev === 'message' && e.conn === conn && e.type === 5 && (e.hex as string).endsWith('00010201'), 'EoRR', mark);
+  // In order: BoRR, the UPDATE with our prefix (and End-of-RIB), EoRR.
+  const after = w.raw.events.slice(mark, w.raw.mark()).filter((e) => e.ev === 'message' && e.conn === conn && e.type !== 4);
+  const kinds = after.map((e) => (e.type === 5 ? `rr${(e.hex as string).slice(-4, -2)}` : `type${String(e.type)}`));
+  t.is(kinds[0], 'rr01');
+  t.is(kinds[kinds.length - 1], 'rr02');
+  t.true(kinds.slice(1, -1).includes('type2'));
+  const update = after.find((e) => e.type === 2);
+  t.true((update?.hex as string).endsWith('1ac0a80100'), 'the UPDATE carries 192.168.1.0/26');
   w.raw.command({ cmd: 'close', conn });
   await othersUntouched(t, w);
 });

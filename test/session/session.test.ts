@@ -190,3 +190,41 @@ nsTest('TCP MD5: the right key comes up, a wrong key never does', async (t) => {
   await db2.waitFor((e) => e.ev === 'established', 'Established with the right key', 20_000);
   await routesBothWays(t, da, db2);
 });
+
+nsTest('GTSM: up when both ends use it, never up against a peer sending TTL 1', async (t) => {
+  const { lab, a, b } = await newLab(t, 'gtsm');
+  const da = await startDriver(lab, a, specA({ ttlSecurity: 1 }));
+  // eBGP direct without GTSM sends TTL 1: below the floor of 255, so the kernel drops it.
+  const db = await startDriver(lab, b, specB({ ttlSecurity: 0, ttl: 1 }));
+  await holdsFor(async () => (await da.session(B.ipv4))?.state !== 'Established', { forMs: 3000, intervalMs: 250, what: 'no session below the TTL floor' });
+  t.false(db.events.some((e) => e.ev === 'established'));
+  await db.exit();
+  const db2 = await startDriver(lab, b, specB({ ttlSecurity: 1 }));
+  await db2.waitFor((e) => e.ev === 'established', 'Established with GTSM on both ends', 20_000);
+  await routesBothWays(t, da, db2);
+});
+
+nsTest('a NOTIFICATION from the peer is shown as the last error', async (t) => {
+  const { lab, a, b } = await newLab(t, 'badas');
+  const da = await startDriver(lab, a, specA());
+  // The ToR expects another AS and refuses the node's OPEN.
+  await startDriver(lab, b, specB({ peerAs: 65999 }));
+  await waitFor(async () => (await da.session(B.ipv4))?.lastError === 'Received: OPEN Message Error / Bad Peer AS', { timeoutMs: 10_000, what: 'Received: Bad Peer AS' });
+  t.not((await da.session(B.ipv4))?.state, 'Established');
+});
+
+nsTest('IPv6 transport: Established over fd00::/64 through the dual-stack listener, both families', async (t) => {
+  const { lab, a, b } = await newLab(t, 'v6');
+  const da = await startDriver(lab, a, driverSpec([peerSpec({ address: B.ipv6, localAs: 65101, peerAs: 65100, routerId: A.ipv4 })], {
+    announce: { ipv4: ['192.168.1.0/26'], ipv6: ['fd10:1::/64'] }, nextHop: A,
+  }));
+  const db = await startDriver(lab, b, driverSpec([peerSpec({ address: A.ipv6, localAs: 65100, peerAs: 65101, routerId: B.ipv4, passive: true })], {
+    announce: { ipv4: ['192.168.2.0/26'], ipv6: ['fd10:2::/64'] }, nextHop: B,
+  }));
+  await announced(da, B.ipv6, 'fd10:2::/64');
+  await announced(da, B.ipv6, '192.168.2.0/26');
+  await announced(db, A.ipv6, 'fd10:1::/64');
+  const s = await da.session(B.ipv6);
+  t.is(s?.family, 'ipv6');
+  t.is(s?.state, 'Established');
+});
