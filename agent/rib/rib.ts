@@ -175,8 +175,8 @@ export class Rib {
       for (const p of ps.paths.values()) p.stale = true;
       ps.paths.clear();
       this.sets.staleChanged();
-      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, false);
       this.graceful.down(ps, gr.families, gr.restartTime);
+      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, false);
       return;
     }
     this.graceful.cancel(ps);
