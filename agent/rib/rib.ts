@@ -31,7 +31,7 @@ import { exportChange, feed, OutboundBuilder } from './outbound.js';
 import { AttrStore, makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import { dropKey, PathSets, type PathSet } from './path-set.js';
 import { PeerState } from './peer-state.js';
-import { addressBytes, checkAttributes, checkPrefix, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+import { addressBytes, checkAttributes, checkPrefix, covers, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
 import { routesOf, type RibRoute } from './rib-view.js';
 import { ipv6Table, type MapTable, type RibTable } from './table.js';
 import { Ipv4Table } from './table4.js';
@@ -202,7 +202,7 @@ export class Rib {
     if (u.nlri.length === 0 && mp === undefined) return;
     const stored = storedAttributes(a);
     const refused = checkAttributes(stored, !ps.spec.internal, this.policy);
-    if (u.nlri.length > 0 && a.nextHop !== undefined) this.announceAll(ps, u.nlri, stored, refused, a.nextHop, '');
+    if (u.nlri.length > 0) this.announceAll(ps, u.nlri, stored, refused, a.nextHop ?? '', '');
     if (mp !== undefined) this.announceAll(ps, mp.nlri, stored, refused, mp.nextHops[0] ?? '', mp.nextHops[1] ?? '');
     const limit = ps.spec.maxPrefixes;
     if (limit > 0 && ps.accepted > limit) {
@@ -218,9 +218,11 @@ export class Rib {
     let entry: AttrEntry | undefined;
     let path0: Path | undefined;
     let byId: Map<number, Path> | undefined;
+    // A route without a next hop cannot be forwarded (the session should not hand one over).
+    const bad = refused ?? (nextHop === '' ? 'no-next-hop' : null);
     for (const p of nlri) {
       const pathId = p.pathId ?? 0;
-      if (refused !== null || checkPrefix(p, this.policy) !== null) {
+      if (bad !== null || checkPrefix(p, this.policy) !== null) {
         ps.rejected.add(`${prefixKey(p)}#${pathId}`);
         this.removeFrom(ps, p, ps.spec.key);
         continue;
@@ -395,6 +397,32 @@ export class Rib {
       ps.accepted--;
     }
     this.assign(t, p.len, key, old, this.sets.put(this.sets.empty, this.local[t.family]));
+  }
+
+  /**
+   * New enabled pools (reload): learned paths now outside every pool are refused. Paths refused
+   * before cannot be recalled (their attributes were not kept): `refreshNeeded` says a pool was
+   * added, so the owner should ask its peers for a route refresh (RFC 2918).
+   */
+  setPools(pools: readonly string[]): { refreshNeeded: boolean } {
+    const parsed = pools.map(parseBlock);
+    const before = this.policy.pools;
+    this.policy = { ...this.policy, pools: parsed };
+    for (const t of [this.t4, this.t6] as RibTable<number | string>[]) {
+      t.forEach((len, key, s) => {
+        if (s.paths.every((x) => x.local) || checkPrefix(t.prefix(len, key), this.policy) !== 'outside-pools') return;
+        let next = s;
+        for (const x of s.paths) {
+          const ps = this.peers.get(x.peer);
+          if (x.local || ps === undefined) continue;
+          ps.accepted--;
+          ps.rejected.add(`${prefixKey(t.prefix(len, key))}#${x.pathId}`);
+          next = this.sets.drop(next, x);
+        }
+        this.assign(t, len, key, s, next);
+      });
+    }
+    return { refreshNeeded: parsed.some((p) => !before.some((q) => covers(q, p))) };
   }
 
   /** Counters for `agentctl status`; zeros for a peer the RIB does not know. */
