@@ -208,3 +208,13 @@ test('events for unknown or not established peers are ignored', (t) => {
   t.is(h.rib.prefixCount(), 0);
   t.deepEqual(h.sink.updates, []);
 });
+
+test('attributes the encoder refuses (a 300-AS segment) are still interned, never thrown', (t) => {
+  const h = harness();
+  h.feed(established(e), established(a));
+  const asns = Array.from({ length: 300 }, (_, i) => 65001 + i);
+  h.feed(announce(e, ['192.168.1.0/26', '192.168.2.0/26'], '10.0.9.1', { asPath: [{ type: 'sequence', asns }] }));
+  t.is(h.rib.prefixCount(), 2);
+  t.is(h.rib.best('192.168.1.0/26')[0].attributes, h.rib.best('192.168.2.0/26')[0].attributes);
+  t.is(h.rib.best('192.168.1.0/26')[0].asPathLength, 300);
+});
