@@ -256,11 +256,17 @@ export class Rib {
     this.removeFrom(ps, p, ps.spec.key);
   }
 
+  /** The last put transition: an UPDATE's prefixes mostly share their old set, so skip the lookup. */
+  private lastPut: { old: PathSet; path: Path; next: PathSet } | undefined;
+
   private putPath(ps: PeerState | undefined, p: Prefix, path: Path): void {
     const t = this.table(p.afi) as RibTable<number | string>;
     const key = t.keyOf(p);
     const old = t.get(p.len, key);
-    const next = this.sets.put(old, path);
+    const last = this.lastPut;
+    let next: PathSet;
+    if (last !== undefined && last.old === old && last.path === path) next = last.next;
+    else this.lastPut = { old, path, next: (next = this.sets.put(old, path)) };
     if (next === old) return;
     if (ps !== undefined && next.paths.length > old.paths.length) ps.accepted++;
     this.assign(t, p.len, key, old, next);
@@ -353,6 +359,7 @@ export class Rib {
   /** Mark and sweep: forgets path sets, paths and attribute sets nothing uses any more. */
   collect(): void {
     if (this.t4.pending + this.t6.pending > 0) return; // a set id may still be remembered there
+    this.lastPut = undefined;
     const live = this.sets.sweep();
     live.add(this.local.ipv4);
     live.add(this.local.ipv6);

@@ -3,9 +3,10 @@
  * (per slot: address, length, set id, set id at the start of the tick; 16 bytes, one cache line
  * per probe), off the JavaScript heap: a million prefixes cost 32 MB and nothing for the garbage
  * collector to scan.
- * Linear probing; removal leaves a tombstone, and only when the tick's changes are drained (the
- * slot remembers the prefix's first set of the tick until then). Growth rehashes everything.
- * Same interface as FamilyTable (table.ts). Not here: what a set means.
+ * Linear probing (hash() keeps neighbouring prefixes in neighbouring slots); removal leaves a
+ * tombstone, and only when the tick's changes are drained (the slot remembers the prefix's first
+ * set of the tick until then). Growth rehashes everything. Implements RibTable (table.ts).
+ * Not here: what a set means.
  */
 
 import type { Prefix } from '../bgp/prefix.js';
@@ -21,11 +22,18 @@ const FREE = -1;
 const TOMB = -2;
 const MAX_LOAD = 0.7;
 
+/**
+ * Neighbouring prefixes of one length land in neighbouring slots in runs of 16 (blocks of a pool
+ * arrive in address order, so most probes hit a cache line just used); the runs themselves are
+ * spread by a multiplicative hash of the rest of the prefix and its length.
+ */
 function hash(addr: number, len: number): number {
-  let h = Math.imul(addr ^ (len << 27) ^ (len * 0x01000193), 0x9e3779b1);
+  const idx = len === 0 ? 0 : addr >>> (32 - len);
+  let h = Math.imul((idx >>> 4) ^ Math.imul(len, 0x01000193), 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca77);
-  return h ^ (h >>> 13);
+  h ^= h >>> 13;
+  return (h << 4) | (idx & 15);
 }
 
 export class Ipv4Table implements RibTable<number> {
@@ -39,6 +47,10 @@ export class Ipv4Table implements RibTable<number> {
   private used = 0;
   private live = 0;
   private lastSlot = -1;
+  /** Where the last missed find would insert, and the key get() last missed (len -1: none). */
+  private hole = -1;
+  private missLen = -1;
+  private missKey = 0;
 
   constructor(private readonly sets: PathSets) {
     this.resize(1024);
@@ -59,6 +71,8 @@ export class Ipv4Table implements RibTable<number> {
   get(len: number, key: number): PathSet {
     const i = this.find(len, key);
     this.lastSlot = i;
+    this.missLen = i < 0 ? len : -1;
+    this.missKey = key;
     return i < 0 ? this.sets.empty : this.sets.byId(this.slots[i + VAL]);
   }
 
@@ -66,6 +80,7 @@ export class Ipv4Table implements RibTable<number> {
     const slots = this.slots;
     let i = this.lastSlot;
     if (i < 0 || slots[i + LEN] !== len || slots[i + ADDR] !== key) i = this.insert(len, key);
+    this.missLen = -1;
     if (this.slots[i + OLD] === -1) {
       this.slots[i + OLD] = old.id;
       this.markDirty(i);
@@ -82,6 +97,7 @@ export class Ipv4Table implements RibTable<number> {
     const slots = this.slots;
     this.dirtyCount = 0;
     this.lastSlot = -1;
+    this.missLen = -1;
     for (let k = 0; k < n; k++) {
       const i = dirty[k];
       const old = slots[i + OLD];
@@ -117,26 +133,35 @@ export class Ipv4Table implements RibTable<number> {
   }
 
   /** The slot (word offset) of a key, or -1. */
+  /** The slot (word offset) of a key, or -1; on a miss `hole` is where it would go. */
   private find(len: number, key: number): number {
     const slots = this.slots;
     const mask = this.cap - 1;
+    let hole = -1;
     for (let j = hash(key, len) & mask; ; j = (j + 1) & mask) {
       const i = j << 2;
       const l = slots[i + LEN];
-      if (l === FREE) return -1;
+      if (l === FREE) {
+        this.hole = hole < 0 ? i : hole;
+        return -1;
+      }
       if (l === len && slots[i + ADDR] === key) return i;
+      if (l === TOMB && hole < 0) hole = i;
     }
   }
 
   private insert(len: number, key: number): number {
-    const found = this.find(len, key);
-    if (found >= 0) return found;
-    if (this.used + 1 > this.cap * MAX_LOAD) this.resize(this.capacityFor(this.live + this.dirtyCount + 1));
+    // get() just missed this key: its probe already found the hole (nothing moved since).
+    if (this.missLen !== len || this.missKey !== key) {
+      const found = this.find(len, key);
+      if (found >= 0) return found;
+    }
+    if (this.used + 1 > this.cap * MAX_LOAD) {
+      this.resize(this.capacityFor(this.live + this.dirtyCount + 1));
+      this.find(len, key);
+    }
     const slots = this.slots;
-    const mask = this.cap - 1;
-    let j = hash(key, len) & mask;
-    while (slots[(j << 2) + LEN] >= 0) j = (j + 1) & mask;
-    const i = j << 2;
+    const i = this.hole;
     if (slots[i + LEN] === FREE) this.used++;
     slots[i + ADDR] = key;
     slots[i + LEN] = len;
@@ -165,6 +190,7 @@ export class Ipv4Table implements RibTable<number> {
     this.used = 0;
     this.dirtyCount = 0;
     this.lastSlot = -1;
+    this.missLen = -1;
     const mask = cap - 1;
     for (let k = 0; k < old.length; k += 4) {
       const len = old[k + LEN];
