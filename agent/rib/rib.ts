@@ -86,6 +86,9 @@ export class Rib {
   private policy: ImportContext;
   private scheduled = false;
   private closed = false;
+  /** Inside flush(): events wait in `deferred`, table changes are refused. */
+  private flushing = false;
+  private readonly deferred: SessionEvent[] = [];
   private readonly schedule: (fn: () => void) => void;
   private readonly chunk: number;
   private readonly graceful: Graceful;
@@ -110,6 +113,11 @@ export class Rib {
   /** Consumes one session event; cheap per prefix, the output waits for the flush. */
   handle(e: SessionEvent): void {
     if (this.closed) return;
+    if (this.flushing) {
+      // A sink callback made a session emit (say, a write failed and it went down): after the flush.
+      this.deferred.push(e);
+      return;
+    }
     switch (e.type) {
       case 'established':
         return this.established(e.peer, e.negotiated);
@@ -262,6 +270,18 @@ export class Rib {
 
   /** Emits what changed since the last flush; runs from the scheduler, callable directly. */
   flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      this.emit();
+    } finally {
+      this.flushing = false;
+    }
+    const deferred = this.deferred.splice(0);
+    for (const e of deferred) this.handle(e);
+  }
+
+  private emit(): void {
     this.scheduled = false;
     if (this.closed) return;
     const { node, sink } = this.opts;
@@ -309,6 +329,7 @@ export class Rib {
 
   /** The node's own blocks, announced with peer 'local'; reload-safe (only the difference acts). */
   setLocalBlocks(blocks: readonly string[]): { added: string[]; removed: string[] } {
+    this.notFlushing('setLocalBlocks');
     const want = new Map<string | number, Prefix>();
     for (const b of blocks) {
       const p = parseBlock(b); // throws before anything changed
@@ -348,6 +369,7 @@ export class Rib {
    * added, so the owner should ask its peers for a route refresh (RFC 2918).
    */
   setPools(pools: readonly string[]): { refreshNeeded: boolean } {
+    this.notFlushing('setPools');
     const parsed = pools.map(parseBlock);
     const before = this.policy.pools;
     this.policy = { ...this.policy, pools: parsed };
@@ -361,6 +383,10 @@ export class Rib {
       }
     }
     return { refreshNeeded: parsed.some((p) => !before.some((q) => covers(q, p))) };
+  }
+
+  private notFlushing(what: string): void {
+    if (this.flushing) throw new RibError('RIB_BUSY', `${what} called from inside a RibSink callback`);
   }
 
   /** Counters for `agentctl status`; zeros for a peer the RIB does not know. */
