@@ -1,8 +1,9 @@
 /**
  * The RIB (RFC 4271 section 9): consumes SessionEvents, keeps every accepted path per prefix (the
- * Adj-RIBs-In of all peers merged into the Loc-RIB: a prefix holds one interned PathSet whose
- * paths know their peer; loc-rib.ts), and once per tick (the injected scheduler) emits what changed: RibChange
- * batches for the FIB and, per peer, OutboundUpdates grouped by exported attribute set.
+ * Adj-RIBs-In of all peers merged into the Loc-RIB, loc-rib.ts: a prefix holds one interned
+ * PathSet whose paths know their peer), and once per tick (the injected scheduler) emits what
+ * changed: RibChange batches for the FIB and, per peer, OutboundUpdates grouped by exported
+ * attribute set. Import policy is policy.ts, export export.ts and outbound.ts.
  * Output contract (RibSink):
  * - `changes(batch)`: prefixes whose best set differs from the last tick (best first; empty =
  *   gone), in batches of at most `chunk`. A path replaced by an equal one (graceful-restart
@@ -97,6 +98,7 @@ export class Rib {
 
   constructor(private readonly opts: RibOptions) {
     const n = opts.node;
+    opts.pools.forEach(parseBlock); // a bad pool is a RibError before anything is built
     this.loc = new LocRib(opts.multipath ?? 8, () => this.kick());
     this.schedule = opts.schedule ?? ((fn) => void setImmediate(fn));
     this.chunk = opts.chunk ?? 10_000;
@@ -253,7 +255,7 @@ export class Rib {
   }
 
   /** Removes a peer's paths of one family: all of them, or (staleOnly) those not re-learned. */
-  sweep(ps: PeerState, family: FamilyName, staleOnly: boolean): void {
+  private sweep(ps: PeerState, family: FamilyName, staleOnly: boolean): void {
     if (ps.accepted > 0) ps.accepted -= this.loc.dropPeer(family, ps.spec.key, staleOnly);
     if (!ps.established && ps.stale.size === 0 && this.peers.get(ps.spec.key) === ps) this.peers.delete(ps.spec.key);
   }
