@@ -1,7 +1,7 @@
 /**
  * bench:rib: 1,000,000 IPv4 /26 prefixes with two paths each (two iBGP peers, as from two route
- * reflectors) through the whole receive path: framer and decoder (as the session runs them), the
- * Rib's import policy, Adj-RIB-In, decision (the two paths are ECMP, decided by router ID) and the
+ * reflectors reflecting 1,024 nodes' blocks) through the whole receive path: framer and decoder (as the session runs them), the
+ * Rib's import policy, Adj-RIB-In, decision (the two paths are ECMP, decided by peer address) and the
  * RibChange stream, flushed every 16 UPDATEs as the session's digest loop would. Then one peer goes
  * down (a million best-set changes). Prints the CPU and wall time of each phase and the peak RSS of the whole
  * process (the issue's goal: under 300 MB). A benchmark, not a test: it never fails on speed.
@@ -21,7 +21,8 @@ const FLUSH_EVERY = 16;
 const CHUNK = 64 * 1024;
 const BASE = 0x40000000; // 64.0.0.0, inside the pool 64.0.0.0/6
 
-function stream(nextHopBase: number, originator: string): Buffer {
+/** One peer's table: each UPDATE carries one node's blocks, reflected (ORIGINATOR_ID = the node). */
+function stream(nextHopBase: number, clusterId: string): Buffer {
   const messages: Uint8Array[] = [];
   for (let i = 0, m = 0; i < PREFIXES; i += PER_UPDATE, m++) {
     const nlri: Prefix[] = [];
@@ -29,7 +30,7 @@ function stream(nextHopBase: number, originator: string): Buffer {
     // One next hop per UPDATE, from 1024 nodes: as reflected Calico blocks look.
     const nh = nextHopBase + (m % 1024);
     const nextHop = `10.${(nh >> 16) & 255}.${(nh >> 8) & 255}.${nh & 255}`;
-    const attributes = { origin: 0 as const, asPath: [], nextHop, localPref: 100, originatorId: originator, clusterList: ['224.0.0.1'] };
+    const attributes = { origin: 0 as const, asPath: [], nextHop, localPref: 100, originatorId: nextHop, clusterList: [clusterId] };
     messages.push(encodeUpdate({ withdrawn: [], attributes, nlri }));
   }
   return Buffer.concat(messages);
@@ -105,8 +106,11 @@ function receive(p: PeerSpec, bytes: Buffer): { wall: number; cpu: number } {
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
 const a = peer('10.0.0.1');
 const b = peer('10.0.0.2');
-let streamA: Buffer | undefined = stream(0x010000, '10.0.0.101');
-let streamB: Buffer | undefined = stream(0x020000, '10.0.0.102');
+// The two reflectors see each node at the same address: equal paths but for the cluster ID, so
+// the decision goes down to the router ID (ORIGINATOR_ID: equal) and CLUSTER_LIST (equal length),
+// then the peer address; both paths stay in the ECMP set.
+let streamA: Buffer | undefined = stream(0x010000, '224.0.0.1');
+let streamB: Buffer | undefined = stream(0x010000, '224.0.0.2');
 const rssBefore = process.memoryUsage().rss;
 rib.handle({ type: 'established', peer: a, negotiated: negotiated(a) });
 rib.handle({ type: 'established', peer: b, negotiated: negotiated(b) });
