@@ -12,6 +12,8 @@
  * - Next hop (nextHopMode): Self, our address for the family; Keep, the path's; Auto, our address
  *   for own blocks and eBGP peers, the path's otherwise (a reflector leaves it alone, RFC 4456 10).
  *   Our address is the session's local address when it has the family, else the node's address.
+ *   A kept next hop of the other family than the prefix (RFC 8950 IPv6 next hop for an IPv4 route)
+ *   is replaced by ours.
  * Pure. The RIB memoises the result per (path, peer) and interns it. Not here: add-path ids.
  */
 
@@ -104,7 +106,8 @@ export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportN
   const self = selfNextHop(to, node, family);
   let nextHop: string;
   if (local || to.nextHopMode === 'Self' || (to.nextHopMode === 'Auto' && !to.internal)) nextHop = self;
-  else nextHop = path.nextHop;
+  // An IPv4 route may have arrived with an IPv6 next hop (RFC 8950); NEXT_HOP cannot carry it.
+  else nextHop = path.nextHop.includes(':') === (family === 'ipv6') ? path.nextHop : self;
   if (nextHop === '') return null; // no address of that family to offer
   return withNextHop(out, nextHop, family);
 }

@@ -75,6 +75,7 @@ export function exportChange(ps: PeerState, node: ExportNode, family: FamilyName
     }
     return;
   }
+  if (old[0] === best[0]) return; // the best path stays: what the peer holds stays (ECMP changed)
   const was = old.length > 0 ? ps.exportOf(old[0], node, family) : null;
   const now = best.length > 0 ? ps.exportOf(best[0], node, family) : null;
   if (now !== null) {

@@ -18,6 +18,18 @@ import type { RibPath } from './types.js';
 
 const KEY_CONTEXT = contextWith({ maxLength: MAX_EXTENDED_MESSAGE_LENGTH });
 
+/**
+ * The canonical text of an attribute set: its encoding (fixed attribute order), or, for a set the
+ * encoder refuses (say a merged AS_PATH segment over 255 ASes), its JSON, so interning never throws.
+ */
+export function attributesKey(attrs: PathAttributes): string {
+  try {
+    return Buffer.from(encodeAttributes(attrs, KEY_CONTEXT)).toString('latin1');
+  } catch {
+    return `json:${JSON.stringify(attrs, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
+  }
+}
+
 export interface AttrEntry {
   readonly id: number;
   readonly key: string;
@@ -31,7 +43,7 @@ export class AttrStore {
 
   /** The interned entry for `attrs` (taken as they are: strip per-message attributes first). */
   intern(attrs: PathAttributes): AttrEntry {
-    const key = Buffer.from(encodeAttributes(attrs, KEY_CONTEXT)).toString('latin1');
+    const key = attributesKey(attrs);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
       entry = { id: this.nextId++, key, attributes: Object.freeze({ ...attrs }) };

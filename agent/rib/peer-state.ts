@@ -6,15 +6,11 @@
  */
 
 import type { PathAttributes } from '../bgp/attributes.js';
-import { encodeAttributes } from '../bgp/attributes.js';
-import { contextWith } from '../bgp/context.js';
-import { MAX_EXTENDED_MESSAGE_LENGTH } from '../bgp/constants.js';
 import type { FamilyName, Negotiated } from '../session/negotiate.js';
 import type { PeerSpec } from '../session/peer.js';
 import { exportPath, type ExportNode } from './export.js';
-import type { Path, PathSource } from './path.js';
+import { attributesKey, type Path, type PathSource } from './path.js';
 
-const KEY_CONTEXT = contextWith({ maxLength: MAX_EXTENDED_MESSAGE_LENGTH });
 /** The export memo is dropped when it grows past this many paths (it is cheap to rebuild). */
 const MEMO_LIMIT = 65536;
 
@@ -90,7 +86,7 @@ export class PeerState {
     }
     let out = exportPath(path, this.spec, node, family);
     if (out !== null) {
-      const key = Buffer.from(encodeAttributes(out, KEY_CONTEXT)).toString('latin1');
+      const key = attributesKey(out);
       const known = this.interned.get(key);
       if (known !== undefined) out = known;
       else this.interned.set(key, (out = Object.freeze(out)));

@@ -14,7 +14,8 @@ import type { PathAttributes } from '../bgp/attributes.js';
 import { ipv4ToNumber, ipv6ToBytes } from '../bgp/ip.js';
 import { parsePrefix, type Prefix } from '../bgp/prefix.js';
 
-export type ImportReason = 'outside-pools' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop';
+/** Why a path was refused; `no-next-hop` is the RIB's own sanity check, not a Calico rule. */
+export type ImportReason = 'outside-pools' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop' | 'no-next-hop';
 
 export interface ImportContext {
   /** Enabled pools. */

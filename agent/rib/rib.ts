@@ -1,8 +1,9 @@
 /**
  * The RIB (RFC 4271 section 9): consumes SessionEvents, keeps every accepted path per prefix (the
- * Adj-RIBs-In of all peers merged into the Loc-RIB: a prefix holds one interned PathSet whose
- * paths know their peer), and once per tick (the injected scheduler) emits what changed: RibChange
- * batches for the FIB and, per peer, OutboundUpdates grouped by exported attribute set.
+ * Adj-RIBs-In of all peers merged into the Loc-RIB, loc-rib.ts: a prefix holds one interned
+ * PathSet whose paths know their peer), and once per tick (the injected scheduler) emits what
+ * changed: RibChange batches for the FIB and, per peer, OutboundUpdates grouped by exported
+ * attribute set. Import policy is policy.ts, export export.ts and outbound.ts.
  * Output contract (RibSink):
  * - `changes(batch)`: prefixes whose best set differs from the last tick (best first; empty =
  *   gone), in batches of at most `chunk`. A path replaced by an equal one (graceful-restart
@@ -28,13 +29,11 @@ import { RibError } from './errors.js';
 import type { ExportNode } from './export.js';
 import { Graceful } from './graceful.js';
 import { exportChange, feed, OutboundBuilder } from './outbound.js';
-import { AttrStore, makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
-import { dropKey, PathSets, type PathSet } from './path-set.js';
+import { LocRib } from './loc-rib.js';
+import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import { PeerState } from './peer-state.js';
-import { addressBytes, checkAttributes, checkPrefix, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+import { addressBytes, checkAttributes, checkPrefix, covers, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
 import { routesOf, type RibRoute } from './rib-view.js';
-import { ipv6Table, type MapTable, type RibTable } from './table.js';
-import { Ipv4Table } from './table4.js';
 import type { OutboundUpdate, RibChange, RibPath } from './types.js';
 
 export interface RibSink {
@@ -68,7 +67,6 @@ function parseBlock(text: string): Prefix {
   }
 }
 
-type AnyTable = RibTable<number> | RibTable<string>;
 export const FAMILIES: readonly FamilyName[] = ['ipv4', 'ipv6'];
 
 function equivalent(a: RibPath, b: RibPath): boolean {
@@ -82,16 +80,16 @@ export function sameBest(a: readonly RibPath[], b: readonly RibPath[]): boolean 
 }
 
 export class Rib {
-  private readonly sets: PathSets;
-  private readonly t4: Ipv4Table;
-  private readonly t6: MapTable<string>;
-  private readonly attrs = new AttrStore();
+  private readonly loc: LocRib;
   private readonly peers = new Map<string, PeerState>();
   private readonly local: Record<FamilyName, Path>;
   private readonly localBlocks = new Map<string | number, Prefix>();
   private policy: ImportContext;
   private scheduled = false;
   private closed = false;
+  /** Inside flush(): events wait in `deferred`, table changes are refused. */
+  private flushing = false;
+  private readonly deferred: SessionEvent[] = [];
   private readonly schedule: (fn: () => void) => void;
   private readonly chunk: number;
   private readonly graceful: Graceful;
@@ -100,14 +98,13 @@ export class Rib {
 
   constructor(private readonly opts: RibOptions) {
     const n = opts.node;
-    this.sets = new PathSets(Math.max(1, opts.multipath ?? 8));
-    this.t4 = new Ipv4Table(this.sets);
-    this.t6 = ipv6Table(this.sets.empty);
+    opts.pools.forEach(parseBlock); // a bad pool is a RibError before anything is built
+    this.loc = new LocRib(opts.multipath ?? 8, () => this.kick());
     this.schedule = opts.schedule ?? ((fn) => void setImmediate(fn));
     this.chunk = opts.chunk ?? 10_000;
     this.policy = importContext({ pools: opts.pools, blocks: [], routerId: n.routerId, clusterId: n.clusterId, localAs: n.asNumber });
     const source = makeSource({ key: 'local', address: '', external: false, client: false, bgpId: n.routerId, addressRank: '' });
-    const entry = this.attrs.intern({ origin: 0, asPath: [] });
+    const entry = this.loc.attrs.intern({ origin: 0, asPath: [] });
     this.local = {
       ipv4: new Path(source, 0, '', '', entry, 'local4', this.nextSendId++, this.nextUid++),
       ipv6: new Path(source, 0, '', '', entry, 'local6', this.nextSendId++, this.nextUid++),
@@ -118,6 +115,11 @@ export class Rib {
   /** Consumes one session event; cheap per prefix, the output waits for the flush. */
   handle(e: SessionEvent): void {
     if (this.closed) return;
+    if (this.flushing) {
+      // A sink callback made a session emit (say, a write failed and it went down): after the flush.
+      this.deferred.push(e);
+      return;
+    }
     switch (e.type) {
       case 'established':
         return this.established(e.peer, e.negotiated);
@@ -137,10 +139,6 @@ export class Rib {
       case 'down':
         return this.down(e.peer, e.gracefulRestart);
     }
-  }
-
-  private table(family: FamilyName | number): AnyTable {
-    return family === 'ipv4' || family === 1 ? this.t4 : this.t6;
   }
 
   private established(spec: PeerSpec, negotiated: Negotiated): void {
@@ -174,9 +172,9 @@ export class Rib {
       // RFC 4724 section 4.2: keep the preserved families' routes, stale, for the restart time.
       for (const p of ps.paths.values()) p.stale = true;
       ps.paths.clear();
-      this.sets.staleChanged();
-      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, false);
+      this.loc.staleChanged();
       this.graceful.down(ps, gr.families, gr.restartTime);
+      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, false);
       return;
     }
     this.graceful.cancel(ps);
@@ -202,7 +200,7 @@ export class Rib {
     if (u.nlri.length === 0 && mp === undefined) return;
     const stored = storedAttributes(a);
     const refused = checkAttributes(stored, !ps.spec.internal, this.policy);
-    if (u.nlri.length > 0 && a.nextHop !== undefined) this.announceAll(ps, u.nlri, stored, refused, a.nextHop, '');
+    if (u.nlri.length > 0) this.announceAll(ps, u.nlri, stored, refused, a.nextHop ?? '', '');
     if (mp !== undefined) this.announceAll(ps, mp.nlri, stored, refused, mp.nextHops[0] ?? '', mp.nextHops[1] ?? '');
     const limit = ps.spec.maxPrefixes;
     if (limit > 0 && ps.accepted > limit) {
@@ -218,22 +216,24 @@ export class Rib {
     let entry: AttrEntry | undefined;
     let path0: Path | undefined;
     let byId: Map<number, Path> | undefined;
+    // A route without a next hop cannot be forwarded (the session should not hand one over).
+    const bad = refused ?? (nextHop === '' ? 'no-next-hop' : null);
     for (const p of nlri) {
       const pathId = p.pathId ?? 0;
-      if (refused !== null || checkPrefix(p, this.policy) !== null) {
+      if (bad !== null || checkPrefix(p, this.policy) !== null) {
         ps.rejected.add(`${prefixKey(p)}#${pathId}`);
-        this.removeFrom(ps, p, ps.spec.key);
+        if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
         continue;
       }
       if (ps.rejected.size > 0) ps.rejected.delete(`${prefixKey(p)}#${pathId}`);
-      entry ??= this.attrs.intern(stored);
+      entry ??= this.loc.attrs.intern(stored);
       let path: Path | undefined = pathId === 0 ? path0 : byId?.get(pathId);
       if (path === undefined) {
         path = this.intern(ps, p.afi, pathId, nextHop, linkLocal, entry);
         if (pathId === 0) path0 = path;
         else (byId ??= new Map()).set(pathId, path);
       }
-      this.putPath(ps, p, path);
+      ps.accepted += this.loc.put(p, path);
     }
   }
 
@@ -251,49 +251,12 @@ export class Rib {
 
   private withdraw(ps: PeerState, p: Prefix): void {
     if (ps.rejected.size > 0 && ps.rejected.delete(`${prefixKey(p)}#${p.pathId ?? 0}`)) return;
-    this.removeFrom(ps, p, ps.spec.key);
-  }
-
-  private putPath(ps: PeerState | undefined, p: Prefix, path: Path): void {
-    const t = this.table(p.afi) as RibTable<number | string>;
-    const key = t.keyOf(p);
-    const old = t.get(p.len, key);
-    const next = this.sets.put(old, path);
-    if (next === old) return;
-    if (ps !== undefined && next.paths.length > old.paths.length) ps.accepted++;
-    this.assign(t, p.len, key, old, next);
-  }
-
-  private removeFrom(ps: PeerState | undefined, p: Prefix, peerKey: string): void {
-    const t = this.table(p.afi) as RibTable<number | string>;
-    const key = t.keyOf(p);
-    const old = t.get(p.len, key);
-    const pathId = p.pathId ?? 0;
-    const q = old.paths.find((x) => x.peer === peerKey && x.pathId === pathId);
-    if (q === undefined) return;
-    if (ps !== undefined) ps.accepted--;
-    this.assign(t, p.len, key, old, this.sets.drop(old, q));
-  }
-
-  private assign<K extends number | string>(t: RibTable<K>, len: number, key: K, old: PathSet, next: PathSet): void {
-    this.sets.move(old, next);
-    t.set(len, key, old, next);
-    this.kick();
+    if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
   }
 
   /** Removes a peer's paths of one family: all of them, or (staleOnly) those not re-learned. */
-  sweep(ps: PeerState, family: FamilyName, staleOnly: boolean): void {
-    if (ps.accepted > 0) {
-      const t = this.table(family) as RibTable<number | string>;
-      const peer = ps.spec.key;
-      const memo = dropKey(peer, staleOnly);
-      t.forEach((len, key, s) => {
-        const next = this.sets.dropPeer(s, peer, staleOnly, memo);
-        if (next === s) return;
-        ps.accepted -= s.paths.length - next.paths.length;
-        this.assign(t, len, key, s, next);
-      });
-    }
+  private sweep(ps: PeerState, family: FamilyName, staleOnly: boolean): void {
+    if (ps.accepted > 0) ps.accepted -= this.loc.dropPeer(family, ps.spec.key, staleOnly);
     if (!ps.established && ps.stale.size === 0 && this.peers.get(ps.spec.key) === ps) this.peers.delete(ps.spec.key);
   }
 
@@ -309,25 +272,37 @@ export class Rib {
 
   /** Emits what changed since the last flush; runs from the scheduler, callable directly. */
   flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      this.emit();
+    } finally {
+      this.flushing = false;
+    }
+    const deferred = this.deferred.splice(0);
+    for (const e of deferred) this.handle(e);
+  }
+
+  private emit(): void {
     this.scheduled = false;
     if (this.closed) return;
     const { node, sink } = this.opts;
     const live = [...this.peers.values()].filter((ps) => ps.established && !ps.limitHit);
     const targets = live.filter((ps) => ps.fed).map((ps) => ({ ps, out: this.builder(ps) }));
     let changes: RibChange[] = [];
-    for (const t of [this.t4, this.t6] as AnyTable[]) {
-      const family = t.family;
-      const to = targets.filter((x) => x.ps.carries(family));
-      t.drain((prefix, old, now) => {
-        if (sameBest(old.best, now.best)) return;
-        changes.push({ prefix, best: now.best, old: old.best });
-        for (const x of to) exportChange(x.ps, node, family, prefix, old.best, now.best, x.out);
-        if (changes.length >= this.chunk) {
-          sink.changes(changes); // a million-prefix flush stays a stream of modest batches
-          changes = [];
-        }
-      });
-    }
+    const to: Record<FamilyName, typeof targets> = {
+      ipv4: targets.filter((x) => x.ps.carries('ipv4')),
+      ipv6: targets.filter((x) => x.ps.carries('ipv6')),
+    };
+    this.loc.drain((family, prefix, old, now) => {
+      if (sameBest(old.best, now.best)) return;
+      changes.push({ prefix, best: now.best, old: old.best });
+      for (const x of to[family]) exportChange(x.ps, node, family, prefix, old.best, now.best, x.out);
+      if (changes.length >= this.chunk) {
+        sink.changes(changes); // a million-prefix flush stays a stream of modest batches
+        changes = [];
+      }
+    });
     if (changes.length > 0) sink.changes(changes);
     for (const x of targets) x.out.flush();
     for (const ps of live) {
@@ -336,11 +311,11 @@ export class Rib {
       ps.fed = true;
       ps.refresh.clear();
       for (const f of families) {
-        feed(ps, node, this.table(f) as RibTable<number | string>, f, this.builder(ps));
+        feed(ps, node, this.loc.table(f), f, this.builder(ps));
         sink.feedDone(ps.spec.key, f, cause);
       }
     }
-    if (this.sets.sweepDue() && this.t4.pending + this.t6.pending === 0) this.collect();
+    if (this.loc.collectDue()) this.collect();
   }
 
   private builder(ps: PeerState): OutboundBuilder {
@@ -350,16 +325,13 @@ export class Rib {
 
   /** Mark and sweep: forgets path sets, paths and attribute sets nothing uses any more. */
   collect(): void {
-    if (this.t4.pending + this.t6.pending > 0) return; // a set id may still be remembered there
-    const live = this.sets.sweep();
-    live.add(this.local.ipv4);
-    live.add(this.local.ipv6);
-    for (const ps of this.peers.values()) ps.forget(live);
-    this.attrs.sweep(new Set([...live].map((p) => p.entry)));
+    const live = this.loc.collect([this.local.ipv4, this.local.ipv6]);
+    if (live !== undefined) for (const ps of this.peers.values()) ps.forget(live);
   }
 
   /** The node's own blocks, announced with peer 'local'; reload-safe (only the difference acts). */
   setLocalBlocks(blocks: readonly string[]): { added: string[]; removed: string[] } {
+    this.notFlushing('setLocalBlocks');
     const want = new Map<string | number, Prefix>();
     for (const b of blocks) {
       const p = parseBlock(b); // throws before anything changed
@@ -371,7 +343,7 @@ export class Rib {
       if (want.has(k)) continue;
       this.localBlocks.delete(k);
       removed.push(formatPrefix(p));
-      this.removeFrom(undefined, p, 'local');
+      this.loc.remove(p, 'local');
     }
     for (const [k, p] of want) {
       if (this.localBlocks.has(k)) continue;
@@ -384,17 +356,39 @@ export class Rib {
   }
 
   private addLocal(p: Prefix): void {
-    const t = this.table(p.afi) as RibTable<number | string>;
-    const key = t.keyOf(p);
-    const old = t.get(p.len, key);
     // Import policy never accepts an own block exactly: what peers sent for it is refused now.
-    for (const x of old.paths) {
+    for (const x of this.loc.replace(p, this.local[p.afi === 1 ? 'ipv4' : 'ipv6'])) {
       const ps = this.peers.get(x.peer);
       if (ps === undefined) continue;
       ps.rejected.add(`${prefixKey(p)}#${x.pathId}`);
       ps.accepted--;
     }
-    this.assign(t, p.len, key, old, this.sets.put(this.sets.empty, this.local[t.family]));
+  }
+
+  /**
+   * New enabled pools (reload): learned paths now outside every pool are refused. Paths refused
+   * before cannot be recalled (their attributes were not kept): `refreshNeeded` says a pool was
+   * added, so the owner should ask its peers for a route refresh (RFC 2918).
+   */
+  setPools(pools: readonly string[]): { refreshNeeded: boolean } {
+    this.notFlushing('setPools');
+    const parsed = pools.map(parseBlock);
+    const before = this.policy.pools;
+    this.policy = { ...this.policy, pools: parsed };
+    for (const f of FAMILIES) {
+      const outside = (p: Prefix): boolean => checkPrefix(p, this.policy) === 'outside-pools';
+      for (const { prefix, path } of this.loc.dropWhere(f, outside)) {
+        const ps = this.peers.get(path.peer);
+        if (ps === undefined) continue;
+        ps.accepted--;
+        ps.rejected.add(`${prefixKey(prefix)}#${path.pathId}`);
+      }
+    }
+    return { refreshNeeded: parsed.some((p) => !before.some((q) => covers(q, p))) };
+  }
+
+  private notFlushing(what: string): void {
+    if (this.flushing) throw new RibError('RIB_BUSY', `${what} called from inside a RibSink callback`);
   }
 
   /** Counters for `agentctl status`; zeros for a peer the RIB does not know. */
@@ -406,21 +400,19 @@ export class Rib {
 
   /** Prefixes with a path in the Loc-RIB. */
   prefixCount(family?: FamilyName): number {
-    return (family === 'ipv6' ? 0 : this.t4.size) + (family === 'ipv4' ? 0 : this.t6.size);
+    return this.loc.size(family);
   }
 
   /** The best set of one prefix, best first (empty when unknown). */
   best(prefix: Prefix | string): readonly Path[] {
-    const p = typeof prefix === 'string' ? parseBlock(prefix) : prefix;
-    const t = this.table(p.afi) as RibTable<number | string>;
-    return t.get(p.len, t.keyOf(p)).best;
+    return this.loc.best(typeof prefix === 'string' ? parseBlock(prefix) : prefix);
   }
 
   /** Every prefix with a best path, for `agentctl routes` (at most `limit`). */
   routes(family?: FamilyName, limit?: number): RibRoute[] {
     const out: RibRoute[] = [];
-    if (family !== 'ipv6') routesOf(this.t4, limit, out);
-    if (family !== 'ipv4') routesOf(this.t6, limit, out);
+    if (family !== 'ipv6') routesOf(this.loc.t4, limit, out);
+    if (family !== 'ipv4') routesOf(this.loc.t6, limit, out);
     return out;
   }
 
@@ -429,7 +421,7 @@ export class Rib {
    * sent End-of-RIB for each of its families, and no restarting peer still has stale paths.
    */
   converged(): boolean {
-    if (this.scheduled || this.t4.pending + this.t6.pending > 0) return false;
+    if (this.scheduled || this.loc.pending > 0) return false;
     for (const ps of this.peers.values()) {
       if (ps.stale.size > 0) return false;
       if (ps.established && !ps.limitHit && ps.negotiated?.families.some((f) => !ps.eor.has(f))) return false;
@@ -439,7 +431,7 @@ export class Rib {
 
   /** Distinct attribute sets and path sets held (for metrics and the memory bench). */
   interned(): { attributeSets: number; pathSets: number } {
-    return { attributeSets: this.attrs.size, pathSets: this.sets.size };
+    return { attributeSets: this.loc.attrs.size, pathSets: this.loc.sets.size };
   }
 
   /** Stops timers and output; the tables are left to the garbage collector. */

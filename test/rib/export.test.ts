@@ -5,9 +5,11 @@
  */
 
 import test from 'ava';
+import { packUpdates } from '../../agent/bgp/pack.js';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
-import { NO_ADVERTISE, NO_EXPORT } from '../../agent/rib/export.js';
-import { announce, established, harness, NODE, spec, withdraw } from './helpers.js';
+import { decodeUpdate } from '../../agent/bgp/update.js';
+import { exportPath, NO_ADVERTISE, NO_EXPORT } from '../../agent/rib/export.js';
+import { announce, established, harness, negotiated, NODE, spec, withdraw } from './helpers.js';
 
 const RR = { ...NODE, clusterId: '224.0.0.1' };
 
@@ -188,4 +190,44 @@ test('add-path receive: paths of one peer are kept per path id and withdrawn per
   t.deepEqual(h.rib.best('192.168.1.0/26').map((p) => p.nextHop), ['10.0.1.31', '10.0.1.32'], 'ECMP, lower ORIGINATOR_ID first');
   h.feed(withdraw(a, [p1]));
   t.deepEqual(h.rib.best('192.168.1.0/26').map((p) => p.nextHop), ['10.0.1.32']);
+});
+
+test('what the Rib emits packs into UPDATEs that decode to the same routes (IPv4, IPv6, add-path)', (t) => {
+  const h = harness();
+  const e = spec('10.0.9.1', { peerAs: 65001 });
+  const r = spec('10.0.1.1');
+  const addPath = { addPathSend: { ipv4: true, ipv6: true } };
+  h.feed(established(e), established(r, addPath));
+  h.rib.setLocalBlocks(['192.168.0.0/26', 'fd00:100::/122']);
+  h.feed(announce(e, ['192.168.1.0/26', '192.168.2.0/26', 'fd00:100::40/122'], '10.0.9.1', { communities: [65001 << 16 | 7] }));
+  h.feed(withdraw(e, ['192.168.2.0/26']));
+  const ctx = negotiated(r, addPath).encode;
+  const seen: string[] = [];
+  for (const { update } of h.sink.updates.filter((u) => u.peer === r.key)) {
+    for (const msg of packUpdates(update, ctx)) {
+      const u = decodeUpdate(msg, ctx);
+      t.is(u.errors, undefined);
+      for (const p of u.withdrawn) seen.push(`-${formatPrefix(p)}`);
+      for (const p of u.nlri) seen.push(`+${formatPrefix(p)} via ${u.attributes.nextHop}`);
+      for (const p of u.attributes.mpReach?.nlri ?? []) seen.push(`+${formatPrefix(p)} via ${u.attributes.mpReach?.nextHops.join(' ')}`);
+      for (const p of u.attributes.mpUnreach?.withdrawn ?? []) seen.push(`-${formatPrefix(p)}`);
+    }
+  }
+  const ids = new Map(seen.map((s) => [s.replace(/#\d+/, ''), s]));
+  t.deepEqual([...ids.keys()].sort(), [
+    '+192.168.0.0/26 via 10.0.1.13',
+    '+192.168.1.0/26 via 10.0.9.1',
+    '+192.168.2.0/26 via 10.0.9.1',
+    '+fd00:100::/122 via fd00:1::13',
+    '+fd00:100::40/122 via ::ffff:a00:901', // kept for iBGP, as the helper sent it (::ffff:10.0.9.1)
+    '-192.168.2.0/26',
+  ]);
+  t.true(seen.every((s) => /#\d+/.test(s)), 'every NLRI carries a path id');
+});
+
+test('a kept next hop of the other family (RFC 8950) is replaced by ours', (t) => {
+  const path = { peer: '10.0.9.1', nextHop: 'fd00:9::1', attributes: { origin: 0 as const, asPath: [] }, source: { external: true, client: false, bgpId: '10.0.9.1' } };
+  const to = { key: '10.0.1.1', internal: true, localAs: 64512, routeReflectorClient: false, nextHopMode: 'Keep' as const, localAddress: '' };
+  t.is(exportPath(path, to, NODE, 'ipv4')?.nextHop, '10.0.1.13');
+  t.is(exportPath({ ...path, nextHop: '10.0.9.1' }, to, NODE, 'ipv4')?.nextHop, '10.0.9.1');
 });

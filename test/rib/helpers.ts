@@ -84,7 +84,8 @@ export function announce(peer: PeerSpec, prefixes: readonly (string | Prefix)[],
   const attributes: PathAttributes = {
     ...base,
     ...(v4.length > 0 ? { nextHop } : {}),
-    ...(v6.length > 0 ? { mpReach: { afi: 2, safi: 1, nextHops: [nextHop], nlri: v6 } } : {}),
+    // An IPv4 next hop for IPv6 routes travels as ::ffff:a.b.c.d (as FRR sends it without zebra).
+    ...(v6.length > 0 ? { mpReach: { afi: 2, safi: 1, nextHops: [nextHop.includes(':') ? nextHop : `::ffff:${nextHop}`], nlri: v6 } } : {}),
   };
   const update: UpdateMessage = { type: 'update', withdrawn: [], attributes, nlri: v4 };
   return { type: 'update', peer, update };

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
 import { peerKey, peerSet, selectorProblems } from '../../agent/rib/peer-set.js';
+import { ribSettings } from '../../agent/rib/settings.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
 import { makeTempDir, writeConfig } from '../config/helpers.js';
 
@@ -174,4 +175,23 @@ test('every shipped example config yields a peer set', (t) => {
     t.true(peers.length > 0, f);
     for (const p of peers) t.is(p.localAs, cfg.node.asNumber, `${f} ${p.key}`);
   }
+});
+
+test('ribSettings: identity, addresses without length, enabled pools only, multipath, blocks', (t) => {
+  const cfg = load(
+    base(
+      {
+        node: { name: 'n02', ipv4Address: '10.0.2.12/24', ipv6Address: 'fd00:2::12/64', routeReflectorClusterID: '224.0.0.1' },
+        pools: [{ cidr: '192.168.0.0/16' }, { cidr: '10.244.0.0/16', disabled: true }],
+        blocks: ['192.168.0.0/26'],
+      },
+      { multipath: 4 },
+    ),
+  );
+  t.deepEqual(ribSettings(cfg), {
+    node: { asNumber: 64512, routerId: '10.0.2.12', clusterId: '224.0.0.1', ipv4: '10.0.2.12', ipv6: 'fd00:2::12' },
+    pools: ['192.168.0.0/16'],
+    multipath: 4,
+    blocks: ['192.168.0.0/26'],
+  });
 });

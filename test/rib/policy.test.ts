@@ -116,3 +116,30 @@ test('maxPrefixes: one path over the limit drops the peer\'s routes and reports 
   h.feed(established(a), announce(a, ['192.168.4.0/26'], '10.0.1.1'));
   t.is(h.rib.prefixCount(), 2);
 });
+
+test('import policy through the Rib: an announcement without a next hop is refused', (t) => {
+  const h = harness();
+  const a = spec('10.0.1.1');
+  h.feed(established(a));
+  const ev = announce(a, ['192.168.5.0/26'], '10.0.1.1');
+  if (ev.type !== 'update') return t.fail();
+  const { nextHop: _n, ...attributes } = ev.update.attributes;
+  h.feed({ ...ev, update: { ...ev.update, attributes } });
+  t.deepEqual(h.rib.peerCounts(a.key), { received: 1, accepted: 0, advertised: 0 });
+  t.is(h.rib.prefixCount(), 0);
+});
+
+test('setPools (reload): paths outside the new pools go; a new pool asks for a route refresh', (t) => {
+  const h = harness();
+  const a = spec('10.0.1.1');
+  h.rib.setLocalBlocks(['192.168.0.0/26']);
+  h.feed(established(a), announce(a, ['192.168.1.0/26', 'fd00:100::/122'], '10.0.1.1'));
+  h.sink.clear();
+  t.deepEqual(h.rib.setPools(['192.168.0.0/24']), { refreshNeeded: false });
+  h.feed();
+  t.deepEqual(h.sink.changeLines().sort(), ['192.168.1.0/26: -', 'fd00:100::/122: -']);
+  t.deepEqual(h.rib.peerCounts(a.key), { received: 2, accepted: 0, advertised: 1 });
+  t.is(h.rib.best('192.168.0.0/26')[0].peer, 'local', 'own blocks do not depend on pools');
+  t.deepEqual(h.rib.setPools(['192.168.0.0/24', '10.244.0.0/16']), { refreshNeeded: true });
+  t.throws(() => h.rib.setPools(['nonsense']), { code: 'RIB_BAD_PREFIX' } as never);
+});

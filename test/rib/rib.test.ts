@@ -208,3 +208,37 @@ test('events for unknown or not established peers are ignored', (t) => {
   t.is(h.rib.prefixCount(), 0);
   t.deepEqual(h.sink.updates, []);
 });
+
+test('attributes the encoder refuses (a 300-AS segment) are still interned, never thrown', (t) => {
+  const h = harness();
+  h.feed(established(e), established(a));
+  const asns = Array.from({ length: 300 }, (_, i) => 65001 + i);
+  h.feed(announce(e, ['192.168.1.0/26', '192.168.2.0/26'], '10.0.9.1', { asPath: [{ type: 'sequence', asns }] }));
+  t.is(h.rib.prefixCount(), 2);
+  t.is(h.rib.best('192.168.1.0/26')[0].attributes, h.rib.best('192.168.2.0/26')[0].attributes);
+  t.is(h.rib.best('192.168.1.0/26')[0].asPathLength, 300);
+});
+
+test('events a sink callback causes during a flush wait until the flush is done', (t) => {
+  const h = harness({ chunk: 1 });
+  h.feed(established(e), established(a));
+  const sink = h.sink;
+  const orig = sink.update.bind(sink);
+  let downSent = false;
+  sink.update = (peer, u) => {
+    orig(peer, u);
+    if (peer === a.key && !downSent) {
+      downSent = true;
+      h.rib.handle(down(e)); // say the session to e failed while we were busy
+      t.throws(() => h.rib.setLocalBlocks(['192.168.0.0/26']), { code: 'RIB_BUSY' } as never);
+    }
+  };
+  h.feed(announce(e, ['192.168.1.0/26', '192.168.2.0/26', '192.168.3.0/26'], '10.0.9.1'));
+  t.true(downSent);
+  t.deepEqual(h.sink.sent(a.key), ['+192.168.1.0/26', '+192.168.2.0/26', '+192.168.3.0/26'], 'the flush finished as it began');
+  t.is(h.rib.prefixCount(), 0, 'then the down was handled');
+  h.sink.clear();
+  h.feed();
+  t.deepEqual(h.sink.sent(a.key).sort(), ['-192.168.1.0/26', '-192.168.2.0/26', '-192.168.3.0/26']);
+  t.deepEqual(h.sink.changeLines().sort(), ['192.168.1.0/26: -', '192.168.2.0/26: -', '192.168.3.0/26: -']);
+});
