@@ -25,6 +25,7 @@ import { EXIT, parseMainArgs, USAGE } from './main-args.js';
 import { createMetrics, MetricsServer, type Metrics } from './metrics.js';
 import { peerSet } from './rib/peer-set.js';
 import { Rib } from './rib/rib.js';
+import { ribSettings } from './rib/settings.js';
 import type { SessionEvent } from './session/events.js';
 import { SessionManager } from './session/manager.js';
 import { isConverged, routeAnswers, statusAnswer } from './status.js';
@@ -55,8 +56,6 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
     .map(([key]) => `${key}: changing it needs a restart of the agent (systemctl restart rack-agent)`);
 }
 
-const stripLength = (cidr: string): string => (cidr === '' ? '' : cidr.slice(0, cidr.indexOf('/')));
-
 async function run(path: string): Promise<void> {
   let config: Config;
   try {
@@ -79,16 +78,11 @@ async function run(path: string): Promise<void> {
   const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart') });
   // Set before the sessions exist; the manager's sessions read them through the sink below.
   let manager: SessionManager | null = null;
+  const settings = ribSettings(config);
   const rib = new Rib({
-    node: {
-      asNumber: config.node.asNumber,
-      routerId: config.node.routerId,
-      clusterId: config.node.routeReflectorClusterID,
-      ipv4: stripLength(config.node.ipv4Address),
-      ipv6: stripLength(config.node.ipv6Address),
-    },
-    pools: config.pools.filter((p) => !p.disabled).map((p) => p.cidr),
-    multipath: config.bgp.multipath,
+    node: settings.node,
+    pools: settings.pools,
+    multipath: settings.multipath,
     sink: {
       changes: (batch) => {
         fib.apply(batch);
