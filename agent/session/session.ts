@@ -26,7 +26,7 @@ import type { OutboundUpdate } from '../rib/types.js';
 import { Connection, type Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, collisionWinner, describeNotify, familyName, gracefulRestartOnDown, socketErrorWords, type SessionEnd } from './inbound.js';
+import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, collisionWinner, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, socketErrorWords, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
@@ -38,6 +38,14 @@ export interface StateChange {
   readonly from: State;
   readonly to: State;
   readonly reason: string;
+}
+
+/** Our side of graceful restart as the OPEN announces it (RFC 4724 section 3). */
+export interface LocalRestartState {
+  /** R bit: we restarted and are re-learning routes. */
+  readonly restarting: boolean;
+  /** F bit (every family): our forwarding state survived the restart. */
+  readonly forwarding: boolean;
 }
 
 export interface SessionDeps {
@@ -55,6 +63,13 @@ export interface SessionDeps {
   readonly idleHoldSeconds?: { readonly min: number; readonly max: number };
   /** Longest stretch of inbound digesting per event loop turn; default 10 ms. */
   readonly digestBudgetMs?: number;
+  /** Read whenever an OPEN goes out; absent: R and F clear. */
+  localRestartState?(): LocalRestartState;
+}
+
+export interface StopOptions {
+  /** Let graceful-restart peers keep our routes (see gracefulStop in inbound.ts). */
+  readonly graceful?: boolean;
 }
 
 type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
@@ -79,7 +94,8 @@ export class Session {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly timers: SessionTimers<Timer>;
-  private readonly localOpen: OpenMessage;
+  /** The OPEN sent last: negotiation reads its capabilities. */
+  private localOpen: OpenMessage;
   private readonly transmitter: Transmitter;
   private fsm: FsmData;
   private main: Connection | undefined;
@@ -110,13 +126,7 @@ export class Session {
       idleHoldMin: deps.idleHoldSeconds?.min ?? DEFAULT_FSM_CONFIG.idleHoldMin,
       idleHoldMax: deps.idleHoldSeconds?.max ?? DEFAULT_FSM_CONFIG.idleHoldMax,
     });
-    this.localOpen = buildOpen({
-      asn: spec.localAs,
-      routerId: spec.routerId,
-      holdTime: spec.holdTime,
-      families: spec.families,
-      ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, restarting: false, forwarding: false } } : {}),
-    });
+    this.localOpen = this.buildLocalOpen();
     this.transmitter = new Transmitter({
       sent: (type) => this.count(this.countsOut, type),
       failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
@@ -144,11 +154,31 @@ export class Session {
 
   /**
    * Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text (as a Hard Reset
-   * when the N bit was exchanged), then Idle until start().
+   * when the N bit was exchanged), then Idle until start(). `graceful` (the agent stopping to
+   * restart) ends the session so that a graceful-restart peer keeps our routes: a soft
+   * Administrative Reset with the N bit, no NOTIFICATION at all without it (inbound.ts gracefulStop).
    */
-  stop(communication = ''): void {
+  stop(communication = '', options: StopOptions = {}): void {
     this.adminStop = true;
-    this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
+    if (options.graceful !== true) return this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
+    const notify = gracefulStop(communication, this.current);
+    if (notify === null && this.fsm.state === 'Established') {
+      this.lastError = 'Closed for a graceful restart';
+      this.log.info('closing the connection without a NOTIFICATION: the peer keeps our routes (graceful restart, RFC 4724)', { peer: this.spec.key });
+    }
+    this.feed({ type: 'ManualStop', notify });
+  }
+
+  /**
+   * Ends the session with a Cease of `subcode` (RFC 4486), e.g. 1 when the peer sent more prefixes
+   * than allowed; a Hard Reset around it when the N bit was exchanged (RFC 8538 section 5). The
+   * communication goes into the NOTIFICATION for subcodes 2 and 4 (RFC 9003), into the log for
+   * others. The session stays Idle until start(), as after stop().
+   */
+  cease(subcode: number, communication = ''): void {
+    this.adminStop = true;
+    if (communication !== '') this.log.info(`ceasing the session: ${communication}`, { peer: this.spec.key, subcode });
+    this.feed({ type: 'ManualStop', notify: ceaseNotify(subcode, communication, this.current) });
   }
 
   /** An incoming connection from this peer's address, handed over by the listener. */
@@ -170,7 +200,7 @@ export class Session {
     } else {
       this.dropSecond();
       this.second = conn;
-      this.write(conn, encodeOpen(this.localOpen));
+      this.write(conn, this.nextOpen());
     }
   }
 
@@ -246,7 +276,7 @@ export class Session {
         this.main = undefined;
         return this.dropSecond();
       case 'sendOpen':
-        return void (this.main && this.write(this.main, encodeOpen(this.localOpen)));
+        return void (this.main && this.write(this.main, this.nextOpen()));
       case 'sendKeepalive':
         return void (this.main && this.write(this.main, KEEPALIVE));
       case 'sendNotification':
@@ -332,6 +362,25 @@ export class Session {
 
   // ---- transport ---------------------------------------------------------------------------
 
+  /** RFC 4724 section 3: R and F as the agent's restart state says right now. */
+  private buildLocalOpen(): OpenMessage {
+    const spec = this.spec;
+    const state = this.deps.localRestartState?.() ?? { restarting: false, forwarding: false };
+    return buildOpen({
+      asn: spec.localAs,
+      routerId: spec.routerId,
+      holdTime: spec.holdTime,
+      families: spec.families,
+      ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, ...state } } : {}),
+    });
+  }
+
+  /** The bytes of a fresh OPEN, remembered for negotiation. */
+  private nextOpen(): Uint8Array {
+    this.localOpen = this.buildLocalOpen();
+    return encodeOpen(this.localOpen);
+  }
+
   private connection(socket: net.Socket, direction: 'in' | 'out'): Connection {
     return new Connection(socket, direction, this.clock, () => this.scheduleDigest());
   }
@@ -393,7 +442,7 @@ export class Session {
       this.feed({ type: 'TcpConnectionConfirmed' });
     } else if (gen === this.connectGen && this.main?.direction === 'in' && !this.second && (state === 'OpenSent' || state === 'OpenConfirm')) {
       this.second = this.connection(socket, 'out');
-      this.write(this.second, encodeOpen(this.localOpen));
+      this.write(this.second, this.nextOpen());
     } else {
       socket.destroy();
     }
