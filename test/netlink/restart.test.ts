@@ -22,6 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
 import { Agent, type ConfigDoc } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
+import { Frr } from '../helpers/frr.js';
 import type { DaemonOptions } from '../helpers/bgp-daemon.js';
 import { captureOutput, isRoot, Lab, type Output, rootSkipReason, waitFor } from '../helpers/netns.js';
 
@@ -109,19 +110,19 @@ class RouteWatcher {
   }
 }
 
-/** Polls BIRD's RIB for one prefix until stopped; every answer is kept. */
-class BirdPoll {
+/** Polls a daemon's RIB for one prefix (`has`) every 50 ms until stopped; every answer is kept. */
+class RibPoll {
   readonly samples: { readonly at: number; readonly present: boolean }[] = [];
   private running = true;
   private readonly done: Promise<void>;
 
-  constructor(private readonly tor: Bird, private readonly prefix: string) {
+  constructor(private readonly has: () => Promise<boolean>) {
     this.done = this.loop();
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const present = await birdHas(this.tor, this.prefix).catch(() => false);
+      const present = await this.has().catch(() => false);
       this.samples.push({ at: Date.now(), present });
       await delay(50);
     }
@@ -201,7 +202,7 @@ function failureContext(t: ExecutionContext, w: World): void {
 interface Observers {
   readonly node: RouteWatcher;
   readonly tor: RouteWatcher;
-  readonly poll: BirdPoll;
+  readonly poll: RibPoll;
 }
 
 async function observe(w: World): Promise<Observers> {
@@ -209,7 +210,7 @@ async function observe(w: World): Promise<Observers> {
   const tor = new RouteWatcher(w.lab, w.torNs);
   await node.sync();
   await tor.sync();
-  return { node, tor, poll: new BirdPoll(w.tor, OWN) };
+  return { node, tor, poll: new RibPoll(() => birdHas(w.tor, OWN)) };
 }
 
 /** Syncs both watchers (everything until now has been seen), then stops all three. */
@@ -301,5 +302,56 @@ nsTest('SIGTERM: every kernel route stays, the ToR keeps our block, and the rest
     t.deepEqual(o.node.deletions(), [], 'no deletion in the agent\'s kernel');
     t.deepEqual(o.tor.deletions(), [], 'our block never left the ToR\'s kernel');
     t.is(o.poll.missing, 0, 'our block never left BIRD\'s RIB');
+    // BIRD 2.0.12 does not send the N bit (RFC 8538): the agent closed without a NOTIFICATION.
+    t.regex(w.agent.logs(), /closing the connection without a NOTIFICATION/);
   });
+});
+
+/** FRR's paths for `prefix` (its JSON), or undefined when it has none. */
+async function frrPaths(frr: Frr, prefix: string): Promise<string | undefined> {
+  const text = await frr.vtysh(`show bgp ipv4 unicast ${prefix} json`);
+  return /"paths":\s*\[\s*\{/.test(text) ? text : undefined;
+}
+
+nsTest('SIGTERM with an FRR ToR (N bit): a soft Administrative Reset, FRR keeps our block as stale', async (t) => {
+  const lab = await Lab.create('restartfrr');
+  let frr: Frr | undefined;
+  let agent: Agent | undefined;
+  let poll: RibPoll | undefined;
+  try {
+    const torNs = await lab.namespace('tor');
+    const nodeNs = await lab.namespace('node');
+    await lab.veth(torNs, `${TOR}/24`, nodeNs, `${NODE}/24`);
+    frr = await Frr.start(lab, torNs, { routerId: TOR, localAs: AS, neighbors: [{ address: NODE, as: AS, localAddress: TOR, connectRetry: 1, families: ['ipv4'] }] });
+    agent = await Agent.start(lab, nodeNs, agentDoc);
+    const r = await agent.ctl(['wait', '--timeout', '30']);
+    t.is(r.status, 0, `agentctl wait: ${r.stdout}${r.stderr}`);
+    const f = frr;
+    await waitFor(() => frrPaths(f, OWN), { timeoutMs: 20_000, what: `FRR to have ${OWN}` });
+    poll = new RibPoll(async () => (await frrPaths(f, OWN)) !== undefined);
+
+    await agent.kill('SIGTERM');
+    t.regex(agent.logs(), /sent NOTIFICATION: Cease.*Administrative Reset.*rack-agent stopping/);
+    t.notRegex(agent.logs(), /Hard Reset/);
+    await waitFor(async () => !(await f.neighbor(NODE)).established, { timeoutMs: 10_000, what: 'FRR to notice the session end' });
+    const stale = await frrPaths(f, OWN);
+    t.regex(stale ?? 'gone', /"stale":\s*true/, 'FRR keeps our block, marked stale');
+
+    await agent.launch();
+    const again = await agent.ctl(['wait', '--timeout', '30']);
+    t.is(again.status, 0, `agentctl wait after the restart: ${again.stdout}${again.stderr}`);
+    await waitFor(async () => !/"stale":\s*true/.test((await frrPaths(f, OWN)) ?? ''), { timeoutMs: 20_000, what: 'FRR to refresh our block' });
+    await poll.stop();
+    t.true(poll.samples.length > 5, `FRR polled ${poll.samples.length} times`);
+    t.is(poll.missing, 0, 'our block never left FRR\'s RIB');
+  } catch (err) {
+    if (agent) t.log(agent.logs().split('\n').slice(-40).join('\n'));
+    if (frr) t.log(frr.logs());
+    throw err;
+  } finally {
+    await poll?.stop();
+    await agent?.dispose().catch(() => undefined);
+    await frr?.dispose().catch(() => undefined);
+    await lab.destroy();
+  }
 });
