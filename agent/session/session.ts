@@ -8,7 +8,9 @@
  * Collision Resolution. Inbound messages are digested for at most `digestBudgetMs` per event loop
  * turn (the 50 ms rule); keepalives come from timers and are written straight to the socket.
  * RFC 7606 treat-as-withdraw is applied before delivery; RFC 4724 / 8538 decide whether `down`
- * keeps the peer's routes. Not here: the RIB, adj-RIB-out, maximum-prefix counting, the listener.
+ * keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
+ * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
+ * peer keeps our routes, `cease(subcode)` with any Cease subcode (RFC 4486). Not here: the RIB, adj-RIB-out, maximum-prefix counting, the listener.
  */
 
 import type * as net from 'node:net';
