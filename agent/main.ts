@@ -8,8 +8,11 @@
  *
  * Lifecycle: the FIB starts in restart mode (our routes already in the kernel stay untouched
  * until the RIB has converged: every peer up and its End-of-RIB seen, or the graceful-restart
- * time passed); SIGTERM stops the sessions without a Hard Reset, so graceful-restart peers keep
- * our blocks, and leaves every kernel route in place; SIGHUP (and `agentctl reload`) applies only
+ * time passed); while it found routes of ours at start, OPENs carry the restarting (R) and
+ * forwarding-preserved (F) bits (RFC 4724 section 3), so the ToR keeps our blocks until we are
+ * back; SIGTERM first stops all output to the kernel, then ends the sessions gracefully (no
+ * Hard Reset, see Session.stop), so graceful-restart peers keep our blocks and every kernel
+ * route stays in place; SIGHUP (and `agentctl reload`) applies only
  * what changed in the file, or refuses a bad file and keeps running as before.
  */
 
@@ -17,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
 import { Fib, fibOptions } from '../netlink/fib/index.js';
 import { sdNotify } from '../netlink/socket-options.js';
+import { CeaseSubcode } from './bgp/constants.js';
 import { checkConfig, loadFullConfig } from './check-config.js';
 import type { ControlHandlers, ReloadAnswer } from './control/api.js';
 import { ControlServer } from './control/server.js';
@@ -74,6 +78,8 @@ async function run(path: string): Promise<void> {
   const startedAt = Date.now();
   let fibConverged = false;
   let metrics: Metrics | null = null;
+  /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
+  let restarting = false;
 
   const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart') });
   // Set before the sessions exist; the manager's sessions read them through the sink below.
@@ -94,7 +100,8 @@ async function run(path: string): Promise<void> {
       },
       limitExceeded: (key, limit, count) => {
         log.warn('peer sent more prefixes than maxPrefixes allows; stopping the session', { peer: key, limit, count });
-        manager?.stopPeer(key, `maximum number of prefixes reached (${limit})`);
+        // RFC 4486: Cease / Maximum Number of Prefixes Reached (a Hard Reset with the N bit).
+        manager?.ceasePeer(key, CeaseSubcode.MAX_PREFIXES, `maximum number of prefixes reached (${limit})`);
       },
     },
   });
@@ -110,6 +117,7 @@ async function run(path: string): Promise<void> {
     const timedOut = Date.now() - startedAt > config.bgp.gracefulRestart.restartTime * 1000;
     if ((allUp && rib.converged()) || timedOut) {
       fibConverged = true;
+      restarting = false;
       log.info(timedOut && !allUp ? 'restart time passed: removing routes no peer re-announced' : 'RIB converged: removing stale routes of the previous run', {});
       fib.markConverged();
     }
@@ -119,6 +127,7 @@ async function run(path: string): Promise<void> {
     log: root.log.child({ component: 'sessions' }),
     listenPort: config.bgp.listenPort,
     readPassword,
+    localRestartState: () => ({ restarting, forwarding: restarting }),
     onEvent: (e: SessionEvent) => {
       if (e.type === 'established') established.add(e.peer.key);
       if (e.type !== 'update' || metrics === null) return rib.handle(e);
@@ -135,6 +144,8 @@ async function run(path: string): Promise<void> {
     process.exitCode = EXIT.FAILURE;
     return;
   }
+  restarting = fib.snapshot().routes > 0;
+  if (restarting) log.info('routes of a previous run are in the kernel: they stay until the RIB has converged; OPENs announce a graceful restart (R and F bits)', { routes: fib.snapshot().routes });
   rib.setLocalBlocks(config.blocks);
   try {
     await manager.listen();
@@ -244,9 +255,10 @@ async function run(path: string): Promise<void> {
     if (watchdog) clearInterval(watchdog);
     await control.close();
     await metricsServer?.close();
-    await manager!.close('');
+    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
     rib.close();
     fib.close();
+    await manager!.close('rack-agent stopping', { graceful: true });
     // Sessions flush their last bytes; nothing else keeps the loop alive after this.
     setTimeout(() => process.exit(0), 200).unref();
   };

@@ -119,25 +119,72 @@ export function collisionWinner(localId: string, peerId: string): Direction {
   return ipv4ToNumber(localId) > ipv4ToNumber(peerId) ? 'out' : 'in';
 }
 
-/**
- * The Cease an administrative stop sends: Administrative Shutdown with the RFC 9003 text, wrapped
- * in a Hard Reset (RFC 8538 section 3) when both sides sent the N bit, so the peer drops our routes
- * instead of keeping them as stale.
- */
-export function adminShutdown(communication: string, n: Negotiated | undefined): Notify {
-  const text = communication === '' ? new Uint8Array(0) : shutdownData(communication);
-  const hard = n?.localGracefulRestart === true && n.peerGracefulRestart?.notification === true;
-  if (!hard) return { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data: text };
-  const data = new Uint8Array(1 + text.length);
-  data[0] = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN;
-  data.set(text, 1);
-  return { code: ErrorCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data };
+/** Both OPENs carried the graceful-restart N bit (RFC 8538 section 2); ours always does. */
+export function notificationBitExchanged(n: Negotiated | undefined): boolean {
+  return n?.localGracefulRestart === true && n.peerGracefulRestart?.notification === true;
 }
 
-/** describeNotification, with the Cease a Hard Reset carries (RFC 8538 section 3) spelled out. */
+/**
+ * RFC 8538 section 5: the Cease subcodes sent as a Hard Reset once the N bit was exchanged, so the
+ * peer flushes our routes. Administrative Reset is "user control" there: an explicit reset is
+ * hard, the graceful stop (gracefulStop below) sends it soft.
+ */
+const HARD_RESET_CEASE: ReadonlySet<number> = new Set([
+  CeaseSubcode.MAX_PREFIXES, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, CeaseSubcode.PEER_DECONFIGURED, CeaseSubcode.ADMINISTRATIVE_RESET,
+]);
+/** RFC 9003 section 2: the subcodes that carry a shutdown communication. */
+const COMMUNICATION_CEASE: ReadonlySet<number> = new Set([CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, CeaseSubcode.ADMINISTRATIVE_RESET]);
+
+/**
+ * A Cease with `subcode`: the RFC 9003 text for Administrative Shutdown and Reset (other subcodes
+ * have no place for it: the caller logs it), or `data` as given (RFC 4486 section 4's AFI, SAFI and
+ * bound for subcode 1). With the N bit exchanged, subcodes 1-4 go inside a Hard Reset, whose data is
+ * the encapsulated error code, subcode and data (RFC 8538 section 3).
+ */
+export function ceaseNotify(subcode: number, communication: string, n: Negotiated | undefined, data?: Uint8Array): Notify {
+  const inner = data ?? (COMMUNICATION_CEASE.has(subcode) && communication !== '' ? shutdownData(communication) : new Uint8Array(0));
+  if (!notificationBitExchanged(n) || !HARD_RESET_CEASE.has(subcode)) return { code: ErrorCode.CEASE, subcode, data: inner };
+  const wrapped = new Uint8Array(2 + inner.length);
+  wrapped[0] = ErrorCode.CEASE;
+  wrapped[1] = subcode;
+  wrapped.set(inner, 2);
+  return { code: ErrorCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data: wrapped };
+}
+
+/**
+ * The Cease an administrative stop sends: Administrative Shutdown with the RFC 9003 text, wrapped
+ * in a Hard Reset when both sides sent the N bit, so the peer drops our routes instead of keeping
+ * them as stale.
+ */
+export function adminShutdown(communication: string, n: Negotiated | undefined): Notify {
+  return ceaseNotify(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, communication, n);
+}
+
+/**
+ * How a graceful stop (the agent stopping for a restart: SIGTERM) ends an Established session so
+ * the peer keeps our routes as stale until we are back (RFC 4724 section 4.2):
+ * - the peer sent the graceful-restart capability and the N bit was exchanged: Cease /
+ *   Administrative Reset with the text, not wrapped in a Hard Reset. RFC 8538 section 4: only a
+ *   Hard Reset ends graceful restart; section 5 leaves Administrative Reset to the operator. FRR
+ *   treats exactly that as graceful (only subcode 9 is hard on receipt).
+ * - the peer sent the capability without the N bit (BIRD 2.0): null, close the connection without
+ *   a NOTIFICATION. RFC 4724 section 4.2: any NOTIFICATION would make it flush our routes, a TCP
+ *   termination keeps them.
+ * - the peer is not graceful-restart capable: it flushes our routes however we go, so an
+ *   Administrative Shutdown tells it why.
+ * A session that is not Established has nothing to keep: the same Administrative Shutdown.
+ */
+export function gracefulStop(communication: string, n: Negotiated | undefined): Notify | null {
+  if (!n || !n.localGracefulRestart || !n.peerGracefulRestart) return adminShutdown(communication, n);
+  if (!n.peerGracefulRestart.notification) return null;
+  const data = communication === '' ? new Uint8Array(0) : shutdownData(communication);
+  return { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_RESET, data };
+}
+
+/** describeNotification, with the NOTIFICATION a Hard Reset carries (RFC 8538 section 3) spelled out. */
 export function describeNotify(n: Notify): string {
   const data = n.data ?? new Uint8Array(0);
   const words = describeNotification({ code: n.code, subcode: n.subcode, data });
-  if (n.code !== ErrorCode.CEASE || n.subcode !== CeaseSubcode.HARD_RESET || data.length === 0) return words;
-  return `${words} (${describeNotification({ code: ErrorCode.CEASE, subcode: data[0], data: data.subarray(1) })})`;
+  if (n.code !== ErrorCode.CEASE || n.subcode !== CeaseSubcode.HARD_RESET || data.length < 2) return words;
+  return `${words} (${describeNotification({ code: data[0], subcode: data[1], data: data.subarray(2) })})`;
 }

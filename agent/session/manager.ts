@@ -14,7 +14,7 @@ import { Listener, plainAddress } from './listener.js';
 import { withMeta, type Logger } from './logger.js';
 import type { FamilyName } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
-import { Session, type SessionDeps } from './session.js';
+import { Session, type SessionDeps, type StopOptions } from './session.js';
 
 export interface PeerDiff {
   readonly added: readonly PeerSpec[];
@@ -128,13 +128,23 @@ export class SessionManager {
     return s !== undefined;
   }
 
-  stopAll(communication = ''): void {
-    for (const s of this.sessions.values()) s.stop(communication);
+  /** Ends the peer's session with a Cease of `subcode` (RFC 4486); see Session.cease. */
+  ceasePeer(key: string, subcode: number, communication = ''): boolean {
+    const s = this.sessions.get(key);
+    s?.cease(subcode, communication);
+    return s !== undefined;
   }
 
-  /** Stops every session and the listener. */
-  async close(communication = ''): Promise<void> {
-    this.stopAll(communication);
+  stopAll(communication = '', options: StopOptions = {}): void {
+    for (const s of this.sessions.values()) s.stop(communication, options);
+  }
+
+  /**
+   * Stops every session and the listener. `graceful` (the agent stopping to restart): peers that
+   * negotiated graceful restart keep our routes (Session.stop).
+   */
+  async close(communication = '', options: StopOptions = {}): Promise<void> {
+    this.stopAll(communication, options);
     await this.listener.close();
   }
 

@@ -6,8 +6,10 @@
  * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
  * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH with BoRR/EoRR
  * (RFC 7313). Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide
- * whether `down` keeps the peer's routes. Not here: the RIB, adj-RIB-out, maximum-prefix counting,
- * the listener.
+ * whether `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
+ * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
+ * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). Not here: the RIB,
+ * adj-RIB-out, maximum-prefix counting, the listener.
  */
 
 import type * as net from 'node:net';
@@ -24,7 +26,7 @@ import type { OutboundUpdate } from '../rib/types.js';
 import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, describeNotify, familyName, gracefulRestartOnDown, type SessionEnd } from './inbound.js';
+import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
@@ -37,6 +39,14 @@ export interface StateChange {
   readonly from: State;
   readonly to: State;
   readonly reason: string;
+}
+
+/** Our side of graceful restart as the OPEN announces it (RFC 4724 section 3). */
+export interface LocalRestartState {
+  /** R bit: we restarted and are re-learning routes. */
+  readonly restarting: boolean;
+  /** F bit (every family): our forwarding state survived the restart. */
+  readonly forwarding: boolean;
 }
 
 export interface SessionDeps {
@@ -54,6 +64,13 @@ export interface SessionDeps {
   readonly idleHoldSeconds?: { readonly min: number; readonly max: number };
   /** Longest stretch of inbound digesting per event loop turn; default 10 ms. */
   readonly digestBudgetMs?: number;
+  /** Read whenever an OPEN goes out; absent: R and F clear. */
+  localRestartState?(): LocalRestartState;
+}
+
+export interface StopOptions {
+  /** Let graceful-restart peers keep our routes (see gracefulStop in inbound.ts). */
+  readonly graceful?: boolean;
 }
 
 type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
@@ -76,7 +93,8 @@ export class Session {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly timers: SessionTimers<Timer>;
-  private readonly localOpen: OpenMessage;
+  /** The OPEN sent last: negotiation reads its capabilities. */
+  private localOpen: OpenMessage;
   private readonly transmitter: Transmitter;
   private readonly transport: Transport;
   private fsm: FsmData;
@@ -103,13 +121,7 @@ export class Session {
       idleHoldMin: deps.idleHoldSeconds?.min ?? DEFAULT_FSM_CONFIG.idleHoldMin,
       idleHoldMax: deps.idleHoldSeconds?.max ?? DEFAULT_FSM_CONFIG.idleHoldMax,
     });
-    this.localOpen = buildOpen({
-      asn: spec.localAs,
-      routerId: spec.routerId,
-      holdTime: spec.holdTime,
-      families: spec.families,
-      ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, restarting: false, forwarding: false } } : {}),
-    });
+    this.localOpen = this.buildLocalOpen();
     this.transport = new Transport(spec, {
       state: () => this.fsm.state,
       inbound: (item) => this.inbound(item),
@@ -121,7 +133,7 @@ export class Session {
       },
       promoted: () => this.promoted(),
       counted: (direction, type) => this.count(direction === 'in' ? this.countsIn : this.countsOut, type),
-    }, this.clock, this.log, (path) => deps.readPassword(path), encodeOpen(this.localOpen), deps.digestBudgetMs);
+    }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
       sent: (type) => this.count(this.countsOut, type),
       failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
@@ -149,11 +161,31 @@ export class Session {
 
   /**
    * Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text (as a Hard Reset
-   * when the N bit was exchanged), then Idle until start().
+   * when the N bit was exchanged), then Idle until start(). `graceful` (the agent stopping to
+   * restart) ends the session so that a graceful-restart peer keeps our routes: a soft
+   * Administrative Reset with the N bit, no NOTIFICATION at all without it (inbound.ts gracefulStop).
    */
-  stop(communication = ''): void {
+  stop(communication = '', options: StopOptions = {}): void {
     this.adminStop = true;
-    this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
+    if (options.graceful !== true) return this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
+    const notify = gracefulStop(communication, this.current);
+    if (notify === null && this.fsm.state === 'Established') {
+      this.lastError = 'Closed for a graceful restart';
+      this.log.info('closing the connection without a NOTIFICATION: the peer keeps our routes (graceful restart, RFC 4724)', { peer: this.spec.key });
+    }
+    this.feed({ type: 'ManualStop', notify });
+  }
+
+  /**
+   * Ends the session with a Cease of `subcode` (RFC 4486), e.g. 1 when the peer sent more prefixes
+   * than allowed; a Hard Reset around it when the N bit was exchanged (RFC 8538 section 5). The
+   * communication goes into the NOTIFICATION for subcodes 2 and 4 (RFC 9003), into the log for
+   * others. The session stays Idle until start(), as after stop().
+   */
+  cease(subcode: number, communication = ''): void {
+    this.adminStop = true;
+    if (communication !== '') this.log.info(`ceasing the session: ${communication}`, { peer: this.spec.key, subcode });
+    this.feed({ type: 'ManualStop', notify: ceaseNotify(subcode, communication, this.current) });
   }
 
   /** An incoming connection from this peer's address, handed over by the listener. */
@@ -230,7 +262,7 @@ export class Session {
       case 'drop':
         return this.transport.drop();
       case 'sendOpen':
-        return this.transport.write(encodeOpen(this.localOpen));
+        return this.transport.write(this.nextOpen());
       case 'sendKeepalive':
         return this.transport.write(KEEPALIVE);
       case 'sendNotification':
@@ -308,6 +340,25 @@ export class Session {
       return;
     }
     this.feed(TIMER_EVENT[timer]);
+  }
+
+  /** RFC 4724 section 3: R and F as the agent's restart state says right now. */
+  private buildLocalOpen(): OpenMessage {
+    const spec = this.spec;
+    const state = this.deps.localRestartState?.() ?? { restarting: false, forwarding: false };
+    return buildOpen({
+      asn: spec.localAs,
+      routerId: spec.routerId,
+      holdTime: spec.holdTime,
+      families: spec.families,
+      ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, ...state } } : {}),
+    });
+  }
+
+  /** The bytes of a fresh OPEN, remembered for negotiation. */
+  private nextOpen(): Uint8Array {
+    this.localOpen = this.buildLocalOpen();
+    return encodeOpen(this.localOpen);
   }
 
   private count(counts: Record<keyof MessageCounts, number>, type: number): void {

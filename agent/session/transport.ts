@@ -57,7 +57,7 @@ export class Transport {
     private readonly log: Logger,
     private readonly readPassword: (path: string) => string,
     /** Our OPEN, sent on a second connection as soon as it exists. */
-    private readonly openBytes: Uint8Array,
+    private readonly openBytes: () => Uint8Array,
     private readonly budgetMs = 10,
   ) {}
 
@@ -126,7 +126,7 @@ export class Transport {
     } else {
       this.dropSecond();
       this.second = conn;
-      this.writeOn(conn, this.openBytes);
+      this.writeOn(conn, this.openBytes());
     }
   }
 
@@ -168,7 +168,7 @@ export class Transport {
       this.host.connected();
     } else if (gen === this.gen && this.main?.direction === 'in' && !this.second && (state === 'OpenSent' || state === 'OpenConfirm')) {
       this.second = this.connectionOf(socket, 'out');
-      this.writeOn(this.second, this.openBytes);
+      this.writeOn(this.second, this.openBytes());
     } else {
       socket.destroy();
     }

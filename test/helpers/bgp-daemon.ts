@@ -48,6 +48,11 @@ export interface NeighborOptions {
   readonly connectRetry?: number;
   /** Families activated on the session. Default both. */
   readonly families?: readonly Family[];
+  /**
+   * BIRD: `graceful restart on` (RFC 4724, both roles: it keeps the neighbour's routes as stale
+   * while the neighbour restarts). Default: BIRD's own (`aware`). FRR ignores it.
+   */
+  readonly gracefulRestart?: boolean;
 }
 
 export interface DaemonOptions {
