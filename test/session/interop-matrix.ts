@@ -97,10 +97,15 @@ function eventAfter(driver: Driver, mark: number, predicate: (e: DriverEvent) =>
   return driver.waitFor((e) => driver.events.indexOf(e) >= mark && predicate(e), what, timeoutMs);
 }
 
+/**
+ * Ends the driver at once (SIGKILL): each case starts a fresh ToR and driver, so there is nothing
+ * to wind down, and the driver's own `exit` command waits out a 3 s backstop.
+ */
 async function endDriver(driver: Driver): Promise<void> {
-  const killer = setTimeout(() => driver.child.kill('SIGKILL'), 5000);
-  await driver.exit();
-  clearTimeout(killer);
+  if (!driver.alive()) return;
+  const exited = new Promise<void>((resolve) => driver.child.once('exit', () => resolve()));
+  driver.child.kill('SIGKILL');
+  await exited;
 }
 
 export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
@@ -150,8 +155,8 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
       t.log(`--- driver stderr ---\n${driver?.stderr().slice(-6000) ?? ''}`);
       throw err;
     } finally {
-      if (driver !== undefined) await endDriver(driver);
       await daemon?.dispose();
+      if (driver !== undefined) await endDriver(driver);
     }
   };
 
