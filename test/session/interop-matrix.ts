@@ -176,6 +176,17 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
     t.pass(what);
   };
 
+  /** Which side opened the established BGP connection: the one whose local port is not 179. */
+  const connector = async (): Promise<'agent' | 'tor'> => {
+    if (lab === undefined) throw new Error('lab not created');
+    const { stdout } = await lab.exec(nodeNs, 'ss', ['-Htn', 'state', 'established', '( sport = :179 or dport = :179 )'],
+      { check: true });
+    const rows = stdout.trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
+    if (rows.length !== 1) throw new Error(`expected one BGP connection in ${nodeNs}, ss says:\n${stdout}`);
+    // Columns: Recv-Q Send-Q Local:Port Peer:Port
+    return rows[0][2].endsWith(':179') ? 'tor' : 'agent';
+  };
+
   for (const model of models) {
     const internal = model.torAs === model.nodeAs;
     const title = (what: string): string => `${kind} ToR, ${model.name}: ${what}${note}`;
@@ -183,6 +194,7 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
     serial(title('the ToR connects to a passive agent; IPv4 and IPv6 routes both ways'), (t) =>
       withPair(t, model, { node: { passive: true } }, async (r) => {
         const up = await bothUp(r);
+        t.is(await connector(), 'tor');
         t.deepEqual([...(up.families as string[])].sort(), ['ipv4', 'ipv6']);
         // Ours at the ToR: next hops as announced, AS path by the model.
         const asPath = internal ? [] : [model.nodeAs];
@@ -213,6 +225,7 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
     serial(title('the agent connects to a passive ToR, and reconnects within its retry time after a ToR restart'), (t) =>
       withPair(t, model, { tor: { passive: true }, connectRetrySeconds: 3 }, async (r) => {
         await bothUp(r);
+        t.is(await connector(), 'agent');
         const mark = await eventCount(r.driver);
         await r.daemon.stop();
         await eventAfter(r.driver, mark, (e) => e.ev === 'down' && e.key === r.key, 'down after the ToR stopped');
