@@ -20,6 +20,7 @@ import {
   type BgpDaemon, type DaemonOptions, type NeighborOptions, waitEstablished, waitRoutes,
 } from '../helpers/bgp-daemon.js';
 import { type Driver, type DriverEvent, startDriver } from '../helpers/driver-client.js';
+import { Frr } from '../helpers/frr.js';
 import { holdsFor, isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
 
@@ -40,6 +41,12 @@ export const models: readonly Model[] = [
 const TOR = { ipv4: '10.80.0.1', ipv6: 'fd00:80::1' };
 const NODE = { ipv4: '10.80.0.2', ipv6: 'fd00:80::2' };
 const TOR_ROUTES = { ipv4: ['192.168.80.0/26'], ipv6: ['fd00:80:1::/64'] };
+/** A second route-reflector client (always FRR) on its own link to the ToR, for the iBGP model. */
+const TOR2 = { ipv4: '10.81.0.1', ipv6: 'fd00:81::1' };
+const CLIENT2 = { ipv4: '10.81.0.2', ipv6: 'fd00:81::2' };
+const CLIENT2_ROUTES = { ipv4: ['192.168.82.0/26'], ipv6: ['fd00:82:1::/64'] };
+const CLUSTER_ID = '10.80.255.99';
+const NODE_ROUTER_ID = '10.80.255.2';
 const NODE_ROUTES = { ipv4: ['192.168.81.0/26'], ipv6: ['fd00:81:1::/64'] };
 /** How long a session that must not come up is watched. */
 const NEVER_MS = 4000;
@@ -52,6 +59,8 @@ interface CaseSetup {
   /** The AS the ToR is told we have (a wrong one makes it send Bad Peer AS). */
   readonly torThinksNodeAs?: number;
   readonly connectRetrySeconds?: number;
+  /** More neighbours of the ToR. */
+  readonly extraNeighbors?: readonly NeighborOptions[];
 }
 
 interface Running {
@@ -67,17 +76,17 @@ function torOptions(model: Model, setup: CaseSetup): DaemonOptions {
   return {
     routerId: '10.80.255.1',
     localAs: model.torAs,
-    clusterId: '10.80.255.99',
+    clusterId: CLUSTER_ID,
     routes: TOR_ROUTES,
     neighbors: [{
       address: NODE.ipv4, as: nodeAs, rrClient: nodeAs === model.torAs, connectRetry: 1, ...setup.tor,
-    }],
+    }, ...setup.extraNeighbors ?? []],
   };
 }
 
 function nodePeer(model: Model, setup: CaseSetup): PeerSpec {
   return peerSpec({
-    address: TOR.ipv4, localAs: model.nodeAs, peerAs: model.torAs, routerId: '10.80.255.2',
+    address: TOR.ipv4, localAs: model.nodeAs, peerAs: model.torAs, routerId: NODE_ROUTER_ID,
     localAddress: NODE.ipv4, holdTime: 9, keepaliveTime: 3, ...setup.node,
   });
 }
@@ -114,6 +123,7 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
   let lab: Lab | undefined;
   let torNs = '';
   let nodeNs = '';
+  let client2Ns = '';
   const keyDir = mkdtempSync(join(tmpdir(), 'rack-interop-keys-'));
 
   /** A TCP MD5 key file the driver reads (mode 600, as config/password.ts requires). */
@@ -129,6 +139,11 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
       torNs = await lab.namespace('tor');
       nodeNs = await lab.namespace('node');
       await lab.veth(torNs, TOR, nodeNs, NODE);
+      client2Ns = await lab.namespace('client2');
+      await lab.veth(torNs, TOR2, client2Ns, CLIENT2);
+      // The reflected routes keep the agent's next hop (RFC 4456): client 2 reaches it via the ToR.
+      await lab.ip(client2Ns, 'route', 'add', '10.80.0.0/24', 'via', TOR2.ipv4);
+      await lab.ip(client2Ns, '-6', 'route', 'add', 'fd00:80::/64', 'via', TOR2.ipv6);
     });
   }
   test.after.always(async () => {
@@ -221,6 +236,40 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
         t.like(status, { state: 'Established', received: got.size, peerAs: model.torAs, lastError: '' });
         t.false(r.driver.events.some((e) => e.ev === 'down'), 'no session drop');
       }));
+
+    if (internal) {
+      serial(title('the ToR reflects our routes to another client (ORIGINATOR_ID, CLUSTER_LIST) and theirs to us'), (t) =>
+        withPair(t, model, { extraNeighbors: [{ address: CLIENT2.ipv4, as: model.torAs, rrClient: true, connectRetry: 1 }] },
+          async (r) => {
+            if (lab === undefined) throw new Error('lab not created');
+            const client2 = await Frr.start(lab, client2Ns, {
+              routerId: '10.80.255.3', localAs: model.torAs, routes: CLIENT2_ROUTES,
+              neighbors: [{ address: TOR2.ipv4, as: model.torAs, connectRetry: 1 }],
+            });
+            try {
+              await bothUp(r);
+              const v4 = await waitRoutes(client2, 'ipv4', TOR2.ipv4,
+                (rs) => rs.some((x) => x.prefix === NODE_ROUTES.ipv4[0] && x.best));
+              t.like(v4.find((x) => x.prefix === NODE_ROUTES.ipv4[0]), {
+                originatorId: NODE_ROUTER_ID, clusterList: [CLUSTER_ID], nextHops: [NODE.ipv4], asPath: [],
+              });
+              const v6 = await waitRoutes(client2, 'ipv6', TOR2.ipv4,
+                (rs) => rs.some((x) => x.prefix === NODE_ROUTES.ipv6[0] && x.best));
+              const ours6 = v6.find((x) => x.prefix === NODE_ROUTES.ipv6[0]);
+              t.like(ours6, { originatorId: NODE_ROUTER_ID, clusterList: [CLUSTER_ID] });
+              t.is(ours6?.nextHops[0], NODE.ipv6);
+              for (const prefix of [...CLIENT2_ROUTES.ipv4, ...CLIENT2_ROUTES.ipv6]) {
+                await r.driver.waitFor((e) => e.ev === 'update' && e.key === r.key &&
+                  (e.announced as string[] | undefined)?.includes(prefix) === true, `reflected ${prefix}`, UP_MS);
+              }
+            } catch (err) {
+              t.log(client2.logs());
+              throw err;
+            } finally {
+              await client2.dispose();
+            }
+          }));
+    }
 
     serial(title('the agent connects to a passive ToR, and reconnects within its retry time after a ToR restart'), (t) =>
       withPair(t, model, { tor: { passive: true }, connectRetrySeconds: 3 }, async (r) => {
