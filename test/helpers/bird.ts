@@ -186,9 +186,14 @@ export class Bird implements BgpDaemon {
   /** Writes the config, starts BIRD in `ns` and waits until birdc answers. */
   static async start(lab: Lab, ns: string, options: DaemonOptions): Promise<Bird> {
     const bird = new Bird(lab, ns, makeTempDir('bird'), options);
-    await bird.writeConfig(options);
-    await bird.launch();
-    return bird;
+    try {
+      await bird.writeConfig(options);
+      await bird.launch();
+      return bird;
+    } catch (err) {
+      await bird.dispose();
+      throw err;
+    }
   }
 
   get socket(): string {

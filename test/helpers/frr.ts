@@ -226,15 +226,22 @@ export class Frr implements BgpDaemon {
   /** Writes the config, starts zebra (unless disabled) and bgpd in `ns`, waits for bgpd's vty. */
   static async start(lab: Lab, ns: string, options: FrrOptions): Promise<Frr> {
     const frr = new Frr(lab, ns, makeTempDir('frr'), options);
-    const conf = join(frr.dir, 'bgpd.conf');
-    writeFileSync(conf, frrConfig(options, frr.dir));
-    const check = await execTool(join(FRR_LIB, 'bgpd'), ['-C', '-S', '-f', conf, '--vty_socket', frr.dir]);
-    if (check.code !== 0) {
-      throw new DaemonError('DAEMON_CONFIG', `bgpd -C: ${check.stdout}${check.stderr}\n${readFileSync(conf, 'utf8')}`);
+    try {
+      const conf = join(frr.dir, 'bgpd.conf');
+      writeFileSync(conf, frrConfig(options, frr.dir));
+      // `bgpd -C` exits 0 whatever it finds; its complaints name the config line or start with `%`.
+      const check = await execTool(join(FRR_LIB, 'bgpd'), ['-C', '-S', '-f', conf, '--vty_socket', frr.dir]);
+      const text = `${check.stdout}${check.stderr}`;
+      if (check.code !== 0 || /on config line|^% /m.test(text)) {
+        throw new DaemonError('DAEMON_CONFIG', `bgpd -C: ${text}\n${readFileSync(conf, 'utf8')}`);
+      }
+      if (options.zebra !== false) await frr.startZebra();
+      await frr.launch();
+      return frr;
+    } catch (err) {
+      await frr.dispose();
+      throw err;
     }
-    if (options.zebra !== false) await frr.startZebra();
-    await frr.launch();
-    return frr;
   }
 
   /** Runs vtysh commands against bgpd; returns the output. */

@@ -6,6 +6,7 @@
  * and back. Plus the generated configs and parsers on fixed input, which need no root.
  */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { Bird, birdConfig, parseBirdProtocol, parseBirdRoutes } from '../helpers/bird.js';
 import { type DaemonOptions, DaemonError, waitEstablished, waitRoutes } from '../helpers/bgp-daemon.js';
 import { Frr, frrCommands, frrReconfigureCommands, parseJsonDocuments } from '../helpers/frr.js';
@@ -231,6 +232,26 @@ nsTest(`eBGP multihop between loopbacks, best routes installed in both kernels${
   } finally {
     await bird?.dispose();
     await frr?.dispose();
+    await lab.destroy();
+  }
+});
+
+nsTest(`a configuration the daemon refuses is a DAEMON_CONFIG error, and nothing is left behind${note}`, async (t) => {
+  const lab = await Lab.create('harnessd');
+  try {
+    const ns = await lab.namespace('tor');
+    const bad = { routerId: '10.77.255.1', localAs: 65000, neighbors: [{ address: '10.77.0.2', as: 65001 }],
+      routes: { ipv4: ['10.0.0.0/33'] } };
+    for (const start of [Bird.start, Frr.start]) {
+      const err = await t.throwsAsync(start(lab, ns, bad), { instanceOf: DaemonError });
+      t.is(err?.code, 'DAEMON_CONFIG');
+      t.regex(err?.message ?? '', /10\.0\.0\.0\/33/);
+      // The message quotes the generated config, whose log line names the temp dir: it is gone.
+      const dir = /(\/\S+\/rack-(?:bird|frr)-\w+)\//.exec(err?.message ?? '')?.[1];
+      t.truthy(dir);
+      t.false(existsSync(dir ?? ''), `${dir} removed`);
+    }
+  } finally {
     await lab.destroy();
   }
 });
