@@ -49,7 +49,8 @@ export class Connection {
     private readonly limits: ConnectionLimits = DEFAULT_LIMITS,
   ) {
     this.lastRx = clock.now();
-    // The extended-message limit applies from the start; decodeMessage enforces the negotiated one.
+    // Until the OPENs are exchanged the extended limit applies (a fast peer may send a large UPDATE
+    // in the same segment as its KEEPALIVE); decodeMessage enforces the negotiated one on those.
     this.framer.allowExtendedMessages(true);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -62,6 +63,11 @@ export class Connection {
 
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? '';
+  }
+
+  /** RFC 8654: the negotiated maximum applies to every header framed from now on. */
+  allowExtendedMessages(on: boolean): void {
+    this.framer.allowExtendedMessages(on);
   }
 
   /** Queued items (messages and signals) not yet taken. */

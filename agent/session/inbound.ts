@@ -7,6 +7,7 @@
 
 import { AFI, CeaseSubcode, ErrorCode, SAFI } from '../bgp/constants.js';
 import { ipv4ToNumber } from '../bgp/ip.js';
+import { describeNotification, shutdownData } from '../bgp/notification.js';
 import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Notify } from './fsm.js';
@@ -116,4 +117,27 @@ export function capabilityNames(n: Negotiated): string[] {
  */
 export function collisionWinner(localId: string, peerId: string): Direction {
   return ipv4ToNumber(localId) > ipv4ToNumber(peerId) ? 'out' : 'in';
+}
+
+/**
+ * The Cease an administrative stop sends: Administrative Shutdown with the RFC 9003 text, wrapped
+ * in a Hard Reset (RFC 8538 section 3) when both sides sent the N bit, so the peer drops our routes
+ * instead of keeping them as stale.
+ */
+export function adminShutdown(communication: string, n: Negotiated | undefined): Notify {
+  const text = communication === '' ? new Uint8Array(0) : shutdownData(communication);
+  const hard = n?.localGracefulRestart === true && n.peerGracefulRestart?.notification === true;
+  if (!hard) return { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data: text };
+  const data = new Uint8Array(1 + text.length);
+  data[0] = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN;
+  data.set(text, 1);
+  return { code: ErrorCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data };
+}
+
+/** describeNotification, with the Cease a Hard Reset carries (RFC 8538 section 3) spelled out. */
+export function describeNotify(n: Notify): string {
+  const data = n.data ?? new Uint8Array(0);
+  const words = describeNotification({ code: n.code, subcode: n.subcode, data });
+  if (n.code !== ErrorCode.CEASE || n.subcode !== CeaseSubcode.HARD_RESET || data.length === 0) return words;
+  return `${words} (${describeNotification({ code: ErrorCode.CEASE, subcode: data[0], data: data.subarray(1) })})`;
 }

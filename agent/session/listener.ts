@@ -3,12 +3,12 @@
  * dual-stack `::` or the given addresses. Per configured peer the listening socket carries its TCP
  * MD5 key (RFC 2385; the kernel checks the SYN already) and, when every configured peer uses GTSM,
  * the IP_MINTTL floor (RFC 5082); a connection from an address that is no configured peer is
- * destroyed at once and logged at warn. Not here: which Session takes a connection (the manager's
+ * destroyed at once and logged at warn. SYN-ACKs leave with TTL 255. Not here: which Session takes a connection (the manager's
  * `route` callback), per-connection TTL (the session sets it).
  */
 
 import * as net from 'node:net';
-import { setListenerMd5Key, setListenerMinTtl } from '../../netlink/socket-options.js';
+import { setListenerMd5Key, setListenerMinTtl, setListenerTtl } from '../../netlink/socket-options.js';
 import type { Logger } from './logger.js';
 
 export interface ListenPeer {
@@ -58,6 +58,9 @@ export class Listener {
           resolve();
         });
       });
+      // The kernel answers a SYN with the listening socket's TTL: 255, so that a GTSM peer
+      // (RFC 5082) accepts our SYN-ACK. Each accepted socket then gets its peer's TTL.
+      this.guard('TTL 255', () => setListenerTtl(server, 255));
       this.servers.push(server);
     }
     this.applyKeys(new Map(), this.peers);

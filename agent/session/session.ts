@@ -1,37 +1,36 @@
 /**
- * Session: one BGP peer's transport and FSM (RFC 4271 section 8) - the TCP connection(s), the
- * framer and inbound queue (connection.ts), the FSM data (fsm.ts, the only decision maker), the
- * named timers (timers.ts) and the outbound queue (transmit.ts). Every FSM action is carried out in
- * `execute`, the one place; every state change is logged there with describeTransition.
- * Connection collision (RFC 4271 section 6.8): a second connection gets our OPEN and is resolved by
- * BGP identifier as soon as the peer's identifier is known; the loser gets Cease / Connection
- * Collision Resolution. Inbound messages are digested for at most `digestBudgetMs` per event loop
- * turn (the 50 ms rule); keepalives come from timers and are written straight to the socket.
- * RFC 7606 treat-as-withdraw is applied before delivery; RFC 4724 / 8538 decide whether `down`
- * keeps the peer's routes. Not here: the RIB, adj-RIB-out, maximum-prefix counting, the listener.
+ * Session: one BGP peer - the FSM data (fsm.ts, RFC 4271 section 8, the only decision maker), the
+ * named timers (timers.ts), the TCP side (transport.ts: connect, accept, collision, digest loop)
+ * and the outbound queue (transmit.ts). Every FSM action is carried out in `execute`, the one
+ * place; every state change is logged there with describeTransition. Messages are decoded here and
+ * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
+ * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH with BoRR/EoRR
+ * (RFC 7313). Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide
+ * whether `down` keeps the peer's routes. Not here: the RIB, adj-RIB-out, maximum-prefix counting,
+ * the listener.
  */
 
 import type * as net from 'node:net';
-import { CeaseSubcode, ErrorCode, MessageType } from '../bgp/constants.js';
+import { ErrorCode } from '../bgp/constants.js';
 import { DEFAULT_CONTEXT } from '../bgp/context.js';
 import { BgpError } from '../bgp/errors.js';
 import { KEEPALIVE, decodeMessage, type Message } from '../bgp/message.js';
-import { describeNotification, encodeNotification, notificationFor, shutdownData } from '../bgp/notification.js';
+import { notificationFor } from '../bgp/notification.js';
 import { checkOpen, encodeOpen, type OpenMessage } from '../bgp/open.js';
 import { RefreshSubtype, encodeRouteRefresh, type RouteRefreshMessage } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib, isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
 import { mergeAs4 } from '../bgp/as-path.js';
-import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
 import type { OutboundUpdate } from '../rib/types.js';
-import { Connection, type Inbound } from './connection.js';
+import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { AFI_OF, asWithdrawal, capabilityNames, collisionWinner, familyName, gracefulRestartOnDown, socketErrorWords, type SessionEnd } from './inbound.js';
+import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, describeNotify, familyName, gracefulRestartOnDown, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
 import { SessionTimers, systemClock, type Clock } from './timers.js';
 import { Transmitter } from './transmit.js';
+import { notificationBytes, Transport } from './transport.js';
 
 export interface StateChange {
   readonly key: string;
@@ -59,7 +58,6 @@ export interface SessionDeps {
 
 type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
 
-const CEASE_COLLISION: Notify = { code: ErrorCode.CEASE, subcode: CeaseSubcode.CONNECTION_COLLISION };
 /** RFC 4271 section 8.2.2: the hold time in OpenSent. */
 const OPEN_SENT_HOLD = 240;
 const TIMER_EVENT: Record<Timer, FsmEvent> = {
@@ -73,7 +71,6 @@ const COUNT_KEY: Record<number, keyof MessageCounts> = { 1: 'open', 2: 'update',
 const ERROR_EVENT: Record<number, 'BgpHeaderErr' | 'BgpOpenMsgErr' | 'UpdateMsgErr'> = { 1: 'BgpHeaderErr', 2: 'BgpOpenMsgErr', 3: 'UpdateMsgErr' };
 
 const zeroCounts = (): Record<keyof MessageCounts, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
-const notificationBytes = (n: Notify): Uint8Array => encodeNotification({ code: n.code, subcode: n.subcode, data: n.data ?? new Uint8Array(0) });
 
 export class Session {
   private readonly clock: Clock;
@@ -81,11 +78,8 @@ export class Session {
   private readonly timers: SessionTimers<Timer>;
   private readonly localOpen: OpenMessage;
   private readonly transmitter: Transmitter;
+  private readonly transport: Transport;
   private fsm: FsmData;
-  private main: Connection | undefined;
-  /** A second connection during a collision, until one of the two is chosen. */
-  private second: Connection | undefined;
-  private connectGen = 0;
   private current: Negotiated | undefined;
   private lastError = '';
   private since: number;
@@ -95,7 +89,6 @@ export class Session {
   private readonly countsOut = zeroCounts();
   private readonly events: [FsmEvent, Delivery | undefined][] = [];
   private feeding = false;
-  private digestScheduled = false;
 
   constructor(readonly spec: PeerSpec, private readonly deps: SessionDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -117,6 +110,18 @@ export class Session {
       families: spec.families,
       ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, restarting: false, forwarding: false } } : {}),
     });
+    this.transport = new Transport(spec, {
+      state: () => this.fsm.state,
+      inbound: (item) => this.inbound(item),
+      connected: () => this.feed({ type: 'TcpConnectionConfirmed' }),
+      connectFailed: (words) => {
+        if (this.fsm.state !== 'Connect') return;
+        this.lastError = words;
+        this.feed({ type: 'TcpConnectionFails' });
+      },
+      promoted: () => this.promoted(),
+      counted: (direction, type) => this.count(direction === 'in' ? this.countsIn : this.countsOut, type),
+    }, this.clock, this.log, (path) => deps.readPassword(path), encodeOpen(this.localOpen), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
       sent: (type) => this.count(this.countsOut, type),
       failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
@@ -142,34 +147,18 @@ export class Session {
     this.feed({ type: 'ManualStart' });
   }
 
-  /** Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text, then Idle until start(). */
+  /**
+   * Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text (as a Hard Reset
+   * when the N bit was exchanged), then Idle until start().
+   */
   stop(communication = ''): void {
     this.adminStop = true;
-    const data = communication === '' ? new Uint8Array(0) : shutdownData(communication);
-    this.feed({ type: 'ManualStop', notify: { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data } });
+    this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
   }
 
   /** An incoming connection from this peer's address, handed over by the listener. */
   accept(socket: net.Socket): void {
-    this.socketOptions(socket);
-    const state = this.fsm.state;
-    if (state === 'Idle') {
-      this.log.info(`refusing a connection from ${socket.remoteAddress}: session is Idle`);
-      socket.destroy();
-      return;
-    }
-    const conn = this.connection(socket, 'in');
-    if (state === 'Established') {
-      // RFC 4271 section 6.8: a collision with an Established session closes the new connection.
-      conn.close(notificationBytes(CEASE_COLLISION));
-    } else if (state === 'Connect' || state === 'Active') {
-      this.main = conn;
-      this.feed({ type: 'TcpConnectionConfirmed' });
-    } else {
-      this.dropSecond();
-      this.second = conn;
-      this.write(conn, encodeOpen(this.localOpen));
-    }
+    this.transport.accept(socket);
   }
 
   /** Queues routes for the peer; false when the session is not Established. */
@@ -237,16 +226,13 @@ export class Session {
   private execute(a: Action, from: State, delivery: Delivery | undefined): void {
     switch (a.kind) {
       case 'connect':
-        return this.connect();
+        return this.transport.dial();
       case 'drop':
-        this.connectGen++;
-        this.main?.close();
-        this.main = undefined;
-        return this.dropSecond();
+        return this.transport.drop();
       case 'sendOpen':
-        return void (this.main && this.write(this.main, encodeOpen(this.localOpen)));
+        return this.transport.write(encodeOpen(this.localOpen));
       case 'sendKeepalive':
-        return void (this.main && this.write(this.main, KEEPALIVE));
+        return this.transport.write(KEEPALIVE);
       case 'sendNotification':
         return this.sendNotification(a.notify);
       case 'startTimer':
@@ -263,9 +249,9 @@ export class Session {
   }
 
   private sendNotification(n: Notify): void {
-    if (this.main) this.write(this.main, notificationBytes(n));
+    this.transport.write(notificationBytes(n));
     this.end.sent = n;
-    const words = describeNotification({ code: n.code, subcode: n.subcode, data: n.data ?? new Uint8Array(0) });
+    const words = describeNotify(n);
     this.lastError = n.code === ErrorCode.HOLD_TIMER_EXPIRED ? 'Hold timer expired' : `Sent: ${words}`;
     if (this.adminStop) this.log.info(`sent NOTIFICATION: ${words}`);
     else this.log.warn(`sent NOTIFICATION: ${words}`);
@@ -273,10 +259,11 @@ export class Session {
 
   private established(): void {
     const n = this.current;
-    if (!this.main || !n) return;
+    const conn = this.transport.connection;
+    if (!conn || !n) return;
     this.end = {};
     this.lastError = '';
-    this.transmitter.attach(this.main, n.encode);
+    this.transmitter.attach(conn, n.encode);
     this.emit({ type: 'established', peer: this.spec, negotiated: n });
   }
 
@@ -314,7 +301,7 @@ export class Session {
   }
 
   private onTimer(timer: Timer): void {
-    const main = this.main;
+    const main = this.transport.connection;
     if (timer === 'hold' && main && !main.closed) {
       // Bytes the digest loop has not reached yet, or that arrived within the hold time, prove the
       // peer alive: a backlog on our side must never expire the peer's hold timer.
@@ -328,159 +315,27 @@ export class Session {
     this.feed(TIMER_EVENT[timer]);
   }
 
-  // ---- transport ---------------------------------------------------------------------------
-
-  private connection(socket: net.Socket, direction: 'in' | 'out'): Connection {
-    return new Connection(socket, direction, this.clock, () => this.scheduleDigest());
-  }
-
-  private write(conn: Connection, bytes: Uint8Array): void {
-    if (conn.write(bytes)) this.count(this.countsOut, bytes[18]);
-  }
-
   private count(counts: Record<keyof MessageCounts, number>, type: number): void {
     const key = COUNT_KEY[type];
     if (key) counts[key]++;
   }
 
-  /** TTL 1 for direct eBGP, 255 otherwise; GTSM (RFC 5082): 255 and a minimum of 256 - hops. */
-  private socketOptions(socket: net.Socket): void {
-    const gtsm = this.spec.ttlSecurity > 0;
-    try {
-      setSocketTtl(socket, gtsm ? 255 : this.spec.ttl);
-      if (gtsm) setSocketMinTtl(socket, 256 - this.spec.ttlSecurity);
-    } catch (err) {
-      this.log.warn(`could not set TTL options on an accepted connection: ${String(err)}`);
-    }
-  }
-
-  private connect(): void {
-    const gen = ++this.connectGen;
-    const s = this.spec;
-    let md5Key: string | undefined;
-    try {
-      md5Key = s.passwordFile ? this.deps.readPassword(s.passwordFile) : undefined;
-    } catch (err) {
-      this.lastError = `Password file: ${err instanceof Error ? err.message : String(err)}`;
-      setImmediate(() => gen === this.connectGen && this.fsm.state === 'Connect' && this.feed({ type: 'TcpConnectionFails' }));
-      return;
-    }
-    const gtsm = s.ttlSecurity > 0;
-    connectWithOptions({
-      host: s.address,
-      port: s.port,
-      ...(s.localAddress ? { localAddress: s.localAddress } : {}),
-      ...(md5Key ? { md5Key } : {}),
-      ttl: gtsm ? 255 : s.ttl,
-      ...(gtsm ? { minTtl: 256 - s.ttlSecurity } : {}),
-    }).then(
-      (socket) => this.connected(gen, socket),
-      (err: unknown) => {
-        if (gen !== this.connectGen || this.main || this.fsm.state !== 'Connect') return;
-        this.lastError = socketErrorWords(err);
-        this.log.debug(`connect to ${s.address} port ${s.port} failed: ${this.lastError}`);
-        this.feed({ type: 'TcpConnectionFails' });
-      },
-    );
-  }
-
-  private connected(gen: number, socket: net.Socket): void {
-    const state = this.fsm.state;
-    if (gen === this.connectGen && !this.main && (state === 'Connect' || state === 'Active')) {
-      this.main = this.connection(socket, 'out');
-      this.feed({ type: 'TcpConnectionConfirmed' });
-    } else if (gen === this.connectGen && this.main?.direction === 'in' && !this.second && (state === 'OpenSent' || state === 'OpenConfirm')) {
-      this.second = this.connection(socket, 'out');
-      this.write(this.second, encodeOpen(this.localOpen));
-    } else {
-      socket.destroy();
-    }
-  }
-
-  private dropSecond(n?: Notify): void {
-    if (!this.second) return;
-    if (n) this.count(this.countsOut, MessageType.NOTIFICATION);
-    this.second.close(n ? notificationBytes(n) : undefined);
-    this.second = undefined;
-  }
-
-  /** The second connection wins the collision: it becomes the session's connection, in OpenSent. */
-  private promote(): void {
-    const old = this.main;
-    this.main = this.second;
-    this.second = undefined;
-    if (old) {
-      this.count(this.countsOut, MessageType.NOTIFICATION);
-      old.close(notificationBytes(CEASE_COLLISION));
-    }
+  /** The transport switched to the second connection of a collision: start over in OpenSent. */
+  private promoted(): void {
     const from = this.fsm.state;
     this.fsm = { ...this.fsm, state: 'OpenSent', negotiatedHoldTime: this.fsm.config.holdTime };
     this.current = undefined;
     this.timers.stop('keepalive');
     this.timers.start('hold', OPEN_SENT_HOLD);
     if (from !== 'OpenSent') this.stateChanged(from, 'OpenSent', 'OpenCollisionDump', `state change ${from} -> OpenSent, reason: OpenCollisionDump`);
-    if (this.main && this.main.pending > 0) this.scheduleDigest();
-  }
-
-  /** Both connections exist and the peer's identifier is known: keep one (RFC 4271 section 6.8). */
-  private collide(peerId: string): 'main' | 'second' {
-    const main = this.main;
-    const second = this.second;
-    if (!main || !second) return 'main';
-    if (this.fsm.state === 'Established') {
-      this.dropSecond(CEASE_COLLISION);
-      return 'main';
-    }
-    const winner = collisionWinner(this.spec.routerId, peerId);
-    // Two incoming connections: the peer gave up on the older one.
-    const keepSecond = main.direction === second.direction || second.direction === winner;
-    this.log.info(`connection collision with ${peerId}: keeping the ${keepSecond ? second.direction : main.direction}going connection`);
-    if (!keepSecond) {
-      this.dropSecond(CEASE_COLLISION);
-      return 'main';
-    }
-    this.promote();
-    return 'second';
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
-  private scheduleDigest(): void {
-    if (this.digestScheduled) return;
-    this.digestScheduled = true;
-    setImmediate(() => {
-      this.digestScheduled = false;
-      this.digest();
-    });
-  }
-
-  /** Handles queued messages for at most the budget, then yields to timers and other sockets. */
-  private digest(): void {
-    const deadline = performance.now() + (this.deps.digestBudgetMs ?? 10);
-    for (;;) {
-      const conn = this.second && this.second.pending > 0 ? this.second : this.main && this.main.pending > 0 ? this.main : undefined;
-      if (!conn) return;
-      const item = conn.next();
-      if (item !== undefined) {
-        try {
-          this.handle(conn, item);
-        } catch (err) {
-          this.log.error(`internal error while handling a message: ${err instanceof Error ? err.stack : String(err)}`, { peer: this.spec.key });
-        }
-      }
-      if (performance.now() >= deadline) {
-        this.scheduleDigest();
-        return;
-      }
-    }
-  }
-
-  private handle(conn: Connection, item: Inbound): void {
-    if (conn !== this.main && conn !== this.second) return;
+  private inbound(item: Inbound): void {
     if (!(item instanceof Uint8Array)) {
-      if (conn === this.second) return this.dropSecond();
       if (item.kind === 'closed') {
-        if (this.second && this.fsm.state !== 'Established') return this.promote();
+        if (this.transport.fallBack()) return;
         this.lastError = item.reason;
         return this.feed({ type: 'TcpConnectionFails' });
       }
@@ -491,10 +346,8 @@ export class Session {
     try {
       msg = decodeMessage(item, this.current?.decode ?? DEFAULT_CONTEXT);
     } catch (err) {
-      if (conn === this.second) return this.dropSecond(err instanceof BgpError ? notificationFor(err) : undefined);
       return this.decodeFailed(err);
     }
-    if (conn === this.second) return this.secondMessage(msg);
     switch (msg.type) {
       case 'open':
         return this.handleOpen(msg);
@@ -505,12 +358,12 @@ export class Session {
       case 'route-refresh':
         return this.handleRefresh(msg);
       case 'notification': {
-        const words = describeNotification(msg);
+        const words = describeNotify(msg);
         this.lastError = `Received: ${words}`;
         this.end.received = { code: msg.code, subcode: msg.subcode };
         this.log.warn(`received NOTIFICATION: ${words}`, { peer: this.spec.key });
         // The peer resolved a collision against this connection: carry on with the other one.
-        if (this.second && this.fsm.state !== 'Established') return this.promote();
+        if (this.transport.fallBack()) return;
         return this.feed({ type: msg.code === ErrorCode.OPEN_MESSAGE && msg.subcode === 1 ? 'NotifMsgVerErr' : 'NotifMsg' });
       }
     }
@@ -526,13 +379,6 @@ export class Session {
     this.feed({ type: ERROR_EVENT[err.code] ?? 'UpdateMsgErr', notify: notificationFor(err) });
   }
 
-  private secondMessage(msg: Message): void {
-    if (msg.type !== 'open') return this.dropSecond();
-    const err = checkOpen(msg, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
-    if (err) return this.dropSecond(notificationFor(err));
-    if (this.collide(msg.bgpId) === 'second') this.handleOpen(msg);
-  }
-
   private handleOpen(open: OpenMessage): void {
     if (this.fsm.state !== 'OpenSent') return this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
     const err = checkOpen(open, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
@@ -540,8 +386,9 @@ export class Session {
       this.log.warn(`unacceptable OPEN: ${err.message}`, { peer: this.spec.key, reason: err.reason });
       return this.feed({ type: 'BgpOpenMsgErr', notify: notificationFor(err) });
     }
-    if (this.second && this.collide(open.bgpId) === 'second') return;
+    if (this.transport.collide(open.bgpId) === 'second') return;
     this.current = negotiate(this.localOpen, open, !this.spec.internal);
+    this.transport.connection?.allowExtendedMessages(this.current.extendedMessage);
     this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
   }
 

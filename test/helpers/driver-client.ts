@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionStatus } from '../../agent/session/events.js';
+import type { PeerSpec } from '../../agent/session/peer.js';
 import { captureOutput, type Lab, type Output, waitFor } from './netns.js';
 import type { DriverSpec } from './session-driver.js';
 
@@ -29,10 +30,15 @@ export interface Driver {
   readonly events: DriverEvent[];
   /** The bound listen port. */
   readonly port: number;
-  waitFor(predicate: (e: DriverEvent) => boolean, what: string, timeoutMs?: number): Promise<DriverEvent>;
+  /** The first event matching, at or after index `from` of `events`. */
+  waitFor(predicate: (e: DriverEvent) => boolean, what: string, timeoutMs?: number, from?: number): Promise<DriverEvent>;
+  /** The index the next event will have (for `from`). */
+  mark(): number;
   status(): Promise<DriverSession[]>;
   session(key: string): Promise<DriverSession | undefined>;
   stop(key: string, communication?: string): void;
+  /** The reload path: the manager's apply() with a new peer list; resolves with its diff (keys). */
+  apply(peers: readonly PeerSpec[]): Promise<DriverEvent>;
   start(key: string): void;
   exit(): Promise<void>;
   alive(): boolean;
@@ -45,7 +51,9 @@ export async function startDriver(lab: Lab, ns: string, spec: DriverSpec, timeou
   const dir = mkdtempSync(join(tmpdir(), 'rack-driver-'));
   const specPath = join(dir, 'spec.json');
   writeFileSync(specPath, JSON.stringify(spec));
-  const child = lab.spawn(ns, process.execPath, [driverScript, specPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // DRIVER_NODE_OPTIONS (e.g. --trace-gc, --cpu-prof) go to the driver's node only, for debugging.
+  const nodeArgs = (process.env.DRIVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const child = lab.spawn(ns, process.execPath, [...nodeArgs, driverScript, specPath], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const output: Output = captureOutput(child);
   let parsed = 0;
@@ -80,10 +88,20 @@ export async function startDriver(lab: Lab, ns: string, spec: DriverSpec, timeou
     child,
     events,
     port: ready.port as number,
-    waitFor: (predicate, what, ms) => waitForEvent(predicate, what, ms),
+    waitFor: (predicate, what, ms, from) => waitForEvent(predicate, what, ms, from),
+    mark: () => {
+      sync();
+      return events.length;
+    },
     status,
     session: async (key) => (await status()).find((s) => s.key === key),
     stop: (key, communication = '') => send({ cmd: 'stop', key, communication }),
+    apply: async (peers) => {
+      sync();
+      const from = events.length;
+      send({ cmd: 'apply', peers });
+      return waitForEvent((x) => x.ev === 'applied', 'the apply answer', 10_000, from);
+    },
     start: (key) => send({ cmd: 'start', key }),
     exit: async () => {
       if (!alive()) return;

@@ -15,15 +15,19 @@
  *   {"ev":"established","key","families"}
  *   {"ev":"update","key","announced":[...],"withdrawn":[...]} with prefix strings, or, once the peer
  *     has sent more than 1000 prefixes or the UPDATE carries more than 1000,
- *     {"ev":"update","key","announcedCount","withdrawnCount"}; End-of-RIB adds "endOfRib": family
+ *     {"ev":"update","key","announcedCount","withdrawnCount"} summed over the UPDATEs of one event
+ *     loop turn; End-of-RIB adds "endOfRib": family
  *   {"ev":"down","key","reason"}
- *   {"ev":"status","sessions":[SessionStatus + "received": prefixes in the table]}
+ *   {"ev":"status","sessions":[SessionStatus + "received": prefixes in the table],
+ *     "loopDelayMaxMs": the worst event loop delay seen so far}
  * stdin, one JSON object per line: {"cmd":"status"}, {"cmd":"stop","key","communication"},
- *   {"cmd":"start","key"}, {"cmd":"exit"}.
+ *   {"cmd":"start","key"}, {"cmd":"exit"}; and {"cmd":"apply","peers":PeerSpec[]} (the reload path:
+ *   answered by {"ev":"applied","added","removed","changed","unchanged"}, each a list of keys).
  * Logs go to stderr as JSON lines (debug level when DRIVER_DEBUG=1).
  */
 
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { AFI } from '../../agent/bgp/constants.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
@@ -47,6 +51,12 @@ export interface DriverSpec {
 
 const LIST_LIMIT = 1000;
 
+// Node writes to a stdout pipe synchronously: a busy reader would stall the driver's event loop
+// and with it the sessions under test. Queue in libuv instead.
+for (const stream of [process.stdout, process.stderr]) {
+  (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(false);
+}
+
 function out(obj: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
 }
@@ -58,20 +68,34 @@ const logAt = (level: string) => (message: string, meta?: Record<string, unknown
 };
 const log: Logger = { error: logAt('error'), warn: logAt('warn'), info: logAt('info'), debug: logAt('debug') };
 
-/** Received prefixes per peer: IPv4 as a number (addr * 64 + len), IPv6 as text. */
+/**
+ * Received prefixes per peer. IPv4 by length, each as its network bits (`addr >>> (32 - len)`):
+ * small integers, which V8 hashes without allocating, so a million prefixes stay cheap. IPv6 as text.
+ */
 class Table {
-  readonly v4 = new Set<number>();
-  readonly v6 = new Set<string>();
+  private readonly v4 = new Map<number, Set<number>>();
+  private readonly v6 = new Set<string>();
+  private count4 = 0;
   get size(): number {
-    return this.v4.size + this.v6.size;
+    return this.count4 + this.v6.size;
   }
   add(p: Prefix): void {
-    if (p.afi === AFI.IPV4) this.v4.add(p.addr * 64 + p.len);
-    else this.v6.add(formatPrefix(p));
+    if (p.afi !== AFI.IPV4) {
+      this.v6.add(formatPrefix(p));
+      return;
+    }
+    let set = this.v4.get(p.len);
+    if (!set) this.v4.set(p.len, (set = new Set()));
+    const before = set.size;
+    set.add(p.len === 0 ? 0 : p.addr >>> (32 - p.len));
+    this.count4 += set.size - before;
   }
   delete(p: Prefix): void {
-    if (p.afi === AFI.IPV4) this.v4.delete(p.addr * 64 + p.len);
-    else this.v6.delete(formatPrefix(p));
+    if (p.afi !== AFI.IPV4) {
+      this.v6.delete(formatPrefix(p));
+      return;
+    }
+    if (this.v4.get(p.len)?.delete(p.len === 0 ? 0 : p.addr >>> (32 - p.len))) this.count4--;
   }
 }
 
@@ -112,10 +136,38 @@ function received(key: string, u: UpdateMessage): void {
   const eorName = eor ? (eor.afi === AFI.IPV4 ? 'ipv4' : eor.afi === AFI.IPV6 ? 'ipv6' : `afi${eor.afi}`) : undefined;
   const extra = eorName ? { endOfRib: eorName } : {};
   if (table.size > LIST_LIMIT || announced.length + withdrawn.length > LIST_LIMIT) {
-    out({ ev: 'update', key, announcedCount: announced.length, withdrawnCount: withdrawn.length, ...extra });
+    counted(key, announced.length, withdrawn.length);
+    if (eorName) flushCounts();
+    if (eorName) out({ ev: 'update', key, announcedCount: 0, withdrawnCount: 0, ...extra });
   } else {
+    flushCounts();
     out({ ev: 'update', key, announced: announced.map(formatPrefix), withdrawn: withdrawn.map(formatPrefix), ...extra });
   }
+}
+
+/**
+ * Count-only updates are summed per peer and written once per event loop turn: a full table is
+ * thousands of UPDATEs, and stdout to a pipe is synchronous in Node, so a line per UPDATE would
+ * let a slow reader (the test) stall the driver.
+ */
+const pendingCounts = new Map<string, { announced: number; withdrawn: number }>();
+let countsScheduled = false;
+
+function counted(key: string, announced: number, withdrawn: number): void {
+  const c = pendingCounts.get(key) ?? { announced: 0, withdrawn: 0 };
+  c.announced += announced;
+  c.withdrawn += withdrawn;
+  pendingCounts.set(key, c);
+  if (!countsScheduled) {
+    countsScheduled = true;
+    setImmediate(flushCounts);
+  }
+}
+
+function flushCounts(): void {
+  countsScheduled = false;
+  for (const [key, c] of pendingCounts) out({ ev: 'update', key, announcedCount: c.announced, withdrawnCount: c.withdrawn });
+  pendingCounts.clear();
 }
 
 function onEvent(e: SessionEvent): void {
@@ -132,6 +184,7 @@ function onEvent(e: SessionEvent): void {
     case 'route-refresh':
       return announce(key);
     case 'down':
+      flushCounts();
       if (e.gracefulRestart === null) tables.delete(key);
       out({ ev: 'down', key, reason: e.reason, gracefulRestart: e.gracefulRestart });
   }
@@ -148,7 +201,7 @@ const manager = new SessionManager({
 });
 
 function command(line: string): void {
-  let cmd: { cmd?: string; key?: string; communication?: string };
+  let cmd: { cmd?: string; key?: string; communication?: string; peers?: PeerSpec[] };
   try {
     cmd = JSON.parse(line) as typeof cmd;
   } catch {
@@ -157,7 +210,11 @@ function command(line: string): void {
   }
   switch (cmd.cmd) {
     case 'status':
-      out({ ev: 'status', sessions: manager.status().map((s) => ({ ...s, received: tables.get(s.key)?.size ?? 0 })) });
+      out({
+        ev: 'status',
+        sessions: manager.status().map((s) => ({ ...s, received: tables.get(s.key)?.size ?? 0 })),
+        loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+      });
       return;
     case 'stop':
       manager.stopPeer(cmd.key ?? '', cmd.communication ?? '');
@@ -168,6 +225,13 @@ function command(line: string): void {
     case 'exit':
       void exit();
       return;
+    case 'apply': {
+      const d = manager.apply(cmd.peers ?? []);
+      for (const p of cmd.peers ?? []) peers.set(p.key, p);
+      const k = (list: readonly PeerSpec[]): string[] => list.map((p) => p.key);
+      out({ ev: 'applied', added: k(d.added), removed: k(d.removed), changed: k(d.changed), unchanged: k(d.unchanged) });
+      return;
+    }
     default:
       log.error(`unknown command: ${line}`);
   }
@@ -185,6 +249,8 @@ process.on('uncaughtException', (err) => {
   process.exit(70);
 });
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const input = createInterface({ input: process.stdin });
 input.on('line', command);
 await manager.listen();
