@@ -91,19 +91,10 @@ function nodePeer(model: Model, setup: CaseSetup): PeerSpec {
   });
 }
 
-/**
- * The number of driver events so far. driver.events only grows when the client looks for an
- * event, so look (for anything) first.
- */
-async function eventCount(driver: Driver): Promise<number> {
-  await driver.waitFor(() => true, 'any event', 1000);
-  return driver.events.length;
-}
-
-/** Waits for a driver event that arrived after `mark` (from eventCount). */
+/** Waits for a driver event that arrived after `mark` (from driver.mark()). */
 function eventAfter(driver: Driver, mark: number, predicate: (e: DriverEvent) => boolean, what: string,
   timeoutMs = UP_MS): Promise<DriverEvent> {
-  return driver.waitFor((e) => driver.events.indexOf(e) >= mark && predicate(e), what, timeoutMs);
+  return driver.waitFor(predicate, what, timeoutMs, mark);
 }
 
 /**
@@ -275,12 +266,12 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
       withPair(t, model, { tor: { passive: true }, connectRetrySeconds: 3 }, async (r) => {
         await bothUp(r);
         t.is(await connector(), 'agent');
-        const mark = await eventCount(r.driver);
+        const mark = r.driver.mark();
         await r.daemon.stop();
         await eventAfter(r.driver, mark, (e) => e.ev === 'down' && e.key === r.key, 'down after the ToR stopped');
         // Let the agent fail at least one connection attempt while the ToR is away.
         await eventAfter(r.driver, mark, (e) => e.ev === 'state' && e.key === r.key && e.to === 'Active', 'a refused attempt');
-        const back = await eventCount(r.driver);
+        const back = r.driver.mark();
         await r.daemon.restart();
         const restarted = Date.now();
         await eventAfter(r.driver, back, (e) => e.ev === 'established' && e.key === r.key, 'established again');
@@ -316,7 +307,7 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
       withPair(t, model, { tor: { holdTime: 3 }, node: { holdTime: 3, keepaliveTime: 1 } }, async (r) => {
         await bothUp(r);
         t.like(await r.driver.session(r.key), { holdTime: 3 });
-        const mark = await eventCount(r.driver);
+        const mark = r.driver.mark();
         r.daemon.pause();
         try {
           const down = await eventAfter(r.driver, mark, (e) => e.ev === 'down' && e.key === r.key, 'hold timer expiry', 10_000);
@@ -336,7 +327,7 @@ export function interopMatrix(kind: 'bird' | 'frr', start: StartDaemon): void {
         }, { timeoutMs: UP_MS, what: 'lastError Received: ... Bad Peer AS' });
         t.is(session.lastError, 'Received: OPEN Message Error / Bad Peer AS');
         t.not(session.state, 'Established');
-        const mark = await eventCount(r.driver);
+        const mark = r.driver.mark();
         await r.daemon.reconfigure(r.torOptions({ torThinksNodeAs: model.nodeAs }));
         await bothUp(r, mark);
         t.is((await r.driver.session(r.key))?.lastError, '');
