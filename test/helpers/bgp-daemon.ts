@@ -40,7 +40,11 @@ export interface NeighborOptions {
   readonly ttlSecurity?: number;
   /** Proposed hold time, seconds (keepalive is a third of it). */
   readonly holdTime?: number;
-  /** eBGP multihop with this TTL (BIRD `multihop`, FRR `ebgp-multihop`). */
+  /**
+   * eBGP multihop with this TTL (BIRD `multihop`, FRR `ebgp-multihop`). The route to the
+   * neighbour's address must be in the namespace's kernel table before the daemon starts: BIRD
+   * then learns kernel routes to resolve the neighbour's next hops (FRR does so through zebra).
+   */
   readonly multihop?: number;
   /** Never connect; wait for the neighbour. */
   readonly passive?: boolean;

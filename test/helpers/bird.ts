@@ -72,9 +72,14 @@ export function birdConfig(options: DaemonOptions, dir: string): string {
     // Connected routes, so recursive (multihop) next hops resolve; never exported to BGP.
     'protocol direct { ipv4; ipv6; }',
   ];
-  if (options.installRoutes === true) {
-    lines.push('protocol kernel k4 { ipv4 { import none; export where source = RTS_BGP; }; }');
-    lines.push('protocol kernel k6 { ipv6 { import none; export where source = RTS_BGP; }; }');
+  // Kernel routes are learned when a multihop neighbour's next hops must resolve over them, and
+  // the best BGP routes exported when asked to install them.
+  const learn = options.neighbors.some((n) => n.multihop !== undefined);
+  if (learn || options.installRoutes === true) {
+    const exp = options.installRoutes === true ? 'where source = RTS_BGP' : 'none';
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      lines.push(`protocol kernel k_${family} {${learn ? ' learn;' : ''} ${family} { import ${learn ? 'all' : 'none'}; export ${exp}; }; }`);
+    }
   }
   for (const family of ['ipv4', 'ipv6'] as const) {
     const routes = options.routes?.[family] ?? [];
@@ -182,9 +187,14 @@ export class Bird implements BgpDaemon {
   /** Writes the config, starts BIRD in `ns` and waits until birdc answers. */
   static async start(lab: Lab, ns: string, options: DaemonOptions): Promise<Bird> {
     const bird = new Bird(lab, ns, makeTempDir('bird'), options);
-    await bird.writeConfig(options);
-    await bird.launch();
-    return bird;
+    try {
+      await bird.writeConfig(options);
+      await bird.launch();
+      return bird;
+    } catch (err) {
+      await bird.dispose();
+      throw err;
+    }
   }
 
   get socket(): string {

@@ -1,7 +1,7 @@
 /**
  * FRR 8.4 as a test peer: `Frr.start(lab, ns, options)` writes bgpd.conf from typed options into a
  * temp dir, checks it with `bgpd -C`, runs zebra (unless `zebra: false`) and bgpd in the namespace
- * and waits for bgpd's vty. Queries use vtysh's JSON (`show bgp neighbors A json`, `show bgp <afi>
+ * and waits for bgpd's vty (the config itself: frr-config.ts). Queries use vtysh's JSON (`show bgp neighbors A json`, `show bgp <afi>
  * unicast [PREFIX] json`) and come back normalised (bgp-daemon.ts), so the same test runs against BIRD.
  *
  * Why zebra by default (README "What the captures taught"): without it bgpd knows no interface
@@ -15,110 +15,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './netns.js';
 import {
-  type BgpDaemon, type DaemonOptions, type DaemonRoute, DaemonError, defaultFamilies, execTool, type Family,
-  hasExited, keepOutput, makeTempDir, type NeighborOptions, type NeighborState, parseCommunity, removeTempDir,
-  routePrefix, signal, type StaticRoute, stopProcess, waitReady,
+  type BgpDaemon, type DaemonOptions, type DaemonRoute, DaemonError, execTool, type Family, hasExited, keepOutput,
+  makeTempDir, type NeighborState, removeTempDir, signal, stopProcess, waitReady,
 } from './bgp-daemon.js';
+import { frrConfig, frrReconfigureCommands } from './frr-config.js';
+
+export { frrCommands, frrConfig, frrReconfigureCommands } from './frr-config.js';
 
 const FRR_LIB = process.env.FRR_LIB ?? '/usr/lib/frr';
 
 export interface FrrOptions extends DaemonOptions {
   /** Run zebra next to bgpd (default true). */
   readonly zebra?: boolean;
-}
-
-function routeMapName(family: Family, index: number): string {
-  return `RA-${family}-${index}`;
-}
-
-function hasAttributes(route: StaticRoute): route is Exclude<StaticRoute, string> {
-  return typeof route !== 'string' && (route.med !== undefined || route.localPref !== undefined ||
-    (route.communities?.length ?? 0) > 0);
-}
-
-/** `route-map` blocks giving announced routes their attributes. */
-function routeMaps(options: DaemonOptions): string[] {
-  const lines: string[] = [];
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    (options.routes?.[family] ?? []).forEach((route, i) => {
-      if (!hasAttributes(route)) return;
-      lines.push(`route-map ${routeMapName(family, i)} permit 10`);
-      if (route.med !== undefined) lines.push(` set metric ${route.med}`);
-      if (route.localPref !== undefined) lines.push(` set local-preference ${route.localPref}`);
-      if ((route.communities?.length ?? 0) > 0) {
-        lines.push(` set community ${(route.communities ?? []).map((c) => parseCommunity(c).join(':')).join(' ')}`);
-      }
-      lines.push('exit');
-    });
-  }
-  return lines;
-}
-
-function neighborLines(n: NeighborOptions): string[] {
-  const a = n.address;
-  const lines = [`neighbor ${a} remote-as ${n.as}`, `neighbor ${a} advertisement-interval 0`,
-    `neighbor ${a} timers connect ${n.connectRetry ?? 2}`];
-  if (n.localAddress !== undefined) lines.push(`neighbor ${a} update-source ${n.localAddress}`);
-  if (n.password !== undefined) lines.push(`neighbor ${a} password ${n.password}`);
-  if ((n.ttlSecurity ?? 0) > 0) lines.push(`neighbor ${a} ttl-security hops ${n.ttlSecurity}`);
-  if (n.multihop !== undefined) lines.push(`neighbor ${a} ebgp-multihop ${n.multihop}`);
-  if (n.holdTime !== undefined) lines.push(`neighbor ${a} timers ${Math.max(1, Math.floor(n.holdTime / 3))} ${n.holdTime}`);
-  if (n.passive === true) lines.push(`neighbor ${a} passive`);
-  return lines;
-}
-
-/** The `router bgp` block and its route-maps, as vtysh commands (also the body of bgpd.conf). */
-export function frrCommands(options: DaemonOptions): string[] {
-  const lines = [...routeMaps(options), `router bgp ${options.localAs}`, ` bgp router-id ${options.routerId}`];
-  if (options.neighbors.some((n) => n.rrClient === true)) {
-    lines.push(` bgp cluster-id ${options.clusterId ?? options.routerId}`);
-  }
-  lines.push(' no bgp default ipv4-unicast', ' no bgp network import-check', ' no bgp ebgp-requires-policy');
-  for (const n of options.neighbors) lines.push(...neighborLines(n).map((l) => ` ${l}`));
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    lines.push(` address-family ${family} unicast`);
-    (options.routes?.[family] ?? []).forEach((route, i) => {
-      lines.push(`  network ${routePrefix(route)}${hasAttributes(route) ? ` route-map ${routeMapName(family, i)}` : ''}`);
-    });
-    for (const n of options.neighbors) {
-      if (!(n.families ?? defaultFamilies).includes(family)) continue;
-      lines.push(`  neighbor ${n.address} activate`);
-      if (n.rrClient === true) lines.push(`  neighbor ${n.address} route-reflector-client`);
-    }
-    lines.push(' exit-address-family');
-  }
-  lines.push('exit');
-  return lines;
-}
-
-/** bgpd.conf for the options; pure. */
-export function frrConfig(options: DaemonOptions, dir: string): string {
-  return ['! Generated by test/helpers/frr.ts', 'frr defaults traditional', 'hostname tor',
-    `log file ${join(dir, 'bgpd.log')} informational`, '!', ...frrCommands(options), ''].join('\n');
-}
-
-/**
- * vtysh commands that turn a running bgpd configured with `from` into one configured with `to`:
- * neighbours that changed or went away are removed first (so no stale setting survives), as are
- * withdrawn networks and old route-maps; then the new configuration is applied over the top,
- * which leaves unchanged neighbours' sessions alone.
- */
-export function frrReconfigureCommands(from: DaemonOptions, to: DaemonOptions): string[] {
-  if (from.localAs !== to.localAs) return [`no router bgp ${from.localAs}`, ...frrCommands(to)];
-  const removals: string[] = [];
-  for (const old of from.neighbors) {
-    const now = to.neighbors.find((n) => n.address === old.address);
-    if (now === undefined || JSON.stringify(now) !== JSON.stringify(old)) removals.push(` no neighbor ${old.address}`);
-  }
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const keep = new Set((to.routes?.[family] ?? []).map(routePrefix));
-    const gone = (from.routes?.[family] ?? []).map(routePrefix).filter((p) => !keep.has(p));
-    if (gone.length > 0) {
-      removals.push(` address-family ${family} unicast`, ...gone.map((p) => `  no network ${p}`), ' exit-address-family');
-    }
-  }
-  const oldMaps = routeMaps(from).filter((l) => l.startsWith('route-map ')).map((l) => `no ${l.replace(/ permit 10$/, '')}`);
-  return [`router bgp ${from.localAs}`, ...removals, 'exit', ...oldMaps, ...frrCommands(to)];
 }
 
 // --- vtysh JSON --------------------------------------------------------------------------------
@@ -226,15 +134,22 @@ export class Frr implements BgpDaemon {
   /** Writes the config, starts zebra (unless disabled) and bgpd in `ns`, waits for bgpd's vty. */
   static async start(lab: Lab, ns: string, options: FrrOptions): Promise<Frr> {
     const frr = new Frr(lab, ns, makeTempDir('frr'), options);
-    const conf = join(frr.dir, 'bgpd.conf');
-    writeFileSync(conf, frrConfig(options, frr.dir));
-    const check = await execTool(join(FRR_LIB, 'bgpd'), ['-C', '-S', '-f', conf, '--vty_socket', frr.dir]);
-    if (check.code !== 0) {
-      throw new DaemonError('DAEMON_CONFIG', `bgpd -C: ${check.stdout}${check.stderr}\n${readFileSync(conf, 'utf8')}`);
+    try {
+      const conf = join(frr.dir, 'bgpd.conf');
+      writeFileSync(conf, frrConfig(options, frr.dir));
+      // `bgpd -C` exits 0 whatever it finds; its complaints name the config line or start with `%`.
+      const check = await execTool(join(FRR_LIB, 'bgpd'), ['-C', '-S', '-f', conf, '--vty_socket', frr.dir]);
+      const text = `${check.stdout}${check.stderr}`;
+      if (check.code !== 0 || /on config line|^% /m.test(text)) {
+        throw new DaemonError('DAEMON_CONFIG', `bgpd -C: ${text}\n${readFileSync(conf, 'utf8')}`);
+      }
+      if (options.zebra !== false) await frr.startZebra();
+      await frr.launch();
+      return frr;
+    } catch (err) {
+      await frr.dispose();
+      throw err;
     }
-    if (options.zebra !== false) await frr.startZebra();
-    await frr.launch();
-    return frr;
   }
 
   /** Runs vtysh commands against bgpd; returns the output. */

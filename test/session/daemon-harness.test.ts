@@ -6,6 +6,7 @@
  * and back. Plus the generated configs and parsers on fixed input, which need no root.
  */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { Bird, birdConfig, parseBirdProtocol, parseBirdRoutes } from '../helpers/bird.js';
 import { type DaemonOptions, DaemonError, waitEstablished, waitRoutes } from '../helpers/bgp-daemon.js';
 import { Frr, frrCommands, frrReconfigureCommands, parseJsonDocuments } from '../helpers/frr.js';
@@ -188,6 +189,69 @@ nsTest(`eBGP 4-octet BIRD passive, FRR active, GTSM both sides${note}`, async (t
   } finally {
     await bird?.dispose();
     await frr?.dispose();
+    await lab.destroy();
+  }
+});
+
+nsTest(`eBGP multihop between loopbacks, best routes installed in both kernels${note}`, async (t) => {
+  const lab = await Lab.create('harnessc');
+  let bird: Bird | undefined;
+  let frr: Frr | undefined;
+  try {
+    const nsB = await lab.namespace('bird');
+    const nsF = await lab.namespace('frr');
+    await lab.veth(nsB, B, nsF, F);
+    const loB = '10.78.255.1';
+    const loF = '10.78.255.2';
+    await lab.ip(nsB, 'addr', 'add', `${loB}/32`, 'dev', 'lo');
+    await lab.ip(nsF, 'addr', 'add', `${loF}/32`, 'dev', 'lo');
+    await lab.ip(nsB, 'route', 'add', `${loF}/32`, 'via', F.ipv4);
+    await lab.ip(nsF, 'route', 'add', `${loB}/32`, 'via', B.ipv4);
+    bird = await Bird.start(lab, nsB, {
+      routerId: loB, localAs: 65200, installRoutes: true, routes: { ipv4: ['192.168.74.0/26'] },
+      neighbors: [{ address: loF, as: 65201, localAddress: loB, multihop: 2, families: ['ipv4'] }],
+    });
+    frr = await Frr.start(lab, nsF, {
+      routerId: loF, localAs: 65201, installRoutes: true, routes: { ipv4: ['192.168.75.0/26'] },
+      neighbors: [{ address: loB, as: 65200, localAddress: loF, multihop: 2, families: ['ipv4'] }],
+    });
+    await waitEstablished(bird, loF);
+    const atBird = await waitRoutes(bird, 'ipv4', loF, (r) => r.length === 1 && r[0].best);
+    t.like(atBird[0], { prefix: '192.168.75.0/26', nextHops: [loF], asPath: [65201] });
+    const atFrr = await waitRoutes(frr, 'ipv4', loB, (r) => r.length === 1 && r[0].best);
+    t.like(atFrr[0], { prefix: '192.168.74.0/26', nextHops: [loB], asPath: [65200] });
+    const kernelRoute = async (ns: string, prefix: string): Promise<string> =>
+      (await lab.ip(ns, 'route', 'show', prefix)).stdout.trim();
+    t.regex(await waitFor(async () => kernelRoute(nsB, '192.168.75.0/26'), { timeoutMs: 10_000, what: 'BIRD kernel route' }),
+      /via 10\.77\.0\.2 .*proto bird/);
+    t.regex(await waitFor(async () => kernelRoute(nsF, '192.168.74.0/26'), { timeoutMs: 10_000, what: 'FRR kernel route' }),
+      /via 10\.77\.0\.1 .*proto bgp/);
+  } catch (err) {
+    t.log(bird?.logs() ?? '', frr?.logs() ?? '');
+    throw err;
+  } finally {
+    await bird?.dispose();
+    await frr?.dispose();
+    await lab.destroy();
+  }
+});
+
+nsTest(`a configuration the daemon refuses is a DAEMON_CONFIG error, and nothing is left behind${note}`, async (t) => {
+  const lab = await Lab.create('harnessd');
+  try {
+    const ns = await lab.namespace('tor');
+    const bad = { routerId: '10.77.255.1', localAs: 65000, neighbors: [{ address: '10.77.0.2', as: 65001 }],
+      routes: { ipv4: ['10.0.0.0/33'] } };
+    for (const start of [Bird.start, Frr.start]) {
+      const err = await t.throwsAsync(start(lab, ns, bad), { instanceOf: DaemonError });
+      t.is(err?.code, 'DAEMON_CONFIG');
+      t.regex(err?.message ?? '', /10\.0\.0\.0\/33/);
+      // The message quotes the generated config, whose log line names the temp dir: it is gone.
+      const dir = /(\/\S+\/rack-(?:bird|frr)-\w+)\//.exec(err?.message ?? '')?.[1];
+      t.truthy(dir);
+      t.false(existsSync(dir ?? ''), `${dir} removed`);
+    }
+  } finally {
     await lab.destroy();
   }
 });
