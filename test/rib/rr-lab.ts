@@ -141,6 +141,8 @@ export function missing(routes: KernelRoutes, expected: Expected): string[] {
 }
 
 const PROBE = '10.255.255.0/24';
+/** `ip -o -ts monitor` lines: `[2026-11-21T16:01:34.123] Deleted ...`. */
+const DELETED = /^(\[[^\]]*\]\s*)?Deleted\b/;
 
 interface Watched {
   readonly name: string;
@@ -159,7 +161,6 @@ interface Watched {
  */
 export class RouteWatcher {
   readonly misses: string[] = [];
-  private readonly t0 = Date.now();
   private running = true;
   private loop: Promise<void> = Promise.resolve();
 
@@ -167,7 +168,7 @@ export class RouteWatcher {
 
   static async start(lab: Lab, targets: readonly { name: string; ns: string; expected: Expected }[]): Promise<RouteWatcher> {
     const watched: Watched[] = targets.map((t) => {
-      const monitor = lab.spawn(t.ns, 'ip', ['-o', 'monitor', 'route']);
+      const monitor = lab.spawn(t.ns, 'ip', ['-o', '-ts', 'monitor', 'route']);
       return { ...t, monitor, output: captureOutput(monitor), samples: 0 };
     });
     const w = new RouteWatcher(lab, watched);
@@ -176,7 +177,7 @@ export class RouteWatcher {
         await waitFor(async () => {
           await lab.ip(x.ns, 'route', 'replace', 'blackhole', PROBE, 'proto', '250');
           await lab.ip(x.ns, 'route', 'del', 'blackhole', PROBE, 'proto', '250');
-          return x.output.lines.some((l) => l.startsWith('Deleted') && l.includes(PROBE));
+          return x.output.lines.some((l) => DELETED.test(l) && l.includes(PROBE));
         }, { timeoutMs: 5000, intervalMs: 100, what: `ip monitor in ${x.name} to report a probe deletion` });
       }
     } catch (err) {
@@ -200,7 +201,7 @@ export class RouteWatcher {
         if (!this.running) return;
         const routes = await kernelRoutes(this.lab, x.ns);
         x.samples += 1;
-        for (const m of missing(routes, x.expected)) this.misses.push(`+${Date.now() - this.t0} ms ${x.name}: ${m}`);
+        for (const m of missing(routes, x.expected)) this.misses.push(`${new Date().toISOString()} ${x.name}: ${m}`);
       }
     }
   }
@@ -210,10 +211,10 @@ export class RouteWatcher {
     return Object.fromEntries(this.watched.map((x) => [x.name, x.samples]));
   }
 
-  /** Deletions of the agent's routes (protocol 201) the kernel reported, per target. */
+  /** Deletions of the agent's routes (protocol 201) the kernel reported, with the time, per target. */
   deletions(): string[] {
     return this.watched.flatMap((x) => x.output.lines
-      .filter((l) => l.startsWith('Deleted') && /\bproto (201|rack-agent)\b/.test(l))
+      .filter((l) => DELETED.test(l) && /\bproto (201|rack-agent)\b/.test(l))
       .map((l) => `${x.name}: ${l.trim()}`));
   }
 
