@@ -163,6 +163,7 @@ test.serial.failing('an agent of the mesh becomes the reflector (restart with a 
         return x.peers.find((p) => p.address === rr.ipv4)?.type === 'node specific' ? x : undefined;
       }, { timeoutMs: 20_000, what: `${m.name} to take n0 as a selected peer` });
       t.is(st.peers.find((p) => p.address === rr.ipv4)!.state, 'Established');
+      t.regex(a.logs(), /configuration reloaded .*peersRestarted=\[\] peersRelabelled=\["10\.0\.1\.11"\]/);
       await bothPaths(run, m, rr, all);
     }
     // Seen from n0: one OPEN and no NOTIFICATION from each client since its restart.
