@@ -155,7 +155,7 @@ interface Watched {
 
 /**
  * Watches the kernel tables of several namespaces until stop(): polls each in turn with no pause
- * but the exec itself, and keeps `ip -o monitor route` running in each. start() proves every
+ * but the exec itself, and keeps `ip -o -ts monitor route` running in each. start() proves every
  * monitor live first (adds and deletes a probe route of another protocol and waits to see the
  * deletion), so a quiet monitor means no deletion, not a deaf one.
  */
@@ -163,6 +163,8 @@ export class RouteWatcher {
   readonly misses: string[] = [];
   private running = true;
   private loop: Promise<void> = Promise.resolve();
+  /** A poll that threw (a namespace gone, ip failing): stop() rethrows it. */
+  private failure: unknown = undefined;
 
   private constructor(private readonly lab: Lab, private readonly watched: Watched[]) {}
 
@@ -184,7 +186,9 @@ export class RouteWatcher {
       await w.stop();
       throw err;
     }
-    w.loop = w.poll();
+    w.loop = w.poll().catch((err: unknown) => {
+      w.failure = err;
+    });
     return w;
   }
 
@@ -227,5 +231,6 @@ export class RouteWatcher {
       x.monitor.kill('SIGTERM');
       await exited;
     }
+    if (this.failure !== undefined) throw this.failure;
   }
 }
