@@ -202,6 +202,7 @@ async function run(path: string): Promise<void> {
       peersAdded: diff.added.map((p) => p.key),
       peersRemoved: diff.removed.map((p) => p.key),
       peersRestarted: diff.changed.map((p) => p.key),
+      peersRelabelled: diff.relabelled.map((p) => p.key),
       blocksAdded: blocks.added,
       blocksRemoved: blocks.removed,
     };

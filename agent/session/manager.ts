@@ -1,9 +1,11 @@
 /**
  * SessionManager: owns the Listener and one Session per configured peer (keyed by PeerSpec.key).
  * `apply(peers)` is the reload path: `diffPeers` (pure) splits the new peer list into added,
- * removed, changed (deep inequality) and unchanged; new sessions start, removed ones stop with a
- * Cease carrying "peer removed from configuration" (RFC 9003), changed ones restart, the rest are
- * left alone - a reload never bounces a session whose PeerSpec did not change.
+ * removed, changed (deep inequality), relabelled and unchanged; new sessions start, removed ones
+ * stop with a Cease carrying "peer removed from configuration" (RFC 9003), changed ones restart,
+ * the rest are left alone - a reload never bounces a session whose PeerSpec did not change, nor
+ * one where only how it is shown or who opens the connection changed (`type`, `passive`: a mesh
+ * peer that becomes a selected route-reflector peer keeps its session and its routes).
  * Not here: how PeerSpecs are derived from the config, the RIB.
  */
 
@@ -21,7 +23,21 @@ export interface PeerDiff {
   readonly removed: readonly PeerSpec[];
   /** The new specs of peers whose spec changed. */
   readonly changed: readonly PeerSpec[];
+  /** The new specs of peers that differ only in RELABEL_ONLY fields: applied without a restart. */
+  readonly relabelled: readonly PeerSpec[];
   readonly unchanged: readonly PeerSpec[];
+}
+
+/**
+ * PeerSpec fields a running session takes over in place: `type` is only shown; `passive` only
+ * decides who opens the next connection (RFC 4271 section 8.1.1), never what the session carries.
+ */
+export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive'];
+
+function withoutRelabel(p: PeerSpec): Partial<PeerSpec> {
+  const rest: Partial<PeerSpec> = { ...p };
+  for (const k of RELABEL_ONLY) delete rest[k];
+  return rest;
 }
 
 /** Structural equality of plain data (objects, arrays, primitives), as PeerSpecs are. */
@@ -41,15 +57,17 @@ export function diffPeers(current: readonly PeerSpec[], next: readonly PeerSpec[
   const after = new Map(next.map((p) => [p.key, p]));
   const added: PeerSpec[] = [];
   const changed: PeerSpec[] = [];
+  const relabelled: PeerSpec[] = [];
   const unchanged: PeerSpec[] = [];
   for (const p of after.values()) {
     const old = before.get(p.key);
     if (!old) added.push(p);
     else if (deepEqual(old, p)) unchanged.push(p);
+    else if (deepEqual(withoutRelabel(old), withoutRelabel(p))) relabelled.push(p);
     else changed.push(p);
   }
   const removed = [...before.values()].filter((p) => !after.has(p.key));
-  return { added, removed, changed, unchanged };
+  return { added, removed, changed, relabelled, unchanged };
 }
 
 export interface ManagerOptions extends Omit<SessionDeps, 'log'> {
@@ -91,6 +109,7 @@ export class SessionManager {
       this.sessions.get(p.key)?.stop('peer configuration changed');
       this.sessions.delete(p.key);
     }
+    for (const p of diff.relabelled) this.sessions.get(p.key)?.relabel(p);
     this.listener.setPeers(peers.map((p) => ({ address: p.address, md5Key: this.password(p), ttlSecurity: p.ttlSecurity })));
     for (const p of [...diff.added, ...diff.changed]) {
       const session = new Session(p, { ...this.options, log: this.childLog({ component: 'session', peer: p.key }) });

@@ -107,8 +107,10 @@ export class Session {
   private readonly countsOut = zeroCounts();
   private readonly events: [FsmEvent, Delivery | undefined][] = [];
   private feeding = false;
+  private currentSpec: PeerSpec;
 
-  constructor(readonly spec: PeerSpec, private readonly deps: SessionDeps) {
+  constructor(spec: PeerSpec, private readonly deps: SessionDeps) {
+    this.currentSpec = spec;
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log;
     this.since = this.clock.now();
@@ -224,6 +226,21 @@ export class Session {
       holdTime: n ? n.holdTime : this.spec.holdTime,
       keepaliveTime: n ? n.keepaliveTime : this.spec.keepaliveTime,
     };
+  }
+
+  get spec(): PeerSpec {
+    return this.currentSpec;
+  }
+
+  /**
+   * Takes over a spec that differs only in fields the running session does not depend on
+   * (manager.ts RELABEL_ONLY: `type`, `passive`); the connection, if any, stays up. A new
+   * `passive` applies from the next connection attempt.
+   */
+  relabel(spec: PeerSpec): void {
+    if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
+    this.currentSpec = spec;
+    this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive } };
   }
 
   // ---- the FSM and its actions ------------------------------------------------------------
