@@ -26,7 +26,7 @@ export interface DesiredEntry {
 }
 
 export type FibOp =
-  | { readonly op: 'add' | 'replace'; readonly key: string; readonly route: FibRoute }
+  | { readonly op: 'add' | 'replace'; readonly key: string; readonly route: FibRoute; readonly signature: string }
   | { readonly op: 'delete'; readonly key: string; readonly family: Family; readonly prefix: string; readonly metric: number };
 
 export function emptyTable(): KernelTable {
@@ -85,8 +85,10 @@ export function diffKey(table: KernelTable, key: string, want: DesiredEntry | un
     return { op: ours !== undefined && mayDelete ? del() : null, conflict };
   }
   if (want !== undefined) {
-    if (ours === undefined) return { op: { op: 'add', key, route: want.route }, conflict: null };
-    if (ours !== want.signature) return { op: { op: 'replace', key, route: want.route }, conflict: null };
+    if (ours === undefined) return { op: { op: 'add', key, route: want.route, signature: want.signature }, conflict: null };
+    if (ours !== want.signature) {
+      return { op: { op: 'replace', key, route: want.route, signature: want.signature }, conflict: null };
+    }
     return NOTHING;
   }
   if (ours !== undefined && mayDelete) return { op: del(), conflict: null };

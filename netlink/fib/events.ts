@@ -9,7 +9,7 @@
 import { ifaddrmsg, decodeAddress } from '../rtnetlink/addr.js';
 import { NLM_F, RTM, RTM_F } from '../rtnetlink/constants.js';
 import { NetlinkError } from '../rtnetlink/errors.js';
-import { decodeLink, ifinfomsg } from '../rtnetlink/link.js';
+import { decodeLink, ifinfomsg, isUp } from '../rtnetlink/link.js';
 import type { NlMessage } from '../rtnetlink/message.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../rtnetlink/route.js';
 import { addToTable, applyRouteEvent, emptyTable } from './diff.js';
@@ -26,6 +26,7 @@ export class FibEvents {
   private running: Promise<void> | null = null;
   private again = false;
   private linkTimer: NodeJS.Timeout | undefined;
+  private lost = false;
 
   constructor(private readonly fib: Fib) {}
 
@@ -47,17 +48,24 @@ export class FibEvents {
           if (result === null) return;
           if (result.ambiguous) void this.resync('replace notification at a shared prefix');
           fib.touch(result.key);
+          if (isNew && route.protocol !== fib.own.protocol) fib.retrySoon(200);
           return;
         }
         case RTM.NEWLINK:
-        case RTM.DELLINK:
-          applyLink(fib.ifs, decodeLink(msg.payload), msg.type === RTM.NEWLINK);
-          this.linksChanged();
+        case RTM.DELLINK: {
+          const link = decodeLink(msg.payload);
+          const before = fib.ifs.links.get(link.index);
+          const isNew = msg.type === RTM.NEWLINK;
+          applyLink(fib.ifs, link, isNew);
+          // The kernel drops routes of a link that goes down or away without telling anyone.
+          const lost = before !== undefined && (!isNew || (isUp(before) && !isUp(link)));
+          if (lost || before?.name !== link.name || (!isUp(before) && isUp(link))) this.linksChanged(lost);
           return;
+        }
         case RTM.NEWADDR:
         case RTM.DELADDR:
           applyAddress(fib.ifs, decodeAddress(msg.payload), msg.type === RTM.NEWADDR);
-          this.linksChanged();
+          this.linksChanged(msg.type === RTM.DELADDR);
           return;
         default:
           return;
@@ -69,13 +77,19 @@ export class FibEvents {
     }
   }
 
-  /** Links come and go in bursts: settle, then recompute and compare once. */
-  private linksChanged(): void {
+  /**
+   * Links come and go in bursts: settle, then recompute the routes that depend on devices, and
+   * when something went down or away (routes may have vanished silently) compare with a dump.
+   */
+  private linksChanged(lost: boolean): void {
+    this.lost ||= lost;
     clearTimeout(this.linkTimer);
     this.linkTimer = setTimeout(() => {
       if (this.fib.isClosed) return;
+      const resync = this.lost;
+      this.lost = false;
       this.fib.interfacesChanged();
-      void this.resync('links or addresses changed');
+      if (resync) void this.resync('a link went down or an address went away');
     }, LINK_SETTLE_MS);
     this.linkTimer.unref();
   }

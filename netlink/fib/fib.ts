@@ -1,8 +1,8 @@
 /**
  * Fib: keeps the kernel's routing table in step with the RIB (SPEC.md "What lands in the kernel").
- * It owns a RouteSocket, tracks our routes and everyone else's in our table (from dumps and route
- * notifications), computes per prefix what must change (diff.ts) and applies only that, through a
- * bounded window of batched requests.
+ * It owns a RouteSocket, tracks our routes and everyone else's in our table (from dumps, the
+ * answers to our requests, and everyone else's route notifications), computes per prefix what must
+ * change (diff.ts) and applies only that, through a bounded window of batched requests.
  *
  * - Ownership: our routes carry kernel.routeProtocol in kernel.table; no other route is ever
  *   changed or deleted (see diff.ts for how a shared prefix is handled).
@@ -71,6 +71,9 @@ export interface FibRouteView {
 /** Kernel errors that mean "try again after a resync", not "this route is wrong". */
 const TRANSIENT = new Set(['ENOBUFS', 'EBADF', 'EINTR', 'EBUSY', 'EAGAIN']);
 const MAX_WARNINGS_PER_CYCLE = 20;
+/** Routes the kernel refused (e.g. ENETUNREACH before the connected route is back) are retried. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
 
 export class Fib {
   readonly own: Ownership;
@@ -89,9 +92,14 @@ export class Fib {
   private readonly dirty = new Set<string>();
   private readonly inflight = new Set<string>();
   private readonly withdrawn = new Set<string>();
+  /** Keys someone else changed while a request of ours was on them: order unknown, so verify. */
+  private readonly raced = new Set<string>();
   private converged: boolean;
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = 0;
+  private retryDelay = RETRY_MIN_MS;
   private idleWaiters: Array<() => void> = [];
   private warnings = 0;
   private tunnelErrorLogged = false;
@@ -207,6 +215,7 @@ export class Fib {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     this.socket?.close();
     this.socket = null;
     const waiters = this.idleWaiters;
@@ -226,15 +235,49 @@ export class Fib {
 
   /** A key whose kernel state changed: re-examine it unless a request of ours is still on it. */
   touch(key: string): void {
-    if (this.inflight.has(key) || (!this.desired.has(key) && !this.table.ours.has(key))) return;
+    if (this.inflight.has(key)) {
+      this.raced.add(key);
+      return;
+    }
+    if (!this.desired.has(key) && !this.table.ours.has(key)) return;
     this.dirty.add(key);
     this.scheduleFlush();
   }
 
-  /** After a full dump: every key is re-examined. */
+  /**
+   * Retries routes the kernel refused, after `ms` (or the current backoff). Also called when a
+   * route of someone else appears (a connected route coming back may make a next hop reachable).
+   */
+  retrySoon(ms = this.retryDelay): void {
+    if (this.kernelProblems.size === 0 || this.closed) return;
+    const at = Date.now() + ms;
+    if (this.retryTimer !== undefined && this.retryAt <= at) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      let retried = 0;
+      for (const [key, problem] of this.kernelProblems) {
+        if (problem.code !== 'CONFLICT' && !this.inflight.has(key)) {
+          this.dirty.add(key);
+          retried++;
+        }
+      }
+      if (retried === 0) return;
+      this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+      this.scheduleFlush();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
+  /** After a full dump: every key whose kernel state differs from the desired one is re-examined. */
   touchAll(): void {
-    for (const key of this.desired.keys()) this.dirty.add(key);
-    for (const key of this.table.ours.keys()) this.dirty.add(key);
+    const { ours, aliens } = this.table;
+    for (const [key, entry] of this.desired) {
+      if (ours.get(key) !== entry.signature || aliens.has(key)) this.dirty.add(key);
+    }
+    for (const key of ours.keys()) if (!this.desired.has(key)) this.dirty.add(key);
+    for (const key of this.kernelProblems.keys()) this.dirty.add(key);
     this.warnings = 0;
     this.scheduleFlush();
   }
@@ -253,6 +296,7 @@ export class Fib {
       else this.routeProblems.set(key, result.problem);
       this.dirty.add(key);
     }
+    for (const key of this.kernelProblems.keys()) this.dirty.add(key); // e.g. ENETUNREACH: retry
     this.scheduleFlush();
   }
 
@@ -268,7 +312,7 @@ export class Fib {
       const e = err as NetlinkError;
       if (e.code === 'EEXIST') return;
       this.tunnelErrorLogged = true;
-      const why = e.code === 'EOPNOTSUPP' ? 'this kernel has no IPIP support (ipip module)' : `${e.code}${e.extack ? `: ${e.extack}` : ''}`;
+      const why = e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP' ? 'this kernel has no IPIP support (ipip module)' : `${e.code}${e.extack ? `: ${e.extack}` : ''}`;
       this.log.error(`tunnel device ${name} is missing and cannot be created (${why}); routes that need IPIP ` +
         'are not installed until it exists, every other route is', { device: name, code: e.code });
     }
@@ -347,8 +391,13 @@ export class Fib {
     const key = op.key;
     this.inflight.delete(key);
     if (err === null) {
+      // Our own notifications are filtered out in the kernel: the answer is how we learn the result.
+      if (op.op === 'delete') this.table.ours.delete(key);
+      else this.table.ours.set(key, op.signature);
       this.ops[op.op]++;
-      this.kernelProblems.delete(key);
+      if (this.kernelProblems.size > 0 && this.kernelProblems.delete(key) && this.kernelProblems.size === 0) {
+        this.retryDelay = RETRY_MIN_MS;
+      }
     } else if (TRANSIENT.has(err.code)) {
       this.dirty.add(key); // the overflow handler resynchronises; then this key is looked at again
     } else if (op.op === 'add' && err.code === 'EEXIST') {
@@ -361,12 +410,14 @@ export class Fib {
       const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
       const problem: FibProblem = { prefix, code: err.code, message: err.message };
       this.kernelProblems.set(key, problem);
+      this.retrySoon();
       if (this.warnings++ < MAX_WARNINGS_PER_CYCLE) {
         this.log.warn(`kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
       } else {
         this.log.debug(`kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
       }
     }
+    if (this.raced.size > 0 && this.raced.delete(key)) void this.events.resync('concurrent change of one of our routes');
     if (this.dirty.has(key)) this.scheduleFlush();
     else this.onIdleCheck();
   }
