@@ -18,6 +18,7 @@ import { applyAddress, applyLink, emptyInterfaces } from './interfaces.js';
 import { kernelRoute } from './kernel-route.js';
 
 const LINK_SETTLE_MS = 100;
+const REPEAT_DELAY_MS = 200;
 
 export class FibEvents {
   /** A resynchronisation is running: the Fib holds its requests until it ends. */
@@ -127,6 +128,8 @@ export class FibEvents {
       }
       if (!this.again) return;
       reason = 'repeat';
+      // Asked again while dumping (an overflow, a burst of changes): let the burst pass first.
+      await new Promise((resolve) => setTimeout(resolve, REPEAT_DELAY_MS).unref());
     }
   }
 

@@ -424,8 +424,10 @@ export class Fib {
 
   private onOverflow(which: 'request' | 'monitor', err: NetlinkError): void {
     this.overflows++;
-    this.log.warn(`netlink ${which} socket overflowed (${err.code}): notifications or answers were lost; ` +
-      'resynchronising by a full dump', { socket: which, code: err.code });
+    // One warning per episode: overflows during the resynchronisation they caused are a burst going on.
+    const log = this.events.busy ? this.log.debug : this.log.warn;
+    log.call(this.log, `netlink ${which} socket overflowed (${err.code}): notifications or answers were lost; ` +
+      'resynchronising by a full dump', { socket: which, code: err.code, overflows: this.overflows });
     void this.events.resync(`${which} overflow`);
   }
 

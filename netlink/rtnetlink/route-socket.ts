@@ -101,7 +101,7 @@ export class RouteSocket {
     const groups = options.groups ?? MONITOR_GROUPS;
     this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
       groups,
-      rcvbuf: options.monitorRcvbuf ?? 32 * 1024 * 1024,
+      rcvbuf: options.monitorRcvbuf ?? 8 * 1024 * 1024,
       onData: (buf) => this.onMonitorData(buf),
       onError: (err) => this.overflow('monitor', err),
     });

@@ -162,11 +162,34 @@ static void read_available(nl_socket *s) {
   if (used > 0 && !s->closed) deliver_data(s, used);
 }
 
+/*
+ * libuv reports EPOLLERR as status UV_EBADF and stops the handle. On a netlink socket EPOLLERR
+ * means a pending socket error: ENOBUFS after the kernel dropped messages (sk_err). So: fetch and
+ * clear that error (SO_ERROR), hand it to JS, start polling again and read on. Only a socket that
+ * is really unusable ends the polling, after telling JS.
+ */
 static void on_poll(uv_poll_t *handle, int status, int events) {
   nl_socket *s = handle->data;
   if (s == NULL || s->closed) return;
   if (status < 0) {
-    deliver_error(s, -status, "poll", NULL);
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (status != UV_EBADF) {
+      deliver_error(s, -status, "poll", NULL);
+    } else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+      deliver_error(s, errno, "getsockopt", "SO_ERROR after a poll error: netlink socket unusable");
+      return;
+    } else if (err != 0) {
+      deliver_error(s, err, "recvmsg",
+                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+    }
+    if (s->closed) return;
+    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
+    if (rc != 0) {
+      deliver_error(s, -rc, "uv_poll_start", "netlink socket can no longer be polled");
+      return;
+    }
+    read_available(s);
     return;
   }
   if (events & UV_READABLE) read_available(s);
