@@ -12,7 +12,7 @@ import { NetlinkError } from '../rtnetlink/errors.js';
 import { decodeLink, ifinfomsg, isUp } from '../rtnetlink/link.js';
 import type { NlMessage } from '../rtnetlink/message.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../rtnetlink/route.js';
-import { addToTable, applyRouteEvent, emptyTable } from './diff.js';
+import { addToTable, applyRouteEvent } from './diff.js';
 import type { Fib } from './fib.js';
 import { applyAddress, applyLink, emptyInterfaces } from './interfaces.js';
 import { kernelRoute } from './kernel-route.js';
@@ -105,7 +105,7 @@ export class FibEvents {
     this.running = this.loop(reason).finally(() => {
       this.running = null;
       this.busy = false;
-      this.fib.touchAll();
+      this.fib.scheduleFlush();
       this.fib.onIdleCheck();
     });
     return this.running;
@@ -143,7 +143,10 @@ export class FibEvents {
       const ifs = emptyInterfaces();
       await socket.dump(RTM.GETLINK, ifinfomsg(0), (m) => applyLink(ifs, decodeLink(m.payload), true));
       await socket.dump(RTM.GETADDR, ifaddrmsg(0), (m) => applyAddress(ifs, decodeAddress(m.payload), true));
-      const table = emptyTable();
+      // Our routes go straight into the Fib's state, stamped with this dump's generation;
+      // afterDump then knows which of ours the kernel no longer has.
+      const generation = ++fib.generation;
+      const table = { ours: fib.table.ours, aliens: new Map<string, string[]>() };
       for (const family of [4, 6] as const) {
         const request = encodeRoute(routeMessage({ family, table: fib.own.table }));
         try {
@@ -156,7 +159,8 @@ export class FibEvents {
           if (!(err instanceof NetlinkError && err.code === 'ENOENT')) throw err;
         }
       }
-      fib.table = table;
+      fib.state.aliens = table.aliens;
+      fib.afterDump(generation);
       fib.ifs.links.clear();
       fib.ifs.addresses.clear();
       for (const [k, v] of ifs.links) fib.ifs.links.set(k, v);
@@ -170,7 +174,7 @@ export class FibEvents {
     fib.interfacesChanged();
     await fib.ensureTunnel();
     fib.log.debug('kernel table dumped', {
-      reason, ours: fib.table.ours.size, prefixesWithOtherRoutes: fib.table.aliens.size,
+      reason, ours: fib.state.ours, prefixesWithOtherRoutes: fib.state.aliens.size,
     });
   }
 }
