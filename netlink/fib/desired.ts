@@ -88,7 +88,7 @@ function nextHopFor(prefix: Prefix, text: string, path: RibPath, ctx: FibContext
 }
 
 export function desiredRoute(change: RibChange, ctx: FibContext): DesiredResult {
-  const prefix = formatPrefix({ ...change.prefix, pathId: undefined });
+  const prefix = formatPrefix(change.prefix.pathId === undefined ? change.prefix : { ...change.prefix, pathId: undefined });
   const family = change.prefix.afi === AFI.IPV6 ? 6 : 4;
   if (change.best.length === 0) return { prefix, route: null, problem: null };
   if (change.best[0].peer === 'local') {

@@ -13,11 +13,24 @@
 import { routeKey } from './kernel-route.js';
 import type { Family, FibProblem, FibRoute, KernelRoute, Ownership } from './types.js';
 
+/** Our routes by key: a Map, or the Fib's per-prefix state seen through the same methods. */
+export interface OursTable {
+  get(key: string): string | undefined;
+  has(key: string): boolean;
+  set(key: string, signature: string): unknown;
+  delete(key: string): boolean;
+}
+
 export interface KernelTable {
   /** key -> signature of our route. */
-  readonly ours: Map<string, string>;
+  readonly ours: OursTable;
   /** key -> "protocol signature" of each alien route at that key. */
   readonly aliens: Map<string, string[]>;
+}
+
+/** A table built from a dump (kernelTable), iterable. */
+export interface DumpedTable extends KernelTable {
+  readonly ours: Map<string, string>;
 }
 
 export interface DesiredEntry {
@@ -26,10 +39,10 @@ export interface DesiredEntry {
 }
 
 export type FibOp =
-  | { readonly op: 'add' | 'replace'; readonly key: string; readonly route: FibRoute }
+  | { readonly op: 'add' | 'replace'; readonly key: string; readonly route: FibRoute; readonly signature: string }
   | { readonly op: 'delete'; readonly key: string; readonly family: Family; readonly prefix: string; readonly metric: number };
 
-export function emptyTable(): KernelTable {
+export function emptyTable(): DumpedTable {
   return { ours: new Map(), aliens: new Map() };
 }
 
@@ -49,7 +62,7 @@ export function addToTable(table: KernelTable, r: KernelRoute, own: Ownership): 
   else if (!list.includes(id)) list.push(id);
 }
 
-export function kernelTable(routes: Iterable<KernelRoute>, own: Ownership): KernelTable {
+export function kernelTable(routes: Iterable<KernelRoute>, own: Ownership): DumpedTable {
   const table = emptyTable();
   for (const r of routes) addToTable(table, r, own);
   return table;
@@ -69,12 +82,13 @@ export type KeyDiff = { readonly op: FibOp | null; readonly conflict: FibProblem
 const NOTHING: KeyDiff = { op: null, conflict: null };
 
 /**
- * What to do at one key. mayDelete false (a restart before the RIB has converged) keeps routes of
- * ours that are not desired.
+ * What to do at one key, given our route's signature there (undefined: none), the routes of other
+ * protocols there, and what is desired. mayDelete false (a restart before the RIB has converged)
+ * keeps routes of ours that are not desired.
  */
-export function diffKey(table: KernelTable, key: string, want: DesiredEntry | undefined, mayDelete: boolean): KeyDiff {
-  const ours = table.ours.get(key);
-  const aliens = table.aliens.get(key);
+export function diffState(
+  key: string, ours: string | undefined, aliens: readonly string[] | undefined, want: DesiredEntry | undefined, mayDelete: boolean,
+): KeyDiff {
   const del = (): FibOp => ({ op: 'delete', key, ...parseKey(key) });
   if (want !== undefined && aliens !== undefined && aliens.length > 0) {
     const conflict: FibProblem = {
@@ -85,17 +99,23 @@ export function diffKey(table: KernelTable, key: string, want: DesiredEntry | un
     return { op: ours !== undefined && mayDelete ? del() : null, conflict };
   }
   if (want !== undefined) {
-    if (ours === undefined) return { op: { op: 'add', key, route: want.route }, conflict: null };
-    if (ours !== want.signature) return { op: { op: 'replace', key, route: want.route }, conflict: null };
+    if (ours === undefined) return { op: { op: 'add', key, route: want.route, signature: want.signature }, conflict: null };
+    if (ours !== want.signature) {
+      return { op: { op: 'replace', key, route: want.route, signature: want.signature }, conflict: null };
+    }
     return NOTHING;
   }
   if (ours !== undefined && mayDelete) return { op: del(), conflict: null };
   return NOTHING;
 }
 
+export function diffKey(table: KernelTable, key: string, want: DesiredEntry | undefined, mayDelete: boolean): KeyDiff {
+  return diffState(key, table.ours.get(key), table.aliens.get(key), want, mayDelete);
+}
+
 /** Every operation that brings the table to the desired state, and every conflict. */
 export function diff(
-  table: KernelTable,
+  table: DumpedTable,
   desired: ReadonlyMap<string, DesiredEntry>,
   mayDelete: (key: string) => boolean = () => true,
 ): { ops: FibOp[]; conflicts: FibProblem[] } {

@@ -9,15 +9,16 @@
 import { ifaddrmsg, decodeAddress } from '../rtnetlink/addr.js';
 import { NLM_F, RTM, RTM_F } from '../rtnetlink/constants.js';
 import { NetlinkError } from '../rtnetlink/errors.js';
-import { decodeLink, ifinfomsg } from '../rtnetlink/link.js';
+import { decodeLink, ifinfomsg, isUp } from '../rtnetlink/link.js';
 import type { NlMessage } from '../rtnetlink/message.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../rtnetlink/route.js';
-import { addToTable, applyRouteEvent, emptyTable } from './diff.js';
+import { addToTable, applyRouteEvent } from './diff.js';
 import type { Fib } from './fib.js';
 import { applyAddress, applyLink, emptyInterfaces } from './interfaces.js';
 import { kernelRoute } from './kernel-route.js';
 
 const LINK_SETTLE_MS = 100;
+const REPEAT_DELAY_MS = 200;
 
 export class FibEvents {
   /** A resynchronisation is running: the Fib holds its requests until it ends. */
@@ -26,6 +27,7 @@ export class FibEvents {
   private running: Promise<void> | null = null;
   private again = false;
   private linkTimer: NodeJS.Timeout | undefined;
+  private lost = false;
 
   constructor(private readonly fib: Fib) {}
 
@@ -47,17 +49,24 @@ export class FibEvents {
           if (result === null) return;
           if (result.ambiguous) void this.resync('replace notification at a shared prefix');
           fib.touch(result.key);
+          if (isNew && route.protocol !== fib.own.protocol) fib.retrySoon(200);
           return;
         }
         case RTM.NEWLINK:
-        case RTM.DELLINK:
-          applyLink(fib.ifs, decodeLink(msg.payload), msg.type === RTM.NEWLINK);
-          this.linksChanged();
+        case RTM.DELLINK: {
+          const link = decodeLink(msg.payload);
+          const before = fib.ifs.links.get(link.index);
+          const isNew = msg.type === RTM.NEWLINK;
+          applyLink(fib.ifs, link, isNew);
+          // The kernel drops routes of a link that goes down or away without telling anyone.
+          const lost = before !== undefined && (!isNew || (isUp(before) && !isUp(link)));
+          if (lost || before?.name !== link.name || (!isUp(before) && isUp(link))) this.linksChanged(lost);
           return;
+        }
         case RTM.NEWADDR:
         case RTM.DELADDR:
           applyAddress(fib.ifs, decodeAddress(msg.payload), msg.type === RTM.NEWADDR);
-          this.linksChanged();
+          this.linksChanged(msg.type === RTM.DELADDR);
           return;
         default:
           return;
@@ -69,13 +78,19 @@ export class FibEvents {
     }
   }
 
-  /** Links come and go in bursts: settle, then recompute and compare once. */
-  private linksChanged(): void {
+  /**
+   * Links come and go in bursts: settle, then recompute the routes that depend on devices, and
+   * when something went down or away (routes may have vanished silently) compare with a dump.
+   */
+  private linksChanged(lost: boolean): void {
+    this.lost ||= lost;
     clearTimeout(this.linkTimer);
     this.linkTimer = setTimeout(() => {
       if (this.fib.isClosed) return;
+      const resync = this.lost;
+      this.lost = false;
       this.fib.interfacesChanged();
-      void this.resync('links or addresses changed');
+      if (resync) void this.resync('a link went down or an address went away');
     }, LINK_SETTLE_MS);
     this.linkTimer.unref();
   }
@@ -90,7 +105,7 @@ export class FibEvents {
     this.running = this.loop(reason).finally(() => {
       this.running = null;
       this.busy = false;
-      this.fib.touchAll();
+      this.fib.scheduleFlush();
       this.fib.onIdleCheck();
     });
     return this.running;
@@ -113,6 +128,8 @@ export class FibEvents {
       }
       if (!this.again) return;
       reason = 'repeat';
+      // Asked again while dumping (an overflow, a burst of changes): let the burst pass first.
+      await new Promise((resolve) => setTimeout(resolve, REPEAT_DELAY_MS).unref());
     }
   }
 
@@ -126,7 +143,10 @@ export class FibEvents {
       const ifs = emptyInterfaces();
       await socket.dump(RTM.GETLINK, ifinfomsg(0), (m) => applyLink(ifs, decodeLink(m.payload), true));
       await socket.dump(RTM.GETADDR, ifaddrmsg(0), (m) => applyAddress(ifs, decodeAddress(m.payload), true));
-      const table = emptyTable();
+      // Our routes go straight into the Fib's state, stamped with this dump's generation;
+      // afterDump then knows which of ours the kernel no longer has.
+      const generation = ++fib.generation;
+      const table = { ours: fib.table.ours, aliens: new Map<string, string[]>() };
       for (const family of [4, 6] as const) {
         const request = encodeRoute(routeMessage({ family, table: fib.own.table }));
         try {
@@ -139,7 +159,8 @@ export class FibEvents {
           if (!(err instanceof NetlinkError && err.code === 'ENOENT')) throw err;
         }
       }
-      fib.table = table;
+      fib.state.aliens = table.aliens;
+      fib.afterDump(generation);
       fib.ifs.links.clear();
       fib.ifs.addresses.clear();
       for (const [k, v] of ifs.links) fib.ifs.links.set(k, v);
@@ -153,7 +174,7 @@ export class FibEvents {
     fib.interfacesChanged();
     await fib.ensureTunnel();
     fib.log.debug('kernel table dumped', {
-      reason, ours: fib.table.ours.size, prefixesWithOtherRoutes: fib.table.aliens.size,
+      reason, ours: fib.state.ours, prefixesWithOtherRoutes: fib.state.aliens.size,
     });
   }
 }

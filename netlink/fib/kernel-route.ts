@@ -62,27 +62,29 @@ function splitPrefix(prefix: string): { dst: string; dstLen: number } {
   return { dst: prefix.slice(0, slash), dstLen: Number(prefix.slice(slash + 1)) };
 }
 
-/** RTM_NEWROUTE payload fields for one of our routes. */
+/** RTM_NEWROUTE payload fields for one of our routes (built field by field: once per route sent). */
 export function routeToMessage(route: FibRoute, own: Ownership): RouteMessage {
-  const { dst, dstLen } = splitPrefix(route.prefix);
-  const base = {
-    family: route.family, dst, dstLen, table: own.table, protocol: own.protocol, scope: RT_SCOPE.UNIVERSE,
+  const slash = route.prefix.lastIndexOf('/');
+  const single = route.kind === 'unicast' && route.nextHops.length === 1 ? route.nextHops[0] : undefined;
+  return {
+    family: route.family,
+    dstLen: Number(route.prefix.slice(slash + 1)),
+    srcLen: 0,
+    tos: 0,
+    table: own.table,
+    protocol: own.protocol,
+    scope: RT_SCOPE.UNIVERSE,
+    type: route.kind === 'blackhole' ? RTN.BLACKHOLE : RTN.UNICAST,
+    flags: single?.onlink === true ? RTNH_F.ONLINK : 0,
+    dst: route.prefix.slice(0, slash),
+    gateway: single?.gateway ?? '',
+    oif: single?.ifindex ?? 0,
     priority: defaultMetric(route.family),
-  };
-  if (route.kind === 'blackhole') return routeMessage({ ...base, type: RTN.BLACKHOLE });
-  if (route.nextHops.length === 1) {
-    const nh = route.nextHops[0];
-    return routeMessage({
-      ...base, type: RTN.UNICAST, gateway: nh.gateway, oif: nh.ifindex, flags: nh.onlink ? RTNH_F.ONLINK : 0,
-    });
-  }
-  return routeMessage({
-    ...base,
-    type: RTN.UNICAST,
-    multipath: route.nextHops.map((nh) => ({
+    prefsrc: '',
+    multipath: route.kind === 'blackhole' || single !== undefined ? [] : route.nextHops.map((nh) => ({
       gateway: nh.gateway, ifindex: nh.ifindex, flags: nh.onlink ? RTNH_F.ONLINK : 0, weight: 1,
     })),
-  });
+  };
 }
 
 /** RTM_DELROUTE payload fields: matches only a route of our protocol (the kernel checks it). */

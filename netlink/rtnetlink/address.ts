@@ -29,4 +29,35 @@ export function textToAddress(text: string): Buffer {
   }
 }
 
+/**
+ * Writes the address bytes of `text` at `at`; returns how many (4 or 16). IPv4 is parsed by hand:
+ * this runs once per route sent.
+ */
+export function writeAddress(text: string, buf: Buffer, at: number): number {
+  if (text.includes(':')) {
+    textToAddress(text).copy(buf, at);
+    return 16;
+  }
+  let octet = 0;
+  let digits = 0;
+  let index = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || index > 3) break;
+      buf[at + index++] = octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + c - 48;
+      digits++;
+      if (octet > 255) break;
+    } else {
+      break;
+    }
+    if (i === text.length && index === 4) return 4;
+  }
+  throw new NetlinkError('encode', 'EINVAL', `not an IP address: ${JSON.stringify(text)}`);
+}
+
 export const addressFamily = (text: string): Family => (text.includes(':') ? 6 : 4);

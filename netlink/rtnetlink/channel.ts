@@ -14,6 +14,7 @@ interface NativeNetlink {
   nlSend(handle: object, buf: Buffer): number;
   nlDrain(handle: object): void;
   nlPortId(handle: object): number;
+  nlIgnorePort(handle: object, portId: number): void;
   nlClose(handle: object): void;
 }
 
@@ -82,6 +83,16 @@ export class NetlinkChannel {
   /** Reads what is waiting now; onData/onError run before this returns. */
   drain(): void {
     if (this.handle !== null) native().nlDrain(this.handle);
+  }
+
+  /** Drops, in the kernel, every message carrying nlmsg_pid `portId` (our own requests' echoes). */
+  ignorePort(portId: number): void {
+    if (this.handle === null) throw new NetlinkError('open', 'EBADF', 'netlink channel is closed');
+    try {
+      native().nlIgnorePort(this.handle, portId);
+    } catch (err) {
+      throw toNetlinkError('open', err);
+    }
   }
 
   close(): void {

@@ -8,9 +8,11 @@
  * settles every earlier message of the datagram that did not fail. This is how a burst is applied at
  * the kernel's pace instead of one round trip per route (BIRD's krt does one exchange per route).
  *
- * Ordering: the kernel queues a change's notification on the monitor socket before it queues the
- * ACK on the request socket, so the monitor is drained before acks are processed: whoever sees a
- * request settle has already seen its notification.
+ * The monitor socket carries a kernel-side filter that drops the notifications our own requests
+ * cause (they carry the request socket's port id): their outcome is known from the answers, and a
+ * burst of our own changes can never overflow the monitor. What it delivers is everyone else's.
+ * The kernel queues a notification before the ACK of a later request, so the monitor is drained
+ * before answers are processed: whoever sees a request settle has seen every earlier change.
  *
  * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
  * sent until NLMSG_DONE. A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) fails with
@@ -19,9 +21,9 @@
  * Not here: route semantics (netlink/fib).
  */
 import { NetlinkChannel } from './channel.js';
-import { NLMSG, NLM_F, RTNLGRP } from './constants.js';
+import { NLMSG, NLMSG_HDRLEN, NLM_F, RTNLGRP } from './constants.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
-import { decodeError, encodeMessage, type NlMessage, splitMessages } from './message.js';
+import { align4, decodeError, encodeMessage, type NlMessage, splitMessages, writeHeader } from './message.js';
 
 export interface RouteRequest {
   readonly type: number;
@@ -81,9 +83,10 @@ export class RouteSocket {
   private readonly batch: number;
   private queue: Job[] = [];
   private queueHead = 0;
-  private readonly inflight = new Map<number, Pending>();
+  /** Sent and unanswered, in sequence order; sequence numbers are consecutive within it. */
   private readonly order: Pending[] = [];
   private orderHead = 0;
+  private unanswered = 0;
   private dumping: DumpJob | null = null;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
@@ -98,7 +101,7 @@ export class RouteSocket {
     const groups = options.groups ?? MONITOR_GROUPS;
     this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
       groups,
-      rcvbuf: options.monitorRcvbuf ?? 32 * 1024 * 1024,
+      rcvbuf: options.monitorRcvbuf ?? 8 * 1024 * 1024,
       onData: (buf) => this.onMonitorData(buf),
       onError: (err) => this.overflow('monitor', err),
     });
@@ -109,6 +112,7 @@ export class RouteSocket {
         onData: (buf) => this.onRequestData(buf),
         onError: (err) => this.onRequestError(err),
       });
+      this.monitor?.ignorePort(this.requests.portId);
     } catch (err) {
       this.monitor?.close();
       throw err;
@@ -121,7 +125,7 @@ export class RouteSocket {
 
   /** Requests queued or unanswered. */
   get pending(): number {
-    return this.queue.length - this.queueHead + this.inflight.size + (this.dumping === null ? 0 : 1);
+    return this.queue.length - this.queueHead + this.unanswered + (this.dumping === null ? 0 : 1);
   }
 
   submit(request: RouteRequest): void {
@@ -198,12 +202,12 @@ export class RouteSocket {
     while (!this.closed && this.dumping === null && this.queueHead < this.queue.length) {
       const head = this.queue[this.queueHead];
       if (head.kind === 'dump') {
-        if (this.inflight.size > 0) return; // a dump starts when every request is answered
+        if (this.unanswered > 0) return; // a dump starts when every request is answered
         this.queueHead++;
         this.startDump(head);
         return;
       }
-      const room = this.window - this.inflight.size;
+      const room = this.window - this.unanswered;
       if (room <= 0) return;
       this.sendBatch(Math.min(room, this.batch));
     }
@@ -212,33 +216,42 @@ export class RouteSocket {
   }
 
   private sendBatch(max: number): void {
-    const parts: Buffer[] = [];
+    const payloads: Buffer[] = [];
     const sent: Pending[] = [];
+    let size = 0;
     while (sent.length < max && this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead];
       if (job.kind !== 'request') break;
       this.queueHead++;
-      const seq = this.nextSeq();
-      let message: Buffer;
+      let payload: Buffer;
       try {
-        message = encodeMessage(job.request.type, job.request.flags | NLM_F.REQUEST, seq, job.request.payload());
+        payload = job.request.payload();
       } catch (err) {
         job.request.done(err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
         continue;
       }
-      parts.push(message);
-      sent.push({ request: job.request, seq, last: false, settled: false });
+      payloads.push(payload);
+      size += NLMSG_HDRLEN + align4(payload.length);
+      sent.push({ request: job.request, seq: this.nextSeq(), last: false, settled: false });
     }
     if (sent.length === 0) return;
-    const lastMessage = parts[parts.length - 1];
-    lastMessage.writeUInt16LE(lastMessage.readUInt16LE(6) | NLM_F.ACK, 6);
-    sent[sent.length - 1].last = true;
-    for (const p of sent) {
-      this.inflight.set(p.seq, p);
-      this.order.push(p);
+    // One datagram: header and payload of each message, the last one asking for the ACK.
+    const datagram = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < sent.length; i++) {
+      const len = NLMSG_HDRLEN + align4(payloads[i].length);
+      const last = i === sent.length - 1;
+      const request = sent[i].request;
+      writeHeader(datagram, at, len, request.type, request.flags | NLM_F.REQUEST | (last ? NLM_F.ACK : 0), sent[i].seq);
+      payloads[i].copy(datagram, at + NLMSG_HDRLEN);
+      datagram.fill(0, at + NLMSG_HDRLEN + payloads[i].length, at + len);
+      at += len;
     }
+    sent[sent.length - 1].last = true;
+    for (const p of sent) this.order.push(p);
+    this.unanswered += sent.length;
     try {
-      this.requests.send(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      this.requests.send(datagram);
       this.stats.datagrams++;
       this.stats.messages += sent.length;
     } catch (err) {
@@ -305,8 +318,15 @@ export class RouteSocket {
     this.schedulePump();
   }
 
+  private find(seq: number): Pending | undefined {
+    if (this.orderHead >= this.order.length) return undefined;
+    const index = this.orderHead + ((seq - this.order[this.orderHead].seq) >>> 0);
+    const p = index < this.order.length ? this.order[index] : undefined;
+    return p !== undefined && p.seq === seq && !p.settled ? p : undefined;
+  }
+
   private onAnswer(msg: NlMessage): void {
-    const pending = this.inflight.get(msg.seq);
+    const pending = this.find(msg.seq);
     if (pending === undefined) return; // answer to a request already failed by an overflow
     let error: NetlinkError | null = null;
     try {
@@ -331,7 +351,7 @@ export class RouteSocket {
   private settle(p: Pending, err: NetlinkError | null): void {
     if (p.settled) return;
     p.settled = true;
-    this.inflight.delete(p.seq);
+    this.unanswered--;
     p.request.done(err);
   }
 
@@ -385,7 +405,8 @@ export class RouteSocket {
   }
 
   private failInflight(err: NetlinkError): void {
-    for (const p of [...this.inflight.values()]) this.settle(p, err);
+    const unanswered = this.order.slice(this.orderHead);
+    for (const p of unanswered) this.settle(p, err);
     this.advanceOrder();
     if (this.dumping !== null) {
       const job = this.dumping;

@@ -7,8 +7,8 @@
  */
 import { AF, RTA, RT_TABLE } from './constants.js';
 import { NetlinkError } from './errors.js';
-import { addressFamily, addressToText, afOf, familyOf, type Family, textToAddress } from './address.js';
-import { align4, encodeAttr, forEachAttr, u32 } from './message.js';
+import { addressFamily, addressToText, afOf, familyOf, type Family, writeAddress } from './address.js';
+import { align4, forEachAttr } from './message.js';
 
 export interface RouteNextHop {
   /** Gateway address text ('' for a device route); an IPv6 gateway of an IPv4 route comes from RTA_VIA. */
@@ -54,8 +54,10 @@ type Fields = Mutable<RouteMessage>;
 interface AttrRow {
   readonly type: number;
   decode(value: Buffer, into: Fields): void;
-  /** Attributes for this row, or nothing when the field is at its default. */
-  encode(route: RouteMessage): Buffer | null;
+  /** Bytes this row adds to an encoded route (attribute headers and padding included); 0: absent. */
+  size(route: RouteMessage): number;
+  /** Writes the row's attribute(s) at `at`; returns the new offset. */
+  write(route: RouteMessage, buf: Buffer, at: number): number;
 }
 
 /** RTA_VIA: struct rtvia { family u16, address } (RFC 5549 style IPv6 next hop of IPv4 routes). */
@@ -64,16 +66,36 @@ function decodeVia(value: Buffer): string {
   return addressToText(value.subarray(2));
 }
 
-function encodeVia(gateway: string): Buffer {
-  const addr = textToAddress(gateway);
-  const head = Buffer.alloc(2);
-  head.writeUInt16LE(afOf(addressFamily(gateway)), 0);
-  return encodeAttr(RTA.VIA, Buffer.concat([head, addr]));
-}
+const addrLen = (text: string): number => (addressFamily(text) === 4 ? 4 : 16);
 
 /** A gateway goes in RTA_GATEWAY when its family is the route's, else in RTA_VIA. */
-function encodeGateway(family: Family, gateway: string): Buffer {
-  return addressFamily(gateway) === family ? encodeAttr(RTA.GATEWAY, textToAddress(gateway)) : encodeVia(gateway);
+function gatewaySize(family: Family, gateway: string): number {
+  return addressFamily(gateway) === family ? 4 + addrLen(gateway) : align4(6 + addrLen(gateway));
+}
+
+function writeGateway(family: Family, gateway: string, buf: Buffer, at: number): number {
+  const gwFamily = addressFamily(gateway);
+  if (gwFamily === family) return writeAddressAttr(buf, at, RTA.GATEWAY, gateway);
+  const len = 6 + addrLen(gateway);
+  buf.writeUInt16LE(len, at);
+  buf.writeUInt16LE(RTA.VIA, at + 2);
+  buf.writeUInt16LE(afOf(gwFamily), at + 4);
+  writeAddress(gateway, buf, at + 6);
+  return at + align4(len);
+}
+
+function writeAddressAttr(buf: Buffer, at: number, type: number, text: string): number {
+  const len = 4 + writeAddress(text, buf, at + 4);
+  buf.writeUInt16LE(len, at);
+  buf.writeUInt16LE(type, at + 2);
+  return at + len;
+}
+
+function writeU32Attr(buf: Buffer, at: number, type: number, value: number): number {
+  buf.writeUInt16LE(8, at);
+  buf.writeUInt16LE(type, at + 2);
+  buf.writeUInt32LE(value >>> 0, at + 4);
+  return at + 8;
 }
 
 const u32At = (value: Buffer): number => {
@@ -81,42 +103,43 @@ const u32At = (value: Buffer): number => {
   return value.readUInt32LE(0);
 };
 
+const addressRow = (type: number, field: 'dst' | 'prefsrc'): AttrRow => ({
+  type,
+  decode: (v, r) => { r[field] = addressToText(v); },
+  size: (r) => (r[field] === '' ? 0 : 4 + addrLen(r[field])),
+  write: (r, buf, at) => writeAddressAttr(buf, at, type, r[field]),
+});
+
+const u32Row = (type: number, field: 'oif' | 'priority' | 'table', always = false): AttrRow => ({
+  type,
+  decode: (v, r) => { r[field] = u32At(v); },
+  size: (r) => (r[field] === 0 && !always ? 0 : 8),
+  write: (r, buf, at) => writeU32Attr(buf, at, type, r[field]),
+});
+
 const routeAttrs: readonly AttrRow[] = [
-  {
-    type: RTA.DST,
-    decode: (v, r) => { r.dst = addressToText(v); },
-    encode: (r) => (r.dst === '' ? null : encodeAttr(RTA.DST, textToAddress(r.dst))),
-  },
+  addressRow(RTA.DST, 'dst'),
   {
     type: RTA.GATEWAY,
     decode: (v, r) => { r.gateway = addressToText(v); },
-    encode: (r) => (r.gateway === '' ? null : encodeGateway(r.family, r.gateway)),
+    size: (r) => (r.gateway === '' ? 0 : gatewaySize(r.family, r.gateway)),
+    write: (r, buf, at) => writeGateway(r.family, r.gateway, buf, at),
   },
-  { type: RTA.VIA, decode: (v, r) => { r.gateway = decodeVia(v); }, encode: () => null },
-  {
-    type: RTA.OIF,
-    decode: (v, r) => { r.oif = u32At(v); },
-    encode: (r) => (r.oif === 0 ? null : encodeAttr(RTA.OIF, u32(r.oif))),
-  },
-  {
-    type: RTA.PRIORITY,
-    decode: (v, r) => { r.priority = u32At(v); },
-    encode: (r) => (r.priority === 0 ? null : encodeAttr(RTA.PRIORITY, u32(r.priority))),
-  },
-  {
-    type: RTA.PREFSRC,
-    decode: (v, r) => { r.prefsrc = addressToText(v); },
-    encode: (r) => (r.prefsrc === '' ? null : encodeAttr(RTA.PREFSRC, textToAddress(r.prefsrc))),
-  },
-  {
-    type: RTA.TABLE,
-    decode: (v, r) => { r.table = u32At(v); },
-    encode: (r) => encodeAttr(RTA.TABLE, u32(r.table)),
-  },
+  { type: RTA.VIA, decode: (v, r) => { r.gateway = decodeVia(v); }, size: () => 0, write: (_r, _b, at) => at },
+  u32Row(RTA.OIF, 'oif'),
+  u32Row(RTA.PRIORITY, 'priority'),
+  addressRow(RTA.PREFSRC, 'prefsrc'),
+  u32Row(RTA.TABLE, 'table', true),
   {
     type: RTA.MULTIPATH,
     decode: (v, r) => { r.multipath = decodeMultipath(v); },
-    encode: (r) => (r.multipath.length === 0 ? null : encodeAttr(RTA.MULTIPATH, encodeMultipath(r.family, r.multipath))),
+    size: (r) => (r.multipath.length === 0 ? 0 : 4 + multipathSize(r.family, r.multipath)),
+    write: (r, buf, at) => {
+      const end = writeMultipath(r.family, r.multipath, buf, at + 4);
+      buf.writeUInt16LE(end - at, at);
+      buf.writeUInt16LE(RTA.MULTIPATH, at + 2);
+      return end;
+    },
   },
 ];
 
@@ -143,19 +166,26 @@ function decodeMultipath(buf: Buffer): RouteNextHop[] {
   return out;
 }
 
-function encodeMultipath(family: Family, hops: readonly RouteNextHop[]): Buffer {
-  return Buffer.concat(hops.map((nh) => {
-    const attrs = nh.gateway === '' ? Buffer.alloc(0) : encodeGateway(family, nh.gateway);
-    const head = Buffer.alloc(RTNH_LEN);
-    head.writeUInt16LE(RTNH_LEN + attrs.length, 0);
-    head[2] = nh.flags;
+function multipathSize(family: Family, hops: readonly RouteNextHop[]): number {
+  let n = 0;
+  for (const nh of hops) n += RTNH_LEN + (nh.gateway === '' ? 0 : gatewaySize(family, nh.gateway));
+  return n;
+}
+
+function writeMultipath(family: Family, hops: readonly RouteNextHop[], buf: Buffer, start: number): number {
+  let at = start;
+  for (const nh of hops) {
     if (nh.weight < 1 || nh.weight > 256 || !Number.isInteger(nh.weight)) {
       throw new NetlinkError('encode', 'EINVAL', `next hop weight ${nh.weight} outside 1..256`);
     }
-    head[3] = nh.weight - 1;
-    head.writeInt32LE(nh.ifindex, 4);
-    return Buffer.concat([head, attrs]);
-  }));
+    const end = nh.gateway === '' ? at + RTNH_LEN : writeGateway(family, nh.gateway, buf, at + RTNH_LEN);
+    buf.writeUInt16LE(end - at, at);
+    buf[at + 2] = nh.flags;
+    buf[at + 3] = nh.weight - 1;
+    buf.writeInt32LE(nh.ifindex, at + 4);
+    at = end;
+  }
+  return at;
 }
 
 export function decodeRoute(payload: Buffer): RouteMessage {
@@ -185,24 +215,23 @@ export function decodeRoute(payload: Buffer): RouteMessage {
   return r;
 }
 
-/** The rtmsg and its attributes (the payload of an RTM_*ROUTE message). */
+/** The rtmsg and its attributes (the payload of an RTM_*ROUTE message), in one allocation. */
 export function encodeRoute(r: RouteMessage): Buffer {
-  const head = Buffer.alloc(RTMSG_LEN);
-  head[0] = r.family === 4 ? AF.INET : AF.INET6;
-  head[1] = r.dstLen;
-  head[2] = r.srcLen;
-  head[3] = r.tos;
-  head[4] = r.table < 256 ? r.table : RT_TABLE.COMPAT;
-  head[5] = r.protocol;
-  head[6] = r.scope;
-  head[7] = r.type;
-  head.writeUInt32LE(r.flags >>> 0, 8);
-  const parts: Buffer[] = [head];
-  for (const row of routeAttrs) {
-    const attr = row.encode(r);
-    if (attr !== null) parts.push(attr);
-  }
-  return Buffer.concat(parts);
+  let size = RTMSG_LEN;
+  for (const row of routeAttrs) size += row.size(r);
+  const buf = Buffer.alloc(size);
+  buf[0] = r.family === 4 ? AF.INET : AF.INET6;
+  buf[1] = r.dstLen;
+  buf[2] = r.srcLen;
+  buf[3] = r.tos;
+  buf[4] = r.table < 256 ? r.table : RT_TABLE.COMPAT;
+  buf[5] = r.protocol;
+  buf[6] = r.scope;
+  buf[7] = r.type;
+  buf.writeUInt32LE(r.flags >>> 0, 8);
+  let at = RTMSG_LEN;
+  for (const row of routeAttrs) if (row.size(r) > 0) at = row.write(r, buf, at);
+  return buf;
 }
 
 /** A RouteMessage with every optional field at its default. */

@@ -16,7 +16,9 @@
 #include "netlink.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,11 +162,34 @@ static void read_available(nl_socket *s) {
   if (used > 0 && !s->closed) deliver_data(s, used);
 }
 
+/*
+ * libuv reports EPOLLERR as status UV_EBADF and stops the handle. On a netlink socket EPOLLERR
+ * means a pending socket error: ENOBUFS after the kernel dropped messages (sk_err). So: fetch and
+ * clear that error (SO_ERROR), hand it to JS, start polling again and read on. Only a socket that
+ * is really unusable ends the polling, after telling JS.
+ */
 static void on_poll(uv_poll_t *handle, int status, int events) {
   nl_socket *s = handle->data;
   if (s == NULL || s->closed) return;
   if (status < 0) {
-    deliver_error(s, -status, "poll", NULL);
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (status != UV_EBADF) {
+      deliver_error(s, -status, "poll", NULL);
+    } else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+      deliver_error(s, errno, "getsockopt", "SO_ERROR after a poll error: netlink socket unusable");
+      return;
+    } else if (err != 0) {
+      deliver_error(s, err, "recvmsg",
+                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+    }
+    if (s->closed) return;
+    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
+    if (rc != 0) {
+      deliver_error(s, -rc, "uv_poll_start", "netlink socket can no longer be polled");
+      return;
+    }
+    read_available(s);
     return;
   }
   if (events & UV_READABLE) read_available(s);
@@ -371,6 +396,39 @@ static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * nlIgnorePort(handle, portId): attaches a classic BPF filter that drops every message whose
+ * nlmsg_pid is portId. Notifications carry the port id of the socket whose request caused them, so
+ * on a monitor socket this drops the echoes of our own requests (their outcome arrives as ACKs) and
+ * keeps everyone else's changes. The kernel applies the filter before queueing, so our own bursts
+ * never fill the monitor's receive buffer.
+ */
+static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  double port;
+  if (!rn_args(env, info, 2, argv)) return NULL;
+  nl_socket *s = get_socket(env, argv[0], "setsockopt");
+  if (s == NULL) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
+    return rn_throw_type(env, "portId must be a number");
+  napi_get_value_double(env, argv[1], &port);
+  if (!(port >= 0 && port <= UINT32_MAX)) return rn_throw_type(env, "portId must be a 32-bit unsigned integer");
+  /* BPF_ABS loads are big-endian; nlmsg_pid is in host (little-endian) order. */
+  uint32_t pid = (uint32_t)port;
+  uint32_t wire = __builtin_bswap32(pid);
+  struct sock_filter code[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, wire, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+    return rn_throw_errno(env, errno, "setsockopt", "SO_ATTACH_FILTER");
+  return NULL;
+}
+
 /* nlClose(handle): idempotent. Stops polling, closes the fd; no callback runs afterwards. */
 static napi_value nl_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -392,6 +450,7 @@ const napi_property_descriptor rn_netlink_exports[] = {
   {"nlOpen", NULL, nl_open, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlSend", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlDrain", NULL, nl_drain, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlIgnorePort", NULL, nl_ignore_port, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlPortId", NULL, nl_port_id, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlClose", NULL, nl_close, NULL, NULL, NULL, napi_enumerable, NULL},
 };
