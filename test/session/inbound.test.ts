@@ -92,7 +92,8 @@ test('adminShutdown: plain Cease without the N bit, Hard Reset around it with', 
   t.deepEqual([plain.code, plain.subcode], [6, 2]);
   t.is(describeNotify(plain), 'Cease / Administrative Shutdown: "maintenance"');
   const hard = adminShutdown('maintenance', negotiated({ local: true, peer: true }));
-  t.deepEqual([hard.code, hard.subcode, hard.data?.[0]], [6, 9, 2]);
+  // RFC 8538 section 3: the Hard Reset carries the encapsulated code, subcode and data.
+  t.deepEqual([hard.code, hard.subcode, hard.data?.[0], hard.data?.[1]], [6, 9, 6, 2]);
   const wire = decodeNotification(encodeNotification({ code: hard.code, subcode: hard.subcode, data: hard.data ?? new Uint8Array(0) }));
   t.is(describeNotify(wire), 'Cease / Hard Reset (Cease / Administrative Shutdown: "maintenance")');
   t.deepEqual([...adminShutdown('', undefined).data ?? []], []);
