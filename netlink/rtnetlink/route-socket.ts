@@ -2,7 +2,9 @@
  * RouteSocket: rack-agent's rtnetlink client. Owns two netlink sockets of the process's network
  * namespace: one for requests and dumps, one subscribed to route, link and address notifications.
  *
- * Requests are queued and sent several per datagram, with at most `window` unanswered. Only the
+ * Requests are queued and sent several per datagram, with at most `window` unanswered, from a
+ * libuv worker thread (the kernel does its work inside sendto, so the next datagram is prepared
+ * while it runs; one datagram at a time keeps them in order). Only the
  * last message of a datagram asks for an ACK (NLM_F_ACK): the kernel processes a datagram's
  * messages in order and answers a failed one with an NLMSG_ERROR whatever its flags, so that ACK
  * settles every earlier message of the datagram that did not fail. This is how a burst is applied at
@@ -90,14 +92,16 @@ export class RouteSocket {
   private dumping: DumpJob | null = null;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
+  /** A datagram is being sent on the worker thread. */
+  private sending = false;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
   readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
 
   private constructor(private readonly options: RouteSocketOptions) {
-    this.window = Math.max(1, options.window ?? 1024);
-    this.batch = Math.max(1, Math.min(options.batch ?? 256, this.window));
+    this.window = Math.max(1, options.window ?? 4096);
+    this.batch = Math.max(1, Math.min(options.batch ?? 512, this.window));
     const groups = options.groups ?? MONITOR_GROUPS;
     this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
       groups,
@@ -199,10 +203,10 @@ export class RouteSocket {
   }
 
   private pump(): void {
-    while (!this.closed && this.dumping === null && this.queueHead < this.queue.length) {
+    while (!this.closed && !this.sending && this.dumping === null && this.queueHead < this.queue.length) {
       const head = this.queue[this.queueHead];
       if (head.kind === 'dump') {
-        if (this.unanswered > 0) return; // a dump starts when every request is answered
+        if (this.unanswered > 0) return; // a dump starts when every request is answered (and sent)
         this.queueHead++;
         this.startDump(head);
         return;
@@ -250,14 +254,22 @@ export class RouteSocket {
     sent[sent.length - 1].last = true;
     for (const p of sent) this.order.push(p);
     this.unanswered += sent.length;
+    const failed = (error: NetlinkError): void => {
+      for (const p of sent) this.settle(p, error);
+      this.advanceOrder();
+    };
     try {
-      this.requests.send(datagram);
+      this.sending = true;
+      this.requests.sendAsync(datagram, (err) => {
+        this.sending = false;
+        if (err !== null) failed(err);
+        this.schedulePump();
+      });
       this.stats.datagrams++;
       this.stats.messages += sent.length;
     } catch (err) {
-      const error = err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err));
-      for (const p of sent) this.settle(p, error);
-      this.advanceOrder();
+      this.sending = false;
+      failed(err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
     }
   }
 

@@ -219,7 +219,9 @@ export function decodeRoute(payload: Buffer): RouteMessage {
 export function encodeRoute(r: RouteMessage): Buffer {
   let size = RTMSG_LEN;
   for (const row of routeAttrs) size += row.size(r);
-  const buf = Buffer.alloc(size);
+  // From Node's buffer pool (no zero-filled ArrayBuffer per route); every byte is written below,
+  // attribute padding included.
+  const buf = Buffer.allocUnsafe(size).fill(0);
   buf[0] = r.family === 4 ? AF.INET : AF.INET6;
   buf[1] = r.dstLen;
   buf[2] = r.srcLen;
