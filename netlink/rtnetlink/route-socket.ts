@@ -17,8 +17,8 @@
  * before answers are processed: whoever sees a request settle has seen every earlier change.
  *
  * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
- * sent until NLMSG_DONE. A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) fails with
- * EINTR; the caller repeats it. On ENOBUFS (messages lost) every unanswered request fails with
+ * sent until NLMSG_DONE. A dump the kernel marks interrupted by concurrent changes
+ * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it. On ENOBUFS (messages lost) every unanswered request fails with
  * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
  * Not here: route semantics (netlink/fib).
  */
@@ -70,10 +70,17 @@ interface DumpJob {
   readonly type: number;
   readonly payload: Buffer;
   readonly onMessage: (msg: NlMessage) => void;
-  readonly resolve: () => void;
+  readonly resolve: (result: DumpResult) => void;
   readonly reject: (err: NetlinkError) => void;
   seq: number;
   interrupted: boolean;
+  /** The consumer threw: the dump is read to its end, then fails with this. */
+  failed: NetlinkError | null;
+}
+
+export interface DumpResult {
+  /** NLM_F_DUMP_INTR: the table changed while it was dumped; entries may be missing or doubled. */
+  readonly interrupted: boolean;
 }
 
 type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
@@ -149,10 +156,10 @@ export class RouteSocket {
   }
 
   /** Runs a dump; onMessage sees every answer message in order (not NLMSG_DONE). */
-  dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<void> {
+  dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<DumpResult> {
     if (this.closed) return Promise.reject(new NetlinkError('dump', 'EBADF', 'route socket is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false });
+      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
       this.schedulePump();
     });
   }
@@ -384,8 +391,8 @@ export class RouteSocket {
       this.dumping = null;
       const status = msg.payload.length >= 4 ? msg.payload.readInt32LE(0) : 0;
       if (status < 0) job.reject(NetlinkError.fromKernel('dump', status));
-      else if (job.interrupted) job.reject(new NetlinkError('dump', 'EINTR', 'dump interrupted by concurrent changes; repeat it'));
-      else job.resolve();
+      else if (job.failed !== null) job.reject(job.failed);
+      else job.resolve({ interrupted: job.interrupted });
       return;
     }
     if (msg.type === NLMSG.ERROR) {
@@ -400,12 +407,12 @@ export class RouteSocket {
       job.reject(err);
       return;
     }
+    if (job.failed !== null) return;
     try {
       job.onMessage(msg);
     } catch (err) {
-      // The consumer's bug must not leave the socket stuck mid-dump: fail the dump, keep reading.
-      job.interrupted = true;
-      this.options.onOverflow?.('request', new NetlinkError('decode', 'EPROTO', `dump consumer failed: ${String(err)}`, { cause: err }));
+      // An unreadable message must not leave the socket stuck mid-dump: read to the end, then fail.
+      job.failed = err instanceof NetlinkError ? err : new NetlinkError('decode', 'EPROTO', `dump consumer failed: ${String(err)}`, { cause: err });
     }
   }
 
