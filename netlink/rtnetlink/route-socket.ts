@@ -18,14 +18,19 @@
  *
  * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
  * sent until NLMSG_DONE. A dump the kernel marks interrupted by concurrent changes
- * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it. On ENOBUFS (messages lost) every unanswered request fails with
+ * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it.
+ * On ENOBUFS (messages lost) every unanswered request fails with
  * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
  * Not here: route semantics (netlink/fib).
  */
 import { NetlinkChannel } from './channel.js';
-import { NLMSG, NLMSG_HDRLEN, NLM_F, RTNLGRP } from './constants.js';
+import { NLMSG, NLM_F, RTNLGRP } from './constants.js';
+import { dumpMessage, type DumpJob, type DumpResult } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
-import { align4, decodeError, encodeMessage, type NlMessage, splitMessages, writeHeader } from './message.js';
+import {
+  advance, emptyInFlight, find, type InFlight, type Pending as InFlightEntry, settle, settleThrough, track, unsettled,
+} from './in-flight.js';
+import { type BatchMessage, decodeError, encodeBatch, encodeMessage, type NlMessage, splitMessages } from './message.js';
 
 export interface RouteRequest {
   readonly type: number;
@@ -53,35 +58,15 @@ export interface RouteSocketOptions {
   readonly onOverflow?: (socket: 'request' | 'monitor', err: NetlinkError) => void;
 }
 
+export type { DumpResult };
+
 export const MONITOR_GROUPS: readonly number[] = [
   RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
 ];
 
-interface Pending {
-  readonly request: RouteRequest;
-  seq: number;
-  /** This message carried NLM_F_ACK: its answer settles the datagram. */
-  last: boolean;
-  settled: boolean;
-}
+type Pending = InFlightEntry<RouteRequest>;
 
-interface DumpJob {
-  readonly kind: 'dump';
-  readonly type: number;
-  readonly payload: Buffer;
-  readonly onMessage: (msg: NlMessage) => void;
-  readonly resolve: (result: DumpResult) => void;
-  readonly reject: (err: NetlinkError) => void;
-  seq: number;
-  interrupted: boolean;
-  /** The consumer threw: the dump is read to its end, then fails with this. */
-  failed: NetlinkError | null;
-}
-
-export interface DumpResult {
-  /** NLM_F_DUMP_INTR: the table changed while it was dumped; entries may be missing or doubled. */
-  readonly interrupted: boolean;
-}
+const requestDone = (p: Pending, err: NetlinkError | null): void => p.request.done(err);
 
 type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
 
@@ -92,10 +77,8 @@ export class RouteSocket {
   private readonly batch: number;
   private queue: Job[] = [];
   private queueHead = 0;
-  /** Sent and unanswered, in sequence order; sequence numbers are consecutive within it. */
-  private readonly order: Pending[] = [];
-  private orderHead = 0;
-  private unanswered = 0;
+  /** Sent and unanswered, in sequence order. */
+  private readonly inflight: InFlight<RouteRequest> = emptyInFlight();
   private dumping: DumpJob | null = null;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
@@ -136,7 +119,7 @@ export class RouteSocket {
 
   /** Requests queued or unanswered. */
   get pending(): number {
-    return this.queue.length - this.queueHead + this.unanswered + (this.dumping === null ? 0 : 1);
+    return this.queue.length - this.queueHead + this.inflight.count + (this.dumping === null ? 0 : 1);
   }
 
   submit(request: RouteRequest): void {
@@ -213,12 +196,12 @@ export class RouteSocket {
     while (!this.closed && !this.sending && this.dumping === null && this.queueHead < this.queue.length) {
       const head = this.queue[this.queueHead];
       if (head.kind === 'dump') {
-        if (this.unanswered > 0) return; // a dump starts when every request is answered (and sent)
+        if (this.inflight.count > 0) return; // a dump starts when every request is answered (and sent)
         this.queueHead++;
         this.startDump(head);
         return;
       }
-      const room = this.window - this.unanswered;
+      const room = this.window - this.inflight.count;
       if (room <= 0) return;
       this.sendBatch(Math.min(room, this.batch));
     }
@@ -227,9 +210,8 @@ export class RouteSocket {
   }
 
   private sendBatch(max: number): void {
-    const payloads: Buffer[] = [];
+    const messages: BatchMessage[] = [];
     const sent: Pending[] = [];
-    let size = 0;
     while (sent.length < max && this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead];
       if (job.kind !== 'request') break;
@@ -241,33 +223,20 @@ export class RouteSocket {
         job.request.done(err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
         continue;
       }
-      payloads.push(payload);
-      size += NLMSG_HDRLEN + align4(payload.length);
-      sent.push({ request: job.request, seq: this.nextSeq(), last: false, settled: false });
+      const seq = this.nextSeq();
+      messages.push({ type: job.request.type, flags: job.request.flags | NLM_F.REQUEST, seq, payload });
+      sent.push({ request: job.request, seq, last: false, settled: false });
     }
     if (sent.length === 0) return;
-    // One datagram: header and payload of each message, the last one asking for the ACK.
-    const datagram = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (let i = 0; i < sent.length; i++) {
-      const len = NLMSG_HDRLEN + align4(payloads[i].length);
-      const last = i === sent.length - 1;
-      const request = sent[i].request;
-      writeHeader(datagram, at, len, request.type, request.flags | NLM_F.REQUEST | (last ? NLM_F.ACK : 0), sent[i].seq);
-      payloads[i].copy(datagram, at + NLMSG_HDRLEN);
-      datagram.fill(0, at + NLMSG_HDRLEN + payloads[i].length, at + len);
-      at += len;
-    }
     sent[sent.length - 1].last = true;
-    for (const p of sent) this.order.push(p);
-    this.unanswered += sent.length;
+    track(this.inflight, sent);
     const failed = (error: NetlinkError): void => {
-      for (const p of sent) this.settle(p, error);
-      this.advanceOrder();
+      for (const p of sent) settle(this.inflight, p, error, requestDone);
+      advance(this.inflight);
     };
     try {
       this.sending = true;
-      this.requests.sendAsync(datagram, (err) => {
+      this.requests.sendAsync(encodeBatch(messages), (err) => {
         this.sending = false;
         if (err !== null) failed(err);
         this.schedulePump();
@@ -333,19 +302,12 @@ export class RouteSocket {
       if (this.dumping !== null && msg.seq === this.dumping.seq) this.onDumpMessage(this.dumping, msg);
       else if (msg.type === NLMSG.ERROR) this.onAnswer(msg);
     }
-    this.advanceOrder();
+    advance(this.inflight);
     this.schedulePump();
   }
 
-  private find(seq: number): Pending | undefined {
-    if (this.orderHead >= this.order.length) return undefined;
-    const index = this.orderHead + ((seq - this.order[this.orderHead].seq) >>> 0);
-    const p = index < this.order.length ? this.order[index] : undefined;
-    return p !== undefined && p.seq === seq && !p.settled ? p : undefined;
-  }
-
   private onAnswer(msg: NlMessage): void {
-    const pending = this.find(msg.seq);
+    const pending = find(this.inflight, msg.seq);
     if (pending === undefined) return; // answer to a request already failed by an overflow
     let error: NetlinkError | null = null;
     try {
@@ -354,66 +316,16 @@ export class RouteSocket {
     } catch (err) {
       error = err as NetlinkError;
     }
-    if (!pending.last) {
-      this.settle(pending, error);
-      return;
-    }
-    // The datagram's ACK: every earlier unanswered message of it succeeded.
-    for (let i = this.orderHead; i < this.order.length; i++) {
-      const p = this.order[i];
-      if (p === pending) break;
-      if (!p.settled) this.settle(p, null);
-    }
-    this.settle(pending, error);
-  }
-
-  private settle(p: Pending, err: NetlinkError | null): void {
-    if (p.settled) return;
-    p.settled = true;
-    this.unanswered--;
-    p.request.done(err);
-  }
-
-  private advanceOrder(): void {
-    while (this.orderHead < this.order.length && this.order[this.orderHead].settled) this.orderHead++;
-    if (this.orderHead === this.order.length) {
-      this.order.length = 0;
-      this.orderHead = 0;
-    } else if (this.orderHead > 4096) {
-      this.order.splice(0, this.orderHead);
-      this.orderHead = 0;
-    }
+    if (pending.last) settleThrough(this.inflight, pending, error, requestDone);
+    else settle(this.inflight, pending, error, requestDone);
   }
 
   private onDumpMessage(job: DumpJob, msg: NlMessage): void {
-    if ((msg.flags & NLM_F.DUMP_INTR) !== 0) job.interrupted = true;
-    if (msg.type === NLMSG.DONE) {
-      this.dumping = null;
-      const status = msg.payload.length >= 4 ? msg.payload.readInt32LE(0) : 0;
-      if (status < 0) job.reject(NetlinkError.fromKernel('dump', status));
-      else if (job.failed !== null) job.reject(job.failed);
-      else job.resolve({ interrupted: job.interrupted });
-      return;
-    }
-    if (msg.type === NLMSG.ERROR) {
-      this.dumping = null;
-      let err: NetlinkError;
-      try {
-        const e = decodeError(msg);
-        err = NetlinkError.fromKernel('dump', e.error, e.message || undefined);
-      } catch (decodeErr) {
-        err = decodeErr as NetlinkError;
-      }
-      job.reject(err);
-      return;
-    }
-    if (job.failed !== null) return;
-    try {
-      job.onMessage(msg);
-    } catch (err) {
-      // An unreadable message must not leave the socket stuck mid-dump: read to the end, then fail.
-      job.failed = err instanceof NetlinkError ? err : new NetlinkError('decode', 'EPROTO', `dump consumer failed: ${String(err)}`, { cause: err });
-    }
+    const outcome = dumpMessage(job, msg);
+    if (outcome === null) return;
+    this.dumping = null;
+    if (outcome instanceof NetlinkError) job.reject(outcome);
+    else job.resolve(outcome);
   }
 
   private onRequestError(err: NetlinkError): void {
@@ -424,9 +336,8 @@ export class RouteSocket {
   }
 
   private failInflight(err: NetlinkError): void {
-    const unanswered = this.order.slice(this.orderHead);
-    for (const p of unanswered) this.settle(p, err);
-    this.advanceOrder();
+    for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, requestDone);
+    advance(this.inflight);
     if (this.dumping !== null) {
       const job = this.dumping;
       this.dumping = null;
