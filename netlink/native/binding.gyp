@@ -8,6 +8,7 @@
         "src/sockopt.c",
         "src/notify.c",
         "src/netlink.c",
+        "src/netlink-send.c",
         "src/testing.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

@@ -41,34 +41,11 @@
 #define SOL_NETLINK 270
 #endif
 
-/* One read chunk handed to JS; a datagram is never larger than 32 KiB (kernel dump skbs). */
-#define NL_CHUNK (1024 * 1024)
-#define NL_DATAGRAM_MAX (64 * 1024)
-/* Bytes read in one poll callback before yielding to the rest of the event loop (fairness). */
-#define NL_READ_BUDGET (8 * 1024 * 1024)
-
-typedef struct nl_socket {
-  int fd;
-  uint32_t port_id;
-  bool closed;
-  bool polling;
-  napi_env env;
-  uv_poll_t poll;
-  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
-  napi_ref on_data;  /* (buf: Buffer) => void */
-  napi_ref on_error; /* (err: Error) => void */
-  napi_async_context async;
-  unsigned char *chunk;
-  int refs;     /* the open socket (until its uv handle is closed), the JS external, a send */
-  bool sending; /* a nlSendAsync is on a libuv worker thread, using fd */
-  bool close_fd_after_send;
-} nl_socket;
-
-static void drop(nl_socket *s) {
+void rn_nl_drop(nl_socket *s) {
   if (--s->refs == 0) free(s);
 }
 
-static nl_socket *get_socket(napi_env env, napi_value value, const char *syscall) {
+nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall) {
   napi_valuetype type;
   void *data = NULL;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
@@ -85,7 +62,7 @@ static nl_socket *get_socket(napi_env env, napi_value value, const char *syscall
 }
 
 /* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
-static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
+napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
   napi_value error = NULL;
   rn_throw_errno(env, err, syscall, detail);
   if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return NULL;
@@ -109,7 +86,7 @@ static void call_js(nl_socket *s, napi_ref ref, napi_value arg) {
 static void deliver_error(nl_socket *s, int err, const char *syscall, const char *detail) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value error = make_errno_error(s->env, err, syscall, detail);
+  napi_value error = rn_errno_error(s->env, err, syscall, detail);
   if (error != NULL) call_js(s, s->on_error, error);
   napi_close_handle_scope(s->env, scope);
 }
@@ -197,9 +174,9 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (events & UV_READABLE) read_available(s);
 }
 
-static void on_poll_closed(uv_handle_t *handle) { drop(handle->data); }
+static void on_poll_closed(uv_handle_t *handle) { rn_nl_drop(handle->data); }
 
-static void finalize_external(napi_env env, void *data, void *hint) { drop(data); }
+static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop(data); }
 
 static void release(nl_socket *s, bool from_js) {
   if (s->closed) return;
@@ -221,7 +198,7 @@ static void release(nl_socket *s, bool from_js) {
   if (s->polling)
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
   else
-    drop(s);
+    rn_nl_drop(s);
 }
 
 static void cleanup_hook(void *arg) { release(arg, false); }
@@ -235,7 +212,7 @@ static bool set_opt(napi_env env, int fd, int level, int name, int value, const 
   return false;
 }
 
-static bool get_function(napi_env env, napi_value value, const char *name) {
+bool rn_get_function(napi_env env, napi_value value, const char *name) {
   napi_valuetype type;
   if (napi_typeof(env, value, &type) == napi_ok && type == napi_function) return true;
   char text[96];
@@ -288,7 +265,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   int32_t rcvbuf, sndbuf;
   if (!rn_args(env, info, 5, argv) || !rn_get_int(env, argv[1], "rcvbuf", 0, INT32_MAX, &rcvbuf) ||
       !rn_get_int(env, argv[2], "sndbuf", 0, INT32_MAX, &sndbuf) ||
-      !get_function(env, argv[3], "onData") || !get_function(env, argv[4], "onError"))
+      !rn_get_function(env, argv[3], "onData") || !rn_get_function(env, argv[4], "onError"))
     return NULL;
 
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -360,138 +337,11 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* nlSend(handle, buf) -> bytes sent. One call, one datagram to the kernel (pid 0). */
-static napi_value nl_send(napi_env env, napi_callback_info info) {
-  napi_value argv[2], result;
-  if (!rn_args(env, info, 2, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "sendto");
-  if (s == NULL) return NULL;
-  bool is_buffer = false;
-  void *data = NULL;
-  size_t len = 0;
-  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
-    return rn_throw_type(env, "buf must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  ssize_t n;
-  do {
-    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return rn_throw_errno(env, errno, "sendto", NULL);
-  RN_CALL(env, napi_create_int64(env, n, &result));
-  return result;
-}
-
-/*
- * nlSendAsync(handle, buf, callback(err, bytes)): the same sendto on a libuv worker thread, so the
- * kernel's processing of one datagram (it runs inside sendto) overlaps the JS that prepares the
- * next. One at a time per socket (EBUSY otherwise): datagrams must reach the kernel in order.
- */
-typedef struct {
-  uv_work_t req;
-  nl_socket *s;
-  napi_ref buf;
-  napi_ref callback;
-  const void *data;
-  size_t len;
-  int fd;
-  ssize_t sent;
-  int err;
-} send_job;
-
-static void send_work(uv_work_t *req) {
-  send_job *job = req->data;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  do {
-    job->sent = sendto(job->fd, job->data, job->len, 0, (struct sockaddr *)&kernel, sizeof kernel);
-  } while (job->sent < 0 && errno == EINTR);
-  job->err = job->sent < 0 ? errno : 0;
-}
-
-static void send_done(uv_work_t *req, int status) {
-  send_job *job = req->data;
-  nl_socket *s = job->s;
-  napi_env env = s->env;
-  s->sending = false;
-  if (s->close_fd_after_send) {
-    close(job->fd);
-    s->fd = -1;
-    s->close_fd_after_send = false;
-  }
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) == napi_ok) {
-    napi_value fn, recv, argv[2], result;
-    int err = status == UV_ECANCELED ? ECANCELED : job->err;
-    if (napi_get_reference_value(env, job->callback, &fn) == napi_ok && fn != NULL &&
-        napi_get_global(env, &recv) == napi_ok) {
-      if (err != 0) {
-        argv[0] = make_errno_error(env, err, "sendto", NULL);
-        napi_get_undefined(env, &argv[1]);
-      } else {
-        napi_get_null(env, &argv[0]);
-        napi_create_int64(env, job->sent, &argv[1]);
-      }
-      if (argv[0] != NULL) {
-        napi_status st = napi_make_callback(env, s->async, recv, fn, 2, argv, &result);
-        if (st == napi_pending_exception) {
-          napi_value exception;
-          if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
-        }
-      }
-    }
-    napi_close_handle_scope(env, scope);
-  }
-  napi_delete_reference(env, job->buf);
-  napi_delete_reference(env, job->callback);
-  free(job);
-  drop(s);
-}
-
-static napi_value nl_send_async(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!rn_args(env, info, 3, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "sendto");
-  if (s == NULL || !get_function(env, argv[2], "callback")) return NULL;
-  bool is_buffer = false;
-  void *data = NULL;
-  size_t len = 0;
-  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
-    return rn_throw_type(env, "buf must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
-  if (s->sending) return rn_throw_errno(env, EBUSY, "sendto", "a send is already in progress on this socket");
-  uv_loop_t *loop = NULL;
-  RN_CALL(env, napi_get_uv_event_loop(env, &loop));
-  send_job *job = calloc(1, sizeof *job);
-  if (job == NULL) return rn_throw_errno(env, ENOMEM, "sendto", NULL);
-  job->req.data = job;
-  job->s = s;
-  job->data = data;
-  job->len = len;
-  job->fd = s->fd;
-  if (napi_create_reference(env, argv[1], 1, &job->buf) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &job->callback) != napi_ok) {
-    if (job->buf != NULL) napi_delete_reference(env, job->buf);
-    free(job);
-    rn_throw_napi_failure(env, "nlSendAsync");
-    return NULL;
-  }
-  int rc = uv_queue_work(loop, &job->req, send_work, send_done);
-  if (rc != 0) {
-    napi_delete_reference(env, job->buf);
-    napi_delete_reference(env, job->callback);
-    free(job);
-    return rn_throw_errno(env, -rc, "uv_queue_work", NULL);
-  }
-  s->sending = true;
-  s->refs++;
-  return NULL;
-}
-
 /* nlDrain(handle): reads now, synchronously, what is waiting (onData/onError run before return). */
 static napi_value nl_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!rn_args(env, info, 1, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "recvmsg");
+  nl_socket *s = rn_nl_socket(env, argv[0], "recvmsg");
   if (s != NULL) read_available(s);
   return NULL;
 }
@@ -500,7 +350,7 @@ static napi_value nl_drain(napi_env env, napi_callback_info info) {
 static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   if (!rn_args(env, info, 1, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "getsockname");
+  nl_socket *s = rn_nl_socket(env, argv[0], "getsockname");
   if (s == NULL) return NULL;
   RN_CALL(env, napi_create_uint32(env, s->port_id, &result));
   return result;
@@ -517,7 +367,7 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   double port;
   if (!rn_args(env, info, 2, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "setsockopt");
+  nl_socket *s = rn_nl_socket(env, argv[0], "setsockopt");
   if (s == NULL) return NULL;
   napi_valuetype type;
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
