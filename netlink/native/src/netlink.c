@@ -1,8 +1,8 @@
 /*
  * AF_NETLINK NETLINK_ROUTE sockets for rack-agent's FIB (rtnetlink, RFC 3549 for the model).
  * Opens and binds a non-blocking, close-on-exec socket with the buffer sizes and options the
- * caller asks for, joins multicast groups, sends a buffer (one sendto may carry several netlink
- * messages), and reads with a uv_poll_t: every datagram waiting is read in the poll callback and
+ * caller asks for, joins multicast groups, can filter out the notifications its own requests cause
+ * (nlIgnorePort), and reads with a uv_poll_t: every datagram waiting is read in the poll callback and
  * handed to JS, many datagrams concatenated into one Buffer (each datagram holds whole, 4-byte
  * aligned netlink messages, so concatenation keeps message boundaries).
  *
@@ -11,7 +11,8 @@
  * the JS onError callback as an Error with `code` (errno name) and `errno`, and reading goes on.
  * Errors of calls made from JS are thrown as typed JS errors (common.c).
  *
- * Not here: the rtnetlink encoding (TypeScript, netlink/rtnetlink/), request/ack matching.
+ * Not here: sending (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/),
+ * request/ack matching.
  */
 #include "netlink.h"
 
