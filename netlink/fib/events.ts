@@ -20,6 +20,8 @@ import { kernelRoute } from './kernel-route.js';
 const LINK_SETTLE_MS = 100;
 const REPEAT_DELAY_MS = 200;
 const MAX_INTERRUPTED = 3;
+/** Errors a repeated dump cannot cure. */
+const FATAL = new Set(['EPERM', 'EACCES', 'EOPNOTSUPP', 'ENOTSUP', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
 
 export class FibEvents {
   /** A resynchronisation is running: the Fib holds its requests until it ends. */
@@ -102,6 +104,13 @@ export class FibEvents {
       this.again = true;
       return this.running;
     }
+    // Callers that do not wait (void resync(...)) must not leave a rejection unhandled.
+    const running = this.start(reason);
+    running.catch(() => undefined);
+    return running;
+  }
+
+  private start(reason: string): Promise<void> {
     this.busy = true;
     this.running = this.loop(reason).finally(() => {
       this.running = null;
@@ -123,7 +132,13 @@ export class FibEvents {
         if (this.fib.isClosed) return;
         attempt++;
         const code = err instanceof NetlinkError ? err.code : 'EIO';
-        this.fib.log.warn('resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
+        if (FATAL.has(code)) {
+          // Not allowed or not possible here: repeating will not help; whoever asked hears it.
+          this.fib.log.error('cannot read the kernel routing table', { reason, code, error: String(err) });
+          throw err;
+        }
+        const log = code === 'EINTR' ? this.fib.log.debug : this.fib.log.warn;
+        log.call(this.fib.log, 'resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)).unref());
         this.again = true;
       }
