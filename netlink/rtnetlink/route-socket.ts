@@ -68,6 +68,11 @@ type Pending = InFlightEntry<RouteRequest>;
 
 const requestDone = (p: Pending, err: NetlinkError | null): void => p.request.done(err);
 
+interface Batch {
+  readonly datagram: Buffer;
+  readonly sent: readonly Pending[];
+}
+
 type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
 
 export class RouteSocket {
@@ -84,6 +89,8 @@ export class RouteSocket {
   private pumpScheduled = false;
   /** A datagram is being sent on the worker thread. */
   private sending = false;
+  /** The next datagram, built while the current one is being sent. */
+  private ready: Batch | null = null;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
@@ -192,24 +199,36 @@ export class RouteSocket {
     return this.seq;
   }
 
+  /**
+   * Keeps the kernel busy: while one datagram is on the worker thread, the next is built and
+   * waits in `ready`; it goes the moment the first returns.
+   */
   private pump(): void {
-    while (!this.closed && !this.sending && this.dumping === null && this.queueHead < this.queue.length) {
+    while (!this.closed && this.dumping === null) {
+      if (this.ready !== null) {
+        if (this.sending) return;
+        this.sendReady(this.ready);
+        continue;
+      }
+      if (this.queueHead >= this.queue.length) break;
       const head = this.queue[this.queueHead];
       if (head.kind === 'dump') {
-        if (this.inflight.count > 0) return; // a dump starts when every request is answered (and sent)
+        // A dump starts when every request is sent and answered.
+        if (this.sending || this.inflight.count > 0) return;
         this.queueHead++;
         this.startDump(head);
         return;
       }
       const room = this.window - this.inflight.count;
       if (room <= 0) return;
-      this.sendBatch(Math.min(room, this.batch));
+      this.ready = this.buildBatch(Math.min(room, this.batch));
     }
     this.compactQueue();
     this.notifyIdle();
   }
 
-  private sendBatch(max: number): void {
+  /** The next datagram from the queue; its messages count as in flight from now. */
+  private buildBatch(max: number): Batch | null {
     const messages: BatchMessage[] = [];
     const sent: Pending[] = [];
     while (sent.length < max && this.queueHead < this.queue.length) {
@@ -227,22 +246,27 @@ export class RouteSocket {
       messages.push({ type: job.request.type, flags: job.request.flags | NLM_F.REQUEST, seq, payload });
       sent.push({ request: job.request, seq, last: false, settled: false });
     }
-    if (sent.length === 0) return;
+    if (sent.length === 0) return null;
     sent[sent.length - 1].last = true;
     track(this.inflight, sent);
+    return { datagram: encodeBatch(messages), sent };
+  }
+
+  private sendReady(batch: Batch): void {
+    this.ready = null;
     const failed = (error: NetlinkError): void => {
-      for (const p of sent) settle(this.inflight, p, error, requestDone);
+      for (const p of batch.sent) settle(this.inflight, p, error, requestDone);
       advance(this.inflight);
     };
     try {
       this.sending = true;
-      this.requests.sendAsync(encodeBatch(messages), (err) => {
+      this.requests.sendAsync(batch.datagram, (err) => {
         this.sending = false;
         if (err !== null) failed(err);
         this.schedulePump();
       });
       this.stats.datagrams++;
-      this.stats.messages += sent.length;
+      this.stats.messages += batch.sent.length;
     } catch (err) {
       this.sending = false;
       failed(err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
@@ -336,6 +360,7 @@ export class RouteSocket {
   }
 
   private failInflight(err: NetlinkError): void {
+    this.ready = null; // its messages are failed below with the rest: it must not go out later
     for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, requestDone);
     advance(this.inflight);
     if (this.dumping !== null) {
