@@ -67,6 +67,11 @@ export interface FsmConfig {
   readonly connectRetryTime: number;
   /** Our proposed hold time; 0 disables keepalives and the hold timer. */
   readonly holdTime: number;
+  /**
+   * Configured keepalive interval; 0 or absent: a third of the negotiated hold time (RFC 4271
+   * section 10). Never more than a third of the negotiated hold time, never less than 1 s.
+   */
+  readonly keepaliveTime?: number;
   readonly idleHoldMin: number;
   readonly idleHoldMax: number;
   readonly errorForgetTime: number;
@@ -165,11 +170,18 @@ function unexpected(d: FsmData, e: FsmEvent): Transition {
   return fail(d, { code: ErrorCode.FSM, subcode });
 }
 
-function holdTimers(hold: number): Action[] {
+/** The keepalive interval for a negotiated hold time (not 0): the configured one, capped at hold/3. */
+export function keepaliveSeconds(config: FsmConfig, hold: number): number {
+  const third = Math.max(1, Math.floor(hold / 3));
+  const configured = config.keepaliveTime ?? 0;
+  return configured > 0 ? Math.min(configured, third) : third;
+}
+
+function holdTimers(config: FsmConfig, hold: number): Action[] {
   if (hold === 0) return [{ kind: 'stopTimer', timer: 'hold' }, { kind: 'stopTimer', timer: 'keepalive' }];
   return [
     { kind: 'startTimer', timer: 'hold', seconds: hold },
-    { kind: 'startTimer', timer: 'keepalive', seconds: Math.floor(hold / 3) },
+    { kind: 'startTimer', timer: 'keepalive', seconds: keepaliveSeconds(config, hold) },
   ];
 }
 
@@ -228,7 +240,7 @@ function openSent(d: FsmData, e: FsmEvent): Transition {
   switch (e.type) {
     case 'BgpOpen': {
       const hold = Math.min(d.config.holdTime, e.holdTime);
-      return next(d, 'OpenConfirm', [{ kind: 'stopTimer', timer: 'connectRetry' }, { kind: 'sendKeepalive' }, ...holdTimers(hold)], { negotiatedHoldTime: hold });
+      return next(d, 'OpenConfirm', [{ kind: 'stopTimer', timer: 'connectRetry' }, { kind: 'sendKeepalive' }, ...holdTimers(d.config, hold)], { negotiatedHoldTime: hold });
     }
     case 'TcpConnectionFails':
       return next(d, 'Active', [{ kind: 'drop' }, { kind: 'stopTimer', timer: 'hold' }, { kind: 'startTimer', timer: 'connectRetry', seconds: d.config.connectRetryTime }]);
@@ -275,7 +287,7 @@ function connected(d: FsmData, e: FsmEvent): Transition {
       return fail(d, HOLD_EXPIRED);
     case 'KeepaliveTimerExpires':
       if (d.state === 'OpenSent') return unexpected(d, e);
-      return next(d, d.state, d.negotiatedHoldTime === 0 ? [] : [{ kind: 'sendKeepalive' }, { kind: 'startTimer', timer: 'keepalive', seconds: Math.floor(d.negotiatedHoldTime / 3) }]);
+      return next(d, d.state, d.negotiatedHoldTime === 0 ? [] : [{ kind: 'sendKeepalive' }, { kind: 'startTimer', timer: 'keepalive', seconds: keepaliveSeconds(d.config, d.negotiatedHoldTime) }]);
     case 'TcpConnectionFails':
     case 'NotifMsg':
     case 'NotifMsgVerErr':

@@ -25,7 +25,7 @@ import { mergeAs4 } from '../bgp/as-path.js';
 import type { OutboundUpdate } from '../rib/types.js';
 import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
-import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
+import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
 import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
@@ -119,6 +119,7 @@ export class Session {
       ...DEFAULT_FSM_CONFIG,
       passive: spec.passive,
       holdTime: spec.holdTime,
+      keepaliveTime: spec.keepaliveTime,
       connectRetryTime: deps.connectRetrySeconds ?? DEFAULT_FSM_CONFIG.connectRetryTime,
       idleHoldMin: deps.idleHoldSeconds?.min ?? DEFAULT_FSM_CONFIG.idleHoldMin,
       idleHoldMax: deps.idleHoldSeconds?.max ?? DEFAULT_FSM_CONFIG.idleHoldMax,
@@ -224,7 +225,7 @@ export class Session {
       messagesOut: { ...this.countsOut },
       capabilities: n && this.fsm.state === 'Established' ? capabilityNames(n) : [],
       holdTime: n ? n.holdTime : this.spec.holdTime,
-      keepaliveTime: n ? n.keepaliveTime : this.spec.keepaliveTime,
+      keepaliveTime: n ? (n.holdTime === 0 ? 0 : keepaliveSeconds(this.fsm.config, n.holdTime)) : this.spec.keepaliveTime,
     };
   }
 

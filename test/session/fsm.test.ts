@@ -8,6 +8,7 @@ import {
   DEFAULT_FSM_CONFIG,
   describeTransition,
   initialData,
+  keepaliveSeconds,
   STATES,
   transition,
   type Action,
@@ -161,4 +162,26 @@ test('UPDATE and ROUTE-REFRESH in Established are delivered and restart the hold
       { kind: 'deliver' },
     ]);
   }
+});
+
+// Keepalive interval: the configured one, capped at a third of the negotiated hold time (RFC 4271 s10).
+const keepaliveRows: [configured: number | undefined, hold: number, want: number][] = [
+  [undefined, 90, 30],
+  [0, 90, 30],
+  [10, 90, 10],
+  [60, 90, 30],
+  [10, 9, 3],
+  [undefined, 3, 1],
+  [1, 3, 1],
+];
+for (const [configured, hold, want] of keepaliveRows) {
+  test(`keepaliveSeconds: configured ${String(configured)}, hold ${hold} -> ${want}`, (t) => {
+    t.is(keepaliveSeconds({ ...DEFAULT_FSM_CONFIG, ...(configured === undefined ? {} : { keepaliveTime: configured }) }, hold), want);
+  });
+}
+
+test('OpenSent + BgpOpen starts the keepalive timer at the configured interval', (t) => {
+  const d = { ...initialData({ ...DEFAULT_FSM_CONFIG, keepaliveTime: 10 }), state: 'OpenSent' as const };
+  const r = transition(d, { type: 'BgpOpen', holdTime: 90 });
+  t.deepEqual(r.actions.filter((a) => a.kind === 'startTimer' && a.timer === 'keepalive'), [{ kind: 'startTimer', timer: 'keepalive', seconds: 10 }]);
 });
