@@ -1,10 +1,13 @@
 /**
  * A table of broken config files: each row asserts the ConfigError code and the exact list of key
  * paths with problems (so one mistake is reported once, and several are all reported), and that
- * the error message names every one of them.
+ * the error message names every one of them. Each row also runs `rack-agent --check-config` as a
+ * child process: exit status 78 and every key path on stderr, one problem per line.
  */
 
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { baseDoc, makeTempDir, writeConfig, writeKeyFile } from './helpers.js';
 
@@ -145,8 +148,19 @@ const rows: Row[] = [
 const tmp = makeTempDir();
 test.after.always(() => tmp.remove());
 
+const MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
+
+function checkConfigCli(path: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, '--check-config', '--config', path], (err, stdout, stderr) => {
+      const status = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 rows.forEach((row, i) => {
-  test(`broken config: ${row.name}`, (t) => {
+  test(`broken config: ${row.name}`, async (t) => {
     const name = row.file ?? 'config.yaml';
     const dir = `${tmp.dir}`;
     let path = `${dir}/${i}-${name}`;
@@ -167,5 +181,12 @@ rows.forEach((row, i) => {
     );
     for (const p of row.paths) t.true(err.message.includes(p === '' ? path : `${p}: `), `message names ${p}`);
     if (row.says !== undefined) t.true(err.message.includes(row.says), `message says ${row.says}: ${err.message}`);
+    const cli = await checkConfigCli(path);
+    t.is(cli.status, 78, cli.stderr);
+    t.is(cli.stdout, '');
+    const lines = cli.stderr.trimEnd().split('\n');
+    for (const p of row.paths) {
+      if (p !== '') t.true(lines.some((l) => l.startsWith(`${p}: `)), `--check-config names ${p} on a line of its own:\n${cli.stderr}`);
+    }
   });
 });
