@@ -195,9 +195,9 @@ test.serial('the role stops on a Node.js older than the package needs', async (t
  */
 function fakeAgentctl(root: string): void {
   writeScript(join(root, 'bin', 'agentctl'), `#!/bin/sh
-# agentctl --socket ROOT/hosts/HOST/run/agent.sock wait --timeout N
+# agentctl --socket ROOT/hosts/HOST/run/rack-agent/agent.sock wait --timeout N
 sock=$2
-host_dir=$(dirname "$(dirname "$sock")")
+host_dir=$(dirname "$(dirname "$(dirname "$sock")")")
 echo "$(basename "$host_dir") $3" >> ${JSON.stringify(join(root, 'agentctl.log'))}
 if grep -q 'asNumber: 65299' "$host_dir/etc/config.yaml"; then echo "peer not Established"; exit 1; fi
 exit 0

@@ -20,7 +20,8 @@ export function hostDir(root: string, host: string): string {
 
 /**
  * Extra vars that make every host local and keep every path under `root`:
- * ROOT/hosts/HOST/{etc,opt,iproute2,run}, programs in ROOT/bin (shared) unless `perHostBin`.
+ * ROOT/hosts/HOST/{etc,opt,iproute2,run}, the socket in ROOT/hosts/HOST/run/rack-agent/ (the
+ * unit's RuntimeDirectory), programs in ROOT/bin (shared) unless `perHostBin`.
  */
 export function overlay(root: string, extra: Record<string, unknown> = {}, options: { perHostBin?: boolean } = {}): Record<string, unknown> {
   const h = `${join(root, 'hosts')}/{{ inventory_hostname }}`;
@@ -31,7 +32,7 @@ export function overlay(root: string, extra: Record<string, unknown> = {}, optio
     rack_agent_bin_dir: options.perHostBin ? `${h}/bin` : join(root, 'bin'),
     rack_agent_config_dir: `${h}/etc`,
     rack_agent_iproute2_dir: `${h}/iproute2`,
-    rack_agent_socket: `${h}/run/agent.sock`,
+    rack_agent_socket: `${h}/run/rack-agent/agent.sock`,
     rack_agent_run_dir: `${h}/run`,
     rack_agent_manage_user: false,
     rack_agent_user: 'root',

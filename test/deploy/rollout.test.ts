@@ -3,7 +3,8 @@
  * namespace, a BIRD 2 ToR route reflector per rack (iBGP in the rack's AS, TCP MD5 with the example
  * vault's keys, GTSM), joined by a bridge in the ToR's namespace. rollout.yml (local connection,
  * the test-only netns service mode, the package from deploy/package.sh) installs the package,
- * renders the configs, starts the agents and passes the gate rack by rack. Then a broken change
+ * renders the configs, starts the agents (as user nobody with only the unit's capabilities) and
+ * passes the gate rack by rack. Then a broken change
  * for rack 2 (a wrong ToR AS: valid for --check-config) fails rack 2's gate: the rollout stops at
  * rack 2, rack 2's previous config is back and its gate passes again, and rack 1's sessions stay
  * Established the whole time (polled during the run).
@@ -13,7 +14,7 @@
  */
 
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -101,6 +102,9 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
 (missing === undefined ? test.serial : test.skip)(missing === undefined ? TITLE : `${TITLE} [cannot run yet: ${missing}]`, async (t) => {
   t.timeout(600_000);
   const root = mkdtempSync(join(tmpdir(), 'rack-rollout-'));
+  // The agents run as nobody: they must reach their files under the scratch directory.
+  chmodSync(root, 0o755);
+  for (const rack of LAYOUT) for (const h of rack.hosts) mkdirSync(hostDir(root, h.name), { recursive: true, mode: 0o755 });
   const lab = await Lab.create('roll');
   let last: PlaybookRun | undefined;
   const tors: Record<string, { ns: string; sock: string; log: string }> = {};
@@ -142,10 +146,14 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
       rack_agent_netns: '{{ lab_netns[inventory_hostname] }}',
       rack_agent_package: tarball,
       rack_agent_gate_timeout: 30,
+      // As the unit runs it: an unprivileged user with only the unit's three capabilities.
+      rack_agent_netns_as_user: true,
+      rack_agent_user: 'nobody',
+      rack_agent_group: 'nogroup',
       ...extra,
     }, { perHostBin: true });
     const agentctl = (host: string, ...args: string[]) =>
-      run(join(hostDir(root, host), 'bin', 'agentctl'), ['--socket', join(hostDir(root, host), 'run', 'agent.sock'), ...args]);
+      run(join(hostDir(root, host), 'bin', 'agentctl'), ['--socket', join(hostDir(root, host), 'run', 'rack-agent', 'agent.sock'), ...args]);
 
     // 1. The first rollout: install, render, start, gate; rack 1, then rack 2.
     last = await playbook(root, ['rollout.yml'], { vars: vars(), inventory, json: true });

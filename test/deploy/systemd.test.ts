@@ -109,6 +109,8 @@ test('unit: paths agree with the Ansible role and the config default socket', (t
   t.true(env.includes(`RACK_AGENT_CONFIG=${String(d.rack_agent_config_file)}`), env.join(' | '));
   t.is(value(unit, 'Service', 'ExecStart'), `${String(d.rack_agent_bin_dir)}/rack-agent --config \${RACK_AGENT_CONFIG}`);
   t.is(d.rack_agent_socket, '/run/rack-agent/agent.sock');
+  // The netns test mode grants what the unit grants.
+  t.deepEqual(d.rack_agent_capabilities, [...words(unit, 'Service', 'AmbientCapabilities')]);
   t.is(dirname(String(d.rack_agent_socket)), `/run/${value(unit, 'Service', 'RuntimeDirectory') ?? ''}`);
   // The config schema's default socket is in the unit's RuntimeDirectory.
   const dir = mkdtempSync(join(tmpdir(), 'rack-unit-'));
