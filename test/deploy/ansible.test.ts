@@ -279,3 +279,31 @@ test.serial('rollout refuses a batch that is not one whole rack', async (t) => {
   t.false(existsSync(join(hostDir(root, 'r1-n1'), 'etc', 'config.yaml')));
   t.false(existsSync(join(hostDir(root, 'r2-n1'), 'etc', 'config.yaml')));
 });
+
+test.serial('rollout: an unreachable server fails its rack, and the rest of the rack is still rolled back', async (t) => {
+  if (!must(t, haveAnsible, 'ansible-playbook')) return;
+  t.timeout(300_000);
+  const root = scratch();
+  installAgent(root);
+  fakeAgentctl(root);
+  const config = (h: string): string => readFileSync(join(hostDir(root, h), 'etc', 'config.yaml'), 'utf8');
+  t.is((await playbook(root, ['rollout.yml'], { vars: overlay(root) })).code, 0);
+  const good = config('r2-n1');
+  // r2-n2 is now behind a connection that is refused: every task there is unreachable.
+  const r = await playbook(root, ['rollout.yml'], {
+    vars: overlay(root, {
+      rack_agent_hold_time: 27,
+      ansible_connection: "{{ 'ssh' if inventory_hostname == 'r2-n2' else 'local' }}",
+      ansible_host: '127.0.0.1',
+      ansible_port: 1,
+    }),
+    json: true,
+  });
+  t.not(r.code, 0);
+  const stops = Object.fromEntries(results(r.json!, 'rack_agent : Stop the rollout at this rack').map(([, host, x]) => [host, String(x.msg)]));
+  t.deepEqual(Object.keys(stops).sort(), ['r2-n1', 'r2-n2']);
+  t.regex(stops['r2-n1'], /failed the health gate on r2-n2;.* r2-n1: last good config restored, gate after the rollback passed/);
+  t.regex(stops['r2-n2'], /r2-n2: unreachable, nothing restored/);
+  t.regex(config('r1-n1'), /holdTime: 27/);
+  t.is(config('r2-n1'), good);
+});
