@@ -4,10 +4,10 @@
  * vault's keys, GTSM), joined by a bridge in the ToR's namespace. rollout.yml (local connection,
  * the test-only netns service mode, the package from deploy/package.sh) installs the package,
  * renders the configs, starts the agents (as user nobody with only the unit's capabilities) and
- * passes the gate rack by rack. Then a broken change
- * for rack 2 (a wrong ToR AS: valid for --check-config) fails rack 2's gate: the rollout stops at
- * rack 2, rack 2's previous config is back and its gate passes again, and rack 1's sessions stay
- * Established the whole time (polled during the run).
+ * passes the gate rack by rack. Then a broken change for rack 2 (a wrong ToR AS: valid for
+ * --check-config) fails rack 2's gate: the rollout stops at rack 2, rack 2's previous config is
+ * back and its gate passes again, and rack 1's sessions stay Established the whole time (polled
+ * during the run) in the same agent processes.
  *
  * Needs root, BIRD 2, ansible and the daemon (package.json bin entries rack-agent and agentctl).
  * Until the daemon exists the test is skipped with that reason in its title.
