@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the packaged tree the Ansible role installs: rack-agent-VERSION.tar.gz holding
-# rack-agent-VERSION/{package.json, package-lock.json, dist/{agent,config,netlink}, netlink/native
+# rack-agent-VERSION/{package.json, package-lock.json, README.md, deploy/README.md,
+# dist/{agent,config,netlink}, netlink/native
 # (with its compiled addon), node_modules (production dependencies only)}. VERSION is package.json's
 # version plus the git commit (0.1.0+5e581ed, 0.1.0+5e581ed.dirty with uncommitted changes), so
 # every build is a new release directory on the servers. Runs on a build machine of the servers'
@@ -32,7 +33,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 tree="$stage/$name"
 mkdir -p "$tree/dist" "$tree/netlink/native/build/Release"
-cp package.json package-lock.json "$tree/"
+mkdir -p "$tree/deploy"
+cp package.json package-lock.json README.md "$tree/"
+cp deploy/README.md "$tree/deploy/"   # the unit's Documentation=
 for part in agent config netlink; do
   [[ -d dist/$part ]] && cp -a "dist/$part" "$tree/dist/"
 done
