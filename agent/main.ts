@@ -1,16 +1,278 @@
 #!/usr/bin/env node
 /**
- * rack-agent's entry point and the only file that knows every part (STYLE.md "The house").
- * Here: the command line and --check-config. The daemon wiring arrives with issue 6.
+ * rack-agent's entry point and the only file that knows every part (STYLE.md "The house"):
+ * config -> logger -> sessions <-> RIB -> FIB, the control server, metrics, signals.
+ *
+ *   TCP -> SessionManager --SessionEvent--> Rib --RibChange--> Fib -> kernel
+ *                        <--OutboundUpdate--
+ *
+ * Lifecycle: the FIB starts in restart mode (our routes already in the kernel stay untouched
+ * until the RIB has converged: every peer up and its End-of-RIB seen, or the graceful-restart
+ * time passed); while it found routes of ours at start, OPENs carry the restarting (R) and
+ * forwarding-preserved (F) bits (RFC 4724 section 3), so the ToR keeps our blocks until we are
+ * back; SIGTERM first stops all output to the kernel, then ends the sessions gracefully (no
+ * Hard Reset, see Session.stop), so graceful-restart peers keep our blocks and every kernel
+ * route stays in place; SIGHUP (and `agentctl reload`) applies only
+ * what changed in the file, or refuses a bad file and keeps running as before.
  */
 
 import { readFileSync } from 'node:fs';
-import { checkConfig } from './check-config.js';
+import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
+import { Fib, fibOptions } from '../netlink/fib/index.js';
+import { sdNotify } from '../netlink/socket-options.js';
+import { CeaseSubcode } from './bgp/constants.js';
+import { checkConfig, loadFullConfig } from './check-config.js';
+import type { ControlHandlers, ReloadAnswer } from './control/api.js';
+import { ControlServer } from './control/server.js';
+import { createLog, type Log, type RootLog } from './log.js';
 import { EXIT, parseMainArgs, USAGE } from './main-args.js';
+import { createMetrics, MetricsServer, type Metrics } from './metrics.js';
+import { peerSet } from './rib/peer-set.js';
+import { Rib } from './rib/rib.js';
+import { ribSettings } from './rib/settings.js';
+import type { SessionEvent } from './session/events.js';
+import { SessionManager } from './session/manager.js';
+import { isConverged, routeAnswers, statusAnswer } from './status.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** Keys a reload cannot change in a running agent: they name its identity or its resources. */
+const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
+  'node.name': (c) => c.node.name,
+  'node.ipv4Address': (c) => c.node.ipv4Address,
+  'node.ipv6Address': (c) => c.node.ipv6Address,
+  'node.routerId': (c) => c.node.routerId,
+  'node.asNumber': (c) => c.node.asNumber,
+  'node.routeReflectorClusterID': (c) => c.node.routeReflectorClusterID,
+  'bgp.listenPort': (c) => c.bgp.listenPort,
+  'bgp.multipath': (c) => c.bgp.multipath,
+  pools: (c) => c.pools,
+  kernel: (c) => c.kernel,
+  control: (c) => c.control,
+  metrics: (c) => c.metrics,
+};
+export function restartOnlyChanges(a: Config, b: Config): string[] {
+  return Object.entries(RESTART_ONLY)
+    .filter(([, get]) => JSON.stringify(get(a)) !== JSON.stringify(get(b)))
+    .map(([key]) => `${key}: changing it needs a restart of the agent (systemctl restart rack-agent)`);
+}
+
+async function run(path: string): Promise<void> {
+  let config: Config;
+  try {
+    config = loadFullConfig(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = EXIT.CONFIG;
+    return;
+  }
+  const root: RootLog = createLog(config.log);
+  const log: Log = root.log.child({ component: 'main' });
+  log.info('rack-agent starting', { version: version(), node: config.node.name, config: path });
+
+  const established = new Set<string>();
+  const startedAt = Date.now();
+  let fibConverged = false;
+  let metrics: Metrics | null = null;
+  /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
+  let restarting = false;
+
+  const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart') });
+  // Set before the sessions exist; the manager's sessions read them through the sink below.
+  let manager: SessionManager | null = null;
+  const settings = ribSettings(config);
+  const rib = new Rib({
+    node: settings.node,
+    pools: settings.pools,
+    multipath: settings.multipath,
+    sink: {
+      changes: (batch) => {
+        fib.apply(batch);
+        checkStartupConvergence();
+      },
+      update: (key, u) => void manager?.send(key, u),
+      feedDone: (key, family, cause) => {
+        if (cause === 'established') manager?.sendEndOfRib(key, family);
+      },
+      limitExceeded: (key, limit, count) => {
+        log.warn('peer sent more prefixes than maxPrefixes allows; stopping the session', { peer: key, limit, count });
+        // RFC 4486: Cease / Maximum Number of Prefixes Reached (a Hard Reset with the N bit).
+        manager?.ceasePeer(key, CeaseSubcode.MAX_PREFIXES, `maximum number of prefixes reached (${limit})`);
+      },
+    },
+  });
+
+  /**
+   * The FIB deletes routes left by a previous run only once the RIB has converged after start:
+   * every configured peer came up and sent End-of-RIB, or the graceful-restart time passed.
+   */
+  function checkStartupConvergence(): void {
+    if (fibConverged || manager === null) return;
+    const peers = manager.status().filter((s) => s.enabled);
+    const allUp = peers.every((s) => established.has(s.key));
+    const timedOut = Date.now() - startedAt > config.bgp.gracefulRestart.restartTime * 1000;
+    if ((allUp && rib.converged()) || timedOut) {
+      fibConverged = true;
+      restarting = false;
+      log.info(timedOut && !allUp ? 'restart time passed: removing routes no peer re-announced' : 'RIB converged: removing stale routes of the previous run', {});
+      fib.markConverged();
+    }
+  }
+
+  manager = new SessionManager({
+    log: root.log.child({ component: 'sessions' }),
+    listenPort: config.bgp.listenPort,
+    readPassword,
+    localRestartState: () => ({ restarting, forwarding: restarting }),
+    onEvent: (e: SessionEvent) => {
+      if (e.type === 'established') established.add(e.peer.key);
+      if (e.type !== 'update' || metrics === null) return rib.handle(e);
+      const t0 = performance.now();
+      rib.handle(e);
+      metrics.observeUpdate((performance.now() - t0) / 1000);
+    },
+  });
+
+  try {
+    await fib.start();
+  } catch (err) {
+    log.error(`cannot open the kernel routing table: ${(err as Error).message}`, {});
+    process.exitCode = EXIT.FAILURE;
+    return;
+  }
+  restarting = fib.snapshot().routes > 0;
+  if (restarting) log.info('routes of a previous run are in the kernel: they stay until the RIB has converged; OPENs announce a graceful restart (R and F bits)', { routes: fib.snapshot().routes });
+  rib.setLocalBlocks(config.blocks);
+  try {
+    await manager.listen();
+  } catch (err) {
+    log.error(`cannot listen for BGP on port ${config.bgp.listenPort}: ${(err as Error).message}`, {});
+    fib.close();
+    process.exitCode = EXIT.FAILURE;
+    return;
+  }
+  manager.apply(peerSet(config));
+  const convergenceTimer = setInterval(checkStartupConvergence, 500);
+
+  const handlers: ControlHandlers = {
+    status: () =>
+      statusAnswer({
+        routerId: config.node.routerId,
+        asNumber: config.node.asNumber,
+        sessions: manager?.status() ?? [],
+        counts: (key) => rib.peerCounts(key),
+        fib: fib.snapshot(),
+      }),
+    peers: (address) => {
+      const all = handlers.status().peers;
+      return address === undefined ? all : all.filter((p) => p.address === address);
+    },
+    routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
+    converged: () => isConverged(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
+    reload: () => Promise.resolve(reload()),
+    version: () => ({ version: version(), node: config.node.name }),
+  };
+
+  function reload(): ReloadAnswer {
+    const none = { peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
+    let next: Config;
+    try {
+      next = loadFullConfig(path);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const problems = formatProblems(err.problems).split('\n');
+      log.error('reload refused: the running configuration stays', { file: path, problems });
+      return { applied: false, ...none, problems };
+    }
+    const fixed = restartOnlyChanges(config, next);
+    if (fixed.length > 0) {
+      log.error('reload refused: the running configuration stays', { file: path, problems: fixed });
+      return { applied: false, ...none, problems: fixed };
+    }
+    root.setLevel(next.log.level);
+    const diff = manager!.apply(peerSet(next));
+    const blocks = rib.setLocalBlocks(next.blocks);
+    config = next;
+    const answer: ReloadAnswer = {
+      applied: true,
+      peersAdded: diff.added.map((p) => p.key),
+      peersRemoved: diff.removed.map((p) => p.key),
+      peersRestarted: diff.changed.map((p) => p.key),
+      peersRelabelled: diff.relabelled.map((p) => p.key),
+      blocksAdded: blocks.added,
+      blocksRemoved: blocks.removed,
+    };
+    log.info('configuration reloaded', { ...answer });
+    return answer;
+  }
+
+  const control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
+  try {
+    await control.start();
+  } catch (err) {
+    log.error(`control socket ${config.control.socket}: ${(err as Error).message}`, {});
+    await manager.close('agent could not start');
+    fib.close();
+    clearInterval(convergenceTimer);
+    process.exitCode = EXIT.FAILURE;
+    return;
+  }
+
+  let metricsServer: MetricsServer | null = null;
+  if (config.metrics.listen !== '') {
+    metrics = createMetrics(() => {
+      const fs = fib.snapshot();
+      return {
+        peers: (manager?.status() ?? []).map((st) => ({ address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key) })),
+        kernel: { routes: fs.routes, errors: fs.errors.length, reconciles: fs.reconciles },
+      };
+    });
+    metricsServer = new MetricsServer(metrics, root.log);
+    try {
+      await metricsServer.start(config.metrics.listen);
+    } catch (err) {
+      // Metrics are for watching, not for routing: the agent runs on without them.
+      log.error(`${(err as Error).message}; running without metrics`, {});
+      metricsServer = null;
+    }
+  }
+
+  sdNotify('READY=1');
+  const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
+  const watchdog = watchdogUsec > 0 ? setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000)) : undefined;
+  log.info('rack-agent running', { peers: manager.status().length, blocks: config.blocks.length, socket: config.control.socket });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    sdNotify('STOPPING=1');
+    log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
+    clearInterval(convergenceTimer);
+    if (watchdog) clearInterval(watchdog);
+    await control.close();
+    await metricsServer?.close();
+    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
+    rib.close();
+    fib.close();
+    await manager!.close('rack-agent stopping', { graceful: true });
+    // Sessions flush their last bytes; nothing else keeps the loop alive after this.
+    setTimeout(() => process.exit(0), 200).unref();
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading the configuration', { file: path });
+    try {
+      reload();
+    } catch (err) {
+      log.error(`reload failed: ${(err as Error).message}`, {});
+    }
+  });
 }
 
 function main(): void {
@@ -34,8 +296,10 @@ function main(): void {
       return;
     }
     case 'run':
-      process.stderr.write('rack-agent: the daemon is not wired yet (issue 6); only --check-config works\n');
-      process.exitCode = EXIT.FAILURE;
+      run(args.config).catch((err: unknown) => {
+        process.stderr.write(`rack-agent: ${(err as Error).stack ?? String(err)}\n`);
+        process.exit(EXIT.FAILURE);
+      });
       return;
   }
 }

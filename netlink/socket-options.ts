@@ -177,6 +177,11 @@ export function setSocketTtl(socket: net.Socket, ttl: number): void {
   setTtl(handleFd(socket, 'socket'), ttl);
 }
 
+/** RFC 5082 on a connected (e.g. accepted) socket: drop segments arriving below `ttl` from now on. */
+export function setSocketMinTtl(socket: net.Socket, ttl: number): void {
+  setMinTtl(handleFd(socket, 'socket'), ttl);
+}
+
 export function getSocketTtl(socket: net.Socket): number {
   return getTtl(handleFd(socket, 'socket'));
 }

@@ -64,6 +64,8 @@ export interface ReloadAnswer {
   readonly peersAdded: readonly string[];
   readonly peersRemoved: readonly string[];
   readonly peersRestarted: readonly string[];
+  /** Sessions that took a new peer type or passive flag without a restart (manager.ts RELABEL_ONLY). */
+  readonly peersRelabelled?: readonly string[];
   readonly blocksAdded: readonly string[];
   readonly blocksRemoved: readonly string[];
   /** When refused: every problem, one per line, each naming its key. */

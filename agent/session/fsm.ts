@@ -23,7 +23,8 @@ export interface Notify {
 
 export type FsmEvent =
   | { readonly type: 'ManualStart' }
-  | { readonly type: 'ManualStop'; readonly notify?: Notify }
+  /** `notify` null: close the connection without a NOTIFICATION (a graceful-restart stop, RFC 4724). */
+  | { readonly type: 'ManualStop'; readonly notify?: Notify | null }
   | { readonly type: 'AutomaticStart' }
   | { readonly type: 'AutomaticStop'; readonly notify?: Notify }
   | { readonly type: 'ConnectRetryTimerExpires' }
@@ -145,11 +146,14 @@ function fail(d: FsmData, notify?: Notify): Transition {
   return next(d, 'Idle', actions, { errors });
 }
 
-/** An operator or the configuration stopped the session: no backoff, no restart. */
-function stop(d: FsmData, notify: Notify | undefined, adminDown: boolean): Transition {
+/**
+ * An operator or the configuration stopped the session: no backoff, no restart. `notify` null closes
+ * the connection without a NOTIFICATION, so that a graceful-restart peer keeps our routes.
+ */
+function stop(d: FsmData, notify: Notify | null | undefined, adminDown: boolean): Transition {
   const connected = d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established';
   const actions: Action[] = [];
-  if (connected) actions.push({ kind: 'sendNotification', notify: notify ?? CEASE_ADMIN_SHUTDOWN });
+  if (connected && notify !== null) actions.push({ kind: 'sendNotification', notify: notify ?? CEASE_ADMIN_SHUTDOWN });
   actions.push({ kind: 'drop' }, ...stopAll, { kind: 'stopTimer', timer: 'idleHold' }, { kind: 'stopTimer', timer: 'errorForget' });
   if (connected) actions.push({ kind: 'sessionDown' });
   return next(d, 'Idle', actions, { adminDown, errors: 0 });

@@ -7,6 +7,8 @@
         "src/common.c",
         "src/sockopt.c",
         "src/notify.c",
+        "src/netlink.c",
+        "src/peercred.c",
         "src/testing.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

@@ -124,6 +124,27 @@ export class Lab {
     return { a, b };
   }
 
+  /**
+   * One layer-2 segment: a bridge `br0` in `switchNs` (a namespace of its own, not a host) and a
+   * veth from each member namespace to it, the member end addressed. Members share one subnet, as
+   * servers of a rack share the ToR's VLAN. Returns each member's interface name.
+   */
+  async lan(switchNs: string, members: readonly { readonly ns: string; readonly addr: EndAddresses }[]): Promise<string[]> {
+    this.assertOwn(switchNs);
+    const { stdout } = await this.ip(switchNs, '-j', 'link', 'show');
+    if (!(JSON.parse(stdout) as Array<{ ifname: string }>).some((l) => l.ifname === 'br0')) {
+      await this.ip(switchNs, 'link', 'add', 'br0', 'type', 'bridge');
+      await this.ip(switchNs, 'link', 'set', 'br0', 'up');
+    }
+    const names: string[] = [];
+    for (const m of members) {
+      const { a, b } = await this.veth(m.ns, m.addr, switchNs, {});
+      await this.ip(switchNs, 'link', 'set', b, 'master', 'br0');
+      names.push(a);
+    }
+    return names;
+  }
+
   /** `ip -n NS ...args`, throwing with ip's message on failure. */
   async ip(ns: string, ...args: string[]): Promise<ExecResult> {
     this.assertOwn(ns);

@@ -1,12 +1,15 @@
 /*
  * rack-agent's native addon: registers each topic's exports. One file per topic: sockopt.c (TCP
- * options for BGP transport), notify.c (sd_notify), testing.c (test-only helpers); AF_NETLINK
- * functions will join as their own files. Plain C on node_api.h, no other dependencies.
+ * options for BGP transport), notify.c (sd_notify), netlink.c (AF_NETLINK route sockets),
+ * peercred.c (SO_PEERCRED for the control socket), testing.c (test-only helpers).
+ * Plain C on node_api.h, no other dependencies.
  */
 #include <node_api.h>
 
 #include "common.h"
+#include "netlink.h"
 #include "notify.h"
+#include "peercred.h"
 #include "sockopt.h"
 #include "testing.h"
 
@@ -16,6 +19,8 @@ static const struct {
 } topics[] = {
   {rn_sockopt_exports, &rn_sockopt_exports_count},
   {rn_notify_exports, &rn_notify_exports_count},
+  {rn_netlink_exports, &rn_netlink_exports_count},
+  {rn_peercred_exports, &rn_peercred_exports_count},
   {rn_testing_exports, &rn_testing_exports_count},
 };
 

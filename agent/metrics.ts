@@ -1,0 +1,178 @@
+/**
+ * Prometheus metrics (prom-client), pull model: every scrape takes one snapshot from a function
+ * agent/main.ts supplies and turns it into gauges and counters, so no engine keeps metric state
+ * of its own. The only pushed value is the UPDATE processing time (a histogram the session/RIB
+ * path observes). Served over HTTP at /metrics when `metrics.listen` is set.
+ * Session state uses RFC 4273's bgpPeerState numbering (1 Idle .. 6 Established).
+ * Not here: push gateways, TLS, authentication (bind it to loopback or a management address).
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import type { Log } from './log.js';
+
+export interface PeerMetrics {
+  readonly address: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** FSM state name, e.g. `Established`. */
+  readonly state: string;
+  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+}
+
+export interface MetricsSnapshot {
+  readonly peers: readonly PeerMetrics[];
+  readonly kernel: {
+    /** Routes of our protocol in the kernel table now. */
+    readonly routes: number;
+    /** Netlink requests that failed, since start. */
+    readonly errors: number;
+    /** Full dump-and-reconcile passes, since start. */
+    readonly reconciles: number;
+  };
+}
+
+export type MetricsErrorCode = 'BAD_LISTEN' | 'LISTEN_FAILED';
+
+export class MetricsError extends Error {
+  override readonly name = 'MetricsError';
+  readonly code: MetricsErrorCode;
+  constructor(code: MetricsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** RFC 4273 bgpPeerState. */
+export const STATE_NUMBER: Readonly<Record<string, number>> = {
+  Idle: 1, Connect: 2, Active: 3, OpenSent: 4, OpenConfirm: 5, Established: 6,
+};
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Seconds spent processing one UPDATE (decode to RIB change). */
+  observeUpdate(seconds: number): void;
+  /** The text exposition for one scrape (one snapshot). */
+  scrape(): Promise<string>;
+}
+
+export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  let current: MetricsSnapshot | null = null;
+  const now = (): MetricsSnapshot => current ?? snapshot();
+  const peerGauge = (name: string, help: string, value: (peer: PeerMetrics) => number): void => {
+    new Gauge({
+      name, help, labelNames: ['peer', 'family'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const peer of now().peers) this.set({ peer: peer.address, family: peer.family }, value(peer));
+      },
+    });
+  };
+  peerGauge('rack_agent_bgp_session_state', 'BGP FSM state per peer (RFC 4273: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established)',
+    (peer) => STATE_NUMBER[peer.state] ?? 0);
+  peerGauge('rack_agent_bgp_session_established', '1 when the session is Established', (peer) => (peer.state === 'Established' ? 1 : 0));
+  peerGauge('rack_agent_bgp_prefixes_received', 'Prefixes received from the peer', (peer) => peer.prefixes.received);
+  peerGauge('rack_agent_bgp_prefixes_accepted', 'Prefixes from the peer accepted by import policy', (peer) => peer.prefixes.accepted);
+  peerGauge('rack_agent_bgp_prefixes_advertised', 'Prefixes advertised to the peer', (peer) => peer.prefixes.advertised);
+  new Gauge({
+    name: 'rack_agent_kernel_routes', help: 'Routes of the agent\'s protocol in the kernel table', registers: [registry],
+    collect() {
+      this.set(now().kernel.routes);
+    },
+  });
+  const total = (name: string, help: string, value: (s: MetricsSnapshot) => number): void => {
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        // The snapshot holds the running total; a counter only goes up, so set it as reset + inc.
+        this.reset();
+        this.inc(value(now()));
+      },
+    });
+  };
+  total('rack_agent_kernel_errors_total', 'Netlink requests that failed', (s) => s.kernel.errors);
+  total('rack_agent_kernel_reconciles_total', 'Kernel dump-and-reconcile passes', (s) => s.kernel.reconciles);
+  const updates = new Histogram({
+    name: 'rack_agent_update_processing_seconds', help: 'Time to process one received UPDATE',
+    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry],
+  });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'rack_agent_' });
+  return {
+    registry,
+    observeUpdate: (seconds) => updates.observe(seconds),
+    async scrape() {
+      current = snapshot();
+      try {
+        return await registry.metrics();
+      } finally {
+        current = null;
+      }
+    },
+  };
+}
+
+/** `ip:port` or `[v6]:port` into host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(listen) ?? /^([0-9.]+):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (m === null || port > 65535) throw new MetricsError('BAD_LISTEN', `metrics.listen '${listen}' is not ip:port`);
+  return { host: m[1], port };
+}
+
+/** The /metrics endpoint. */
+export class MetricsServer {
+  private readonly metrics: Metrics;
+  private readonly log: Log;
+  private server: Server | null = null;
+
+  constructor(metrics: Metrics, log: Log) {
+    this.metrics = metrics;
+    this.log = log.child({ component: 'metrics' });
+  }
+
+  async start(listen: string): Promise<AddressInfo> {
+    const { host, port } = parseListen(listen);
+    const server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new MetricsError('LISTEN_FAILED', `cannot listen on ${listen} for metrics: ${err.code ?? err.message}`, { cause: err })));
+      server.listen({ host, port }, () => resolve());
+    });
+    server.on('error', (err) => this.log.error('metrics server error', { err }));
+    this.server = server;
+    const address = server.address() as AddressInfo;
+    this.log.info('metrics listening', { address: address.address, port: address.port });
+    return address;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server === null) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
+      return;
+    }
+    try {
+      const body = await this.metrics.scrape();
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      this.log.error('metrics scrape failed', { err });
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('scrape failed; see the agent log\n');
+    }
+  }
+}

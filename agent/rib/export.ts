@@ -1,0 +1,113 @@
+/**
+ * Export policy: what one path looks like when sent to one peer, or null when it is not sent.
+ * - Never back to the peer it came from. RFC 1997 NO_ADVERTISE: to nobody; NO_EXPORT (and
+ *   NO_EXPORT_SUBCONFED): not to eBGP peers.
+ * - Own blocks (peer 'local'): ORIGIN IGP, empty AS_PATH (our AS prepended for eBGP).
+ * - iBGP: a plain node does not pass iBGP paths to iBGP peers (split horizon, RFC 4271 9.2.1). A
+ *   route reflector (RFC 4456 section 6): from a client to every peer, from a non-client to clients
+ *   only; it sets ORIGINATOR_ID when absent and prepends its cluster ID to CLUSTER_LIST. LOCAL_PREF
+ *   goes to iBGP peers (100 when the path had none).
+ * - eBGP: our AS prepended; LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST removed (they are not for
+ *   other ASes, RFC 4271 5.1.5, RFC 4456 section 8) and MED too (RFC 4271 5.1.4).
+ * - Next hop (nextHopMode): Self, our address for the family; Keep, the path's; Auto, our address
+ *   for own blocks and eBGP peers, the path's otherwise (a reflector leaves it alone, RFC 4456 10).
+ *   Our address is the session's local address when it has the family, else the node's address.
+ *   A kept next hop of the other family than the prefix (RFC 8950 IPv6 next hop for an IPv4 route)
+ *   is replaced by ours.
+ * Pure. The RIB memoises the result per (path, peer) and interns it. Not here: add-path ids.
+ */
+
+import type { PathAttributes } from '../bgp/attributes.js';
+import type { AsPathSegment } from '../bgp/as-path.js';
+import type { FamilyName } from '../session/negotiate.js';
+import type { PeerSpec } from '../session/peer.js';
+
+/** RFC 1997 well-known communities. */
+export const NO_EXPORT = 0xffffff01;
+export const NO_ADVERTISE = 0xffffff02;
+export const NO_EXPORT_SUBCONFED = 0xffffff03;
+
+export interface ExportNode {
+  readonly asNumber: number;
+  /** Our BGP identifier. */
+  readonly routerId: string;
+  /** Our cluster ID, or '' for a plain node. */
+  readonly clusterId: string;
+  /** Our addresses without prefix length; '' when absent. */
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
+/** What export needs of the path: a RibPath plus its source's standing. */
+export interface ExportablePath {
+  readonly peer: string;
+  readonly nextHop: string;
+  readonly attributes: PathAttributes;
+  readonly source: {
+    readonly external: boolean;
+    readonly client: boolean;
+    readonly bgpId: string;
+  };
+}
+
+export type ExportTarget = Pick<PeerSpec, 'key' | 'internal' | 'localAs' | 'routeReflectorClient' | 'nextHopMode' | 'localAddress'>;
+
+/** Our next hop towards `to` for `family`, or '' when we have no address of that family. */
+export function selfNextHop(to: ExportTarget, node: ExportNode, family: FamilyName): string {
+  const local = to.localAddress;
+  if (local !== '' && local.includes(':') === (family === 'ipv6')) return local;
+  return family === 'ipv6' ? node.ipv6 : node.ipv4;
+}
+
+function prepend(asn: number, path: readonly AsPathSegment[] | undefined): AsPathSegment[] {
+  const segs = path ?? [];
+  const first = segs[0];
+  // A segment holds at most 255 ASes (one length octet).
+  if (first !== undefined && first.type === 'sequence' && first.asns.length < 255) {
+    return [{ type: 'sequence', asns: [asn, ...first.asns] }, ...segs.slice(1)];
+  }
+  return [{ type: 'sequence', asns: [asn] }, ...segs];
+}
+
+function withNextHop(a: PathAttributes, nextHop: string, family: FamilyName): PathAttributes {
+  if (family === 'ipv4') return { ...a, nextHop };
+  return { ...a, mpReach: { afi: 2, safi: 1, nextHops: [nextHop], nlri: [] } };
+}
+
+/** The attributes to send, or null. `family` is the prefix's family. */
+export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportNode, family: FamilyName): PathAttributes | null {
+  if (path.peer === to.key) return null;
+  const local = path.peer === 'local';
+  const a = path.attributes;
+  const communities = a.communities;
+  if (communities?.includes(NO_ADVERTISE)) return null;
+  if (!to.internal && (communities?.includes(NO_EXPORT) || communities?.includes(NO_EXPORT_SUBCONFED))) return null;
+
+  let out: PathAttributes;
+  if (to.internal) {
+    if (!local && !path.source.external) {
+      if (node.clusterId === '') return null; // RFC 4271 9.2.1: iBGP split horizon
+      // RFC 4456 section 6: a non-client's path goes to clients only.
+      if (!path.source.client && !to.routeReflectorClient) return null;
+      out = {
+        ...a,
+        localPref: a.localPref ?? 100,
+        originatorId: a.originatorId ?? path.source.bgpId,
+        clusterList: [node.clusterId, ...(a.clusterList ?? [])],
+      };
+    } else {
+      out = { ...a, localPref: a.localPref ?? 100 };
+    }
+  } else {
+    const { localPref: _l, originatorId: _o, clusterList: _c, med: _m, ...rest } = a;
+    out = { ...rest, asPath: prepend(to.localAs, a.asPath) };
+  }
+
+  const self = selfNextHop(to, node, family);
+  let nextHop: string;
+  if (local || to.nextHopMode === 'Self' || (to.nextHopMode === 'Auto' && !to.internal)) nextHop = self;
+  // An IPv4 route may have arrived with an IPv6 next hop (RFC 8950); NEXT_HOP cannot carry it.
+  else nextHop = path.nextHop.includes(':') === (family === 'ipv6') ? path.nextHop : self;
+  if (nextHop === '') return null; // no address of that family to offer
+  return withNextHop(out, nextHop, family);
+}

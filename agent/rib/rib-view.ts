@@ -1,0 +1,37 @@
+/**
+ * Read-only views of the Loc-RIB for the control socket (`agentctl routes`, `status`): plain
+ * functions over the tables, so the Rib class stays about events and output. Not here: any change.
+ */
+
+import { formatPrefix } from '../bgp/prefix.js';
+import type { FamilyName } from '../session/negotiate.js';
+import type { StepName } from './decision.js';
+import type { RibTable } from './table.js';
+
+/** One route for the control socket (RouteAnswer without the FIB's device data). */
+export interface RibRoute {
+  readonly prefix: string;
+  readonly family: FamilyName;
+  readonly kind: 'blackhole' | 'unicast';
+  readonly nextHops: readonly { readonly via: string; readonly peer: string }[];
+  readonly decidedBy: StepName;
+  /** Candidate paths held for the prefix (all peers, add-path included). */
+  readonly paths: number;
+}
+
+/** Every prefix of `table` with a best path; at most `limit` of them. */
+export function routesOf<K extends number | string>(table: RibTable<K>, limit = Infinity, out: RibRoute[] = []): RibRoute[] {
+  table.forEach((len, key, s) => {
+    if (out.length >= limit || s.best.length === 0) return;
+    const local = s.best[0].peer === 'local';
+    out.push({
+      prefix: formatPrefix(table.prefix(len, key)),
+      family: table.family,
+      kind: local ? 'blackhole' : 'unicast',
+      nextHops: local ? [] : s.best.map((p) => ({ via: p.nextHop, peer: p.peer })),
+      decidedBy: s.decidedBy,
+      paths: s.paths.length,
+    });
+  });
+  return out;
+}

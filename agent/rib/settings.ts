@@ -1,0 +1,33 @@
+/**
+ * What the Rib takes from the config (config/types.ts): our identity and addresses for export,
+ * the enabled pools for import, the ECMP bound, and the own blocks. Pure; the daemon passes the
+ * result to `new Rib(...)` and `setLocalBlocks`, and again (setPools, setLocalBlocks) on reload.
+ */
+
+import type { Config } from '../../config/types.js';
+import type { ExportNode } from './export.js';
+
+export interface RibSettings {
+  readonly node: ExportNode;
+  readonly pools: readonly string[];
+  readonly multipath: number;
+  readonly blocks: readonly string[];
+}
+
+const address = (cidr: string): string => (cidr === '' ? '' : cidr.slice(0, cidr.indexOf('/')));
+
+export function ribSettings(config: Config): RibSettings {
+  const n = config.node;
+  return {
+    node: {
+      asNumber: n.asNumber,
+      routerId: n.routerId,
+      clusterId: n.routeReflectorClusterID,
+      ipv4: address(n.ipv4Address),
+      ipv6: address(n.ipv6Address),
+    },
+    pools: config.pools.filter((p) => !p.disabled).map((p) => p.cidr),
+    multipath: config.bgp.multipath,
+    blocks: config.blocks,
+  };
+}

@@ -1,0 +1,476 @@
+/**
+ * Session: one BGP peer - the FSM data (fsm.ts, RFC 4271 section 8, the only decision maker), the
+ * named timers (timers.ts), the TCP side (transport.ts: connect, accept, collision, digest loop)
+ * and the outbound queue (transmit.ts). Every FSM action is carried out in `execute`, the one
+ * place; every state change is logged there with describeTransition. Messages are decoded here and
+ * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
+ * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH with BoRR/EoRR
+ * (RFC 7313). Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide
+ * whether `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
+ * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
+ * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). Not here: the RIB,
+ * adj-RIB-out, maximum-prefix counting, the listener.
+ */
+
+import type * as net from 'node:net';
+import { ErrorCode } from '../bgp/constants.js';
+import { DEFAULT_CONTEXT } from '../bgp/context.js';
+import { BgpError } from '../bgp/errors.js';
+import { KEEPALIVE, decodeMessage, type Message } from '../bgp/message.js';
+import { notificationFor } from '../bgp/notification.js';
+import { checkOpen, encodeOpen, type OpenMessage } from '../bgp/open.js';
+import { RefreshSubtype, encodeRouteRefresh, type RouteRefreshMessage } from '../bgp/route-refresh.js';
+import { encodeUpdate, endOfRib, isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
+import { mergeAs4 } from '../bgp/as-path.js';
+import type { OutboundUpdate } from '../rib/types.js';
+import type { Inbound } from './connection.js';
+import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
+import { DEFAULT_FSM_CONFIG, describeTransition, initialData, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
+import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
+import type { Logger } from './logger.js';
+import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
+import type { PeerSpec } from './peer.js';
+import { SessionTimers, systemClock, type Clock } from './timers.js';
+import { Transmitter } from './transmit.js';
+import { notificationBytes, Transport } from './transport.js';
+
+export interface StateChange {
+  readonly key: string;
+  readonly from: State;
+  readonly to: State;
+  readonly reason: string;
+}
+
+/** Our side of graceful restart as the OPEN announces it (RFC 4724 section 3). */
+export interface LocalRestartState {
+  /** R bit: we restarted and are re-learning routes. */
+  readonly restarting: boolean;
+  /** F bit (every family): our forwarding state survived the restart. */
+  readonly forwarding: boolean;
+}
+
+export interface SessionDeps {
+  readonly clock?: Clock;
+  readonly log: Logger;
+  onEvent(e: SessionEvent): void;
+  /** Returns the TCP MD5 key stored in a password file; throws when it cannot. */
+  readPassword(path: string): string;
+  readonly listenPort: number;
+  /** Every state change, for tests and drivers (the log line is written anyway). */
+  onStateChange?(change: StateChange): void;
+  /** Default 5 s as Calico's BIRD; shorter in tests. */
+  readonly connectRetrySeconds?: number;
+  /** Idle-hold backoff after errors; default 5 s doubling to 30 s. */
+  readonly idleHoldSeconds?: { readonly min: number; readonly max: number };
+  /** Longest stretch of inbound digesting per event loop turn; default 10 ms. */
+  readonly digestBudgetMs?: number;
+  /** Read whenever an OPEN goes out; absent: R and F clear. */
+  localRestartState?(): LocalRestartState;
+}
+
+export interface StopOptions {
+  /** Let graceful-restart peers keep our routes (see gracefulStop in inbound.ts). */
+  readonly graceful?: boolean;
+}
+
+type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
+
+/** RFC 4271 section 8.2.2: the hold time in OpenSent. */
+const OPEN_SENT_HOLD = 240;
+const TIMER_EVENT: Record<Timer, FsmEvent> = {
+  connectRetry: { type: 'ConnectRetryTimerExpires' },
+  hold: { type: 'HoldTimerExpires' },
+  keepalive: { type: 'KeepaliveTimerExpires' },
+  idleHold: { type: 'IdleHoldTimerExpires' },
+  errorForget: { type: 'ErrorForgetTimerExpires' },
+};
+const COUNT_KEY: Record<number, keyof MessageCounts> = { 1: 'open', 2: 'update', 3: 'notification', 4: 'keepalive', 5: 'routeRefresh' };
+const ERROR_EVENT: Record<number, 'BgpHeaderErr' | 'BgpOpenMsgErr' | 'UpdateMsgErr'> = { 1: 'BgpHeaderErr', 2: 'BgpOpenMsgErr', 3: 'UpdateMsgErr' };
+
+const zeroCounts = (): Record<keyof MessageCounts, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
+
+export class Session {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly timers: SessionTimers<Timer>;
+  /** The OPEN sent last: negotiation reads its capabilities. */
+  private localOpen: OpenMessage;
+  private readonly transmitter: Transmitter;
+  private readonly transport: Transport;
+  private fsm: FsmData;
+  private current: Negotiated | undefined;
+  private lastError = '';
+  private since: number;
+  private end: { sent?: Notify; received?: Notify } = {};
+  private adminStop = false;
+  private readonly countsIn = zeroCounts();
+  private readonly countsOut = zeroCounts();
+  private readonly events: [FsmEvent, Delivery | undefined][] = [];
+  private feeding = false;
+  private currentSpec: PeerSpec;
+
+  constructor(spec: PeerSpec, private readonly deps: SessionDeps) {
+    this.currentSpec = spec;
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log;
+    this.since = this.clock.now();
+    this.timers = new SessionTimers<Timer>(this.clock, (t) => this.onTimer(t));
+    this.fsm = initialData({
+      ...DEFAULT_FSM_CONFIG,
+      passive: spec.passive,
+      holdTime: spec.holdTime,
+      connectRetryTime: deps.connectRetrySeconds ?? DEFAULT_FSM_CONFIG.connectRetryTime,
+      idleHoldMin: deps.idleHoldSeconds?.min ?? DEFAULT_FSM_CONFIG.idleHoldMin,
+      idleHoldMax: deps.idleHoldSeconds?.max ?? DEFAULT_FSM_CONFIG.idleHoldMax,
+    });
+    this.localOpen = this.buildLocalOpen();
+    this.transport = new Transport(spec, {
+      state: () => this.fsm.state,
+      inbound: (item) => this.inbound(item),
+      connected: () => this.feed({ type: 'TcpConnectionConfirmed' }),
+      connectFailed: (words) => {
+        if (this.fsm.state !== 'Connect') return;
+        this.lastError = words;
+        this.feed({ type: 'TcpConnectionFails' });
+      },
+      promoted: () => this.promoted(),
+      counted: (direction, type) => this.count(direction === 'in' ? this.countsIn : this.countsOut, type),
+    }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
+    this.transmitter = new Transmitter({
+      sent: (type) => this.count(this.countsOut, type),
+      failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
+    });
+  }
+
+  get key(): string {
+    return this.spec.key;
+  }
+
+  get state(): State {
+    return this.fsm.state;
+  }
+
+  /** What OPEN negotiation gave, from OpenConfirm until the session goes down. */
+  get negotiated(): Negotiated | undefined {
+    return this.current;
+  }
+
+  start(): void {
+    this.adminStop = false;
+    this.log.debug('session start', { listenPort: this.deps.listenPort, passive: this.spec.passive });
+    this.feed({ type: 'ManualStart' });
+  }
+
+  /**
+   * Administrative stop: Cease / Administrative Shutdown with the RFC 9003 text (as a Hard Reset
+   * when the N bit was exchanged), then Idle until start(). `graceful` (the agent stopping to
+   * restart) ends the session so that a graceful-restart peer keeps our routes: a soft
+   * Administrative Reset with the N bit, no NOTIFICATION at all without it (inbound.ts gracefulStop).
+   */
+  stop(communication = '', options: StopOptions = {}): void {
+    this.adminStop = true;
+    if (options.graceful !== true) return this.feed({ type: 'ManualStop', notify: adminShutdown(communication, this.current) });
+    const notify = gracefulStop(communication, this.current);
+    if (notify === null && this.fsm.state === 'Established') {
+      this.lastError = 'Closed for a graceful restart';
+      this.log.info('closing the connection without a NOTIFICATION: the peer keeps our routes (graceful restart, RFC 4724)', { peer: this.spec.key });
+    }
+    this.feed({ type: 'ManualStop', notify });
+  }
+
+  /**
+   * Ends the session with a Cease of `subcode` (RFC 4486), e.g. 1 when the peer sent more prefixes
+   * than allowed; a Hard Reset around it when the N bit was exchanged (RFC 8538 section 5). The
+   * communication goes into the NOTIFICATION for subcodes 2 and 4 (RFC 9003), into the log for
+   * others. The session stays Idle until start(), as after stop().
+   */
+  cease(subcode: number, communication = ''): void {
+    this.adminStop = true;
+    if (communication !== '') this.log.info(`ceasing the session: ${communication}`, { peer: this.spec.key, subcode });
+    this.feed({ type: 'ManualStop', notify: ceaseNotify(subcode, communication, this.current) });
+  }
+
+  /** An incoming connection from this peer's address, handed over by the listener. */
+  accept(socket: net.Socket): void {
+    this.transport.accept(socket);
+  }
+
+  /** Queues routes for the peer; false when the session is not Established. */
+  send(update: OutboundUpdate): boolean {
+    if (this.fsm.state !== 'Established' || !this.transmitter.attached) return false;
+    this.transmitter.send(update);
+    return true;
+  }
+
+  sendEndOfRib(family: FamilyName): boolean {
+    if (this.fsm.state !== 'Established' || !this.current || !this.transmitter.attached) return false;
+    this.transmitter.raw(encodeUpdate(endOfRib(AFI_OF[family]), this.current.encode));
+    return true;
+  }
+
+  status(): SessionStatus {
+    const n = this.current;
+    return {
+      key: this.spec.key,
+      address: this.spec.address,
+      family: this.spec.family,
+      type: this.spec.type,
+      peerAs: this.spec.peerAs,
+      state: this.fsm.state,
+      since: this.since,
+      lastError: this.lastError,
+      enabled: !this.fsm.adminDown,
+      messagesIn: { ...this.countsIn },
+      messagesOut: { ...this.countsOut },
+      capabilities: n && this.fsm.state === 'Established' ? capabilityNames(n) : [],
+      holdTime: n ? n.holdTime : this.spec.holdTime,
+      keepaliveTime: n ? n.keepaliveTime : this.spec.keepaliveTime,
+    };
+  }
+
+  get spec(): PeerSpec {
+    return this.currentSpec;
+  }
+
+  /**
+   * Takes over a spec that differs only in fields the running session does not depend on
+   * (manager.ts RELABEL_ONLY: `type`, `passive`); the connection, if any, stays up. A new
+   * `passive` applies from the next connection attempt.
+   */
+  relabel(spec: PeerSpec): void {
+    if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
+    this.currentSpec = spec;
+    this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive } };
+  }
+
+  // ---- the FSM and its actions ------------------------------------------------------------
+
+  /** Events are processed one at a time, also when a handler calls back into the session. */
+  private feed(event: FsmEvent, delivery?: Delivery): void {
+    this.events.push([event, delivery]);
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      for (let e = this.events.shift(); e; e = this.events.shift()) this.step(e[0], e[1]);
+    } finally {
+      this.feeding = false;
+    }
+  }
+
+  private step(event: FsmEvent, delivery: Delivery | undefined): void {
+    const from = this.fsm.state;
+    const t = transition(this.fsm, event);
+    this.fsm = t.data;
+    const line = describeTransition(from, t);
+    if (line) this.stateChanged(from, t.data.state, t.reason, line);
+    for (const action of t.actions) this.execute(action, from, delivery);
+  }
+
+  private stateChanged(from: State, to: State, reason: string, line: string): void {
+    this.since = this.clock.now();
+    this.log.info(line, { peer: this.spec.key, ...(this.lastError && to === 'Idle' ? { lastError: this.lastError } : {}) });
+    this.deps.onStateChange?.({ key: this.spec.key, from, to, reason });
+  }
+
+  private execute(a: Action, from: State, delivery: Delivery | undefined): void {
+    switch (a.kind) {
+      case 'connect':
+        return this.transport.dial();
+      case 'drop':
+        return this.transport.drop();
+      case 'sendOpen':
+        return this.transport.write(this.nextOpen());
+      case 'sendKeepalive':
+        return this.transport.write(KEEPALIVE);
+      case 'sendNotification':
+        return this.sendNotification(a.notify);
+      case 'startTimer':
+        return this.timers.start(a.timer, a.seconds);
+      case 'stopTimer':
+        return this.timers.stop(a.timer);
+      case 'established':
+        return this.established();
+      case 'sessionDown':
+        return this.down(from);
+      case 'deliver':
+        return this.deliver(delivery);
+    }
+  }
+
+  private sendNotification(n: Notify): void {
+    this.transport.write(notificationBytes(n));
+    this.end.sent = n;
+    const words = describeNotify(n);
+    this.lastError = n.code === ErrorCode.HOLD_TIMER_EXPIRED ? 'Hold timer expired' : `Sent: ${words}`;
+    if (this.adminStop) this.log.info(`sent NOTIFICATION: ${words}`);
+    else this.log.warn(`sent NOTIFICATION: ${words}`);
+  }
+
+  private established(): void {
+    const n = this.current;
+    const conn = this.transport.connection;
+    if (!conn || !n) return;
+    this.end = {};
+    this.lastError = '';
+    this.transmitter.attach(conn, n.encode);
+    this.emit({ type: 'established', peer: this.spec, negotiated: n });
+  }
+
+  private down(from: State): void {
+    this.transmitter.clear();
+    if (from === 'Established') {
+      const end: SessionEnd = { ...this.end, adminStop: this.adminStop };
+      const gracefulRestart = gracefulRestartOnDown(this.current, end);
+      this.emit({ type: 'down', peer: this.spec, reason: this.lastError || 'session closed', gracefulRestart });
+    }
+    this.current = undefined;
+    this.end = {};
+  }
+
+  private deliver(d: Delivery | undefined): void {
+    if (d?.kind === 'update') {
+      this.emit({ type: 'update', peer: this.spec, update: d.update });
+    } else if (d?.kind === 'refresh') {
+      // RFC 7313 section 4: BoRR, the routes, EoRR. The RIB re-sends from within the event, so
+      // whatever it queues lands between the two markers.
+      const enhanced = this.current?.enhancedRouteRefresh === true;
+      const marker = (subtype: number): void => this.transmitter.raw(encodeRouteRefresh({ afi: AFI_OF[d.family], safi: 1, subtype }));
+      if (enhanced) marker(RefreshSubtype.BEGIN);
+      this.emit({ type: 'route-refresh', peer: this.spec, family: d.family });
+      if (enhanced) marker(RefreshSubtype.END);
+    }
+  }
+
+  private emit(e: SessionEvent): void {
+    try {
+      this.deps.onEvent(e);
+    } catch (err) {
+      this.log.error(`session event handler failed on '${e.type}': ${String(err)}`, { peer: this.spec.key });
+    }
+  }
+
+  private onTimer(timer: Timer): void {
+    // Messages the digest loop has not reached yet prove the peer alive: a backlog on our side
+    // must never expire its hold timer. They restart the timer once digested.
+    if (timer === 'hold' && (this.transport.connection?.pending ?? 0) > 0) {
+      this.timers.start('hold', 1);
+      return;
+    }
+    this.feed(TIMER_EVENT[timer]);
+  }
+
+  /** RFC 4724 section 3: R and F as the agent's restart state says right now. */
+  private buildLocalOpen(): OpenMessage {
+    const spec = this.spec;
+    const state = this.deps.localRestartState?.() ?? { restarting: false, forwarding: false };
+    return buildOpen({
+      asn: spec.localAs,
+      routerId: spec.routerId,
+      holdTime: spec.holdTime,
+      families: spec.families,
+      ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, ...state } } : {}),
+    });
+  }
+
+  /** The bytes of a fresh OPEN, remembered for negotiation. */
+  private nextOpen(): Uint8Array {
+    this.localOpen = this.buildLocalOpen();
+    return encodeOpen(this.localOpen);
+  }
+
+  private count(counts: Record<keyof MessageCounts, number>, type: number): void {
+    const key = COUNT_KEY[type];
+    if (key) counts[key]++;
+  }
+
+  /** The transport switched to the second connection of a collision: start over in OpenSent. */
+  private promoted(): void {
+    const from = this.fsm.state;
+    this.fsm = { ...this.fsm, state: 'OpenSent', negotiatedHoldTime: this.fsm.config.holdTime };
+    this.current = undefined;
+    this.timers.stop('keepalive');
+    this.timers.start('hold', OPEN_SENT_HOLD);
+    if (from !== 'OpenSent') this.stateChanged(from, 'OpenSent', 'OpenCollisionDump', `state change ${from} -> OpenSent, reason: OpenCollisionDump`);
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  private inbound(item: Inbound): void {
+    if (!(item instanceof Uint8Array)) {
+      if (item.kind === 'closed') {
+        if (this.transport.fallBack()) return;
+        this.lastError = item.reason;
+        return this.feed({ type: 'TcpConnectionFails' });
+      }
+      return this.decodeFailed(item.error);
+    }
+    this.count(this.countsIn, item[18]);
+    let msg: Message;
+    try {
+      msg = decodeMessage(item, this.current?.decode ?? DEFAULT_CONTEXT);
+    } catch (err) {
+      return this.decodeFailed(err);
+    }
+    switch (msg.type) {
+      case 'open':
+        return this.handleOpen(msg);
+      case 'keepalive':
+        return this.feed({ type: 'KeepAliveMsg' });
+      case 'update':
+        return this.handleUpdate(msg);
+      case 'route-refresh':
+        return this.handleRefresh(msg);
+      case 'notification': {
+        const words = describeNotify(msg);
+        this.lastError = `Received: ${words}`;
+        this.end.received = { code: msg.code, subcode: msg.subcode };
+        this.log.warn(`received NOTIFICATION: ${words}`, { peer: this.spec.key });
+        // The peer resolved a collision against this connection: carry on with the other one.
+        if (this.transport.fallBack()) return;
+        return this.feed({ type: msg.code === ErrorCode.OPEN_MESSAGE && msg.subcode === 1 ? 'NotifMsgVerErr' : 'NotifMsg' });
+      }
+    }
+  }
+
+  private decodeFailed(err: unknown): void {
+    if (!(err instanceof BgpError)) {
+      this.log.error(`internal error decoding a message: ${String(err)}`, { peer: this.spec.key });
+      this.lastError = 'Internal error';
+      return this.feed({ type: 'TcpConnectionFails' });
+    }
+    this.log.warn(`malformed message from peer: ${err.message}`, { peer: this.spec.key, reason: err.reason, code: err.code, subcode: err.subcode });
+    this.feed({ type: ERROR_EVENT[err.code] ?? 'UpdateMsgErr', notify: notificationFor(err) });
+  }
+
+  private handleOpen(open: OpenMessage): void {
+    if (this.fsm.state !== 'OpenSent') return this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
+    const err = checkOpen(open, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
+    if (err) {
+      this.log.warn(`unacceptable OPEN: ${err.message}`, { peer: this.spec.key, reason: err.reason });
+      return this.feed({ type: 'BgpOpenMsgErr', notify: notificationFor(err) });
+    }
+    if (this.transport.collide(open.bgpId) === 'second') return;
+    this.current = negotiate(this.localOpen, open, !this.spec.internal);
+    this.transport.connection?.allowExtendedMessages(this.current.extendedMessage);
+    this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
+  }
+
+  private handleUpdate(u: UpdateMessage): void {
+    const n = this.current;
+    if (this.fsm.state !== 'Established' || !n) return this.feed({ type: 'UpdateMsg' });
+    for (const e of u.errors ?? []) {
+      this.log.warn(`${e.action === 'withdraw' ? 'treat-as-withdraw' : 'attribute discarded'}: ${e.message}`, { peer: this.spec.key, reason: e.reason });
+    }
+    let update = isTreatAsWithdraw(u) ? asWithdrawal(u) : u;
+    const attributes = mergeAs4(update.attributes, n.fourOctetAs);
+    if (attributes !== update.attributes) update = { ...update, attributes };
+    this.feed({ type: 'UpdateMsg' }, { kind: 'update', update });
+  }
+
+  private handleRefresh(r: RouteRefreshMessage): void {
+    const family = familyName(r.afi, r.safi);
+    const wanted = r.subtype === RefreshSubtype.REQUEST && family !== undefined && this.current?.families.includes(family) === true;
+    if (!wanted) this.log.debug(`ROUTE-REFRESH afi ${r.afi} safi ${r.safi} subtype ${r.subtype} not answered`);
+    this.feed({ type: 'RouteRefreshMsg' }, wanted && family ? { kind: 'refresh', family } : undefined);
+  }
+}

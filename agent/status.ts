@@ -1,0 +1,99 @@
+/**
+ * Status answers for the control socket (SPEC.md "agentctl status -o json"), built as pure
+ * functions over the plain snapshots the three engines give: SessionStatus per peer, the RIB's
+ * per-peer counts and the FIB's snapshot. No engine is imported, only their data types.
+ */
+
+import type { PeerAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
+import type { SessionStatus } from './session/events.js';
+
+export interface PeerCounts {
+  readonly received: number;
+  readonly accepted: number;
+  readonly advertised: number;
+}
+
+/** `2026-11-21T17:38:47Z`: seconds are what an operator compares; milliseconds are noise. */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** INFO as calicoctl shows it: the FSM state, then the last error while not Established. */
+export function peerInfo(s: Pick<SessionStatus, 'state' | 'lastError'>): string {
+  return s.state !== 'Established' && s.lastError !== '' ? `${s.state} ${s.lastError}` : s.state;
+}
+
+export function peerAnswer(s: SessionStatus, counts: PeerCounts): PeerAnswer {
+  const messages = { in: { ...s.messagesIn }, out: { ...s.messagesOut } };
+  return {
+    address: s.address,
+    family: s.family,
+    type: s.type,
+    asNumber: s.peerAs,
+    state: s.state,
+    since: isoSeconds(s.since),
+    info: peerInfo(s),
+    enabled: s.enabled,
+    prefixes: { received: counts.received, accepted: counts.accepted, advertised: counts.advertised },
+    capabilities: s.capabilities,
+    messages,
+    lastError: s.lastError,
+  };
+}
+
+export interface StatusInput {
+  readonly routerId: string;
+  readonly asNumber: number;
+  readonly sessions: readonly SessionStatus[];
+  readonly counts: (key: string) => PeerCounts;
+  readonly fib: { readonly routes: number; readonly inSync: boolean };
+}
+
+/** Peers in a stable order: IPv4 before IPv6, then by address as text sorts for operators. */
+export function statusAnswer(input: StatusInput): StatusAnswer {
+  const peers = [...input.sessions]
+    .sort((a, b) => (a.family === b.family ? compareAddress(a.address, b.address) : a.family === 'ipv4' ? -1 : 1))
+    .map((s) => peerAnswer(s, input.counts(s.key)));
+  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync } };
+}
+
+function compareAddress(a: string, b: string): number {
+  const pa = a.split(/[.:]/).map((x) => Number.parseInt(x === '' ? '0' : x, a.includes(':') ? 16 : 10));
+  const pb = b.split(/[.:]/).map((x) => Number.parseInt(x === '' ? '0' : x, b.includes(':') ? 16 : 10));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** `wait`'s condition (SPEC.md "Exit statuses"): every enabled peer Established, kernel in sync. */
+export function isConverged(sessions: readonly Pick<SessionStatus, 'state' | 'enabled'>[], ribConverged: boolean, fibInSync: boolean): boolean {
+  return ribConverged && fibInSync && sessions.every((s) => !s.enabled || s.state === 'Established');
+}
+
+export interface RibRouteLike {
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly kind: 'blackhole' | 'unicast';
+  readonly nextHops: readonly { readonly via: string; readonly peer: string }[];
+  readonly decidedBy: string;
+}
+
+export interface FibRouteLike {
+  readonly prefix: string;
+  readonly nextHops: readonly { readonly via: string; readonly dev?: string; readonly onlink?: boolean }[];
+}
+
+/** RIB routes with the kernel's device and onlink flag joined in where the FIB has the route. */
+export function routeAnswers(rib: readonly RibRouteLike[], fib: readonly FibRouteLike[]): RouteAnswer[] {
+  const byPrefix = new Map(fib.map((r) => [r.prefix, r]));
+  return rib.map((r) => {
+    const k = byPrefix.get(r.prefix);
+    const nextHops = r.nextHops.map((h) => {
+      const kh = k?.nextHops.find((x) => x.via === h.via);
+      return { via: h.via, peer: h.peer, ...(kh?.dev ? { dev: kh.dev } : {}), ...(kh?.onlink ? { onlink: true } : {}) };
+    });
+    return { prefix: r.prefix, family: r.family, kind: r.kind, nextHops, decidedBy: r.decidedBy };
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * desiredRoute: what one RibChange means for the kernel (SPEC.md "What lands in the kernel").
+ * - the node's own block (best path from peer 'local'): a blackhole;
+ * - a learned prefix: via the next hop, the device left to the kernel (connected subnet);
+ * - IPIP (the prefix's pool has ipipMode Always, or CrossSubnet and the next hop is outside the
+ *   node's IPv4 subnet): via the next hop, dev kernel.tunnelDevice, onlink;
+ * - several best paths: one route with a next hop each (ECMP), duplicates merged;
+ * - IPv6 alike; a link-local next hop (or an IPv6 path with only a link-local one) goes out of the
+ *   device the peer is reached on.
+ * Next hops that cannot be installed are left out and reported; when none is left the route is
+ * not installed at all (never a route without its next hops). Pure.
+ * Not here: kernel state, ownership, diffing (diff.ts).
+ */
+import { AFI } from '../../agent/bgp/constants.js';
+import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
+import type { RibChange, RibPath } from '../../agent/rib/types.js';
+import { isLinkLocal6 } from './kernel-route.js';
+import type { FibContext, FibNextHop, FibProblem, FibRoute } from './types.js';
+
+export interface DesiredResult {
+  readonly prefix: string;
+  /** null: nothing to install (withdrawn, or no next hop could be installed). */
+  readonly route: FibRoute | null;
+  /** Why the route, or some of its next hops, cannot be installed. */
+  readonly problem: FibProblem | null;
+}
+
+/** inner lies within outer (same family, outer no longer than inner, same leading bits). */
+export function prefixWithin(inner: Prefix, outer: Prefix): boolean {
+  if (inner.afi !== outer.afi || outer.len > inner.len) return false;
+  if (inner.afi === AFI.IPV4 && outer.afi === AFI.IPV4) {
+    if (outer.len === 0) return true;
+    const mask = (0xffffffff << (32 - outer.len)) >>> 0;
+    return ((inner.addr & mask) >>> 0) === outer.addr;
+  }
+  const a = inner.addr as Uint8Array;
+  const b = outer.addr as Uint8Array;
+  for (let bit = 0; bit < outer.len; bit += 8) {
+    const bits = Math.min(8, outer.len - bit);
+    const mask = (0xff << (8 - bits)) & 0xff;
+    if ((a[bit >> 3] & mask) !== (b[bit >> 3] & mask)) return false;
+  }
+  return true;
+}
+
+export function addressWithin(address: string, outer: Prefix): boolean {
+  try {
+    return prefixWithin(parsePrefix(`${address}/${address.includes(':') ? 128 : 32}`), outer);
+  } catch {
+    return false; // not an address: within nothing
+  }
+}
+
+function needsTunnel(prefix: Prefix, nextHop: string, ctx: FibContext): boolean {
+  if (prefix.afi !== AFI.IPV4) return false;
+  const pool = ctx.pools.find((p) => prefixWithin(prefix, p.prefix));
+  if (pool === undefined || pool.ipipMode === 'Never') return false;
+  if (pool.ipipMode === 'Always') return true;
+  return ctx.nodeSubnet4 === null || !addressWithin(nextHop, ctx.nodeSubnet4);
+}
+
+type HopResult = { hop: FibNextHop } | { problem: FibProblem };
+
+function nextHopFor(prefix: Prefix, text: string, path: RibPath, ctx: FibContext): HopResult {
+  const problem = (code: string, message: string): HopResult => ({ problem: { prefix: text, code, message } });
+  const v6 = prefix.afi === AFI.IPV6;
+  let gateway = path.nextHop;
+  if (v6 && (gateway === '' || isLinkLocal6(gateway)) && path.nextHopLinkLocal !== '') gateway = path.nextHopLinkLocal;
+  if (gateway === '') return problem('NEXTHOP_MISSING', `path from ${path.peer} has no next hop`);
+  if (gateway.includes(':') !== v6) {
+    return problem('NEXTHOP_FAMILY', `next hop ${gateway} from ${path.peer} is not an IPv${v6 ? 6 : 4} address`);
+  }
+  if (v6 && isLinkLocal6(gateway)) {
+    const device = ctx.deviceFor(path.peerAddress);
+    if (device === null) {
+      return problem('NEXTHOP_DEVICE_UNKNOWN',
+        `link-local next hop ${gateway}: no device reaches peer ${path.peerAddress || path.peer}`);
+    }
+    return { hop: { gateway, dev: device.name, ifindex: device.ifindex, onlink: false, peer: path.peer } };
+  }
+  if (needsTunnel(prefix, gateway, ctx)) {
+    if (ctx.tunnelIfindex === 0) {
+      return problem('TUNNEL_DEVICE_MISSING', `needs IPIP via ${gateway} but tunnel device ${ctx.tunnelDevice} does not exist`);
+    }
+    return { hop: { gateway, dev: ctx.tunnelDevice, ifindex: ctx.tunnelIfindex, onlink: true, peer: path.peer } };
+  }
+  return { hop: { gateway, dev: '', ifindex: 0, onlink: false, peer: path.peer } };
+}
+
+export function desiredRoute(change: RibChange, ctx: FibContext): DesiredResult {
+  const prefix = formatPrefix(change.prefix.pathId === undefined ? change.prefix : { ...change.prefix, pathId: undefined });
+  const family = change.prefix.afi === AFI.IPV6 ? 6 : 4;
+  if (change.best.length === 0) return { prefix, route: null, problem: null };
+  if (change.best[0].peer === 'local') {
+    return { prefix, route: { family, prefix, kind: 'blackhole', nextHops: [] }, problem: null };
+  }
+  const hops = new Map<string, FibNextHop>();
+  let problem: FibProblem | null = null;
+  for (const path of change.best) {
+    const result = nextHopFor(change.prefix, prefix, path, ctx);
+    if ('problem' in result) {
+      problem ??= result.problem;
+      continue;
+    }
+    const id = `${result.hop.gateway}%${result.hop.ifindex}`;
+    if (!hops.has(id)) hops.set(id, result.hop);
+  }
+  if (hops.size === 0) return { prefix, route: null, problem };
+  const nextHops = [...hops.values()].sort((a, b) =>
+    (a.gateway < b.gateway ? -1 : a.gateway > b.gateway ? 1 : a.ifindex - b.ifindex));
+  return { prefix, route: { family, prefix, kind: 'unicast', nextHops }, problem };
+}

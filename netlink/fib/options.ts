@@ -1,0 +1,32 @@
+/** What a Fib is configured with, and how the agent's Config maps onto it. */
+import type { Config } from '../../config/types.js';
+import type { RouteSocketOptions } from '../rtnetlink/route-socket.js';
+import type { Logger } from './types.js';
+
+export interface FibOptions {
+  readonly protocol: number;
+  readonly table: number;
+  readonly tunnelDevice: string;
+  /** node.ipv4Address with its subnet ('10.0.1.13/24'), or ''. */
+  readonly nodeIpv4Address: string;
+  readonly pools: readonly { readonly cidr: string; readonly ipipMode: 'Always' | 'CrossSubnet' | 'Never'; readonly disabled: boolean }[];
+  readonly logger: Logger;
+  /** 'restart': keep our existing routes until markConverged(). Default 'fresh'. */
+  readonly mode?: 'fresh' | 'restart';
+  /** Full dump-and-compare period; 0 turns it off. Default 60 s. */
+  readonly reconcileIntervalMs?: number;
+  /** Window, batch and buffer sizes of the RouteSocket (defaults suit a million routes). */
+  readonly socket?: Omit<RouteSocketOptions, 'onEvent' | 'onOverflow' | 'groups'>;
+}
+
+export function fibOptions(config: Config, logger: Logger, mode: 'fresh' | 'restart'): FibOptions {
+  return {
+    protocol: config.kernel.routeProtocol,
+    table: config.kernel.table,
+    tunnelDevice: config.kernel.tunnelDevice,
+    nodeIpv4Address: config.node.ipv4Address,
+    pools: config.pools,
+    logger,
+    mode,
+  };
+}

@@ -1,0 +1,43 @@
+/** What the Fib shows agentctl: the snapshot and the routes list, built from its state. Pure. */
+import type { FibState } from './state.js';
+import type { FibProblem } from './types.js';
+
+/** One route as agentctl shows it (agent/control/api.ts RouteAnswer, plus whether it is in). */
+export interface FibRouteView {
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly kind: 'blackhole' | 'unicast';
+  readonly nextHops: readonly { readonly via: string; readonly dev?: string; readonly onlink?: boolean; readonly peer: string }[];
+  readonly installed: boolean;
+}
+
+export function routeViews(state: FibState, family?: 'ipv4' | 'ipv6'): FibRouteView[] {
+  const out: FibRouteView[] = [];
+  for (const entry of state.entries.values()) {
+    if (entry.want === undefined) continue;
+    const { route, signature } = entry.want;
+    const fam = route.family === 4 ? 'ipv4' : 'ipv6';
+    if (family !== undefined && family !== fam) continue;
+    out.push({
+      prefix: route.prefix,
+      family: fam,
+      kind: route.kind,
+      nextHops: route.nextHops.map((nh) => ({
+        via: nh.gateway, ...(nh.dev === '' ? {} : { dev: nh.dev }), ...(nh.onlink ? { onlink: true } : {}), peer: nh.peer,
+      })),
+      installed: entry.kernel === signature,
+    });
+  }
+  return out;
+}
+
+/** Problems of every troubled prefix, at most `limit`. */
+export function problems(state: FibState, limit = 1000): FibProblem[] {
+  const out: FibProblem[] = [];
+  for (const entry of state.troubled) {
+    if (entry.problem !== null) out.push(entry.problem);
+    if (entry.refused !== null) out.push(entry.refused);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

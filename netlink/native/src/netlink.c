@@ -1,0 +1,457 @@
+/*
+ * AF_NETLINK NETLINK_ROUTE sockets for rack-agent's FIB (rtnetlink, RFC 3549 for the model).
+ * Opens and binds a non-blocking, close-on-exec socket with the buffer sizes and options the
+ * caller asks for, joins multicast groups, sends a buffer (one sendto may carry several netlink
+ * messages), and reads with a uv_poll_t: every datagram waiting is read in the poll callback and
+ * handed to JS, many datagrams concatenated into one Buffer (each datagram holds whole, 4-byte
+ * aligned netlink messages, so concatenation keeps message boundaries).
+ *
+ * Errors never leave a libuv callback as a C or C++ exception: a receive error (ENOBUFS when the
+ * kernel had to drop messages because the receive buffer was full, or a poll error) is handed to
+ * the JS onError callback as an Error with `code` (errno name) and `errno`, and reading goes on.
+ * Errors of calls made from JS are thrown as typed JS errors (common.c).
+ *
+ * Not here: the rtnetlink encoding (TypeScript, netlink/rtnetlink/), request/ack matching.
+ */
+#include "netlink.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* One read chunk handed to JS; a datagram is never larger than 32 KiB (kernel dump skbs). */
+#define NL_CHUNK (1024 * 1024)
+#define NL_DATAGRAM_MAX (64 * 1024)
+/* Bytes read in one poll callback before yielding to the rest of the event loop (fairness). */
+#define NL_READ_BUDGET (8 * 1024 * 1024)
+
+typedef struct nl_socket {
+  int fd;
+  uint32_t port_id;
+  bool closed;
+  bool polling;
+  napi_env env;
+  uv_poll_t poll;
+  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
+  napi_ref on_data;  /* (buf: Buffer) => void */
+  napi_ref on_error; /* (err: Error) => void */
+  napi_async_context async;
+  unsigned char *chunk;
+  int refs; /* the open socket (until its uv handle is closed) and the JS external */
+} nl_socket;
+
+static void drop(nl_socket *s) {
+  if (--s->refs == 0) free(s);
+}
+
+static nl_socket *get_socket(napi_env env, napi_value value, const char *syscall) {
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    rn_throw_type(env, "handle must be a netlink socket handle from nlOpen");
+    return NULL;
+  }
+  nl_socket *s = data;
+  if (s->closed) {
+    rn_throw_errno(env, EBADF, syscall, "netlink socket is closed");
+    return NULL;
+  }
+  return s;
+}
+
+/* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
+static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
+  napi_value error = NULL;
+  rn_throw_errno(env, err, syscall, detail);
+  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return NULL;
+  return error;
+}
+
+/* Calls a JS callback from libuv; a throwing callback is reported as an uncaught exception. */
+static void call_js(nl_socket *s, napi_ref ref, napi_value arg) {
+  napi_env env = s->env;
+  napi_value fn, recv, result;
+  if (napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  if (napi_get_global(env, &recv) != napi_ok) return; /* napi_make_callback needs an object */
+  napi_status status = napi_make_callback(env, s->async, recv, fn, 1, &arg, &result);
+  if (status == napi_pending_exception) {
+    napi_value exception;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
+      napi_fatal_exception(env, exception);
+  }
+}
+
+static void deliver_error(nl_socket *s, int err, const char *syscall, const char *detail) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value error = make_errno_error(s->env, err, syscall, detail);
+  if (error != NULL) call_js(s, s->on_error, error);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void deliver_data(nl_socket *s, size_t used) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value buf;
+  if (napi_create_buffer_copy(s->env, used, s->chunk, NULL, &buf) == napi_ok)
+    call_js(s, s->on_data, buf);
+  napi_close_handle_scope(s->env, scope);
+}
+
+/*
+ * Reads datagrams until none is waiting or the budget is spent. Returns the bytes in s->chunk not
+ * yet delivered; delivers full chunks on the way. Errors are delivered, never thrown.
+ */
+static void read_available(nl_socket *s) {
+  size_t used = 0, total = 0;
+  while (!s->closed && total < NL_READ_BUDGET) {
+    if (NL_CHUNK - used < NL_DATAGRAM_MAX) {
+      deliver_data(s, used);
+      used = 0;
+      continue;
+    }
+    struct sockaddr_nl from;
+    struct iovec iov = {s->chunk + used, NL_CHUNK - used};
+    struct msghdr msg = {&from, sizeof from, &iov, 1, NULL, 0, 0};
+    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) break;
+      /* Deliver what came before the error first: order matters to the caller. */
+      if (used > 0) deliver_data(s, used);
+      used = 0;
+      deliver_error(s, err, "recvmsg",
+                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+      if (err != ENOBUFS) break; /* ENOBUFS is reported once per overflow; reading goes on */
+      continue;
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      if (used > 0) deliver_data(s, used);
+      used = 0;
+      deliver_error(s, EMSGSIZE, "recvmsg", "netlink datagram larger than the read buffer: dropped");
+      continue;
+    }
+    if (from.nl_pid != 0) continue; /* only the kernel talks to us */
+    used += (size_t)n;
+    total += (size_t)n;
+  }
+  if (used > 0 && !s->closed) deliver_data(s, used);
+}
+
+/*
+ * libuv reports EPOLLERR as status UV_EBADF and stops the handle. On a netlink socket EPOLLERR
+ * means a pending socket error: ENOBUFS after the kernel dropped messages (sk_err). So: fetch and
+ * clear that error (SO_ERROR), hand it to JS, start polling again and read on. Only a socket that
+ * is really unusable ends the polling, after telling JS.
+ */
+static void on_poll(uv_poll_t *handle, int status, int events) {
+  nl_socket *s = handle->data;
+  if (s == NULL || s->closed) return;
+  if (status < 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (status != UV_EBADF) {
+      deliver_error(s, -status, "poll", NULL);
+    } else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+      deliver_error(s, errno, "getsockopt", "SO_ERROR after a poll error: netlink socket unusable");
+      return;
+    } else if (err != 0) {
+      deliver_error(s, err, "recvmsg",
+                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+    }
+    if (s->closed) return;
+    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
+    if (rc != 0) {
+      deliver_error(s, -rc, "uv_poll_start", "netlink socket can no longer be polled");
+      return;
+    }
+    read_available(s);
+    return;
+  }
+  if (events & UV_READABLE) read_available(s);
+}
+
+static void on_poll_closed(uv_handle_t *handle) { drop(handle->data); }
+
+static void finalize_external(napi_env env, void *data, void *hint) { drop(data); }
+
+static void release(nl_socket *s, bool from_js) {
+  if (s->closed) return;
+  s->closed = true;
+  if (s->polling) uv_poll_stop(&s->poll);
+  close(s->fd);
+  s->fd = -1;
+  free(s->chunk);
+  s->chunk = NULL;
+  if (from_js) {
+    if (s->on_data != NULL) napi_delete_reference(s->env, s->on_data);
+    if (s->on_error != NULL) napi_delete_reference(s->env, s->on_error);
+    if (s->self != NULL) napi_delete_reference(s->env, s->self);
+    napi_async_destroy(s->env, s->async);
+  }
+  if (s->polling)
+    uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+  else
+    drop(s);
+}
+
+static void cleanup_hook(void *arg) { release(arg, false); }
+
+static bool set_opt(napi_env env, int fd, int level, int name, int value, const char *what) {
+  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
+  int err = errno;
+  char detail[160];
+  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
+  rn_throw_errno(env, err, "setsockopt", detail);
+  return false;
+}
+
+static bool get_function(napi_env env, napi_value value, const char *name) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) == napi_ok && type == napi_function) return true;
+  char text[96];
+  snprintf(text, sizeof text, "%s must be a function", name);
+  rn_throw_type(env, text);
+  return false;
+}
+
+/* Socket options from JS: buffers (SO_*BUFFORCE when permitted), acks, strict dumps, groups. */
+static bool configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_value groups) {
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+      !set_opt(env, fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"))
+    return false;
+  if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
+      !set_opt(env, fd, SOL_SOCKET, SO_SNDBUF, sndbuf, "SO_SNDBUF"))
+    return false;
+  /* Overflow must be reported (ENOBUFS), so the caller knows to resynchronise by a dump. */
+  if (!set_opt(env, fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0, "NETLINK_NO_ENOBUFS") ||
+      !set_opt(env, fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, "NETLINK_EXT_ACK") ||
+      !set_opt(env, fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK"))
+    return false;
+  /* Strict checking lets the kernel filter dumps (table, protocol); older kernels lack it. */
+  int one = 1;
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+
+  uint32_t count = 0;
+  bool is_array = false;
+  if (napi_is_array(env, groups, &is_array) != napi_ok || !is_array) {
+    rn_throw_type(env, "groups must be an array of multicast group numbers");
+    return false;
+  }
+  napi_get_array_length(env, groups, &count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    int32_t group;
+    if (napi_get_element(env, groups, i, &item) != napi_ok ||
+        !rn_get_int(env, item, "group", 1, 1023, &group) ||
+        !set_opt(env, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, "NETLINK_ADD_MEMBERSHIP"))
+      return false;
+  }
+  return true;
+}
+
+/*
+ * nlOpen(groups: number[], rcvbuf: number, sndbuf: number, onData, onError) -> handle.
+ * rcvbuf/sndbuf 0 keep the kernel default. The handle is an opaque external; nlClose releases it.
+ */
+static napi_value nl_open(napi_env env, napi_callback_info info) {
+  napi_value argv[5], handle;
+  int32_t rcvbuf, sndbuf;
+  if (!rn_args(env, info, 5, argv) || !rn_get_int(env, argv[1], "rcvbuf", 0, INT32_MAX, &rcvbuf) ||
+      !rn_get_int(env, argv[2], "sndbuf", 0, INT32_MAX, &sndbuf) ||
+      !get_function(env, argv[3], "onData") || !get_function(env, argv[4], "onError"))
+    return NULL;
+
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  if (fd < 0) return rn_throw_errno(env, errno, "socket", "AF_NETLINK NETLINK_ROUTE");
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  socklen_t len = sizeof local;
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
+      getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
+    int err = errno;
+    close(fd);
+    return rn_throw_errno(env, err, "bind", "AF_NETLINK");
+  }
+  if (!configure(env, fd, rcvbuf, sndbuf, argv[0])) {
+    close(fd);
+    return NULL;
+  }
+
+  nl_socket *s = calloc(1, sizeof *s);
+  unsigned char *chunk = malloc(NL_CHUNK);
+  if (s == NULL || chunk == NULL) {
+    free(s);
+    free(chunk);
+    close(fd);
+    return rn_throw_errno(env, ENOMEM, "nlOpen", NULL);
+  }
+  s->fd = fd;
+  s->refs = 1;
+  s->port_id = local.nl_pid;
+  s->env = env;
+  s->chunk = chunk;
+
+  uv_loop_t *loop = NULL;
+  napi_value name;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      napi_create_string_utf8(env, "rack-agent:netlink", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &s->async) != napi_ok) {
+    release(s, false);
+    rn_throw_napi_failure(env, "nlOpen");
+    return NULL;
+  }
+  if (uv_poll_init(loop, &s->poll, fd) != 0) {
+    napi_async_destroy(env, s->async);
+    release(s, false);
+    return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
+  }
+  s->poll.data = s;
+  s->polling = true;
+  int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
+  if (rc != 0) {
+    napi_async_destroy(env, s->async);
+    release(s, false);
+    return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
+  }
+  if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
+    napi_async_destroy(env, s->async);
+    release(s, false);
+    rn_throw_napi_failure(env, "nlOpen");
+    return NULL;
+  }
+  s->refs++;
+  if (napi_create_reference(env, argv[3], 1, &s->on_data) != napi_ok ||
+      napi_create_reference(env, argv[4], 1, &s->on_error) != napi_ok ||
+      napi_create_reference(env, handle, 1, &s->self) != napi_ok) {
+    release(s, true); /* deletes whichever references exist (NULL ones are skipped) */
+    rn_throw_napi_failure(env, "nlOpen");
+    return NULL;
+  }
+  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  return handle;
+}
+
+/* nlSend(handle, buf) -> bytes sent. One call, one datagram to the kernel (pid 0). */
+static napi_value nl_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  if (!rn_args(env, info, 2, argv)) return NULL;
+  nl_socket *s = get_socket(env, argv[0], "sendto");
+  if (s == NULL) return NULL;
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t len = 0;
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
+    return rn_throw_type(env, "buf must be a Buffer");
+  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t n;
+  do {
+    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return rn_throw_errno(env, errno, "sendto", NULL);
+  RN_CALL(env, napi_create_int64(env, n, &result));
+  return result;
+}
+
+/* nlDrain(handle): reads now, synchronously, what is waiting (onData/onError run before return). */
+static napi_value nl_drain(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  nl_socket *s = get_socket(env, argv[0], "recvmsg");
+  if (s != NULL) read_available(s);
+  return NULL;
+}
+
+/* nlPortId(handle) -> the socket's netlink port id (nl_pid), as the kernel assigned it. */
+static napi_value nl_port_id(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  nl_socket *s = get_socket(env, argv[0], "getsockname");
+  if (s == NULL) return NULL;
+  RN_CALL(env, napi_create_uint32(env, s->port_id, &result));
+  return result;
+}
+
+/*
+ * nlIgnorePort(handle, portId): attaches a classic BPF filter that drops every message whose
+ * nlmsg_pid is portId. Notifications carry the port id of the socket whose request caused them, so
+ * on a monitor socket this drops the echoes of our own requests (their outcome arrives as ACKs) and
+ * keeps everyone else's changes. The kernel applies the filter before queueing, so our own bursts
+ * never fill the monitor's receive buffer.
+ */
+static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  double port;
+  if (!rn_args(env, info, 2, argv)) return NULL;
+  nl_socket *s = get_socket(env, argv[0], "setsockopt");
+  if (s == NULL) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
+    return rn_throw_type(env, "portId must be a number");
+  napi_get_value_double(env, argv[1], &port);
+  if (!(port >= 0 && port <= UINT32_MAX)) return rn_throw_type(env, "portId must be a 32-bit unsigned integer");
+  /* BPF_ABS loads are big-endian; nlmsg_pid is in host (little-endian) order. */
+  uint32_t pid = (uint32_t)port;
+  uint32_t wire = __builtin_bswap32(pid);
+  struct sock_filter code[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, wire, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+    return rn_throw_errno(env, errno, "setsockopt", "SO_ATTACH_FILTER");
+  return NULL;
+}
+
+/* nlClose(handle): idempotent. Stops polling, closes the fd; no callback runs afterwards. */
+static napi_value nl_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
+    return rn_throw_type(env, "handle must be a netlink socket handle from nlOpen");
+  nl_socket *s = data;
+  if (!s->closed) {
+    napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+    release(s, true);
+  }
+  return NULL;
+}
+
+const napi_property_descriptor rn_netlink_exports[] = {
+  {"nlOpen", NULL, nl_open, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlSend", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlDrain", NULL, nl_drain, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlIgnorePort", NULL, nl_ignore_port, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlPortId", NULL, nl_port_id, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlClose", NULL, nl_close, NULL, NULL, NULL, napi_enumerable, NULL},
+};
+const size_t rn_netlink_exports_count = sizeof rn_netlink_exports / sizeof rn_netlink_exports[0];

@@ -1,0 +1,103 @@
+/**
+ * NetlinkChannel: one AF_NETLINK NETLINK_ROUTE socket of the addon (netlink/native/src/netlink.c),
+ * typed. Received datagrams arrive through onData (several datagrams concatenated, whole messages
+ * only); receive errors, ENOBUFS included, arrive through onError as NetlinkError and never throw.
+ * Sockets belong to the network namespace of the process that opens them.
+ * Not here: message encoding (message.ts) or request bookkeeping (route-socket.ts).
+ */
+import { createRequire } from 'node:module';
+import { NetlinkError, toNetlinkError } from './errors.js';
+
+interface NativeNetlink {
+  nlOpen(groups: readonly number[], rcvbuf: number, sndbuf: number,
+    onData: (buf: Buffer) => void, onError: (err: Error) => void): object;
+  nlSend(handle: object, buf: Buffer): number;
+  nlDrain(handle: object): void;
+  nlPortId(handle: object): number;
+  nlIgnorePort(handle: object, portId: number): void;
+  nlClose(handle: object): void;
+}
+
+let addon: NativeNetlink | undefined;
+
+function native(): NativeNetlink {
+  if (addon === undefined) {
+    const require = createRequire(import.meta.url);
+    try {
+      addon = require('rack-agent-native') as NativeNetlink;
+    } catch (err) {
+      throw new NetlinkError('open', 'ENOENT',
+        'rack-agent-native addon is not built: run `npm ci` (node-gyp; npm_config_nodedir=/usr)', { cause: err });
+    }
+  }
+  return addon;
+}
+
+export interface ChannelOptions {
+  /** RTNLGRP_* multicast groups to join. */
+  readonly groups?: readonly number[];
+  /** SO_RCVBUF(FORCE) bytes; 0 keeps the default. */
+  readonly rcvbuf?: number;
+  readonly sndbuf?: number;
+  readonly onData: (buf: Buffer) => void;
+  readonly onError: (err: NetlinkError) => void;
+}
+
+export class NetlinkChannel {
+  private handle: object | null;
+  readonly portId: number;
+
+  private constructor(handle: object) {
+    this.handle = handle;
+    this.portId = native().nlPortId(handle);
+  }
+
+  static open(options: ChannelOptions): NetlinkChannel {
+    const onError = (err: Error): void => {
+      const typed = toNetlinkError('recv', err);
+      options.onError(typed instanceof NetlinkError ? typed : new NetlinkError('recv', 'EIO', String(err)));
+    };
+    try {
+      const handle = native().nlOpen(options.groups ?? [], options.rcvbuf ?? 0, options.sndbuf ?? 0,
+        options.onData, onError);
+      return new NetlinkChannel(handle);
+    } catch (err) {
+      throw toNetlinkError('open', err);
+    }
+  }
+
+  get closed(): boolean {
+    return this.handle === null;
+  }
+
+  /** Sends one datagram (one or more messages); the kernel has processed it when this returns. */
+  send(buf: Buffer): number {
+    if (this.handle === null) throw new NetlinkError('send', 'EBADF', 'netlink channel is closed');
+    try {
+      return native().nlSend(this.handle, buf);
+    } catch (err) {
+      throw toNetlinkError('send', err);
+    }
+  }
+
+  /** Reads what is waiting now; onData/onError run before this returns. */
+  drain(): void {
+    if (this.handle !== null) native().nlDrain(this.handle);
+  }
+
+  /** Drops, in the kernel, every message carrying nlmsg_pid `portId` (our own requests' echoes). */
+  ignorePort(portId: number): void {
+    if (this.handle === null) throw new NetlinkError('open', 'EBADF', 'netlink channel is closed');
+    try {
+      native().nlIgnorePort(this.handle, portId);
+    } catch (err) {
+      throw toNetlinkError('open', err);
+    }
+  }
+
+  close(): void {
+    if (this.handle === null) return;
+    native().nlClose(this.handle);
+    this.handle = null;
+  }
+}

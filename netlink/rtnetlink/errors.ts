@@ -1,0 +1,70 @@
+/**
+ * NetlinkError: every failure of the netlink layer, typed like Node's system errors. `code` is the
+ * errno name (EEXIST, ESRCH, ENODEV, ENOBUFS, ...) or one of the layer's own codes for input that
+ * is not a kernel error (EPROTO for malformed messages from the kernel, EINVAL for bad requests).
+ * `op` names what was being done ('newroute', 'delroute', 'dump', 'recv', ...).
+ */
+import { constants as osConstants } from 'node:os';
+
+export type NetlinkOp =
+  | 'open'
+  | 'send'
+  | 'recv'
+  | 'newroute'
+  | 'delroute'
+  | 'newlink'
+  | 'dump'
+  | 'decode'
+  | 'encode'
+  | 'close';
+
+const errnoTable = osConstants.errno as Readonly<Record<string, number | undefined>>;
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(errnoTable)) {
+  if (value !== undefined && !errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** 'EEXIST' for 17; 'E<n>' for a number Node does not name. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+export function errnoNumber(code: string): number {
+  return errnoTable[code] ?? 0;
+}
+
+export class NetlinkError extends Error {
+  override readonly name = 'NetlinkError';
+  /** The errno name, e.g. 'EEXIST'. */
+  readonly code: string;
+  /** Positive errno as in errno(3); 0 when the code is not an errno. */
+  readonly errno: number;
+  readonly op: NetlinkOp;
+  /** The kernel's extended ack message (NLMSGERR_ATTR_MSG), when it sent one. */
+  readonly extack: string | undefined;
+
+  constructor(op: NetlinkOp, code: string, message: string, options: { extack?: string; cause?: unknown } = {}) {
+    super(`${op}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.op = op;
+    this.code = code;
+    this.errno = errnoNumber(code);
+    this.extack = options.extack;
+  }
+
+  /** From the negative errno of an NLMSG_ERROR, with the extended ack text when present. */
+  static fromKernel(op: NetlinkOp, negativeErrno: number, extack?: string, what?: string): NetlinkError {
+    const code = errnoName(-negativeErrno);
+    const detail = extack !== undefined && extack !== '' ? `: ${extack}` : '';
+    return new NetlinkError(op, code, `${what ?? op} failed: ${code}${detail}`, { extack });
+  }
+}
+
+/** Errors from the addon carry `code` and `syscall`; turn them into NetlinkError. */
+export function toNetlinkError(op: NetlinkOp, err: unknown): NetlinkError | unknown {
+  if (err instanceof NetlinkError) return err;
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' &&
+      typeof (err as { syscall?: unknown }).syscall === 'string') {
+    return new NetlinkError(op, (err as unknown as { code: string }).code, err.message, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,422 @@
+/**
+ * RouteSocket: rack-agent's rtnetlink client. Owns two netlink sockets of the process's network
+ * namespace: one for requests and dumps, one subscribed to route, link and address notifications.
+ *
+ * Requests are queued and sent several per datagram, with at most `window` unanswered. Only the
+ * last message of a datagram asks for an ACK (NLM_F_ACK): the kernel processes a datagram's
+ * messages in order and answers a failed one with an NLMSG_ERROR whatever its flags, so that ACK
+ * settles every earlier message of the datagram that did not fail. This is how a burst is applied at
+ * the kernel's pace instead of one round trip per route (BIRD's krt does one exchange per route).
+ *
+ * The monitor socket carries a kernel-side filter that drops the notifications our own requests
+ * cause (they carry the request socket's port id): their outcome is known from the answers, and a
+ * burst of our own changes can never overflow the monitor. What it delivers is everyone else's.
+ * The kernel queues a notification before the ACK of a later request, so the monitor is drained
+ * before answers are processed: whoever sees a request settle has seen every earlier change.
+ *
+ * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
+ * sent until NLMSG_DONE. A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) fails with
+ * EINTR; the caller repeats it. On ENOBUFS (messages lost) every unanswered request fails with
+ * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
+ * Not here: route semantics (netlink/fib).
+ */
+import { NetlinkChannel } from './channel.js';
+import { NLMSG, NLMSG_HDRLEN, NLM_F, RTNLGRP } from './constants.js';
+import { NetlinkError, type NetlinkOp } from './errors.js';
+import { align4, decodeError, encodeMessage, type NlMessage, splitMessages, writeHeader } from './message.js';
+
+export interface RouteRequest {
+  readonly type: number;
+  /** Beside NLM_F_REQUEST (added), e.g. NLM_F_CREATE | NLM_F_REPLACE. */
+  readonly flags: number;
+  readonly op: NetlinkOp;
+  /** The message payload, built when the request is sent (so a long queue holds no buffers). */
+  payload(): Buffer;
+  /** Called once: null on success. */
+  done(err: NetlinkError | null): void;
+}
+
+export interface RouteSocketOptions {
+  /** Most requests unanswered at once. */
+  readonly window?: number;
+  /** Most messages per datagram. */
+  readonly batch?: number;
+  readonly requestRcvbuf?: number;
+  readonly monitorRcvbuf?: number;
+  /** Multicast groups of the monitor socket; [] opens no monitor. */
+  readonly groups?: readonly number[];
+  /** Every message from the monitor socket, in kernel order. */
+  readonly onEvent?: (msg: NlMessage) => void;
+  /** Messages were lost (ENOBUFS) or could not be read: the owner must resynchronise. */
+  readonly onOverflow?: (socket: 'request' | 'monitor', err: NetlinkError) => void;
+}
+
+export const MONITOR_GROUPS: readonly number[] = [
+  RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
+];
+
+interface Pending {
+  readonly request: RouteRequest;
+  seq: number;
+  /** This message carried NLM_F_ACK: its answer settles the datagram. */
+  last: boolean;
+  settled: boolean;
+}
+
+interface DumpJob {
+  readonly kind: 'dump';
+  readonly type: number;
+  readonly payload: Buffer;
+  readonly onMessage: (msg: NlMessage) => void;
+  readonly resolve: () => void;
+  readonly reject: (err: NetlinkError) => void;
+  seq: number;
+  interrupted: boolean;
+}
+
+type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
+
+export class RouteSocket {
+  private readonly requests: NetlinkChannel;
+  private readonly monitor: NetlinkChannel | null;
+  private readonly window: number;
+  private readonly batch: number;
+  private queue: Job[] = [];
+  private queueHead = 0;
+  /** Sent and unanswered, in sequence order; sequence numbers are consecutive within it. */
+  private readonly order: Pending[] = [];
+  private orderHead = 0;
+  private unanswered = 0;
+  private dumping: DumpJob | null = null;
+  private seq = Math.floor(Math.random() * 0x7fffffff);
+  private pumpScheduled = false;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
+  readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
+
+  private constructor(private readonly options: RouteSocketOptions) {
+    this.window = Math.max(1, options.window ?? 1024);
+    this.batch = Math.max(1, Math.min(options.batch ?? 256, this.window));
+    const groups = options.groups ?? MONITOR_GROUPS;
+    this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
+      groups,
+      rcvbuf: options.monitorRcvbuf ?? 8 * 1024 * 1024,
+      onData: (buf) => this.onMonitorData(buf),
+      onError: (err) => this.overflow('monitor', err),
+    });
+    try {
+      this.requests = NetlinkChannel.open({
+        rcvbuf: options.requestRcvbuf ?? 8 * 1024 * 1024,
+        sndbuf: 4 * 1024 * 1024,
+        onData: (buf) => this.onRequestData(buf),
+        onError: (err) => this.onRequestError(err),
+      });
+      this.monitor?.ignorePort(this.requests.portId);
+    } catch (err) {
+      this.monitor?.close();
+      throw err;
+    }
+  }
+
+  static open(options: RouteSocketOptions = {}): RouteSocket {
+    return new RouteSocket(options);
+  }
+
+  /** Requests queued or unanswered. */
+  get pending(): number {
+    return this.queue.length - this.queueHead + this.unanswered + (this.dumping === null ? 0 : 1);
+  }
+
+  submit(request: RouteRequest): void {
+    if (this.closed) {
+      request.done(new NetlinkError(request.op, 'EBADF', 'route socket is closed'));
+      return;
+    }
+    this.queue.push({ kind: 'request', request });
+    this.schedulePump();
+  }
+
+  /** One request as a promise (links, one-off routes); bulk work uses submit. */
+  request(type: number, flags: number, op: NetlinkOp, payload: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.submit({ type, flags, op, payload: () => payload, done: (err) => (err === null ? resolve() : reject(err)) });
+    });
+  }
+
+  /** Runs a dump; onMessage sees every answer message in order (not NLMSG_DONE). */
+  dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<void> {
+    if (this.closed) return Promise.reject(new NetlinkError('dump', 'EBADF', 'route socket is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false });
+      this.schedulePump();
+    });
+  }
+
+  /** Resolves when nothing is queued or unanswered. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Reads the monitor socket now (its events run before this returns). */
+  drainMonitor(): void {
+    this.monitor?.drain();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.requests.close();
+    this.monitor?.close();
+    const err = new NetlinkError('close', 'EBADF', 'route socket closed');
+    this.failInflight(err);
+    const queued = this.queue.slice(this.queueHead);
+    this.queue = [];
+    this.queueHead = 0;
+    for (const job of queued) {
+      if (job.kind === 'dump') job.reject(err);
+      else job.request.done(err);
+    }
+    this.notifyIdle();
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === 0) this.seq = 1;
+    return this.seq;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.dumping === null && this.queueHead < this.queue.length) {
+      const head = this.queue[this.queueHead];
+      if (head.kind === 'dump') {
+        if (this.unanswered > 0) return; // a dump starts when every request is answered
+        this.queueHead++;
+        this.startDump(head);
+        return;
+      }
+      const room = this.window - this.unanswered;
+      if (room <= 0) return;
+      this.sendBatch(Math.min(room, this.batch));
+    }
+    this.compactQueue();
+    this.notifyIdle();
+  }
+
+  private sendBatch(max: number): void {
+    const payloads: Buffer[] = [];
+    const sent: Pending[] = [];
+    let size = 0;
+    while (sent.length < max && this.queueHead < this.queue.length) {
+      const job = this.queue[this.queueHead];
+      if (job.kind !== 'request') break;
+      this.queueHead++;
+      let payload: Buffer;
+      try {
+        payload = job.request.payload();
+      } catch (err) {
+        job.request.done(err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
+        continue;
+      }
+      payloads.push(payload);
+      size += NLMSG_HDRLEN + align4(payload.length);
+      sent.push({ request: job.request, seq: this.nextSeq(), last: false, settled: false });
+    }
+    if (sent.length === 0) return;
+    // One datagram: header and payload of each message, the last one asking for the ACK.
+    const datagram = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < sent.length; i++) {
+      const len = NLMSG_HDRLEN + align4(payloads[i].length);
+      const last = i === sent.length - 1;
+      const request = sent[i].request;
+      writeHeader(datagram, at, len, request.type, request.flags | NLM_F.REQUEST | (last ? NLM_F.ACK : 0), sent[i].seq);
+      payloads[i].copy(datagram, at + NLMSG_HDRLEN);
+      datagram.fill(0, at + NLMSG_HDRLEN + payloads[i].length, at + len);
+      at += len;
+    }
+    sent[sent.length - 1].last = true;
+    for (const p of sent) this.order.push(p);
+    this.unanswered += sent.length;
+    try {
+      this.requests.send(datagram);
+      this.stats.datagrams++;
+      this.stats.messages += sent.length;
+    } catch (err) {
+      const error = err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err));
+      for (const p of sent) this.settle(p, error);
+      this.advanceOrder();
+    }
+  }
+
+  private startDump(job: DumpJob): void {
+    job.seq = this.nextSeq();
+    this.dumping = job;
+    try {
+      this.requests.send(encodeMessage(job.type, NLM_F.REQUEST | NLM_F.DUMP, job.seq, job.payload));
+    } catch (err) {
+      this.dumping = null;
+      job.reject(err instanceof NetlinkError ? err : new NetlinkError('dump', 'EIO', String(err)));
+      this.schedulePump();
+    }
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.pending !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  private onMonitorData(buf: Buffer): void {
+    let messages: NlMessage[];
+    try {
+      messages = splitMessages(buf);
+    } catch (err) {
+      this.overflow('monitor', err as NetlinkError);
+      return;
+    }
+    for (const msg of messages) this.options.onEvent?.(msg);
+  }
+
+  private onRequestData(buf: Buffer): void {
+    // Notifications of what these answers settle were queued first: see them first.
+    this.monitor?.drain();
+    let messages: NlMessage[];
+    try {
+      messages = splitMessages(buf);
+    } catch (err) {
+      this.onRequestError(err as NetlinkError);
+      return;
+    }
+    for (const msg of messages) {
+      if (this.dumping !== null && msg.seq === this.dumping.seq) this.onDumpMessage(this.dumping, msg);
+      else if (msg.type === NLMSG.ERROR) this.onAnswer(msg);
+    }
+    this.advanceOrder();
+    this.schedulePump();
+  }
+
+  private find(seq: number): Pending | undefined {
+    if (this.orderHead >= this.order.length) return undefined;
+    const index = this.orderHead + ((seq - this.order[this.orderHead].seq) >>> 0);
+    const p = index < this.order.length ? this.order[index] : undefined;
+    return p !== undefined && p.seq === seq && !p.settled ? p : undefined;
+  }
+
+  private onAnswer(msg: NlMessage): void {
+    const pending = this.find(msg.seq);
+    if (pending === undefined) return; // answer to a request already failed by an overflow
+    let error: NetlinkError | null = null;
+    try {
+      const e = decodeError(msg);
+      if (e.error !== 0) error = NetlinkError.fromKernel(pending.request.op, e.error, e.message || undefined);
+    } catch (err) {
+      error = err as NetlinkError;
+    }
+    if (!pending.last) {
+      this.settle(pending, error);
+      return;
+    }
+    // The datagram's ACK: every earlier unanswered message of it succeeded.
+    for (let i = this.orderHead; i < this.order.length; i++) {
+      const p = this.order[i];
+      if (p === pending) break;
+      if (!p.settled) this.settle(p, null);
+    }
+    this.settle(pending, error);
+  }
+
+  private settle(p: Pending, err: NetlinkError | null): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.unanswered--;
+    p.request.done(err);
+  }
+
+  private advanceOrder(): void {
+    while (this.orderHead < this.order.length && this.order[this.orderHead].settled) this.orderHead++;
+    if (this.orderHead === this.order.length) {
+      this.order.length = 0;
+      this.orderHead = 0;
+    } else if (this.orderHead > 4096) {
+      this.order.splice(0, this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+
+  private onDumpMessage(job: DumpJob, msg: NlMessage): void {
+    if ((msg.flags & NLM_F.DUMP_INTR) !== 0) job.interrupted = true;
+    if (msg.type === NLMSG.DONE) {
+      this.dumping = null;
+      const status = msg.payload.length >= 4 ? msg.payload.readInt32LE(0) : 0;
+      if (status < 0) job.reject(NetlinkError.fromKernel('dump', status));
+      else if (job.interrupted) job.reject(new NetlinkError('dump', 'EINTR', 'dump interrupted by concurrent changes; repeat it'));
+      else job.resolve();
+      return;
+    }
+    if (msg.type === NLMSG.ERROR) {
+      this.dumping = null;
+      let err: NetlinkError;
+      try {
+        const e = decodeError(msg);
+        err = NetlinkError.fromKernel('dump', e.error, e.message || undefined);
+      } catch (decodeErr) {
+        err = decodeErr as NetlinkError;
+      }
+      job.reject(err);
+      return;
+    }
+    try {
+      job.onMessage(msg);
+    } catch (err) {
+      // The consumer's bug must not leave the socket stuck mid-dump: fail the dump, keep reading.
+      job.interrupted = true;
+      this.options.onOverflow?.('request', new NetlinkError('decode', 'EPROTO', `dump consumer failed: ${String(err)}`, { cause: err }));
+    }
+  }
+
+  private onRequestError(err: NetlinkError): void {
+    // Answers were lost: the outcome of every unanswered request is unknown.
+    this.failInflight(err);
+    this.overflow('request', err);
+    this.schedulePump();
+  }
+
+  private failInflight(err: NetlinkError): void {
+    const unanswered = this.order.slice(this.orderHead);
+    for (const p of unanswered) this.settle(p, err);
+    this.advanceOrder();
+    if (this.dumping !== null) {
+      const job = this.dumping;
+      this.dumping = null;
+      job.reject(new NetlinkError('dump', err.code, `dump lost: ${err.message}`, { cause: err }));
+    }
+  }
+
+  private overflow(socket: 'request' | 'monitor', err: NetlinkError): void {
+    this.stats.overflows++;
+    this.options.onOverflow?.(socket, err);
+  }
+}

@@ -1,0 +1,92 @@
+import test from 'ava';
+
+import { createMetrics, MetricsError, MetricsServer, type MetricsSnapshot, parseListen } from '../../agent/metrics.js';
+import { memoryLog } from './fakes.js';
+
+function snapshotSource() {
+  const state: { snapshot: MetricsSnapshot; calls: number; fail: boolean } = {
+    calls: 0,
+    fail: false,
+    snapshot: {
+      peers: [
+        { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 } },
+        { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 } },
+      ],
+      kernel: { routes: 13, errors: 2, reconciles: 5 },
+    },
+  };
+  const take = (): MetricsSnapshot => {
+    state.calls += 1;
+    if (state.fail) throw new Error('snapshot broke');
+    return state.snapshot;
+  };
+  return { state, take };
+}
+
+test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram', async (t) => {
+  const source = snapshotSource();
+  const metrics = createMetrics(source.take);
+  const server = new MetricsServer(metrics, memoryLog());
+  const address = await server.start('127.0.0.1:0');
+  try {
+    metrics.observeUpdate(0.0002);
+    metrics.observeUpdate(0.03);
+    const res = await fetch(`http://127.0.0.1:${address.port}/metrics`);
+    t.is(res.status, 200);
+    t.regex(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const body = await res.text();
+    t.is(source.state.calls, 1, 'one snapshot per scrape');
+    for (const line of [
+      'rack_agent_bgp_session_state{peer="10.0.1.1",family="ipv4"} 6',
+      'rack_agent_bgp_session_state{peer="fd00:1::1",family="ipv6"} 3',
+      'rack_agent_bgp_session_established{peer="10.0.1.1",family="ipv4"} 1',
+      'rack_agent_bgp_session_established{peer="fd00:1::1",family="ipv6"} 0',
+      'rack_agent_bgp_prefixes_received{peer="10.0.1.1",family="ipv4"} 12',
+      'rack_agent_bgp_prefixes_accepted{peer="10.0.1.1",family="ipv4"} 11',
+      'rack_agent_bgp_prefixes_advertised{peer="10.0.1.1",family="ipv4"} 1',
+      'rack_agent_kernel_routes 13',
+      'rack_agent_kernel_errors_total 2',
+      'rack_agent_kernel_reconciles_total 5',
+      'rack_agent_update_processing_seconds_count 2',
+      'rack_agent_update_processing_seconds_bucket{le="0.0005"} 1',
+      'rack_agent_update_processing_seconds_bucket{le="0.05"} 2',
+      '# TYPE rack_agent_kernel_errors_total counter',
+    ]) t.true(body.includes(`${line}\n`), line);
+    t.regex(body, /^rack_agent_process_resident_memory_bytes \d+$/m);
+
+    // The next scrape follows the snapshot: a removed peer disappears, totals move on.
+    source.state.snapshot = { peers: [source.state.snapshot.peers[0]], kernel: { routes: 14, errors: 2, reconciles: 6 } };
+    const again = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
+    t.false(again.includes('fd00:1::1'));
+    t.true(again.includes('rack_agent_kernel_reconciles_total 6\n'));
+    t.true(again.includes('rack_agent_kernel_routes 14\n'));
+
+    t.is((await fetch(`http://127.0.0.1:${address.port}/other`)).status, 404);
+    t.is((await fetch(`http://127.0.0.1:${address.port}/metrics`, { method: 'POST' })).status, 405);
+    source.state.fail = true;
+    const failed = await fetch(`http://127.0.0.1:${address.port}/metrics`);
+    t.is(failed.status, 500);
+    t.false((await failed.text()).includes('snapshot broke'));
+    source.state.fail = false;
+    t.is((await fetch(`http://127.0.0.1:${address.port}/metrics`)).status, 200, 'and it recovers');
+  } finally {
+    await server.close();
+  }
+});
+
+test('listen addresses', async (t) => {
+  t.deepEqual(parseListen('127.0.0.1:9179'), { host: '127.0.0.1', port: 9179 });
+  t.deepEqual(parseListen('[::1]:9179'), { host: '::1', port: 9179 });
+  for (const bad of ['', '9179', 'localhost:9179', '127.0.0.1:99999', '::1:9179']) {
+    t.throws(() => parseListen(bad), { instanceOf: MetricsError }, bad);
+  }
+  const first = new MetricsServer(createMetrics(snapshotSource().take, { defaultMetrics: false }), memoryLog());
+  const address = await first.start('127.0.0.1:0');
+  try {
+    const second = new MetricsServer(createMetrics(snapshotSource().take, { defaultMetrics: false }), memoryLog());
+    const err = await t.throwsAsync(second.start(`127.0.0.1:${address.port}`), { instanceOf: MetricsError });
+    t.is(err?.code, 'LISTEN_FAILED');
+  } finally {
+    await first.close();
+  }
+});

@@ -1,0 +1,176 @@
+/**
+ * Test fixtures for the RIB: peers, negotiated sessions, UPDATEs, a sink that records everything,
+ * and a manual scheduler so every test is synchronous.
+ */
+
+import type { PathAttributes } from '../../agent/bgp/attributes.js';
+import { contextWith } from '../../agent/bgp/context.js';
+import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
+import type { UpdateMessage } from '../../agent/bgp/update.js';
+import type { SessionEvent } from '../../agent/session/events.js';
+import type { FamilyName, Negotiated } from '../../agent/session/negotiate.js';
+import type { PeerSpec } from '../../agent/session/peer.js';
+import { FakeClock } from '../../agent/session/timers.js';
+import type { ExportNode } from '../../agent/rib/export.js';
+import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
+import type { OutboundUpdate, RibChange } from '../../agent/rib/types.js';
+
+export const NODE: ExportNode = { asNumber: 64512, routerId: '10.0.1.13', clusterId: '', ipv4: '10.0.1.13', ipv6: 'fd00:1::13' };
+export const POOLS = ['192.168.0.0/16', 'fd00:100::/48'];
+
+export function spec(address: string, o: Partial<PeerSpec> = {}): PeerSpec {
+  const peerAs = o.peerAs ?? 64512;
+  const localAs = o.localAs ?? 64512;
+  return {
+    key: address,
+    address,
+    port: 179,
+    family: address.includes(':') ? 'ipv6' : 'ipv4',
+    type: 'node specific',
+    peerAs,
+    localAs,
+    routerId: NODE.routerId,
+    internal: peerAs === localAs,
+    localAddress: '',
+    passwordFile: '',
+    holdTime: 90,
+    keepaliveTime: 30,
+    ttlSecurity: 0,
+    ttl: 255,
+    nextHopMode: 'Auto',
+    maxPrefixes: 0,
+    passive: false,
+    routeReflectorClient: false,
+    families: ['ipv4', 'ipv6'],
+    gracefulRestart: { enabled: true, restartTime: 120 },
+    ...o,
+  };
+}
+
+export function negotiated(peer: PeerSpec, o: Partial<Negotiated> & { peerId?: string } = {}): Negotiated {
+  const external = !peer.internal;
+  const addPathSend = o.addPathSend ?? { ipv4: false, ipv6: false };
+  const addPathReceive = o.addPathReceive ?? { ipv4: false, ipv6: false };
+  return {
+    peerAs: peer.peerAs,
+    peerId: o.peerId ?? peer.address,
+    holdTime: 90,
+    keepaliveTime: 30,
+    families: ['ipv4', 'ipv6'],
+    fourOctetAs: true,
+    extendedMessage: false,
+    routeRefresh: true,
+    enhancedRouteRefresh: false,
+    addPathReceive,
+    addPathSend,
+    localGracefulRestart: true,
+    decode: contextWith({ external, addPathIpv4: addPathReceive.ipv4, addPathIpv6: addPathReceive.ipv6 }),
+    encode: contextWith({ external, addPathIpv4: addPathSend.ipv4, addPathIpv6: addPathSend.ipv6 }),
+    ...o,
+  };
+}
+
+export const established = (peer: PeerSpec, o: Parameters<typeof negotiated>[1] = {}): SessionEvent => ({ type: 'established', peer, negotiated: negotiated(peer, o) });
+export const down = (peer: PeerSpec, gr: { restartTime: number; families: FamilyName[] } | null = null): SessionEvent => ({ type: 'down', peer, reason: 'test', gracefulRestart: gr });
+
+const pfx = (text: string, pathId?: number): Prefix => parsePrefix(text, pathId);
+
+/** An UPDATE announcing `prefixes` (IPv4 in the body, IPv6 in MP_REACH_NLRI) with `attrs`. */
+export function announce(peer: PeerSpec, prefixes: readonly (string | Prefix)[], nextHop: string, attrs: PathAttributes = {}): SessionEvent {
+  const list = prefixes.map((p) => (typeof p === 'string' ? pfx(p) : p));
+  const v4 = list.filter((p) => p.afi === 1);
+  const v6 = list.filter((p) => p.afi === 2);
+  const base: PathAttributes = { origin: 0, asPath: peer.internal ? [] : [{ type: 'sequence', asns: [peer.peerAs] }], ...attrs };
+  const attributes: PathAttributes = {
+    ...base,
+    ...(v4.length > 0 ? { nextHop } : {}),
+    // An IPv4 next hop for IPv6 routes travels as ::ffff:a.b.c.d (as FRR sends it without zebra).
+    ...(v6.length > 0 ? { mpReach: { afi: 2, safi: 1, nextHops: [nextHop.includes(':') ? nextHop : `::ffff:${nextHop}`], nlri: v6 } } : {}),
+  };
+  const update: UpdateMessage = { type: 'update', withdrawn: [], attributes, nlri: v4 };
+  return { type: 'update', peer, update };
+}
+
+export function withdraw(peer: PeerSpec, prefixes: readonly (string | Prefix)[]): SessionEvent {
+  const list = prefixes.map((p) => (typeof p === 'string' ? pfx(p) : p));
+  const v6 = list.filter((p) => p.afi === 2);
+  const attributes: PathAttributes = v6.length > 0 ? { mpUnreach: { afi: 2, safi: 1, withdrawn: v6 } } : {};
+  return { type: 'update', peer, update: { type: 'update', withdrawn: list.filter((p) => p.afi === 1), attributes, nlri: [] } };
+}
+
+export function endOfRib(peer: PeerSpec, family: FamilyName = 'ipv4'): SessionEvent {
+  const attributes: PathAttributes = family === 'ipv4' ? {} : { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } };
+  return { type: 'update', peer, update: { type: 'update', withdrawn: [], attributes, nlri: [] } };
+}
+
+export class Recorder implements RibSink {
+  readonly batches: RibChange[][] = [];
+  readonly updates: { peer: string; update: OutboundUpdate }[] = [];
+  readonly done: { peer: string; family: FamilyName; cause: string }[] = [];
+  readonly limits: { peer: string; limit: number; count: number }[] = [];
+  changes(batch: readonly RibChange[]): void {
+    this.batches.push([...batch]);
+  }
+  update(peer: string, update: OutboundUpdate): void {
+    this.updates.push({ peer, update });
+  }
+  feedDone(peer: string, family: FamilyName, cause: 'established' | 'route-refresh'): void {
+    this.done.push({ peer, family, cause });
+  }
+  limitExceeded(peer: string, limit: number, count: number): void {
+    this.limits.push({ peer, limit, count });
+  }
+  clear(): void {
+    this.batches.length = 0;
+    this.updates.length = 0;
+    this.done.length = 0;
+    this.limits.length = 0;
+  }
+  /** Every change of every batch, as `prefix: peer@nexthop,...` lines. */
+  changeLines(): string[] {
+    return this.batches.flat().map((c) => `${formatPrefix(c.prefix)}: ${c.best.map((p) => `${p.peer}@${p.nextHop}`).join(',') || '-'}`);
+  }
+  /** What one peer was sent, flattened: `+prefix` per announcement, `-prefix` per withdrawal. */
+  sent(peer: string): string[] {
+    const out: string[] = [];
+    for (const u of this.updates.filter((x) => x.peer === peer)) {
+      for (const w of u.update.withdraw ?? []) out.push(`-${formatPrefix(w)}`);
+      for (const g of u.update.announce ?? []) for (const p of g.prefixes) out.push(`+${formatPrefix(p)}`);
+    }
+    return out;
+  }
+  /** The attributes one prefix was last announced to `peer` with. */
+  attrsSent(peer: string, prefix: string): PathAttributes | undefined {
+    let found: PathAttributes | undefined;
+    for (const u of this.updates.filter((x) => x.peer === peer)) {
+      for (const g of u.update.announce ?? []) if (g.prefixes.some((p) => formatPrefix(p) === prefix)) found = g.attributes;
+    }
+    return found;
+  }
+}
+
+export interface Harness {
+  readonly rib: Rib;
+  readonly sink: Recorder;
+  readonly clock: FakeClock;
+  /** Handles the events, then runs the pending flush. */
+  feed(...events: SessionEvent[]): void;
+}
+
+export function harness(o: Partial<RibOptions> = {}): Harness {
+  const sink = new Recorder();
+  const clock = new FakeClock();
+  let pending: (() => void) | undefined;
+  const rib = new Rib({ node: NODE, pools: POOLS, sink, clock, schedule: (fn) => void (pending = fn), ...o });
+  return {
+    rib,
+    sink,
+    clock,
+    feed(...events) {
+      for (const e of events) rib.handle(e);
+      const fn = pending;
+      pending = undefined;
+      fn?.();
+    },
+  };
+}
