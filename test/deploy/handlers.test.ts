@@ -3,7 +3,7 @@
  * that listens on the control socket and logs its signals), so that it runs before the real daemon
  * exists: the first run starts the agent (and neither reloads nor restarts it), a second run
  * changes nothing, a config change reloads (SIGHUP, same process), a new package restarts
- * (SIGTERM, new process), and the agent runs inside its namespace as the agent user with exactly
+ * (SIGTERM, new process), a change the agent refuses to reload (metrics.listen) restarts, and the agent runs inside its namespace as the agent user with exactly
  * the unit's capabilities and no new privileges. rollout.test.ts does the same with the real agent.
  */
 
@@ -31,11 +31,29 @@ trap 'echo "TERM pid=$$"; kill $listener; exit 0' TERM
 while true; do sleep 0.1; done
 `;
 
+/**
+ * The stand-in agentctl: `reload` answers as the agent does; it refuses a metrics.listen change
+ * as one that needs a restart (the real agent does, agent/main.ts RESTART_ONLY).
+ */
+const FAKE_AGENTCTL = `#!/bin/bash
+# agentctl --socket ROOT/hosts/HOST/run/rack-agent/agent.sock reload -o json
+config=$(dirname "$(dirname "$(dirname "$2")")")/etc/config.yaml
+case $3 in
+  reload)
+    if grep -q 'listen: "127.0.0.1:9180"' "$config"; then
+      echo '{"applied":false,"peersAdded":[],"peersRemoved":[],"peersRestarted":[],"blocksAdded":[],"blocksRemoved":[],"problems":["metrics: changing it needs a restart of the agent (systemctl restart rack-agent)"]}'
+      exit 1
+    fi
+    echo '{"applied":true,"peersAdded":[],"peersRemoved":[],"peersRestarted":[],"blocksAdded":[],"blocksRemoved":[]}' ;;
+esac
+exit 0
+`;
+
 function fakePackage(dir: string, version: string): string {
   const tree = join(dir, `rack-agent-${version}`);
   mkdirSync(join(tree, 'bin'), { recursive: true });
   writeScript(join(tree, 'bin', 'rack-agent'), FAKE_AGENT);
-  writeScript(join(tree, 'bin', 'agentctl'), '#!/bin/sh\nexit 0\n');
+  writeScript(join(tree, 'bin', 'agentctl'), FAKE_AGENTCTL);
   writeFileSync(join(tree, 'package.json'), JSON.stringify({ name: 'rack-agent', version, bin: { 'rack-agent': 'bin/rack-agent', agentctl: 'bin/agentctl' } }));
   return tree;
 }
@@ -97,6 +115,14 @@ function fakePackage(dir: string, version: string): string {
     t.regex(after[3], /^start pid=\d+ uid=65534 /);
     t.not(/pid=(\d+)/.exec(after[3])?.[1], pid);
     t.is(after.length, 4, 'and does not reload as well');
+
+    // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it.
+    const pid2 = /pid=(\d+)/.exec(after[3])?.[1] ?? '?';
+    await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180' });
+    await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the reload and the restart' });
+    const last = lines();
+    t.deepEqual(last.slice(4, 6), [`HUP pid=${pid2}`, `TERM pid=${pid2}`]);
+    t.regex(last[6], /^start pid=\d+ uid=65534 /);
   } finally {
     await lab.destroy();
     rmSync(root, { recursive: true, force: true });
