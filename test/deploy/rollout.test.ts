@@ -147,6 +147,8 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
       rack_agent_netns_as_user: true,
       rack_agent_user: 'nobody',
       rack_agent_group: 'nogroup',
+      // The socket gets the agent's group, as in production (the unit's @chown).
+      rack_agent_control_group: 'nogroup',
       ...extra,
     }, { perHostBin: true });
     const agentctl = (host: string, ...args: string[]) =>
@@ -174,6 +176,9 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
         t.deepEqual(answer.peers.map((p) => [p.address, p.asNumber, p.state]), [[rack.tor.address, rack.as, 'Established']]);
       }
     }
+    // The control socket as the unit would leave it: the agent's user, the config's group, 0660.
+    const sock = await run('stat', ['-c', '%U:%G %a', join(hostDir(root, 'r1-n1'), 'run', 'rack-agent', 'agent.sock')]);
+    t.is(sock.stdout.trim(), 'nobody:nogroup 660');
     const pidsBefore = Object.fromEntries(LAYOUT[0].hosts.map((h) =>
       [h.name, readFileSync(join(hostDir(root, h.name), 'run', 'rack-agent.pid'), 'utf8').trim()]));
     const rack2Good = Object.fromEntries(LAYOUT[1].hosts.map((h) =>
@@ -214,6 +219,7 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
     }
     // Rack 1: Established in every sample taken during the run, same agent processes.
     t.true(rack1Samples.length > 10, `${rack1Samples.length} samples`);
+    t.log(`rack 1 sampled ${rack1Samples.length} times during the broken rollout, always ${rack1Samples[0]}`);
     t.deepEqual([...new Set(rack1Samples)], ['Established,Established']);
     for (const h of LAYOUT[0].hosts) {
       t.is(readFileSync(join(hostDir(root, h.name), 'run', 'rack-agent.pid'), 'utf8').trim(), pidsBefore[h.name]);
