@@ -172,6 +172,7 @@ test.serial('check mode shows the config diff and changes nothing', async (t) =>
   const before = files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
   const r = await playbook(root, ['rollout.yml', '--check', '--diff'], { vars: overlay(root, { rack_agent_hold_time: 45 }) });
   t.is(r.code, 0, r.stdout + r.stderr);
+  t.notRegex(r.stdout, /fatal:|rescued=[1-9]|failed=[1-9]/);
   t.regex(r.stdout, /^-\s+holdTime: 30$/m);
   t.regex(r.stdout, /^\+\s+holdTime: 45$/m);
   t.is(r.stdout.match(/^\+\s+holdTime: 45$/gm)?.length, 4, 'one diff per host');

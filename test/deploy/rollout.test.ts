@@ -7,7 +7,8 @@
  * passes the gate rack by rack. Then a broken change for rack 2 (a wrong ToR AS: valid for
  * --check-config) fails rack 2's gate: the rollout stops at rack 2, rack 2's previous config is
  * back and its gate passes again, and rack 1's sessions stay Established the whole time (polled
- * during the run) in the same agent processes.
+ * during the run) in the same agent processes. Before that, check mode shows the broken change as
+ * a diff of rack 2's configs and changes nothing.
  *
  * Needs root, BIRD 2, ansible and the daemon (package.json bin entries rack-agent and agentctl).
  * Until the daemon exists the test is skipped with that reason in its title.
@@ -187,6 +188,16 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
     // 2. The broken change: rack 2's ToR with a wrong AS. Rack 1 is watched all along.
     writeFileSync(join(inventory, 'group_vars', 'rack_r2.yml'),
       '---\nrack_agent_rack: r2\nrack_agent_rack_as: 65102\nrack_agent_tors:\n  - { name: r2-tor1, address: 10.0.2.1, as: 65299 }\n');
+    // Check mode first: the diff of rack 2's configs, and nothing changes anywhere.
+    const check = await playbook(root, ['rollout.yml', '--check', '--diff'], { vars: vars(), inventory });
+    t.is(check.code, 0, check.stdout + check.stderr);
+    t.notRegex(check.stdout, /fatal:|rescued=[1-9]|failed=[1-9]/);
+    t.is(check.stdout.match(/^-\s+asNumber: 65102$/gm)?.length, 2, 'one diff per rack 2 host');
+    t.is(check.stdout.match(/^\+\s+asNumber: 65299$/gm)?.length, 2);
+    t.notRegex(check.stdout, /changed: \[r1-n/);
+    for (const h of LAYOUT[1].hosts) {
+      t.is(readFileSync(join(hostDir(root, h.name), 'etc', 'config.yaml'), 'utf8'), rack2Good[h.name]);
+    }
     const rack1Samples: string[] = [];
     let watching = true;
     const watcher = (async () => {
