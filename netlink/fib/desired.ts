@@ -94,6 +94,12 @@ export function desiredRoute(change: RibChange, ctx: FibContext): DesiredResult 
   if (change.best[0].peer === 'local') {
     return { prefix, route: { family, prefix, kind: 'blackhole', nextHops: [] }, problem: null };
   }
+  if (change.best.length === 1) {
+    // The common case, once per route of a full table: no merging, no sorting.
+    const result = nextHopFor(change.prefix, prefix, change.best[0], ctx);
+    if ('problem' in result) return { prefix, route: null, problem: result.problem };
+    return { prefix, route: { family, prefix, kind: 'unicast', nextHops: [result.hop] }, problem: null };
+  }
   const hops = new Map<string, FibNextHop>();
   let problem: FibProblem | null = null;
   for (const path of change.best) {

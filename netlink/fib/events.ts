@@ -19,6 +19,9 @@ import { kernelRoute } from './kernel-route.js';
 
 const LINK_SETTLE_MS = 100;
 const REPEAT_DELAY_MS = 200;
+const MAX_INTERRUPTED = 3;
+/** Errors a repeated dump cannot cure. */
+const FATAL = new Set(['EPERM', 'EACCES', 'EOPNOTSUPP', 'ENOTSUP', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
 
 export class FibEvents {
   /** A resynchronisation is running: the Fib holds its requests until it ends. */
@@ -101,6 +104,13 @@ export class FibEvents {
       this.again = true;
       return this.running;
     }
+    // Callers that do not wait (void resync(...)) must not leave a rejection unhandled.
+    const running = this.start(reason);
+    running.catch(() => undefined);
+    return running;
+  }
+
+  private start(reason: string): Promise<void> {
     this.busy = true;
     this.running = this.loop(reason).finally(() => {
       this.running = null;
@@ -116,13 +126,19 @@ export class FibEvents {
     for (let attempt = 0; !this.fib.isClosed; ) {
       this.again = false;
       try {
-        await this.once(reason);
+        await this.once(reason, attempt);
         attempt = 0;
       } catch (err) {
         if (this.fib.isClosed) return;
         attempt++;
         const code = err instanceof NetlinkError ? err.code : 'EIO';
-        this.fib.log.warn('resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
+        if (FATAL.has(code)) {
+          // Not allowed or not possible here: repeating will not help; whoever asked hears it.
+          this.fib.log.error('cannot read the kernel routing table', { reason, code, error: String(err) });
+          throw err;
+        }
+        const log = code === 'EINTR' ? this.fib.log.debug : this.fib.log.warn;
+        log.call(this.fib.log, 'resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)).unref());
         this.again = true;
       }
@@ -133,7 +149,7 @@ export class FibEvents {
     }
   }
 
-  private async once(reason: string): Promise<void> {
+  private async once(reason: string, attempt: number): Promise<void> {
     const fib = this.fib;
     const socket = fib.routeSocket;
     if (socket === null) throw new NetlinkError('dump', 'EBADF', 'route socket is not open');
@@ -147,17 +163,24 @@ export class FibEvents {
       // afterDump then knows which of ours the kernel no longer has.
       const generation = ++fib.generation;
       const table = { ours: fib.table.ours, aliens: new Map<string, string[]>() };
+      let interrupted = false;
       for (const family of [4, 6] as const) {
         const request = encodeRoute(routeMessage({ family, table: fib.own.table }));
         try {
-          await socket.dump(RTM.GETROUTE, request, (m) => {
+          const result = await socket.dump(RTM.GETROUTE, request, (m) => {
             const route = decodeRoute(m.payload);
             if ((route.flags & RTM_F.CLONED) === 0) addToTable(table, kernelRoute(route), fib.own);
           });
+          interrupted ||= result.interrupted;
         } catch (err) {
           // A table that holds no route at all does not exist yet (IPv4 answers ENOENT).
           if (!(err instanceof NetlinkError && err.code === 'ENOENT')) throw err;
         }
+      }
+      // The table changed under the dump. Held notifications cover what others changed, so after a
+      // few tries (a busy table may never hold still) the dump is taken as it is.
+      if (interrupted && attempt < MAX_INTERRUPTED) {
+        throw new NetlinkError('dump', 'EINTR', 'route dump interrupted by concurrent changes');
       }
       fib.state.aliens = table.aliens;
       fib.afterDump(generation);

@@ -20,25 +20,22 @@
  */
 import { parsePrefix } from '../../agent/bgp/prefix.js';
 import type { RibChange } from '../../agent/rib/types.js';
-import { RTM, NLM_F } from '../rtnetlink/constants.js';
-import { NetlinkError } from '../rtnetlink/errors.js';
-import { encodeNewLink } from '../rtnetlink/link.js';
-import { encodeRoute } from '../rtnetlink/route.js';
+import type { NetlinkError } from '../rtnetlink/errors.js';
 import { RouteSocket } from '../rtnetlink/route-socket.js';
 import { desiredRoute } from './desired.js';
 import { diffState, type FibOp, type KernelTable } from './diff.js';
 import { FibEvents } from './events.js';
 import { deviceFor, emptyInterfaces, type Interfaces, linkByName } from './interfaces.js';
-import { deleteMessage, fibSignature, routeToMessage } from './kernel-route.js';
+import { fibSignature } from './kernel-route.js';
+import { failure, opRequest } from './ops.js';
 import type { FibOptions } from './options.js';
 import {
   emptyState, enqueue, type Entry, entryFor, type FibState, forgetIfEmpty, setKernel, setProblem, setWant, tableView,
 } from './state.js';
+import { createTunnel } from './tunnel.js';
 import type { FibContext, FibPool, FibSnapshot, Logger, Ownership } from './types.js';
 import { problems, routeViews, type FibRouteView } from './views.js';
 
-/** Kernel errors that mean "try again after a resync", not "this route is wrong". */
-const TRANSIENT = new Set(['ENOBUFS', 'EBADF', 'EINTR', 'EBUSY', 'EAGAIN']);
 const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -69,6 +66,7 @@ export class Fib {
   private warnings = 0;
   private tunnelErrorLogged = false;
   private closed = false;
+  private readonly settle = (entry: Entry, op: FibOp, err: NetlinkError | null): void => this.settled(entry, op, err);
 
   constructor(private readonly options: FibOptions) {
     this.own = { table: options.table, protocol: options.protocol };
@@ -220,27 +218,12 @@ export class Fib {
     this.scheduleFlush();
   }
 
-  /**
-   * When an IPIP pool exists and the tunnel device is missing: one attempt to create it (ipip,
-   * administratively up). A kernel without IPIP gets one clear error, not one per route or per
-   * reconcile; routes that need the tunnel report TUNNEL_DEVICE_MISSING until it appears.
-   */
+  /** See tunnel.ts: creates the tunnel device when an IPIP pool needs it, or says once why not. */
   async ensureTunnel(): Promise<void> {
     const needed = this.pools.some((p) => p.prefix.afi === 1 && p.ipipMode !== 'Never');
-    const name = this.options.tunnelDevice;
-    if (!needed || linkByName(this.ifs, name) !== undefined || this.tunnelErrorLogged || this.socket === null) return;
-    try {
-      await this.socket.request(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, 'newlink', encodeNewLink(name, 'ipip'));
-      this.log.info('created the IPIP tunnel device', { device: name });
-    } catch (err) {
-      const e = err as NetlinkError;
-      if (e.code === 'EEXIST') return;
-      this.tunnelErrorLogged = true;
-      const why = e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP'
-        ? 'this kernel has no IPIP support (ipip module)' : `${e.code}${e.extack ? `: ${e.extack}` : ''}`;
-      this.log.error(`tunnel device ${name} is missing and cannot be created (${why}); routes that need IPIP ` +
-        'are not installed until it exists, every other route is', { device: name, code: e.code });
-    }
+    if (!needed || this.socket === null || this.tunnelErrorLogged) return;
+    if (linkByName(this.ifs, this.options.tunnelDevice) !== undefined) return;
+    this.tunnelErrorLogged = !(await createTunnel(this.socket, this.options.tunnelDevice, this.log));
   }
 
   /** Retries refused routes after `ms` (or the current backoff); a new route elsewhere calls it too. */
@@ -318,18 +301,7 @@ export class Fib {
   private submit(socket: RouteSocket, entry: Entry, op: FibOp): void {
     entry.inflight = true;
     this.inflight++;
-    const own = this.own;
-    socket.submit(op.op === 'delete'
-      ? {
-        type: RTM.DELROUTE, flags: 0, op: 'delroute',
-        payload: () => encodeRoute(deleteMessage(op.family, op.prefix, op.metric, own)),
-        done: (err) => this.settled(entry, op, err),
-      }
-      : {
-        type: RTM.NEWROUTE, flags: NLM_F.CREATE | (op.op === 'add' ? NLM_F.EXCL : NLM_F.REPLACE), op: 'newroute',
-        payload: () => encodeRoute(routeToMessage(op.route, own)),
-        done: (err) => this.settled(entry, op, err),
-      });
+    socket.submit(opRequest(op, entry, this.own, this.settle));
   }
 
   private settled(entry: Entry, op: FibOp, err: NetlinkError | null): void {
@@ -341,20 +313,26 @@ export class Fib {
       setKernel(state, entry, op.op === 'delete' ? undefined : op.signature);
       this.ops[op.op]++;
       if (entry.refused !== null) setProblem(state, entry, 'refused', null);
-    } else if (TRANSIENT.has(err.code)) {
-      enqueue(state, entry); // the overflow handler resynchronises; then this key is looked at again
-    } else if (op.op === 'add' && err.code === 'EEXIST') {
-      // Someone holds the key. Notifications are read before answers, so the state says who.
-      if (entry.kernel === undefined && !state.aliens.has(entry.key)) void this.events.resync('EEXIST on an empty key');
-      enqueue(state, entry);
-    } else if (op.op === 'delete' && err.code === 'ESRCH') {
-      setKernel(state, entry, undefined); // already gone
     } else {
-      const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
-      setProblem(state, entry, 'refused', { prefix, code: err.code, message: err.message });
-      const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? this.log.warn : this.log.debug;
-      log.call(this.log, `kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
-      this.retrySoon();
+      switch (failure(op, err)) {
+        case 'again': // the overflow handler resynchronises; then this key is looked at again
+          enqueue(state, entry);
+          break;
+        case 'taken': // someone holds the key; notifications are read before answers, so we know who
+          if (entry.kernel === undefined && !state.aliens.has(entry.key)) void this.events.resync('EEXIST on an empty key');
+          enqueue(state, entry);
+          break;
+        case 'gone':
+          setKernel(state, entry, undefined);
+          break;
+        case 'refused': {
+          const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
+          setProblem(state, entry, 'refused', { prefix, code: err.code, message: err.message });
+          const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? this.log.warn : this.log.debug;
+          log.call(this.log, `kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
+          this.retrySoon();
+        }
+      }
     }
     if (entry.raced) {
       entry.raced = false;

@@ -45,7 +45,7 @@ export function fibSignature(route: FibRoute): string {
 export function kernelRoute(msg: RouteMessage): KernelRoute {
   const hops = msg.multipath.length > 0
     ? msg.multipath.map((nh) => ({ gateway: nh.gateway, ifindex: nh.ifindex, onlink: (nh.flags & RTNH_F.ONLINK) !== 0 }))
-    : [{ gateway: msg.gateway, ifindex: msg.oif, onlink: (msg.flags & RTNH_F.ONLINK) !== 0 }];
+    : msg.type === RTN.UNICAST ? [{ gateway: msg.gateway, ifindex: msg.oif, onlink: (msg.flags & RTNH_F.ONLINK) !== 0 }] : [];
   const metric = msg.family === 6 && msg.priority === 0 ? 1024 : msg.priority;
   return {
     family: msg.family,

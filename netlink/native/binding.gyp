@@ -9,6 +9,7 @@
         "src/notify.c",
         "src/netlink.c",
         "src/peercred.c",
+        "src/netlink-send.c",
         "src/testing.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],

@@ -12,9 +12,15 @@ export const familyOf = (af: number): Family | 0 => (af === AF.INET ? 4 : af ===
 export const afOf = (family: Family): number => (family === 4 ? AF.INET : AF.INET6);
 
 export function addressToText(value: Buffer): string {
-  if (value.length === 4) return `${value[0]}.${value[1]}.${value[2]}.${value[3]}`;
-  if (value.length === 16) return bytesToIpv6(value);
-  throw new NetlinkError('decode', 'EPROTO', `address attribute of ${value.length} bytes`);
+  return addressAt(value, 0, value.length);
+}
+
+/** The address in buf[start, end), without slicing the buffer (dumps read a million of them). */
+export function addressAt(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === 4) return `${buf[start]}.${buf[start + 1]}.${buf[start + 2]}.${buf[start + 3]}`;
+  if (len === 16) return bytesToIpv6(buf, start);
+  throw new NetlinkError('decode', 'EPROTO', `address attribute of ${len} bytes`);
 }
 
 export function textToAddress(text: string): Buffer {

@@ -12,6 +12,7 @@ interface NativeNetlink {
   nlOpen(groups: readonly number[], rcvbuf: number, sndbuf: number,
     onData: (buf: Buffer) => void, onError: (err: Error) => void): object;
   nlSend(handle: object, buf: Buffer): number;
+  nlSendAsync(handle: object, buf: Buffer, callback: (err: Error | null, sent?: number) => void): void;
   nlDrain(handle: object): void;
   nlPortId(handle: object): number;
   nlIgnorePort(handle: object, portId: number): void;
@@ -75,6 +76,22 @@ export class NetlinkChannel {
     if (this.handle === null) throw new NetlinkError('send', 'EBADF', 'netlink channel is closed');
     try {
       return native().nlSend(this.handle, buf);
+    } catch (err) {
+      throw toNetlinkError('send', err);
+    }
+  }
+
+  /**
+   * Sends on a libuv worker thread: the kernel processes a datagram inside sendto, so this lets
+   * the event loop prepare the next one meanwhile. One at a time (EBUSY otherwise).
+   */
+  sendAsync(buf: Buffer, callback: (err: NetlinkError | null) => void): void {
+    if (this.handle === null) throw new NetlinkError('send', 'EBADF', 'netlink channel is closed');
+    try {
+      native().nlSendAsync(this.handle, buf, (err) => {
+        const typed = err === null ? null : toNetlinkError('send', err);
+        callback(typed === null || typed instanceof NetlinkError ? typed : new NetlinkError('send', 'EIO', String(err)));
+      });
     } catch (err) {
       throw toNetlinkError('send', err);
     }

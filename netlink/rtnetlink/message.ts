@@ -37,6 +37,32 @@ export function encodeMessage(type: number, flags: number, seq: number, payload:
   return buf;
 }
 
+export interface BatchMessage {
+  readonly type: number;
+  readonly flags: number;
+  readonly seq: number;
+  readonly payload: Buffer;
+}
+
+/**
+ * Several messages in one datagram (one sendto; the kernel processes them in order). The last one
+ * gets NLM_F_ACK added: its answer tells that every message before it was processed.
+ */
+export function encodeBatch(messages: readonly BatchMessage[]): Buffer {
+  let size = 0;
+  for (const m of messages) size += NLMSG_HDRLEN + align4(m.payload.length);
+  const datagram = Buffer.allocUnsafe(size);
+  let at = 0;
+  messages.forEach((m, i) => {
+    const len = NLMSG_HDRLEN + align4(m.payload.length);
+    writeHeader(datagram, at, len, m.type, m.flags | (i === messages.length - 1 ? NLM_F.ACK : 0), m.seq);
+    m.payload.copy(datagram, at + NLMSG_HDRLEN);
+    datagram.fill(0, at + NLMSG_HDRLEN + m.payload.length, at + len);
+    at += len;
+  });
+  return datagram;
+}
+
 /**
  * Splits what one or more datagrams held into messages. A truncated or impossible header throws a
  * NetlinkError EPROTO: the kernel never sends one, so the rest of the buffer cannot be trusted.

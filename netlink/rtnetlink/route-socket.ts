@@ -2,7 +2,9 @@
  * RouteSocket: rack-agent's rtnetlink client. Owns two netlink sockets of the process's network
  * namespace: one for requests and dumps, one subscribed to route, link and address notifications.
  *
- * Requests are queued and sent several per datagram, with at most `window` unanswered. Only the
+ * Requests are queued and sent several per datagram, with at most `window` unanswered, from a
+ * libuv worker thread (the kernel does its work inside sendto, so the next datagram is prepared
+ * while it runs; one datagram at a time keeps them in order). Only the
  * last message of a datagram asks for an ACK (NLM_F_ACK): the kernel processes a datagram's
  * messages in order and answers a failed one with an NLMSG_ERROR whatever its flags, so that ACK
  * settles every earlier message of the datagram that did not fail. This is how a burst is applied at
@@ -15,15 +17,20 @@
  * before answers are processed: whoever sees a request settle has seen every earlier change.
  *
  * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
- * sent until NLMSG_DONE. A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) fails with
- * EINTR; the caller repeats it. On ENOBUFS (messages lost) every unanswered request fails with
+ * sent until NLMSG_DONE. A dump the kernel marks interrupted by concurrent changes
+ * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it.
+ * On ENOBUFS (messages lost) every unanswered request fails with
  * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
  * Not here: route semantics (netlink/fib).
  */
 import { NetlinkChannel } from './channel.js';
-import { NLMSG, NLMSG_HDRLEN, NLM_F, RTNLGRP } from './constants.js';
+import { NLMSG, NLM_F, RTNLGRP } from './constants.js';
+import { dumpMessage, type DumpJob, type DumpResult } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
-import { align4, decodeError, encodeMessage, type NlMessage, splitMessages, writeHeader } from './message.js';
+import {
+  advance, emptyInFlight, find, type InFlight, type Pending as InFlightEntry, settle, settleThrough, track, unsettled,
+} from './in-flight.js';
+import { type BatchMessage, decodeError, encodeBatch, encodeMessage, type NlMessage, splitMessages } from './message.js';
 
 export interface RouteRequest {
   readonly type: number;
@@ -51,27 +58,19 @@ export interface RouteSocketOptions {
   readonly onOverflow?: (socket: 'request' | 'monitor', err: NetlinkError) => void;
 }
 
+export type { DumpResult };
+
 export const MONITOR_GROUPS: readonly number[] = [
   RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
 ];
 
-interface Pending {
-  readonly request: RouteRequest;
-  seq: number;
-  /** This message carried NLM_F_ACK: its answer settles the datagram. */
-  last: boolean;
-  settled: boolean;
-}
+type Pending = InFlightEntry<RouteRequest>;
 
-interface DumpJob {
-  readonly kind: 'dump';
-  readonly type: number;
-  readonly payload: Buffer;
-  readonly onMessage: (msg: NlMessage) => void;
-  readonly resolve: () => void;
-  readonly reject: (err: NetlinkError) => void;
-  seq: number;
-  interrupted: boolean;
+const requestDone = (p: Pending, err: NetlinkError | null): void => p.request.done(err);
+
+interface Batch {
+  readonly datagram: Buffer;
+  readonly sent: readonly Pending[];
 }
 
 type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
@@ -83,21 +82,23 @@ export class RouteSocket {
   private readonly batch: number;
   private queue: Job[] = [];
   private queueHead = 0;
-  /** Sent and unanswered, in sequence order; sequence numbers are consecutive within it. */
-  private readonly order: Pending[] = [];
-  private orderHead = 0;
-  private unanswered = 0;
+  /** Sent and unanswered, in sequence order. */
+  private readonly inflight: InFlight<RouteRequest> = emptyInFlight();
   private dumping: DumpJob | null = null;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
+  /** A datagram is being sent on the worker thread. */
+  private sending = false;
+  /** The next datagram, built while the current one is being sent. */
+  private ready: Batch | null = null;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
   readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
 
   private constructor(private readonly options: RouteSocketOptions) {
-    this.window = Math.max(1, options.window ?? 1024);
-    this.batch = Math.max(1, Math.min(options.batch ?? 256, this.window));
+    this.window = Math.max(1, options.window ?? 4096);
+    this.batch = Math.max(1, Math.min(options.batch ?? 512, this.window));
     const groups = options.groups ?? MONITOR_GROUPS;
     this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
       groups,
@@ -125,7 +126,7 @@ export class RouteSocket {
 
   /** Requests queued or unanswered. */
   get pending(): number {
-    return this.queue.length - this.queueHead + this.unanswered + (this.dumping === null ? 0 : 1);
+    return this.queue.length - this.queueHead + this.inflight.count + (this.dumping === null ? 0 : 1);
   }
 
   submit(request: RouteRequest): void {
@@ -145,10 +146,10 @@ export class RouteSocket {
   }
 
   /** Runs a dump; onMessage sees every answer message in order (not NLMSG_DONE). */
-  dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<void> {
+  dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<DumpResult> {
     if (this.closed) return Promise.reject(new NetlinkError('dump', 'EBADF', 'route socket is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false });
+      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
       this.schedulePump();
     });
   }
@@ -198,27 +199,38 @@ export class RouteSocket {
     return this.seq;
   }
 
+  /**
+   * Keeps the kernel busy: while one datagram is on the worker thread, the next is built and
+   * waits in `ready`; it goes the moment the first returns.
+   */
   private pump(): void {
-    while (!this.closed && this.dumping === null && this.queueHead < this.queue.length) {
+    while (!this.closed && this.dumping === null) {
+      if (this.ready !== null) {
+        if (this.sending) return;
+        this.sendReady(this.ready);
+        continue;
+      }
+      if (this.queueHead >= this.queue.length) break;
       const head = this.queue[this.queueHead];
       if (head.kind === 'dump') {
-        if (this.unanswered > 0) return; // a dump starts when every request is answered
+        // A dump starts when every request is sent and answered.
+        if (this.sending || this.inflight.count > 0) return;
         this.queueHead++;
         this.startDump(head);
         return;
       }
-      const room = this.window - this.unanswered;
+      const room = this.window - this.inflight.count;
       if (room <= 0) return;
-      this.sendBatch(Math.min(room, this.batch));
+      this.ready = this.buildBatch(Math.min(room, this.batch));
     }
     this.compactQueue();
     this.notifyIdle();
   }
 
-  private sendBatch(max: number): void {
-    const payloads: Buffer[] = [];
+  /** The next datagram from the queue; its messages count as in flight from now. */
+  private buildBatch(max: number): Batch | null {
+    const messages: BatchMessage[] = [];
     const sent: Pending[] = [];
-    let size = 0;
     while (sent.length < max && this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead];
       if (job.kind !== 'request') break;
@@ -230,34 +242,34 @@ export class RouteSocket {
         job.request.done(err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
         continue;
       }
-      payloads.push(payload);
-      size += NLMSG_HDRLEN + align4(payload.length);
-      sent.push({ request: job.request, seq: this.nextSeq(), last: false, settled: false });
+      const seq = this.nextSeq();
+      messages.push({ type: job.request.type, flags: job.request.flags | NLM_F.REQUEST, seq, payload });
+      sent.push({ request: job.request, seq, last: false, settled: false });
     }
-    if (sent.length === 0) return;
-    // One datagram: header and payload of each message, the last one asking for the ACK.
-    const datagram = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (let i = 0; i < sent.length; i++) {
-      const len = NLMSG_HDRLEN + align4(payloads[i].length);
-      const last = i === sent.length - 1;
-      const request = sent[i].request;
-      writeHeader(datagram, at, len, request.type, request.flags | NLM_F.REQUEST | (last ? NLM_F.ACK : 0), sent[i].seq);
-      payloads[i].copy(datagram, at + NLMSG_HDRLEN);
-      datagram.fill(0, at + NLMSG_HDRLEN + payloads[i].length, at + len);
-      at += len;
-    }
+    if (sent.length === 0) return null;
     sent[sent.length - 1].last = true;
-    for (const p of sent) this.order.push(p);
-    this.unanswered += sent.length;
+    track(this.inflight, sent);
+    return { datagram: encodeBatch(messages), sent };
+  }
+
+  private sendReady(batch: Batch): void {
+    this.ready = null;
+    const failed = (error: NetlinkError): void => {
+      for (const p of batch.sent) settle(this.inflight, p, error, requestDone);
+      advance(this.inflight);
+    };
     try {
-      this.requests.send(datagram);
+      this.sending = true;
+      this.requests.sendAsync(batch.datagram, (err) => {
+        this.sending = false;
+        if (err !== null) failed(err);
+        this.schedulePump();
+      });
       this.stats.datagrams++;
-      this.stats.messages += sent.length;
+      this.stats.messages += batch.sent.length;
     } catch (err) {
-      const error = err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err));
-      for (const p of sent) this.settle(p, error);
-      this.advanceOrder();
+      this.sending = false;
+      failed(err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
     }
   }
 
@@ -314,19 +326,12 @@ export class RouteSocket {
       if (this.dumping !== null && msg.seq === this.dumping.seq) this.onDumpMessage(this.dumping, msg);
       else if (msg.type === NLMSG.ERROR) this.onAnswer(msg);
     }
-    this.advanceOrder();
+    advance(this.inflight);
     this.schedulePump();
   }
 
-  private find(seq: number): Pending | undefined {
-    if (this.orderHead >= this.order.length) return undefined;
-    const index = this.orderHead + ((seq - this.order[this.orderHead].seq) >>> 0);
-    const p = index < this.order.length ? this.order[index] : undefined;
-    return p !== undefined && p.seq === seq && !p.settled ? p : undefined;
-  }
-
   private onAnswer(msg: NlMessage): void {
-    const pending = this.find(msg.seq);
+    const pending = find(this.inflight, msg.seq);
     if (pending === undefined) return; // answer to a request already failed by an overflow
     let error: NetlinkError | null = null;
     try {
@@ -335,66 +340,16 @@ export class RouteSocket {
     } catch (err) {
       error = err as NetlinkError;
     }
-    if (!pending.last) {
-      this.settle(pending, error);
-      return;
-    }
-    // The datagram's ACK: every earlier unanswered message of it succeeded.
-    for (let i = this.orderHead; i < this.order.length; i++) {
-      const p = this.order[i];
-      if (p === pending) break;
-      if (!p.settled) this.settle(p, null);
-    }
-    this.settle(pending, error);
-  }
-
-  private settle(p: Pending, err: NetlinkError | null): void {
-    if (p.settled) return;
-    p.settled = true;
-    this.unanswered--;
-    p.request.done(err);
-  }
-
-  private advanceOrder(): void {
-    while (this.orderHead < this.order.length && this.order[this.orderHead].settled) this.orderHead++;
-    if (this.orderHead === this.order.length) {
-      this.order.length = 0;
-      this.orderHead = 0;
-    } else if (this.orderHead > 4096) {
-      this.order.splice(0, this.orderHead);
-      this.orderHead = 0;
-    }
+    if (pending.last) settleThrough(this.inflight, pending, error, requestDone);
+    else settle(this.inflight, pending, error, requestDone);
   }
 
   private onDumpMessage(job: DumpJob, msg: NlMessage): void {
-    if ((msg.flags & NLM_F.DUMP_INTR) !== 0) job.interrupted = true;
-    if (msg.type === NLMSG.DONE) {
-      this.dumping = null;
-      const status = msg.payload.length >= 4 ? msg.payload.readInt32LE(0) : 0;
-      if (status < 0) job.reject(NetlinkError.fromKernel('dump', status));
-      else if (job.interrupted) job.reject(new NetlinkError('dump', 'EINTR', 'dump interrupted by concurrent changes; repeat it'));
-      else job.resolve();
-      return;
-    }
-    if (msg.type === NLMSG.ERROR) {
-      this.dumping = null;
-      let err: NetlinkError;
-      try {
-        const e = decodeError(msg);
-        err = NetlinkError.fromKernel('dump', e.error, e.message || undefined);
-      } catch (decodeErr) {
-        err = decodeErr as NetlinkError;
-      }
-      job.reject(err);
-      return;
-    }
-    try {
-      job.onMessage(msg);
-    } catch (err) {
-      // The consumer's bug must not leave the socket stuck mid-dump: fail the dump, keep reading.
-      job.interrupted = true;
-      this.options.onOverflow?.('request', new NetlinkError('decode', 'EPROTO', `dump consumer failed: ${String(err)}`, { cause: err }));
-    }
+    const outcome = dumpMessage(job, msg);
+    if (outcome === null) return;
+    this.dumping = null;
+    if (outcome instanceof NetlinkError) job.reject(outcome);
+    else job.resolve(outcome);
   }
 
   private onRequestError(err: NetlinkError): void {
@@ -405,9 +360,9 @@ export class RouteSocket {
   }
 
   private failInflight(err: NetlinkError): void {
-    const unanswered = this.order.slice(this.orderHead);
-    for (const p of unanswered) this.settle(p, err);
-    this.advanceOrder();
+    this.ready = null; // its messages are failed below with the rest: it must not go out later
+    for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, requestDone);
+    advance(this.inflight);
     if (this.dumping !== null) {
       const job = this.dumping;
       this.dumping = null;

@@ -7,8 +7,8 @@
  */
 import { AF, RTA, RT_TABLE } from './constants.js';
 import { NetlinkError } from './errors.js';
-import { addressFamily, addressToText, afOf, familyOf, type Family, writeAddress } from './address.js';
-import { align4, forEachAttr } from './message.js';
+import { addressAt, addressFamily, afOf, familyOf, type Family, writeAddress } from './address.js';
+import { align4 } from './message.js';
 
 export interface RouteNextHop {
   /** Gateway address text ('' for a device route); an IPv6 gateway of an IPv4 route comes from RTA_VIA. */
@@ -53,7 +53,8 @@ type Fields = Mutable<RouteMessage>;
 
 interface AttrRow {
   readonly type: number;
-  decode(value: Buffer, into: Fields): void;
+  /** Reads the value in buf[start, end) (offsets, not slices: this runs per route of a dump). */
+  decode(buf: Buffer, start: number, end: number, into: Fields): void;
   /** Bytes this row adds to an encoded route (attribute headers and padding included); 0: absent. */
   size(route: RouteMessage): number;
   /** Writes the row's attribute(s) at `at`; returns the new offset. */
@@ -61,9 +62,9 @@ interface AttrRow {
 }
 
 /** RTA_VIA: struct rtvia { family u16, address } (RFC 5549 style IPv6 next hop of IPv4 routes). */
-function decodeVia(value: Buffer): string {
-  if (value.length < 2) throw new NetlinkError('decode', 'EPROTO', 'RTA_VIA shorter than 2 bytes');
-  return addressToText(value.subarray(2));
+function decodeVia(buf: Buffer, start: number, end: number): string {
+  if (end - start < 2) throw new NetlinkError('decode', 'EPROTO', 'RTA_VIA shorter than 2 bytes');
+  return addressAt(buf, start + 2, end);
 }
 
 const addrLen = (text: string): number => (addressFamily(text) === 4 ? 4 : 16);
@@ -98,21 +99,21 @@ function writeU32Attr(buf: Buffer, at: number, type: number, value: number): num
   return at + 8;
 }
 
-const u32At = (value: Buffer): number => {
-  if (value.length < 4) throw new NetlinkError('decode', 'EPROTO', `u32 attribute of ${value.length} bytes`);
-  return value.readUInt32LE(0);
+const u32At = (buf: Buffer, start: number, end: number): number => {
+  if (end - start < 4) throw new NetlinkError('decode', 'EPROTO', `u32 attribute of ${end - start} bytes`);
+  return buf.readUInt32LE(start);
 };
 
 const addressRow = (type: number, field: 'dst' | 'prefsrc'): AttrRow => ({
   type,
-  decode: (v, r) => { r[field] = addressToText(v); },
+  decode: (b, from, to, r) => { r[field] = addressAt(b, from, to); },
   size: (r) => (r[field] === '' ? 0 : 4 + addrLen(r[field])),
   write: (r, buf, at) => writeAddressAttr(buf, at, type, r[field]),
 });
 
 const u32Row = (type: number, field: 'oif' | 'priority' | 'table', always = false): AttrRow => ({
   type,
-  decode: (v, r) => { r[field] = u32At(v); },
+  decode: (b, from, to, r) => { r[field] = u32At(b, from, to); },
   size: (r) => (r[field] === 0 && !always ? 0 : 8),
   write: (r, buf, at) => writeU32Attr(buf, at, type, r[field]),
 });
@@ -121,18 +122,18 @@ const routeAttrs: readonly AttrRow[] = [
   addressRow(RTA.DST, 'dst'),
   {
     type: RTA.GATEWAY,
-    decode: (v, r) => { r.gateway = addressToText(v); },
+    decode: (b, from, to, r) => { r.gateway = addressAt(b, from, to); },
     size: (r) => (r.gateway === '' ? 0 : gatewaySize(r.family, r.gateway)),
     write: (r, buf, at) => writeGateway(r.family, r.gateway, buf, at),
   },
-  { type: RTA.VIA, decode: (v, r) => { r.gateway = decodeVia(v); }, size: () => 0, write: (_r, _b, at) => at },
+  { type: RTA.VIA, decode: (b, from, to, r) => { r.gateway = decodeVia(b, from, to); }, size: () => 0, write: (_r, _b, at) => at },
   u32Row(RTA.OIF, 'oif'),
   u32Row(RTA.PRIORITY, 'priority'),
   addressRow(RTA.PREFSRC, 'prefsrc'),
   u32Row(RTA.TABLE, 'table', true),
   {
     type: RTA.MULTIPATH,
-    decode: (v, r) => { r.multipath = decodeMultipath(v); },
+    decode: (b, from, to, r) => { r.multipath = decodeMultipath(b, from, to); },
     size: (r) => (r.multipath.length === 0 ? 0 : 4 + multipathSize(r.family, r.multipath)),
     write: (r, buf, at) => {
       const end = writeMultipath(r.family, r.multipath, buf, at + 4);
@@ -146,19 +147,32 @@ const routeAttrs: readonly AttrRow[] = [
 const rowByType: (AttrRow | undefined)[] = [];
 for (const row of routeAttrs) rowByType[row.type] = row;
 
-/** struct rtnexthop { u16 len; u8 flags; u8 hops; s32 ifindex } followed by attributes. */
-function decodeMultipath(buf: Buffer): RouteNextHop[] {
-  const out: RouteNextHop[] = [];
-  let at = 0;
-  while (at + RTNH_LEN <= buf.length) {
+/** Calls visit(type, start, end) for each attribute in buf[start, end), by offsets. */
+function walk(buf: Buffer, start: number, end: number, visit: (type: number, from: number, to: number) => void): void {
+  let at = start;
+  while (at + 4 <= end) {
     const len = buf.readUInt16LE(at);
-    if (len < RTNH_LEN || at + len > buf.length) {
-      throw new NetlinkError('decode', 'EPROTO', `rtnexthop at ${at} claims ${len} bytes, ${buf.length - at} left`);
+    if (len < 4 || at + len > end) {
+      throw new NetlinkError('decode', 'EPROTO', `attribute at ${at - start} claims ${len} bytes, ${end - at} left`);
+    }
+    visit(buf.readUInt16LE(at + 2) & 0x3fff, at + 4, at + len);
+    at += align4(len);
+  }
+}
+
+/** struct rtnexthop { u16 len; u8 flags; u8 hops; s32 ifindex } followed by attributes. */
+function decodeMultipath(buf: Buffer, start: number, end: number): RouteNextHop[] {
+  const out: RouteNextHop[] = [];
+  let at = start;
+  while (at + RTNH_LEN <= end) {
+    const len = buf.readUInt16LE(at);
+    if (len < RTNH_LEN || at + len > end) {
+      throw new NetlinkError('decode', 'EPROTO', `rtnexthop at ${at - start} claims ${len} bytes, ${end - at} left`);
     }
     let gateway = '';
-    forEachAttr(buf.subarray(at + RTNH_LEN, at + len), (type, value) => {
-      if (type === RTA.GATEWAY) gateway = addressToText(value);
-      else if (type === RTA.VIA) gateway = decodeVia(value);
+    walk(buf, at + RTNH_LEN, at + len, (type, from, to) => {
+      if (type === RTA.GATEWAY) gateway = addressAt(buf, from, to);
+      else if (type === RTA.VIA) gateway = decodeVia(buf, from, to);
     });
     out.push({ gateway, flags: buf[at + 2], weight: buf[at + 3] + 1, ifindex: buf.readInt32LE(at + 4) });
     at += align4(len);
@@ -211,7 +225,7 @@ export function decodeRoute(payload: Buffer): RouteMessage {
     prefsrc: '',
     multipath: [],
   };
-  forEachAttr(payload.subarray(RTMSG_LEN), (type, value) => rowByType[type]?.decode(value, r));
+  walk(payload, RTMSG_LEN, payload.length, (type, from, to) => rowByType[type]?.decode(payload, from, to, r));
   return r;
 }
 
@@ -219,7 +233,9 @@ export function decodeRoute(payload: Buffer): RouteMessage {
 export function encodeRoute(r: RouteMessage): Buffer {
   let size = RTMSG_LEN;
   for (const row of routeAttrs) size += row.size(r);
-  const buf = Buffer.alloc(size);
+  // From Node's buffer pool (no zero-filled ArrayBuffer per route); every byte is written below,
+  // attribute padding included.
+  const buf = Buffer.allocUnsafe(size).fill(0);
   buf[0] = r.family === 4 ? AF.INET : AF.INET6;
   buf[1] = r.dstLen;
   buf[2] = r.srcLen;

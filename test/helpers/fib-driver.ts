@@ -116,10 +116,21 @@ async function main(): Promise<void> {
         break;
       }
       case 'generate': {
+        // As the RIB hands them on, UPDATE by UPDATE: `chunk` changes per turn of the event loop
+        // (0: all at once).
         const changes = generate(String(cmd.first), Number(cmd.count), Number(cmd.len ?? 26), String(cmd.nextHop),
           (cmd.skip as number[] | undefined) ?? []);
+        const chunk = Number(cmd.chunk ?? 0);
         const started = performance.now();
-        fib.apply(changes);
+        if (chunk <= 0) {
+          fib.apply(changes);
+          reply({ count: changes.length, ms: performance.now() - started });
+          break;
+        }
+        for (let at = 0; at < changes.length; at += chunk) {
+          fib.apply(changes.slice(at, at + chunk));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         reply({ count: changes.length, ms: performance.now() - started });
         break;
       }

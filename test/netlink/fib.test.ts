@@ -5,6 +5,7 @@
  * route of ours that someone else deletes or changes. Read back with `ip -j route`.
  */
 import test from 'ava';
+import { kernelRoutes } from '../helpers/fib-client.js';
 import { waitFor } from '../helpers/netns.js';
 import { isRoot, rootSkipReason } from '../helpers/netns.js';
 import {
@@ -210,4 +211,19 @@ nsTest('repair: a route of ours deleted or changed by someone else is back withi
   await back('routes via a link that came back', async () => (await ours(fl)).has('192.168.1.0/26') && (await ours(fl, 6)).has('fd00:100::/122'));
   const snap = await fib.idle();
   t.true(snap.inSync);
+});
+
+nsTest('a table above 255 (RTA_TABLE), empty at start, dumped and reconciled', async (t) => {
+  const fl = await fibLab(t, 'fibtable');
+  const fib = await startDriver(t, fl, { table: 1000 });
+  await fib.apply([local('192.168.0.0/26'), via('192.168.1.0/26', '10.1.0.2'), via('fd00:100::/122', 'fd00:1::2')]);
+  let snap = await fib.idle();
+  t.true(snap.inSync);
+  const v4 = await kernelRoutes(fl.lab, fl.n, { table: 1000, proto: PROTO });
+  t.deepEqual(v4.map((r) => r.dst).sort(), ['192.168.0.0/26', '192.168.1.0/26']);
+  t.deepEqual((await kernelRoutes(fl.lab, fl.n, { family: 6, table: 1000, proto: PROTO })).map((r) => r.dst), ['fd00:100::/122']);
+  t.deepEqual([...(await ours(fl)).keys()], [], 'nothing in table main');
+  snap = await fib.reconcile();
+  t.deepEqual(snap.ops, { add: 3, replace: 0, delete: 0 });
+  t.is(snap.routes, 3);
 });

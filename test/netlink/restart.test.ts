@@ -94,15 +94,27 @@ class RouteWatcher {
       .filter((p) => !p.startsWith('198.51.100.'));
   }
 
-  /** A blackhole of protocol `static` added and deleted: once its deletion shows, all before it has. */
+  /**
+   * A blackhole of protocol `static` added and deleted: once its deletion shows, all before it has.
+   * A freshly spawned `ip monitor` may not have joined the group yet, so a canary that goes unseen
+   * is followed by another one, until the deadline.
+   */
   async sync(): Promise<void> {
-    const prefix = `198.51.100.${++this.canary}`;
-    await this.lab.ip(this.ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
-    await this.lab.ip(this.ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
-    const seen = new RegExp(`^Deleted (blackhole )?${prefix.replace(/\./g, '\\.')}(/32)?( |$)`);
-    await waitFor(() => this.output.lines.some((l) => seen.test(l)), {
-      timeoutMs: 5000, what: `the route watcher in ${this.ns} to see canary ${prefix} go`,
-    });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const prefix = `198.51.100.${++this.canary}`;
+      await this.lab.ip(this.ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
+      await this.lab.ip(this.ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
+      const seen = new RegExp(`^Deleted (blackhole )?${prefix.replace(/\./g, '\\.')}(/32)?( |$)`);
+      try {
+        await waitFor(() => this.output.lines.some((l) => seen.test(l)), {
+          timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now())), what: `the route watcher in ${this.ns} to see canary ${prefix} go`,
+        });
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+    }
   }
 
   stop(): void {

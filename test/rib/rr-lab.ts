@@ -180,7 +180,7 @@ export class RouteWatcher {
           await lab.ip(x.ns, 'route', 'replace', 'blackhole', PROBE, 'proto', '250');
           await lab.ip(x.ns, 'route', 'del', 'blackhole', PROBE, 'proto', '250');
           return x.output.lines.some((l) => DELETED.test(l) && l.includes(PROBE));
-        }, { timeoutMs: 5000, intervalMs: 100, what: `ip monitor in ${x.name} to report a probe deletion` });
+        }, { timeoutMs: 15_000, intervalMs: 100, what: `ip monitor in ${x.name} to report a probe deletion` });
       }
     } catch (err) {
       await w.stop();

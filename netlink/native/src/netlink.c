@@ -1,8 +1,8 @@
 /*
  * AF_NETLINK NETLINK_ROUTE sockets for rack-agent's FIB (rtnetlink, RFC 3549 for the model).
  * Opens and binds a non-blocking, close-on-exec socket with the buffer sizes and options the
- * caller asks for, joins multicast groups, sends a buffer (one sendto may carry several netlink
- * messages), and reads with a uv_poll_t: every datagram waiting is read in the poll callback and
+ * caller asks for, joins multicast groups, can filter out the notifications its own requests cause
+ * (nlIgnorePort), and reads with a uv_poll_t: every datagram waiting is read in the poll callback and
  * handed to JS, many datagrams concatenated into one Buffer (each datagram holds whole, 4-byte
  * aligned netlink messages, so concatenation keeps message boundaries).
  *
@@ -11,7 +11,8 @@
  * the JS onError callback as an Error with `code` (errno name) and `errno`, and reading goes on.
  * Errors of calls made from JS are thrown as typed JS errors (common.c).
  *
- * Not here: the rtnetlink encoding (TypeScript, netlink/rtnetlink/), request/ack matching.
+ * Not here: sending (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/),
+ * request/ack matching.
  */
 #include "netlink.h"
 
@@ -41,32 +42,11 @@
 #define SOL_NETLINK 270
 #endif
 
-/* One read chunk handed to JS; a datagram is never larger than 32 KiB (kernel dump skbs). */
-#define NL_CHUNK (1024 * 1024)
-#define NL_DATAGRAM_MAX (64 * 1024)
-/* Bytes read in one poll callback before yielding to the rest of the event loop (fairness). */
-#define NL_READ_BUDGET (8 * 1024 * 1024)
-
-typedef struct nl_socket {
-  int fd;
-  uint32_t port_id;
-  bool closed;
-  bool polling;
-  napi_env env;
-  uv_poll_t poll;
-  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
-  napi_ref on_data;  /* (buf: Buffer) => void */
-  napi_ref on_error; /* (err: Error) => void */
-  napi_async_context async;
-  unsigned char *chunk;
-  int refs; /* the open socket (until its uv handle is closed) and the JS external */
-} nl_socket;
-
-static void drop(nl_socket *s) {
+void rn_nl_drop(nl_socket *s) {
   if (--s->refs == 0) free(s);
 }
 
-static nl_socket *get_socket(napi_env env, napi_value value, const char *syscall) {
+nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall) {
   napi_valuetype type;
   void *data = NULL;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
@@ -83,7 +63,7 @@ static nl_socket *get_socket(napi_env env, napi_value value, const char *syscall
 }
 
 /* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
-static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
+napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
   napi_value error = NULL;
   rn_throw_errno(env, err, syscall, detail);
   if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return NULL;
@@ -107,7 +87,7 @@ static void call_js(nl_socket *s, napi_ref ref, napi_value arg) {
 static void deliver_error(nl_socket *s, int err, const char *syscall, const char *detail) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value error = make_errno_error(s->env, err, syscall, detail);
+  napi_value error = rn_errno_error(s->env, err, syscall, detail);
   if (error != NULL) call_js(s, s->on_error, error);
   napi_close_handle_scope(s->env, scope);
 }
@@ -195,16 +175,19 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (events & UV_READABLE) read_available(s);
 }
 
-static void on_poll_closed(uv_handle_t *handle) { drop(handle->data); }
+static void on_poll_closed(uv_handle_t *handle) { rn_nl_drop(handle->data); }
 
-static void finalize_external(napi_env env, void *data, void *hint) { drop(data); }
+static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop(data); }
 
 static void release(nl_socket *s, bool from_js) {
   if (s->closed) return;
   s->closed = true;
   if (s->polling) uv_poll_stop(&s->poll);
-  close(s->fd);
-  s->fd = -1;
+  if (s->sending)
+    s->close_fd_after_send = true; /* a worker thread still uses the fd: it closes it when done */
+  else
+    close(s->fd);
+  if (!s->sending) s->fd = -1;
   free(s->chunk);
   s->chunk = NULL;
   if (from_js) {
@@ -216,7 +199,7 @@ static void release(nl_socket *s, bool from_js) {
   if (s->polling)
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
   else
-    drop(s);
+    rn_nl_drop(s);
 }
 
 static void cleanup_hook(void *arg) { release(arg, false); }
@@ -230,7 +213,7 @@ static bool set_opt(napi_env env, int fd, int level, int name, int value, const 
   return false;
 }
 
-static bool get_function(napi_env env, napi_value value, const char *name) {
+bool rn_get_function(napi_env env, napi_value value, const char *name) {
   napi_valuetype type;
   if (napi_typeof(env, value, &type) == napi_ok && type == napi_function) return true;
   char text[96];
@@ -283,7 +266,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   int32_t rcvbuf, sndbuf;
   if (!rn_args(env, info, 5, argv) || !rn_get_int(env, argv[1], "rcvbuf", 0, INT32_MAX, &rcvbuf) ||
       !rn_get_int(env, argv[2], "sndbuf", 0, INT32_MAX, &sndbuf) ||
-      !get_function(env, argv[3], "onData") || !get_function(env, argv[4], "onError"))
+      !rn_get_function(env, argv[3], "onData") || !rn_get_function(env, argv[4], "onError"))
     return NULL;
 
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -355,33 +338,11 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* nlSend(handle, buf) -> bytes sent. One call, one datagram to the kernel (pid 0). */
-static napi_value nl_send(napi_env env, napi_callback_info info) {
-  napi_value argv[2], result;
-  if (!rn_args(env, info, 2, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "sendto");
-  if (s == NULL) return NULL;
-  bool is_buffer = false;
-  void *data = NULL;
-  size_t len = 0;
-  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
-    return rn_throw_type(env, "buf must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  ssize_t n;
-  do {
-    n = sendto(s->fd, data, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return rn_throw_errno(env, errno, "sendto", NULL);
-  RN_CALL(env, napi_create_int64(env, n, &result));
-  return result;
-}
-
 /* nlDrain(handle): reads now, synchronously, what is waiting (onData/onError run before return). */
 static napi_value nl_drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!rn_args(env, info, 1, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "recvmsg");
+  nl_socket *s = rn_nl_socket(env, argv[0], "recvmsg");
   if (s != NULL) read_available(s);
   return NULL;
 }
@@ -390,7 +351,7 @@ static napi_value nl_drain(napi_env env, napi_callback_info info) {
 static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   if (!rn_args(env, info, 1, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "getsockname");
+  nl_socket *s = rn_nl_socket(env, argv[0], "getsockname");
   if (s == NULL) return NULL;
   RN_CALL(env, napi_create_uint32(env, s->port_id, &result));
   return result;
@@ -407,7 +368,7 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   double port;
   if (!rn_args(env, info, 2, argv)) return NULL;
-  nl_socket *s = get_socket(env, argv[0], "setsockopt");
+  nl_socket *s = rn_nl_socket(env, argv[0], "setsockopt");
   if (s == NULL) return NULL;
   napi_valuetype type;
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
@@ -449,6 +410,7 @@ static napi_value nl_close(napi_env env, napi_callback_info info) {
 const napi_property_descriptor rn_netlink_exports[] = {
   {"nlOpen", NULL, nl_open, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlSend", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlSendAsync", NULL, nl_send_async, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlDrain", NULL, nl_drain, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlIgnorePort", NULL, nl_ignore_port, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlPortId", NULL, nl_port_id, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,7 +1,43 @@
-/* AF_NETLINK NETLINK_ROUTE sockets: open, send, poll-driven receive, close (netlink.c). */
+/* AF_NETLINK NETLINK_ROUTE sockets: open, poll-driven receive, close (netlink.c); send (netlink-send.c). */
 #ifndef RACK_AGENT_NATIVE_NETLINK_H
 #define RACK_AGENT_NATIVE_NETLINK_H
 #include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
 extern const napi_property_descriptor rn_netlink_exports[];
 extern const size_t rn_netlink_exports_count;
+
+/* Shared by netlink.c (lifecycle, receive) and netlink-send.c (send). */
+/* One read chunk handed to JS; a datagram is never larger than 32 KiB (kernel dump skbs). */
+#define NL_CHUNK (1024 * 1024)
+#define NL_DATAGRAM_MAX (64 * 1024)
+/* Bytes read in one poll callback before yielding to the rest of the event loop (fairness). */
+#define NL_READ_BUDGET (8 * 1024 * 1024)
+
+typedef struct nl_socket {
+  int fd;
+  uint32_t port_id;
+  bool closed;
+  bool polling;
+  napi_env env;
+  uv_poll_t poll;
+  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
+  napi_ref on_data;  /* (buf: Buffer) => void */
+  napi_ref on_error; /* (err: Error) => void */
+  napi_async_context async;
+  unsigned char *chunk;
+  int refs;     /* the open socket (until its uv handle is closed), the JS external, a send */
+  bool sending; /* a nlSendAsync is on a libuv worker thread, using fd */
+  bool close_fd_after_send;
+} nl_socket;
+
+void rn_nl_drop(nl_socket *s);
+nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall);
+napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail);
+bool rn_get_function(napi_env env, napi_value value, const char *name);
+napi_value nl_send(napi_env env, napi_callback_info info);
+napi_value nl_send_async(napi_env env, napi_callback_info info);
 #endif

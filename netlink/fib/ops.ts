@@ -1,0 +1,60 @@
+/**
+ * Route requests of the Fib, and what their failures mean. A request is plain data plus two shared
+ * functions (no closures per route: a million of them is a lot of garbage); its payload is built
+ * only when the RouteSocket puts it in a datagram. Pure apart from that.
+ */
+import { NLM_F, RTM } from '../rtnetlink/constants.js';
+import type { NetlinkError } from '../rtnetlink/errors.js';
+import { encodeRoute } from '../rtnetlink/route.js';
+import type { RouteRequest } from '../rtnetlink/route-socket.js';
+import type { FibOp } from './diff.js';
+import { deleteMessage, routeToMessage } from './kernel-route.js';
+import type { Entry } from './state.js';
+import type { Ownership } from './types.js';
+
+export type Settle = (entry: Entry, op: FibOp, err: NetlinkError | null) => void;
+
+interface OpRequest extends RouteRequest {
+  readonly own: Ownership;
+  readonly entry: Entry;
+  readonly fop: FibOp;
+  readonly settle: Settle;
+}
+
+function opPayload(this: OpRequest): Buffer {
+  const op = this.fop;
+  return encodeRoute(op.op === 'delete' ? deleteMessage(op.family, op.prefix, op.metric, this.own) : routeToMessage(op.route, this.own));
+}
+
+function opDone(this: OpRequest, err: NetlinkError | null): void {
+  this.settle(this.entry, this.fop, err);
+}
+
+/** add: create, never over an existing route (NLM_F_EXCL); replace: our own route in place. */
+export function opRequest(op: FibOp, entry: Entry, own: Ownership, settle: Settle): RouteRequest {
+  const request: OpRequest = op.op === 'delete'
+    ? { type: RTM.DELROUTE, flags: 0, op: 'delroute', own, entry, fop: op, settle, payload: opPayload, done: opDone }
+    : {
+      type: RTM.NEWROUTE, flags: NLM_F.CREATE | (op.op === 'add' ? NLM_F.EXCL : NLM_F.REPLACE), op: 'newroute',
+      own, entry, fop: op, settle, payload: opPayload, done: opDone,
+    };
+  return request;
+}
+
+/**
+ * What a failed request means:
+ * - again: the outcome is unknown (answers lost, socket closing): look again after a resync;
+ * - taken: an add found the key held (EEXIST): by whom, the table says;
+ * - gone: a delete found nothing (ESRCH): the route is already gone;
+ * - refused: the kernel will not take this route as it is (ENETUNREACH, ENODEV, EINVAL, ...).
+ */
+export type Failure = 'again' | 'taken' | 'gone' | 'refused';
+
+const TRANSIENT = new Set(['ENOBUFS', 'EBADF', 'EINTR', 'EBUSY', 'EAGAIN']);
+
+export function failure(op: FibOp, err: NetlinkError): Failure {
+  if (TRANSIENT.has(err.code)) return 'again';
+  if (op.op === 'add' && err.code === 'EEXIST') return 'taken';
+  if (op.op === 'delete' && err.code === 'ESRCH') return 'gone';
+  return 'refused';
+}
