@@ -1,0 +1,130 @@
+/**
+ * The role's service handling in the test-only netns mode, with a stand-in daemon (a shell script
+ * that listens on the control socket and logs its signals), so that it runs before the real daemon
+ * exists: the first run starts the agent (and neither reloads nor restarts it), a second run
+ * changes nothing, a config change reloads (SIGHUP, same process), a new package restarts
+ * (SIGTERM, new process), a change the agent refuses to reload (metrics.listen) restarts, and the agent runs inside its namespace as the agent user with exactly
+ * the unit's capabilities and no new privileges. rollout.test.ts does the same with the real agent.
+ */
+
+import test from 'ava';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { hostDir, overlay, playbook, writeScript } from './ansible.js';
+import { run, which } from './paths.js';
+
+const missing = !isRoot ? 'needs root for network namespaces' : which('ansible-playbook') === undefined ? 'ansible is not installed' : undefined;
+
+/** The stand-in: --check-config passes; otherwise logs who and where it is, then every signal. */
+const FAKE_AGENT = `#!/bin/bash
+if [[ $1 == --check-config ]]; then exit 0; fi
+sock=$(sed -n 's/^  socket: "\\(.*\\)"$/\\1/p' "$2")
+echo "start pid=$$ uid=$(id -u) $(grep CapEff /proc/self/status | tr -d '\\t') $(grep NoNewPrivs /proc/self/status | tr -d '\\t') netns=$(ip netns identify $$)"
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()
+while True: time.sleep(1)' "$sock" &
+listener=$!
+trap 'echo "HUP pid=$$"' HUP
+trap 'echo "TERM pid=$$"; kill $listener; exit 0' TERM
+while true; do sleep 0.1; done
+`;
+
+/**
+ * The stand-in agentctl: `reload` answers as the agent does; it refuses a metrics.listen change
+ * as one that needs a restart (the real agent does, agent/main.ts RESTART_ONLY).
+ */
+const FAKE_AGENTCTL = `#!/bin/bash
+# agentctl --socket ROOT/hosts/HOST/run/rack-agent/agent.sock reload -o json
+config=$(dirname "$(dirname "$(dirname "$2")")")/etc/config.yaml
+case $3 in
+  reload)
+    if grep -q 'listen: "127.0.0.1:9180"' "$config"; then
+      echo '{"applied":false,"peersAdded":[],"peersRemoved":[],"peersRestarted":[],"blocksAdded":[],"blocksRemoved":[],"problems":["metrics: changing it needs a restart of the agent (systemctl restart rack-agent)"]}'
+      exit 1
+    fi
+    echo '{"applied":true,"peersAdded":[],"peersRemoved":[],"peersRestarted":[],"blocksAdded":[],"blocksRemoved":[]}' ;;
+esac
+exit 0
+`;
+
+function fakePackage(dir: string, version: string): string {
+  const tree = join(dir, `rack-agent-${version}`);
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  writeScript(join(tree, 'bin', 'rack-agent'), FAKE_AGENT);
+  writeScript(join(tree, 'bin', 'agentctl'), FAKE_AGENTCTL);
+  writeFileSync(join(tree, 'package.json'), JSON.stringify({ name: 'rack-agent', version, bin: { 'rack-agent': 'bin/rack-agent', agentctl: 'bin/agentctl' } }));
+  return tree;
+}
+
+(missing === undefined ? test : test.skip)(`netns mode: start once, reload on a config change, restart on a new package${missing ? ` [${missing}]` : ''}`, async (t) => {
+  t.timeout(300_000);
+  const root = mkdtempSync(join(tmpdir(), 'rack-handlers-'));
+  chmodSync(root, 0o755);
+  mkdirSync(hostDir(root, 'r1-n1'), { recursive: true, mode: 0o755 });
+  const lab = await Lab.create('hdl');
+  try {
+    const ns = await lab.namespace('r1n1');
+    const tarballs: Record<string, string> = {};
+    for (const version of ['1.0.0+a', '1.0.0+b']) {
+      fakePackage(join(root, 'build'), version);
+      tarballs[version] = join(root, `rack-agent-${version}.tar.gz`);
+      const tar = await run('tar', ['-C', join(root, 'build'), '-czf', tarballs[version], `rack-agent-${version}`]);
+      t.is(tar.code, 0, tar.stderr);
+    }
+    const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
+    const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    const site = async (version: string, extra: Record<string, unknown> = {}) => {
+      const r = await playbook(root, ['site.yml', '--limit', 'r1-n1'], {
+        vars: overlay(root, {
+          rack_agent_manage_service: true,
+          rack_agent_service_mode: 'netns',
+          rack_agent_netns: ns,
+          rack_agent_package: tarballs[version],
+          rack_agent_validate: false,
+          rack_agent_netns_as_user: true,
+          rack_agent_user: 'nobody',
+          rack_agent_group: 'nogroup',
+          ...extra,
+        }, { perHostBin: true }),
+        json: true,
+      });
+      t.is(r.code, 0, r.stdout + r.stderr);
+      return r.json!.stats['r1-n1'];
+    };
+
+    await site('1.0.0+a');
+    await waitFor(() => lines().length >= 1, { timeoutMs: 10_000, what: 'the agent to start' });
+    const [start] = lines();
+    t.regex(start, new RegExp(`^start pid=\\d+ uid=65534 CapEff:0000000000003400 NoNewPrivs:1 netns=${ns}$`));
+    const pid = /pid=(\d+)/.exec(start)?.[1];
+    t.is(readFileSync(join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.pid'), 'utf8').trim(), pid ?? '?', 'the pid file names the agent itself');
+
+    t.is((await site('1.0.0+a')).changed, 0, 'a second run changes nothing');
+    t.deepEqual(lines(), [start]);
+
+    await site('1.0.0+a', { rack_agent_hold_time: 45 });
+    await waitFor(() => lines().length >= 2, { timeoutMs: 10_000, what: 'the reload' });
+    t.deepEqual(lines(), [start, `HUP pid=${pid}`], 'a config change reloads the same process');
+
+    await site('1.0.0+b', { rack_agent_hold_time: 45 });
+    await waitFor(() => lines().length >= 4, { timeoutMs: 10_000, what: 'the restart' });
+    const after = lines();
+    t.is(after[2], `TERM pid=${pid}`, 'a new package restarts');
+    t.regex(after[3], /^start pid=\d+ uid=65534 /);
+    t.not(/pid=(\d+)/.exec(after[3])?.[1], pid);
+    t.is(after.length, 4, 'and does not reload as well');
+
+    // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it.
+    const pid2 = /pid=(\d+)/.exec(after[3])?.[1] ?? '?';
+    await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180' });
+    await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the reload and the restart' });
+    const last = lines();
+    t.deepEqual(last.slice(4, 6), [`HUP pid=${pid2}`, `TERM pid=${pid2}`]);
+    t.regex(last[6], /^start pid=\d+ uid=65534 /);
+  } finally {
+    await lab.destroy();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
