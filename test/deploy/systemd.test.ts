@@ -150,7 +150,7 @@ const analyze = which('systemd-analyze');
 
 test('systemd-analyze verify accepts the unit without a warning', async (t) => {
   if (analyze === undefined) {
-    t.fail('systemd-analyze is missing: apt-get install systemd (.ci/run does)');
+    t.fail('systemd-analyze is missing: apt-get install systemd (.ci/setup does)');
     return;
   }
   const root = scratchRoot({ 'rack-agent.service': text });
