@@ -81,7 +81,7 @@ async function run(path: string): Promise<void> {
   /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
   let restarting = false;
 
-  const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart') });
+  const fib = new Fib(fibOptions(config, root.log.child({ component: 'fib' }), 'restart'));
   // Set before the sessions exist; the manager's sessions read them through the sink below.
   let manager: SessionManager | null = null;
   const settings = ribSettings(config);

@@ -74,7 +74,7 @@ test.serial('status, wait and exit statuses against a BIRD ToR and two agents', 
     }, { timeoutMs: 20_000, what: 'a last error for the ToR' });
     t.log(`with the ToR stopped: ${later.info}`);
     t.true(later.info.startsWith(later.state), later.info);
-    // Routes stay while the ToR is away (graceful restart kept them stale, or the restart time).
+    // Our own blocks stay blackholed while the ToR is away.
     t.regex((await lab.ip(f.agentNs[0], 'route', 'show', 'proto', '201')).stdout, /blackhole 192\.168\.0\.0\/26/);
 
     // The daemon gone: exit 3 and SPEC.md's sentence.

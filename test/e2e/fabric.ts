@@ -14,7 +14,7 @@ export function agentAddress(i: number): { ipv4: string; ipv6: string } {
 }
 
 export function agentBlocks(i: number): { ipv4: string; ipv6: string } {
-  return { ipv4: `192.168.0.${64 * i}/26`, ipv6: i === 0 ? "fd00:10::/122" : `fd00:10::${(64 * i).toString(16)}/122` };
+  return { ipv4: `192.168.0.${64 * i}/26`, ipv6: i === 0 ? 'fd00:10::/122' : `fd00:10::${(64 * i).toString(16)}/122` };
 }
 
 export function agentDoc(i: number, extra: { peers?: ConfigDoc[] } = {}): ConfigDoc {

@@ -13,38 +13,15 @@ import type { PeerSpec } from '../../agent/session/peer.js';
 import { FakeClock } from '../../agent/session/timers.js';
 import type { ExportNode } from '../../agent/rib/export.js';
 import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
+import { peerSpec } from '../session/specs.js';
 import type { OutboundUpdate, RibChange } from '../../agent/rib/types.js';
 
 export const NODE: ExportNode = { asNumber: 64512, routerId: '10.0.1.13', clusterId: '', ipv4: '10.0.1.13', ipv6: 'fd00:1::13' };
 export const POOLS = ['192.168.0.0/16', 'fd00:100::/48'];
 
+/** A peer of the node: the session tests' PeerSpec defaults, iBGP in AS 64512, TTL 255. */
 export function spec(address: string, o: Partial<PeerSpec> = {}): PeerSpec {
-  const peerAs = o.peerAs ?? 64512;
-  const localAs = o.localAs ?? 64512;
-  return {
-    key: address,
-    address,
-    port: 179,
-    family: address.includes(':') ? 'ipv6' : 'ipv4',
-    type: 'node specific',
-    peerAs,
-    localAs,
-    routerId: NODE.routerId,
-    internal: peerAs === localAs,
-    localAddress: '',
-    passwordFile: '',
-    holdTime: 90,
-    keepaliveTime: 30,
-    ttlSecurity: 0,
-    ttl: 255,
-    nextHopMode: 'Auto',
-    maxPrefixes: 0,
-    passive: false,
-    routeReflectorClient: false,
-    families: ['ipv4', 'ipv6'],
-    gracefulRestart: { enabled: true, restartTime: 120 },
-    ...o,
-  };
+  return peerSpec({ address, peerAs: 64512, localAs: 64512, routerId: NODE.routerId, ttl: 255, ...o });
 }
 
 export function negotiated(peer: PeerSpec, o: Partial<Negotiated> & { peerId?: string } = {}): Negotiated {
