@@ -52,9 +52,25 @@ function mainPrefixesOf(pid: number): number {
   return triestatMain(readFileSync(`/proc/${pid}/net/fib_triestat`, 'utf8'));
 }
 
-/** Deleting a namespace with a million routes goes on in the kernel; let it finish first. */
+/** Busy and total jiffies of all CPUs (/proc/stat's first line). */
+function cpuJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+
+/**
+ * Deleting a namespace with a million routes goes on in the kernel (LAB-NOTES): wait until the
+ * machine is mostly idle over a 500 ms window (at most 15 s) before the next measurement.
+ */
 async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const a = cpuJiffies();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const b = cpuJiffies();
+    if ((b.busy - a.busy) / Math.max(1, b.total - a.total) < 0.25) return;
+  }
 }
 
 async function withLab<T>(name: string, fn: (lab: Lab) => Promise<T>): Promise<T> {
