@@ -196,7 +196,10 @@ export class ControlServer {
       let dropped = 0;
       socket.on('data', (more: Buffer) => {
         dropped += more.length;
-        if (dropped > DRAIN_AFTER_TOO_LARGE) socket.destroy();
+        if (dropped > DRAIN_AFTER_TOO_LARGE && !socket.destroyed) {
+          this.log.info('oversized request cut off', { client: conn.id, droppedBytes: dropped });
+          socket.destroy();
+        }
       });
       conn.queue.push('');
       this.log.warn('control request too large, closing the connection', { limit: this.opts.maxRequestBytes, client: conn.id });
