@@ -6,16 +6,19 @@
  *   TCP -> SessionManager --SessionEvent--> Rib --RibChange--> Fib -> kernel
  *                        <--OutboundUpdate--
  *
- * Lifecycle: the FIB starts in restart mode (our routes already in the kernel stay untouched
- * until the RIB has converged: every peer up and its End-of-RIB seen, or the graceful-restart
- * time passed); while it found routes of ours at start, OPENs carry the restarting (R) and
- * forwarding-preserved (F) bits (RFC 4724 section 3), so the ToR keeps our blocks until we are
- * back; SIGTERM first stops all output to the kernel, then ends the sessions gracefully (no
- * Hard Reset, see Session.stop), so graceful-restart peers keep our blocks and every kernel
- * route stays in place; SIGHUP (and `agentctl reload`) applies only
- * what changed in the file, or refuses a bad file and keeps running as before.
+ * Lifecycle (the decisions are agent/lifecycle.ts): the FIB starts in restart mode (our routes
+ * already in the kernel stay untouched until the RIB has converged: every peer up and its initial
+ * table complete, by End-of-RIB or by a quiet period, or the graceful-restart time passed); while
+ * it found routes of ours at start, OPENs carry the restarting (R) and forwarding-preserved (F)
+ * bits (RFC 4724 section 3), so the ToR keeps our blocks until we are back; SIGTERM first stops
+ * all output to the kernel, then ends the sessions gracefully (no Hard Reset, see Session.stop),
+ * so graceful-restart peers keep our blocks and every kernel route stays in place; a stop signal
+ * during start-up is a clean stop too (agent/signals.ts); SIGHUP (and `agentctl reload`) applies
+ * only what changed in the file, or refuses a bad file and keeps running as before.
  */
 
+// First: the signal handlers exist before anything else loads (agent/signals.ts).
+import { release, stopRequested, takeOver } from './signals.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
 import { Fib, fibOptions } from '../netlink/fib/index.js';
@@ -32,7 +35,8 @@ import { Rib } from './rib/rib.js';
 import { ribSettings } from './rib/settings.js';
 import type { SessionEvent } from './session/events.js';
 import { SessionManager } from './session/manager.js';
-import { isConverged, routeAnswers, statusAnswer } from './status.js';
+import { InitialTables, isReady, startupVerdict, TICK_MS } from './lifecycle.js';
+import { routeAnswers, statusAnswer } from './status.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -74,12 +78,12 @@ async function run(path: string): Promise<void> {
   const log: Log = root.log.child({ component: 'main' });
   log.info('rack-agent starting', { version: version(), node: config.node.name, config: path });
 
-  const established = new Set<string>();
   const startedAt = Date.now();
   let fibConverged = false;
   let metrics: Metrics | null = null;
   /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
   let restarting = false;
+  const tables = new InitialTables(config.bgp.endOfRibQuietTime * 1000);
 
   const fib = new Fib(fibOptions(config, root.log.child({ component: 'fib' }), 'restart'));
   // Set before the sessions exist; the manager's sessions read them through the sink below.
@@ -107,20 +111,28 @@ async function run(path: string): Promise<void> {
   });
 
   /**
-   * The FIB deletes routes left by a previous run only once the RIB has converged after start:
-   * every configured peer came up and sent End-of-RIB, or the graceful-restart time passed.
+   * Once a tick: peers whose initial table is complete by quiet (they send no End-of-RIB) are
+   * told to the RIB; then, until it has happened once, whether the FIB may delete the routes a
+   * previous run left (agent/lifecycle.ts).
    */
-  function checkStartupConvergence(): void {
-    if (fibConverged || manager === null) return;
-    const peers = manager.status().filter((s) => s.enabled);
-    const allUp = peers.every((s) => established.has(s.key));
-    const timedOut = Date.now() - startedAt > config.bgp.gracefulRestart.restartTime * 1000;
-    if ((allUp && rib.converged()) || timedOut) {
-      fibConverged = true;
-      restarting = false;
-      log.info(timedOut && !allUp ? 'restart time passed: removing routes no peer re-announced' : 'RIB converged: removing stale routes of the previous run', {});
-      fib.markConverged();
+  function tick(): void {
+    const now = Date.now();
+    for (const c of tables.due(now)) {
+      log.info('no UPDATE for the quiet time and no End-of-RIB: taking the initial table as complete', { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
+      rib.tableComplete(c.peer, c.family);
     }
+    checkStartupConvergence(now);
+  }
+
+  function checkStartupConvergence(now = Date.now()): void {
+    if (fibConverged || manager === null) return;
+    const sessions = manager.status();
+    const verdict = startupVerdict({ now, startedAt, restartTimeMs: config.bgp.gracefulRestart.restartTime * 1000, sessions, rib: rib.converged() });
+    if (verdict === 'waiting') return;
+    fibConverged = true;
+    restarting = false;
+    log.info(verdict === 'restart-time-passed' ? 'restart time passed: removing routes no peer re-announced' : 'RIB converged: removing stale routes of the previous run', {});
+    fib.markConverged();
   }
 
   manager = new SessionManager({
@@ -129,7 +141,7 @@ async function run(path: string): Promise<void> {
     readPassword,
     localRestartState: () => ({ restarting, forwarding: restarting }),
     onEvent: (e: SessionEvent) => {
-      if (e.type === 'established') established.add(e.peer.key);
+      tables.observe(e, Date.now());
       if (e.type !== 'update' || metrics === null) return rib.handle(e);
       const t0 = performance.now();
       rib.handle(e);
@@ -137,13 +149,50 @@ async function run(path: string): Promise<void> {
     },
   });
 
+  let control: ControlServer | null = null;
+  let metricsServer: MetricsServer | null = null;
+  let convergenceTimer: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let stopping = false;
+  /**
+   * The one way out after start-up began: output to the kernel stops first, then the sessions end
+   * gracefully; kernel routes stay. Closes whatever start-up has built so far, so a stop signal
+   * that arrived during start-up (agent/signals.ts) is as clean as one that comes later.
+   */
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    sdNotify('STOPPING=1');
+    log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
+    clearInterval(convergenceTimer);
+    clearInterval(watchdog);
+    await control?.close();
+    await metricsServer?.close();
+    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
+    rib.close();
+    fib.close();
+    await manager!.close('rack-agent stopping', { graceful: true });
+    // Sessions flush their last bytes; nothing else keeps the loop alive after this.
+    setTimeout(() => process.exit(0), 200).unref();
+  };
+  /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
+  const stoppedDuringStartup = (): boolean => {
+    const signal = stopRequested();
+    if (signal === null) return false;
+    void stop(`${signal} during start-up`);
+    return true;
+  };
+  if (stoppedDuringStartup()) return;
+
   try {
     await fib.start();
   } catch (err) {
     log.error(`cannot open the kernel routing table: ${(err as Error).message}`, {});
+    fib.close();
     process.exitCode = EXIT.FAILURE;
     return;
   }
+  if (stoppedDuringStartup()) return;
   restarting = fib.snapshot().routes > 0;
   if (restarting) log.info('routes of a previous run are in the kernel: they stay until the RIB has converged; OPENs announce a graceful restart (R and F bits)', { routes: fib.snapshot().routes });
   rib.setLocalBlocks(config.blocks);
@@ -155,8 +204,9 @@ async function run(path: string): Promise<void> {
     process.exitCode = EXIT.FAILURE;
     return;
   }
+  if (stoppedDuringStartup()) return;
   manager.apply(peerSet(config));
-  const convergenceTimer = setInterval(checkStartupConvergence, 500);
+  convergenceTimer = setInterval(tick, TICK_MS);
 
   const handlers: ControlHandlers = {
     status: () =>
@@ -172,7 +222,7 @@ async function run(path: string): Promise<void> {
       return address === undefined ? all : all.filter((p) => p.address === address);
     },
     routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
-    converged: () => isConverged(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
+    converged: () => isReady(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
     reload: () => Promise.resolve(reload()),
     version: () => ({ version: version(), node: config.node.name }),
   };
@@ -194,6 +244,7 @@ async function run(path: string): Promise<void> {
       return { applied: false, ...none, problems: fixed };
     }
     root.setLevel(next.log.level);
+    tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
     const diff = manager!.apply(peerSet(next));
     const blocks = rib.setLocalBlocks(next.blocks);
     config = next;
@@ -210,7 +261,7 @@ async function run(path: string): Promise<void> {
     return answer;
   }
 
-  const control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
+  control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
   try {
     await control.start();
   } catch (err) {
@@ -221,8 +272,8 @@ async function run(path: string): Promise<void> {
     process.exitCode = EXIT.FAILURE;
     return;
   }
+  if (stoppedDuringStartup()) return;
 
-  let metricsServer: MetricsServer | null = null;
   if (config.metrics.listen !== '') {
     metrics = createMetrics(() => {
       const fs = fib.snapshot();
@@ -239,33 +290,16 @@ async function run(path: string): Promise<void> {
       log.error(`${(err as Error).message}; running without metrics`, {});
       metricsServer = null;
     }
+    if (stoppedDuringStartup()) return;
   }
 
   sdNotify('READY=1');
   const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
-  const watchdog = watchdogUsec > 0 ? setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000)) : undefined;
+  if (watchdogUsec > 0) watchdog = setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000));
   log.info('rack-agent running', { peers: manager.status().length, blocks: config.blocks.length, socket: config.control.socket });
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  takeOver((signal) => {
+    if (signal !== 'SIGHUP') return void stop(signal);
     if (stopping) return;
-    stopping = true;
-    sdNotify('STOPPING=1');
-    log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
-    clearInterval(convergenceTimer);
-    if (watchdog) clearInterval(watchdog);
-    await control.close();
-    await metricsServer?.close();
-    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
-    rib.close();
-    fib.close();
-    await manager!.close('rack-agent stopping', { graceful: true });
-    // Sessions flush their last bytes; nothing else keeps the loop alive after this.
-    setTimeout(() => process.exit(0), 200).unref();
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading the configuration', { file: path });
     try {
       reload();
@@ -279,16 +313,20 @@ function main(): void {
   const args = parseMainArgs(process.argv.slice(2), process.env);
   switch (args.mode) {
     case 'help':
+      release();
       process.stdout.write(`${USAGE}\n`);
       return;
     case 'version':
+      release();
       process.stdout.write(`rack-agent ${version()}\n`);
       return;
     case 'usage-error':
+      release();
       process.stderr.write(`rack-agent: ${args.message}\n${USAGE}\n`);
       process.exitCode = EXIT.USAGE;
       return;
     case 'check': {
+      release();
       const r = checkConfig(args.config);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);

@@ -67,11 +67,6 @@ function compareAddress(a: string, b: string): number {
   return 0;
 }
 
-/** `wait`'s condition (SPEC.md "Exit statuses"): every enabled peer Established, kernel in sync. */
-export function isConverged(sessions: readonly Pick<SessionStatus, 'state' | 'enabled'>[], ribConverged: boolean, fibInSync: boolean): boolean {
-  return ribConverged && fibInSync && sessions.every((s) => !s.enabled || s.state === 'Established');
-}
-
 export interface RibRouteLike {
   readonly prefix: string;
   readonly family: 'ipv4' | 'ipv6';

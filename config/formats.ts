@@ -109,6 +109,7 @@ export const FORMATS = {
   'ra-hold-time': (v) => required(v) ?? (isInt(v) && (v === 0 || (v >= 3 && v <= 65535)) ? undefined : 'must be 0 or 3..65535 seconds (RFC 4271 section 4.2)'),
   'ra-keepalive-time': intIn(0, 21845, 'a whole number of seconds 0..21845'),
   'ra-restart-time': intIn(0, 4095, 'a whole number of seconds 0..4095 (RFC 4724)'),
+  'ra-quiet-time': intIn(1, 600, 'a whole number of seconds 1..600'),
   'ra-port': intIn(1, 65535, 'a port 1..65535'),
   'ra-multipath': intIn(1, 256, 'a number of paths 1..256'),
   'ra-ttl-security': intIn(0, 255, 'a hop count 0..255 (0: off)'),

@@ -70,6 +70,7 @@ export const SCHEMA: Section = {
       enabled: leaf('ra-bool', true, 'RFC 4724 graceful restart'),
       restartTime: leaf('ra-restart-time', 120, 'seconds'),
     },
+    endOfRibQuietTime: leaf('ra-quiet-time', 5, 'seconds without an UPDATE after which a peer that sends no End-of-RIB has sent its initial table'),
     peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
     nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
   },

@@ -79,6 +79,11 @@ export interface BgpConfig {
   /** Most equal best paths installed as one ECMP route. */
   readonly multipath: number;
   readonly gracefulRestart: GracefulRestartConfig;
+  /**
+   * Seconds with no UPDATE after which a peer that sends no End-of-RIB counts as having sent its
+   * whole initial table (SPEC.md "Readiness", agent/lifecycle.ts).
+   */
+  readonly endOfRibQuietTime: number;
   readonly peers: readonly PeerConfig[];
   readonly nodes: readonly NodeEntry[];
 }

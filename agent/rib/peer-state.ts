@@ -28,7 +28,7 @@ export class PeerState {
   /** Paths received but refused by import policy, by `${prefixKey}#${pathId}`. */
   readonly rejected = new Set<string>();
   readonly advertised: Record<FamilyName, number> = { ipv4: 0, ipv6: 0 };
-  /** Families whose End-of-RIB arrived in this session. */
+  /** Families whose initial table is complete in this session (End-of-RIB, or quiet: lifecycle.ts). */
   readonly eor = new Set<FamilyName>();
   /** Families with stale paths from a graceful restart, and the timer that ends them. */
   readonly stale = new Set<FamilyName>();

@@ -185,13 +185,7 @@ export class Rib {
 
   private update(ps: PeerState, u: UpdateMessage): void {
     const eor = endOfRibFamily(u);
-    if (eor !== undefined) {
-      const family: FamilyName = eor.afi === 1 ? 'ipv4' : 'ipv6';
-      ps.eor.add(family);
-      this.graceful.endOfRib(ps, family);
-      this.kick();
-      return;
-    }
+    if (eor !== undefined) return this.complete(ps, eor.afi === 1 ? 'ipv4' : 'ipv6');
     const a = u.attributes;
     for (const p of u.withdrawn) this.withdraw(ps, p);
     const un = a.mpUnreach;
@@ -209,6 +203,23 @@ export class Rib {
       this.sweepAll(ps, false);
       this.opts.sink.limitExceeded(ps.spec.key, limit, count);
     }
+  }
+
+  /**
+   * The peer's initial table of `family` is complete without an End-of-RIB (it sends none: the
+   * quiet rule of agent/lifecycle.ts). Acts exactly as End-of-RIB: stale paths not re-learned go.
+   */
+  tableComplete(peerKey: string, family: FamilyName): void {
+    if (this.closed) return;
+    this.notFlushing('tableComplete');
+    const ps = this.peers.get(peerKey);
+    if (ps !== undefined && ps.established && ps.carries(family)) this.complete(ps, family);
+  }
+
+  private complete(ps: PeerState, family: FamilyName): void {
+    ps.eor.add(family);
+    this.graceful.endOfRib(ps, family);
+    this.kick();
   }
 
   /** One UPDATE's NLRI of one family: the path is interned once (per path id), not per prefix. */
@@ -417,8 +428,9 @@ export class Rib {
   }
 
   /**
-   * True when the RIB has settled for the FIB: nothing waits for a flush, every established peer
-   * sent End-of-RIB for each of its families, and no restarting peer still has stale paths.
+   * True when the RIB has settled for the FIB: nothing waits for a flush, every established peer's
+   * initial table is complete for each of its families (End-of-RIB or tableComplete), and no
+   * restarting peer still has stale paths.
    */
   converged(): boolean {
     if (this.scheduled || this.loc.pending > 0) return false;

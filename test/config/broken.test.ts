@@ -35,6 +35,8 @@ const rows: Row[] = [
   { name: 'unknown key inside a pool', edit: (d) => (d.pools[0].natOutgoing = true), code: 'CONFIG_INVALID', paths: ['pools[0].natOutgoing'] },
   { name: 'bad peer IP', edit: (d) => (peer0(d).peerIP = '10.0.1.300'), code: 'CONFIG_INVALID', paths: ['bgp.peers[0].peerIP'] },
   { name: 'bad port in peerIP', edit: (d) => (peer0(d).peerIP = '10.0.1.1:70000'), code: 'CONFIG_INVALID', paths: ['bgp.peers[0].peerIP'] },
+  { name: 'endOfRibQuietTime 0', edit: (d) => (d.bgp.endOfRibQuietTime = 0), code: 'CONFIG_INVALID', paths: ['bgp.endOfRibQuietTime'], says: '1..600' },
+  { name: 'endOfRibQuietTime not a whole number', edit: (d) => (d.bgp.endOfRibQuietTime = 2.5), code: 'CONFIG_INVALID', paths: ['bgp.endOfRibQuietTime'] },
   { name: 'bad routerId', edit: (d) => (d.node.routerId = '10.0.1'), code: 'CONFIG_INVALID', paths: ['node.routerId'] },
   { name: 'node.ipv4Address without subnet', edit: (d) => (d.node.ipv4Address = '10.0.1.13'), code: 'CONFIG_INVALID', paths: ['node.ipv4Address'] },
   { name: 'node.ipv4Address missing', edit: (d) => delete d.node.ipv4Address, code: 'CONFIG_INVALID', paths: ['node.ipv4Address'], says: 'required' },

@@ -53,6 +53,7 @@ test('a minimal config gets every documented default', (t) => {
       keepaliveTime: 30,
       multipath: 8,
       gracefulRestart: { enabled: true, restartTime: 120 },
+      endOfRibQuietTime: 5,
       peers: [],
       nodes: [],
     },
