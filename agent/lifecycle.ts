@@ -46,25 +46,28 @@ export class InitialTables {
     this.quietMs = ms;
   }
 
-  /** Follows the session events (the same stream the RIB consumes). */
-  observe(e: SessionEvent, now: number): void {
+  /** Follows the session events (the same stream the RIB consumes); names a family End-of-RIB completed. */
+  observe(e: SessionEvent, now: number): TableComplete | undefined {
     switch (e.type) {
       case 'established':
         this.peers.set(e.peer.key, { lastActivity: now, waiting: new Set(e.negotiated.families) });
-        return;
+        return undefined;
       case 'down':
         this.peers.delete(e.peer.key);
-        return;
+        return undefined;
       case 'update': {
         const p = this.peers.get(e.peer.key);
-        if (p === undefined || p.waiting.size === 0) return;
+        if (p === undefined || p.waiting.size === 0) return undefined;
         const eor = endOfRibFamily(e.update);
-        if (eor === undefined) p.lastActivity = now;
-        else p.waiting.delete(eor.afi === 1 ? 'ipv4' : 'ipv6');
-        return;
+        if (eor === undefined) {
+          p.lastActivity = now;
+          return undefined;
+        }
+        const family: FamilyName = eor.afi === 1 ? 'ipv4' : 'ipv6';
+        return p.waiting.delete(family) ? { peer: e.peer.key, family } : undefined;
       }
       case 'route-refresh':
-        return;
+        return undefined;
     }
   }
 

@@ -118,7 +118,7 @@ async function run(path: string): Promise<void> {
   function tick(): void {
     const now = Date.now();
     for (const c of tables.due(now)) {
-      log.info('no UPDATE for the quiet time and no End-of-RIB: taking the initial table as complete', { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
+      log.info('no End-of-RIB, and no UPDATE for the quiet time: the initial table is complete', { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
       rib.tableComplete(c.peer, c.family);
     }
     checkStartupConvergence(now);
@@ -141,7 +141,8 @@ async function run(path: string): Promise<void> {
     readPassword,
     localRestartState: () => ({ restarting, forwarding: restarting }),
     onEvent: (e: SessionEvent) => {
-      tables.observe(e, Date.now());
+      const eor = tables.observe(e, Date.now());
+      if (eor !== undefined) log.info('End-of-RIB: the initial table is complete', { peer: eor.peer, family: eor.family });
       if (e.type !== 'update' || metrics === null) return rib.handle(e);
       const t0 = performance.now();
       rib.handle(e);

@@ -135,6 +135,16 @@ test('due() reports a family once, and a peer it does not know never', (t) => {
   t.deepEqual(tables.waiting('10.9.9.9'), []);
 });
 
+test('observe() names the family an End-of-RIB completes, once', (t) => {
+  const tables = new InitialTables(QUIET);
+  t.is(tables.observe(endOfRib(tor, 'ipv4'), 0), undefined, 'a peer not up yet');
+  tables.observe(established(tor, { families: ['ipv4', 'ipv6'] }), 0);
+  t.is(tables.observe(announce(tor, ['192.168.1.0/26'], '10.0.1.1'), 10), undefined);
+  t.deepEqual(tables.observe(endOfRib(tor, 'ipv6'), 20), { peer: tor.key, family: 'ipv6' });
+  t.is(tables.observe(endOfRib(tor, 'ipv6'), 30), undefined, 'a second End-of-RIB');
+  t.deepEqual(tables.waiting(tor.key), ['ipv4']);
+});
+
 test('withdrawals count as UPDATEs: the quiet period waits for them', (t) => {
   const tables = new InitialTables(QUIET);
   tables.observe(established(tor, { families: ['ipv4'] }), 0);

@@ -44,6 +44,8 @@ export class Agent {
   private output: Output | null = null;
   /** Lines of every run of this agent, oldest first. */
   readonly history: string[] = [];
+  /** How the last run that `kill` ended exited: its status, or the signal that killed it. */
+  lastExit: { readonly code: number | null; readonly signal: NodeJS.Signals | null } | null = null;
 
   private constructor(readonly lab: Lab, readonly ns: string, public doc: ConfigDoc, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'rack-agent-test-'));
@@ -51,11 +53,11 @@ export class Agent {
     this.socket = join(this.dir, 'agent.sock');
   }
 
-  /** Writes the config and starts the agent; the control socket path and log defaults are filled in. */
-  static async start(lab: Lab, ns: string, doc: ConfigDoc, options: { dir?: string; wait?: boolean } = {}): Promise<Agent> {
+  /** Writes the config and starts the agent (unless `launch: false`); the control socket path and log defaults are filled in. */
+  static async start(lab: Lab, ns: string, doc: ConfigDoc, options: { dir?: string; wait?: boolean; launch?: boolean } = {}): Promise<Agent> {
     const agent = new Agent(lab, ns, doc, options.dir);
     agent.writeConfig(doc);
-    await agent.launch(options.wait ?? true);
+    if (options.launch !== false) await agent.launch(options.wait ?? true);
     return agent;
   }
 
@@ -119,6 +121,7 @@ export class Agent {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`agent in ${this.ns} did not exit after ${signal}`)), timeoutMs).unref())]);
+    this.lastExit = { code: child.exitCode, signal: child.signalCode };
     this.history.push(...(this.output?.lines ?? []), this.output?.stderr() ?? '');
     this.output = null;
     this.child = null;

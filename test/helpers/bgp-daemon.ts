@@ -66,6 +66,11 @@ export interface DaemonOptions {
   /** RFC 4456 cluster id used for `rrClient` neighbours; default: the router id. */
   readonly clusterId?: string;
   readonly routes?: { readonly ipv4?: readonly StaticRoute[]; readonly ipv6?: readonly StaticRoute[] };
+  /**
+   * false: never send End-of-RIB (FRR `bgp graceful-restart disable-eor`), as many ToRs do; the
+   * initial table then ends without a marker. BIRD cannot do this (the harness refuses).
+   */
+  readonly endOfRib?: boolean;
   /** Install the best BGP routes into the namespace's kernel tables (default false). */
   readonly installRoutes?: boolean;
 }

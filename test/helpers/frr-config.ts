@@ -57,6 +57,7 @@ export function frrCommands(options: DaemonOptions): string[] {
     lines.push(` bgp cluster-id ${options.clusterId ?? options.routerId}`);
   }
   lines.push(' no bgp default ipv4-unicast', ' no bgp network import-check', ' no bgp ebgp-requires-policy');
+  if (options.endOfRib === false) lines.push(' bgp graceful-restart disable-eor');
   for (const n of options.neighbors) lines.push(...neighborLines(n).map((l) => ` ${l}`));
   for (const family of ['ipv4', 'ipv6'] as const) {
     lines.push(` address-family ${family} unicast`);
