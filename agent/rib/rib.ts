@@ -2,8 +2,8 @@
  * The RIB (RFC 4271 section 9): consumes SessionEvents, keeps every accepted path per prefix (the
  * Adj-RIBs-In of all peers merged into the Loc-RIB, loc-rib.ts: a prefix holds one interned
  * PathSet whose paths know their peer), and once per tick (the injected scheduler) emits what
- * changed: RibChange batches for the FIB and, per peer, OutboundUpdates grouped by exported
- * attribute set. Import policy is policy.ts, export export.ts and outbound.ts.
+ * changed: RibChange batches for the FIB and, per peer, its outbound stream (UPDATEs grouped by
+ * exported attribute set, End-of-RIB, BoRR/EoRR). Import policy is policy.ts, export export.ts and outbound.ts.
  * Output contract (RibSink):
  * - `changes(batch)`: prefixes whose best set differs from the last tick (best first; empty =
  *   gone), in batches of at most `chunk`. A path replaced by an equal one (graceful-restart

@@ -5,10 +5,11 @@
  * place; every state change is logged there with describeTransition. Messages are decoded here and
  * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
  * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH requests become a
- * `route-refresh` event (RFC 2918). What goes out is the RIB's stream (`send`, OutboundItem), encoded
- * and written in the order given: the RIB answers a refresh later, on its flush, with BoRR and EoRR
- * in the stream when it wants them (RFC 7313 section 4); the session adds none. Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide
- * whether `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
+ * `route-refresh` event (RFC 2918). What goes out is the RIB's stream (`send`, OutboundItem),
+ * encoded and written in the order given: the RIB answers a refresh later, on its flush, with BoRR
+ * and EoRR in the stream when it wants them (RFC 7313 section 4); the session adds none.
+ * Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide whether
+ * `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
  * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
  * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). Not here: the RIB,
  * adj-RIB-out, maximum-prefix counting, the listener.
@@ -141,7 +142,7 @@ export class Session {
     }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
       sent: (type) => this.count(this.countsOut, type),
-      failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
+      failed: (err) => this.log.error(`could not encode an outbound message: ${String(err)}`),
     });
   }
 

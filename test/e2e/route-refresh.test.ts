@@ -14,7 +14,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -249,6 +249,6 @@ nsTest('FRR asks for a route refresh: BoRR, the UPDATEs with our blocks, EoRR; F
     await agent?.dispose().catch(() => undefined);
     await frr?.dispose().catch(() => undefined);
     await lab.destroy();
-    if (existsSync(dir) && statSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
