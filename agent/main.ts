@@ -98,10 +98,7 @@ async function run(path: string): Promise<void> {
         fib.apply(batch);
         checkStartupConvergence();
       },
-      update: (key, u) => void manager?.send(key, u),
-      feedDone: (key, family, cause) => {
-        if (cause === 'established') manager?.sendEndOfRib(key, family);
-      },
+      outbound: (key, item) => void manager?.send(key, item),
       limitExceeded: (key, limit, count) => {
         log.warn('peer sent more prefixes than maxPrefixes allows; stopping the session', { peer: key, limit, count });
         // RFC 4486: Cease / Maximum Number of Prefixes Reached (a Hard Reset with the N bit).

@@ -2,16 +2,19 @@
  * The RIB (RFC 4271 section 9): consumes SessionEvents, keeps every accepted path per prefix (the
  * Adj-RIBs-In of all peers merged into the Loc-RIB, loc-rib.ts: a prefix holds one interned
  * PathSet whose paths know their peer), and once per tick (the injected scheduler) emits what
- * changed: RibChange batches for the FIB and, per peer, OutboundUpdates grouped by exported
- * attribute set. Import policy is policy.ts, export export.ts and outbound.ts.
+ * changed: RibChange batches for the FIB and, per peer, its outbound stream (UPDATEs grouped by
+ * exported attribute set, End-of-RIB, BoRR/EoRR). Import policy is policy.ts, export export.ts and outbound.ts.
  * Output contract (RibSink):
  * - `changes(batch)`: prefixes whose best set differs from the last tick (best first; empty =
  *   gone), in batches of at most `chunk`. A path replaced by an equal one (graceful-restart
  *   re-learn) is no change. The best arrays are shared and frozen: read, never keep-and-mutate.
- * - `update(peer, u)`: pack with packUpdates(u, negotiated.encode); several per tick when large.
- * - `feedDone(peer, family, cause)`: after 'established' every exportable route of the family has
- *   gone out: send End-of-RIB (RFC 4724 section 2). After 'route-refresh': send EoRR when enhanced
- *   route refresh (RFC 7313) was negotiated, nothing otherwise.
+ * - `outbound(peer, item)`: the peer's outbound stream (OutboundItem, types.ts), to be sent in
+ *   exactly this order. UPDATEs (pack with packUpdates(u, negotiated.encode); several per tick when
+ *   large); after the initial feed of each family its End-of-RIB (RFC 4724 section 2); a route
+ *   refresh is the family's whole export again, between BoRR and EoRR when enhanced route refresh
+ *   was negotiated (RFC 7313 section 4), bare otherwise (RFC 2918). Changes that were pending when
+ *   the refresh was asked for go out before its BoRR. The RIB answers on its flush, never from
+ *   inside the session's event: the stream carries the markers so nobody has to guess when.
  * - `limitExceeded(peer, limit, count)`: more than maxPrefixes accepted paths; the peer's routes are
  *   already gone and it is ignored until its next session: send Cease subcode 1 (RFC 4486).
  * Graceful restart timing is graceful.ts; route listings are rib-view.ts.
@@ -34,12 +37,11 @@ import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import { PeerState } from './peer-state.js';
 import { addressBytes, checkAttributes, checkPrefix, covers, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
 import { routesOf, type RibRoute } from './rib-view.js';
-import type { OutboundUpdate, RibChange, RibPath } from './types.js';
+import type { OutboundItem, RibChange, RibPath } from './types.js';
 
 export interface RibSink {
   changes(batch: readonly RibChange[]): void;
-  update(peerKey: string, update: OutboundUpdate): void;
-  feedDone(peerKey: string, family: FamilyName, cause: 'established' | 'route-refresh'): void;
+  outbound(peerKey: string, item: OutboundItem): void;
   limitExceeded(peerKey: string, limit: number, count: number): void;
 }
 
@@ -317,13 +319,26 @@ export class Rib {
     if (changes.length > 0) sink.changes(changes);
     for (const x of targets) x.out.flush();
     for (const ps of live) {
-      const cause = ps.fed ? 'route-refresh' : 'established';
-      const families = ps.fed ? [...ps.refresh] : (ps.negotiated?.families ?? []);
-      ps.fed = true;
+      const send = (item: OutboundItem): void => sink.outbound(ps.spec.key, item);
+      if (!ps.fed) {
+        // The initial feed answers any refresh asked for before it.
+        ps.fed = true;
+        ps.refresh.clear();
+        for (const f of ps.negotiated?.families ?? []) {
+          feed(ps, node, this.loc.table(f), f, this.builder(ps));
+          send({ kind: 'end-of-rib', family: f });
+        }
+        continue;
+      }
+      const families = [...ps.refresh];
       ps.refresh.clear();
+      // RFC 7313 section 4: BoRR before the re-advertisement, EoRR after it; the peer drops at EoRR
+      // whatever of ours it did not see in between.
+      const enhanced = ps.negotiated?.enhancedRouteRefresh === true;
       for (const f of families) {
+        if (enhanced) send({ kind: 'begin-refresh', family: f });
         feed(ps, node, this.loc.table(f), f, this.builder(ps));
-        sink.feedDone(ps.spec.key, f, cause);
+        if (enhanced) send({ kind: 'end-refresh', family: f });
       }
     }
     if (this.loc.collectDue()) this.collect();
@@ -331,7 +346,7 @@ export class Rib {
 
   private builder(ps: PeerState): OutboundBuilder {
     const key = ps.spec.key;
-    return new OutboundBuilder((u) => this.opts.sink.update(key, u), this.chunk);
+    return new OutboundBuilder((update) => this.opts.sink.outbound(key, { kind: 'update', update }), this.chunk);
   }
 
   /** Mark and sweep: forgets path sets, paths and attribute sets nothing uses any more. */

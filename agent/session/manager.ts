@@ -10,11 +10,10 @@
  */
 
 import type * as net from 'node:net';
-import type { OutboundUpdate } from '../rib/types.js';
+import type { OutboundItem } from '../rib/types.js';
 import type { SessionStatus } from './events.js';
 import { Listener, plainAddress } from './listener.js';
 import { withMeta, type Logger } from './logger.js';
-import type { FamilyName } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
 import { Session, type SessionDeps, type StopOptions } from './session.js';
 
@@ -123,12 +122,9 @@ export class SessionManager {
     return this.sessions.get(key);
   }
 
-  send(key: string, update: OutboundUpdate): boolean {
-    return this.sessions.get(key)?.send(update) ?? false;
-  }
-
-  sendEndOfRib(key: string, family: FamilyName): boolean {
-    return this.sessions.get(key)?.sendEndOfRib(family) ?? false;
+  /** Forwards one item of the RIB's stream to the peer's session (Session.send). */
+  send(key: string, item: OutboundItem): boolean {
+    return this.sessions.get(key)?.send(item) ?? false;
   }
 
   status(): SessionStatus[] {

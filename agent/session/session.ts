@@ -4,9 +4,12 @@
  * and the outbound queue (transmit.ts). Every FSM action is carried out in `execute`, the one
  * place; every state change is logged there with describeTransition. Messages are decoded here and
  * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
- * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH with BoRR/EoRR
- * (RFC 7313). Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide
- * whether `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
+ * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH requests become a
+ * `route-refresh` event (RFC 2918). What goes out is the RIB's stream (`send`, OutboundItem),
+ * encoded and written in the order given: the RIB answers a refresh later, on its flush, with BoRR
+ * and EoRR in the stream when it wants them (RFC 7313 section 4); the session adds none.
+ * Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide whether
+ * `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
  * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
  * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). Not here: the RIB,
  * adj-RIB-out, maximum-prefix counting, the listener.
@@ -19,14 +22,14 @@ import { BgpError } from '../bgp/errors.js';
 import { KEEPALIVE, decodeMessage, type Message } from '../bgp/message.js';
 import { notificationFor } from '../bgp/notification.js';
 import { checkOpen, encodeOpen, type OpenMessage } from '../bgp/open.js';
-import { RefreshSubtype, encodeRouteRefresh, type RouteRefreshMessage } from '../bgp/route-refresh.js';
-import { encodeUpdate, endOfRib, isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
+import { RefreshSubtype, type RouteRefreshMessage } from '../bgp/route-refresh.js';
+import { isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
 import { mergeAs4 } from '../bgp/as-path.js';
-import type { OutboundUpdate } from '../rib/types.js';
+import type { OutboundItem } from '../rib/types.js';
 import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { AFI_OF, adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
+import { adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
@@ -139,7 +142,7 @@ export class Session {
     }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
       sent: (type) => this.count(this.countsOut, type),
-      failed: (err) => this.log.error(`could not encode an UPDATE: ${String(err)}`),
+      failed: (err) => this.log.error(`could not encode an outbound message: ${String(err)}`),
     });
   }
 
@@ -196,16 +199,10 @@ export class Session {
     this.transport.accept(socket);
   }
 
-  /** Queues routes for the peer; false when the session is not Established. */
-  send(update: OutboundUpdate): boolean {
+  /** Queues the next item of the RIB's stream for the peer; false when not Established. */
+  send(item: OutboundItem): boolean {
     if (this.fsm.state !== 'Established' || !this.transmitter.attached) return false;
-    this.transmitter.send(update);
-    return true;
-  }
-
-  sendEndOfRib(family: FamilyName): boolean {
-    if (this.fsm.state !== 'Established' || !this.current || !this.transmitter.attached) return false;
-    this.transmitter.raw(encodeUpdate(endOfRib(AFI_OF[family]), this.current.encode));
+    this.transmitter.push(item);
     return true;
   }
 
@@ -332,13 +329,8 @@ export class Session {
     if (d?.kind === 'update') {
       this.emit({ type: 'update', peer: this.spec, update: d.update });
     } else if (d?.kind === 'refresh') {
-      // RFC 7313 section 4: BoRR, the routes, EoRR. The RIB re-sends from within the event, so
-      // whatever it queues lands between the two markers.
-      const enhanced = this.current?.enhancedRouteRefresh === true;
-      const marker = (subtype: number): void => this.transmitter.raw(encodeRouteRefresh({ afi: AFI_OF[d.family], safi: 1, subtype }));
-      if (enhanced) marker(RefreshSubtype.BEGIN);
+      // The answer (BoRR, the routes, EoRR: RFC 7313 section 4) comes back through send(), later.
       this.emit({ type: 'route-refresh', peer: this.spec, family: d.family });
-      if (enhanced) marker(RefreshSubtype.END);
     }
   }
 

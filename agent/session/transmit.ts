@@ -1,15 +1,23 @@
 /**
- * The outbound side of an Established session: UPDATEs (packed by agent/bgp/pack.ts, RFC 4271
- * section 9.2), End-of-RIB markers (RFC 4724 section 2) and BoRR/EoRR (RFC 7313) go out in the order
- * they were asked for, encoded a slice at a time: at most a few milliseconds of encoding per event
- * loop turn, and never more than `highWater` bytes waiting in the socket, so a full-table dump cannot
- * delay a KEEPALIVE (written straight to the socket by the session) by more than that.
- * Not here: what to advertise, or counting advertised prefixes (the RIB's job).
+ * The outbound side of an Established session: the RIB's stream for this peer (OutboundItem,
+ * agent/rib/types.ts: UPDATEs packed by agent/bgp/pack.ts, RFC 4271 section 9.2; End-of-RIB, RFC
+ * 4724 section 2; BoRR/EoRR, RFC 7313 section 4) goes out in exactly the order it was pushed, encoded
+ * a slice at a time: at most a few milliseconds of encoding per event loop turn, and never more than
+ * `highWater` bytes waiting in the socket, so a full-table dump cannot delay a KEEPALIVE (written
+ * straight to the socket by the session) by more than that. Markers share the one queue with the
+ * UPDATE slices, so a marker pushed after UPDATEs is written after the last of them however the
+ * queue is sliced, paused or drained (an EoRR ahead of its routes makes a peer drop them).
+ * Not here: what to advertise, when to send a marker, counting advertised prefixes (the RIB's job).
  */
 
 import type { CodecContext } from '../bgp/context.js';
+import { SAFI } from '../bgp/constants.js';
 import { packUpdates, type PackInput, type RouteGroup } from '../bgp/pack.js';
+import { RefreshSubtype, encodeRouteRefresh } from '../bgp/route-refresh.js';
+import { encodeUpdate, endOfRib } from '../bgp/update.js';
+import type { OutboundItem } from '../rib/types.js';
 import type { Connection } from './connection.js';
+import { AFI_OF } from './inbound.js';
 
 /** Prefixes per slice: one slice encodes in well under a millisecond. */
 export const SLICE_PREFIXES = 2048;
@@ -28,7 +36,17 @@ export function sliceOutbound(input: PackInput, size = SLICE_PREFIXES): PackInpu
   return out;
 }
 
-export type Outbound = { readonly kind: 'pack'; readonly input: PackInput } | { readonly kind: 'raw'; readonly bytes: Uint8Array };
+export type Marker = Exclude<OutboundItem, { kind: 'update' }>;
+export type Outbound = { readonly kind: 'pack'; readonly input: PackInput } | { readonly kind: 'marker'; readonly marker: Marker };
+
+const REFRESH_SUBTYPE = { 'begin-refresh': RefreshSubtype.BEGIN, 'end-refresh': RefreshSubtype.END } as const;
+
+/** The bytes of a marker: an End-of-RIB UPDATE, or a ROUTE-REFRESH with subtype BoRR or EoRR. */
+export function encodeMarker(m: Marker, ctx: CodecContext): Uint8Array {
+  const afi = AFI_OF[m.family];
+  if (m.kind === 'end-of-rib') return encodeUpdate(endOfRib(afi), ctx);
+  return encodeRouteRefresh({ afi, safi: SAFI.UNICAST, subtype: REFRESH_SUBTYPE[m.kind] });
+}
 
 export interface TransmitHooks {
   /** Called for every message written, with its type code (for the counters). */
@@ -74,13 +92,10 @@ export class Transmitter {
     return this.queue.length - this.head;
   }
 
-  send(input: PackInput): void {
-    for (const slice of sliceOutbound(input)) this.queue.push({ kind: 'pack', input: slice });
-    this.schedule();
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.queue.push({ kind: 'raw', bytes });
+  /** Queues one item of the RIB's stream behind everything queued before it. */
+  push(item: OutboundItem): void {
+    if (item.kind === 'update') for (const slice of sliceOutbound(item.update)) this.queue.push({ kind: 'pack', input: slice });
+    else this.queue.push({ kind: 'marker', marker: item });
     this.schedule();
   }
 
@@ -108,17 +123,13 @@ export class Transmitter {
         return;
       }
       const item = this.queue[this.head++];
-      if (item.kind === 'raw') {
-        if (conn.write(item.bytes)) this.hooks.sent(item.bytes[18]);
-      } else {
-        let messages: Uint8Array[] = [];
-        try {
-          messages = packUpdates(item.input, ctx);
-        } catch (err) {
-          this.hooks.failed(err);
-        }
-        for (const m of messages) if (conn.write(m)) this.hooks.sent(m[18]);
+      let messages: Uint8Array[] = [];
+      try {
+        messages = item.kind === 'marker' ? [encodeMarker(item.marker, ctx)] : packUpdates(item.input, ctx);
+      } catch (err) {
+        this.hooks.failed(err);
       }
+      for (const m of messages) if (conn.write(m)) this.hooks.sent(m[18]);
       if (performance.now() > deadline) break;
     }
     if (this.head >= this.queue.length) {

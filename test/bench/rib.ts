@@ -67,11 +67,11 @@ const rib = new Rib({
       changes += batch.length;
       for (const c of batch) if (c.best.length > 1) ecmp++;
     },
-    update(_peer, u) {
-      for (const g of u.announce ?? []) sent += g.prefixes.length;
-      sent += u.withdraw?.length ?? 0;
+    outbound(_peer, item) {
+      if (item.kind !== 'update') return;
+      for (const g of item.update.announce ?? []) sent += g.prefixes.length;
+      sent += item.update.withdraw?.length ?? 0;
     },
-    feedDone() {},
     limitExceeded() {},
   },
 });

@@ -7,7 +7,8 @@
  *   "idleHoldSeconds"?: number (optional extra: the idle-hold minimum and maximum)}
  * On `established` it announces its prefixes of every negotiated family (ORIGIN IGP, AS_PATH empty
  * for iBGP or [localAs] for eBGP, LOCAL_PREF 100 for iBGP, IPv6 in MP_REACH_NLRI) and then the
- * End-of-RIB of each family; on `route-refresh` it sends them again.
+ * End-of-RIB of each family; on `route-refresh` it sends them again, between BoRR and EoRR when
+ * enhanced route refresh was negotiated (RFC 7313 section 4).
  *
  * stdout, one JSON object per line:
  *   {"ev":"ready","port"}  once listening (port: the bound port, useful with listenPort 0)
@@ -103,6 +104,7 @@ const spec = JSON.parse(readFileSync(process.argv[2], 'utf8')) as DriverSpec;
 const peers = new Map(spec.peers.map((p) => [p.key, p]));
 const tables = new Map<string, Table>();
 const families = new Map<string, readonly FamilyName[]>();
+const enhanced = new Set<string>();
 
 function attributesFor(peer: PeerSpec, family: FamilyName): PathAttributes {
   const base: PathAttributes = {
@@ -115,14 +117,26 @@ function attributesFor(peer: PeerSpec, family: FamilyName): PathAttributes {
   return { ...base, mpReach: { afi: AFI.IPV6, safi: 1, nextHops: [spec.nextHop?.ipv6 || fallback('ipv6')], nlri: [] } };
 }
 
+function routesOf(peer: PeerSpec, key: string, family: FamilyName): void {
+  const prefixes = (spec.announce?.[family] ?? []).map((p) => parsePrefix(p));
+  if (prefixes.length > 0) manager.send(key, { kind: 'update', update: { announce: [{ attributes: attributesFor(peer, family), prefixes }] } });
+}
+
 function announce(key: string): void {
   const peer = peers.get(key);
   if (!peer) return;
   for (const family of families.get(key) ?? []) {
-    const prefixes = (spec.announce?.[family] ?? []).map((p) => parsePrefix(p));
-    if (prefixes.length > 0) manager.send(key, { announce: [{ attributes: attributesFor(peer, family), prefixes }] });
-    manager.sendEndOfRib(key, family);
+    routesOf(peer, key, family);
+    manager.send(key, { kind: 'end-of-rib', family });
   }
+}
+
+function refresh(key: string, family: FamilyName): void {
+  const peer = peers.get(key);
+  if (!peer) return;
+  if (enhanced.has(key)) manager.send(key, { kind: 'begin-refresh', family });
+  routesOf(peer, key, family);
+  if (enhanced.has(key)) manager.send(key, { kind: 'end-refresh', family });
 }
 
 function received(key: string, u: UpdateMessage): void {
@@ -175,6 +189,8 @@ function onEvent(e: SessionEvent): void {
   switch (e.type) {
     case 'established':
       families.set(key, e.negotiated.families);
+      if (e.negotiated.enhancedRouteRefresh) enhanced.add(key);
+      else enhanced.delete(key);
       tables.set(key, tables.get(key) ?? new Table());
       out({ ev: 'established', key, families: e.negotiated.families });
       announce(key);
@@ -182,7 +198,7 @@ function onEvent(e: SessionEvent): void {
     case 'update':
       return received(key, e.update);
     case 'route-refresh':
-      return announce(key);
+      return refresh(key, e.family);
     case 'down':
       flushCounts();
       if (e.gracefulRestart === null) tables.delete(key);

@@ -14,7 +14,7 @@ import { FakeClock } from '../../agent/session/timers.js';
 import type { ExportNode } from '../../agent/rib/export.js';
 import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
 import { peerSpec } from '../session/specs.js';
-import type { OutboundUpdate, RibChange } from '../../agent/rib/types.js';
+import type { OutboundItem, OutboundUpdate, RibChange } from '../../agent/rib/types.js';
 
 export const NODE: ExportNode = { asNumber: 64512, routerId: '10.0.1.13', clusterId: '', ipv4: '10.0.1.13', ipv6: 'fd00:1::13' };
 export const POOLS = ['192.168.0.0/16', 'fd00:100::/48'];
@@ -80,25 +80,32 @@ export function endOfRib(peer: PeerSpec, family: FamilyName = 'ipv4'): SessionEv
   return { type: 'update', peer, update: { type: 'update', withdrawn: [], attributes, nlri: [] } };
 }
 
+/** A marker of a peer's outbound stream (End-of-RIB, BoRR, EoRR). */
+export type MarkerKind = Exclude<OutboundItem['kind'], 'update'>;
+
 export class Recorder implements RibSink {
   readonly batches: RibChange[][] = [];
+  /** Every item of every peer's outbound stream, in order. */
+  readonly stream: { peer: string; item: OutboundItem }[] = [];
+  /** The UPDATE items of the stream. */
   readonly updates: { peer: string; update: OutboundUpdate }[] = [];
-  readonly done: { peer: string; family: FamilyName; cause: string }[] = [];
+  /** The marker items of the stream. */
+  readonly done: { peer: string; family: FamilyName; kind: MarkerKind }[] = [];
   readonly limits: { peer: string; limit: number; count: number }[] = [];
   changes(batch: readonly RibChange[]): void {
     this.batches.push([...batch]);
   }
-  update(peer: string, update: OutboundUpdate): void {
-    this.updates.push({ peer, update });
-  }
-  feedDone(peer: string, family: FamilyName, cause: 'established' | 'route-refresh'): void {
-    this.done.push({ peer, family, cause });
+  outbound(peer: string, item: OutboundItem): void {
+    this.stream.push({ peer, item });
+    if (item.kind === 'update') this.updates.push({ peer, update: item.update });
+    else this.done.push({ peer, family: item.family, kind: item.kind });
   }
   limitExceeded(peer: string, limit: number, count: number): void {
     this.limits.push({ peer, limit, count });
   }
   clear(): void {
     this.batches.length = 0;
+    this.stream.length = 0;
     this.updates.length = 0;
     this.done.length = 0;
     this.limits.length = 0;
@@ -106,6 +113,23 @@ export class Recorder implements RibSink {
   /** Every change of every batch, as `prefix: peer@nexthop,...` lines. */
   changeLines(): string[] {
     return this.batches.flat().map((c) => `${formatPrefix(c.prefix)}: ${c.best.map((p) => `${p.peer}@${p.nextHop}`).join(',') || '-'}`);
+  }
+  /**
+   * One peer's stream as words, in order: `+prefix` / `-prefix` per announcement / withdrawal
+   * (withdrawals of an UPDATE first), `eor ipv4`, `borr ipv4`, `eorr ipv4` per marker.
+   */
+  wire(peer: string): string[] {
+    const words: Record<MarkerKind, string> = { 'end-of-rib': 'eor', 'begin-refresh': 'borr', 'end-refresh': 'eorr' };
+    const out: string[] = [];
+    for (const { item } of this.stream.filter((x) => x.peer === peer)) {
+      if (item.kind !== 'update') {
+        out.push(`${words[item.kind]} ${item.family}`);
+        continue;
+      }
+      for (const w of item.update.withdraw ?? []) out.push(`-${formatPrefix(w)}`);
+      for (const g of item.update.announce ?? []) for (const p of g.prefixes) out.push(`+${formatPrefix(p)}`);
+    }
+    return out;
   }
   /** What one peer was sent, flattened: `+prefix` per announcement, `-prefix` per withdrawal. */
   sent(peer: string): string[] {

@@ -1,6 +1,7 @@
 /**
  * The Rib as a whole: the change stream (coalesced per tick), update grouping and chunking, the
- * initial feed and End-of-RIB order, route refresh, local blocks, peer down, queries.
+ * initial feed, route refresh, local blocks, peer down, queries. The order of each peer's outbound
+ * stream (End-of-RIB, BoRR, EoRR) is outbound-stream.test.ts.
  */
 
 import test from 'ava';
@@ -74,38 +75,15 @@ test('large outputs are cut into chunks', (t) => {
   t.deepEqual(toA.map((u) => (u.update.announce ?? []).reduce((n, g) => n + g.prefixes.length, 0)), [2, 2, 1]);
 });
 
-test('initial feed: everything exportable, then feedDone per family after the last update', (t) => {
+test('initial feed: everything exportable, one UPDATE per prefix with chunk 1, counted', (t) => {
   const h = harness({ chunk: 1 });
   h.rib.setLocalBlocks(['192.168.0.0/26', 'fd00:100::/122']);
   h.feed(established(e), announce(e, ['192.168.1.0/26', 'fd00:100::40/122'], '10.0.9.1'));
   h.sink.clear();
   h.feed(established(a));
   t.is(h.sink.updates.length, 4, 'one per prefix with chunk 1');
-  t.deepEqual(h.sink.done, [
-    { peer: a.key, family: 'ipv4', cause: 'established' },
-    { peer: a.key, family: 'ipv6', cause: 'established' },
-  ]);
   t.deepEqual(h.sink.sent(a.key).sort(), ['+192.168.0.0/26', '+192.168.1.0/26', '+fd00:100::/122', '+fd00:100::40/122']);
   t.is(h.rib.peerCounts(a.key).advertised, 4);
-});
-
-test('feedDone comes after the family\'s updates (the session sends End-of-RIB then)', (t) => {
-  const order: string[] = [];
-  const h = harness();
-  const sink = h.sink;
-  const origUpdate = sink.update.bind(sink);
-  const origDone = sink.feedDone.bind(sink);
-  sink.update = (peer, u) => {
-    order.push(`update ${u.announce?.[0]?.prefixes[0]?.afi}`);
-    origUpdate(peer, u);
-  };
-  sink.feedDone = (peer, family, cause) => {
-    order.push(`done ${family}`);
-    origDone(peer, family, cause);
-  };
-  h.rib.setLocalBlocks(['192.168.0.0/26', 'fd00:100::/122']);
-  h.feed(established(a));
-  t.deepEqual(order, ['update 1', 'done ipv4', 'update 2', 'done ipv6']);
 });
 
 test('route refresh re-sends one family and counts stay', (t) => {
@@ -115,7 +93,6 @@ test('route refresh re-sends one family and counts stay', (t) => {
   h.sink.clear();
   h.feed({ type: 'route-refresh', peer: a, family: 'ipv4' });
   t.deepEqual(h.sink.sent(a.key), ['+192.168.0.0/26']);
-  t.deepEqual(h.sink.done, [{ peer: a.key, family: 'ipv4', cause: 'route-refresh' }]);
   t.is(h.rib.peerCounts(a.key).advertised, 2);
 });
 
@@ -223,10 +200,10 @@ test('events a sink callback causes during a flush wait until the flush is done'
   const h = harness({ chunk: 1 });
   h.feed(established(e), established(a));
   const sink = h.sink;
-  const orig = sink.update.bind(sink);
+  const orig = sink.outbound.bind(sink);
   let downSent = false;
-  sink.update = (peer, u) => {
-    orig(peer, u);
+  sink.outbound = (peer, item) => {
+    orig(peer, item);
     if (peer === a.key && !downSent) {
       downSent = true;
       h.rib.handle(down(e)); // say the session to e failed while we were busy

@@ -200,7 +200,7 @@ nsTest('ROUTE-REFRESH: answered with BoRR, the routes again and EoRR (RFC 7313)'
   const borr = await w.raw.message(conn, 5, mark, 'BoRR');
   t.like(borr, { type: 'route-refresh', afi: 1, safi: 1, subtype: 1 });
   await w.raw.waitFor((e) => e.ev === 'message' && e.conn === conn && e.type === 5 && (e.hex as string).endsWith('00010201'), 'EoRR', mark);
-  // In order: BoRR, the UPDATE with our prefix (and End-of-RIB), EoRR.
+  // In order: BoRR, the UPDATE with our prefix, EoRR (the driver answers as the RIB does).
   const after = w.raw.events.slice(mark, w.raw.mark()).filter((e) => e.ev === 'message' && e.conn === conn && e.type !== 4);
   const kinds = after.map((e) => (e.type === 5 ? `rr${(e.hex as string).slice(-4, -2)}` : `type${String(e.type)}`));
   t.is(kinds[0], 'rr01');
