@@ -6,8 +6,14 @@
  * RFC 6608 FSM-error subcodes. After an error the session waits in Idle for the idle-hold time,
  * 5 s doubling up to 30 s, as Calico configures BIRD's `error wait time 5,30`; 300 s in
  * Established forgets the errors (BIRD's `error forget time`).
+ * Two connections: OpenCollisionDump (RFC 4271 section 6.8) means the session's connection lost a
+ * collision to the second one, which already carries our OPEN and takes over in OpenSent; a new
+ * connection while Established (TcpConnectionWhileEstablished) is refused with Cease 7, unless the
+ * peer sent the graceful-restart capability: then it is the peer's restart (RFC 4724 section 4.2),
+ * the old connection is closed, the session goes down with the routes kept, the new one is retained.
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
- * BgpOpenMsgErr event), connection collision (the session decides and sends OpenCollisionDump).
+ * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
+ * OpenCollisionDump).
  */
 
 import { ErrorCode } from '../bgp/constants.js';
@@ -37,7 +43,13 @@ export type FsmEvent =
   | { readonly type: 'BgpOpen'; readonly holdTime: number }
   | { readonly type: 'BgpHeaderErr'; readonly notify: Notify }
   | { readonly type: 'BgpOpenMsgErr'; readonly notify: Notify }
+  /** The session's connection lost a collision; the second connection (our OPEN sent) takes over. */
   | { readonly type: 'OpenCollisionDump' }
+  /**
+   * A new connection from the peer while the session's connection is Established. `gracefulRestart`:
+   * the peer's OPEN on the Established session carried the graceful-restart capability.
+   */
+  | { readonly type: 'TcpConnectionWhileEstablished'; readonly gracefulRestart: boolean }
   | { readonly type: 'NotifMsgVerErr' }
   | { readonly type: 'NotifMsg' }
   | { readonly type: 'KeepAliveMsg' }
@@ -51,6 +63,10 @@ export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorF
 export type Action =
   | { readonly kind: 'connect' }
   | { readonly kind: 'drop' }
+  /** The second connection becomes the session's; the old one is closed, after `notify` if given. */
+  | { readonly kind: 'switchConnection'; readonly notify?: Notify }
+  /** The second connection is closed after `notify`; the session's connection stays. */
+  | { readonly kind: 'refuseConnection'; readonly notify: Notify }
   | { readonly kind: 'sendOpen' }
   | { readonly kind: 'sendKeepalive' }
   | { readonly kind: 'sendNotification'; readonly notify: Notify }
@@ -271,9 +287,46 @@ function established(d: FsmData, e: FsmEvent): Transition {
       return next(d, 'Established', [...restartHold(d), { kind: 'deliver' }]);
     case 'ErrorForgetTimerExpires':
       return next(d, 'Established', [], { errors: 0 });
+    case 'TcpConnectionWhileEstablished':
+      // RFC 4271 section 6.8: a collision with an Established connection closes the new one.
+      if (!e.gracefulRestart) return next(d, 'Established', [{ kind: 'refuseConnection', notify: CEASE_COLLISION }]);
+      return peerRestarted(d);
     default:
       return connected(d, e);
   }
+}
+
+/**
+ * RFC 4724 section 4.2: the peer sent the graceful-restart capability and opens a new connection
+ * while we still see the old one Established: the old TCP session has ended (the peer restarted
+ * without its FIN or RST reaching us). The old connection is closed without a NOTIFICATION (it is
+ * considered reset; a NOTIFICATION would end the graceful restart), the session goes down with the
+ * peer's routes kept as stale (sessionDown decides, inbound.ts gracefulRestartOnDown), and the new
+ * connection is retained: OpenSent on it, as after TcpConnectionConfirmed.
+ */
+function peerRestarted(d: FsmData): Transition {
+  return next(d, 'OpenSent', [
+    { kind: 'sessionDown' },
+    { kind: 'switchConnection' },
+    { kind: 'stopTimer', timer: 'keepalive' },
+    { kind: 'stopTimer', timer: 'errorForget' },
+    { kind: 'sendOpen' },
+    { kind: 'startTimer', timer: 'hold', seconds: LARGE_HOLD },
+  ], { negotiatedHoldTime: d.config.holdTime });
+}
+
+/**
+ * RFC 4271 section 6.8: the session's connection lost the collision. The second connection already
+ * carries our OPEN, so instead of Idle the session starts over in OpenSent on it; the loser gets
+ * Cease / Connection Collision Resolution. In Established there is no second connection to take over.
+ */
+function collisionDump(d: FsmData): Transition {
+  if (d.state === 'Established') return fail(d, CEASE_COLLISION);
+  return next(d, 'OpenSent', [
+    { kind: 'switchConnection', notify: CEASE_COLLISION },
+    { kind: 'stopTimer', timer: 'keepalive' },
+    { kind: 'startTimer', timer: 'hold', seconds: LARGE_HOLD },
+  ], { negotiatedHoldTime: d.config.holdTime });
 }
 
 /** What OpenSent, OpenConfirm and Established have in common. */
@@ -300,7 +353,7 @@ function connected(d: FsmData, e: FsmEvent): Transition {
       if (e.type === 'BgpOpenMsgErr' && d.state !== 'OpenSent') return unexpected(d, e);
       return fail(d, e.notify);
     case 'OpenCollisionDump':
-      return fail(d, CEASE_COLLISION);
+      return collisionDump(d);
     default:
       return unexpected(d, e);
   }

@@ -11,8 +11,12 @@
  * Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide whether
  * `down` keeps the peer's routes. Restarts (RFC 4724 section 3): the R and F bits of every OPEN come from
  * `localRestartState`, read when it is sent; `stop(text, {graceful: true})` ends the session so the
- * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). Not here: the RIB,
- * adj-RIB-out, maximum-prefix counting, the listener.
+ * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). The OPEN on a second
+ * connection is decoded and checked here too (one checkOpen), then the transport says which
+ * connection wins the collision and the FSM's OpenCollisionDump switches. A new connection while
+ * Established goes to the FSM as TcpConnectionWhileEstablished: the peer's restart when its OPEN
+ * carried the graceful-restart capability (RFC 4724 section 4.2), refused otherwise.
+ * Not here: the RIB, adj-RIB-out, maximum-prefix counting, the listener.
  */
 
 import type * as net from 'node:net';
@@ -35,7 +39,7 @@ import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negoti
 import type { PeerSpec } from './peer.js';
 import { SessionTimers, systemClock, type Clock } from './timers.js';
 import { Transmitter } from './transmit.js';
-import { notificationBytes, Transport } from './transport.js';
+import { notificationBytes, Transport, type Which } from './transport.js';
 
 export interface StateChange {
   readonly key: string;
@@ -78,8 +82,6 @@ export interface StopOptions {
 
 type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
 
-/** RFC 4271 section 8.2.2: the hold time in OpenSent. */
-const OPEN_SENT_HOLD = 240;
 const TIMER_EVENT: Record<Timer, FsmEvent> = {
   connectRetry: { type: 'ConnectRetryTimerExpires' },
   hold: { type: 'HoldTimerExpires' },
@@ -130,14 +132,14 @@ export class Session {
     this.localOpen = this.buildLocalOpen();
     this.transport = new Transport(spec, {
       state: () => this.fsm.state,
-      inbound: (item) => this.inbound(item),
+      inbound: (item, which) => this.inbound(item, which),
       connected: () => this.feed({ type: 'TcpConnectionConfirmed' }),
       connectFailed: (words) => {
         if (this.fsm.state !== 'Connect') return;
         this.lastError = words;
         this.feed({ type: 'TcpConnectionFails' });
       },
-      promoted: () => this.promoted(),
+      secondWhileEstablished: () => this.secondWhileEstablished(),
       counted: (direction, type) => this.count(direction === 'in' ? this.countsIn : this.countsOut, type),
     }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
@@ -276,6 +278,12 @@ export class Session {
         return this.transport.dial();
       case 'drop':
         return this.transport.drop();
+      case 'switchConnection':
+        // What the old connection negotiated is gone; the new one negotiates with its OPEN.
+        this.current = undefined;
+        return this.transport.switchToSecond(a.notify);
+      case 'refuseConnection':
+        return this.transport.dropSecond(a.notify);
       case 'sendOpen':
         return this.transport.write(this.nextOpen());
       case 'sendKeepalive':
@@ -376,22 +384,53 @@ export class Session {
     if (key) counts[key]++;
   }
 
-  /** The transport switched to the second connection of a collision: start over in OpenSent. */
-  private promoted(): void {
-    const from = this.fsm.state;
-    this.fsm = { ...this.fsm, state: 'OpenSent', negotiatedHoldTime: this.fsm.config.holdTime };
-    this.current = undefined;
-    this.timers.stop('keepalive');
-    this.timers.start('hold', OPEN_SENT_HOLD);
-    if (from !== 'OpenSent') this.stateChanged(from, 'OpenSent', 'OpenCollisionDump', `state change ${from} -> OpenSent, reason: OpenCollisionDump`);
+  // ---- two connections ----------------------------------------------------------------------
+
+  /**
+   * RFC 4724 section 4.2: with the graceful-restart capability received from the peer, a new
+   * connection while Established means the peer restarted and the old TCP session is gone (its
+   * FIN or RST never reached us); the FSM closes the old one and keeps the new one.
+   */
+  private secondWhileEstablished(): void {
+    const gracefulRestart = this.current?.peerGracefulRestart !== undefined;
+    if (gracefulRestart) {
+      this.lastError = 'Peer restarted: new connection while Established';
+      this.log.info('a new connection from the peer while Established: taken as its restart, the old connection is closed (graceful restart, RFC 4724 section 4.2)', { peer: this.spec.key });
+    } else {
+      this.log.info('refusing a new connection from the peer: the session is Established and the peer did not negotiate graceful restart', { peer: this.spec.key });
+    }
+    this.feed({ type: 'TcpConnectionWhileEstablished', gracefulRestart });
+  }
+
+  /** The session's connection ended before Established while a second one exists: carry on with that. */
+  private fallBack(): boolean {
+    if (!this.transport.canFallBack) return false;
+    this.feed({ type: 'OpenCollisionDump' });
+    return true;
+  }
+
+  /** Before the collision is resolved the second connection carries only the peer's OPEN. */
+  private secondInbound(item: Inbound): void {
+    if (!(item instanceof Uint8Array)) return this.transport.dropSecond();
+    this.count(this.countsIn, item[18]);
+    let msg: Message;
+    try {
+      msg = decodeMessage(item, DEFAULT_CONTEXT);
+    } catch (err) {
+      this.log.warn(`malformed message on the second connection: ${String(err)}`, { peer: this.spec.key });
+      return this.transport.dropSecond(err instanceof BgpError ? notificationFor(err) : undefined);
+    }
+    if (msg.type !== 'open') return this.transport.dropSecond();
+    this.handleOpen(msg, 'second');
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
-  private inbound(item: Inbound): void {
+  private inbound(item: Inbound, which: Which): void {
+    if (which === 'second') return this.secondInbound(item);
     if (!(item instanceof Uint8Array)) {
       if (item.kind === 'closed') {
-        if (this.transport.fallBack()) return;
+        if (this.fallBack()) return;
         this.lastError = item.reason;
         return this.feed({ type: 'TcpConnectionFails' });
       }
@@ -406,7 +445,7 @@ export class Session {
     }
     switch (msg.type) {
       case 'open':
-        return this.handleOpen(msg);
+        return this.handleOpen(msg, 'main');
       case 'keepalive':
         return this.feed({ type: 'KeepAliveMsg' });
       case 'update':
@@ -419,7 +458,7 @@ export class Session {
         this.end.received = { code: msg.code, subcode: msg.subcode };
         this.log.warn(`received NOTIFICATION: ${words}`, { peer: this.spec.key });
         // The peer resolved a collision against this connection: carry on with the other one.
-        if (this.transport.fallBack()) return;
+        if (this.fallBack()) return;
         return this.feed({ type: msg.code === ErrorCode.OPEN_MESSAGE && msg.subcode === 1 ? 'NotifMsgVerErr' : 'NotifMsg' });
       }
     }
@@ -435,14 +474,19 @@ export class Session {
     this.feed({ type: ERROR_EVENT[err.code] ?? 'UpdateMsgErr', notify: notificationFor(err) });
   }
 
-  private handleOpen(open: OpenMessage): void {
-    if (this.fsm.state !== 'OpenSent') return this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
+  /** An OPEN on the session's connection or on a second one (RFC 4271 sections 6.2 and 6.8). */
+  private handleOpen(open: OpenMessage, which: Which): void {
+    if (which === 'main' && this.fsm.state !== 'OpenSent') return this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
     const err = checkOpen(open, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
     if (err) {
-      this.log.warn(`unacceptable OPEN: ${err.message}`, { peer: this.spec.key, reason: err.reason });
+      this.log.warn(`unacceptable OPEN${which === 'second' ? ' on the second connection' : ''}: ${err.message}`, { peer: this.spec.key, reason: err.reason });
+      if (which === 'second') return this.transport.dropSecond(notificationFor(err));
       return this.feed({ type: 'BgpOpenMsgErr', notify: notificationFor(err) });
     }
-    if (this.transport.collide(open.bgpId) === 'second') return;
+    const kept = this.transport.collide(open.bgpId);
+    if (kept === 'second') this.feed({ type: 'OpenCollisionDump' });
+    // The OPEN of the connection that lost is not the session's; the winner's is, from OpenSent.
+    if (kept !== which) return;
     this.current = negotiate(this.localOpen, open, !this.spec.internal);
     this.transport.connection?.allowExtendedMessages(this.current.extendedMessage);
     this.feed({ type: 'BgpOpen', holdTime: open.holdTime });

@@ -1,21 +1,20 @@
 /**
  * A session's TCP side: the active connect (RFC 4271 section 8, ConnectRetry is the FSM's), the
- * passive accept, connection collision (RFC 4271 section 6.8) and the digest loop. Outgoing
- * connections carry the TCP MD5 key from before the SYN (RFC 2385), TTL 1 for direct eBGP or 255,
- * and for GTSM TTL 255 with a floor of 256 - hops (RFC 5082). While the session is in OpenSent or
- * OpenConfirm a second connection gets our OPEN; as soon as the peer's BGP identifier is known the
- * one opened by the side with the higher identifier stays and the other gets Cease / Connection
- * Collision Resolution. Inbound messages of the session's connection go to the host in order, at
- * most `budgetMs` per event loop turn (the 50 ms rule), then the loop yields.
- * Not here: decoding and the FSM (session.ts), framing and backpressure (connection.ts).
+ * passive accept, the two connections of a collision (RFC 4271 section 6.8) and the digest loop.
+ * Outgoing connections carry the TCP MD5 key from before the SYN (RFC 2385), TTL 1 for direct eBGP
+ * or 255, and for GTSM TTL 255 with a floor of 256 - hops (RFC 5082). While the session is in
+ * OpenSent or OpenConfirm a second connection gets our OPEN; once the session has decoded and
+ * checked the peer's OPEN on either, `collide` says which connection the side with the higher BGP
+ * identifier opened, and the FSM's switchConnection / refuseConnection carry that out. A second
+ * connection while Established is reported to the session (a peer restart under RFC 4724 section
+ * 4.2, or refused). Inbound messages of both connections go to the host in order, tagged with their
+ * connection, at most `budgetMs` per event loop turn (the 50 ms rule), then the loop yields.
+ * Not here: decoding, OPEN checks and the FSM (session.ts), framing and backpressure (connection.ts).
  */
 
 import type * as net from 'node:net';
 import { CeaseSubcode, ErrorCode } from '../bgp/constants.js';
-import { BgpError } from '../bgp/errors.js';
-import { decodeMessage } from '../bgp/message.js';
-import { encodeNotification, notificationFor } from '../bgp/notification.js';
-import { checkOpen } from '../bgp/open.js';
+import { encodeNotification } from '../bgp/notification.js';
 import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
 import { Connection, type Inbound } from './connection.js';
 import type { Notify, State } from './fsm.js';
@@ -24,16 +23,19 @@ import type { Logger } from './logger.js';
 import type { PeerSpec } from './peer.js';
 import type { Clock } from './timers.js';
 
+/** Which of a session's connections a message came on. */
+export type Which = 'main' | 'second';
+
 export interface TransportHost {
   state(): State;
-  /** A message or signal of the session's connection, in arrival order. */
-  inbound(item: Inbound): void;
+  /** A message or signal of one of the connections, in arrival order per connection. */
+  inbound(item: Inbound, which: Which): void;
   /** The session has a connection now (TcpConnectionConfirmed). */
   connected(): void;
   /** The active connect failed, in words (TcpConnectionFails). */
   connectFailed(words: string): void;
-  /** The second connection replaced the first: the FSM starts over in OpenSent. */
-  promoted(): void;
+  /** A second connection arrived while Established (TcpConnectionWhileEstablished); it waits as `second`. */
+  secondWhileEstablished(): void;
   /** Message counters: a message of `type` went out or came in. */
   counted(direction: 'in' | 'out', type: number): void;
 }
@@ -119,7 +121,9 @@ export class Transport {
     }
     const conn = this.connectionOf(socket, 'in');
     if (state === 'Established') {
-      conn.close(notificationBytes(CEASE_COLLISION));
+      this.dropSecond();
+      this.second = conn;
+      this.host.secondWhileEstablished();
     } else if (state === 'Connect' || state === 'Active') {
       this.main = conn;
       this.host.connected();
@@ -131,10 +135,11 @@ export class Transport {
   }
 
   /**
-   * The peer's identifier is known (an OPEN arrived on either connection): with two connections,
-   * keep one. Returns which one the session now uses.
+   * The peer's identifier is known (an acceptable OPEN arrived on either connection): with two
+   * connections, which one survives. A losing second connection is closed here with Cease 7; a
+   * losing main connection is the session's to dump (OpenCollisionDump, then switchToSecond).
    */
-  collide(peerId: string): 'main' | 'second' {
+  collide(peerId: string): Which {
     const main = this.main;
     const second = this.second;
     if (!main || !second) return 'main';
@@ -150,15 +155,32 @@ export class Transport {
       this.dropSecond(CEASE_COLLISION);
       return 'main';
     }
-    this.promote();
     return 'second';
   }
 
-  /** The session's connection failed before Established while a second one exists: use that. */
-  fallBack(): boolean {
-    if (!this.second || this.host.state() === 'Established') return false;
-    this.promote();
-    return true;
+  /** Whether a second connection could take over from a failed main one (not once Established). */
+  get canFallBack(): boolean {
+    return this.second !== undefined && this.host.state() !== 'Established';
+  }
+
+  /** The FSM's switchConnection: the second connection becomes the session's; the old one closes. */
+  switchToSecond(n?: Notify): void {
+    const old = this.main;
+    this.main = this.second;
+    this.second = undefined;
+    if (old) {
+      if (n) this.host.counted('out', 3);
+      old.close(n ? notificationBytes(n) : undefined);
+    }
+    if (this.main && this.main.pending > 0) this.schedule();
+  }
+
+  /** The FSM's refuseConnection (and a bad second connection): closes it, after `n` if given. */
+  dropSecond(n?: Notify): void {
+    if (!this.second) return;
+    if (n) this.host.counted('out', 3);
+    this.second.close(n ? notificationBytes(n) : undefined);
+    this.second = undefined;
   }
 
   private dialed(gen: number, socket: net.Socket): void {
@@ -193,25 +215,6 @@ export class Transport {
     if (conn.write(bytes)) this.host.counted('out', bytes[18]);
   }
 
-  private dropSecond(n?: Notify): void {
-    if (!this.second) return;
-    if (n) this.host.counted('out', 3);
-    this.second.close(n ? notificationBytes(n) : undefined);
-    this.second = undefined;
-  }
-
-  private promote(): void {
-    const old = this.main;
-    this.main = this.second;
-    this.second = undefined;
-    if (old) {
-      this.host.counted('out', 3);
-      old.close(notificationBytes(CEASE_COLLISION));
-    }
-    this.host.promoted();
-    if (this.main && this.main.pending > 0) this.schedule();
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -230,8 +233,7 @@ export class Transport {
       const item = conn.next();
       if (item !== undefined) {
         try {
-          if (conn === this.second) this.secondInbound(item);
-          else if (conn === this.main) this.host.inbound(item);
+          this.host.inbound(item, conn === this.second ? 'second' : 'main');
         } catch (err) {
           this.log.error(`internal error while handling a message: ${err instanceof Error ? err.stack : String(err)}`);
         }
@@ -240,28 +242,6 @@ export class Transport {
         this.schedule();
         return;
       }
-    }
-  }
-
-  /** The second connection only ever carries the peer's OPEN before the collision is resolved. */
-  private secondInbound(item: Inbound): void {
-    if (!(item instanceof Uint8Array)) return this.dropSecond();
-    const peerId = this.peerIdOf(item);
-    // Promoted, the OPEN is the session's first message on its new connection (counted there).
-    if (peerId !== undefined && this.collide(peerId) === 'second') return this.host.inbound(item);
-    this.host.counted('in', item[18]);
-  }
-
-  /** The BGP identifier of an acceptable OPEN; anything else drops the second connection. */
-  private peerIdOf(bytes: Uint8Array): string | undefined {
-    try {
-      const msg = decodeMessage(bytes);
-      if (msg.type !== 'open') return void this.dropSecond();
-      const err = checkOpen(msg, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
-      if (err) return void this.dropSecond(notificationFor(err));
-      return msg.bgpId;
-    } catch (err) {
-      return void this.dropSecond(err instanceof BgpError ? notificationFor(err) : undefined);
     }
   }
 }

@@ -232,6 +232,25 @@ export class Bird implements BgpDaemon {
     await this.launch();
   }
 
+  /** SIGKILL, as a crash or a power cut: no clean close of anything; resolves once BIRD is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || hasExited(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
+  /**
+   * Starts BIRD again after `kill` or `stop`. `recovery`: `bird -R`, graceful restart recovery, as
+   * a router coming back from a restart with its forwarding state kept: its OPENs carry the R and
+   * F bits (RFC 4724 section 3).
+   */
+  async relaunch(options: { recovery?: boolean } = {}): Promise<void> {
+    await this.launch(options.recovery === true ? ['-R'] : []);
+  }
+
   pause(): void {
     signal(this.child, 'SIGSTOP', 'bird');
   }
@@ -274,10 +293,10 @@ export class Bird implements BgpDaemon {
     }
   }
 
-  private async launch(): Promise<void> {
+  private async launch(extra: readonly string[] = []): Promise<void> {
     if (this.child !== undefined && !hasExited(this.child)) throw new DaemonError('DAEMON_STATE', 'bird is already running');
     const child = this.lab.spawn(this.ns, 'bird',
-      ['-f', '-c', join(this.dir, 'bird.conf'), '-s', this.socket, '-P', join(this.dir, 'bird.pid')]);
+      ['-f', ...extra, '-c', join(this.dir, 'bird.conf'), '-s', this.socket, '-P', join(this.dir, 'bird.pid')]);
     this.child = child;
     this.output = keepOutput(child);
     await waitReady(child, `bird in ${this.ns}`, async () => {

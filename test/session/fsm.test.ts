@@ -1,6 +1,9 @@
 /**
  * Every (state, event) pair of the FSM against a table of the expected next state and
- * NOTIFICATION, plus invariants that hold for every pair, and the timers' arithmetic.
+ * NOTIFICATION, plus invariants that hold for every pair, and the timers' arithmetic. Events with a
+ * payload that changes the outcome (TcpConnectionWhileEstablished with and without graceful
+ * restart) have a row per variant. A NOTIFICATION is any action's `notify`: sendNotification, the
+ * Cease to the connection a switch closes, the Cease to a refused connection.
  */
 
 import test from 'ava';
@@ -35,6 +38,7 @@ const EVENTS: Record<EventType, FsmEvent> = {
   BgpHeaderErr: { type: 'BgpHeaderErr', notify: { code: 1, subcode: 2 } },
   BgpOpenMsgErr: { type: 'BgpOpenMsgErr', notify: { code: 2, subcode: 2 } },
   OpenCollisionDump: { type: 'OpenCollisionDump' },
+  TcpConnectionWhileEstablished: { type: 'TcpConnectionWhileEstablished', gracefulRestart: true },
   NotifMsgVerErr: { type: 'NotifMsgVerErr' },
   NotifMsg: { type: 'NotifMsg' },
   KeepAliveMsg: { type: 'KeepAliveMsg' },
@@ -43,16 +47,30 @@ const EVENTS: Record<EventType, FsmEvent> = {
   RouteRefreshMsg: { type: 'RouteRefreshMsg' },
 };
 
-/** `Next` or `Next !code/subcode` when a NOTIFICATION is sent. Columns in EVENTS order. */
+/**
+ * `Next` or `Next !code/subcode` when a NOTIFICATION is sent. Columns in EVENTS order. Collision:
+ * OpenCollisionDump; WhileEst: TcpConnectionWhileEstablished with graceful restart (the peer's
+ * restart, RFC 4724 section 4.2).
+ */
 const EXPECT: Record<State, string[]> = {
-  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   NotifVer NotifMsg KA            Update          UpdErr          RR
-  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'Idle !6/7', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1'],
-  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'Idle !6/7', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2'],
-  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established'],
+  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   WhileEst     NotifVer NotifMsg KA            Update          UpdErr          RR
+  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1'],
+  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2'],
+  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established'],
 };
+
+/** Variants of events whose payload changes the outcome: one row per state, as in EXPECT. */
+const VARIANTS: readonly { readonly name: string; readonly event: FsmEvent; readonly expect: Record<State, string> }[] = [
+  {
+    // RFC 4271 section 6.8: without graceful restart the new connection is the one that goes.
+    name: 'TcpConnectionWhileEstablished without graceful restart',
+    event: { type: 'TcpConnectionWhileEstablished', gracefulRestart: false },
+    expect: { Idle: 'Idle', Connect: 'Idle', Active: 'Idle', OpenSent: 'Idle !5/0', OpenConfirm: 'Idle !5/0', Established: 'Established !6/7' },
+  },
+];
 
 /** Data in a state as the FSM would have it after a normal start (adminDown false). */
 function inState(state: State, config = DEFAULT_FSM_CONFIG): FsmData {
@@ -62,35 +80,77 @@ function inState(state: State, config = DEFAULT_FSM_CONFIG): FsmData {
 const CONNECTED: ReadonlySet<State> = new Set(['OpenSent', 'OpenConfirm', 'Established']);
 const kinds = (actions: readonly Action[]): string[] => actions.map((a) => (a.kind === 'startTimer' || a.kind === 'stopTimer' ? `${a.kind}:${a.timer}` : a.kind));
 
-for (const state of STATES) {
-  (Object.keys(EVENTS) as EventType[]).forEach((type, i) => {
-    test(`${state} + ${type} -> ${EXPECT[state][i]}`, (t) => {
-      const d = inState(state);
-      const tr = transition(d, EVENTS[type]);
-      const [want, notify] = EXPECT[state][i].split(' !');
-      t.is(tr.data.state as string, want);
-      const sent = tr.actions.filter((a) => a.kind === 'sendNotification');
-      if (notify === undefined) t.is(sent.length, 0, 'no NOTIFICATION');
-      else {
-        t.is(sent.length, 1, 'one NOTIFICATION');
-        const n = sent[0].kind === 'sendNotification' ? sent[0].notify : undefined;
-        t.is(`${n?.code}/${n?.subcode}`, notify);
-      }
-      // Invariants for every pair.
-      const k = kinds(tr.actions);
-      if (want === 'Idle' && state !== 'Idle') {
-        t.true(k.includes('drop'), 'leaving for Idle drops the connection');
-        t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive'), 'and stops the session timers');
-      }
-      if (want === 'Idle' && CONNECTED.has(state)) t.true(k.includes('sessionDown'), 'a connected session going down says so');
-      if (k.includes('sendNotification')) t.true(k.indexOf('sendNotification') < k.indexOf('drop'), 'the NOTIFICATION goes out before the drop');
-      if (notify?.startsWith('5/')) t.is(tr.data.errors, d.errors + 1, 'an FSM error counts for the backoff');
-      t.is(tr.reason, type);
-      const line = describeTransition(state, tr);
-      t.is(line, want === state ? undefined : `state change ${state} -> ${want}, reason: ${type}`);
-    });
+/** Every NOTIFICATION an action list sends, on whichever connection. */
+const notifications = (actions: readonly Action[]): string[] =>
+  actions.flatMap((a) => (a.kind === 'sendNotification' || a.kind === 'refuseConnection' || (a.kind === 'switchConnection' && a.notify) ? [`${a.notify?.code}/${a.notify?.subcode}`] : []));
+
+function checkPair(state: State, event: FsmEvent, expected: string): void {
+  test(`${state} + ${event.type}${event.type === 'TcpConnectionWhileEstablished' && !event.gracefulRestart ? ' (no GR)' : ''} -> ${expected}`, (t) => {
+    const d = inState(state);
+    const tr = transition(d, event);
+    const [want, notify] = expected.split(' !');
+    t.is(tr.data.state as string, want);
+    t.deepEqual(notifications(tr.actions), notify === undefined ? [] : [notify], notify === undefined ? 'no NOTIFICATION' : 'one NOTIFICATION');
+    // Invariants for every pair.
+    const k = kinds(tr.actions);
+    if (want === 'Idle' && state !== 'Idle') {
+      t.true(k.includes('drop'), 'leaving for Idle drops the connection');
+      t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive'), 'and stops the session timers');
+    }
+    if (want === 'Idle' && CONNECTED.has(state)) t.true(k.includes('sessionDown'), 'a connected session going down says so');
+    if (state === 'Established' && want !== 'Established') t.true(k.includes('sessionDown'), 'leaving Established says so');
+    if (want === 'OpenSent' && state !== 'OpenSent') t.true(k.includes('startTimer:hold'), 'OpenSent runs the large hold timer');
+    if (k.includes('sendNotification')) t.true(k.indexOf('sendNotification') < k.indexOf('drop'), 'the NOTIFICATION goes out before the drop');
+    if (notify?.startsWith('5/')) t.is(tr.data.errors, d.errors + 1, 'an FSM error counts for the backoff');
+    t.is(tr.reason, event.type);
+    const line = describeTransition(state, tr);
+    t.is(line, want === state ? undefined : `state change ${state} -> ${want}, reason: ${event.type}`);
   });
 }
+
+for (const state of STATES) {
+  (Object.keys(EVENTS) as EventType[]).forEach((type, i) => checkPair(state, EVENTS[type], EXPECT[state][i]));
+  for (const v of VARIANTS) checkPair(state, v.event, v.expect[state]);
+}
+
+test('the peer restarts (RFC 4724 s4.2): session down, the old connection closed without a NOTIFICATION, OpenSent on the new one', (t) => {
+  const tr = transition(inState('Established'), { type: 'TcpConnectionWhileEstablished', gracefulRestart: true });
+  t.is(tr.data.state, 'OpenSent');
+  t.deepEqual(tr.actions, [
+    { kind: 'sessionDown' },
+    { kind: 'switchConnection' },
+    { kind: 'stopTimer', timer: 'keepalive' },
+    { kind: 'stopTimer', timer: 'errorForget' },
+    { kind: 'sendOpen' },
+    { kind: 'startTimer', timer: 'hold', seconds: 240 },
+  ]);
+  t.is(tr.data.negotiatedHoldTime, DEFAULT_FSM_CONFIG.holdTime, 'the new connection negotiates its own hold time');
+  t.false(tr.data.adminDown);
+  t.is(tr.data.errors, 0, 'a restart of the peer is no error of ours');
+});
+
+test('without graceful restart a new connection while Established is refused with Cease 7 and the session stays', (t) => {
+  const d = inState('Established');
+  const tr = transition(d, { type: 'TcpConnectionWhileEstablished', gracefulRestart: false });
+  t.deepEqual(tr.actions, [{ kind: 'refuseConnection', notify: { code: 6, subcode: 7 } }]);
+  t.deepEqual(tr.data, d);
+});
+
+test('OpenCollisionDump in OpenSent and OpenConfirm: switch to the second connection (Cease 7 to the loser), OpenSent again', (t) => {
+  for (const state of ['OpenSent', 'OpenConfirm'] as const) {
+    const d = { ...inState(state), negotiatedHoldTime: 9 };
+    const tr = transition(d, EVENTS.OpenCollisionDump);
+    t.is(tr.data.state, 'OpenSent', state);
+    t.deepEqual(tr.actions, [
+      { kind: 'switchConnection', notify: { code: 6, subcode: 7 } },
+      { kind: 'stopTimer', timer: 'keepalive' },
+      { kind: 'startTimer', timer: 'hold', seconds: 240 },
+    ], state);
+    t.is(tr.data.negotiatedHoldTime, DEFAULT_FSM_CONFIG.holdTime, `${state}: the hold time is negotiated again`);
+    t.false(tr.actions.some((a) => a.kind === 'sendOpen' || a.kind === 'sessionDown'), `${state}: our OPEN is already on the second connection`);
+  }
+  t.is(describeTransition('OpenConfirm', transition(inState('OpenConfirm'), EVENTS.OpenCollisionDump)), 'state change OpenConfirm -> OpenSent, reason: OpenCollisionDump');
+});
 
 test('the idle-hold backoff: 5, 10, 20, 30, 30 s, forgotten after 300 s in Established', (t) => {
   let d = inState('Established');
