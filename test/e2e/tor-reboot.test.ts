@@ -22,7 +22,7 @@ import { Agent, type ConfigDoc } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
 import type { DaemonOptions } from '../helpers/bgp-daemon.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
-import { kernelRoutes, RouteWatcher } from '../helpers/route-watcher.js';
+import { kernelRoutes, RouteWatcher } from '../helpers/kernel-watch.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('ToR reboot tests', (t) => t.log(`skipped: ${rootSkipReason}`));
