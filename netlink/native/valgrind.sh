@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs test/helpers/close-probe.js (sends in flight at close, at env teardown) under valgrind
-# memcheck, in a network namespace of its own that is deleted afterwards. It complements asan.sh:
+# Runs test/helpers/close-probe.js (sends in flight at close and at env teardown, nlClose inside a
+# receive callback) under valgrind memcheck, in a network namespace of its own that is deleted
+# afterwards. It complements asan.sh:
 # ASan instruments only the addon, but the use after close of issue 11 was a read inside node
 # (napi_make_callback on an async context napi_async_destroy had freed), which only valgrind,
 # seeing every instruction, reports. Any memcheck error fails the run. Needs root and `npm run
@@ -22,7 +23,7 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 
 status=0
-for run in "raw 50" "channel 50" "worker 3"; do
+for run in "raw 50" "channel 50" "callback 20" "worker 3"; do
   set -- $run
   echo "valgrind.sh: close-probe $1 $2"
   if ! ip netns exec "$ns" valgrind -q --error-exitcode=99 --log-file="$logs/$1.%p.log" \

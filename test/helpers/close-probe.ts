@@ -7,6 +7,8 @@
  *   close-probe channel N  NetlinkChannel: sendAsync, then `await close()`; N times
  *   close-probe worker N   N worker threads each queue sends on 8 sockets and exit: the
  *                          environment is torn down (cleanup hooks) with sends in flight
+ *   close-probe callback N a route dump (many datagrams waiting), nlClose from inside the first
+ *                          onData: no callback after it (callbacks counts onData calls), N times
  * Prints one JSON line {mode, rounds, callbacks, errors, order} and exits 0 when it got there.
  * Used by test/netlink/close-in-flight.test.ts.
  */
@@ -14,12 +16,13 @@ import { createRequire } from 'node:module';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { NetlinkChannel } from '../../netlink/rtnetlink/channel.js';
 import { NLM_F, RTM, RTN } from '../../netlink/rtnetlink/constants.js';
-import { encodeBatch } from '../../netlink/rtnetlink/message.js';
+import { encodeBatch, encodeMessage } from '../../netlink/rtnetlink/message.js';
 import { encodeRoute, routeMessage } from '../../netlink/rtnetlink/route.js';
 
 interface Addon {
   nlOpen(groups: number[], rcvbuf: number, sndbuf: number, onData: (b: Buffer) => void, onError: (e: Error) => void): object;
   nlSendAsync(handle: object, buf: Buffer, cb: (err: Error | null, sent?: number) => void): void;
+  nlSend(handle: object, buf: Buffer): number;
   nlClose(handle: object): void;
 }
 
@@ -92,6 +95,25 @@ async function main(): Promise<void> {
       report();
       return;
     }
+    case 'callback':
+      for (let i = 0; i < rounds; i++) {
+        let handle: object | null = null;
+        const dump = encodeMessage(RTM.GETROUTE, NLM_F.REQUEST | NLM_F.DUMP, i + 1, encodeRoute(routeMessage({ family: 4 })));
+        handle = addon.nlOpen([], 0, 0, () => {
+          callbacks++;
+          if (handle !== null) addon.nlClose(handle);
+        }, (err) => counted(err));
+        addon.nlSend(handle, dump);
+        // The dump's answer is waiting or on its way; the socket closes itself in the first onData.
+        const deadline = Date.now() + 5000;
+        while (callbacks <= i) {
+          if (Date.now() > deadline) throw new Error(`no answer to the dump on socket ${i}`);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (callbacks > i + 1) throw new Error(`onData ran ${callbacks - i} times on socket ${i}: after nlClose`);
+      }
+      report();
+      return;
     case 'worker-thread':
       // Sockets open, sends queued, and the thread ends at once: only the cleanup hooks are left.
       for (let i = 0; i < rounds; i++) {

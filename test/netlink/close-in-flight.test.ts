@@ -6,6 +6,8 @@
  * - raw: nlSendAsync then nlClose at once, 2,000 times; every send callback runs exactly once and
  *   every datagram reaches the kernel (the routes it adds are counted).
  * - channel: NetlinkChannel.close() resolves only after the in-flight send's callback ran.
+ * - callback: nlClose called from inside a receive callback, with more data waiting: no callback
+ *   runs after it (the JS references and async context it runs on are released after it returns).
  * - worker: threads that exit with sockets open and sends queued (the environment's cleanup
  *   hooks, then the addon unloaded with the thread) exit 0.
  * Before the fix all three died with SIGSEGV (send_done -> napi_make_callback on an async context
@@ -65,6 +67,14 @@ nsTest('NetlinkChannel.close() resolves after the in-flight send completed, 500 
   t.deepEqual([r.code, r.signal], [0, null], r.output);
   t.is(r.report?.callbacks, 500, r.output);
   t.deepEqual(r.report?.order, ['sent 0', 'closed 0', 'sent 1', 'closed 1', 'sent 2', 'closed 2'], r.output);
+});
+
+nsTest('nlClose inside the first onData of a long dump: no callback after it, 200 times', async (t) => {
+  // The namespace holds the 128,000 routes of the first test: the dump fills many read chunks.
+  const r = await runProbe(lab!, ns, 'callback', 200);
+  t.deepEqual([r.code, r.signal], [0, null], r.output);
+  t.is(r.report?.callbacks, 200, r.output);
+  t.deepEqual(r.report?.errors, {}, r.output);
 });
 
 nsTest('threads ending with sockets open and sends in flight: cleanup hooks, exit 0', async (t) => {
