@@ -168,7 +168,7 @@ async function run(path: string): Promise<void> {
     await metricsServer?.close();
     // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
     rib.close();
-    fib.close();
+    await fib.close();
     await manager!.close('rack-agent stopping', { graceful: true });
     // Sessions flush their last bytes; nothing else keeps the loop alive after this.
     setTimeout(() => process.exit(0), 200).unref();

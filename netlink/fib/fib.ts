@@ -66,6 +66,7 @@ export class Fib {
   private warnings = 0;
   private tunnelErrorLogged = false;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private readonly settle = (entry: Entry, op: FibOp, err: NetlinkError | null): void => this.settled(entry, op, err);
 
   constructor(private readonly options: FibOptions) {
@@ -154,14 +155,21 @@ export class Fib {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Stops all output to the kernel at once (nothing queued is sent, nothing more is submitted) and
+   * resolves when the datagram in flight has come back and the sockets are closed: after that no
+   * callback of the addon runs for this Fib. Idempotent; never rejects.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.closed = true;
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
-    this.socket?.close();
+    const socket = this.socket;
     this.socket = null;
+    this.closing = socket?.close() ?? Promise.resolve();
     this.onIdleCheck();
+    return this.closing;
   }
 
   // ---- used by FibEvents ---------------------------------------------------------------------

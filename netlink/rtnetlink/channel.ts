@@ -3,6 +3,8 @@
  * typed. Received datagrams arrive through onData (several datagrams concatenated, whole messages
  * only); receive errors, ENOBUFS included, arrive through onError as NetlinkError and never throw.
  * Sockets belong to the network namespace of the process that opens them.
+ * Shutdown order (close): nothing more is sent, the datagram in flight (at most one) is awaited,
+ * then the socket is closed; receive callbacks may run until then, none after.
  * Not here: message encoding (message.ts) or request bookkeeping (route-socket.ts).
  */
 import { createRequire } from 'node:module';
@@ -45,8 +47,12 @@ export interface ChannelOptions {
 }
 
 export class NetlinkChannel {
+  /** null once close() has begun: nothing more is sent. */
   private handle: object | null;
   readonly portId: number;
+  /** Settles when the datagram on the worker thread has been sent (its callback ran). */
+  private inflight: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
 
   private constructor(handle: object) {
     this.handle = handle;
@@ -87,14 +93,21 @@ export class NetlinkChannel {
    */
   sendAsync(buf: Buffer, callback: (err: NetlinkError | null) => void): void {
     if (this.handle === null) throw new NetlinkError('send', 'EBADF', 'netlink channel is closed');
+    let sent!: () => void;
+    const inflight = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
     try {
       native().nlSendAsync(this.handle, buf, (err) => {
+        if (this.inflight === inflight) this.inflight = null;
+        sent();
         const typed = err === null ? null : toNetlinkError('send', err);
         callback(typed === null || typed instanceof NetlinkError ? typed : new NetlinkError('send', 'EIO', String(err)));
       });
     } catch (err) {
       throw toNetlinkError('send', err);
     }
+    this.inflight = inflight;
   }
 
   /** Reads what is waiting now; onData/onError run before this returns. */
@@ -112,9 +125,18 @@ export class NetlinkChannel {
     }
   }
 
-  close(): void {
-    if (this.handle === null) return;
-    native().nlClose(this.handle);
+  /**
+   * Stops sending at once, waits for the datagram in flight (its callback runs first), then closes
+   * the socket. Idempotent: every call returns the same promise; it never rejects.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    const handle = this.handle;
     this.handle = null;
+    const inflight = this.inflight ?? Promise.resolve();
+    this.closing = inflight.then(() => {
+      if (handle !== null) native().nlClose(handle);
+    });
+    return this.closing;
   }
 }

@@ -21,6 +21,9 @@
  * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it.
  * On ENOBUFS (messages lost) every unanswered request fails with
  * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
+ * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more,
+ * and resolves when the datagram in flight has come back from the worker thread and both sockets
+ * are closed; answers arriving meanwhile are ignored.
  * Not here: route semantics (netlink/fib).
  */
 import { NetlinkChannel } from './channel.js';
@@ -93,6 +96,7 @@ export class RouteSocket {
   private ready: Batch | null = null;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private closing: Promise<void> | null = null;
   /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
   readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
 
@@ -165,11 +169,11 @@ export class RouteSocket {
     this.monitor?.drain();
   }
 
-  close(): void {
-    if (this.closed) return;
+  /** See the module comment; idempotent, never rejects. */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.closed = true;
-    this.requests.close();
-    this.monitor?.close();
+    this.closing = Promise.all([this.requests.close(), this.monitor?.close()]).then(() => undefined);
     const err = new NetlinkError('close', 'EBADF', 'route socket closed');
     this.failInflight(err);
     const queued = this.queue.slice(this.queueHead);
@@ -180,6 +184,7 @@ export class RouteSocket {
       else job.request.done(err);
     }
     this.notifyIdle();
+    return this.closing;
   }
 
   // ---- sending -------------------------------------------------------------------------------
@@ -302,6 +307,7 @@ export class RouteSocket {
   // ---- receiving -----------------------------------------------------------------------------
 
   private onMonitorData(buf: Buffer): void {
+    if (this.closed) return; // between close() and the sockets' actual close
     let messages: NlMessage[];
     try {
       messages = splitMessages(buf);
@@ -313,6 +319,7 @@ export class RouteSocket {
   }
 
   private onRequestData(buf: Buffer): void {
+    if (this.closed) return;
     // Notifications of what these answers settle were queued first: see them first.
     this.monitor?.drain();
     let messages: NlMessage[];
@@ -353,6 +360,7 @@ export class RouteSocket {
   }
 
   private onRequestError(err: NetlinkError): void {
+    if (this.closed) return;
     // Answers were lost: the outcome of every unanswered request is unknown.
     this.failInflight(err);
     this.overflow('request', err);
@@ -371,6 +379,7 @@ export class RouteSocket {
   }
 
   private overflow(socket: 'request' | 'monitor', err: NetlinkError): void {
+    if (this.closed) return;
     this.stats.overflows++;
     this.options.onOverflow?.(socket, err);
   }

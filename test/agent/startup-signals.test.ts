@@ -60,22 +60,21 @@ async function leftRoutes(): Promise<number> {
   return stdout.split('\n').filter((l) => l.startsWith('blackhole 10.6')).length;
 }
 
-/** Starts the agent and sends `signal` the moment it logs that it is starting. */
-async function signalAtStart(signal: NodeJS.Signals): Promise<Agent> {
+/** Starts the agent and waits until it logs that it is starting (before it opens the kernel table). */
+async function startingAgent(): Promise<Agent> {
   const a = agent!;
   await a.launch(false);
   await waitFor(() => /rack-agent starting/.test(a.logs()), { timeoutMs: 20_000, what: 'the agent to log that it is starting' });
-  a.signal(signal);
   return a;
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   nsTest(`${signal} during start-up: exit 0, every kernel route stays (5 runs)`, async (t) => {
     for (let run = 0; run < 5; run++) {
-      const a = await signalAtStart(signal);
-      await a.kill(signal, 30_000); // already sent; waits for the exit
-      if (a.lastExit?.code !== 0) t.log(a.logs().split('\n').slice(-30).join('\n'));
-      t.deepEqual(a.lastExit, { code: 0, signal: null }, `run ${run}`);
+      const a = await startingAgent();
+      const exit = await a.kill(signal, 30_000);
+      if (exit?.code !== 0) t.log(a.logs().split('\n').slice(-30).join('\n'));
+      t.deepEqual(exit, { code: 0, signal: null }, `run ${run}`);
       t.regex(a.logs(), new RegExp(`${signal} during start-up: stopping`), `run ${run}: stopped as a start-up stop`);
       a.history.length = 0;
     }
@@ -84,10 +83,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 nsTest('SIGHUP during start-up: the agent runs on and reloads once it is up', async (t) => {
-  const a = await signalAtStart('SIGHUP');
+  const a = await startingAgent();
+  a.signal('SIGHUP');
   await waitFor(() => /SIGHUP: reloading the configuration/.test(a.logs()), { timeoutMs: 30_000, what: 'the reload after start-up' });
   t.true(a.running, 'still running');
   t.regex(a.logs(), /rack-agent running[\s\S]*SIGHUP: reloading/);
-  await a.kill('SIGTERM', 30_000);
-  t.deepEqual(a.lastExit, { code: 0, signal: null });
+  t.deepEqual(await a.kill('SIGTERM', 30_000), { code: 0, signal: null });
 });

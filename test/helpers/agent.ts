@@ -33,6 +33,11 @@ export function agentctl(socket: string, args: readonly string[], env: NodeJS.Pr
   });
 }
 
+export interface AgentExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ConfigDoc = Record<string, any>;
 
@@ -44,8 +49,6 @@ export class Agent {
   private output: Output | null = null;
   /** Lines of every run of this agent, oldest first. */
   readonly history: string[] = [];
-  /** How the last run that `kill` ended exited: its status, or the signal that killed it. */
-  lastExit: { readonly code: number | null; readonly signal: NodeJS.Signals | null } | null = null;
 
   private constructor(readonly lab: Lab, readonly ns: string, public doc: ConfigDoc, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'rack-agent-test-'));
@@ -114,17 +117,25 @@ export class Agent {
     return [...this.history, ...(this.output?.lines ?? []), this.output?.stderr() ?? ''].join('\n');
   }
 
-  /** Sends a signal and waits for the process to exit (SIGTERM, SIGKILL), keeping its log. */
-  async kill(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
+  /**
+   * Sends a signal and waits for the process to exit (SIGTERM, SIGKILL), keeping its log. Resolves
+   * with how it exited (a crash is `{code: null, signal: 'SIGSEGV'}`); undefined if it was not running.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<AgentExit | undefined> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    const exited = new Promise<AgentExit>((resolve) => child.once('exit', (code, sig) => resolve({ code, signal: sig })));
     child.kill(signal);
-    await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`agent in ${this.ns} did not exit after ${signal}`)), timeoutMs).unref())]);
-    this.lastExit = { code: child.exitCode, signal: child.signalCode };
+    const exit = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`agent in ${this.ns} did not exit after ${signal}`)), timeoutMs).unref())]);
     this.history.push(...(this.output?.lines ?? []), this.output?.stderr() ?? '');
     this.output = null;
     this.child = null;
+    return exit;
+  }
+
+  /** Log lines of the current run so far. */
+  lines(): readonly string[] {
+    return this.output?.lines ?? [];
   }
 
   signal(signal: NodeJS.Signals): void {

@@ -157,9 +157,11 @@ async function main(): Promise<void> {
         reply();
         break;
       case 'exit':
-        fib.close();
-        reply();
-        process.exit(0);
+        // The kernel's answer to the datagram in flight comes back before the process ends.
+        void fib.close().then(() => {
+          reply();
+          process.exit(0);
+        });
         break;
       default:
         emit({ event: 'error', id: cmd.id, message: `unknown command ${cmd.cmd}` });

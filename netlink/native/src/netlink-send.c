@@ -39,11 +39,19 @@ napi_value nl_send(napi_env env, napi_callback_info info) {
  * nlSendAsync(handle, buf, callback(err, bytes)): the same sendto on a libuv worker thread, so the
  * kernel's processing of one datagram (it runs inside sendto) overlaps the JS that prepares the
  * next. One at a time per socket (EBUSY otherwise): datagrams must reach the kernel in order.
+ *
+ * Each send is a napi_async_work, so it owns everything its completion touches: its own async
+ * resource (nlClose destroys the socket's receive context, which a queued send used to call
+ * through: SIGSEGV on stop), references to the Buffer and the callback, and a reference count on
+ * the socket. Node also counts the work as a pending request, so an environment being torn down
+ * (a worker thread ending) waits for the completion before running cleanup hooks and unloading
+ * the addon. A send queued before nlClose still goes out and its callback runs once; the fd is
+ * closed after it (closing it earlier could let the worker send on a reused fd number).
  */
 typedef struct {
-  uv_work_t req;
+  napi_async_work work;
   nl_socket *s;
-  napi_ref buf;
+  napi_ref buf; /* keeps the bytes the worker thread reads alive */
   napi_ref callback;
   const void *data;
   size_t len;
@@ -52,8 +60,9 @@ typedef struct {
   int err;
 } send_job;
 
-static void send_work(uv_work_t *req) {
-  send_job *job = req->data;
+/* Worker thread: no N-API calls here, only the job's own fields. */
+static void send_execute(napi_env env, void *data) {
+  send_job *job = data;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   do {
     job->sent = sendto(job->fd, job->data, job->len, 0, (struct sockaddr *)&kernel, sizeof kernel);
@@ -61,47 +70,43 @@ static void send_work(uv_work_t *req) {
   job->err = job->sent < 0 ? errno : 0;
 }
 
-static void send_done(uv_work_t *req, int status) {
-  send_job *job = req->data;
+static void free_job(napi_env env, send_job *job) {
+  if (job->buf != NULL) napi_delete_reference(env, job->buf);
+  if (job->callback != NULL) napi_delete_reference(env, job->callback);
+  if (job->work != NULL) napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* Main thread, inside Node's callback scope for this work (a throw is reported as uncaught). */
+static void send_complete(napi_env env, napi_status status, void *data) {
+  send_job *job = data;
   nl_socket *s = job->s;
-  napi_env env = s->env;
   s->sending = false;
   if (s->close_fd_after_send) {
     close(job->fd);
     s->fd = -1;
     s->close_fd_after_send = false;
   }
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) == napi_ok) {
-    napi_value fn, recv, argv[2], result;
-    int err = status == UV_ECANCELED ? ECANCELED : job->err;
-    if (napi_get_reference_value(env, job->callback, &fn) == napi_ok && fn != NULL &&
-        napi_get_global(env, &recv) == napi_ok) {
-      if (err != 0) {
-        argv[0] = rn_errno_error(env, err, "sendto", NULL);
-        napi_get_undefined(env, &argv[1]);
-      } else {
-        napi_get_null(env, &argv[0]);
-        napi_create_int64(env, job->sent, &argv[1]);
-      }
-      if (argv[0] != NULL) {
-        napi_status st = napi_make_callback(env, s->async, recv, fn, 2, argv, &result);
-        if (st == napi_pending_exception) {
-          napi_value exception;
-          if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
-        }
-      }
+  int err = status == napi_cancelled ? ECANCELED : job->err;
+  napi_value fn, recv, argv[2], result;
+  /* Fails harmlessly when the environment can no longer run JS (teardown). */
+  if (napi_get_reference_value(env, job->callback, &fn) == napi_ok && fn != NULL &&
+      napi_get_global(env, &recv) == napi_ok) {
+    if (err != 0) {
+      argv[0] = rn_errno_error(env, err, "sendto", NULL);
+      napi_get_undefined(env, &argv[1]);
+    } else {
+      napi_get_null(env, &argv[0]);
+      napi_create_int64(env, job->sent, &argv[1]);
     }
-    napi_close_handle_scope(env, scope);
+    if (argv[0] != NULL) napi_call_function(env, recv, fn, 2, argv, &result);
   }
-  napi_delete_reference(env, job->buf);
-  napi_delete_reference(env, job->callback);
-  free(job);
+  free_job(env, job);
   rn_nl_drop(s);
 }
 
 napi_value nl_send_async(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[3], name;
   if (!rn_args(env, info, 3, argv)) return NULL;
   nl_socket *s = rn_nl_socket(env, argv[0], "sendto");
   if (s == NULL || !rn_get_function(env, argv[2], "callback")) return NULL;
@@ -112,31 +117,26 @@ napi_value nl_send_async(napi_env env, napi_callback_info info) {
     return rn_throw_type(env, "buf must be a Buffer");
   RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
   if (s->sending) return rn_throw_errno(env, EBUSY, "sendto", "a send is already in progress on this socket");
-  uv_loop_t *loop = NULL;
-  RN_CALL(env, napi_get_uv_event_loop(env, &loop));
   send_job *job = calloc(1, sizeof *job);
   if (job == NULL) return rn_throw_errno(env, ENOMEM, "sendto", NULL);
-  job->req.data = job;
   job->s = s;
   job->data = data;
   job->len = len;
   job->fd = s->fd;
   if (napi_create_reference(env, argv[1], 1, &job->buf) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &job->callback) != napi_ok) {
-    if (job->buf != NULL) napi_delete_reference(env, job->buf);
-    free(job);
+      napi_create_reference(env, argv[2], 1, &job->callback) != napi_ok ||
+      napi_create_string_utf8(env, "rack-agent:netlink-send", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, send_execute, send_complete, job, &job->work) != napi_ok) {
+    free_job(env, job);
     rn_throw_napi_failure(env, "nlSendAsync");
     return NULL;
   }
-  int rc = uv_queue_work(loop, &job->req, send_work, send_done);
-  if (rc != 0) {
-    napi_delete_reference(env, job->buf);
-    napi_delete_reference(env, job->callback);
-    free(job);
-    return rn_throw_errno(env, -rc, "uv_queue_work", NULL);
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    free_job(env, job);
+    rn_throw_napi_failure(env, "nlSendAsync: napi_queue_async_work");
+    return NULL;
   }
   s->sending = true;
   s->refs++;
   return NULL;
 }
-

@@ -11,6 +11,14 @@
  * the JS onError callback as an Error with `code` (errno name) and `errno`, and reading goes on.
  * Errors of calls made from JS are thrown as typed JS errors (common.c).
  *
+ * Lifetime (what may still run after nlClose): the nl_socket is reference counted (netlink.h): the
+ * open socket until libuv has closed its poll handle, the JS external until it is finalized, and
+ * each send in flight (netlink-send.c). nlClose stops polling at once and no receive callback runs
+ * afterwards; a send in flight completes. The JS references and the receive async context are
+ * deleted by nlClose, or when the receive callback that called it returns. At environment
+ * teardown an async cleanup hook closes what JS left open and holds the teardown until libuv has
+ * run our close callback.
+ *
  * Not here: sending (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/),
  * request/ack matching.
  */
@@ -70,22 +78,44 @@ napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char
   return error;
 }
 
-/* Calls a JS callback from libuv; a throwing callback is reported as an uncaught exception. */
+/* The parts of a socket only the JS thread may delete, while the environment is alive. */
+static void release_js(nl_socket *s) {
+  napi_env env = s->env;
+  if (s->on_data != NULL) napi_delete_reference(env, s->on_data);
+  if (s->on_error != NULL) napi_delete_reference(env, s->on_error);
+  if (s->self != NULL) napi_delete_reference(env, s->self);
+  if (s->async != NULL) napi_async_destroy(env, s->async);
+  s->on_data = s->on_error = s->self = NULL;
+  s->async = NULL;
+}
+
+/*
+ * Calls a JS receive callback from libuv; a throwing callback is reported as an uncaught exception.
+ * The callback may call nlClose: the context and references it runs on are then released here,
+ * after napi_make_callback has returned, not under its feet.
+ */
 static void call_js(nl_socket *s, napi_ref ref, napi_value arg) {
   napi_env env = s->env;
   napi_value fn, recv, result;
-  if (napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  if (s->closed || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
   if (napi_get_global(env, &recv) != napi_ok) return; /* napi_make_callback needs an object */
+  s->dispatching++;
   napi_status status = napi_make_callback(env, s->async, recv, fn, 1, &arg, &result);
+  s->dispatching--;
   if (status == napi_pending_exception) {
     napi_value exception;
     if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
       napi_fatal_exception(env, exception);
   }
+  if (s->dispatching == 0 && s->release_js_pending) {
+    s->release_js_pending = false;
+    release_js(s);
+  }
 }
 
 static void deliver_error(nl_socket *s, int err, const char *syscall, const char *detail) {
   napi_handle_scope scope;
+  if (s->closed) return; /* closed by the previous callback: nothing more for JS */
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   napi_value error = rn_errno_error(s->env, err, syscall, detail);
   if (error != NULL) call_js(s, s->on_error, error);
@@ -94,6 +124,7 @@ static void deliver_error(nl_socket *s, int err, const char *syscall, const char
 
 static void deliver_data(nl_socket *s, size_t used) {
   napi_handle_scope scope;
+  if (s->closed) return; /* s->chunk is gone */
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   napi_value buf;
   if (napi_create_buffer_copy(s->env, used, s->chunk, NULL, &buf) == napi_ok)
@@ -175,34 +206,51 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (events & UV_READABLE) read_available(s);
 }
 
-static void on_poll_closed(uv_handle_t *handle) { rn_nl_drop(handle->data); }
+/* libuv has let go of the handle: no more of this addon's code runs for the socket's poll. */
+static void on_poll_closed(uv_handle_t *handle) {
+  nl_socket *s = handle->data;
+  napi_async_cleanup_hook_handle cleanup = s->cleanup;
+  s->cleanup = NULL;
+  rn_nl_drop(s);
+  if (cleanup != NULL) napi_remove_async_cleanup_hook(cleanup); /* teardown may go on now */
+}
 
 static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop(data); }
 
+/*
+ * Stops polling and closes the fd (after the send in flight, if any: netlink-send.c). from_js:
+ * also deletes the JS references and the receive async context, deferred while a receive
+ * callback runs. From the cleanup hook the environment frees those itself.
+ */
 static void release(nl_socket *s, bool from_js) {
   if (s->closed) return;
   s->closed = true;
   if (s->polling) uv_poll_stop(&s->poll);
-  if (s->sending)
+  if (s->sending) {
     s->close_fd_after_send = true; /* a worker thread still uses the fd: it closes it when done */
-  else
+  } else {
     close(s->fd);
-  if (!s->sending) s->fd = -1;
+    s->fd = -1;
+  }
   free(s->chunk);
   s->chunk = NULL;
   if (from_js) {
-    if (s->on_data != NULL) napi_delete_reference(s->env, s->on_data);
-    if (s->on_error != NULL) napi_delete_reference(s->env, s->on_error);
-    if (s->self != NULL) napi_delete_reference(s->env, s->self);
-    napi_async_destroy(s->env, s->async);
+    if (s->dispatching > 0)
+      s->release_js_pending = true;
+    else
+      release_js(s);
   }
-  if (s->polling)
+  if (s->polling) {
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
-  else
+  } else {
+    if (s->cleanup != NULL) napi_remove_async_cleanup_hook(s->cleanup);
+    s->cleanup = NULL;
     rn_nl_drop(s);
+  }
 }
 
-static void cleanup_hook(void *arg) { release(arg, false); }
+/* Environment teardown (a worker thread ending, or the main one): close what JS left open. */
+static void cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) { release(arg, false); }
 
 static bool set_opt(napi_env env, int fd, int level, int name, int value, const char *what) {
   if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
@@ -303,26 +351,23 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
       napi_create_string_utf8(env, "rack-agent:netlink", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &s->async) != napi_ok) {
-    release(s, false);
+    release(s, true);
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
   }
   if (uv_poll_init(loop, &s->poll, fd) != 0) {
-    napi_async_destroy(env, s->async);
-    release(s, false);
+    release(s, true);
     return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
   }
   s->poll.data = s;
   s->polling = true;
   int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
   if (rc != 0) {
-    napi_async_destroy(env, s->async);
-    release(s, false);
+    release(s, true);
     return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
   }
   if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
-    napi_async_destroy(env, s->async);
-    release(s, false);
+    release(s, true);
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
   }
@@ -334,7 +379,11 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
   }
-  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  if (napi_add_async_cleanup_hook(env, cleanup_hook, s, &s->cleanup) != napi_ok) {
+    release(s, true);
+    rn_throw_napi_failure(env, "nlOpen: napi_add_async_cleanup_hook");
+    return NULL;
+  }
   return handle;
 }
 
@@ -390,7 +439,10 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* nlClose(handle): idempotent. Stops polling, closes the fd; no callback runs afterwards. */
+/*
+ * nlClose(handle): idempotent. Stops polling and closes the fd; no receive callback runs
+ * afterwards. A send in flight completes first (its callback runs once, then the fd is closed).
+ */
 static napi_value nl_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!rn_args(env, info, 1, argv)) return NULL;
@@ -399,11 +451,7 @@ static napi_value nl_close(napi_env env, napi_callback_info info) {
   if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
     return rn_throw_type(env, "handle must be a netlink socket handle from nlOpen");
-  nl_socket *s = data;
-  if (!s->closed) {
-    napi_remove_env_cleanup_hook(env, cleanup_hook, s);
-    release(s, true);
-  }
+  release(data, true); /* the cleanup hook stays until libuv has closed the poll handle */
   return NULL;
 }
 

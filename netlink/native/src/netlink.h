@@ -27,10 +27,15 @@ typedef struct nl_socket {
   napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
   napi_ref on_data;  /* (buf: Buffer) => void */
   napi_ref on_error; /* (err: Error) => void */
-  napi_async_context async;
+  napi_async_context async; /* receive callbacks only: each send has its own (napi_async_work) */
+  /* Registered while libuv holds the poll handle: env teardown waits for its close callback, which
+   * runs code of this addon (a worker thread's addons are unloaded after teardown). */
+  napi_async_cleanup_hook_handle cleanup;
   unsigned char *chunk;
-  int refs;     /* the open socket (until its uv handle is closed), the JS external, a send */
-  bool sending; /* a nlSendAsync is on a libuv worker thread, using fd */
+  int refs;        /* the open socket (until its uv handle is closed), the JS external, a send */
+  int dispatching; /* receive callbacks running now; nlClose inside one defers the JS teardown */
+  bool release_js_pending;
+  bool sending;    /* a nlSendAsync is on a libuv worker thread, using fd */
   bool close_fd_after_send;
 } nl_socket;
 
