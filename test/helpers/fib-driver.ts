@@ -8,11 +8,14 @@
  *   {"cmd":"apply","changes":[{"prefix":"10.0.0.0/26","best":[{"peer":"10.1.0.2","nextHop":"10.1.0.2"}]}]}
  *   {"cmd":"generate","first":"10.0.0.0","count":100000,"len":26,"nextHop":"10.1.0.2","skip":[5]}
  *   {"cmd":"converged"} {"cmd":"snapshot"} {"cmd":"idle"} {"cmd":"reconcile"} {"cmd":"routes"}
- *   {"cmd":"block","ms":1000}   busy-blocks the event loop (the ENOBUFS test)
+ *   {"cmd":"block","ms":1000[,"untilFile":PATH]}   busy-blocks the event loop (the ENOBUFS test):
+ *                               for ms, or until PATH exists (ms then bounds it); says
+ *                               {"event":"blocking"} first
  *   {"cmd":"exit"}
  * Events: {"event":"ready"}, {"event":"log","level","message","meta"}, {"event":"<cmd>","id",...}.
  * A `best` path is {peer, nextHop, nextHopLinkLocal?, peerAddress?}; peer 'local' is an own block.
  */
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,10 +84,11 @@ export function generate(first: string, count: number, len: number, nextHop: str
   return out;
 }
 
-function block(ms: number): void {
+function block(ms: number, untilFile: string | undefined): void {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     // busy: nothing else runs, the netlink sockets fill up
+    if (untilFile !== undefined && existsSync(untilFile)) return;
   }
 }
 
@@ -153,7 +157,9 @@ async function main(): Promise<void> {
         void fib.reconcile().then(() => reply({ snapshot: fib.snapshot() }));
         break;
       case 'block':
-        block(Number(cmd.ms));
+        // stdout is a pipe, written synchronously: the test sees this before the loop stops.
+        emit({ event: 'blocking', id: cmd.id });
+        block(Number(cmd.ms), typeof cmd.untilFile === 'string' ? cmd.untilFile : undefined);
         reply();
         break;
       case 'exit':

@@ -109,10 +109,14 @@ nsTest('ENOBUFS: event loop blocked during a 100,000-route burst; overflow logge
   lines.splice(50_000, 0, `route del ${prefixAt(7)}`, `route replace ${prefixAt(8)} via 10.1.0.9 proto ${PROTO}`);
   writeFileSync(batch, `${lines.join('\n')}\n`);
 
-  const blockId = fib.send({ cmd: 'block', ms: 1000 });
+  // The driver blocks until the whole burst is in the kernel, however slow the machine is today.
+  const released = join(dir, 'burst.done');
+  const blockId = fib.send({ cmd: 'block', ms: 120_000, untilFile: released });
+  await fib.waitEvent((e) => e.event === 'blocking' && e.id === blockId, 'the driver to block', 30_000);
   const burst = await lab.exec(n, 'ip', ['-batch', batch]);
+  writeFileSync(released, '');
   t.is(burst.code, 0, burst.stderr);
-  await fib.waitEvent((e) => e.id === blockId, 'the block to end', 60_000);
+  await fib.waitEvent((e) => e.id === blockId && e.event !== 'blocking', 'the block to end', 60_000);
 
   const overflow = await fib.waitEvent((e) => e.event === 'log' && /overflowed \(ENOBUFS\)/.test(String(e.message)),
     'the overflow to be logged', 30_000);
