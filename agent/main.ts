@@ -273,11 +273,15 @@ async function run(path: string): Promise<void> {
   if (stoppedDuringStartup()) return;
 
   if (config.metrics.listen !== '') {
+    const node = { name: config.node.name, rack: config.node.labels.rack ?? '', routerId: config.node.routerId, asNumber: config.node.asNumber, version: version() };
     metrics = createMetrics(() => {
       const fs = fib.snapshot();
       return {
-        peers: (manager?.status() ?? []).map((st) => ({ address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key) })),
-        kernel: { routes: fs.routes, errors: fs.errors.length, reconciles: fs.reconciles },
+        node,
+        peers: (manager?.status() ?? []).map((st) => ({
+          address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
+        })),
+        kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
       };
     });
     metricsServer = new MetricsServer(metrics, root.log);

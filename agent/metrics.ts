@@ -4,6 +4,8 @@
  * of its own. The only pushed value is the UPDATE processing time (a histogram the session/RIB
  * path observes). Served over HTTP at /metrics when `metrics.listen` is set.
  * Session state uses RFC 4273's bgpPeerState numbering (1 Idle .. 6 Established).
+ * `rack_agent_node_info{node, rack, ...} 1` names the node (config node.name, node.labels.rack):
+ * the alert rules and dashboard in deploy/monitoring join on it for per-rack and per-node views.
  * Not here: push gateways, TLS, authentication (bind it to loopback or a management address).
  */
 
@@ -20,13 +22,31 @@ export interface PeerMetrics {
   /** FSM state name, e.g. `Established`. */
   readonly state: string;
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+  /** The peer's maxPrefixes (a limit on accepted prefixes); 0: no limit. */
+  readonly maxPrefixes: number;
+}
+
+/** Who this agent is: constant for the life of the process. */
+export interface NodeMetrics {
+  /** config node.name. */
+  readonly name: string;
+  /** config node.labels.rack, or '' (the label is then absent in Prometheus). */
+  readonly rack: string;
+  readonly routerId: string;
+  readonly asNumber: number;
+  readonly version: string;
 }
 
 export interface MetricsSnapshot {
+  readonly node: NodeMetrics;
   readonly peers: readonly PeerMetrics[];
   readonly kernel: {
     /** Routes of our protocol in the kernel table now. */
     readonly routes: number;
+    /** The kernel holds exactly what the RIB wants, nothing pending, the RIB converged. */
+    readonly inSync: boolean;
+    /** Prefixes not in the kernel as desired now (refused, missing device, conflict). */
+    readonly problems: number;
     /** Netlink requests that failed, since start. */
     readonly errors: number;
     /** Full dump-and-reconcile passes, since start. */
@@ -77,12 +97,27 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   peerGauge('rack_agent_bgp_prefixes_received', 'Prefixes received from the peer', (peer) => peer.prefixes.received);
   peerGauge('rack_agent_bgp_prefixes_accepted', 'Prefixes from the peer accepted by import policy', (peer) => peer.prefixes.accepted);
   peerGauge('rack_agent_bgp_prefixes_advertised', 'Prefixes advertised to the peer', (peer) => peer.prefixes.advertised);
+  peerGauge('rack_agent_bgp_max_prefixes', 'The peer\'s maxPrefixes limit on accepted prefixes (0: no limit)', (peer) => peer.maxPrefixes);
   new Gauge({
-    name: 'rack_agent_kernel_routes', help: 'Routes of the agent\'s protocol in the kernel table', registers: [registry],
+    name: 'rack_agent_node_info', help: 'Always 1; labels name the node (config node.name, node.labels.rack)',
+    labelNames: ['node', 'rack', 'router_id', 'asn', 'version'], registers: [registry],
     collect() {
-      this.set(now().kernel.routes);
+      const n = now().node;
+      this.reset();
+      this.set({ node: n.name, rack: n.rack, router_id: n.routerId, asn: String(n.asNumber), version: n.version }, 1);
     },
   });
+  const kernelGauge = (name: string, help: string, value: (k: MetricsSnapshot['kernel']) => number): void => {
+    new Gauge({
+      name, help, registers: [registry],
+      collect() {
+        this.set(value(now().kernel));
+      },
+    });
+  };
+  kernelGauge('rack_agent_kernel_routes', 'Routes of the agent\'s protocol in the kernel table', (k) => k.routes);
+  kernelGauge('rack_agent_kernel_in_sync', '1 when the kernel holds exactly the routes the RIB wants and nothing is pending', (k) => (k.inSync ? 1 : 0));
+  kernelGauge('rack_agent_kernel_route_problems', 'Prefixes not in the kernel as desired now (refused, missing device, conflict)', (k) => k.problems);
   const total = (name: string, help: string, value: (s: MetricsSnapshot) => number): void => {
     new Counter({
       name, help, registers: [registry],

@@ -55,4 +55,6 @@ export interface SessionStatus {
   readonly capabilities: readonly string[];
   readonly holdTime: number;
   readonly keepaliveTime: number;
+  /** The peer's accepted-prefix limit from its PeerSpec; 0: none. */
+  readonly maxPrefixes: number;
 }

@@ -225,6 +225,7 @@ export class Session {
       capabilities: n && this.fsm.state === 'Established' ? capabilityNames(n) : [],
       holdTime: n ? n.holdTime : this.spec.holdTime,
       keepaliveTime: n ? (n.holdTime === 0 ? 0 : keepaliveSeconds(this.fsm.config, n.holdTime)) : this.spec.keepaliveTime,
+      maxPrefixes: this.spec.maxPrefixes,
     };
   }
 

@@ -50,6 +50,8 @@ export class Fib {
   generation = 0;
   reconciles = 0;
   overflows = 0;
+  /** Route requests the kernel refused since start (metrics: rack_agent_kernel_errors_total). */
+  failures = 0;
   readonly ops = { add: 0, replace: 0, delete: 0 };
   private socket: RouteSocket | null = null;
   private readonly pools: readonly FibPool[];
@@ -140,6 +142,7 @@ export class Fib {
       pending: this.state.queue.length + this.inflight,
       errors,
       reconciles: this.reconciles,
+      failures: this.failures,
       overflows: this.overflows,
       ops: { ...this.ops },
     };
@@ -335,6 +338,7 @@ export class Fib {
           break;
         case 'refused': {
           const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
+          this.failures++;
           setProblem(state, entry, 'refused', { prefix, code: err.code, message: err.message });
           const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? this.log.warn : this.log.debug;
           log.call(this.log, `kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });

@@ -91,7 +91,10 @@ export interface FibSnapshot {
   readonly inSync: boolean;
   readonly converged: boolean;
   readonly pending: number;
+  /** Prefixes not in the kernel as desired now (at most 1,000 listed). */
   readonly errors: readonly FibProblem[];
+  /** Route requests the kernel refused, since start (a running total; `errors` is the current state). */
+  readonly failures: number;
   /** Full dumps compared with the desired state (start, periodic, after overflows and link changes). */
   readonly reconciles: number;
   /** Netlink receive-buffer overflows (ENOBUFS) seen. */

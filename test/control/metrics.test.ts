@@ -8,11 +8,12 @@ function snapshotSource() {
     calls: 0,
     fail: false,
     snapshot: {
+      node: { name: 'r1-n03', rack: 'r1', routerId: '10.0.1.13', asNumber: 65101, version: '0.1.0' },
       peers: [
-        { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 } },
-        { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 } },
+        { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 }, maxPrefixes: 100 },
+        { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 }, maxPrefixes: 0 },
       ],
-      kernel: { routes: 13, errors: 2, reconciles: 5 },
+      kernel: { routes: 13, inSync: false, problems: 1, errors: 2, reconciles: 5 },
     },
   };
   const take = (): MetricsSnapshot => {
@@ -44,7 +45,12 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
       'rack_agent_bgp_prefixes_received{peer="10.0.1.1",family="ipv4"} 12',
       'rack_agent_bgp_prefixes_accepted{peer="10.0.1.1",family="ipv4"} 11',
       'rack_agent_bgp_prefixes_advertised{peer="10.0.1.1",family="ipv4"} 1',
+      'rack_agent_bgp_max_prefixes{peer="10.0.1.1",family="ipv4"} 100',
+      'rack_agent_bgp_max_prefixes{peer="fd00:1::1",family="ipv6"} 0',
+      'rack_agent_node_info{node="r1-n03",rack="r1",router_id="10.0.1.13",asn="65101",version="0.1.0"} 1',
       'rack_agent_kernel_routes 13',
+      'rack_agent_kernel_in_sync 0',
+      'rack_agent_kernel_route_problems 1',
       'rack_agent_kernel_errors_total 2',
       'rack_agent_kernel_reconciles_total 5',
       'rack_agent_update_processing_seconds_count 2',
@@ -55,9 +61,14 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
     t.regex(body, /^rack_agent_process_resident_memory_bytes \d+$/m);
 
     // The next scrape follows the snapshot: a removed peer disappears, totals move on.
-    source.state.snapshot = { peers: [source.state.snapshot.peers[0]], kernel: { routes: 14, errors: 2, reconciles: 6 } };
+    source.state.snapshot = {
+      ...source.state.snapshot, peers: [source.state.snapshot.peers[0]], kernel: { routes: 14, inSync: true, problems: 0, errors: 2, reconciles: 6 },
+    };
     const again = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
     t.false(again.includes('fd00:1::1'));
+    t.true(again.includes('rack_agent_kernel_in_sync 1\n'));
+    t.true(again.includes('rack_agent_kernel_route_problems 0\n'));
+    t.is(again.match(/^rack_agent_node_info\{/gm)?.length, 1, 'one info series');
     t.true(again.includes('rack_agent_kernel_reconciles_total 6\n'));
     t.true(again.includes('rack_agent_kernel_routes 14\n'));
 
