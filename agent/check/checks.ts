@@ -116,6 +116,10 @@ export function nexthopRow(t: Target, small: ProbeResult, big: ProbeResult, time
         }
         return r('fail', `${full} probes: ${why(big, timeoutS)}; ${smallB} answered`, rtt);
       case 'send-error':
+        if (big.errno === 'EMSGSIZE' && t.ipip) {
+          // The outer packets of a full-size inner packet cannot leave this node (calico#8953).
+          return r('fail', `tunnel MTU too large: ${full} outer packets exceed this node's path MTU (EMSGSIZE); ${smallB} answered`, rtt);
+        }
         if (big.errno === 'EMSGSIZE') {
           return r('warn', `${full} DF probe refused locally (EMSGSIZE): the kernel knows a smaller path MTU; ${smallB} answered`, rtt);
         }
