@@ -36,7 +36,7 @@ export type SocketOpener = (family: Family, onDatagram: OnDatagram, onError: (er
 
 export interface ProberOptions {
   readonly timeoutMs: number;
-  /** Probes sent and not yet answered or given up, at most (default 128). */
+  /** Probes sent and not yet answered or given up, at most (default 512). */
   readonly maxInFlight?: number;
   /** Sends per probe while unanswered (default 2). */
   readonly attempts?: number;
@@ -45,6 +45,8 @@ export interface ProberOptions {
 }
 
 const SWEEP_MS = 20;
+const DEFAULT_IN_FLIGHT = 512;
+const MAX_WAIT_MS = 1000;
 /** Sequence numbers are 16 bits: one run sends at most this many packets. */
 export const MAX_PACKETS = 60_000;
 
@@ -89,9 +91,11 @@ class Run {
     this.results = requests.map(() => undefined);
     this.tries = requests.map(() => 0);
     this.queue = requests.map((_, i) => i);
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 128);
-    // Each attempt waits a share of the timeout, so a retry fits; never under 200 ms or over 2 s.
-    this.waitMs = Math.min(2000, Math.max(200, options.timeoutMs / (attempts + 1)));
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_IN_FLIGHT);
+    // Each attempt waits a share of the timeout, so a retry fits; never under 200 ms, and at most
+    // 1 s: a connected next hop answers in well under a millisecond once its neighbour entry is
+    // resolved (ARP and ND answer in milliseconds too), and dead next hops hold slots that long.
+    this.waitMs = Math.min(MAX_WAIT_MS, Math.max(200, options.timeoutMs / (attempts + 1)));
     this.deadline = now() + options.timeoutMs;
   }
 
@@ -191,7 +195,8 @@ class Run {
       if (entry.expires > t) continue;
       this.pending.delete(seq);
       const tries = this.tries[entry.index];
-      if (tries < this.attempts && t + this.waitMs / 2 < this.deadline) this.queue.unshift(entry.index);
+      // Retries go last: every first attempt is sent before any second one.
+      if (tries < this.attempts && t + this.waitMs / 2 < this.deadline) this.queue.push(entry.index);
       else this.settle(entry.index, { kind: 'lost', attempts: tries });
     }
     if (t >= this.deadline) {

@@ -3,7 +3,7 @@
  * SOCK_RAW socket, sendto/recvfrom, setsockopt). What this adds: Don't Fragment on every probe
  * (IPv4: IP_MTU_DISCOVER = IP_PMTUDISC_DO, so the kernel sets DF and never fragments; IPv6:
  * IPV6_DONTFRAG, so a packet above the path MTU is refused, never fragmented at the source), a
- * larger receive buffer, an ICMPv6 filter that passes only echo replies and errors, a family
+ * 1 MiB receive buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF up to rmem_max), an ICMPv6 filter that passes only echo replies and errors, a family
  * guard (raw-socket 1.8.1 sends an IPv6 address given to an IPv4 socket to 0.0.0.0, silently),
  * and errno names for raw-socket's strerror() texts. Opening needs CAP_NET_RAW: EPERM becomes
  * CheckError NO_CAP_NET_RAW. Not here: what is sent or what a reply means (prober.ts, icmp.ts).
@@ -31,6 +31,8 @@ interface RawModule {
 // Linux <netinet/in.h>, <linux/in6.h>, <netinet/icmp6.h>.
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
+/** Past net.core.rmem_max; needs CAP_NET_ADMIN, which the agent holds for its routes. */
+const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_MTU_DISCOVER = 10;
 const IP_PMTUDISC_DO = 2;
@@ -108,10 +110,19 @@ export function openIcmpSocket(family: Family, onDatagram: OnDatagram, onError: 
       for (const type of ICMP6_PASS) filter[type >> 3] &= ~(1 << (type & 7));
       socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, filter.length);
     }
-    socket.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER);
   } catch (err) {
     socket.close();
     throw new CheckError('SOCKET_FAILED', `cannot set Don't Fragment on the raw socket: ${errnoName(err)}`, { cause: err });
+  }
+  try {
+    socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER);
+  } catch {
+    // Without CAP_NET_ADMIN: as much as net.core.rmem_max allows.
+    try {
+      socket.setOption(SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER);
+    } catch {
+      // The default buffer still works; bursts of replies may be dropped and show as lost.
+    }
   }
   socket.on('message', onDatagram);
   socket.on('error', onError);
