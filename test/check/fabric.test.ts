@@ -5,11 +5,14 @@
  * 1,000 bytes and more (nftables `meta length >= 1000 drop`, no ICMP back: what a black hole is):
  * exit 1, that node's next hops named MTU black holes, the others ok. The same node dropping ICMP
  * echo requests: exit 1, named unreachable. Healed: exit 0 again; the BGP sessions stayed up.
+ * n0 also runs the probes every second (check.interval 1) into its metrics, at the same time as
+ * the agentctl runs: rack_agent_nexthop_up follows, and concurrent probers never take each
+ * other's replies (two agentctl checks at once agree).
  */
 import test from 'ava';
 
 import { isRoot, Lab, waitFor } from '../helpers/netns.js';
-import { agentAddress, buildFabric, disposeFabric, TOR, type Fabric } from '../e2e/fabric.js';
+import { agentAddress, agentDoc, buildFabric, disposeFabric, TOR, type Fabric } from '../e2e/fabric.js';
 import { check, nexthops, nftInput, rowsText } from './helpers.js';
 
 test.serial('check in a three-node fabric: healthy, forwarding off, MTU black hole, ICMP dropped, healed', async (t) => {
@@ -17,7 +20,9 @@ test.serial('check in a three-node fabric: healthy, forwarding off, MTU black ho
   const lab = await Lab.create('chk');
   let f: Fabric | undefined;
   try {
-    f = await buildFabric(lab, 3);
+    f = await buildFabric(lab, 3, (i) => (i === 0 ? { ...agentDoc(0), metrics: { listen: '127.0.0.1:9179' }, check: { interval: 1, timeout: 2 } } : agentDoc(i)));
+    const scrape = async (): Promise<string> => (await lab.exec(f!.agentNs[0], process.execPath, ['-e',
+      "fetch('http://127.0.0.1:9179/metrics').then(r => r.text()).then(t => process.stdout.write(t))"], { check: true })).stdout;
     const [n0] = f.agents;
     for (const a of f.agents) t.is((await a.ctl(['wait', '--timeout', '30'])).status, 0);
 
@@ -50,6 +55,10 @@ test.serial('check in a three-node fabric: healthy, forwarding off, MTU black ho
     t.regex(text.stdout, /^\+-+\+-+\+-+\+-+\+\n\| {3}CHECK {4}\| +TARGET +\| STATUS \| +DETAIL +\|\n/);
     t.regex(text.stdout, /\nOK: 9 checks, 9 ok, 0 warn, 0 fail\n$/);
 
+    // The periodic runs feed the metrics.
+    await waitFor(async () => /rack_agent_nexthop_up\{nexthop="10\.0\.1\.13"\} 1/.test(await scrape()), { timeoutMs: 10_000, what: 'nexthop_up 1 for 10.0.1.13' });
+    t.regex(await scrape(), /rack_agent_nexthop_rtt_seconds_count [1-9]/);
+
     // n2 drops every packet of 1,000 bytes and more, silently: an MTU black hole.
     const n2 = [agentAddress(2).ipv4, agentAddress(2).ipv6];
     await nftInput(lab, f.agentNs[2], ['meta length >= 1000 counter drop']);
@@ -64,6 +73,13 @@ test.serial('check in a three-node fabric: healthy, forwarding off, MTU black ho
         t.is(row.status, 'ok', `${target}: ${row.detail}`);
       }
     }
+    // Two at once (and the periodic run): each sees only its own replies.
+    const [c1, c2] = await Promise.all([check(n0, ['--timeout', '2']), check(n0, ['--timeout', '2'])]);
+    for (const c of [c1, c2]) {
+      t.deepEqual([...nexthops(c.answer)].map(([target, row]) => [target, row.status]),
+        expected.map((target) => [target, n2.includes(target) ? 'fail' : 'ok']), rowsText(c.answer));
+    }
+    await waitFor(async () => /rack_agent_nexthop_up\{nexthop="10\.0\.1\.13"\} 0/.test(await scrape()), { timeoutMs: 10_000, what: 'nexthop_up 0 for 10.0.1.13' });
     const holeText = await n0.ctl(['check', '--timeout', '3']);
     t.is(holeText.status, 1);
     t.log(`agentctl check, n2 dropping >= 1000 bytes:\n${holeText.stdout}`);
