@@ -47,7 +47,8 @@ Options:
   -o, --output    table (default) or json: the agent's answer unchanged
   -h, --help      this text
 
-Exit status: 0 success, 1 error answer (or wait timed out), 2 usage, 3 agent not reachable.
+Exit status: 0 success, 1 error answer (or wait timed out, or a check failed), 2 usage,
+3 agent not reachable.
 `;
 
 const COMMAND_NAMES = ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'version'] as const;
