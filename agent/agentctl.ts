@@ -2,14 +2,16 @@
 /**
  * agentctl: the operator's view of a running rack-agent over its control socket (SPEC.md
  * "Programs", "agentctl status", "Exit statuses"). Text through render.ts, or with `-o json`
- * the daemon's answer unchanged. Exit 0 success, 1 error answer (or `wait` timed out), 2 usage
- * (and `check`, not implemented yet), 3 the agent is not reachable. `wait` keeps trying to
+ * the daemon's answer unchanged. Exit 0 success, 1 error answer (or `wait` timed out, or a
+ * `check` row failed), 2 usage, 3 the agent is not reachable. `wait` keeps trying to
  * connect until its timeout, so it also covers an agent that is still starting.
  */
 
 import { readFileSync } from 'node:fs';
 
-import type { Command, ControlResponse, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
+import { MAX_CHECK_TIMEOUT } from '../config/formats.js';
+import { renderCheck } from './check/render.js';
+import type { CheckAnswer, Command, ControlResponse, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
 import { type CliCommand, type Invocation, parseArgs, USAGE } from './control/cli-args.js';
 import { ClientError, request } from './control/client.js';
 import {
@@ -48,12 +50,18 @@ function requestArgs(command: CliCommand): Record<string, unknown> {
     case 'peers': return command.address === undefined ? {} : { address: command.address };
     case 'routes': return command.family === undefined ? {} : { family: command.family };
     case 'wait': return { timeout: command.timeoutSeconds };
+    case 'check': return command.timeoutSeconds === undefined ? {} : { timeout: command.timeoutSeconds };
     default: return {};
   }
 }
 
 /** The request, retried while nothing answers for `wait` (an agent that is starting). */
 async function ask(socket: string, command: CliCommand & { cmd: Command }): Promise<ControlResponse> {
+  if (command.cmd === 'check') {
+    // The daemon ends its probes at the timeout (its config's when none is given: at most the maximum).
+    const probing = (command.timeoutSeconds ?? MAX_CHECK_TIMEOUT) * 1000;
+    return request(socket, 'check', requestArgs(command), { timeoutMs: probing + REQUEST_TIMEOUT_MS });
+  }
   if (command.cmd !== 'wait') return request(socket, command.cmd, requestArgs(command), { timeoutMs: REQUEST_TIMEOUT_MS });
   const deadline = Date.now() + command.timeoutSeconds * 1000;
   for (;;) {
@@ -104,8 +112,11 @@ function show(command: CliCommand, data: unknown, options: RenderOptions, versio
     case 'version':
       out(renderVersion(version, data as { version: string; node: string }));
       return EXIT.ok;
-    case 'check':
-      return EXIT.usage;
+    case 'check': {
+      const answer = data as CheckAnswer;
+      out(renderCheck(answer, { colour: options.colour }));
+      return answer.ok ? EXIT.ok : EXIT.error;
+    }
   }
 }
 
@@ -113,6 +124,7 @@ function show(command: CliCommand, data: unknown, options: RenderOptions, versio
 function jsonStatus(command: CliCommand, data: unknown): number {
   if (command.cmd === 'wait') return (data as { converged?: unknown }).converged === true ? EXIT.ok : EXIT.error;
   if (command.cmd === 'reload') return (data as { applied?: unknown }).applied === true ? EXIT.ok : EXIT.error;
+  if (command.cmd === 'check') return (data as { ok?: unknown }).ok === true ? EXIT.ok : EXIT.error;
   return EXIT.ok;
 }
 
@@ -128,14 +140,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return EXIT.usage;
   }
   const { command } = invocation;
-  if (command.cmd === 'check') {
-    err('check is not implemented yet');
-    return EXIT.usage;
-  }
   const version = clientVersion();
   let answer: ControlResponse;
   try {
-    answer = await ask(invocation.socket, command as CliCommand & { cmd: Command });
+    answer = await ask(invocation.socket, command);
   } catch (e) {
     if (!(e instanceof ClientError)) throw e;
     if (command.cmd === 'version' && invocation.output === 'table') out(`agentctl ${version}\n`);

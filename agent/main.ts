@@ -24,6 +24,7 @@ import { ConfigError, formatProblems, readPassword, type Config } from '../confi
 import { Fib, fibOptions } from '../netlink/fib/index.js';
 import { sdNotify } from '../netlink/socket-options.js';
 import { CeaseSubcode } from './bgp/constants.js';
+import { Checker, checkSources } from './check/index.js';
 import { checkConfig, loadFullConfig } from './check-config.js';
 import type { ControlHandlers, ReloadAnswer } from './control/api.js';
 import { ControlServer } from './control/server.js';
@@ -147,6 +148,11 @@ async function run(path: string): Promise<void> {
     },
   });
 
+  // `agentctl check` and its periodic runs: the daemon probes, agentctl only reads.
+  const checker = new Checker(checkSources({ config: () => config, fib, sessions: () => manager?.status() ?? [] }), {
+    log: root.log.child({ component: 'check' }),
+    observe: (answer) => metrics?.observeCheck(answer),
+  });
   let control: ControlServer | null = null;
   let metricsServer: MetricsServer | null = null;
   let convergenceTimer: NodeJS.Timeout | undefined;
@@ -164,6 +170,7 @@ async function run(path: string): Promise<void> {
     log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
     clearInterval(convergenceTimer);
     clearInterval(watchdog);
+    checker.close();
     await control?.close();
     await metricsServer?.close();
     // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
@@ -222,6 +229,7 @@ async function run(path: string): Promise<void> {
     routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
     converged: () => isReady(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
     reload: () => Promise.resolve(reload()),
+    check: (timeoutSeconds) => checker.run(timeoutSeconds),
     version: () => ({ version: version(), node: config.node.name }),
   };
 
@@ -295,6 +303,7 @@ async function run(path: string): Promise<void> {
     if (stoppedDuringStartup()) return;
   }
 
+  checker.start();
   sdNotify('READY=1');
   const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
   if (watchdogUsec > 0) watchdog = setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000));

@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client), pull model: every scrape takes one snapshot from a function
  * agent/main.ts supplies and turns it into gauges and counters, so no engine keeps metric state
- * of its own. The only pushed value is the UPDATE processing time (a histogram the session/RIB
- * path observes). Served over HTTP at /metrics when `metrics.listen` is set.
+ * of its own. The pushed values are the UPDATE processing time (a histogram the session/RIB
+ * path observes) and the data-plane checks' results (observeCheck: `rack_agent_nexthop_up` per
+ * next hop, replaced by each run, and the small probes' RTT histogram). Served over HTTP at /metrics when `metrics.listen` is set.
  * Session state uses RFC 4273's bgpPeerState numbering (1 Idle .. 6 Established).
  * `rack_agent_node_info{node, rack, ...} 1` names the node (config node.name, node.labels.rack):
  * the alert rules and dashboard in deploy/monitoring join on it for per-rack and per-node views.
@@ -14,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import type { CheckAnswer } from './control/api.js';
 import type { Log } from './log.js';
 
 export interface PeerMetrics {
@@ -74,6 +76,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Seconds spent processing one UPDATE (decode to RIB change). */
   observeUpdate(seconds: number): void;
+  /** One finished data-plane check: its nexthop rows replace the previous run's. */
+  observeCheck(answer: CheckAnswer): void;
   /** The text exposition for one scrape (one snapshot). */
   scrape(): Promise<string>;
 }
@@ -134,10 +138,28 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
     name: 'rack_agent_update_processing_seconds', help: 'Time to process one received UPDATE',
     buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry],
   });
+  const nexthopUp = new Gauge({
+    name: 'rack_agent_nexthop_up', labelNames: ['nexthop'], registers: [registry],
+    help: '1 when the last data-plane check found the next hop passing full-size packets (a row not failed), 0 when it failed',
+  });
+  const nexthopRtt = new Histogram({
+    name: 'rack_agent_nexthop_rtt_seconds', help: 'Round-trip time of the data-plane check\'s small ICMP echo to a next hop',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry],
+  });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'rack_agent_' });
   return {
     registry,
     observeUpdate: (seconds) => updates.observe(seconds),
+    observeCheck(answer) {
+      nexthopUp.reset();
+      for (const row of answer.checks) {
+        if (row.name !== 'nexthop') continue;
+        // Not probed at all (no CAP_NET_RAW, out of time): no sample rather than a false 0.
+        if (row.status === 'warn' && row.rttMs === undefined) continue;
+        nexthopUp.set({ nexthop: row.target }, row.status === 'fail' ? 0 : 1);
+        if (row.rttMs !== undefined) nexthopRtt.observe(row.rttMs / 1000);
+      }
+    },
     async scrape() {
       current = snapshot();
       try {

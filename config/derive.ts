@@ -58,6 +58,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
     kernel: raw.kernel,
     control: raw.control,
     metrics: raw.metrics,
+    check: raw.check,
     log: raw.log,
   };
   return deepFreeze(config);

@@ -27,6 +27,8 @@ export const RESERVED_ROUTE_PROTOCOLS: ReadonlySet<number> = new Set([
 
 /** RFC 6793 section 9: AS_TRANS stands in for a 4-octet AS on 2-octet sessions. */
 export const AS_TRANS = 23456;
+/** check.timeout and `agentctl check --timeout` at most (seconds). */
+export const MAX_CHECK_TIMEOUT = 60;
 
 /** Linux TCP_MD5SIG_MAXKEYLEN. */
 export const MAX_MD5_KEY_LENGTH = 80;
@@ -110,6 +112,9 @@ export const FORMATS = {
   'ra-keepalive-time': intIn(0, 21845, 'a whole number of seconds 0..21845'),
   'ra-restart-time': intIn(0, 4095, 'a whole number of seconds 0..4095 (RFC 4724)'),
   'ra-quiet-time': intIn(1, 600, 'a whole number of seconds 1..600'),
+  'ra-check-interval': intIn(0, 86400, 'a whole number of seconds 0..86400 (0: off)'),
+  'ra-check-timeout': (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_CHECK_TIMEOUT
+    ? undefined : `must be a number of seconds above 0 and at most ${MAX_CHECK_TIMEOUT}`),
   'ra-port': intIn(1, 65535, 'a port 1..65535'),
   'ra-multipath': intIn(1, 256, 'a number of paths 1..256'),
   'ra-ttl-security': intIn(0, 255, 'a hop count 0..255 (0: off)'),

@@ -32,5 +32,6 @@ export interface RawConfig {
   kernel: Config['kernel'];
   control: Config['control'];
   metrics: Config['metrics'];
+  check: Config['check'];
   log: Config['log'];
 }

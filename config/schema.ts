@@ -88,6 +88,10 @@ export const SCHEMA: Section = {
   metrics: {
     listen: leaf('ra-listen', '', 'ip:port for Prometheus text; empty: off'),
   },
+  check: {
+    interval: leaf('ra-check-interval', 0, 'seconds between periodic data-plane checks (metrics); 0: off'),
+    timeout: leaf('ra-check-timeout', 5, 'seconds a data-plane check may take (agentctl check --timeout)'),
+  },
   log: {
     level: leaf('ra-log-level', 'info', 'winston level'),
     format: leaf('ra-log-format', 'json', 'json | text'),

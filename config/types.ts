@@ -112,6 +112,14 @@ export interface MetricsConfig {
   readonly listen: string;
 }
 
+/** `agentctl check` and its periodic probes (SPEC.md "agentctl check"). */
+export interface CheckConfig {
+  /** Seconds between periodic data-plane checks feeding the metrics; 0: only on request. */
+  readonly interval: number;
+  /** Seconds a check's probes may take (agentctl check's default --timeout). */
+  readonly timeout: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
   readonly format: 'json' | 'text';
@@ -126,5 +134,6 @@ export interface Config {
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;
   readonly metrics: MetricsConfig;
+  readonly check: CheckConfig;
   readonly log: LogConfig;
 }

@@ -5,7 +5,7 @@
  * ControlHandlers is what agent/main.ts gives the ControlServer: the server knows nothing else.
  */
 
-export type Command = 'status' | 'peers' | 'routes' | 'wait' | 'reload' | 'version';
+export type Command = 'status' | 'peers' | 'routes' | 'wait' | 'reload' | 'check' | 'version';
 
 export interface ControlRequest {
   readonly id: number | string;
@@ -72,6 +72,29 @@ export interface ReloadAnswer {
   readonly problems?: readonly string[];
 }
 
+/** `agentctl check` (SPEC.md): one row per check; `ok` is false when any row is `fail`. */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckRow {
+  /** sessions | fib | forwarding | tunnel | nexthop */
+  readonly name: string;
+  /** What was checked: a peer count, a sysctl, a device, a next hop address. */
+  readonly target: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** nexthop rows: the small probe's round-trip time in milliseconds, when it was answered. */
+  readonly rttMs?: number;
+}
+
+export interface CheckAnswer {
+  readonly ok: boolean;
+  readonly checks: readonly CheckRow[];
+  /** The probe timeout this run used, in seconds. */
+  readonly timeout: number;
+  /** ISO 8601 UTC start of the run. */
+  readonly at: string;
+}
+
 /** Implemented by agent/main.ts. A thrown error becomes `{ok:false, error:{code:'INTERNAL'}}`. */
 export interface ControlHandlers {
   status(): StatusAnswer;
@@ -80,5 +103,7 @@ export interface ControlHandlers {
   /** True when every configured peer is Established and the kernel matches the RIB. */
   converged(): boolean;
   reload(): Promise<ReloadAnswer>;
+  /** Runs the data-plane checks; `timeoutSeconds` undefined: the config's check.timeout. */
+  check(timeoutSeconds?: number): Promise<CheckAnswer>;
   version(): { readonly version: string; readonly node: string };
 }

@@ -6,7 +6,8 @@
  * Not here: talking to the daemon (client.ts) or printing (render.ts).
  */
 
-import { looksLikePeerAddress, MAX_WAIT_SECONDS } from './protocol.js';
+import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
+import { looksLikePeerAddress, MAX_WAIT_SECONDS, validCheckTimeout } from './protocol.js';
 
 export const DEFAULT_SOCKET = '/run/rack-agent/agent.sock';
 /** `agentctl wait` without --timeout. */
@@ -15,7 +16,8 @@ export const DEFAULT_WAIT_SECONDS = 60;
 export type Output = 'table' | 'json';
 
 export type CliCommand =
-  | { readonly cmd: 'status' | 'reload' | 'check' | 'version' }
+  | { readonly cmd: 'status' | 'reload' | 'version' }
+  | { readonly cmd: 'check'; readonly timeoutSeconds?: number }
   | { readonly cmd: 'peers'; readonly address?: string }
   | { readonly cmd: 'routes'; readonly family?: 'ipv4' | 'ipv6' }
   | { readonly cmd: 'wait'; readonly timeoutSeconds: number };
@@ -34,7 +36,10 @@ Commands:
   wait [--timeout SECONDS]    until every peer is Established and the kernel matches
                               (default ${DEFAULT_WAIT_SECONDS} s; exit 0 converged, 1 timed out)
   reload                      re-read the config file (root only)
-  check                       not implemented yet
+  check [--timeout SECONDS]   the data plane: sessions, kernel routes, forwarding, the
+                              tunnel, and every next hop probed by ICMP echo (64 bytes and
+                              the full path size with DF set); default timeout: check.timeout
+                              (exit 0 no check failed, 1 one did; warnings alone exit 0)
   version                     agentctl's and the agent's versions
 
 Options:
@@ -42,19 +47,20 @@ Options:
   -o, --output    table (default) or json: the agent's answer unchanged
   -h, --help      this text
 
-Exit status: 0 success, 1 error answer (or wait timed out), 2 usage, 3 agent not reachable.
+Exit status: 0 success, 1 error answer (or wait timed out, or a check failed), 2 usage,
+3 agent not reachable.
 `;
 
 const COMMAND_NAMES = ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'version'] as const;
 type CommandName = typeof COMMAND_NAMES[number];
 
 /** Options that take a value, and the commands that accept them (undefined: every command). */
-const VALUE_OPTIONS: Readonly<Record<string, { readonly name: string; readonly only?: CommandName }>> = {
+const VALUE_OPTIONS: Readonly<Record<string, { readonly name: string; readonly only?: readonly CommandName[] }>> = {
   '--socket': { name: 'socket' },
   '-o': { name: 'output' },
   '--output': { name: 'output' },
-  '--family': { name: 'family', only: 'routes' },
-  '--timeout': { name: 'timeout', only: 'wait' },
+  '--family': { name: 'family', only: ['routes'] },
+  '--timeout': { name: 'timeout', only: ['wait', 'check'] },
 };
 
 const usage = (message: string): Invocation => ({ kind: 'usage', message });
@@ -90,8 +96,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) return usage(`unknown command '${name}'`);
   const cmd = name as CommandName;
   for (const [flag, option] of Object.entries(VALUE_OPTIONS)) {
-    if (option.only !== undefined && option.only !== cmd && values.get(option.name)?.flag === flag) {
-      return usage(`${flag} is only for '${option.only}'`);
+    if (option.only !== undefined && !option.only.includes(cmd) && values.get(option.name)?.flag === flag) {
+      return usage(`${flag} is only for ${option.only.map((c) => `'${c}'`).join(' and ')}`);
     }
   }
   const extra = positional.slice(cmd === 'peers' ? 2 : 1);
@@ -120,6 +126,19 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       const seconds = text === undefined ? DEFAULT_WAIT_SECONDS : Number(text);
       if (text !== undefined && (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_WAIT_SECONDS)) {
         return usage(`--timeout must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, not '${text}'`);
+      }
+      command = { cmd, timeoutSeconds: seconds };
+      break;
+    }
+    case 'check': {
+      const text = values.get('timeout')?.value;
+      if (text === undefined) {
+        command = { cmd };
+        break;
+      }
+      const seconds = Number(text);
+      if (!/^\d+(\.\d+)?$/.test(text) || !validCheckTimeout(seconds)) {
+        return usage(`--timeout must be a number of seconds above 0 and at most ${MAX_CHECK_TIMEOUT}, not '${text}'`);
       }
       command = { cmd, timeoutSeconds: seconds };
       break;

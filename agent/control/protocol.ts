@@ -7,6 +7,7 @@
 
 import { isIP } from 'node:net';
 
+import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
 import type { Command, ControlErrorBody, ControlResponse } from './api.js';
 
 /** Default bound of one request line, newline excluded. */
@@ -20,7 +21,8 @@ export type ParsedRequest =
   | { readonly id: RequestId; readonly cmd: 'status' | 'reload' | 'version' }
   | { readonly id: RequestId; readonly cmd: 'peers'; readonly address?: string }
   | { readonly id: RequestId; readonly cmd: 'routes'; readonly family?: 'ipv4' | 'ipv6' }
-  | { readonly id: RequestId; readonly cmd: 'wait'; readonly timeoutSeconds: number };
+  | { readonly id: RequestId; readonly cmd: 'wait'; readonly timeoutSeconds: number }
+  | { readonly id: RequestId; readonly cmd: 'check'; readonly timeoutSeconds?: number };
 
 export type RequestId = number | string;
 
@@ -86,7 +88,23 @@ export const COMMANDS: Readonly<Record<Command, CommandRow>> = {
       return { timeoutSeconds: timeout };
     },
   },
+  // Read-only: the daemon probes with its own CAP_NET_RAW; the caller only reads the answer.
+  check: {
+    readOnly: true,
+    args: (args) => {
+      const bad = only(args, ['timeout']);
+      if (bad !== null) return bad;
+      if (args.timeout === undefined) return {};
+      if (!validCheckTimeout(args.timeout)) return `'timeout' must be a number of seconds above 0 and at most ${MAX_CHECK_TIMEOUT}`;
+      return { timeoutSeconds: args.timeout };
+    },
+  },
 };
+
+/** A check's probe timeout: above 0, at most MAX_CHECK_TIMEOUT seconds. */
+export function validCheckTimeout(seconds: unknown): seconds is number {
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_CHECK_TIMEOUT;
+}
 
 export function isCommand(name: string): name is Command {
   return Object.prototype.hasOwnProperty.call(COMMANDS, name);

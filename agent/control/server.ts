@@ -290,6 +290,7 @@ export class ControlServer {
       case 'routes': return this.handlers.routes(request.family);
       case 'version': return this.handlers.version();
       case 'reload': return this.handlers.reload();
+      case 'check': return this.handlers.check(request.timeoutSeconds);
       case 'wait': {
         this.pendingWaits += 1;
         try {

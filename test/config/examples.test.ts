@@ -62,6 +62,7 @@ test('a minimal config gets every documented default', (t) => {
     kernel: { routeProtocol: DEFAULT_ROUTE_PROTOCOL, table: 254, tunnelDevice: 'tunl0' },
     control: { socket: '/run/rack-agent/agent.sock', group: '' },
     metrics: { listen: '' },
+    check: { interval: 0, timeout: 5 },
     log: { level: 'info', format: 'json' },
   });
   t.is(DEFAULT_ROUTE_PROTOCOL, 201);

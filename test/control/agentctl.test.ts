@@ -9,7 +9,7 @@ import test from 'ava';
 import type { ControlHandlers, RouteAnswer } from '../../agent/control/api.js';
 import { ControlServer } from '../../agent/control/server.js';
 import { holdsFor } from '../helpers/netns.js';
-import { fakeHandlers, type FakeState, memoryLog, SPEC_STATUS } from './fakes.js';
+import { CHECK_FAIL, CHECK_WARN, fakeHandlers, type FakeState, memoryLog, SPEC_STATUS } from './fakes.js';
 import { agentctl, AGENTCTL, runProgram, socketDir } from './helpers.js';
 
 async function daemon(
@@ -138,16 +138,14 @@ test('exit 3 when no agent answers: status says so on stdout, others on stderr',
   }
 });
 
-test('exit 2 on usage errors and for check; --help exit 0', async (t) => {
-  for (const args of [[], ['stats'], ['status', '-o', 'yaml'], ['peers', 'not-an-ip'], ['wait', '--timeout', 'x'], ['status', '--bogus']]) {
+test('exit 2 on usage errors (check --timeout not a positive number among them); --help exit 0', async (t) => {
+  for (const args of [[], ['stats'], ['status', '-o', 'yaml'], ['peers', 'not-an-ip'], ['wait', '--timeout', 'x'], ['status', '--bogus'],
+    ['check', '--timeout', '0'], ['check', '--timeout', '-1'], ['check', '--timeout', 'x'], ['check', '--timeout', '61'], ['check', 'extra']]) {
     const run = await agentctl(['--socket', '/nonexistent/agent.sock', ...args]);
     t.is(run.code, 2, args.join(' '));
     t.regex(run.stderr, /^agentctl: .+\nUsage: agentctl/);
     t.is(run.stdout, '');
   }
-  const check = await agentctl(['check']);
-  t.is(check.code, 2);
-  t.is(check.stderr, 'agentctl: check is not implemented yet\n');
   const help = await agentctl(['--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /^Usage: agentctl \[--socket PATH\] COMMAND \[-o table\|json\]/);
@@ -224,4 +222,30 @@ test('a reader that stops early (EPIPE) is not an error', async (t) => {
   } finally {
     await d.stop();
   }
+});
+
+test('check: the table and summary, exit 1 when a row fails, 0 with warnings alone; -o json unchanged; --timeout reaches the daemon', async (t) => {
+  const state: FakeState = { converged: true, failStatus: false, refuseReload: false, reloads: 0 };
+  const d = await daemon(state);
+  try {
+    const text = await agentctl(['--socket', d.path, 'check']);
+    t.is(text.code, 1, text.stderr);
+    const lines = text.stdout.split('\n');
+    t.is(lines[1], '|   CHECK    |       TARGET        | STATUS |                         DETAIL                          |');
+    t.true(lines.some((l) => l.startsWith('| nexthop    | 10.0.1.14           | fail   | MTU black hole: 1500-byte probes lost, 64-byte answered |')), text.stdout);
+    t.is(lines.at(-2), 'FAIL: 4 checks, 2 ok, 1 warn, 1 fail: nexthop 10.0.1.14');
+    const json = await agentctl(['--socket', d.path, 'check', '--timeout', '2', '-o', 'json']);
+    t.is(json.code, 1);
+    t.deepEqual(JSON.parse(json.stdout), CHECK_FAIL);
+    t.deepEqual(state.checkTimeouts, [undefined, 2]);
+    state.check = CHECK_WARN;
+    const warn = await agentctl(['--socket', d.path, 'check']);
+    t.is(warn.code, 0, warn.stdout);
+    t.regex(warn.stdout, /\nOK: 3 checks, 2 ok, 1 warn, 0 fail\n$/);
+    t.is((await agentctl(['--socket', d.path, 'check', '-o', 'json'])).code, 0);
+  } finally {
+    await d.stop();
+  }
+  const gone = await agentctl(['--socket', d.path, 'check']);
+  t.is(gone.code, 3);
 });

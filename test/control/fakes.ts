@@ -3,7 +3,7 @@
  * switches a test flips (converged, a throwing handler, a refused reload), and a Log that keeps
  * every entry. Shared by the in-process tests and fake-daemon.ts.
  */
-import type { ControlHandlers, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from '../../agent/control/api.js';
+import type { CheckAnswer, ControlHandlers, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from '../../agent/control/api.js';
 import type { Log } from '../../agent/log.js';
 
 export const SPEC_PEERS: readonly PeerAnswer[] = [
@@ -35,11 +35,28 @@ export const ROUTES: readonly RouteAnswer[] = [
   { prefix: 'fd00:10::/122', family: 'ipv6', kind: 'unicast', nextHops: [{ via: 'fd00:1::14', dev: 'eth0', peer: '10.0.1.1' }] },
 ];
 
+/** SPEC.md's JSON example of `agentctl check`, with the rows around it. */
+export const CHECK_FAIL: CheckAnswer = {
+  ok: false, timeout: 5, at: '2026-11-21T17:41:00Z',
+  checks: [
+    { name: 'sessions', target: '2 peers', status: 'ok', detail: 'all Established' },
+    { name: 'forwarding', target: 'net.ipv4.ip_forward', status: 'ok', detail: 'on' },
+    { name: 'nexthop', target: '10.0.1.13', status: 'warn', detail: 'not probed: no CAP_NET_RAW' },
+    { name: 'nexthop', target: '10.0.1.14', status: 'fail', detail: 'MTU black hole: 1500-byte probes lost, 64-byte answered' },
+  ],
+};
+
+/** Warnings alone: exit 0. */
+export const CHECK_WARN: CheckAnswer = { ...CHECK_FAIL, ok: true, checks: CHECK_FAIL.checks.slice(0, 3) };
+
 export interface FakeState {
   converged: boolean;
   failStatus: boolean;
   refuseReload: boolean;
   reloads: number;
+  /** What `check` answers (CHECK_FAIL by default); the timeouts it was asked with. */
+  check?: CheckAnswer;
+  checkTimeouts?: (number | undefined)[];
 }
 
 export function fakeHandlers(state: FakeState = { converged: true, failStatus: false, refuseReload: false, reloads: 0 }): ControlHandlers {
@@ -68,6 +85,10 @@ export function fakeHandlers(state: FakeState = { converged: true, failStatus: f
       });
     },
     version: () => ({ version: '0.1.0', node: 'r1-n03' }),
+    check(timeoutSeconds) {
+      (state.checkTimeouts ??= []).push(timeoutSeconds);
+      return Promise.resolve(state.check ?? CHECK_FAIL);
+    },
   };
 }
 

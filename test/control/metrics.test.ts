@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { createMetrics, MetricsError, MetricsServer, type MetricsSnapshot, parseListen } from '../../agent/metrics.js';
-import { memoryLog } from './fakes.js';
+import { CHECK_FAIL, memoryLog } from './fakes.js';
 
 function snapshotSource() {
   const state: { snapshot: MetricsSnapshot; calls: number; fail: boolean } = {
@@ -100,4 +100,18 @@ test('listen addresses', async (t) => {
   } finally {
     await first.close();
   }
+});
+
+test('observeCheck: rack_agent_nexthop_up per next hop (fail 0, not probed absent), replaced by each run; the RTT histogram', async (t) => {
+  const metrics = createMetrics(snapshotSource().take, { defaultMetrics: false });
+  metrics.observeCheck(CHECK_FAIL);
+  metrics.observeCheck({ ...CHECK_FAIL, checks: [...CHECK_FAIL.checks, { name: 'nexthop', target: '10.0.1.15', status: 'ok', detail: 'answered', rttMs: 0.25 }] });
+  const body = await metrics.scrape();
+  t.true(body.includes('rack_agent_nexthop_up{nexthop="10.0.1.14"} 0'), body);
+  t.true(body.includes('rack_agent_nexthop_up{nexthop="10.0.1.15"} 1'));
+  t.false(body.includes('nexthop="10.0.1.13"'), 'a next hop not probed has no sample');
+  t.true(body.includes('rack_agent_nexthop_rtt_seconds_bucket{le="0.00025"} 1'));
+  t.true(body.includes('rack_agent_nexthop_rtt_seconds_count 1'));
+  metrics.observeCheck({ ...CHECK_FAIL, checks: [] });
+  t.false((await metrics.scrape()).includes('rack_agent_nexthop_up{'), 'next hops gone from the last run are gone from the gauge');
 });
