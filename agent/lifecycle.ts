@@ -6,6 +6,10 @@
  *   peer that sends none (no graceful restart, FRR's `disable-eor`, many ToRs), once it has sent no
  *   UPDATE for `quietMs` since it came up or since its last UPDATE. `due()` names the families
  *   whose table became complete by quiet; the RIB is told, exactly as if End-of-RIB had arrived.
+ * - A peer that restarts (its OPEN has the graceful-restart R bit, RFC 4724 section 4.1) must send
+ *   End-of-RIB, and may stay silent a long time before its first UPDATE (BIRD waits for its own
+ *   recovery first): the quiet rule does not apply to it until `restartingMs` (the RIB's stale
+ *   time) passed, so its stale routes are never swept by our impatience.
  * - A stalled event loop is not a quiet peer: when the ticks themselves were late, messages may be
  *   waiting unread in our sockets, so the quiet period starts over.
  * - Ready (`agentctl wait`, the rollout gate): every enabled peer Established, the RIB converged
@@ -26,6 +30,8 @@ export const TICK_MS = 250;
 interface PeerProgress {
   /** When the session came up, or when its last UPDATE (not an End-of-RIB) arrived. */
   lastActivity: number;
+  /** The peer is restarting (R bit): it owes us End-of-RIB, quiet or not. */
+  readonly restarting: boolean;
   /** Negotiated families whose initial table is not complete yet. */
   readonly waiting: Set<FamilyName>;
 }
@@ -39,7 +45,11 @@ export class InitialTables {
   private readonly peers = new Map<string, PeerProgress>();
   private lastTick: number | undefined;
 
-  constructor(private quietMs: number) {}
+  constructor(
+    private quietMs: number,
+    /** How long a restarting peer may stay quiet before its table counts as complete anyway. */
+    private readonly restartingMs = 360_000,
+  ) {}
 
   /** A reload may change the quiet time; it applies from the next tick. */
   setQuietTime(ms: number): void {
@@ -50,7 +60,7 @@ export class InitialTables {
   observe(e: SessionEvent, now: number): TableComplete | undefined {
     switch (e.type) {
       case 'established':
-        this.peers.set(e.peer.key, { lastActivity: now, waiting: new Set(e.negotiated.families) });
+        this.peers.set(e.peer.key, { lastActivity: now, restarting: e.negotiated.peerGracefulRestart?.restarting === true, waiting: new Set(e.negotiated.families) });
         return undefined;
       case 'down':
         this.peers.delete(e.peer.key);
@@ -79,7 +89,7 @@ export class InitialTables {
     for (const [peer, p] of this.peers) {
       if (p.waiting.size === 0) continue;
       if (stalled) p.lastActivity = Math.max(p.lastActivity, now);
-      if (now - p.lastActivity < this.quietMs) continue;
+      if (now - p.lastActivity < (p.restarting ? Math.max(this.quietMs, this.restartingMs) : this.quietMs)) continue;
       for (const family of p.waiting) out.push({ peer, family });
       p.waiting.clear();
     }

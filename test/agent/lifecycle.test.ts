@@ -19,7 +19,7 @@ const RESTART = 30_000;
 const tor = spec('10.0.1.1');
 const grCap = { restartTime: 120, restarting: false, notification: false, families: [{ afi: 1, safi: 1, forwarding: true }, { afi: 2, safi: 1, forwarding: true }] };
 
-type Step = readonly [at: number, what: 'up' | 'up-gr' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until'];
+type Step = readonly [at: number, what: 'up' | 'up-gr' | 'up-restarting' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until'];
 
 interface Row {
   readonly name: string;
@@ -45,6 +45,8 @@ const ROWS: readonly Row[] = [
   { name: 'one family negotiated, no End-of-RIB', families: ['ipv4'], steps: [[0, 'up'], [250, 'update']], verdict: 'converged', at: 5250, quiet: { ipv4: 5250 } },
   { name: 'peer down during start, back later: the quiet period starts over', steps: [[500, 'up'], [1000, 'update'], [4000, 'down'], [6000, 'up'], [6500, 'update']], verdict: 'converged', at: 11500, quiet: { ipv4: 11500, ipv6: 11500 } },
   { name: 'peer down with GR during start, back later', steps: [[500, 'up-gr'], [4000, 'down-gr'], [6000, 'up-gr'], [7000, 'eor4'], [7000, 'eor6']], verdict: 'converged', at: 7000 },
+  { name: 'restarting peer (R bit) silent for 20 s, then End-of-RIB: no quiet completion', steps: [[500, 'up-restarting'], [20_000, 'update'], [20_500, 'eor4'], [20_500, 'eor6']], verdict: 'converged', at: 20_500 },
+  { name: 'restarting peer (R bit) that never sends End-of-RIB: restart time passes first', steps: [[500, 'up-restarting'], [1000, 'update']], verdict: 'restart-time-passed', at: RESTART },
   { name: 'peer never comes up: restart time passes', steps: [], verdict: 'restart-time-passed', at: RESTART },
   { name: 'peer up, then down for good: restart time passes', steps: [[500, 'up'], [1000, 'down']], verdict: 'restart-time-passed', at: RESTART },
   { name: 'event loop stalled for 6 s: not a quiet peer', steps: [[500, 'up'], [1000, 'update'], [2000, 'stall-until'], [8000, 'stall-until']], verdict: 'converged', at: 13000, quiet: { ipv4: 13000, ipv6: 13000 } },
@@ -53,10 +55,11 @@ const ROWS: readonly Row[] = [
 ];
 
 function event(what: Step[1], families: readonly FamilyName[]): SessionEvent | undefined {
-  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : {};
+  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : what === 'up-restarting' ? { peerGracefulRestart: { ...grCap, restarting: true } } : {};
   switch (what) {
     case 'up':
     case 'up-gr':
+    case 'up-restarting':
       return established(tor, { families: [...families], ...gr });
     case 'update':
       return announce(tor, ['192.168.1.0/26'], '10.0.1.1');
@@ -81,7 +84,7 @@ function run(row: Row): { verdict: StartupVerdict; at: number; quiet: Partial<Re
     h.feed(established(tor, { peerGracefulRestart: grCap }), announce(tor, ['192.168.2.0/26'], '10.0.1.1'), endOfRib(tor, 'ipv4'), endOfRib(tor, 'ipv6'));
     h.feed(down(tor, { restartTime: 120, families: [...families] }));
   }
-  const tables = new InitialTables(QUIET);
+  const tables = new InitialTables(QUIET, 45_000);
   let state: State = 'Active';
   const quiet: Partial<Record<FamilyName, number>> = {};
   const steps = [...row.steps];
@@ -153,6 +156,13 @@ test('withdrawals count as UPDATEs: the quiet period waits for them', (t) => {
   t.deepEqual(tables.due(QUIET), []);
   for (let now = QUIET + TICK_MS; now < 2 * QUIET - 1; now += TICK_MS) t.deepEqual(tables.due(now), []);
   t.deepEqual(tables.due(2 * QUIET), [{ peer: tor.key, family: 'ipv4' }]);
+});
+
+test('a restarting peer that never sends End-of-RIB completes after the restarting bound', (t) => {
+  const tables = new InitialTables(QUIET, 60_000);
+  tables.observe(established(tor, { families: ['ipv4'], peerGracefulRestart: { ...grCap, restarting: true } }), 0);
+  for (let now = TICK_MS; now < 60_000; now += TICK_MS) if (tables.due(now).length > 0) return t.fail(`completed at ${now} ms`);
+  t.deepEqual(tables.due(60_000), [{ peer: tor.key, family: 'ipv4' }]);
 });
 
 test('setQuietTime applies from the next tick', (t) => {
