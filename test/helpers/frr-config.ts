@@ -105,6 +105,9 @@ export function frrReconfigureCommands(from: DaemonOptions, to: DaemonOptions): 
       removals.push(` address-family ${family} unicast`, ...gone.map((p) => `  no network ${p}`), ' exit-address-family');
     }
   }
+  if (from.preserveForwarding === true && to.preserveForwarding !== true) removals.push(' no bgp graceful-restart preserve-fw-state');
+  const grBefore = from.neighbors.some((n) => n.gracefulRestart === true);
+  if (grBefore && !to.neighbors.some((n) => n.gracefulRestart === true)) removals.push(' no bgp graceful-restart');
   const oldMaps = routeMaps(from).filter((l) => l.startsWith('route-map ')).map((l) => `no ${l.replace(/ permit 10$/, '')}`);
   return [`router bgp ${from.localAs}`, ...removals, 'exit', ...oldMaps, ...frrCommands(to)];
 }
