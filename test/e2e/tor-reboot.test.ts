@@ -162,6 +162,7 @@ async function reboot(t: ExecutionContext, setup: TorSetup, recovery: boolean): 
     await capture.ready();
     const ports = await bgpPorts(lab, torNs);
     await cutConnection(lab, torNs, ports);
+    const logMark = a.logs().length;
     const killedAt = Date.now();
     await tor.kill();
     await tor.relaunch({ recovery });
@@ -182,6 +183,10 @@ async function reboot(t: ExecutionContext, setup: TorSetup, recovery: boolean): 
     // The ToR's End-of-RIB ends the restart (`agentctl wait` waits for it).
     const again = await a.ctl(['wait', '--timeout', '30']);
     t.is(again.status, 0, `agentctl wait after the reboot: ${again.stdout}${again.stderr}`);
+    // A ToR with graceful restart sends End-of-RIB (RFC 4724 section 2): the quiet time must not be what ended it.
+    const since = a.logs().slice(logMark);
+    t.regex(since, /End-of-RIB: the initial table is complete/, 'the ToR\'s End-of-RIB ended the restart');
+    t.notRegex(since, /no End-of-RIB, and no UPDATE for the quiet time/, 'not the quiet time');
     const after = await waitFor(async () => {
       const r = await kernelRoutes(lab, nodeNs);
       return r.size === COUNT + 1 ? r : undefined;
