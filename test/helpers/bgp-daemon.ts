@@ -54,7 +54,8 @@ export interface NeighborOptions {
   readonly families?: readonly Family[];
   /**
    * BIRD: `graceful restart on` (RFC 4724, both roles: it keeps the neighbour's routes as stale
-   * while the neighbour restarts). Default: BIRD's own (`aware`). FRR ignores it.
+   * while the neighbour restarts). Default: BIRD's own (`aware`). FRR: `bgp graceful-restart` for
+   * the whole instance when any neighbour asks (restarting mode; FRR's default is helper only).
    */
   readonly gracefulRestart?: boolean;
 }
@@ -71,6 +72,11 @@ export interface DaemonOptions {
    * initial table then ends without a marker. BIRD cannot do this (the harness refuses).
    */
   readonly endOfRib?: boolean;
+  /**
+   * FRR: `bgp graceful-restart preserve-fw-state`, the F bit in its graceful-restart capability
+   * (RFC 4724 section 3). BIRD sets the F bit when started with `-R` instead (`Bird.relaunch`).
+   */
+  readonly preserveForwarding?: boolean;
   /** Install the best BGP routes into the namespace's kernel tables (default false). */
   readonly installRoutes?: boolean;
 }

@@ -58,6 +58,10 @@ export function frrCommands(options: DaemonOptions): string[] {
   }
   lines.push(' no bgp default ipv4-unicast', ' no bgp network import-check', ' no bgp ebgp-requires-policy');
   if (options.endOfRib === false) lines.push(' bgp graceful-restart disable-eor');
+  // Restarting mode (FRR's default is helper only): the capability lists our families, and bgpd sets
+  // the R bit itself for a while after every start; `preserve-fw-state` sets their F bits.
+  if (options.neighbors.some((n) => n.gracefulRestart === true)) lines.push(' bgp graceful-restart');
+  if (options.preserveForwarding === true) lines.push(' bgp graceful-restart preserve-fw-state');
   for (const n of options.neighbors) lines.push(...neighborLines(n).map((l) => ` ${l}`));
   for (const family of ['ipv4', 'ipv6'] as const) {
     lines.push(` address-family ${family} unicast`);
@@ -101,6 +105,9 @@ export function frrReconfigureCommands(from: DaemonOptions, to: DaemonOptions): 
       removals.push(` address-family ${family} unicast`, ...gone.map((p) => `  no network ${p}`), ' exit-address-family');
     }
   }
+  if (from.preserveForwarding === true && to.preserveForwarding !== true) removals.push(' no bgp graceful-restart preserve-fw-state');
+  const grBefore = from.neighbors.some((n) => n.gracefulRestart === true);
+  if (grBefore && !to.neighbors.some((n) => n.gracefulRestart === true)) removals.push(' no bgp graceful-restart');
   const oldMaps = routeMaps(from).filter((l) => l.startsWith('route-map ')).map((l) => `no ${l.replace(/ permit 10$/, '')}`);
   return [`router bgp ${from.localAs}`, ...removals, 'exit', ...oldMaps, ...frrCommands(to)];
 }

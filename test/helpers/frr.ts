@@ -188,6 +188,28 @@ export class Frr implements BgpDaemon {
     await this.launch();
   }
 
+  /** SIGKILL bgpd, as a crash or a power cut (zebra, if any, keeps running); resolves once it is gone. */
+  async kill(): Promise<void> {
+    const child = this.bgpd;
+    if (child === undefined || hasExited(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    this.bgpd = undefined;
+  }
+
+  /**
+   * Starts bgpd again after `kill` or `stop`. FRR 8.4's bgpd has no restart flag (`-K` is zebra's):
+   * with `bgp graceful-restart` every fresh bgpd sets the R bit in its OPENs for a while, and the
+   * F bit comes from the config, so `recovery` rewrites bgpd.conf with or without
+   * `bgp graceful-restart preserve-fw-state`, as `bird -R` and plain `bird` differ for BIRD.
+   */
+  async relaunch(options: { recovery?: boolean } = {}): Promise<void> {
+    this.options = { ...this.options, preserveForwarding: options.recovery === true };
+    writeFileSync(join(this.dir, 'bgpd.conf'), frrConfig(this.options, this.dir));
+    await this.launch();
+  }
+
   pause(): void {
     signal(this.bgpd, 'SIGSTOP', 'bgpd');
   }

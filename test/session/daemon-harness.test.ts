@@ -65,6 +65,19 @@ test('frrCommands and frrReconfigureCommands: only changed neighbours are remove
   t.deepEqual(frrReconfigureCommands(before, { ...before, localAs: 65001 }).slice(0, 2), ['no router bgp 64512', 'route-map RA-ipv4-0 permit 10']);
 });
 
+test('frrCommands: graceful restart in restarting mode, preserve-fw-state (F bit) only when asked, both undone by reconfigure', (t) => {
+  const plain = frrClient('k');
+  t.false(frrCommands(plain).some((l) => l.includes('graceful-restart')));
+  const gr = { ...plain, neighbors: plain.neighbors.map((n) => ({ ...n, gracefulRestart: true })) };
+  t.true(frrCommands(gr).includes(' bgp graceful-restart'));
+  t.false(frrCommands(gr).some((l) => l.includes('preserve-fw-state')));
+  const kept = { ...gr, preserveForwarding: true };
+  t.true(frrCommands(kept).includes(' bgp graceful-restart preserve-fw-state'));
+  t.true(frrReconfigureCommands(kept, gr).includes(' no bgp graceful-restart preserve-fw-state'));
+  t.true(frrReconfigureCommands(gr, plain).includes(' no bgp graceful-restart'));
+  t.false(frrReconfigureCommands(kept, kept).some((l) => l.startsWith(' no bgp graceful-restart')));
+});
+
 test('parsers: birdc protocol and route output, vtysh back-to-back JSON', (t) => {
   const proto = parseBirdProtocol('10.0.0.2', [
     'Name       Proto      Table      State  Since         Info',
