@@ -6,10 +6,11 @@
  *   peer that sends none (no graceful restart, FRR's `disable-eor`, many ToRs), once it has sent no
  *   UPDATE for `quietMs` since it came up or since its last UPDATE. `due()` names the families
  *   whose table became complete by quiet; the RIB is told, exactly as if End-of-RIB had arrived.
- * - A peer that restarts (its OPEN has the graceful-restart R bit, RFC 4724 section 4.1) must send
- *   End-of-RIB, and may stay silent a long time before its first UPDATE (BIRD waits for its own
- *   recovery first): the quiet rule does not apply to it until `restartingMs` (the RIB's stale
- *   time) passed, so its stale routes are never swept by our impatience.
+ * - A peer that restarts (its OPEN has the graceful-restart R bit, RFC 4724 section 4.1) may stay
+ *   silent a long time before its first UPDATE (BIRD in recovery waits for its own convergence):
+ *   until that first UPDATE the quiet rule waits `restartingMs` (the RIB's stale time), so the
+ *   routes it is about to re-send are never swept by our impatience. Once it sends, the usual
+ *   quiet rule applies (FRR sets the R bit on every fresh start, `disable-eor` or not).
  * - A stalled event loop is not a quiet peer: when the ticks themselves were late, messages may be
  *   waiting unread in our sockets, so the quiet period starts over.
  * - Ready (`agentctl wait`, the rollout gate): every enabled peer Established, the RIB converged
@@ -30,8 +31,8 @@ export const TICK_MS = 250;
 interface PeerProgress {
   /** When the session came up, or when its last UPDATE (not an End-of-RIB) arrived. */
   lastActivity: number;
-  /** The peer is restarting (R bit): it owes us End-of-RIB, quiet or not. */
-  readonly restarting: boolean;
+  /** The peer is restarting (R bit) and has sent no UPDATE yet: it may be in its own recovery. */
+  recovering: boolean;
   /** Negotiated families whose initial table is not complete yet. */
   readonly waiting: Set<FamilyName>;
 }
@@ -47,7 +48,7 @@ export class InitialTables {
 
   constructor(
     private quietMs: number,
-    /** How long a restarting peer may stay quiet before its table counts as complete anyway. */
+    /** How long a restarting peer may stay silent before its table counts as complete anyway. */
     private readonly restartingMs = 360_000,
   ) {}
 
@@ -60,7 +61,7 @@ export class InitialTables {
   observe(e: SessionEvent, now: number): TableComplete | undefined {
     switch (e.type) {
       case 'established':
-        this.peers.set(e.peer.key, { lastActivity: now, restarting: e.negotiated.peerGracefulRestart?.restarting === true, waiting: new Set(e.negotiated.families) });
+        this.peers.set(e.peer.key, { lastActivity: now, recovering: e.negotiated.peerGracefulRestart?.restarting === true, waiting: new Set(e.negotiated.families) });
         return undefined;
       case 'down':
         this.peers.delete(e.peer.key);
@@ -71,6 +72,7 @@ export class InitialTables {
         const eor = endOfRibFamily(e.update);
         if (eor === undefined) {
           p.lastActivity = now;
+          p.recovering = false;
           return undefined;
         }
         const family: FamilyName = eor.afi === 1 ? 'ipv4' : 'ipv6';
@@ -89,7 +91,7 @@ export class InitialTables {
     for (const [peer, p] of this.peers) {
       if (p.waiting.size === 0) continue;
       if (stalled) p.lastActivity = Math.max(p.lastActivity, now);
-      if (now - p.lastActivity < (p.restarting ? Math.max(this.quietMs, this.restartingMs) : this.quietMs)) continue;
+      if (now - p.lastActivity < (p.recovering ? Math.max(this.quietMs, this.restartingMs) : this.quietMs)) continue;
       for (const family of p.waiting) out.push({ peer, family });
       p.waiting.clear();
     }
