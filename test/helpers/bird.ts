@@ -86,7 +86,10 @@ export function birdConfig(options: DaemonOptions, dir: string): string {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const routes = options.routes?.[family] ?? [];
     if (routes.length === 0) continue;
-    lines.push(`protocol static s_${family} {`, `  ${family};`, ...routes.map(staticRoute), '}');
+    lines.push(`protocol static s_${family} {`, `  ${family};`);
+    // A loop, not a spread: a full table (a million routes) would overflow the call stack.
+    for (const r of routes) lines.push(staticRoute(r));
+    lines.push('}');
   }
   const bfd = options.neighbors.find((n) => n.bfd !== undefined)?.bfd;
   if (bfd) {
