@@ -5,6 +5,7 @@
  *
  *   TCP -> SessionManager --SessionEvent--> Rib --RibChange--> Fib -> kernel
  *                        <--OutboundUpdate--
+ *   UDP 3784 -> BFD worker --BfdChange--> SessionManager (bfdDown / bfdUp, RFC 5882)
  *
  * Lifecycle (the decisions are agent/lifecycle.ts): the FIB starts in restart mode (our routes
  * already in the kernel stay untouched until the RIB has converged: every peer up and its initial
@@ -23,6 +24,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
 import { Fib, fibOptions } from '../netlink/fib/index.js';
 import { sdNotify } from '../netlink/socket-options.js';
+import { BfdClient } from './bfd/client.js';
+import { bfdPeers, bgpReaction } from './bfd/coupling.js';
 import { CeaseSubcode } from './bgp/constants.js';
 import { Checker, checkSources } from './check/index.js';
 import { checkConfig, loadFullConfig } from './check-config.js';
@@ -153,6 +156,22 @@ async function run(path: string): Promise<void> {
     log: root.log.child({ component: 'check' }),
     observe: (answer) => metrics?.observeCheck(answer),
   });
+  // BFD (RFC 5880/5881) runs in its own worker thread; its state changes drive BGP (RFC 5882).
+  const bfd = new BfdClient({
+    log: root.log.child({ component: 'bfd' }),
+    onChange: (c) => {
+      const r = bgpReaction(c);
+      if (r.action === 'down') manager?.bfdDown(c.key, r.reason, r.controlPlaneIndependent);
+      else if (r.action === 'up') manager?.bfdUp(c.key);
+    },
+  });
+  const applyPeers = (next: Config) => {
+    const specs = peerSet(next);
+    const diff = manager!.apply(specs);
+    bfd.configure(bfdPeers(specs));
+    return diff;
+  };
+
   let control: ControlServer | null = null;
   let metricsServer: MetricsServer | null = null;
   let convergenceTimer: NodeJS.Timeout | undefined;
@@ -176,6 +195,8 @@ async function run(path: string): Promise<void> {
     // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
     rib.close();
     await fib.close();
+    // AdminDown first: the peers must not take it as a failure (RFC 5882 section 3.2).
+    await bfd.close();
     await manager!.close('rack-agent stopping', { graceful: true });
     // Sessions flush their last bytes; nothing else keeps the loop alive after this.
     setTimeout(() => process.exit(0), 200).unref();
@@ -210,7 +231,7 @@ async function run(path: string): Promise<void> {
     return;
   }
   if (stoppedDuringStartup()) return;
-  manager.apply(peerSet(config));
+  applyPeers(config);
   convergenceTimer = setInterval(tick, TICK_MS);
 
   const handlers: ControlHandlers = {
@@ -221,6 +242,7 @@ async function run(path: string): Promise<void> {
         sessions: manager?.status() ?? [],
         counts: (key) => rib.peerCounts(key),
         fib: fib.snapshot(),
+        bfd: bfd.status(),
       }),
     peers: (address) => {
       const all = handlers.status().peers;
@@ -251,7 +273,7 @@ async function run(path: string): Promise<void> {
     }
     root.setLevel(next.log.level);
     tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
-    const diff = manager!.apply(peerSet(next));
+    const diff = applyPeers(next);
     const blocks = rib.setLocalBlocks(next.blocks);
     config = next;
     const answer: ReloadAnswer = {
@@ -272,6 +294,7 @@ async function run(path: string): Promise<void> {
     await control.start();
   } catch (err) {
     log.error(`control socket ${config.control.socket}: ${(err as Error).message}`, {});
+    await bfd.close();
     await manager.close('agent could not start');
     fib.close();
     clearInterval(convergenceTimer);
@@ -284,12 +307,15 @@ async function run(path: string): Promise<void> {
     const node = { name: config.node.name, rack: config.node.labels.rack ?? '', routerId: config.node.routerId, asNumber: config.node.asNumber, version: version() };
     metrics = createMetrics(() => {
       const fs = fib.snapshot();
+      const bs = bfd.status();
       return {
         node,
         peers: (manager?.status() ?? []).map((st) => ({
           address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
+          bfd: bs.sessions.find((b) => b.key === st.key),
         })),
         kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
+        bfdDrops: bs.drops,
       };
     });
     metricsServer = new MetricsServer(metrics, root.log);

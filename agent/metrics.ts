@@ -26,6 +26,8 @@ export interface PeerMetrics {
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
   /** The peer's maxPrefixes (a limit on accepted prefixes); 0: no limit. */
   readonly maxPrefixes: number;
+  /** BFD state name when BFD is enabled for the peer. */
+  readonly bfd?: { readonly state: string; readonly upCount: number; readonly downCount: number };
 }
 
 /** Who this agent is: constant for the life of the process. */
@@ -54,6 +56,8 @@ export interface MetricsSnapshot {
     /** Full dump-and-reconcile passes, since start. */
     readonly reconciles: number;
   };
+  /** BFD packets discarded, by reason. */
+  readonly bfdDrops?: Readonly<Record<string, number>>;
 }
 
 export type MetricsErrorCode = 'BAD_LISTEN' | 'LISTEN_FAILED';
@@ -102,6 +106,25 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   peerGauge('rack_agent_bgp_prefixes_accepted', 'Prefixes from the peer accepted by import policy', (peer) => peer.prefixes.accepted);
   peerGauge('rack_agent_bgp_prefixes_advertised', 'Prefixes advertised to the peer', (peer) => peer.prefixes.advertised);
   peerGauge('rack_agent_bgp_max_prefixes', 'The peer\'s maxPrefixes limit on accepted prefixes (0: no limit)', (peer) => peer.maxPrefixes);
+  // RFC 5880: one series per peer with BFD enabled.
+  const bfdGauge = (name: string, help: string, value: (b: NonNullable<PeerMetrics['bfd']>) => number, kind: 'gauge' | 'counter'): void => {
+    const collect = function (this: Gauge | Counter): void {
+      this.reset();
+      for (const peer of now().peers) if (peer.bfd) (this instanceof Gauge ? this.set.bind(this) : (this as Counter).inc.bind(this))({ peer: peer.address, family: peer.family }, value(peer.bfd));
+    };
+    if (kind === 'gauge') new Gauge({ name, help, labelNames: ['peer', 'family'], registers: [registry], collect });
+    else new Counter({ name, help, labelNames: ['peer', 'family'], registers: [registry], collect });
+  };
+  bfdGauge('rack_agent_bfd_session_up', '1 when the peer\'s BFD session is Up (RFC 5880)', (b) => (b.state === 'Up' ? 1 : 0), 'gauge');
+  bfdGauge('rack_agent_bfd_session_up_total', 'BFD session changes to Up', (b) => b.upCount, 'counter');
+  bfdGauge('rack_agent_bfd_session_down_total', 'BFD session changes from Up to Down', (b) => b.downCount, 'counter');
+  new Counter({
+    name: 'rack_agent_bfd_packets_dropped_total', help: 'BFD packets discarded (RFC 5880 section 6.8.6, RFC 5881 section 5: TTL)', labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(now().bfdDrops ?? {})) this.inc({ reason }, n);
+    },
+  });
   new Gauge({
     name: 'rack_agent_node_info', help: 'Always 1; labels name the node (config node.name, node.labels.rack)',
     labelNames: ['node', 'rack', 'router_id', 'asn', 'version'], registers: [registry],

@@ -4,7 +4,8 @@
  * per-peer counts and the FIB's snapshot. No engine is imported, only their data types.
  */
 
-import type { PeerAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
+import type { BfdSessionStatus } from './bfd/session.js';
+import type { BfdAnswer, PeerAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
 import type { SessionStatus } from './session/events.js';
 
 export interface PeerCounts {
@@ -23,7 +24,16 @@ export function peerInfo(s: Pick<SessionStatus, 'state' | 'lastError'>): string 
   return s.state !== 'Established' && s.lastError !== '' ? `${s.state} ${s.lastError}` : s.state;
 }
 
-export function peerAnswer(s: SessionStatus, counts: PeerCounts): PeerAnswer {
+export function bfdAnswer(b: BfdSessionStatus): BfdAnswer {
+  return {
+    state: b.state, diagnostic: b.diag, remoteState: b.remoteState, remoteDiagnostic: b.remoteDiag, since: isoSeconds(b.since),
+    localDiscriminator: b.localDiscriminator, remoteDiscriminator: b.remoteDiscriminator, txIntervalMs: b.txIntervalMs, detectTimeMs: b.detectTimeMs,
+    minRxMs: b.minRxMs, minTxMs: b.minTxMs, multiplier: b.multiplier, remoteControlPlaneIndependent: b.remoteCpi,
+    upCount: b.upCount, downCount: b.downCount, packetsIn: b.packetsIn, packetsOut: b.packetsOut,
+  };
+}
+
+export function peerAnswer(s: SessionStatus, counts: PeerCounts, bfd?: BfdSessionStatus): PeerAnswer {
   const messages = { in: { ...s.messagesIn }, out: { ...s.messagesOut } };
   return {
     address: s.address,
@@ -38,6 +48,7 @@ export function peerAnswer(s: SessionStatus, counts: PeerCounts): PeerAnswer {
     capabilities: s.capabilities,
     messages,
     lastError: s.lastError,
+    ...(bfd ? { bfd: bfdAnswer(bfd) } : {}),
   };
 }
 
@@ -47,14 +58,17 @@ export interface StatusInput {
   readonly sessions: readonly SessionStatus[];
   readonly counts: (key: string) => PeerCounts;
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  /** The BFD snapshot (agent/bfd/client.ts), when BFD runs. */
+  readonly bfd?: { readonly sessions: readonly BfdSessionStatus[]; readonly drops: Readonly<Record<string, number>> };
 }
 
 /** Peers in a stable order: IPv4 before IPv6, then by address as text sorts for operators. */
 export function statusAnswer(input: StatusInput): StatusAnswer {
   const peers = [...input.sessions]
     .sort((a, b) => (a.family === b.family ? compareAddress(a.address, b.address) : a.family === 'ipv4' ? -1 : 1))
-    .map((s) => peerAnswer(s, input.counts(s.key)));
-  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync } };
+    .map((s) => peerAnswer(s, input.counts(s.key), input.bfd?.sessions.find((b) => b.key === s.key)));
+  const bfd = input.bfd && input.bfd.sessions.length > 0 ? { bfd: { drops: { ...input.bfd.drops } } } : {};
+  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync }, ...bfd };
 }
 
 function compareAddress(a: string, b: string): number {

@@ -1,7 +1,8 @@
 /**
  * Turns a document that passed every check into the Config the agent uses: fills the defaults
  * that depend on other keys, splits peer addresses and ports, makes password file paths absolute
- * (relative ones are taken from the config file's directory) and freezes the result.
+ * (relative ones are taken from the config file's directory), applies bgp.bfd under each peer's
+ * bfd overrides, and freezes the result.
  * Only ever called on a document without problems.
  */
 
@@ -31,6 +32,12 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
       passwordFile: peer.passwordFile === '' ? '' : resolve(configDir, peer.passwordFile),
       holdTime,
       keepaliveTime: peer.keepaliveTime ?? defaultKeepalive(holdTime),
+      bfd: {
+        enabled: peer.bfd.enabled ?? bgp.bfd.enabled,
+        minRxMs: peer.bfd.minRxMs ?? bgp.bfd.minRxMs,
+        minTxMs: peer.bfd.minTxMs ?? bgp.bfd.minTxMs,
+        multiplier: peer.bfd.multiplier ?? bgp.bfd.multiplier,
+      },
     };
   });
   const pools = raw.pools.map((pool): PoolConfig => {

@@ -3,7 +3,7 @@
  * good value or the problem in words. schema.ts registers every row with convict under its name;
  * the cross-field checks reuse them. Numbers are never coerced from strings (strict: `"90"` is not
  * a hold time). RFC references: AS numbers RFC 6793 and RFC 7607, hold time RFC 4271 section 4.2,
- * graceful restart time RFC 4724 section 3, GTSM RFC 5082.
+ * graceful restart time RFC 4724 section 3, GTSM RFC 5082, BFD intervals RFC 5880 section 4.1.
  */
 
 import { parseCidr, parseEndpoint, parseIpv4, parseIpv6 } from './addresses.js';
@@ -118,6 +118,9 @@ export const FORMATS = {
   'ra-port': intIn(1, 65535, 'a port 1..65535'),
   'ra-multipath': intIn(1, 256, 'a number of paths 1..256'),
   'ra-ttl-security': intIn(0, 255, 'a hop count 0..255 (0: off)'),
+  // RFC 5880 section 4.1 carries microseconds in 32 bits; 10 ms .. 60 s is what makes sense here.
+  'ra-bfd-interval': intIn(10, 60000, 'a whole number of milliseconds 10..60000'),
+  'ra-bfd-multiplier': intIn(1, 255, 'a Detect Mult 1..255 (RFC 5880 section 4.1)'),
   'ra-uint32': intIn(0, 0xffffffff, 'a whole number 0..4294967295'),
   'ra-block-size': intIn(0, 128, 'a prefix length (26 for IPv4 pools, 122 for IPv6)'),
   'ra-route-protocol': (v) => {

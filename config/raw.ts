@@ -8,9 +8,11 @@ import type { Config, NodeEntry, PeerConfig, PoolConfig } from './types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export type RawPeer = Mutable<Omit<PeerConfig, 'address' | 'port' | 'holdTime' | 'keepaliveTime'>> & {
+export type RawPeer = Mutable<Omit<PeerConfig, 'address' | 'port' | 'holdTime' | 'keepaliveTime' | 'bfd'>> & {
   holdTime: number | null;
   keepaliveTime: number | null;
+  /** Each key null unless the peer overrides bgp.bfd. */
+  bfd: { [K in keyof PeerConfig['bfd']]: PeerConfig['bfd'][K] | null };
 };
 
 export type RawNodeEntry = Mutable<Omit<NodeEntry, 'asNumber'>> & { asNumber: number | null };

@@ -71,6 +71,12 @@ export const SCHEMA: Section = {
       restartTime: leaf('ra-restart-time', 120, 'seconds'),
     },
     endOfRibQuietTime: leaf('ra-quiet-time', 5, 'seconds without an UPDATE after which a peer that sends no End-of-RIB has sent its initial table'),
+    bfd: {
+      enabled: leaf('ra-bool', false, 'RFC 5880/5881 single-hop BFD on every peer session'),
+      minRxMs: leaf('ra-bfd-interval', 300, 'Required Min RX Interval we offer, ms'),
+      minTxMs: leaf('ra-bfd-interval', 300, 'Desired Min TX Interval, ms'),
+      multiplier: leaf('ra-bfd-multiplier', 3, 'Detect Mult'),
+    },
     peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
     nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
   },
@@ -111,6 +117,12 @@ export const PEER_SCHEMA: Section = {
   nextHopMode: leaf('ra-next-hop-mode', 'Auto', 'Auto | Self | Keep'),
   maxPrefixes: leaf('ra-uint32', 0, '0: no limit'),
   passive: leaf('ra-bool', false, 'wait for the peer to connect'),
+  bfd: {
+    enabled: derived('ra-bool', 'default: bgp.bfd.enabled'),
+    minRxMs: derived('ra-bfd-interval', 'default: bgp.bfd.minRxMs'),
+    minTxMs: derived('ra-bfd-interval', 'default: bgp.bfd.minTxMs'),
+    multiplier: derived('ra-bfd-multiplier', 'default: bgp.bfd.multiplier'),
+  },
 };
 
 export const NODE_ENTRY_SCHEMA: Section = {

@@ -52,6 +52,8 @@ export interface PeerConfig {
   /** 0: no limit. */
   readonly maxPrefixes: number;
   readonly passive: boolean;
+  /** bgp.bfd with this peer's overrides applied. */
+  readonly bfd: BfdConfig;
 }
 
 /** One entry of the bgp.nodes inventory (mesh and peerSelector). */
@@ -70,6 +72,17 @@ export interface GracefulRestartConfig {
   readonly restartTime: number;
 }
 
+/** RFC 5880 / 5881 single-hop BFD for a peer session (SPEC.md "BFD"). */
+export interface BfdConfig {
+  readonly enabled: boolean;
+  /** Required Min RX Interval we offer, milliseconds. */
+  readonly minRxMs: number;
+  /** Desired Min TX Interval, milliseconds. */
+  readonly minTxMs: number;
+  /** Detect Mult. */
+  readonly multiplier: number;
+}
+
 export interface BgpConfig {
   readonly asNumber: number;
   readonly listenPort: number;
@@ -84,6 +97,8 @@ export interface BgpConfig {
    * whole initial table (SPEC.md "Readiness", agent/lifecycle.ts).
    */
   readonly endOfRibQuietTime: number;
+  /** The default for every peer; bgp.peers[].bfd overrides any key. */
+  readonly bfd: BfdConfig;
   readonly peers: readonly PeerConfig[];
   readonly nodes: readonly NodeEntry[];
 }

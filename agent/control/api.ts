@@ -39,6 +39,33 @@ export interface PeerAnswer {
   readonly capabilities?: readonly string[];
   readonly messages?: { readonly in: Readonly<Record<string, number>>; readonly out: Readonly<Record<string, number>> };
   readonly lastError?: string;
+  /** The peer's BFD session (RFC 5880), present when BFD is enabled for it. */
+  readonly bfd?: BfdAnswer;
+}
+
+export interface BfdAnswer {
+  /** AdminDown | Down | Init | Up */
+  readonly state: string;
+  /** Our last diagnostic in words (RFC 5880 section 4.1), e.g. `Control Detection Time Expired`. */
+  readonly diagnostic: string;
+  readonly remoteState: string;
+  readonly remoteDiagnostic: string;
+  readonly since: string;
+  readonly localDiscriminator: number;
+  readonly remoteDiscriminator: number;
+  /** Intervals in force, ms: between our packets, and the Detection Time. */
+  readonly txIntervalMs: number;
+  readonly detectTimeMs: number;
+  /** Configured. */
+  readonly minRxMs: number;
+  readonly minTxMs: number;
+  readonly multiplier: number;
+  /** The peer's C bit (RFC 5882 section 4.3). */
+  readonly remoteControlPlaneIndependent: boolean;
+  readonly upCount: number;
+  readonly downCount: number;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
 }
 
 export interface StatusAnswer {
@@ -47,6 +74,8 @@ export interface StatusAnswer {
   readonly asNumber: number;
   readonly peers: readonly PeerAnswer[];
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  /** BFD packets discarded by reason (RFC 5880 section 6.8.6, RFC 5881 section 5), when BFD runs. */
+  readonly bfd?: { readonly drops: Readonly<Record<string, number>> };
 }
 
 export interface RouteAnswer {

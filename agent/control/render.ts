@@ -7,7 +7,7 @@
  * when asked, i.e. when stdout is a terminal. Not here: the JSON output (printed unchanged).
  */
 
-import type { PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './api.js';
+import type { BfdAnswer, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './api.js';
 import { boxTable, type Paint, safeCell } from './table.js';
 
 export interface RenderOptions {
@@ -88,6 +88,16 @@ function counts(messages: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? '-' : entries.map(([name, n]) => `${safeCell(name)} ${n}`).join(', ');
 }
 
+/** The BFD session of `agentctl peers ADDRESS` (RFC 5880). */
+function bfdLines(b: BfdAnswer, options: RenderOptions): [string, string][] {
+  const diag = b.state === 'Up' ? '' : `, diagnostic: ${b.diagnostic}`;
+  return [
+    ['BFD', `${b.state} since ${formatSince(b.since, options.now)}${diag}; remote ${b.remoteState}${b.remoteState === 'Up' ? '' : ` (${b.remoteDiagnostic})`}`],
+    ['BFD timers', `tx ${b.txIntervalMs} ms, detect ${b.detectTimeMs} ms; configured rx ${b.minRxMs} ms, tx ${b.minTxMs} ms, multiplier ${b.multiplier}`],
+    ['BFD session', `discriminators ${b.localDiscriminator} local, ${b.remoteDiscriminator} remote; up ${b.upCount}, down ${b.downCount}; packets in ${b.packetsIn}, out ${b.packetsOut}`],
+  ];
+}
+
 /** `agentctl peers ADDRESS`: everything known about the peers at that address. */
 export function renderPeerDetail(peers: readonly PeerAnswer[], options: RenderOptions): string {
   return peers.map((peer) => {
@@ -104,6 +114,7 @@ export function renderPeerDetail(peers: readonly PeerAnswer[], options: RenderOp
     if (peer.messages !== undefined) {
       lines.push(['Messages in', counts(peer.messages.in)], ['Messages out', counts(peer.messages.out)]);
     }
+    if (peer.bfd !== undefined) lines.push(...bfdLines(peer.bfd, options));
     const body = lines.map(([name, value]) => `  ${`${name}:`.padEnd(14)}${safeCell(value)}`).join('\n');
     return `Peer ${safeCell(peer.address)}\n${body}\n`;
   }).join('\n');

@@ -42,7 +42,7 @@ interface Candidate {
   readonly type: PeerType;
   /** The peer's own cluster ID when it is a known node, else ''. */
   readonly clusterId: string;
-  readonly options: Pick<PeerConfig, 'passwordFile' | 'sourceAddress' | 'holdTime' | 'keepaliveTime' | 'ttlSecurity' | 'nextHopMode' | 'maxPrefixes' | 'passive'>;
+  readonly options: Pick<PeerConfig, 'passwordFile' | 'sourceAddress' | 'holdTime' | 'keepaliveTime' | 'ttlSecurity' | 'nextHopMode' | 'maxPrefixes' | 'passive' | 'bfd'>;
   /** Lower wins when two sources name the same address. */
   readonly rank: number;
 }
@@ -72,7 +72,7 @@ export function peerSet(config: Config): PeerSpec[] {
   }
   const meshOptions: Candidate['options'] = {
     passwordFile: '', sourceAddress: 'UseNodeIP', holdTime: bgp.holdTime, keepaliveTime: bgp.keepaliveTime,
-    ttlSecurity: 0, nextHopMode: 'Auto', maxPrefixes: 0, passive: false,
+    ttlSecurity: 0, nextHopMode: 'Auto', maxPrefixes: 0, passive: false, bfd: bgp.bfd,
   };
   const found: Candidate[] = [];
   bgp.peers.forEach((p, i) => {
@@ -142,5 +142,6 @@ function toSpec(config: Config, key: string, c: Candidate): PeerSpec {
     routeReflectorClient: node.routeReflectorClusterID !== '' && internal && c.clusterId !== node.routeReflectorClusterID,
     families,
     gracefulRestart: bgp.gracefulRestart,
+    bfd: { ...o.bfd },
   };
 }

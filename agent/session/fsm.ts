@@ -11,6 +11,9 @@
  * connection while Established (TcpConnectionWhileEstablished) is refused with Cease 7, unless the
  * peer sent the graceful-restart capability: then it is the peer's restart (RFC 4724 section 4.2),
  * the old connection is closed, the session goes down with the routes kept, the new one is retained.
+ * BFD (RFC 5882 section 4.3, RFC 5880 / 5881): BfdDown takes the session to Idle at once, the
+ * connection closed without a NOTIFICATION (the path is broken: it would not arrive), and holds it
+ * there (`bfdHold`): no start, automatic or manual, connects until BfdUp.
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
  * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
  * OpenCollisionDump).
@@ -55,7 +58,11 @@ export type FsmEvent =
   | { readonly type: 'KeepAliveMsg' }
   | { readonly type: 'UpdateMsg' }
   | { readonly type: 'UpdateMsgErr'; readonly notify: Notify }
-  | { readonly type: 'RouteRefreshMsg' };
+  | { readonly type: 'RouteRefreshMsg' }
+  /** The peer's BFD session went down (RFC 5882 section 4.3): down now, no connection until BfdUp. */
+  | { readonly type: 'BfdDown' }
+  /** BFD is Up again, or no longer configured: the session may start. */
+  | { readonly type: 'BfdUp' };
 export type EventType = FsmEvent['type'];
 
 export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorForget';
@@ -111,6 +118,8 @@ export interface FsmData {
   readonly errors: number;
   /** Hold time in force once OPENs were exchanged. */
   readonly negotiatedHoldTime: number;
+  /** BFD went down: stay Idle until BfdUp (RFC 5882 section 4.3). */
+  readonly bfdHold: boolean;
 }
 
 export interface Transition {
@@ -121,7 +130,7 @@ export interface Transition {
 }
 
 export function initialData(config: FsmConfig = DEFAULT_FSM_CONFIG): FsmData {
-  return { state: 'Idle', config, adminDown: true, errors: 0, negotiatedHoldTime: config.holdTime };
+  return { state: 'Idle', config, adminDown: true, errors: 0, negotiatedHoldTime: config.holdTime, bfdHold: false };
 }
 
 /** RFC 4271 section 8.2.2: a hold time of OpenSent before the peer's OPEN sets it. */
@@ -180,6 +189,17 @@ function stop(d: FsmData, notify: Notify | null | undefined, adminDown: boolean)
   return next(d, 'Idle', actions, { adminDown, errors: 0 });
 }
 
+/**
+ * RFC 5882 section 4.3: BFD says the forwarding path to the peer failed. Like AutomaticStop, but
+ * without a NOTIFICATION (it would not get through, and a NOTIFICATION would end a graceful restart
+ * the peer may be owed), without the idle-hold backoff, and held in Idle until BfdUp. Whether the
+ * routes stay is the session's call on sessionDown (inbound.ts gracefulRestartOnDown).
+ */
+function bfdDown(d: FsmData): Transition {
+  const t = stop(d, null, d.adminDown);
+  return { ...t, data: { ...t.data, bfdHold: true, errors: d.errors } };
+}
+
 function unexpected(d: FsmData, e: FsmEvent): Transition {
   // RFC 6608 section 3: a message, subcodes 1-3 by state; any other event: unspecific.
   const subcode = MESSAGE_EVENTS.has(e.type) ? (UNEXPECTED_SUBCODE[d.state] ?? 0) : 0;
@@ -208,11 +228,17 @@ function restartHold(d: FsmData): Action[] {
 function idle(d: FsmData, e: FsmEvent): Transition {
   switch (e.type) {
     case 'ManualStart':
-      return start(d, false);
+      // Held by BFD: remembered, the start happens at BfdUp.
+      return d.bfdHold ? next(d, 'Idle', [], { adminDown: false }) : start(d, false);
     case 'AutomaticStart':
     case 'IdleHoldTimerExpires':
       // After ManualStop only ManualStart brings the session back.
-      return d.adminDown ? next(d, 'Idle', []) : start(d, false);
+      return d.adminDown || d.bfdHold ? next(d, 'Idle', []) : start(d, false);
+    case 'BfdDown':
+      return next(d, 'Idle', [{ kind: 'stopTimer', timer: 'idleHold' }], { bfdHold: true });
+    case 'BfdUp':
+      if (!d.bfdHold) return next(d, 'Idle', []);
+      return d.adminDown ? next(d, 'Idle', [], { bfdHold: false }) : start({ ...d, bfdHold: false }, false);
     case 'ManualStop':
       return next(d, 'Idle', [{ kind: 'stopTimer', timer: 'idleHold' }], { adminDown: true, errors: 0 });
     case 'TcpConnectionConfirmed':
@@ -232,6 +258,10 @@ function connecting(d: FsmData, e: FsmEvent): Transition {
       return stop(d, undefined, true);
     case 'AutomaticStop':
       return stop(d, undefined, false);
+    case 'BfdDown':
+      return bfdDown(d);
+    case 'BfdUp':
+      return next(d, d.state, []);
     case 'ConnectRetryTimerExpires': {
       const actions: Action[] = [{ kind: 'startTimer', timer: 'connectRetry', seconds: cfg.connectRetryTime }];
       if (cfg.passive) return next(d, 'Active', actions);
@@ -336,6 +366,10 @@ function connected(d: FsmData, e: FsmEvent): Transition {
       return stop(d, e.notify, true);
     case 'AutomaticStop':
       return stop(d, e.notify, false);
+    case 'BfdDown':
+      return bfdDown(d);
+    case 'BfdUp':
+      return next(d, d.state, []);
     case 'HoldTimerExpires':
       return fail(d, HOLD_EXPIRED);
     case 'KeepaliveTimerExpires':

@@ -49,6 +49,8 @@ export interface SessionEnd {
   readonly received?: Notify;
   /** Stopped by an operator or the configuration: the routes go. */
   readonly adminStop: boolean;
+  /** Ended by BFD (RFC 5882 section 4.3); `controlPlaneIndependent`: the peer's BFD sent the C bit. */
+  readonly bfdDown?: { readonly controlPlaneIndependent: boolean };
 }
 
 export type GracefulRestartInfo = { readonly restartTime: number; readonly families: readonly FamilyName[] } | null;
@@ -61,6 +63,9 @@ export type GracefulRestartInfo = { readonly restartTime: number; readonly famil
 export function gracefulRestartOnDown(n: Negotiated | undefined, end: SessionEnd): GracefulRestartInfo {
   const gr = n?.peerGracefulRestart;
   if (!n || !gr || !n.localGracefulRestart || end.adminStop) return null;
+  // RFC 5882 section 4.3: BFD down means the forwarding path failed, so the routes go; only a peer
+  // whose BFD is control-plane independent (C bit) may still be forwarding, and then GR keeps them.
+  if (end.bfdDown && !end.bfdDown.controlPlaneIndependent) return null;
   const families = gr.families
     .map((f) => familyName(f.afi, f.safi))
     .filter((f): f is FamilyName => f !== undefined && n.families.includes(f));

@@ -4,7 +4,8 @@
  * removed, changed (deep inequality), relabelled and unchanged; new sessions start, removed ones
  * stop with a Cease carrying "peer removed from configuration" (RFC 9003), changed ones restart,
  * the rest are left alone - a reload never bounces a session whose PeerSpec did not change, nor
- * one where only how it is shown or who opens the connection changed (`type`, `passive`: a mesh
+ * one where only how it is shown, who opens the connection or its BFD changed (`type`, `passive`,
+ * `bfd`: a mesh
  * peer that becomes a selected route-reflector peer keeps its session and its routes).
  * Not here: how PeerSpecs are derived from the config, the RIB.
  */
@@ -29,9 +30,10 @@ export interface PeerDiff {
 
 /**
  * PeerSpec fields a running session takes over in place: `type` is only shown; `passive` only
- * decides who opens the next connection (RFC 4271 section 8.1.1), never what the session carries.
+ * decides who opens the next connection (RFC 4271 section 8.1.1), never what the session carries;
+ * `bfd` is the BFD engine's business (it retunes by a Poll Sequence, RFC 5880 section 6.8.3).
  */
-export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive'];
+export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive', 'bfd'];
 
 function withoutRelabel(p: PeerSpec): Partial<PeerSpec> {
   const rest: Partial<PeerSpec> = { ...p };
@@ -140,6 +142,19 @@ export class SessionManager {
   startPeer(key: string): boolean {
     const s = this.sessions.get(key);
     s?.start();
+    return s !== undefined;
+  }
+
+  /** The peer's BFD went down or came up (RFC 5882 section 4.3); see Session.bfdDown. */
+  bfdDown(key: string, reason: string, controlPlaneIndependent: boolean): boolean {
+    const s = this.sessions.get(key);
+    s?.bfdDown(reason, controlPlaneIndependent);
+    return s !== undefined;
+  }
+
+  bfdUp(key: string): boolean {
+    const s = this.sessions.get(key);
+    s?.bfdUp();
     return s !== undefined;
   }
 

@@ -43,4 +43,9 @@ export interface PeerSpec {
   /** Families offered in our OPEN. */
   readonly families: readonly FamilyName[];
   readonly gracefulRestart: { readonly enabled: boolean; readonly restartTime: number };
+  /**
+   * RFC 5880 / 5881 BFD for this session (intervals in ms). Changing it never restarts the BGP
+   * session (manager.ts RELABEL_ONLY); the BFD engine takes the change (Poll Sequence).
+   */
+  readonly bfd: { readonly enabled: boolean; readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number };
 }

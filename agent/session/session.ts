@@ -106,7 +106,7 @@ export class Session {
   private current: Negotiated | undefined;
   private lastError = '';
   private since: number;
-  private end: { sent?: Notify; received?: Notify } = {};
+  private end: { sent?: Notify; received?: Notify; bfdDown?: { controlPlaneIndependent: boolean } } = {};
   private adminStop = false;
   private readonly countsIn = zeroCounts();
   private readonly countsOut = zeroCounts();
@@ -196,6 +196,28 @@ export class Session {
     this.feed({ type: 'ManualStop', notify: ceaseNotify(subcode, communication, this.current) });
   }
 
+  /**
+   * The peer's BFD session went down (RFC 5882 section 4.3): the session goes down at once, without
+   * a NOTIFICATION, and connects again only after bfdUp(). The routes go unless the peer's BFD
+   * said control-plane independent (C bit) and graceful restart was negotiated (inbound.ts).
+   */
+  bfdDown(reason: string, controlPlaneIndependent: boolean): void {
+    this.lastError = reason;
+    this.end.bfdDown = { controlPlaneIndependent };
+    this.log.warn(`${reason}: taking the BGP session down`, { peer: this.spec.key, state: this.fsm.state, controlPlaneIndependent });
+    this.feed({ type: 'BfdDown' });
+  }
+
+  /** BFD is Up again (or no longer configured): the session may connect. */
+  bfdUp(): void {
+    if (this.fsm.bfdHold) this.log.info('BFD up: the BGP session may connect again', { peer: this.spec.key });
+    this.feed({ type: 'BfdUp' });
+  }
+
+  get heldByBfd(): boolean {
+    return this.fsm.bfdHold;
+  }
+
   /** An incoming connection from this peer's address, handed over by the listener. */
   accept(socket: net.Socket): void {
     this.transport.accept(socket);
@@ -235,13 +257,15 @@ export class Session {
 
   /**
    * Takes over a spec that differs only in fields the running session does not depend on
-   * (manager.ts RELABEL_ONLY: `type`, `passive`); the connection, if any, stays up. A new
+   * (manager.ts RELABEL_ONLY: `type`, `passive`, `bfd`); the connection, if any, stays up. A new
    * `passive` applies from the next connection attempt.
    */
   relabel(spec: PeerSpec): void {
     if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
     this.currentSpec = spec;
     this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive } };
+    // BFD switched off: nothing will say Up any more, so nothing holds the session.
+    if (!spec.bfd.enabled && this.fsm.bfdHold) this.bfdUp();
   }
 
   // ---- the FSM and its actions ------------------------------------------------------------
@@ -326,7 +350,7 @@ export class Session {
   private down(from: State): void {
     this.transmitter.clear();
     if (from === 'Established') {
-      const end: SessionEnd = { ...this.end, adminStop: this.adminStop };
+      const end: SessionEnd = { ...this.end, adminStop: this.adminStop && this.end.bfdDown === undefined };
       const gracefulRestart = gracefulRestartOnDown(this.current, end);
       this.emit({ type: 'down', peer: this.spec, reason: this.lastError || 'session closed', gracefulRestart });
     }

@@ -10,7 +10,8 @@
         "src/netlink.c",
         "src/peercred.c",
         "src/netlink-send.c",
-        "src/testing.c"
+        "src/testing.c",
+        "src/udp.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration"]

@@ -54,6 +54,7 @@ test('a minimal config gets every documented default', (t) => {
       multipath: 8,
       gracefulRestart: { enabled: true, restartTime: 120 },
       endOfRibQuietTime: 5,
+      bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3 },
       peers: [],
       nodes: [],
     },
@@ -91,11 +92,23 @@ test('peer, node and pool items get their defaults, derived from the globals', (
     nextHopMode: 'Auto',
     maxPrefixes: 0,
     passive: false,
+    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3 },
   });
   t.like(c.bgp.peers[1], { address: '10.0.1.2', port: 179, holdTime: 9, keepaliveTime: 3 });
   t.like(c.bgp.nodes[0], { asNumber: 64512, ipv6Address: '', labels: {}, routeReflectorClusterID: '' });
   t.deepEqual(c.pools[1], { cidr: 'fd00:10::/48', blockSize: 122, ipipMode: 'Never', disabled: false });
   t.is(load({ node: { ipv4Address: '10.0.1.13/24' }, pools: [{ cidr: '10.8.0.0/16' }] }).pools[0].ipipMode, 'Always');
+});
+
+test('bgp.bfd is every peer\'s default; a peer\'s bfd overrides any of its keys', (t) => {
+  const doc = baseDoc();
+  doc.bgp.bfd = { enabled: true, minRxMs: 100, multiplier: 5 };
+  doc.bgp.peers = [{ peerIP: '10.0.1.1', asNumber: 64512 }, { peerIP: '10.0.1.2', asNumber: 64512, bfd: { enabled: false, minTxMs: 50 } }, { peerIP: '10.0.1.3', asNumber: 64512, bfd: {} }];
+  const c = load(doc);
+  t.deepEqual(c.bgp.bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5 });
+  t.deepEqual(c.bgp.peers[0].bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5 });
+  t.deepEqual(c.bgp.peers[1].bfd, { enabled: false, minRxMs: 100, minTxMs: 50, multiplier: 5 });
+  t.deepEqual(c.bgp.peers[2].bfd, c.bgp.bfd);
 });
 
 test('node.asNumber and routerId take explicit values over the defaults', (t) => {

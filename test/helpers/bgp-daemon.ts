@@ -58,6 +58,12 @@ export interface NeighborOptions {
    * the whole instance when any neighbour asks (restarting mode; FRR's default is helper only).
    */
   readonly gracefulRestart?: boolean;
+  /**
+   * BFD on the session (RFC 5880/5881, single hop). BIRD: `bfd on` and one `protocol bfd` whose
+   * interface timers come from the first neighbour with bfd; FRR: `neighbor X bfd` with a bfdd
+   * peer of these timers (bfdd and zebra run alongside bgpd).
+   */
+  readonly bfd?: { readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number };
 }
 
 export interface DaemonOptions {

@@ -51,6 +51,7 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     n.holdTime !== undefined ? `  hold time ${n.holdTime};\n  keepalive time ${Math.max(1, Math.floor(n.holdTime / 3))};` : '',
     n.passive === true ? '  passive on;' : '',
     n.gracefulRestart === true ? '  graceful restart on;' : '',
+    n.bfd !== undefined ? '  bfd on;' : '',
     `  connect delay time ${retry};`,
     `  connect retry time ${retry};`,
     `  error wait time ${retry}, ${2 * retry};`,
@@ -85,7 +86,15 @@ export function birdConfig(options: DaemonOptions, dir: string): string {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const routes = options.routes?.[family] ?? [];
     if (routes.length === 0) continue;
-    lines.push(`protocol static s_${family} {`, `  ${family};`, ...routes.map(staticRoute), '}');
+    lines.push(`protocol static s_${family} {`, `  ${family};`);
+    // A loop, not a spread: a full table (a million routes) would overflow the call stack.
+    for (const r of routes) lines.push(staticRoute(r));
+    lines.push('}');
+  }
+  const bfd = options.neighbors.find((n) => n.bfd !== undefined)?.bfd;
+  if (bfd) {
+    // LAB-NOTES.md: this form parses with BIRD 2.0.12.
+    lines.push(`protocol bfd { interface "*" { min rx interval ${bfd.minRxMs} ms; min tx interval ${bfd.minTxMs} ms; multiplier ${bfd.multiplier}; }; }`);
   }
   for (const n of options.neighbors) lines.push(...neighborBlock(options, n));
   return `${lines.join('\n')}\n`;
@@ -249,6 +258,13 @@ export class Bird implements BgpDaemon {
    */
   async relaunch(options: { recovery?: boolean } = {}): Promise<void> {
     await this.launch(options.recovery === true ? ['-R'] : []);
+  }
+
+  /** `birdc show bfd sessions`: the state BIRD shows for the neighbour's address, or undefined. */
+  async bfdState(address: string): Promise<string | undefined> {
+    const text = await this.birdc('show', 'bfd', 'sessions');
+    const line = text.split('\n').find((l) => l.trim().split(/\s+/)[0] === address);
+    return line?.trim().split(/\s+/)[2];
   }
 
   pause(): void {

@@ -45,6 +45,8 @@ const EVENTS: Record<EventType, FsmEvent> = {
   UpdateMsg: { type: 'UpdateMsg' },
   UpdateMsgErr: { type: 'UpdateMsgErr', notify: ERR },
   RouteRefreshMsg: { type: 'RouteRefreshMsg' },
+  BfdDown: { type: 'BfdDown' },
+  BfdUp: { type: 'BfdUp' },
 };
 
 /**
@@ -53,13 +55,13 @@ const EVENTS: Record<EventType, FsmEvent> = {
  * restart, RFC 4724 section 4.2).
  */
 const EXPECT: Record<State, string[]> = {
-  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   WhileEst     NotifVer NotifMsg KA            Update          UpdErr          RR
-  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1'],
-  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2'],
-  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established'],
+  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   WhileEst     NotifVer NotifMsg KA            Update          UpdErr          RR            BfdDown BfdUp
+  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect'],
+  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Active'],
+  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle', 'OpenSent'],
+  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2', 'Idle', 'OpenConfirm'],
+  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established', 'Idle', 'Established'],
 };
 
 /** Variants of events whose payload changes the outcome: one row per state, as in EXPECT. */
@@ -244,4 +246,40 @@ test('OpenSent + BgpOpen starts the keepalive timer at the configured interval',
   const d = { ...initialData({ ...DEFAULT_FSM_CONFIG, keepaliveTime: 10 }), state: 'OpenSent' as const };
   const r = transition(d, { type: 'BgpOpen', holdTime: 90 });
   t.deepEqual(r.actions.filter((a) => a.kind === 'startTimer' && a.timer === 'keepalive'), [{ kind: 'startTimer', timer: 'keepalive', seconds: 10 }]);
+});
+
+// ---- BFD (RFC 5882 section 4.3) ------------------------------------------------------------
+
+test('BfdDown from every state: Idle, no NOTIFICATION, no idle-hold backoff, held until BfdUp', (t) => {
+  for (const state of STATES) {
+    const tr = transition(inState(state), { type: 'BfdDown' });
+    t.is(tr.data.state, 'Idle', state);
+    t.true(tr.data.bfdHold, state);
+    t.deepEqual(notifications(tr.actions), [], `${state}: the path is broken, no NOTIFICATION`);
+    t.false(kinds(tr.actions).includes('startTimer:idleHold'), `${state}: no automatic restart`);
+    t.is(tr.data.errors, 0, `${state}: a BFD failure is no error of the session`);
+    if (CONNECTED.has(state)) t.true(kinds(tr.actions).includes('sessionDown'), `${state}: routes are handled`);
+  }
+});
+
+test('held by BFD: no start event connects; BfdUp starts the session (or only clears the hold after ManualStop)', (t) => {
+  const held = transition(inState('Established'), { type: 'BfdDown' }).data;
+  for (const type of ['ManualStart', 'AutomaticStart', 'IdleHoldTimerExpires', 'ConnectRetryTimerExpires'] as const) {
+    const tr = transition(held, { type });
+    t.is(tr.data.state, 'Idle', type);
+    t.false(kinds(tr.actions).includes('connect'), type);
+  }
+  t.deepEqual(kinds(transition(held, { type: 'TcpConnectionConfirmed' }).actions), ['drop'], 'an incoming connection is refused');
+  const up = transition(held, { type: 'BfdUp' });
+  t.is(up.data.state, 'Connect');
+  t.false(up.data.bfdHold);
+  t.true(kinds(up.actions).includes('connect'));
+  const stopped = transition(held, { type: 'ManualStop' }).data;
+  const after = transition(stopped, { type: 'BfdUp' });
+  t.is(after.data.state, 'Idle', 'an operator stop still holds');
+  t.false(after.data.bfdHold);
+  // A ManualStart while held is remembered: BfdUp then connects.
+  const wanted = transition(stopped, { type: 'BfdDown' }).data;
+  const started = transition(transition(wanted, { type: 'ManualStart' }).data, { type: 'BfdUp' });
+  t.is(started.data.state, 'Connect');
 });

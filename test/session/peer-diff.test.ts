@@ -46,7 +46,17 @@ test('diffPeers: added and removed are neither relabelled nor changed', (t) => {
 });
 
 test('RELABEL_ONLY names fields a running session does not depend on', (t) => {
-  t.deepEqual([...RELABEL_ONLY].sort(), ['passive', 'type']);
+  t.deepEqual([...RELABEL_ONLY].sort(), ['bfd', 'passive', 'type']);
+});
+
+test('a change of bfd alone (enable, disable, retune) relabels: the BGP session is not restarted', (t) => {
+  const on = { ...base, bfd: { enabled: true, minRxMs: 100, minTxMs: 100, multiplier: 3 } };
+  const retuned = { ...on, bfd: { ...on.bfd, minTxMs: 300 } };
+  for (const [a, b] of [[base, on], [on, retuned], [retuned, base]] as const) {
+    const d = diffPeers([a], [b]);
+    t.deepEqual(d.relabelled, [b]);
+    t.deepEqual(d.changed, []);
+  }
 });
 
 // The in-process sessions name a loopback peer: were passive not applied, start() would only

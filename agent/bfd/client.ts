@@ -1,0 +1,118 @@
+/**
+ * BfdClient: the main thread's side of the BFD worker (worker.ts). It starts the worker, sends it
+ * the desired sessions (`configure`), keeps the last status snapshot for `agentctl` and metrics
+ * (`status`, `session`), and hands every state change to `onChange`, logged at info. A worker that
+ * dies is logged and started again with the last configuration. Why a worker: see worker.ts.
+ */
+
+import { Worker } from 'node:worker_threads';
+import type { BfdEngineStatus, BfdPeerConfig } from './engine.js';
+import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
+import type { BfdChange, BfdSessionStatus } from './session.js';
+
+export interface BfdLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface BfdClientOptions {
+  readonly log: BfdLogger;
+  onChange(change: BfdChange): void;
+  /** Default 3784 (RFC 5881 section 4); tests may use another. */
+  readonly port?: number;
+  readonly statusIntervalMs?: number;
+}
+
+export const BFD_PORT = 3784;
+
+export class BfdClient {
+  private worker: Worker | null = null;
+  private peers: readonly BfdPeerConfig[] = [];
+  private snapshot: BfdEngineStatus = { sessions: [], drops: {} };
+  private closing = false;
+  private changes = 0;
+
+  constructor(private readonly options: BfdClientOptions) {}
+
+  /** Starts the worker when the first session is wanted; an empty set with no worker stays off. */
+  configure(peers: readonly BfdPeerConfig[]): void {
+    this.peers = peers;
+    if (this.worker === null && peers.length === 0) return;
+    this.spawn();
+    this.post({ type: 'configure', peers });
+  }
+
+  status(): BfdEngineStatus {
+    return this.snapshot;
+  }
+
+  session(key: string): BfdSessionStatus | undefined {
+    return this.snapshot.sessions.find((s) => s.key === key);
+  }
+
+  /** State changes seen, for metrics. */
+  get changeCount(): number {
+    return this.changes;
+  }
+
+  /** Sessions to AdminDown, then the worker ends (or is terminated after a second). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const w = this.worker;
+    if (w === null) return;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void w.terminate().then(() => resolve()), 1000);
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.post({ type: 'close' });
+    await done;
+    this.worker = null;
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private spawn(): void {
+    if (this.worker !== null || this.closing) return;
+    const workerData: WorkerOptions = { port: this.options.port ?? BFD_PORT, statusIntervalMs: this.options.statusIntervalMs ?? 500 };
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData });
+    this.worker = w;
+    w.on('message', (m: ToMain) => this.onMessage(m));
+    w.on('error', (err) => this.options.log.error(`BFD worker failed: ${err.stack ?? err.message}`));
+    w.on('exit', (code) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      if (this.closing) return;
+      this.options.log.error('BFD worker exited; starting it again', { code });
+      // Its sessions are gone: from the peers' side they time out; ours start over as Down.
+      this.snapshot = { sessions: [], drops: {} };
+      setTimeout(() => this.configure(this.peers), 1000).unref();
+    });
+  }
+
+  private onMessage(m: ToMain): void {
+    switch (m.type) {
+      case 'change': {
+        this.changes++;
+        const c = m.change;
+        this.options.log.info(`BFD state change ${c.from} -> ${c.to}${c.to === 'Down' || c.to === 'AdminDown' ? `, diagnostic: ${c.diagText}` : ''}`, { peer: c.key, remoteState: c.remoteState });
+        this.options.onChange(c);
+        return;
+      }
+      case 'status':
+        this.snapshot = m.status;
+        return;
+      case 'log':
+        this.options.log[m.level](m.message, m.meta);
+        return;
+      case 'ready':
+      case 'closed':
+        return;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * BfdError: why a received BFD packet was discarded (RFC 5880 section 6.8.6) or why the BFD
+ * transport failed, with a stable `code` that the drop counters are keyed by. Never thrown out of
+ * the receive path: the engine counts it and goes on.
+ */
+
+export type BfdErrorCode =
+  | 'SHORT'
+  | 'BAD_VERSION'
+  | 'BAD_LENGTH'
+  | 'ZERO_DETECT_MULT'
+  | 'MULTIPOINT'
+  | 'ZERO_MY_DISCRIMINATOR'
+  | 'AUTH_NOT_CONFIGURED'
+  /** RFC 5881 section 5: TTL / Hop Limit not 255 (GTSM). */
+  | 'TTL'
+  /** Your Discriminator zero and no session for the source address. */
+  | 'UNKNOWN_PEER'
+  /** Your Discriminator names no session of ours. */
+  | 'UNKNOWN_DISCRIMINATOR'
+  /** Your Discriminator zero while the session is not Down or AdminDown (section 6.8.6). */
+  | 'ZERO_YOUR_DISCRIMINATOR'
+  /** The session named by Your Discriminator belongs to another address. */
+  | 'ADDRESS_MISMATCH'
+  | 'SOCKET';
+
+export class BfdError extends Error {
+  override readonly name = 'BfdError';
+  constructor(readonly code: BfdErrorCode, message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The BFD worker: a worker_threads Worker that runs the BfdEngine on its own event loop, so that
+ * the 100 ms x 3 timers of RFC 5880 keep time while the main thread digests a million prefixes or
+ * collects garbage (its own V8 heap: the main thread's GC pauses do not stop it). It owns the
+ * sockets: one receive socket per family on UDP 3784 (RFC 5881 section 4; netlink/udp.ts reports
+ * each datagram's TTL) and one transmit socket per session with a source port in 49152-65535 and
+ * TTL 255. Messages (protocol.ts): configuration in from the main thread, state changes and status
+ * snapshots out. Not here: what BFD Down does to BGP (agent/main.ts and the session FSM).
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { UdpSocket } from '../../netlink/udp.js';
+import { systemClock } from '../session/timers.js';
+import { BfdEngine, type BfdPeerConfig, type TxSocket } from './engine.js';
+import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
+
+/** RFC 5881 section 4. */
+export const SOURCE_PORT_MIN = 49152;
+export const SOURCE_PORT_MAX = 65535;
+
+const port = parentPort;
+if (port === null) throw new Error('agent/bfd/worker.js runs only as a worker thread');
+const options = workerData as WorkerOptions;
+const post = (m: ToMain): void => port.postMessage(m);
+const log = (level: 'info' | 'warn' | 'error', message: string, meta: Record<string, unknown> = {}): void => post({ type: 'log', level, message, meta });
+
+const receivers = new Map<4 | 6, UdpSocket | null>();
+
+function ensureReceiver(family: 4 | 6): void {
+  if (receivers.has(family)) return;
+  try {
+    receivers.set(family, new UdpSocket({
+      family, address: '', port: options.port, ttl: 255,
+      onMessage: (m) => engine.receive(m),
+      onError: (err) => log('warn', `BFD receive socket: ${err.message}`, { family }),
+    }));
+  } catch (err) {
+    receivers.set(family, null);
+    log('error', `cannot open the BFD receive socket on UDP ${options.port}: ${(err as Error).message}`, { family });
+  }
+}
+
+function openTx(p: BfdPeerConfig): TxSocket {
+  const family = p.family === 'ipv4' ? 4 : 6;
+  ensureReceiver(family);
+  let last: unknown;
+  // RFC 5881 section 4: a source port in 49152-65535, not used by another session.
+  for (let i = 0; i < 64; i++) {
+    const sport = SOURCE_PORT_MIN + Math.floor(Math.random() * (SOURCE_PORT_MAX - SOURCE_PORT_MIN + 1));
+    for (const address of p.local === '' ? [''] : [p.local, '']) {
+      try {
+        const s = new UdpSocket({ family, address, port: sport, ttl: 255, onError: () => undefined });
+        return { send: (packet) => s.send(packet, p.peer, options.port), close: () => s.close() };
+      } catch (err) {
+        last = err;
+        const code = (err as { code?: string }).code;
+        if (code === 'EADDRINUSE') break;
+        if (code !== 'EADDRNOTAVAIL') throw err;
+      }
+    }
+  }
+  throw last instanceof Error ? last : new Error('no free BFD source port');
+}
+
+const engine = new BfdEngine({
+  clock: systemClock,
+  openTx,
+  onChange: (change) => {
+    post({ type: 'change', change });
+    post({ type: 'status', status: engine.status() });
+  },
+});
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'configure':
+      engine.configure(m.peers);
+      post({ type: 'status', status: engine.status() });
+      return;
+    case 'close':
+      engine.close();
+      for (const s of receivers.values()) s?.close();
+      receivers.clear();
+      clearInterval(snapshots);
+      post({ type: 'closed' });
+      port.close();
+      return;
+  }
+});
+
+const snapshots = setInterval(() => post({ type: 'status', status: engine.status() }), options.statusIntervalMs);
+post({ type: 'ready' });

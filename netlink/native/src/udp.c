@@ -1,0 +1,334 @@
+/*
+ * UDP sockets for BFD (RFC 5881): Node's dgram cannot tell the TTL a datagram arrived with, and
+ * RFC 5881 section 5 requires discarding single-hop Control packets whose TTL / Hop Limit is not
+ * 255 (GTSM, RFC 5082). A socket opened here sets IP_RECVTTL (IPV6_RECVHOPLIMIT on AF_INET6),
+ * reads with recvmsg(2) from a uv_poll_t on the caller's event loop (the main thread's or a
+ * worker's: napi_get_uv_event_loop), and hands each datagram to JS with its source address, port
+ * and the TTL from the control message; the check itself is in TypeScript (agent/bfd/engine.ts), so
+ * a dropped packet is counted. Sending sets IP_TTL / IPV6_UNICAST_HOPS at open (255 for BFD, any
+ * value for tests). AF_INET6 sockets are IPv6 only (IPV6_V6ONLY).
+ *
+ *   udpOpen(family 4|6, address, port, ttl, onMessage | null, onError) -> handle
+ *     onMessage(buf, address, port, ttl)   ttl -1 when the kernel gave no control message
+ *   udpSend(handle, buf, address, port)    throws a typed errno error
+ *   udpPort(handle) -> the bound port      udpClose(handle)
+ *
+ * Errors never leave a libuv callback: they go to onError. Not here: the BFD codec or sessions.
+ */
+#include "udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common.h"
+#include "netlink.h" /* rn_errno_error, rn_get_function */
+
+#define UDP_DATAGRAM_MAX 2048
+#define UDP_READ_BUDGET 256 /* datagrams per poll callback, then the loop runs other work */
+
+typedef struct udp_socket {
+  int fd;
+  int family;
+  bool closed;
+  bool polling;
+  napi_env env;
+  uv_poll_t poll;
+  napi_ref self;
+  napi_ref on_message;
+  napi_ref on_error;
+  napi_async_context async;
+  int refs;
+} udp_socket;
+
+static void drop_ref(udp_socket *s) {
+  if (--s->refs == 0) free(s);
+}
+
+static udp_socket *get_socket(napi_env env, napi_value value, const char *syscall) {
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    rn_throw_type(env, "handle must be a UDP socket handle from udpOpen");
+    return NULL;
+  }
+  udp_socket *s = data;
+  if (s->closed) {
+    rn_throw_errno(env, EBADF, syscall, "UDP socket is closed");
+    return NULL;
+  }
+  return s;
+}
+
+static void call_js(udp_socket *s, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv, result;
+  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  if (napi_get_global(env, &recv) != napi_ok) return;
+  napi_status status = napi_make_callback(env, s->async, recv, fn, argc, argv, &result);
+  if (status == napi_pending_exception) {
+    napi_value exception;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
+      napi_fatal_exception(env, exception);
+  }
+}
+
+static void deliver_error(udp_socket *s, int err, const char *syscall) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value error = rn_errno_error(s->env, err, syscall, NULL);
+  if (error != NULL) call_js(s, s->on_error, 1, &error);
+  napi_close_handle_scope(s->env, scope);
+}
+
+/* The TTL (IPv4) or Hop Limit (IPv6) of a received datagram, -1 when absent. */
+static int received_ttl(struct msghdr *msg) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+    int v;
+    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+      memcpy(&v, CMSG_DATA(c), sizeof v);
+      return v;
+    }
+  }
+  return -1;
+}
+
+static void deliver(udp_socket *s, const unsigned char *data, size_t n, struct sockaddr_storage *from,
+                    int ttl) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  char text[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (from->ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)from;
+    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    port = ntohs(a->sin_port);
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)from;
+    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    port = ntohs(a->sin6_port);
+  }
+  napi_value argv[4];
+  if (napi_create_buffer_copy(s->env, n, data, NULL, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+      napi_create_int32(s->env, port, &argv[2]) == napi_ok &&
+      napi_create_int32(s->env, ttl, &argv[3]) == napi_ok)
+    call_js(s, s->on_message, 4, argv);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void on_poll(uv_poll_t *handle, int status, int events) {
+  udp_socket *s = handle->data;
+  if (s == NULL || s->closed) return;
+  if (status < 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    /* EPOLLERR on UDP: a pending ICMP error (SO_ERROR); clear it and read on. */
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) deliver_error(s, err, "recvmsg");
+    if (!s->closed && uv_poll_start(&s->poll, UV_READABLE, on_poll) != 0) deliver_error(s, EBADF, "uv_poll_start");
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
+  for (int i = 0; i < UDP_READ_BUDGET && !s->closed; i++) {
+    unsigned char data[UDP_DATAGRAM_MAX];
+    unsigned char control[256];
+    struct sockaddr_storage from;
+    struct iovec iov = {data, sizeof data};
+    struct msghdr msg = {&from, sizeof from, &iov, 1, control, sizeof control, 0};
+    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err != EAGAIN && err != EWOULDBLOCK) deliver_error(s, err, "recvmsg");
+      break;
+    }
+    if (msg.msg_flags & MSG_TRUNC) continue; /* larger than any BFD packet: not ours */
+    deliver(s, data, (size_t)n, &from, received_ttl(&msg));
+  }
+}
+
+static void on_closed(uv_handle_t *handle) { drop_ref(handle->data); }
+static void finalize_external(napi_env env, void *data, void *hint) { drop_ref(data); }
+
+static void release(udp_socket *s, bool from_js) {
+  if (s->closed) return;
+  s->closed = true;
+  if (s->polling) uv_poll_stop(&s->poll);
+  close(s->fd);
+  s->fd = -1;
+  if (from_js) {
+    if (s->on_message != NULL) napi_delete_reference(s->env, s->on_message);
+    if (s->on_error != NULL) napi_delete_reference(s->env, s->on_error);
+    if (s->self != NULL) napi_delete_reference(s->env, s->self);
+    napi_async_destroy(s->env, s->async);
+  }
+  if (s->polling) uv_close((uv_handle_t *)&s->poll, on_closed);
+  else drop_ref(s);
+}
+
+static void cleanup_hook(void *arg) { release(arg, false); }
+
+static bool set_opt(napi_env env, int fd, int level, int name, int value, const char *what) {
+  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
+  int err = errno;
+  char detail[160];
+  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
+  rn_throw_errno(env, err, "setsockopt", detail);
+  return false;
+}
+
+static napi_value udp_open(napi_env env, napi_callback_info info) {
+  napi_value argv[6], handle;
+  int32_t version, port, ttl;
+  char address[RN_ADDRESS_TEXT_MAX];
+  if (!rn_args(env, info, 6, argv) || !rn_get_int(env, argv[0], "family", 4, 6, &version) ||
+      !rn_get_string(env, argv[1], "address", "bind", address, sizeof address, NULL) ||
+      !rn_get_int(env, argv[2], "port", 0, 65535, &port) || !rn_get_int(env, argv[3], "ttl", 1, 255, &ttl) ||
+      !rn_get_function(env, argv[5], "onError"))
+    return NULL;
+  bool receiving = !rn_is_nullish(env, argv[4]);
+  if (receiving && !rn_get_function(env, argv[4], "onMessage")) return NULL;
+  if (version == 5) return rn_throw_type(env, "family must be 4 or 6");
+  int family = version == 4 ? AF_INET : AF_INET6;
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return rn_throw_errno(env, errno, "socket", "AF_INET/AF_INET6 SOCK_DGRAM");
+  struct sockaddr_storage ss;
+  socklen_t len;
+  bool ok = family == AF_INET
+                ? set_opt(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL") &&
+                      (!receiving || set_opt(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"))
+                : set_opt(env, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY") &&
+                      set_opt(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS") &&
+                      (!receiving || set_opt(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"));
+  if (!ok || !rn_parse_sockaddr(env, "bind", family, address, (uint16_t)port, &ss, &len)) {
+    close(fd);
+    return NULL;
+  }
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+    int err = errno;
+    char detail[200];
+    snprintf(detail, sizeof detail, "%s port %d: %s", address, (int)port, strerror(err));
+    close(fd);
+    return rn_throw_errno(env, err, "bind", detail);
+  }
+  udp_socket *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    close(fd);
+    return rn_throw_errno(env, ENOMEM, "udpOpen", NULL);
+  }
+  s->fd = fd;
+  s->family = family;
+  s->refs = 1;
+  s->env = env;
+  napi_value name;
+  if (napi_create_string_utf8(env, "rack-agent:udp", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &s->async) != napi_ok) {
+    release(s, false);
+    rn_throw_napi_failure(env, "udpOpen");
+    return NULL;
+  }
+  if (receiving) {
+    uv_loop_t *loop = NULL;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
+      napi_async_destroy(env, s->async);
+      release(s, false);
+      return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
+    }
+    s->poll.data = s;
+    s->polling = true;
+    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
+    if (rc != 0) {
+      napi_async_destroy(env, s->async);
+      release(s, false);
+      return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
+    }
+  }
+  if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
+    napi_async_destroy(env, s->async);
+    release(s, false);
+    rn_throw_napi_failure(env, "udpOpen");
+    return NULL;
+  }
+  s->refs++;
+  if ((receiving && napi_create_reference(env, argv[4], 1, &s->on_message) != napi_ok) ||
+      napi_create_reference(env, argv[5], 1, &s->on_error) != napi_ok ||
+      napi_create_reference(env, handle, 1, &s->self) != napi_ok) {
+    release(s, true);
+    rn_throw_napi_failure(env, "udpOpen");
+    return NULL;
+  }
+  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  return handle;
+}
+
+static napi_value udp_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t port;
+  char address[RN_ADDRESS_TEXT_MAX];
+  void *data = NULL;
+  size_t length = 0;
+  bool is_buffer = false;
+  if (!rn_args(env, info, 4, argv)) return NULL;
+  udp_socket *s = get_socket(env, argv[0], "sendto");
+  if (s == NULL) return NULL;
+  RN_CALL(env, napi_is_buffer(env, argv[1], &is_buffer));
+  if (!is_buffer) return rn_throw_type(env, "data must be a Buffer");
+  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &length));
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (!rn_get_string(env, argv[2], "address", "sendto", address, sizeof address, NULL) ||
+      !rn_get_int(env, argv[3], "port", 1, 65535, &port) ||
+      !rn_parse_sockaddr(env, "sendto", s->family, address, (uint16_t)port, &ss, &len))
+    return NULL;
+  ssize_t n;
+  do n = sendto(s->fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&ss, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return rn_throw_errno(env, errno, "sendto", address);
+  return NULL;
+}
+
+static napi_value udp_port(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  udp_socket *s = get_socket(env, argv[0], "getsockname");
+  if (s == NULL) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0) return rn_throw_errno(env, errno, "getsockname", NULL);
+  int port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                                     : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  RN_CALL(env, napi_create_int32(env, port, &result));
+  return result;
+}
+
+static napi_value udp_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
+    return rn_throw_type(env, "handle must be a UDP socket handle from udpOpen");
+  udp_socket *s = data;
+  if (s->closed) return NULL;
+  napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+  release(s, true);
+  return NULL;
+}
+
+const napi_property_descriptor rn_udp_exports[] = {
+  {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"udpSend", NULL, udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"udpPort", NULL, udp_port, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"udpClose", NULL, udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
+};
+const size_t rn_udp_exports_count = sizeof rn_udp_exports / sizeof rn_udp_exports[0];
