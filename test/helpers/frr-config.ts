@@ -47,6 +47,8 @@ function neighborLines(n: NeighborOptions): string[] {
   if (n.multihop !== undefined) lines.push(`neighbor ${a} ebgp-multihop ${n.multihop}`);
   if (n.holdTime !== undefined) lines.push(`neighbor ${a} timers ${Math.max(1, Math.floor(n.holdTime / 3))} ${n.holdTime}`);
   if (n.passive === true) lines.push(`neighbor ${a} passive`);
+  // BFD through bfdd (reached via zebra): detect multiplier, receive and transmit intervals in ms.
+  if (n.bfd !== undefined) lines.push(`neighbor ${a} bfd ${n.bfd.multiplier} ${n.bfd.minRxMs} ${n.bfd.minTxMs}`);
   return lines;
 }
 

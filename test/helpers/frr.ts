@@ -125,6 +125,8 @@ export function parseJsonDocuments(text: string): unknown[] {
 export class Frr implements BgpDaemon {
   readonly kind = 'frr' as const;
   private zebra: ChildProcess | undefined;
+  /** bfdd, when a neighbour has BFD (bgpd reaches it through zebra). */
+  private bfdd: ChildProcess | undefined;
   private bgpd: ChildProcess | undefined;
   private output: () => string = () => '';
 
@@ -143,7 +145,10 @@ export class Frr implements BgpDaemon {
       if (check.code !== 0 || /on config line|^% /m.test(text)) {
         throw new DaemonError('DAEMON_CONFIG', `bgpd -C: ${text}\n${readFileSync(conf, 'utf8')}`);
       }
+      const bfd = options.neighbors.some((n) => n.bfd !== undefined);
+      if (bfd && options.zebra === false) throw new DaemonError('DAEMON_CONFIG', 'FRR BFD needs zebra: bgpd reaches bfdd through it');
       if (options.zebra !== false) await frr.startZebra();
+      if (bfd) await frr.startBfdd();
       await frr.launch();
       return frr;
     } catch (err) {
@@ -210,12 +215,24 @@ export class Frr implements BgpDaemon {
     await this.launch();
   }
 
+  /** Freezes bgpd, and bfdd with it when it runs: a frozen ToR sends no BFD either. */
   pause(): void {
     signal(this.bgpd, 'SIGSTOP', 'bgpd');
+    if (this.bfdd !== undefined) signal(this.bfdd, 'SIGSTOP', 'bfdd');
   }
 
   resume(): void {
+    if (this.bfdd !== undefined) signal(this.bfdd, 'SIGCONT', 'bfdd');
     signal(this.bgpd, 'SIGCONT', 'bgpd');
+  }
+
+  /** `show bfd peers`: bfdd's state for the peer address ('Up', 'Down', 'Init'), or undefined. */
+  async bfdState(address: string): Promise<string | undefined> {
+    const result = await execTool('vtysh', ['--vty_socket', this.dir, '-d', 'bfdd', '-c', 'show bfd peers json']);
+    if (result.code !== 0) throw new DaemonError('DAEMON_QUERY', `vtysh show bfd peers: ${result.stdout}${result.stderr}`);
+    const peers = JSON.parse(result.stdout) as { peer?: string; status?: string }[];
+    const status = peers.find((p) => p.peer === address)?.status;
+    return status === undefined ? undefined : status.charAt(0).toUpperCase() + status.slice(1);
   }
 
   async reconfigure(options: DaemonOptions): Promise<void> {
@@ -235,6 +252,8 @@ export class Frr implements BgpDaemon {
 
   async dispose(): Promise<void> {
     await this.stop();
+    if (this.bfdd !== undefined) await stopProcess(this.bfdd);
+    this.bfdd = undefined;
     if (this.zebra !== undefined) await stopProcess(this.zebra);
     this.zebra = undefined;
     removeTempDir(this.dir);
@@ -255,6 +274,17 @@ export class Frr implements BgpDaemon {
     this.zebra = child;
     const output = keepOutput(child);
     await waitReady(child, `zebra in ${this.ns}`, async () => existsSync(zserv), output);
+  }
+
+  private async startBfdd(): Promise<void> {
+    writeFileSync(join(this.dir, 'bfdd.conf'), '');
+    await execTool('chown', ['frr:frr', join(this.dir, 'bfdd.conf')]);
+    const ctl = join(this.dir, 'bfdd.sock');
+    const child = this.lab.spawn(this.ns, join(FRR_LIB, 'bfdd'),
+      ['-f', join(this.dir, 'bfdd.conf'), '-i', join(this.dir, 'bfdd.pid'), '-z', join(this.dir, 'zserv.api'), '--bfdctl', ctl, ...this.commonArgs()]);
+    this.bfdd = child;
+    const output = keepOutput(child);
+    await waitReady(child, `bfdd in ${this.ns}`, async () => (await execTool('vtysh', ['--vty_socket', this.dir, '-d', 'bfdd', '-c', 'show bfd peers json'])).code === 0, output);
   }
 
   private async launch(): Promise<void> {
