@@ -13,17 +13,18 @@ import { Bird } from '../helpers/bird.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const PREFIXES = Number(process.env.LOAD_PREFIXES ?? 1_000_000);
-// Long (a million kernel routes) and, at 1,000,000, failing as of this commit (see the report of
-// issue 14): opt in with BFD_LOAD=1, so `npm test` stays inside its time budget.
-const wanted = process.env.BFD_LOAD === '1';
-const run = isRoot && wanted ? test.serial : test.serial.skip;
-if (!isRoot || !wanted) test.skip(`BFD load test (skipped: ${!isRoot ? rootSkipReason : 'set BFD_LOAD=1 to run it'})`, () => undefined);
+// About 12 s here: part of `npm test`. (It once failed at a million because the feed, counted up
+// from 10.0.0.0, outgrew its /8 pool at 262,144 prefixes and then covered the lab's own links.)
+const run = isRoot ? test.serial : test.serial.skip;
+if (!isRoot) test('BFD load test', (t) => t.log(`skipped: ${rootSkipReason}`));
 const BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 };
 
 function prefixes(n: number): string[] {
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const a = (0x0a000000 + i * 64) >>> 0;
+    // 64.0.0.0/6 holds 1,048,576 /26: the whole feed fits the pool, and none of it covers the
+    // lab's own links (10.201/10.202), which a feed from 10.0.0.0 up would hijack past 10.201.
+    const a = (0x40000000 + i * 64) >>> 0;
     out[i] = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/26`;
   }
   return out;
@@ -46,7 +47,7 @@ run(`a feed of ${PREFIXES} prefixes on one session does not take down a 100 ms x
     agent = await Agent.start(lab, nodeNs, {
       node: { name: 'n0', ipv4Address: '10.202.0.2/24' },
       bgp: { asNumber: 65100, peers: [{ peerIP: '10.202.0.1', asNumber: 65100, bfd: { enabled: true, ...BFD } }, { peerIP: '10.201.0.1', asNumber: 65100, sourceAddress: 'None' }] },
-      pools: [{ cidr: '10.0.0.0/8', blockSize: 26, ipipMode: 'Never' }],
+      pools: [{ cidr: '64.0.0.0/6', blockSize: 26, ipipMode: 'Never' }],
       log: { level: 'info' },
     });
     const a = agent;
