@@ -26,6 +26,11 @@ async function main(): Promise<number> {
   let f: Fabric | undefined;
   try {
     f = await buildFabric(lab, AGENTS);
+    // Nodes route for their workloads: forwarding on, as on a real Calico node (`agentctl check` looks).
+    for (const a of f.agents) {
+      await lab.sysctl(a.ns, 'net.ipv4.ip_forward', 1);
+      await lab.sysctl(a.ns, 'net.ipv6.conf.all.forwarding', 1);
+    }
     for (const a of f.agents) {
       const w = await a.ctl(['wait', '--timeout', '60']);
       if (w.status !== 0) throw new Error(`${a.ns} did not converge:\n${w.stdout}${w.stderr}\n${a.logs()}`);
@@ -36,6 +41,8 @@ async function main(): Promise<number> {
     say((await n0.ctl(['status'])).stdout.trimEnd());
     say(`\n$ agentctl routes`);
     say((await n0.ctl(['routes'])).stdout.trimEnd());
+    say(`\n$ agentctl check      (the data plane: every next hop probed, small and full size)`);
+    say((await n0.ctl(['check'])).stdout.trimEnd());
     say(`\n$ ip route show proto rack-agent      (protocol 201)`);
     say((await lab.ip(n0.ns, 'route', 'show', 'proto', '201')).stdout.trimEnd());
     say(`\n$ ip -6 route show proto rack-agent`);
