@@ -1,0 +1,174 @@
+/**
+ * bench:e2e (issue 12): the real agent (dist/agent/main.js, started from a config file by
+ * test/helpers/agent.ts) against BIRD 2 with its kernel protocol, doing the same job in the same
+ * run: receive N IPv4 /26 over iBGP from a BIRD 2 route reflector (next hop self) and put them in
+ * the kernel. Each receiver runs in a fresh lab (namespaces `r` with the reflector, `n` with the
+ * receiver); the reflector has loaded its N static routes before the receiver starts. Measured
+ * from the receiver's process start until the namespace's main table holds N more prefixes
+ * (/proc/PID/net/fib_triestat): seconds, peak RSS (VmHWM) and CPU (utime + stime) of the
+ * receiver, and the ratios agent / BIRD. The reflector is kept turning with `birdc show status`
+ * every 50 ms (LAB-NOTES: BIRD 2.0.12 may stall near the end of a large feed to a quiet peer).
+ * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000).
+ * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { numberToIpv4 } from '../../agent/bgp/ip.js';
+import { Agent } from '../helpers/agent.js';
+import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { cpuSeconds, mainPrefixesOf, peakRss, settle, triestatMain } from './proc.js';
+
+const COUNTS = (process.env.BENCH_E2E_COUNTS ?? '100000,1000000').split(',').map(Number);
+const FIRST = 0x40000000; // 64.0.0.0, inside the pool 64.0.0.0/6 (away from the link's 10.1.0.0/24)
+const AS = 65100;
+const RR = '10.1.0.1';
+const NODE = '10.1.0.2';
+
+interface Measured {
+  readonly seconds: number;
+  readonly rss: number;
+  readonly cpu: number;
+}
+
+interface Receiver {
+  readonly pid: number;
+  readonly exited: () => string | null;
+}
+
+function reflectorConfig(dir: string, count: number): string {
+  const routes = join(dir, `routes-${count}.conf`);
+  if (!existsSync(routes)) {
+    const lines = new Array<string>(count);
+    for (let i = 0; i < count; i++) lines[i] = `route ${numberToIpv4((FIRST + i * 64) >>> 0)}/26 blackhole;`;
+    writeFileSync(routes, `${lines.join('\n')}\n`);
+  }
+  const conf = join(dir, 'rr.conf');
+  writeFileSync(conf, [
+    `router id ${RR};`,
+    'protocol device {}',
+    'protocol static s4 { ipv4;',
+    `include "${routes}";`,
+    '}',
+    `protocol bgp node { local ${RR} as ${AS}; neighbor ${NODE} as ${AS}; direct; passive on; rr client; rr cluster id ${RR};`,
+    '  ipv4 { import none; export all; next hop self; }; }',
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+function birdReceiverConfig(dir: string): string {
+  const conf = join(dir, 'node.conf');
+  writeFileSync(conf, [
+    `router id ${NODE};`,
+    'protocol device {}',
+    // LAB-NOTES: persist, learn off, export all.
+    'protocol kernel k4 { persist; learn off; ipv4 { import none; export all; }; }',
+    `protocol bgp tor { local ${NODE} as ${AS}; neighbor ${RR} as ${AS}; direct; connect delay time 0;`,
+    '  ipv4 { import all; export none; }; }',
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+const agentDoc = {
+  node: { name: 'bench', ipv4Address: `${NODE}/24` },
+  bgp: { asNumber: AS, peers: [{ peerIP: RR, asNumber: AS }] },
+  pools: [{ cidr: '64.0.0.0/6', blockSize: 26, ipipMode: 'Never' }],
+  blocks: [],
+  log: { level: 'info', format: 'json' },
+};
+
+/** One receiver (`start` spawns it in namespace n) against a fresh reflector; its numbers. */
+async function run(name: string, dir: string, count: number, start: (lab: Lab, n: string) => Promise<Receiver>): Promise<Measured> {
+  const lab = await Lab.create(name);
+  let turning = true;
+  let turner: Promise<void> = Promise.resolve();
+  try {
+    const r = await lab.namespace('r');
+    const n = await lab.namespace('n');
+    await lab.veth(r, `${RR}/24`, n, `${NODE}/24`);
+    const sock = join(dir, `rr-${name}.ctl`);
+    rmSync(sock, { force: true });
+    lab.spawn(r, 'bird', ['-f', '-c', reflectorConfig(dir, count), '-s', sock, '-P', join(dir, 'rr.pid')]);
+    const birdc = (...args: string[]) => lab.exec(r, 'birdc', ['-s', sock, ...args]);
+    await waitFor(async () => existsSync(sock) && Number(/(\d+) of \d+ routes/.exec((await birdc('show', 'route', 'count')).stdout)?.[1] ?? 0) >= count,
+      { timeoutMs: 300_000, intervalMs: 100, what: `the reflector to load ${count} static routes` });
+    const before = triestatMain((await lab.exec(n, 'cat', ['/proc/net/fib_triestat'], { check: true })).stdout);
+    const started = performance.now();
+    const receiver = await start(lab, n);
+    turner = (async () => {
+      while (turning) {
+        await birdc('show', 'status');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let cpu = 0;
+    let rss = 0;
+    await waitFor(() => {
+      const why = receiver.exited();
+      if (why !== null) throw new Error(`${name}: the receiver exited: ${why}`);
+      if (mainPrefixesOf(receiver.pid) - before < count) return false;
+      cpu = cpuSeconds(receiver.pid);
+      rss = peakRss(receiver.pid);
+      return true;
+    }, { timeoutMs: 600_000, intervalMs: 10, what: `${name}: ${count} routes in the kernel` });
+    return { seconds: (performance.now() - started) / 1000, rss, cpu };
+  } finally {
+    turning = false;
+    await turner;
+    await lab.destroy();
+    await settle();
+  }
+}
+
+async function agent(dir: string, count: number): Promise<Measured> {
+  let a: Agent | undefined;
+  try {
+    return await run('e2eagent', dir, count, async (lab, n) => {
+      a = await Agent.start(lab, n, agentDoc, { wait: false });
+      const me = a;
+      return { pid: me.pid ?? 0, exited: () => (me.running ? null : me.logs().split('\n').slice(-20).join('\n')) };
+    });
+  } finally {
+    await a?.dispose();
+  }
+}
+
+async function bird(dir: string, count: number): Promise<Measured> {
+  return run('e2ebird', dir, count, async (lab, n) => {
+    const child = lab.spawn(n, 'bird', ['-f', '-c', birdReceiverConfig(dir), '-s', join(dir, 'node.ctl'), '-P', join(dir, 'node.pid')]);
+    return { pid: child.pid ?? 0, exited: () => (child.exitCode === null && child.signalCode === null ? null : `exit ${child.exitCode ?? child.signalCode}`) };
+  });
+}
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const line = (m: Measured): string => `${m.seconds.toFixed(2)} s, peak RSS ${mb(m.rss)}, CPU ${m.cpu.toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  if (!isRoot) {
+    console.log('bench:e2e needs root (network namespaces); skipped');
+    return;
+  }
+  if (!existsSync('/usr/sbin/bird')) {
+    console.log('bench:e2e needs BIRD 2 (apt-get install bird2); skipped');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rack-bench-e2e-'));
+  try {
+    await settle();
+    for (const count of COUNTS) {
+      const ours = await agent(dir, count);
+      const ref = await bird(dir, count);
+      console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);
+      console.log(`  rack-agent:       ${line(ours)}`);
+      console.log(`  BIRD 2 + kernel:  ${line(ref)}`);
+      console.log(`  agent / BIRD:     time ${(ours.seconds / ref.seconds).toFixed(2)} (goal <= 1.0), ` +
+        `memory ${(ours.rss / ref.rss).toFixed(1)}x, CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
