@@ -22,15 +22,16 @@ import { parsePrefix } from '../../agent/bgp/prefix.js';
 import type { RibChange } from '../../agent/rib/types.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { RouteSocket } from '../rtnetlink/route-socket.js';
-import { desiredRoute } from './desired.js';
-import { diffState, type FibOp, type KernelTable } from './diff.js';
+import { diffState, type FibOp, type KernelTable, parseKey } from './diff.js';
 import { FibEvents } from './events.js';
+import { prefixText } from './keys.js';
 import { deviceFor, emptyInterfaces, type Interfaces, linkByName } from './interfaces.js';
-import { fibSignature } from './kernel-route.js';
 import { failure, opRequest } from './ops.js';
 import type { FibOptions } from './options.js';
+import { Shapes, withPrefix } from './shapes.js';
 import {
-  emptyState, enqueue, type Entry, entryFor, type FibState, forgetIfEmpty, setKernel, setProblem, setWant, tableView,
+  dequeue, emptyState, enqueue, type Entry, entryFor, type FibState, forgetIfEmpty, queued, setKernel, setProblem, setWant,
+  tableView,
 } from './state.js';
 import { createTunnel } from './tunnel.js';
 import type { FibContext, FibPool, FibSnapshot, Logger, Ownership } from './types.js';
@@ -39,6 +40,11 @@ import { problems, routeViews, type FibRouteView } from './views.js';
 const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * Requests handed to the RouteSocket and not yet answered, at most (twice its window): the rest
+ * wait in the Fib's queue as entries, not as request objects (a million of those is 150 MB).
+ */
+const MAX_SUBMITTED = 8192;
 
 export class Fib {
   readonly own: Ownership;
@@ -57,6 +63,7 @@ export class Fib {
   private readonly pools: readonly FibPool[];
   private readonly events: FibEvents;
   private ctx: FibContext;
+  private readonly shapes: Shapes;
   private converged: boolean;
   private inflight = 0;
   private flushScheduled = false;
@@ -78,6 +85,7 @@ export class Fib {
     this.pools = options.pools.filter((p) => !p.disabled).map((p) => ({ prefix: parsePrefix(p.cidr), ipipMode: p.ipipMode }));
     this.table = tableView(this.state, () => this.generation);
     this.ctx = this.buildContext();
+    this.shapes = new Shapes(this.ctx);
     this.events = new FibEvents(this);
   }
 
@@ -99,12 +107,13 @@ export class Fib {
   apply(changes: readonly RibChange[]): void {
     const state = this.state;
     for (const change of changes) {
-      const result = desiredRoute(change, this.ctx);
-      const entry = entryFor(state, result.prefix);
+      const prefix = change.prefix;
+      const entry = entryFor(state, prefixText(prefix));
       const withdrawn = change.best.length === 0;
-      entry.change = withdrawn ? null : change;
+      entry.best = withdrawn ? null : change.best;
       entry.withdrawn = withdrawn && !this.converged;
-      setWant(state, entry, result.route === null ? undefined : { route: result.route, signature: fibSignature(result.route) });
+      const result = this.shapes.desired(prefix, change.best);
+      setWant(state, entry, result.want);
       if (entry.problem !== result.problem) setProblem(state, entry, 'problem', result.problem);
       enqueue(state, entry);
     }
@@ -139,7 +148,7 @@ export class Fib {
       desired: this.state.desired,
       inSync: this.isIdle() && this.converged && errors.length === 0,
       converged: this.converged,
-      pending: this.state.queue.length + this.inflight,
+      pending: queued(this.state) + this.inflight,
       errors,
       reconciles: this.reconciles,
       failures: this.failures,
@@ -215,14 +224,15 @@ export class Fib {
   /** Links or addresses changed: rebuild the context, recompute routes that depend on devices. */
   interfacesChanged(): void {
     this.ctx = this.buildContext();
+    this.shapes.reset(this.ctx);
     if (linkByName(this.ifs, this.options.tunnelDevice) !== undefined) this.tunnelErrorLogged = false;
     const state = this.state;
     for (const entry of state.entries.values()) {
       if (entry.refused !== null) enqueue(state, entry); // e.g. ENETUNREACH: retry now
       const pinned = entry.want?.route.nextHops.some((nh) => nh.ifindex !== 0) ?? false;
-      if (entry.change === null || (entry.problem === null && !pinned)) continue;
-      const result = desiredRoute(entry.change, this.ctx);
-      setWant(state, entry, result.route === null ? undefined : { route: result.route, signature: fibSignature(result.route) });
+      if (entry.best === null || (entry.problem === null && !pinned)) continue;
+      const result = this.shapes.desired(parsePrefix(parseKey(entry.key).prefix), entry.best);
+      setWant(state, entry, result.want);
       setProblem(state, entry, 'problem', result.problem);
       enqueue(state, entry);
     }
@@ -282,7 +292,7 @@ export class Fib {
   // ---- applying ------------------------------------------------------------------------------
 
   private isIdle(): boolean {
-    return this.closed || (this.state.queue.length === 0 && this.inflight === 0 && !this.events.busy &&
+    return this.closed || (queued(this.state) === 0 && this.inflight === 0 && !this.events.busy &&
       (this.socket?.pending ?? 0) === 0);
   }
 
@@ -290,21 +300,29 @@ export class Fib {
     const socket = this.socket;
     const state = this.state;
     if (socket !== null && !this.events.busy) {
-      const queue = state.queue;
-      state.queue = [];
-      for (const entry of queue) {
-        entry.queued = false;
+      // Entries queued from here on (requeued while in flight) wait for the next flush.
+      for (let n = queued(state); n > 0 && this.inflight < MAX_SUBMITTED; n--) {
+        const entry = dequeue(state);
+        if (entry === undefined) break;
         if (entry.inflight) {
           enqueue(state, entry); // looked at again when its request settles
           continue;
         }
-        const { op, conflict } = diffState(entry.key, entry.kernel, state.aliens.get(entry.key), entry.want,
-          this.converged || entry.withdrawn);
+        const want = entry.want;
+        const aliens = state.aliens.get(entry.key);
+        if (want !== undefined && aliens === undefined && entry.kernel === want.signature) {
+          // In the kernel as desired: the common case of a dump-and-compare, no diff needed.
+          if (entry.refused?.code === 'CONFLICT') setProblem(state, entry, 'refused', null);
+          continue;
+        }
+        const { op, conflict } = diffState(entry.key, entry.kernel, aliens,
+          want === undefined ? undefined : withPrefix(want, parseKey(entry.key).prefix), this.converged || entry.withdrawn);
         if (conflict !== null) setProblem(state, entry, 'refused', conflict);
         else if (entry.refused?.code === 'CONFLICT') setProblem(state, entry, 'refused', null);
         if (op !== null) this.submit(socket, entry, op);
         else forgetIfEmpty(state, entry);
       }
+      // More to send once answers make room (settled() flushes again below the bound).
     }
     this.onIdleCheck();
   }
@@ -350,8 +368,8 @@ export class Fib {
       entry.raced = false;
       void this.events.resync('a route of ours changed by someone else while we changed it');
     }
-    if (entry.queued) this.scheduleFlush();
-    else {
+    if (entry.queued || (queued(state) > 0 && this.inflight < MAX_SUBMITTED / 2)) this.scheduleFlush();
+    if (!entry.queued) {
       forgetIfEmpty(state, entry);
       this.onIdleCheck();
     }

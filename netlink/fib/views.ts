@@ -1,4 +1,5 @@
 /** What the Fib shows agentctl: the snapshot and the routes list, built from its state. Pure. */
+import { parseKey } from './diff.js';
 import type { FibState } from './state.js';
 import type { FibProblem } from './types.js';
 
@@ -19,7 +20,7 @@ export function routeViews(state: FibState, family?: 'ipv4' | 'ipv6'): FibRouteV
     const fam = route.family === 4 ? 'ipv4' : 'ipv6';
     if (family !== undefined && family !== fam) continue;
     out.push({
-      prefix: route.prefix,
+      prefix: parseKey(entry.key).prefix, // the route is shared by every prefix with its next hops
       family: fam,
       kind: route.kind,
       nextHops: route.nextHops.map((nh) => ({

@@ -3,11 +3,10 @@
  * way the kernel's answers leave the state (a million routes in the kernel mirror). Test-only.
  */
 import type { Fib } from '../../netlink/fib/fib.js';
-import { setKernel } from '../../netlink/fib/state.js';
+import { dequeue, setKernel } from '../../netlink/fib/state.js';
 
 export function markAllInstalled(fib: Fib): void {
   const state = fib.state;
-  for (const entry of state.queue) entry.queued = false;
-  state.queue = [];
+  while (dequeue(state) !== undefined);
   for (const entry of state.entries.values()) if (entry.want !== undefined) setKernel(state, entry, entry.want.signature);
 }
