@@ -9,14 +9,14 @@ import { encodeRoute } from '../rtnetlink/route.js';
 import type { RouteRequest } from '../rtnetlink/route-socket.js';
 import type { FibOp } from './diff.js';
 import { deleteMessage, routeToMessage } from './kernel-route.js';
-import type { Entry } from './state.js';
 import type { Ownership } from './types.js';
 
-export type Settle = (entry: Entry, op: FibOp, err: NetlinkError | null) => void;
+/** Called with the Fib's index of the key (state.ts). */
+export type Settle = (entry: number, op: FibOp, err: NetlinkError | null) => void;
 
 interface OpRequest extends RouteRequest {
   readonly own: Ownership;
-  readonly entry: Entry;
+  readonly entry: number;
   readonly fop: FibOp;
   readonly settle: Settle;
 }
@@ -31,7 +31,7 @@ function opDone(this: OpRequest, err: NetlinkError | null): void {
 }
 
 /** add: create, never over an existing route (NLM_F_EXCL); replace: our own route in place. */
-export function opRequest(op: FibOp, entry: Entry, own: Ownership, settle: Settle): RouteRequest {
+export function opRequest(op: FibOp, entry: number, own: Ownership, settle: Settle): RouteRequest {
   const request: OpRequest = op.op === 'delete'
     ? { type: RTM.DELROUTE, flags: 0, op: 'delroute', own, entry, fop: op, settle, payload: opPayload, done: opDone }
     : {

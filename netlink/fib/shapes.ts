@@ -6,7 +6,9 @@
  * array, family, pool), kept in a WeakMap on the array, and interned by content: every prefix
  * with the same next hops points at one DesiredEntry, whose route's prefix is '' (the Fib's key
  * names the prefix; withPrefix puts it back for a request). Results with a problem name their
- * prefix and are not shared. The cache is dropped when the context (devices, tunnel) changes.
+ * prefix and are not cached (their route is still interned). The registry (interned.ts) counts
+ * the prefixes using each route and forgets unused ones. The cache is dropped when the context
+ * (devices, tunnel) changes.
  * Not here: per-prefix state (state.ts), the diff (diff.ts).
  */
 import { AFI } from '../../agent/bgp/constants.js';
@@ -15,22 +17,29 @@ import type { RibPath } from '../../agent/rib/types.js';
 import { desiredRoute, prefixWithin } from './desired.js';
 import type { DesiredEntry } from './diff.js';
 import { fibSignature } from './kernel-route.js';
+import type { Interned } from './interned.js';
 import type { FibContext, FibProblem, FibRoute } from './types.js';
 
 export interface Desired {
+  /** Id in the registry of the desired route (0: nothing to install). */
+  readonly id: number;
+  readonly problem: FibProblem | null;
+}
+
+/** A computed result: the interning key and route, kept per best array. */
+interface Computed {
+  readonly key: string;
   readonly want: DesiredEntry | undefined;
   readonly problem: FibProblem | null;
 }
 
-const NOTHING: Desired = { want: undefined, problem: null };
-const MAX_INTERNED = 65_536;
+const NOTHING: Desired = { id: 0, problem: null };
 
 export class Shapes {
-  private cache = new WeakMap<readonly RibPath[], Desired[]>();
-  private readonly interned = new Map<string, DesiredEntry>();
+  private cache = new WeakMap<readonly RibPath[], Computed[]>();
   private ctx: FibContext;
 
-  constructor(ctx: FibContext) {
+  constructor(ctx: FibContext, private readonly registry: Interned<DesiredEntry>) {
     this.ctx = ctx;
   }
 
@@ -44,18 +53,29 @@ export class Shapes {
     if (best.length === 0) return NOTHING;
     const slot = this.slotOf(prefix);
     let row = this.cache.get(best);
-    const hit = row?.[slot];
-    if (hit !== undefined) return hit;
-    const result = desiredRoute({ prefix, best, old: [] }, this.ctx);
-    const desired: Desired = { want: result.route === null ? undefined : this.intern(result.route), problem: result.problem };
-    if (result.problem === null) {
-      if (row === undefined) {
-        row = [];
-        this.cache.set(best, row);
+    let c = row?.[slot];
+    if (c === undefined) {
+      c = this.compute(prefix, best);
+      if (c.problem === null) {
+        if (row === undefined) {
+          row = [];
+          this.cache.set(best, row);
+        }
+        row[slot] = c;
       }
-      row[slot] = desired;
     }
-    return desired;
+    const want = c.want;
+    return { id: want === undefined ? 0 : this.registry.id(c.key, () => want), problem: c.problem };
+  }
+
+  private compute(prefix: Prefix, best: readonly RibPath[]): Computed {
+    const result = desiredRoute({ prefix, best, old: [] }, this.ctx);
+    const route = result.route;
+    if (route === null) return { key: '', want: undefined, problem: result.problem };
+    let key = `${route.family} ${route.kind}`;
+    for (const nh of route.nextHops) key += ` ${nh.gateway}%${nh.ifindex}%${nh.dev}%${nh.onlink ? 1 : 0}%${nh.peer}`;
+    const shared: FibRoute = { family: route.family, prefix: '', kind: route.kind, nextHops: route.nextHops };
+    return { key, want: { route: shared, signature: fibSignature(shared) }, problem: result.problem };
   }
 
   /** 0 for IPv6, then 1 + the index of the IPv4 prefix's pool (0 + 1 + pools for none). */
@@ -64,19 +84,6 @@ export class Shapes {
     const pools = this.ctx.pools;
     for (let i = 0; i < pools.length; i++) if (prefixWithin(prefix, pools[i].prefix)) return i + 1;
     return pools.length + 1;
-  }
-
-  private intern(route: FibRoute): DesiredEntry {
-    let key = `${route.family} ${route.kind}`;
-    for (const nh of route.nextHops) key += ` ${nh.gateway}%${nh.ifindex}%${nh.dev}%${nh.onlink ? 1 : 0}%${nh.peer}`;
-    let entry = this.interned.get(key);
-    if (entry === undefined) {
-      if (this.interned.size >= MAX_INTERNED) this.interned.clear(); // only sharing is lost
-      const shared: FibRoute = { family: route.family, prefix: '', kind: route.kind, nextHops: route.nextHops };
-      entry = { route: shared, signature: fibSignature(shared) };
-      this.interned.set(key, entry);
-    }
-    return entry;
   }
 }
 

@@ -3,10 +3,13 @@
  * way the kernel's answers leave the state (a million routes in the kernel mirror). Test-only.
  */
 import type { Fib } from '../../netlink/fib/fib.js';
-import { dequeue, setKernel } from '../../netlink/fib/state.js';
+import { dequeue, forEachEntry, setKernel, wantOf } from '../../netlink/fib/state.js';
 
 export function markAllInstalled(fib: Fib): void {
   const state = fib.state;
-  while (dequeue(state) !== undefined);
-  for (const entry of state.entries.values()) if (entry.want !== undefined) setKernel(state, entry, entry.want.signature);
+  while (dequeue(state) >= 0);
+  forEachEntry(state, (i) => {
+    const want = wantOf(state, i);
+    if (want !== undefined) setKernel(state, i, want.signature);
+  });
 }
