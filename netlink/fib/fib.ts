@@ -41,10 +41,10 @@ const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 /**
- * Requests handed to the RouteSocket and not yet answered, at most (twice its window): the rest
+ * Requests handed to the RouteSocket and not yet answered, at most (its window and a datagram): the rest
  * wait in the Fib's queue as entries, not as request objects (a million of those is 150 MB).
  */
-const MAX_SUBMITTED = 8192;
+const MAX_SUBMITTED = 4096 + 512;
 
 export class Fib {
   readonly own: Ownership;
@@ -329,8 +329,10 @@ export class Fib {
           continue;
         }
         const want = wantOf(state, i);
-        const { op, conflict } = diffState(key, kernelOf(state, i), aliens,
-          want === undefined ? undefined : withPrefix(want, parseKey(key).prefix), this.converged || (state.flags[i] & WITHDRAWN) !== 0);
+        // The shared route goes into the request as it is (ops.ts puts the prefix in when it encodes):
+        // a request waits for the kernel's answer, long enough for V8 to promote what it holds.
+        const wanted = want === undefined || aliens === undefined ? want : withPrefix(want, parseKey(key).prefix);
+        const { op, conflict } = diffState(key, kernelOf(state, i), aliens, wanted, this.converged || (state.flags[i] & WITHDRAWN) !== 0);
         if (conflict !== null) setProblem(state, i, 'refused', conflict);
         else if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
         if (op !== null) this.submit(socket, i, op);
@@ -369,7 +371,7 @@ export class Fib {
           setKernel(state, i, undefined);
           break;
         case 'refused': {
-          const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
+          const prefix = op.op === 'delete' ? op.prefix : parseKey(op.key).prefix;
           this.failures++;
           setProblem(state, i, 'refused', { prefix, code: err.code, message: err.message });
           const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? this.log.warn : this.log.debug;

@@ -7,7 +7,7 @@ import { NLM_F, RTM } from '../rtnetlink/constants.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { encodeRoute } from '../rtnetlink/route.js';
 import type { RouteRequest } from '../rtnetlink/route-socket.js';
-import type { FibOp } from './diff.js';
+import { type FibOp, parseKey } from './diff.js';
 import { deleteMessage, routeToMessage } from './kernel-route.js';
 import type { Ownership } from './types.js';
 
@@ -23,7 +23,10 @@ interface OpRequest extends RouteRequest {
 
 function opPayload(this: OpRequest): Buffer {
   const op = this.fop;
-  return encodeRoute(op.op === 'delete' ? deleteMessage(op.family, op.prefix, op.metric, this.own) : routeToMessage(op.route, this.own));
+  if (op.op === 'delete') return encodeRoute(deleteMessage(op.family, op.prefix, op.metric, this.own));
+  // An interned route (shapes.ts) has no prefix: the key names it.
+  const route = op.route.prefix === '' ? { ...op.route, prefix: parseKey(op.key).prefix } : op.route;
+  return encodeRoute(routeToMessage(route, this.own));
 }
 
 function opDone(this: OpRequest, err: NetlinkError | null): void {

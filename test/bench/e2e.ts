@@ -1,6 +1,6 @@
 /**
- * bench:e2e (issue 12): the real agent (dist/agent/main.js, started from a config file by
- * test/helpers/agent.ts) against BIRD 2 with its kernel protocol, doing the same job in the same
+ * bench:e2e (issue 12): the real agent (node dist/agent/main.js --config FILE, as the unit
+ * starts it) against BIRD 2 with its kernel protocol, doing the same job in the same
  * run: receive N IPv4 /26 over iBGP from a BIRD 2 route reflector (next hop self) and put them in
  * the kernel. Each receiver runs in a fresh lab (namespaces `r` with the reflector, `n` with the
  * receiver); the reflector has loaded its N static routes before the receiver starts. Measured
@@ -8,15 +8,19 @@
  * (/proc/PID/net/fib_triestat): seconds, peak RSS (VmHWM) and CPU (utime + stime) of the
  * receiver, and the ratios agent / BIRD. The reflector is kept turning with `birdc show status`
  * every 50 ms (LAB-NOTES: BIRD 2.0.12 may stall near the end of a large feed to a quiet peer).
- * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000).
+ * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000); BENCH_BIRD=0
+ * skips the BIRD receiver; BENCH_E2E_LOG=N prints the agent's last N log lines (with
+ * BENCH_E2E_NODE_ARGS=--trace-gc, say); BENCH_E2E_SAMPLE=1 prints the receiver's RSS every 250 ms
+ * and, at the end, the agent's heap and external memory from its metrics.
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberToIpv4 } from '../../agent/bgp/ip.js';
-import { Agent } from '../helpers/agent.js';
-import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { stringify } from 'yaml';
+import { MAIN } from '../helpers/agent.js';
+import { captureOutput, isRoot, Lab, type Output, waitFor } from '../helpers/netns.js';
 import { cpuSeconds, mainPrefixesOf, peakRss, settle, triestatMain } from './proc.js';
 
 const COUNTS = (process.env.BENCH_E2E_COUNTS ?? '100000,1000000').split(',').map(Number);
@@ -105,15 +109,31 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     })();
     let cpu = 0;
     let rss = 0;
+    const sample = process.env.BENCH_E2E_SAMPLE === '1';
+    let lastSample = 0;
     await waitFor(() => {
       const why = receiver.exited();
       if (why !== null) throw new Error(`${name}: the receiver exited: ${why}`);
-      if (mainPrefixesOf(receiver.pid) - before < count) return false;
+      const have = mainPrefixesOf(receiver.pid) - before;
+      if (sample && performance.now() - lastSample >= 250) {
+        lastSample = performance.now();
+        const st = readFileSync(`/proc/${receiver.pid}/status`, 'utf8');
+        const kb = (k: string): string => `${k} ${((Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0)) / 1024).toFixed(0)}`;
+        console.log(`  ${name} t=${((lastSample - started) / 1000).toFixed(2)} s fib=${have} ${kb('VmRSS')} ${kb('RssAnon')} ${kb('VmHWM')} MB`);
+      }
+      if (have < count) return false;
       cpu = cpuSeconds(receiver.pid);
       rss = peakRss(receiver.pid);
       return true;
     }, { timeoutMs: 600_000, intervalMs: 10, what: `${name}: ${count} routes in the kernel` });
-    return { seconds: (performance.now() - started) / 1000, rss, cpu };
+    const seconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_E2E_SNAPSHOT !== undefined && name === 'e2eagent') await snapshot(receiver.pid, process.env.BENCH_E2E_SNAPSHOT);
+    if (sample && name === 'e2eagent') {
+      // The agent's own view (prom-client's process metrics), once the FIB is complete.
+      const scrape = await lab.exec(n, process.execPath, ['-e', "fetch('http://127.0.0.1:9180/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
+      console.log(scrape.stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
+    }
+    return { seconds, rss, cpu };
   } finally {
     turning = false;
     await turner;
@@ -122,16 +142,43 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
   }
 }
 
+/**
+ * With BENCH_E2E_SNAPSHOT=DIR (and BENCH_E2E_NODE_ARGS=--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR):
+ * a heap snapshot of the agent once its FIB is complete, for finding what holds its memory.
+ */
+async function snapshot(pid: number, dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  await waitFor(() => {
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (file === undefined) return false;
+    const now = statSync(join(dir, file)).size;
+    const done = now > 0 && now === size;
+    size = now;
+    return done;
+  }, { timeoutMs: 300_000, intervalMs: 1000, what: 'the heap snapshot' });
+}
+
+/** The agent as its unit runs it (node, dist/agent/main.js, --config), plus BENCH_E2E_NODE_ARGS. */
 async function agent(dir: string, count: number): Promise<Measured> {
-  let a: Agent | undefined;
+  const config = join(dir, 'agent.yaml');
+  const metrics = process.env.BENCH_E2E_SAMPLE === '1' ? { metrics: { listen: '127.0.0.1:9180' } } : {};
+  writeFileSync(config, stringify({ ...agentDoc, ...metrics, control: { socket: join(dir, 'agent.sock') } }));
+  const nodeArgs = (process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  let out: Output | undefined;
   try {
     return await run('e2eagent', dir, count, async (lab, n) => {
-      a = await Agent.start(lab, n, agentDoc, { wait: false });
-      const me = a;
-      return { pid: me.pid ?? 0, exited: () => (me.running ? null : me.logs().split('\n').slice(-20).join('\n')) };
+      const child = lab.spawn(n, process.execPath, [...nodeArgs, MAIN, '--config', config]);
+      const o = captureOutput(child);
+      out = o;
+      const exited = (): string | null => (child.exitCode === null && child.signalCode === null ? null
+        : `exit ${child.exitCode ?? child.signalCode}: ${o.lines.slice(-20).join('\n')}${o.stderr()}`);
+      return { pid: child.pid ?? 0, exited };
     });
   } finally {
-    await a?.dispose();
+    const tail = Number(process.env.BENCH_E2E_LOG ?? 0);
+    if (tail > 0 && out !== undefined) console.log([...out.lines.slice(-tail), out.stderr()].join('\n'));
   }
 }
 
@@ -159,9 +206,13 @@ async function main(): Promise<void> {
     await settle();
     for (const count of COUNTS) {
       const ours = await agent(dir, count);
-      const ref = await bird(dir, count);
+      const ref = process.env.BENCH_BIRD === '0' ? undefined : await bird(dir, count);
       console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);
-      console.log(`  rack-agent:       ${line(ours)}`);
+      if (ref !== undefined) console.log(`  rack-agent:       ${line(ours)}`);
+      if (ref === undefined) {
+        console.log(`  rack-agent:       ${line(ours)}; BIRD 2 skipped (BENCH_BIRD=0)`);
+        continue;
+      }
       console.log(`  BIRD 2 + kernel:  ${line(ref)}`);
       console.log(`  agent / BIRD:     time ${(ours.seconds / ref.seconds).toFixed(2)} (goal <= 1.0), ` +
         `memory ${(ours.rss / ref.rss).toFixed(1)}x, CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
