@@ -11,7 +11,9 @@
  * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000); BENCH_BIRD=0
  * skips the BIRD receiver; BENCH_E2E_LOG=N prints the agent's last N log lines (with
  * BENCH_E2E_NODE_ARGS=--trace-gc, say); BENCH_E2E_SAMPLE=1 prints the receiver's RSS every 250 ms
- * and, at the end, the agent's heap and external memory from its metrics.
+ * and, at the end, the agent's heap and external memory from its metrics; BENCH_E2E_RECONCILE=1
+ * waits for the agent's first periodic reconcile (60 s) and prints its peak RSS after it (both
+ * turn the agent's metrics on: prom-client adds about 4 MB).
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 import { numberToIpv4 } from '../../agent/bgp/ip.js';
 import { stringify } from 'yaml';
 import { MAIN } from '../helpers/agent.js';
-import { captureOutput, isRoot, Lab, type Output, waitFor } from '../helpers/netns.js';
+import { captureOutput, type ExecResult, isRoot, Lab, type Output, waitFor } from '../helpers/netns.js';
 import { cpuSeconds, mainPrefixesOf, peakRss, settle, triestatMain } from './proc.js';
 
 const COUNTS = (process.env.BENCH_E2E_COUNTS ?? '100000,1000000').split(',').map(Number);
@@ -110,6 +112,7 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     let cpu = 0;
     let rss = 0;
     const sample = process.env.BENCH_E2E_SAMPLE === '1';
+    const reconcile = process.env.BENCH_E2E_RECONCILE === '1';
     let lastSample = 0;
     await waitFor(() => {
       const why = receiver.exited();
@@ -128,10 +131,17 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     }, { timeoutMs: 600_000, intervalMs: 10, what: `${name}: ${count} routes in the kernel` });
     const seconds = (performance.now() - started) / 1000;
     if (process.env.BENCH_E2E_SNAPSHOT !== undefined && name === 'e2eagent') await snapshot(receiver.pid, process.env.BENCH_E2E_SNAPSHOT);
+    if (reconcile && name === 'e2eagent') {
+      // The first periodic dump-and-compare of the whole table (60 s after start): its peak.
+      const t0 = performance.now();
+      await waitFor(async () => /rack_agent_kernel_reconciles_total [2-9]/.test((await scrape(lab, n)).stdout),
+        { timeoutMs: 120_000, intervalMs: 500, what: 'the first periodic reconcile' });
+      console.log(`  after the first periodic reconcile of ${count.toLocaleString('en')} routes (${((performance.now() - t0) / 1000).toFixed(0)} s later): ` +
+        `peak RSS ${(peakRss(receiver.pid) / 2 ** 20).toFixed(1)} MB (was ${(rss / 2 ** 20).toFixed(1)} MB), CPU ${cpuSeconds(receiver.pid).toFixed(2)} s`);
+    }
     if (sample && name === 'e2eagent') {
       // The agent's own view (prom-client's process metrics), once the FIB is complete.
-      const scrape = await lab.exec(n, process.execPath, ['-e', "fetch('http://127.0.0.1:9180/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
-      console.log(scrape.stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
+      console.log((await scrape(lab, n)).stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
     }
     return { seconds, rss, cpu };
   } finally {
@@ -140,6 +150,11 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     await lab.destroy();
     await settle();
   }
+}
+
+/** The agent's metrics, fetched from inside its namespace. */
+function scrape(lab: Lab, ns: string): Promise<ExecResult> {
+  return lab.exec(ns, process.execPath, ['-e', "fetch('http://127.0.0.1:9180/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
 }
 
 /**
@@ -163,7 +178,7 @@ async function snapshot(pid: number, dir: string): Promise<void> {
 /** The agent as its unit runs it (node, dist/agent/main.js, --config), plus BENCH_E2E_NODE_ARGS. */
 async function agent(dir: string, count: number): Promise<Measured> {
   const config = join(dir, 'agent.yaml');
-  const metrics = process.env.BENCH_E2E_SAMPLE === '1' ? { metrics: { listen: '127.0.0.1:9180' } } : {};
+  const metrics = process.env.BENCH_E2E_SAMPLE === '1' || process.env.BENCH_E2E_RECONCILE === '1' ? { metrics: { listen: '127.0.0.1:9180' } } : {};
   writeFileSync(config, stringify({ ...agentDoc, ...metrics, control: { socket: join(dir, 'agent.sock') } }));
   const nodeArgs = (process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   let out: Output | undefined;
