@@ -22,15 +22,16 @@ import { parsePrefix } from '../../agent/bgp/prefix.js';
 import type { RibChange } from '../../agent/rib/types.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { RouteSocket } from '../rtnetlink/route-socket.js';
-import { desiredRoute } from './desired.js';
-import { diffState, type FibOp, type KernelTable } from './diff.js';
+import { diffState, type FibOp, type KernelTable, parseKey } from './diff.js';
 import { FibEvents } from './events.js';
 import { deviceFor, emptyInterfaces, type Interfaces, linkByName } from './interfaces.js';
-import { fibSignature } from './kernel-route.js';
 import { failure, opRequest } from './ops.js';
 import type { FibOptions } from './options.js';
+import { prefixText } from './keys.js';
+import { Shapes, withPrefix } from './shapes.js';
 import {
-  emptyState, enqueue, type Entry, entryFor, type FibState, forgetIfEmpty, setKernel, setProblem, setWant, tableView,
+  dequeue, emptyState, enqueue, entryFor4, entryFor, type FibState, forEachEntry, forgetIfEmpty, INFLIGHT, installed, kernelOf,
+  keyOf, problemOf, QUEUED, queued, RACED, refusedOf, setKernel, setProblem, setWant, tableView, wantOf, WITHDRAWN,
 } from './state.js';
 import { createTunnel } from './tunnel.js';
 import type { FibContext, FibPool, FibSnapshot, Logger, Ownership } from './types.js';
@@ -39,6 +40,11 @@ import { problems, routeViews, type FibRouteView } from './views.js';
 const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * Requests handed to the RouteSocket and not yet answered, at most (its window and a datagram): the rest
+ * wait in the Fib's queue as entries, not as request objects (a million of those is 150 MB).
+ */
+const MAX_SUBMITTED = 4096 + 512;
 
 export class Fib {
   readonly own: Ownership;
@@ -57,6 +63,7 @@ export class Fib {
   private readonly pools: readonly FibPool[];
   private readonly events: FibEvents;
   private ctx: FibContext;
+  private readonly shapes: Shapes;
   private converged: boolean;
   private inflight = 0;
   private flushScheduled = false;
@@ -69,7 +76,7 @@ export class Fib {
   private tunnelErrorLogged = false;
   private closed = false;
   private closing: Promise<void> | null = null;
-  private readonly settle = (entry: Entry, op: FibOp, err: NetlinkError | null): void => this.settled(entry, op, err);
+  private readonly settle = (i: number, op: FibOp, err: NetlinkError | null): void => this.settled(i, op, err);
 
   constructor(private readonly options: FibOptions) {
     this.own = { table: options.table, protocol: options.protocol };
@@ -78,6 +85,7 @@ export class Fib {
     this.pools = options.pools.filter((p) => !p.disabled).map((p) => ({ prefix: parsePrefix(p.cidr), ipipMode: p.ipipMode }));
     this.table = tableView(this.state, () => this.generation);
     this.ctx = this.buildContext();
+    this.shapes = new Shapes(this.ctx, this.state.shapes);
     this.events = new FibEvents(this);
   }
 
@@ -99,14 +107,16 @@ export class Fib {
   apply(changes: readonly RibChange[]): void {
     const state = this.state;
     for (const change of changes) {
-      const result = desiredRoute(change, this.ctx);
-      const entry = entryFor(state, result.prefix);
+      const prefix = change.prefix;
+      const i = prefix.afi === 1 ? entryFor4(state, prefix.addr, prefix.len) : entryFor(state, prefixText(prefix));
       const withdrawn = change.best.length === 0;
-      entry.change = withdrawn ? null : change;
-      entry.withdrawn = withdrawn && !this.converged;
-      setWant(state, entry, result.route === null ? undefined : { route: result.route, signature: fibSignature(result.route) });
-      if (entry.problem !== result.problem) setProblem(state, entry, 'problem', result.problem);
-      enqueue(state, entry);
+      state.best[i] = withdrawn ? null : change.best;
+      if (withdrawn && !this.converged) state.flags[i] |= WITHDRAWN;
+      else state.flags[i] &= ~WITHDRAWN;
+      const result = this.shapes.desired(prefix, change.best);
+      setWant(state, i, result.id);
+      if (problemOf(state, i) !== result.problem) setProblem(state, i, 'problem', result.problem);
+      enqueue(state, i);
     }
     this.scheduleFlush();
   }
@@ -116,13 +126,14 @@ export class Fib {
     if (this.converged) return;
     this.converged = true;
     let stale = 0;
-    for (const entry of this.state.entries.values()) {
-      entry.withdrawn = false;
-      if (entry.want === undefined && entry.kernel !== undefined) {
-        enqueue(this.state, entry);
+    const state = this.state;
+    forEachEntry(state, (i) => {
+      state.flags[i] &= ~WITHDRAWN;
+      if (state.want[i] === 0 && state.kernel[i] !== 0) {
+        enqueue(state, i);
         stale++;
       }
-    }
+    });
     this.log.info('RIB converged: deleting stale routes of ours', { stale });
     this.scheduleFlush();
   }
@@ -139,7 +150,7 @@ export class Fib {
       desired: this.state.desired,
       inSync: this.isIdle() && this.converged && errors.length === 0,
       converged: this.converged,
-      pending: this.state.queue.length + this.inflight,
+      pending: queued(this.state) + this.inflight,
       errors,
       reconciles: this.reconciles,
       failures: this.failures,
@@ -187,45 +198,53 @@ export class Fib {
 
   /** A key whose kernel state changed: look at it again, unless a request of ours is on it. */
   touch(key: string): void {
-    const entry = this.state.entries.get(key);
-    if (entry === undefined) return;
-    if (entry.inflight) {
-      entry.raced = true;
+    const state = this.state;
+    const i = state.keys.find(key);
+    if (i < 0) return;
+    if ((state.flags[i] & INFLIGHT) !== 0) {
+      state.flags[i] |= RACED;
       return;
     }
-    if (entry.want === undefined && entry.kernel === undefined) return;
-    enqueue(this.state, entry);
+    if (state.want[i] === 0 && state.kernel[i] === 0) return;
+    enqueue(state, i);
     this.scheduleFlush();
   }
 
   /** After a complete dump: our routes it did not show are gone; queue every difference. */
   afterDump(generation: number): void {
     this.warnings = 0;
-    for (const entry of this.state.entries.values()) {
-      if (entry.kernel !== undefined && entry.seen !== generation) setKernel(this.state, entry, undefined);
-      const differs = entry.want === undefined
-        ? entry.kernel !== undefined
-        : entry.kernel !== entry.want.signature || this.state.aliens.has(entry.key);
-      if (differs || entry.refused !== null) enqueue(this.state, entry);
-      else forgetIfEmpty(this.state, entry);
-    }
+    const state = this.state;
+    const aliens = state.aliens.size > 0;
+    forEachEntry(state, (i) => {
+      if (state.kernel[i] !== 0 && state.seen[i] !== generation) setKernel(state, i, undefined);
+      const differs = state.want[i] === 0
+        ? state.kernel[i] !== 0
+        : !installed(state, i) || (aliens && state.aliens.has(keyOf(state, i)));
+      if (differs || state.refusals.has(i)) enqueue(state, i);
+      else forgetIfEmpty(state, i);
+    });
     this.scheduleFlush();
   }
 
   /** Links or addresses changed: rebuild the context, recompute routes that depend on devices. */
   interfacesChanged(): void {
     this.ctx = this.buildContext();
+    this.shapes.reset(this.ctx);
     if (linkByName(this.ifs, this.options.tunnelDevice) !== undefined) this.tunnelErrorLogged = false;
     const state = this.state;
-    for (const entry of state.entries.values()) {
-      if (entry.refused !== null) enqueue(state, entry); // e.g. ENETUNREACH: retry now
-      const pinned = entry.want?.route.nextHops.some((nh) => nh.ifindex !== 0) ?? false;
-      if (entry.change === null || (entry.problem === null && !pinned)) continue;
-      const result = desiredRoute(entry.change, this.ctx);
-      setWant(state, entry, result.route === null ? undefined : { route: result.route, signature: fibSignature(result.route) });
-      setProblem(state, entry, 'problem', result.problem);
-      enqueue(state, entry);
-    }
+    const keys = state.keys;
+    forEachEntry(state, (i) => {
+      if (state.refusals.has(i)) enqueue(state, i); // e.g. ENETUNREACH: retry now
+      const best = state.best[i];
+      const pinned = wantOf(state, i)?.route.nextHops.some((nh) => nh.ifindex !== 0) ?? false;
+      if (best === null || (!state.problems.has(i) && !pinned)) return;
+      const len = keys.len[i];
+      const prefix = len >= 0 ? { afi: 1 as const, len, addr: keys.addr[i] >>> 0 } : parsePrefix(parseKey(keyOf(state, i)).prefix);
+      const result = this.shapes.desired(prefix, best);
+      setWant(state, i, result.id);
+      setProblem(state, i, 'problem', result.problem);
+      enqueue(state, i);
+    });
     this.scheduleFlush();
   }
 
@@ -247,9 +266,11 @@ export class Fib {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       let retried = 0;
-      for (const entry of this.state.troubled) {
-        if (entry.refused !== null && entry.refused.code !== 'CONFLICT' && !entry.inflight) {
-          enqueue(this.state, entry);
+      const state = this.state;
+      for (const i of state.troubled) {
+        const refused = refusedOf(state, i);
+        if (refused !== null && refused.code !== 'CONFLICT' && (state.flags[i] & INFLIGHT) === 0) {
+          enqueue(state, i);
           retried++;
         }
       }
@@ -282,7 +303,7 @@ export class Fib {
   // ---- applying ------------------------------------------------------------------------------
 
   private isIdle(): boolean {
-    return this.closed || (this.state.queue.length === 0 && this.inflight === 0 && !this.events.busy &&
+    return this.closed || (queued(this.state) === 0 && this.inflight === 0 && !this.events.busy &&
       (this.socket?.pending ?? 0) === 0);
   }
 
@@ -290,69 +311,83 @@ export class Fib {
     const socket = this.socket;
     const state = this.state;
     if (socket !== null && !this.events.busy) {
-      const queue = state.queue;
-      state.queue = [];
-      for (const entry of queue) {
-        entry.queued = false;
-        if (entry.inflight) {
-          enqueue(state, entry); // looked at again when its request settles
+      // Entries queued from here on (requeued while in flight) wait for the next flush.
+      const anyAliens = state.aliens.size > 0;
+      for (let n = queued(state); n > 0 && this.inflight < MAX_SUBMITTED; n--) {
+        const i = dequeue(state);
+        if (i < 0) break;
+        if ((state.flags[i] & INFLIGHT) !== 0) {
+          enqueue(state, i); // looked at again when its request settles
           continue;
         }
-        const { op, conflict } = diffState(entry.key, entry.kernel, state.aliens.get(entry.key), entry.want,
-          this.converged || entry.withdrawn);
-        if (conflict !== null) setProblem(state, entry, 'refused', conflict);
-        else if (entry.refused?.code === 'CONFLICT') setProblem(state, entry, 'refused', null);
-        if (op !== null) this.submit(socket, entry, op);
-        else forgetIfEmpty(state, entry);
+        const inKernel = installed(state, i);
+        // In the kernel as desired with no other protocol's route at the key: no diff, no key text.
+        const key = inKernel && !anyAliens ? '' : keyOf(state, i);
+        const aliens = anyAliens ? state.aliens.get(key) : undefined;
+        if (inKernel && aliens === undefined) {
+          if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
+          continue;
+        }
+        const want = wantOf(state, i);
+        // The shared route goes into the request as it is (ops.ts puts the prefix in when it encodes):
+        // a request waits for the kernel's answer, long enough for V8 to promote what it holds.
+        const wanted = want === undefined || aliens === undefined ? want : withPrefix(want, parseKey(key).prefix);
+        const { op, conflict } = diffState(key, kernelOf(state, i), aliens, wanted, this.converged || (state.flags[i] & WITHDRAWN) !== 0);
+        if (conflict !== null) setProblem(state, i, 'refused', conflict);
+        else if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
+        if (op !== null) this.submit(socket, i, op);
+        else forgetIfEmpty(state, i);
       }
+      // More to send once answers make room (settled() flushes again below the bound).
     }
     this.onIdleCheck();
   }
 
-  private submit(socket: RouteSocket, entry: Entry, op: FibOp): void {
-    entry.inflight = true;
+  private submit(socket: RouteSocket, i: number, op: FibOp): void {
+    this.state.flags[i] |= INFLIGHT;
     this.inflight++;
-    socket.submit(opRequest(op, entry, this.own, this.settle));
+    socket.submit(opRequest(op, i, this.own, this.settle));
   }
 
-  private settled(entry: Entry, op: FibOp, err: NetlinkError | null): void {
+  private settled(i: number, op: FibOp, err: NetlinkError | null): void {
     const state = this.state;
-    entry.inflight = false;
+    state.flags[i] &= ~INFLIGHT;
     this.inflight--;
     if (err === null) {
       // Our own notifications are filtered out in the kernel: the answer is how we learn the result.
-      setKernel(state, entry, op.op === 'delete' ? undefined : op.signature);
+      setKernel(state, i, op.op === 'delete' ? undefined : op.signature);
       this.ops[op.op]++;
-      if (entry.refused !== null) setProblem(state, entry, 'refused', null);
+      if (state.refusals.has(i)) setProblem(state, i, 'refused', null);
     } else {
       switch (failure(op, err)) {
         case 'again': // the overflow handler resynchronises; then this key is looked at again
-          enqueue(state, entry);
+          enqueue(state, i);
           break;
         case 'taken': // someone holds the key; notifications are read before answers, so we know who
-          if (entry.kernel === undefined && !state.aliens.has(entry.key)) void this.events.resync('EEXIST on an empty key');
-          enqueue(state, entry);
+          if (state.kernel[i] === 0 && !state.aliens.has(op.key)) void this.events.resync('EEXIST on an empty key');
+          enqueue(state, i);
           break;
         case 'gone':
-          setKernel(state, entry, undefined);
+          setKernel(state, i, undefined);
           break;
         case 'refused': {
-          const prefix = op.op === 'delete' ? op.prefix : op.route.prefix;
+          const prefix = op.op === 'delete' ? op.prefix : parseKey(op.key).prefix;
           this.failures++;
-          setProblem(state, entry, 'refused', { prefix, code: err.code, message: err.message });
+          setProblem(state, i, 'refused', { prefix, code: err.code, message: err.message });
           const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? this.log.warn : this.log.debug;
           log.call(this.log, `kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
           this.retrySoon();
         }
       }
     }
-    if (entry.raced) {
-      entry.raced = false;
+    if ((state.flags[i] & RACED) !== 0) {
+      state.flags[i] &= ~RACED;
       void this.events.resync('a route of ours changed by someone else while we changed it');
     }
-    if (entry.queued) this.scheduleFlush();
-    else {
-      forgetIfEmpty(state, entry);
+    const isQueued = (state.flags[i] & QUEUED) !== 0;
+    if (isQueued || (queued(state) > 0 && this.inflight < MAX_SUBMITTED / 2)) this.scheduleFlush();
+    if (!isQueued) {
+      forgetIfEmpty(state, i);
       this.onIdleCheck();
     }
   }

@@ -7,23 +7,26 @@ import { NLM_F, RTM } from '../rtnetlink/constants.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { encodeRoute } from '../rtnetlink/route.js';
 import type { RouteRequest } from '../rtnetlink/route-socket.js';
-import type { FibOp } from './diff.js';
+import { type FibOp, parseKey } from './diff.js';
 import { deleteMessage, routeToMessage } from './kernel-route.js';
-import type { Entry } from './state.js';
 import type { Ownership } from './types.js';
 
-export type Settle = (entry: Entry, op: FibOp, err: NetlinkError | null) => void;
+/** Called with the Fib's index of the key (state.ts). */
+export type Settle = (entry: number, op: FibOp, err: NetlinkError | null) => void;
 
 interface OpRequest extends RouteRequest {
   readonly own: Ownership;
-  readonly entry: Entry;
+  readonly entry: number;
   readonly fop: FibOp;
   readonly settle: Settle;
 }
 
 function opPayload(this: OpRequest): Buffer {
   const op = this.fop;
-  return encodeRoute(op.op === 'delete' ? deleteMessage(op.family, op.prefix, op.metric, this.own) : routeToMessage(op.route, this.own));
+  if (op.op === 'delete') return encodeRoute(deleteMessage(op.family, op.prefix, op.metric, this.own));
+  // An interned route (shapes.ts) has no prefix: the key names it.
+  const route = op.route.prefix === '' ? { ...op.route, prefix: parseKey(op.key).prefix } : op.route;
+  return encodeRoute(routeToMessage(route, this.own));
 }
 
 function opDone(this: OpRequest, err: NetlinkError | null): void {
@@ -31,7 +34,7 @@ function opDone(this: OpRequest, err: NetlinkError | null): void {
 }
 
 /** add: create, never over an existing route (NLM_F_EXCL); replace: our own route in place. */
-export function opRequest(op: FibOp, entry: Entry, own: Ownership, settle: Settle): RouteRequest {
+export function opRequest(op: FibOp, entry: number, own: Ownership, settle: Settle): RouteRequest {
   const request: OpRequest = op.op === 'delete'
     ? { type: RTM.DELROUTE, flags: 0, op: 'delroute', own, entry, fop: op, settle, payload: opPayload, done: opDone }
     : {

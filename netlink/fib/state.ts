@@ -1,112 +1,197 @@
 /**
- * The Fib's per-prefix state: one Entry per key (prefix, and metric when not the default) that is
- * desired, or held by a route of ours in the kernel, or waiting for something. Everything the Fib
- * knows about a prefix sits in that one object, so a route costs one hash lookup per step even
- * with a million of them (separate maps per aspect cost a cache miss each). Routes of other
- * protocols at our keys live in `aliens`, which is empty on a normal node.
+ * The Fib's per-prefix state (issue 12): for every key (prefix, and metric when not the default)
+ * that is desired, held by a route of ours in the kernel, or waiting for something, a small
+ * integer from KeyIndex (entries.ts) and, at that index, a few typed-array fields: the desired
+ * route's id, the kernel route's signature id, four flag bits and the dump generation. Desired
+ * routes are interned per distinct set of next hops (shapes.ts), signatures per distinct text
+ * (interned.ts), so an IPv4 prefix costs no JavaScript object or string; `best` (the RIB's shared,
+ * frozen best array, to recompute when devices change) is one reference. Problems and refusals
+ * are rare and live in maps; routes of other protocols at our keys in `aliens` (empty on a normal
+ * node). The queue of indices to compare with the kernel is a growable ring.
  * Plain data and functions; the Fib (fib.ts) owns the only instance.
  */
-import type { RibChange } from '../../agent/rib/types.js';
+import type { RibPath } from '../../agent/rib/types.js';
 import type { DesiredEntry, KernelTable } from './diff.js';
+import { KeyIndex } from './entries.js';
+import { Interned } from './interned.js';
 import type { FibProblem } from './types.js';
 
-export interface Entry {
-  readonly key: string;
-  /** The RIB's latest best paths for the prefix (kept to recompute when devices change). */
-  change: RibChange | null;
-  want: DesiredEntry | undefined;
-  /** Signature of our route at this key in the kernel, undefined when there is none. */
-  kernel: string | undefined;
-  /** Why the route, or some next hops, cannot be installed (from desiredRoute). */
-  problem: FibProblem | null;
-  /** The kernel refused our request, or a route of another protocol holds the key (CONFLICT). */
-  refused: FibProblem | null;
-  queued: boolean;
-  inflight: boolean;
-  /** Withdrawn by the RIB before convergence: may be deleted even in restart mode. */
-  withdrawn: boolean;
-  /** Someone else changed the key while a request of ours was on it. */
-  raced: boolean;
-  /** The dump generation that last saw our route here. */
-  seen: number;
-}
+export const QUEUED = 1;
+export const INFLIGHT = 2;
+/** Withdrawn by the RIB before convergence: may be deleted even in restart mode. */
+export const WITHDRAWN = 4;
+/** Someone else changed the key while a request of ours was on it. */
+export const RACED = 8;
 
 export interface FibState {
-  readonly entries: Map<string, Entry>;
+  readonly keys: KeyIndex;
+  best: (readonly RibPath[] | null)[];
+  /** Per index: id in `shapes` of the desired route (0: none). */
+  want: Int32Array;
+  /** Per index: id in `signatures` of our route in the kernel (0: none). */
+  kernel: Int32Array;
+  flags: Uint8Array;
+  /** The dump generation that last saw our route here. */
+  seen: Int32Array;
+  readonly shapes: Interned<DesiredEntry>;
+  readonly signatures: Interned<string>;
+  /** Why the route, or some next hops, cannot be installed (from desiredRoute). */
+  readonly problems: Map<number, FibProblem>;
+  /** The kernel refused our request, or a route of another protocol holds the key (CONFLICT). */
+  readonly refusals: Map<number, FibProblem>;
+  /** Indices with a problem or a refusal, for the snapshot. */
+  readonly troubled: Set<number>;
   /** key -> "protocol signature" of each route of another protocol at that key. */
   aliens: Map<string, string[]>;
-  /** Entries waiting to be compared with the kernel, each once (Entry.queued). */
-  queue: Entry[];
-  /** Entries with a problem or a refusal, for the snapshot. */
-  readonly troubled: Set<Entry>;
+  queue: Int32Array;
+  queueHead: number;
+  queueLength: number;
   ours: number;
   desired: number;
 }
 
 export function emptyState(): FibState {
-  return { entries: new Map(), aliens: new Map(), queue: [], troubled: new Set(), ours: 0, desired: 0 };
+  const keys = new KeyIndex();
+  const n = keys.capacity;
+  return {
+    keys, best: new Array<null>(n).fill(null), want: new Int32Array(n), kernel: new Int32Array(n), flags: new Uint8Array(n),
+    seen: new Int32Array(n), shapes: new Interned(), signatures: new Interned(), problems: new Map(), refusals: new Map(),
+    troubled: new Set(), aliens: new Map(), queue: new Int32Array(1024), queueHead: 0, queueLength: 0, ours: 0, desired: 0,
+  };
 }
 
-export function entryFor(state: FibState, key: string): Entry {
-  let entry = state.entries.get(key);
-  if (entry === undefined) {
-    entry = {
-      key, change: null, want: undefined, kernel: undefined, problem: null, refused: null,
-      queued: false, inflight: false, withdrawn: false, raced: false, seen: 0,
-    };
-    state.entries.set(key, entry);
+function grown<T extends Int32Array | Uint8Array>(a: T, n: number, make: (n: number) => T): T {
+  const b = make(n);
+  b.set(a);
+  return b;
+}
+
+/** Keeps the per-index arrays as long as the key index. */
+function fit(state: FibState): void {
+  const n = state.keys.capacity;
+  if (state.want.length >= n) return;
+  state.want = grown(state.want, n, (k) => new Int32Array(k));
+  state.kernel = grown(state.kernel, n, (k) => new Int32Array(k));
+  state.seen = grown(state.seen, n, (k) => new Int32Array(k));
+  state.flags = grown(state.flags, n, (k) => new Uint8Array(k));
+  for (let i = state.best.length; i < n; i++) state.best.push(null);
+}
+
+export function entryFor(state: FibState, key: string): number {
+  const i = state.keys.add(key);
+  fit(state);
+  return i;
+}
+
+export function entryFor4(state: FibState, addr: number, len: number): number {
+  const i = state.keys.add4(addr, len);
+  fit(state);
+  return i;
+}
+
+export const keyOf = (state: FibState, i: number): string => state.keys.keyOf(i);
+export const wantOf = (state: FibState, i: number): DesiredEntry | undefined => state.shapes.get(state.want[i]);
+export const kernelOf = (state: FibState, i: number): string | undefined => state.signatures.get(state.kernel[i]);
+export const problemOf = (state: FibState, i: number): FibProblem | null => state.problems.get(i) ?? null;
+export const refusedOf = (state: FibState, i: number): FibProblem | null => state.refusals.get(i) ?? null;
+
+/** Our route at i is in the kernel exactly as desired. */
+export function installed(state: FibState, i: number): boolean {
+  const want = wantOf(state, i);
+  return want !== undefined && state.kernel[i] !== 0 && kernelOf(state, i) === want.signature;
+}
+
+export function setKernel(state: FibState, i: number, signature: string | undefined): void {
+  const id = signature === undefined ? 0 : state.signatures.id(signature, () => signature);
+  const was = state.kernel[i];
+  state.ours += (id === 0 ? 0 : 1) - (was === 0 ? 0 : 1);
+  state.signatures.ref(id);
+  state.signatures.unref(was);
+  state.kernel[i] = id;
+}
+
+/** Sets the desired route by its id in state.shapes (0: nothing desired). */
+export function setWant(state: FibState, i: number, id: number): void {
+  const was = state.want[i];
+  state.desired += (id === 0 ? 0 : 1) - (was === 0 ? 0 : 1);
+  state.shapes.ref(id);
+  state.shapes.unref(was);
+  state.want[i] = id;
+}
+
+export function setProblem(state: FibState, i: number, field: 'problem' | 'refused', problem: FibProblem | null): void {
+  const map = field === 'problem' ? state.problems : state.refusals;
+  if (problem === null) map.delete(i);
+  else map.set(i, problem);
+  if (state.problems.has(i) || state.refusals.has(i)) state.troubled.add(i);
+  else state.troubled.delete(i);
+}
+
+export function enqueue(state: FibState, i: number): void {
+  if ((state.flags[i] & QUEUED) !== 0) return;
+  state.flags[i] |= QUEUED;
+  let queue = state.queue;
+  if (state.queueLength === queue.length) {
+    const bigger = new Int32Array(queue.length * 2);
+    for (let k = 0; k < state.queueLength; k++) bigger[k] = queue[(state.queueHead + k) % queue.length];
+    state.queue = queue = bigger;
+    state.queueHead = 0;
   }
-  return entry;
+  queue[(state.queueHead + state.queueLength) % queue.length] = i;
+  state.queueLength++;
 }
 
-export function setKernel(state: FibState, entry: Entry, signature: string | undefined): void {
-  state.ours += (signature === undefined ? 0 : 1) - (entry.kernel === undefined ? 0 : 1);
-  entry.kernel = signature;
+export const queued = (state: FibState): number => state.queueLength;
+
+/** Takes the next index off the queue, or -1. */
+export function dequeue(state: FibState): number {
+  if (state.queueLength === 0) return -1;
+  const i = state.queue[state.queueHead];
+  state.queueHead = (state.queueHead + 1) % state.queue.length;
+  state.queueLength--;
+  state.flags[i] &= ~QUEUED;
+  return i;
 }
 
-export function setWant(state: FibState, entry: Entry, want: DesiredEntry | undefined): void {
-  state.desired += (want === undefined ? 0 : 1) - (entry.want === undefined ? 0 : 1);
-  entry.want = want;
+/** Releases an index that no longer holds anything (keeps the table the size of what matters). */
+export function forgetIfEmpty(state: FibState, i: number): void {
+  if (state.best[i] !== null || state.want[i] !== 0 || state.kernel[i] !== 0 || (state.flags[i] & (QUEUED | INFLIGHT)) !== 0 ||
+      state.troubled.has(i)) return;
+  state.flags[i] = 0;
+  state.seen[i] = 0;
+  state.keys.release(i);
 }
 
-export function setProblem(state: FibState, entry: Entry, field: 'problem' | 'refused', problem: FibProblem | null): void {
-  entry[field] = problem;
-  if (entry.problem !== null || entry.refused !== null) state.troubled.add(entry);
-  else state.troubled.delete(entry);
-}
-
-export function enqueue(state: FibState, entry: Entry): void {
-  if (entry.queued) return;
-  entry.queued = true;
-  state.queue.push(entry);
-}
-
-/** Drops an entry that no longer holds anything (keeps the map the size of what matters). */
-export function forgetIfEmpty(state: FibState, entry: Entry): void {
-  if (entry.change === null && entry.want === undefined && entry.kernel === undefined && !entry.inflight &&
-      !entry.queued && entry.problem === null && entry.refused === null) {
-    state.entries.delete(entry.key);
-  }
+/** Calls fn with every index in use (fn may forget the one it is given). */
+export function forEachEntry(state: FibState, fn: (i: number) => void): void {
+  const keys = state.keys;
+  for (let i = 0; i < keys.end; i++) if (keys.isUsed(i)) fn(i);
 }
 
 /**
  * The state seen as a KernelTable, so the pure table functions (addToTable, applyRouteEvent in
- * diff.ts) work on it: `ours` reads and writes Entry.kernel, stamping `seen` with `generation`.
+ * diff.ts) work on it: `ours` reads and writes the kernel field, stamping `seen` with `generation`.
  */
 export function tableView(state: FibState, generation: () => number): KernelTable {
   const ours = {
-    get: (key: string) => state.entries.get(key)?.kernel,
-    has: (key: string) => state.entries.get(key)?.kernel !== undefined,
+    get(key: string) {
+      const i = state.keys.find(key);
+      return i < 0 ? undefined : kernelOf(state, i);
+    },
+    has: (key: string) => {
+      const i = state.keys.find(key);
+      return i >= 0 && state.kernel[i] !== 0;
+    },
     set(key: string, signature: string) {
-      const entry = entryFor(state, key);
-      setKernel(state, entry, signature);
-      entry.seen = generation();
+      const i = entryFor(state, key);
+      setKernel(state, i, signature);
+      state.seen[i] = generation();
       return ours;
     },
     delete(key: string) {
-      const entry = state.entries.get(key);
-      if (entry === undefined || entry.kernel === undefined) return false;
-      setKernel(state, entry, undefined);
+      const i = state.keys.find(key);
+      if (i < 0 || state.kernel[i] === 0) return false;
+      setKernel(state, i, undefined);
       return true;
     },
   };

@@ -209,6 +209,9 @@ export class RouteSocket {
    * waits in `ready`; it goes the moment the first returns.
    */
   private pump(): void {
+    // Also while the queue never runs dry (a caller topping it up as answers come): sent jobs
+    // must not stay referenced until the end of a million-route burst (issue 12).
+    this.compactQueue();
     while (!this.closed && this.dumping === null) {
       if (this.ready !== null) {
         if (this.sending) return;

@@ -7,6 +7,9 @@
  * - `ip -batch` with one `route add` per line;
  * - BIRD 2's kernel protocol exporting N static routes: from enabling the static protocol (the
  *   config already parsed) until the kernel's main table holds all N (/proc/net/fib_triestat).
+ * Then the Fib runs one full reconcile (dump our table of N routes and compare) and the bench
+ * prints its time and the driver's peak RSS (VmHWM) before and after it (issue 12: the reconcile
+ * fits the same memory budget).
  * Prints seconds, the Fib's CPU (user/system) and its ratio to each reference. Target: no slower
  * than BIRD 2. A benchmark, not a test: it never fails on speed. BENCH_BIRD=0 skips BIRD.
  * Root only (network namespaces).
@@ -17,6 +20,7 @@ import { join } from 'node:path';
 import { numberToIpv4 } from '../../agent/bgp/ip.js';
 import { FibClient } from '../helpers/fib-client.js';
 import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { peakRss } from './proc.js';
 
 const COUNTS = (process.env.BENCH_FIB_COUNTS ?? '100000,1000000').split(',').map(Number);
 const FIRST = 0x0a400000; // 10.64.0.0
@@ -26,6 +30,7 @@ const TICKS = 100;
 interface Result {
   seconds: number;
   cpu?: { user: number; system: number };
+  reconcile?: { seconds: number; rssBefore: number; rssAfter: number };
 }
 
 const prefixAt = (i: number): string => `${numberToIpv4((FIRST + i * 64) >>> 0)}/26`;
@@ -98,8 +103,12 @@ async function fib(count: number): Promise<Result> {
     const installed = (await mainPrefixes(lab, n)) - before;
     if (installed < count) throw new Error(`the Fib installed ${installed} of ${count} routes`);
     const cpu = idle.cpu as { user: number; system: number };
+    const rssBefore = peakRss(client.pid);
+    const t0 = performance.now();
+    await client.command({ cmd: 'reconcile' }, 600_000);
+    const reconcile = { seconds: (performance.now() - t0) / 1000, rssBefore, rssAfter: peakRss(client.pid) };
     await client.exit();
-    return { seconds: (Number(generated.ms) + Number(idle.ms)) / 1000, cpu };
+    return { seconds: (Number(generated.ms) + Number(idle.ms)) / 1000, cpu, reconcile };
   });
 }
 
@@ -173,6 +182,11 @@ async function main(): Promise<void> {
       const reference = process.env.BENCH_BIRD === '0' ? 'skipped (BENCH_BIRD=0)' : await bird(count, dir);
       console.log(`bench:fib  ${count.toLocaleString('en')} IPv4 /26 routes, each way in a fresh namespace`);
       console.log(`  rack-agent Fib: ${ours.seconds.toFixed(2)} s (process CPU so far: user ${ours.cpu?.user.toFixed(2)} s, system ${ours.cpu?.system.toFixed(2)} s)`);
+      const r = ours.reconcile;
+      if (r !== undefined) {
+        console.log(`  reconcile (dump ${count.toLocaleString('en')} and compare): ${r.seconds.toFixed(2)} s; driver peak RSS ` +
+          `${(r.rssBefore / 2 ** 20).toFixed(0)} MB before, ${(r.rssAfter / 2 ** 20).toFixed(0)} MB after`);
+      }
       console.log(`  ip -batch:      ${batch.seconds.toFixed(2)} s   ratio Fib / ip -batch: ${(ours.seconds / batch.seconds).toFixed(2)}`);
       if (typeof reference === 'string') {
         console.log(`  BIRD 2 kernel protocol: ${reference}`);

@@ -1,0 +1,240 @@
+/**
+ * bench:e2e (issue 12): the real agent (node dist/agent/main.js --config FILE, as the unit
+ * starts it) against BIRD 2 with its kernel protocol, doing the same job in the same
+ * run: receive N IPv4 /26 over iBGP from a BIRD 2 route reflector (next hop self) and put them in
+ * the kernel. Each receiver runs in a fresh lab (namespaces `r` with the reflector, `n` with the
+ * receiver); the reflector has loaded its N static routes before the receiver starts. Measured
+ * from the receiver's process start until the namespace's main table holds N more prefixes
+ * (/proc/PID/net/fib_triestat): seconds, peak RSS (VmHWM) and CPU (utime + stime) of the
+ * receiver, and the ratios agent / BIRD. The reflector is kept turning with `birdc show status`
+ * every 50 ms (LAB-NOTES: BIRD 2.0.12 may stall near the end of a large feed to a quiet peer).
+ * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000); BENCH_BIRD=0
+ * skips the BIRD receiver; BENCH_E2E_LOG=N prints the agent's last N log lines (with
+ * BENCH_E2E_NODE_ARGS=--trace-gc, say); BENCH_E2E_SAMPLE=1 prints the receiver's RSS every 250 ms
+ * and, at the end, the agent's heap and external memory from its metrics; BENCH_E2E_RECONCILE=1
+ * waits for the agent's first periodic reconcile (60 s) and prints its peak RSS after it (both
+ * turn the agent's metrics on: prom-client adds about 4 MB).
+ * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { numberToIpv4 } from '../../agent/bgp/ip.js';
+import { stringify } from 'yaml';
+import { MAIN } from '../helpers/agent.js';
+import { captureOutput, type ExecResult, isRoot, Lab, type Output, waitFor } from '../helpers/netns.js';
+import { cpuSeconds, mainPrefixesOf, peakRss, settle, triestatMain } from './proc.js';
+
+const COUNTS = (process.env.BENCH_E2E_COUNTS ?? '100000,1000000').split(',').map(Number);
+const FIRST = 0x40000000; // 64.0.0.0, inside the pool 64.0.0.0/6 (away from the link's 10.1.0.0/24)
+const AS = 65100;
+const RR = '10.1.0.1';
+const NODE = '10.1.0.2';
+
+interface Measured {
+  readonly seconds: number;
+  readonly rss: number;
+  readonly cpu: number;
+}
+
+interface Receiver {
+  readonly pid: number;
+  readonly exited: () => string | null;
+}
+
+function reflectorConfig(dir: string, count: number): string {
+  const routes = join(dir, `routes-${count}.conf`);
+  if (!existsSync(routes)) {
+    const lines = new Array<string>(count);
+    for (let i = 0; i < count; i++) lines[i] = `route ${numberToIpv4((FIRST + i * 64) >>> 0)}/26 blackhole;`;
+    writeFileSync(routes, `${lines.join('\n')}\n`);
+  }
+  const conf = join(dir, 'rr.conf');
+  writeFileSync(conf, [
+    `router id ${RR};`,
+    'protocol device {}',
+    'protocol static s4 { ipv4;',
+    `include "${routes}";`,
+    '}',
+    `protocol bgp node { local ${RR} as ${AS}; neighbor ${NODE} as ${AS}; direct; passive on; rr client; rr cluster id ${RR};`,
+    '  ipv4 { import none; export all; next hop self; }; }',
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+function birdReceiverConfig(dir: string): string {
+  const conf = join(dir, 'node.conf');
+  writeFileSync(conf, [
+    `router id ${NODE};`,
+    'protocol device {}',
+    // LAB-NOTES: persist, learn off, export all.
+    'protocol kernel k4 { persist; learn off; ipv4 { import none; export all; }; }',
+    `protocol bgp tor { local ${NODE} as ${AS}; neighbor ${RR} as ${AS}; direct; connect delay time 0;`,
+    '  ipv4 { import all; export none; }; }',
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+const agentDoc = {
+  node: { name: 'bench', ipv4Address: `${NODE}/24` },
+  bgp: { asNumber: AS, peers: [{ peerIP: RR, asNumber: AS }] },
+  pools: [{ cidr: '64.0.0.0/6', blockSize: 26, ipipMode: 'Never' }],
+  blocks: [],
+  log: { level: 'info', format: 'json' },
+};
+
+/** One receiver (`start` spawns it in namespace n) against a fresh reflector; its numbers. */
+async function run(name: string, dir: string, count: number, start: (lab: Lab, n: string) => Promise<Receiver>): Promise<Measured> {
+  const lab = await Lab.create(name);
+  let turning = true;
+  let turner: Promise<void> = Promise.resolve();
+  try {
+    const r = await lab.namespace('r');
+    const n = await lab.namespace('n');
+    await lab.veth(r, `${RR}/24`, n, `${NODE}/24`);
+    const sock = join(dir, `rr-${name}.ctl`);
+    rmSync(sock, { force: true });
+    lab.spawn(r, 'bird', ['-f', '-c', reflectorConfig(dir, count), '-s', sock, '-P', join(dir, 'rr.pid')]);
+    const birdc = (...args: string[]) => lab.exec(r, 'birdc', ['-s', sock, ...args]);
+    await waitFor(async () => existsSync(sock) && Number(/(\d+) of \d+ routes/.exec((await birdc('show', 'route', 'count')).stdout)?.[1] ?? 0) >= count,
+      { timeoutMs: 300_000, intervalMs: 100, what: `the reflector to load ${count} static routes` });
+    const before = triestatMain((await lab.exec(n, 'cat', ['/proc/net/fib_triestat'], { check: true })).stdout);
+    const started = performance.now();
+    const receiver = await start(lab, n);
+    turner = (async () => {
+      while (turning) {
+        await birdc('show', 'status');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let cpu = 0;
+    let rss = 0;
+    const sample = process.env.BENCH_E2E_SAMPLE === '1';
+    const reconcile = process.env.BENCH_E2E_RECONCILE === '1';
+    let lastSample = 0;
+    await waitFor(() => {
+      const why = receiver.exited();
+      if (why !== null) throw new Error(`${name}: the receiver exited: ${why}`);
+      const have = mainPrefixesOf(receiver.pid) - before;
+      if (sample && performance.now() - lastSample >= 250) {
+        lastSample = performance.now();
+        const st = readFileSync(`/proc/${receiver.pid}/status`, 'utf8');
+        const kb = (k: string): string => `${k} ${((Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0)) / 1024).toFixed(0)}`;
+        console.log(`  ${name} t=${((lastSample - started) / 1000).toFixed(2)} s fib=${have} ${kb('VmRSS')} ${kb('RssAnon')} ${kb('VmHWM')} MB`);
+      }
+      if (have < count) return false;
+      cpu = cpuSeconds(receiver.pid);
+      rss = peakRss(receiver.pid);
+      return true;
+    }, { timeoutMs: 600_000, intervalMs: 10, what: `${name}: ${count} routes in the kernel` });
+    const seconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_E2E_SNAPSHOT !== undefined && name === 'e2eagent') await snapshot(receiver.pid, process.env.BENCH_E2E_SNAPSHOT);
+    if (reconcile && name === 'e2eagent') {
+      // The first periodic dump-and-compare of the whole table (60 s after start): its peak.
+      const t0 = performance.now();
+      await waitFor(async () => /rack_agent_kernel_reconciles_total [2-9]/.test((await scrape(lab, n)).stdout),
+        { timeoutMs: 120_000, intervalMs: 500, what: 'the first periodic reconcile' });
+      console.log(`  after the first periodic reconcile of ${count.toLocaleString('en')} routes (${((performance.now() - t0) / 1000).toFixed(0)} s later): ` +
+        `peak RSS ${(peakRss(receiver.pid) / 2 ** 20).toFixed(1)} MB (was ${(rss / 2 ** 20).toFixed(1)} MB), CPU ${cpuSeconds(receiver.pid).toFixed(2)} s`);
+    }
+    if (sample && name === 'e2eagent') {
+      // The agent's own view (prom-client's process metrics), once the FIB is complete.
+      console.log((await scrape(lab, n)).stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
+    }
+    return { seconds, rss, cpu };
+  } finally {
+    turning = false;
+    await turner;
+    await lab.destroy();
+    await settle();
+  }
+}
+
+/** The agent's metrics, fetched from inside its namespace. */
+function scrape(lab: Lab, ns: string): Promise<ExecResult> {
+  return lab.exec(ns, process.execPath, ['-e', "fetch('http://127.0.0.1:9180/metrics').then(r => r.text()).then(t => process.stdout.write(t))"]);
+}
+
+/**
+ * With BENCH_E2E_SNAPSHOT=DIR (and BENCH_E2E_NODE_ARGS=--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR):
+ * a heap snapshot of the agent once its FIB is complete, for finding what holds its memory.
+ */
+async function snapshot(pid: number, dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  await waitFor(() => {
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (file === undefined) return false;
+    const now = statSync(join(dir, file)).size;
+    const done = now > 0 && now === size;
+    size = now;
+    return done;
+  }, { timeoutMs: 300_000, intervalMs: 1000, what: 'the heap snapshot' });
+}
+
+/** The agent as its unit runs it (node, dist/agent/main.js, --config), plus BENCH_E2E_NODE_ARGS. */
+async function agent(dir: string, count: number): Promise<Measured> {
+  const config = join(dir, 'agent.yaml');
+  const metrics = process.env.BENCH_E2E_SAMPLE === '1' || process.env.BENCH_E2E_RECONCILE === '1' ? { metrics: { listen: '127.0.0.1:9180' } } : {};
+  writeFileSync(config, stringify({ ...agentDoc, ...metrics, control: { socket: join(dir, 'agent.sock') } }));
+  const nodeArgs = (process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  let out: Output | undefined;
+  try {
+    return await run('e2eagent', dir, count, async (lab, n) => {
+      const child = lab.spawn(n, process.execPath, [...nodeArgs, MAIN, '--config', config]);
+      const o = captureOutput(child);
+      out = o;
+      const exited = (): string | null => (child.exitCode === null && child.signalCode === null ? null
+        : `exit ${child.exitCode ?? child.signalCode}: ${o.lines.slice(-20).join('\n')}${o.stderr()}`);
+      return { pid: child.pid ?? 0, exited };
+    });
+  } finally {
+    const tail = Number(process.env.BENCH_E2E_LOG ?? 0);
+    if (tail > 0 && out !== undefined) console.log([...out.lines.slice(-tail), out.stderr()].join('\n'));
+  }
+}
+
+async function bird(dir: string, count: number): Promise<Measured> {
+  return run('e2ebird', dir, count, async (lab, n) => {
+    const child = lab.spawn(n, 'bird', ['-f', '-c', birdReceiverConfig(dir), '-s', join(dir, 'node.ctl'), '-P', join(dir, 'node.pid')]);
+    return { pid: child.pid ?? 0, exited: () => (child.exitCode === null && child.signalCode === null ? null : `exit ${child.exitCode ?? child.signalCode}`) };
+  });
+}
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const line = (m: Measured): string => `${m.seconds.toFixed(2)} s, peak RSS ${mb(m.rss)}, CPU ${m.cpu.toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  if (!isRoot) {
+    console.log('bench:e2e needs root (network namespaces); skipped');
+    return;
+  }
+  if (!existsSync('/usr/sbin/bird')) {
+    console.log('bench:e2e needs BIRD 2 (apt-get install bird2); skipped');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rack-bench-e2e-'));
+  try {
+    await settle();
+    for (const count of COUNTS) {
+      const ours = await agent(dir, count);
+      const ref = process.env.BENCH_BIRD === '0' ? undefined : await bird(dir, count);
+      console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);
+      if (ref !== undefined) console.log(`  rack-agent:       ${line(ours)}`);
+      if (ref === undefined) {
+        console.log(`  rack-agent:       ${line(ours)}; BIRD 2 skipped (BENCH_BIRD=0)`);
+        continue;
+      }
+      console.log(`  BIRD 2 + kernel:  ${line(ref)}`);
+      console.log(`  agent / BIRD:     time ${(ours.seconds / ref.seconds).toFixed(2)} (goal <= 1.0), ` +
+        `memory ${(ours.rss / ref.rss).toFixed(1)}x, CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
