@@ -42,6 +42,7 @@ function peer(address: string, peerAs: number): PeerSpec {
     internal: peerAs === 65100, localAddress: '', passwordFile: '', holdTime: 90, keepaliveTime: 30, ttlSecurity: 0, ttl: 255,
     nextHopMode: 'Auto', maxPrefixes: 0, passive: false, routeReflectorClient: false, families: ['ipv4'],
     gracefulRestart: { enabled: true, restartTime: 120 },
+    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3 },
   };
 }
 
