@@ -69,6 +69,14 @@ export class FabricBird {
     await exited;
   }
 
+  /** Rewrites bird.conf from the config function and runs `birdc configure` (BIRD's reload). */
+  async reconfigure(): Promise<void> {
+    const path = join(this.dir, 'bird.conf');
+    writeFileSync(path, this.config(this.dir));
+    const answer = await this.birdc('configure', `"${path}"`);
+    if (!/Reconfigured|Reconfiguration in progress/.test(answer)) throw new DaemonError('DAEMON_CONFIG', `birdc configure: ${answer}`);
+  }
+
   signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
     this.child?.kill(sig);
   }
@@ -120,19 +128,25 @@ export interface NodeAgent {
   kill(): Promise<void>;
   /** Starts it again after kill (BIRD with -R, as calico/node does; rack-agent as systemd would). */
   restart(): Promise<void>;
+  /** Applies the node's new blocks as a config reload (SIGHUP; `birdc configure`). */
+  reload(blocks: readonly string[]): Promise<void>;
   /** A shell command to inspect it. */
   explore(): string;
   logs(): string;
   dispose(): Promise<void>;
 }
 
-export function rackAgentNode(agent: Agent): NodeAgent {
+export function rackAgentNode(agent: Agent, docFor: (blocks: readonly string[]) => ConfigDoc): NodeAgent {
   return {
     kind: 'rack-agent',
     ns: agent.ns,
     pid: () => (agent.running ? agent.pid : undefined),
     kill: async () => { await agent.kill('SIGKILL'); },
     restart: () => agent.launch(true),
+    reload: async (blocks) => {
+      agent.writeConfig(docFor(blocks));
+      agent.signal('SIGHUP');
+    },
     explore: () => `node ${AGENTCTL} --socket ${agent.socket} status`,
     logs: () => agent.logs().slice(-4096),
     dispose: () => agent.dispose(),
@@ -146,12 +160,14 @@ export function birdNode(bird: FabricBird): NodeAgent {
     pid: () => bird.pid,
     kill: () => bird.kill(),
     restart: () => bird.start(true),
+    reload: () => bird.reconfigure(),
     explore: () => `birdc -s ${bird.socket} show protocols all`,
     logs: () => bird.logs(),
     dispose: () => bird.dispose(),
   };
 }
 
-export async function startRackAgent(lab: Lab, ns: string, doc: ConfigDoc): Promise<NodeAgent> {
-  return rackAgentNode(await Agent.start(lab, ns, doc));
+export async function startRackAgent(lab: Lab, ns: string, docFor: (blocks: readonly string[]) => ConfigDoc,
+  blocks: readonly string[]): Promise<NodeAgent> {
+  return rackAgentNode(await Agent.start(lab, ns, docFor(blocks)), docFor);
 }

@@ -51,7 +51,7 @@ export function rackAgentDoc(plan: FabricPlan, n: NodePlan, blocks: readonly str
 }
 
 export async function startNodeAgent(f: Pick<Fabric, 'plan' | 'kind' | 'lab'>, n: FabricNode): Promise<NodeAgent> {
-  if (f.kind === 'rack-agent') return startRackAgent(f.lab, n.ns, rackAgentDoc(f.plan, n.plan, n.blocks));
+  if (f.kind === 'rack-agent') return startRackAgent(f.lab, n.ns, (b) => rackAgentDoc(f.plan, n.plan, b), n.blocks);
   const bird = new FabricBird(f.lab, n.ns, (dir) => nodeBirdConfig(f.plan, n.plan, n.blocks, dir));
   await bird.start(true);
   return birdNode(bird);

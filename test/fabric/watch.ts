@@ -41,15 +41,23 @@ export async function kernelBlocks(lab: Lab, ns: string): Promise<Map<string, Ke
   return out;
 }
 
+/** `ip monitor link` line of a device that is no longer up -> its name. */
+export function linkDown(line: string): string | undefined {
+  const m = /^\d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>/.exec(line);
+  return m !== null && !m[2].split(',').includes('UP') ? m[1] : undefined;
+}
+
 export class KernelWatch {
   readonly events: RouteEvent[] = [];
+  /** prefix -> the device it leaves by, to replay the kernel's silent flush on link down. */
+  private readonly devs = new Map<string, string>();
   private readonly child: ChildProcess;
   private readonly canaries: string[] = [];
   private partial = '';
   private canary = 0;
 
   private constructor(private readonly lab: Lab, readonly ns: string) {
-    this.child = lab.spawn(ns, 'ip', ['-4', 'monitor', 'route']);
+    this.child = lab.spawn(ns, 'ip', ['-4', 'monitor', 'route', 'link']);
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       const at = Date.now();
@@ -57,16 +65,43 @@ export class KernelWatch {
       this.partial = parts.pop() ?? '';
       for (const line of parts) {
         if (line.includes('198.51.100.')) this.canaries.push(line);
-        const parsed = parseRouteLine(line);
-        if (parsed !== undefined) this.events.push({ at, prefix: parsed[0], entry: parsed[1] });
+        this.onLine(at, line);
       }
     });
+  }
+
+  /**
+   * IPv4 flushes the routes over a device that goes down without an RTM_DELROUTE for them
+   * (fib_sync_down_dev), so the watcher records those deletions itself, at the link event.
+   */
+  private onLine(at: number, line: string): void {
+    const down = linkDown(line);
+    if (down !== undefined) {
+      for (const [prefix, dev] of this.devs) {
+        if (dev !== down) continue;
+        this.devs.delete(prefix);
+        this.events.push({ at, prefix, entry: undefined });
+      }
+      return;
+    }
+    const parsed = parseRouteLine(line);
+    if (parsed === undefined) return;
+    const dev = /\bdev (\S+)/.exec(line)?.[1];
+    if (parsed[1] === undefined || dev === undefined) this.devs.delete(parsed[0]);
+    else this.devs.set(parsed[0], dev);
+    this.events.push({ at, prefix: parsed[0], entry: parsed[1] });
   }
 
   /** Starts a watcher and waits until a canary shows that `ip monitor` has joined the group. */
   static async start(lab: Lab, ns: string): Promise<KernelWatch> {
     const w = new KernelWatch(lab, ns);
     await w.sync();
+    const { stdout } = await lab.ip(ns, '-4', 'route', 'show');
+    for (const line of stdout.split('\n')) {
+      const p = parseRouteLine(line);
+      const dev = /\bdev (\S+)/.exec(line)?.[1];
+      if (p?.[1] !== undefined && dev !== undefined && !w.devs.has(p[0])) w.devs.set(p[0], dev);
+    }
     return w;
   }
 
