@@ -34,6 +34,8 @@ export interface ScenarioResult {
   /** Convergence over nodes, ms (0 for a node whose kernel never changed). */
   readonly convergence: Stats;
   readonly nodesChanged: number;
+  /** ms from the reference instant until every session was up and every kernel exact (polled every 100 ms). */
+  readonly recoveredMs: number;
   /** (node, block) pairs missing or wrong at some moment, and their total time. */
   readonly lostPairs: number;
   readonly lostMs: number;
@@ -86,8 +88,10 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
   const expectedBefore = new Map(f.nodes.map((n) => [n.ns, expectedFor(f, n)]));
   const ref = await sc.run(f);
   let error = '';
+  let recoveredMs = -1;
   try {
     await waitConverged(f, timeoutMs);
+    recoveredMs = Math.max(0, Date.now() - ref);
     await waitFor(() => Date.now() - Math.max(ref, ...watches.map((w) => w.events.at(-1)?.at ?? 0)) >= quietMs,
       { timeoutMs, intervalMs: 100, what: `${quietMs} ms without a route change after ${sc.name}` });
     const diff = await fabricDiff(f);
@@ -114,6 +118,7 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
     nodes: f.nodes.length,
     convergence: stats(impacts.map((x) => x.convergedMs)),
     nodesChanged: impacts.filter((x) => x.changes > 0).length,
+    recoveredMs,
     lostPairs: impacts.reduce((a, x) => a + x.lost.length, 0),
     lostMs: impacts.reduce((a, x) => a + x.lostMs, 0),
     rssBeforeKb: mean(procBefore.map((p) => p.rssKb)),
