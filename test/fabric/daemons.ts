@@ -130,6 +130,8 @@ export interface NodeAgent {
   restart(): Promise<void>;
   /** Applies the node's new blocks as a config reload (SIGHUP; `birdc configure`). */
   reload(blocks: readonly string[]): Promise<void>;
+  /** Takes its session to the ToR administratively down or up (a reload without the peer; `birdc disable`). */
+  sessionAdmin(up: boolean, blocks: readonly string[]): Promise<void>;
   /** A shell command to inspect it. */
   explore(): string;
   logs(): string;
@@ -147,6 +149,11 @@ export function rackAgentNode(agent: Agent, docFor: (blocks: readonly string[]) 
       agent.writeConfig(docFor(blocks));
       agent.signal('SIGHUP');
     },
+    sessionAdmin: async (up, blocks) => {
+      const doc = docFor(blocks);
+      agent.writeConfig(up ? doc : { ...doc, bgp: { ...doc.bgp, peers: [] } });
+      agent.signal('SIGHUP');
+    },
     explore: () => `node ${AGENTCTL} --socket ${agent.socket} status`,
     logs: () => agent.logs().slice(-4096),
     dispose: () => agent.dispose(),
@@ -161,6 +168,11 @@ export function birdNode(bird: FabricBird): NodeAgent {
     kill: () => bird.kill(),
     restart: () => bird.start(true),
     reload: () => bird.reconfigure(),
+    sessionAdmin: async (up) => {
+      const proto = (await bird.birdc('show', 'protocols')).match(/^Node_\S+/m)?.[0];
+      if (proto === undefined) throw new Error(`no ToR protocol in ${bird.ns}`);
+      await bird.birdc(up ? 'enable' : 'disable', proto);
+    },
     explore: () => `birdc -s ${bird.socket} show protocols all`,
     logs: () => bird.logs(),
     dispose: () => bird.dispose(),

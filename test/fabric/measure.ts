@@ -19,6 +19,8 @@ export interface Scenario {
   expectedFlaps(f: Fabric): ReadonlySet<string>;
   /** Injects the fault (and repairs it); resolves with the reference instant for convergence. */
   run(f: Fabric): Promise<number>;
+  /** A line for the report after the run (e.g. an RSS trend). */
+  note?(): string;
 }
 
 export interface Stats {
@@ -47,6 +49,7 @@ export interface ScenarioResult {
   /** Sessions that were reset (expected or not), from the ToRs' and the spine's SINCE. */
   readonly resets: number;
   readonly unexpectedFlaps: readonly string[];
+  readonly note: string;
   /** '' when every kernel held exactly the fabric's blocks at the end. */
   readonly error: string;
 }
@@ -127,6 +130,7 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
     // A restarted agent is a new process: all its CPU counts.
     cpuMs: procAfter.reduce((a, p, i) => a + p.cpuMs - (f.nodes[i].agent.pid() === pidsBefore[i] ? procBefore[i].cpuMs : 0), 0),
     resets: reset.length,
+    note: sc.note?.() ?? '',
     unexpectedFlaps,
     error,
   };
