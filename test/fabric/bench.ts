@@ -2,13 +2,15 @@
  * `npm run bench:fabric` (as root): the fabric lab's scenarios (scenarios.ts) with rack-agent and
  * with BIRD as calico/node runs it, built one after the other in the same run, printed as one table
  * (scenarios as rows, the two node agents side by side), then the per-node cost. Size from the
- * environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack).
+ * environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack); session flaps
+ * FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (50: BIRD takes about a second a flap).
  */
 import { isRoot } from '../helpers/netns.js';
 import { procStat } from './daemons.js';
 import type { Fabric } from './fabric.js';
-import type { ScenarioResult } from './measure.js';
-import { runAll } from './scenarios.js';
+import type { Scenario, ScenarioResult } from './measure.js';
+import { sessionFlaps } from './flaps.js';
+import { allScenarios, runAll } from './scenarios.js';
 import type { Model, NodeAgentKind } from './topology.js';
 
 interface BuildCost {
@@ -69,7 +71,9 @@ async function main(): Promise<number> {
     });
   };
   process.stderr.write(`bench:fabric: ${racks} racks x ${nodes} nodes, model ${model}, node agents ${kinds.join(' and ')}\n`);
-  const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt });
+  const flaps = (kind: NodeAgentKind): number => Number(kind === 'bird' ? process.env.FABRIC_BIRD_FLAPS ?? 50 : process.env.FABRIC_FLAPS ?? 1000);
+  const scenarios = (kind: NodeAgentKind): Scenario[] => [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])];
+  const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt, scenarios });
   const out = [
     `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${racks} ToRs, 1 spine), model ${model}`,
     'conv: ms from the fault (restart, kill) or its repair (SIGCONT, link up) to each node\'s last fabric route change; lost: (node, block) pairs missing or wrong meanwhile;',
@@ -87,6 +91,7 @@ async function main(): Promise<number> {
     `| failed final checks | ${kinds.map((k) => results.filter((r) => r.kind === k && r.error !== '').map((r) => r.scenario).join(', ') || 'none').join(' | ')} |`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
+  for (const r of results.filter((x) => x.note !== '')) process.stdout.write(`${r.kind} ${r.scenario}: ${r.note}\n`);
   for (const r of results.filter((x) => x.error !== '')) process.stdout.write(`${r.kind} ${r.scenario}: ${r.error}\n`);
   return results.some((r) => r.error !== '' || r.unexpectedFlaps.length > 0) ? 1 : 0;
 }

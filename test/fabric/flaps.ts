@@ -15,10 +15,10 @@ import type { Scenario } from './measure.js';
 export function sessionFlaps(count: number): Scenario & { rss: number[] } {
   const rss: number[] = [];
   return {
-    name: `${count} session flaps (r0n0)`,
+    name: 'session flaps (r0n0)',
     rss,
     expectedFlaps: (f: Fabric) => new Set([`t0:${torNodeProtocol(f.nodes[0].plan)}`]),
-    note: () => (rss.length < 2 ? '' : `RSS after flap 10: ${(rss[0] / 1024).toFixed(1)} MB, after flap ${count}: ${(rss[rss.length - 1] / 1024).toFixed(1)} MB, max ${(Math.max(...rss) / 1024).toFixed(1)} MB`),
+    note: () => (rss.length < 2 ? `${count} flaps` : `${count} flaps: RSS after flap 10: ${(rss[0] / 1024).toFixed(1)} MB, after flap ${rss.length * 5}: ${(rss[Math.floor(rss.length / 2) - 1] / 1024).toFixed(1)} MB, after flap ${count}: ${(rss[rss.length - 1] / 1024).toFixed(1)} MB, max ${(Math.max(...rss) / 1024).toFixed(1)} MB`),
     run: async (f: Fabric) => {
       const n = f.nodes[0];
       const tor = f.tors[0].bird;

@@ -89,7 +89,8 @@ export const blockReload: Scenario = {
 export const allScenarios: readonly Scenario[] = [torRestart, torFreeze, linkFlap, agentKill, blockReload];
 
 export interface RunOptions extends MeasureOptions {
-  readonly scenarios?: readonly Scenario[];
+  /** Default allScenarios; a function picks per node agent (BIRD flaps take a second each). */
+  readonly scenarios?: readonly Scenario[] | ((kind: NodeAgentKind) => readonly Scenario[]);
   readonly log?: (line: string) => void;
   /** Per node agent: the fabric just built, before any scenario (for per-node costs). */
   readonly onBuilt?: (f: Fabric) => void | Promise<void>;
@@ -109,7 +110,8 @@ export async function runAll(plan: FabricPlan, kinds: readonly NodeAgentKind[], 
       for (const n of built.nodes) watches.push(await KernelWatch.start(lab, n.ns));
       log(`${kind}: ${built.nodes.length} nodes built in ${Date.now() - t0} ms`);
       await opts.onBuilt?.(built);
-      for (const sc of opts.scenarios ?? allScenarios) {
+      const list = typeof opts.scenarios === 'function' ? opts.scenarios(kind) : opts.scenarios ?? allScenarios;
+      for (const sc of list) {
         const r = await runScenario(built, watches, sc, opts);
         log(`${kind}: ${sc.name}: p99 ${r.convergence.p99} ms, lost ${r.lostPairs}, resets ${r.resets}, unexpected flaps ${r.unexpectedFlaps.join(',') || 0}${r.error ? `, ERROR ${r.error}` : ''}`);
         results.push(r);
