@@ -1,7 +1,7 @@
 /**
  * The fabric lab's fault scenarios and their runner: ToR graceful restart (SIGKILL, then `bird -R`,
- * RFC 4724 restarting speaker with forwarding state kept), ToR freeze (SIGSTOP for less than the
- * hold time, then SIGCONT), a node's link down and up (its veth to the rack bridge, for less than
+ * RFC 4724 restarting speaker with forwarding state kept), ToR freeze (SIGSTOP for 4 s, less than
+ * the hold time, and for 12 s, more; then SIGCONT), a node's link down and up (its veth to the rack bridge, for less than
  * the hold time: the kernel flushes routes over the link, the agent must put them back), node agent
  * SIGKILL and restart, and a node's block changed by a config reload. `runAll` builds one fabric per
  * node agent, starts a kernel watcher in every node namespace and runs every scenario on it
@@ -35,18 +35,24 @@ export const torRestart: Scenario = {
   },
 };
 
-/** Frozen for 4 s: below the 9 s hold time, so no session may drop. Deliberately a fixed duration: it is the fault, not a wait. */
-export const torFreeze: Scenario = {
-  name: 'ToR freeze 4 s',
-  expectedFlaps: () => new Set(),
-  run: async (f) => {
-    const t = f.tors[0].bird;
-    t.signal('SIGSTOP');
-    await pause(4000);
-    t.signal('SIGCONT');
-    return Date.now();
-  },
-};
+/**
+ * Frozen for `seconds`: below the 9 s hold time no session may drop; above it the nodes' and the
+ * spine's hold timers expire (RFC 4271 section 6.5) and those sessions reset. The pause is the
+ * fault's duration, not a wait for anything.
+ */
+export function torFreeze(seconds: number): Scenario {
+  return {
+    name: `ToR freeze ${seconds} s`,
+    expectedFlaps: (f) => (seconds < 9 ? new Set() : torSessions(f, 0)),
+    run: async (f) => {
+      const t = f.tors[0].bird;
+      t.signal('SIGSTOP');
+      await pause(seconds * 1000);
+      t.signal('SIGCONT');
+      return Date.now();
+    },
+  };
+}
 
 /** Link down for 3 s (below the hold time): TCP survives, the kernel flushes the routes over the link. */
 export const linkFlap: Scenario = {
@@ -86,7 +92,7 @@ export const blockReload: Scenario = {
   },
 };
 
-export const allScenarios: readonly Scenario[] = [torRestart, torFreeze, linkFlap, agentKill, blockReload];
+export const allScenarios: readonly Scenario[] = [torRestart, torFreeze(4), torFreeze(12), linkFlap, agentKill, blockReload];
 
 export interface RunOptions extends MeasureOptions {
   /** Default allScenarios; a function picks per node agent (BIRD flaps take a second each). */

@@ -1,5 +1,5 @@
 /**
- * The fabric lab's smoke (issue 15), part of npm test: 2 racks x 2 nodes in the rr model, once with
+ * The fabric lab's smoke (issue 15), part of npm test: 2 racks x 2 nodes in each model, once with
  * rack-agent and once with BIRD as calico/node runs it; ToR t0 is SIGKILLed and restarted with
  * `bird -R` (graceful restart). Every node's kernel must hold exactly the fabric's blocks afterwards
  * (own block blackholed, rack-mates direct, other racks via the ToR), no block may go missing
@@ -36,10 +36,10 @@ test('watcher: route lines, link down, and the replay of a loss', (t) => {
   t.deepEqual(impact(events, want, want, 100, 200, 120), { convergedMs: 30, lost: ['192.168.0.64/26'], lostMs: 40, changes: 2 });
 });
 
-test.serial('fabric smoke: ToR graceful restart, rack-agent and BIRD side by side, kernels exact after', async (t) => {
+for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke (${model}): ToR graceful restart, rack-agent and BIRD side by side, kernels exact after`, async (t) => {
   if (!isRoot) return t.fail('needs root');
   t.timeout(90_000);
-  const results = await runAll({ racks: 2, nodes: 2, model: 'rr' }, ['rack-agent', 'bird'], { scenarios: [torRestart], quietMs: 2000, timeoutMs: 30_000 });
+  const results = await runAll({ racks: 2, nodes: 2, model }, ['rack-agent', 'bird'], { scenarios: [torRestart], quietMs: 2000, timeoutMs: 30_000 });
   t.is(results.length, 2);
   for (const r of results) {
     t.is(r.error, '', `${r.kind}: every node's kernel exactly the fabric's blocks`);
