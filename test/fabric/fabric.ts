@@ -1,0 +1,117 @@
+/**
+ * Builds the fabric lab in network namespaces from a plan: a spine (BIRD 2), per rack a LAN bridge,
+ * a ToR (BIRD 2) and N nodes, each running the chosen node agent with its own /26 (topology.ts for
+ * the plan, bird-configs.ts for the daemons' configs). The caller owns the Lab and calls
+ * `disposeFabric` then `lab.destroy()` in finally; nothing outside the lab's namespaces is touched.
+ */
+import type { ConfigDoc } from '../helpers/agent.js';
+import type { Lab } from '../helpers/netns.js';
+import { nodeBirdConfig, spineConfig, torConfig } from './bird-configs.js';
+import { birdNode, FabricBird, type NodeAgent, startRackAgent } from './daemons.js';
+import { allNodes, type FabricPlan, type NodeAgentKind, type NodePlan, torPlan } from './topology.js';
+
+export interface FabricNode {
+  readonly plan: NodePlan;
+  readonly ns: string;
+  /** The node's blocks now (a reload may change them). */
+  blocks: string[];
+  agent: NodeAgent;
+}
+
+export interface FabricTor {
+  readonly rack: number;
+  readonly ns: string;
+  readonly bird: FabricBird;
+}
+
+export interface Fabric {
+  readonly plan: FabricPlan;
+  readonly kind: NodeAgentKind;
+  readonly lab: Lab;
+  readonly spine: FabricBird;
+  readonly spineNs: string;
+  readonly tors: FabricTor[];
+  readonly nodes: FabricNode[];
+}
+
+export function rackAgentDoc(plan: FabricPlan, n: NodePlan, blocks: readonly string[]): ConfigDoc {
+  const t = torPlan(plan, n.rack);
+  return {
+    node: { name: n.name, ipv4Address: `${n.address}/24` },
+    bgp: {
+      asNumber: n.as,
+      holdTime: 9,
+      gracefulRestart: { enabled: true, restartTime: 120 },
+      peers: [{ peerIP: t.lanAddress, asNumber: t.as }],
+    },
+    pools: [{ cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Never' }],
+    blocks: [...blocks],
+    log: { level: 'info' },
+  };
+}
+
+export async function startNodeAgent(f: Pick<Fabric, 'plan' | 'kind' | 'lab'>, n: FabricNode): Promise<NodeAgent> {
+  if (f.kind === 'rack-agent') return startRackAgent(f.lab, n.ns, (b) => rackAgentDoc(f.plan, n.plan, b), n.blocks);
+  const bird = new FabricBird(f.lab, n.ns, (dir) => nodeBirdConfig(f.plan, n.plan, n.blocks, dir));
+  await bird.start(true);
+  return birdNode(bird);
+}
+
+/** Runs `fn` over `items` with at most `width` at a time (two cores: starting 30 agents at once thrashes). */
+export async function inBatches<T>(items: readonly T[], width: number, fn: (x: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
+}
+
+/** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
+export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
+  const spineNs = await lab.namespace('sp');
+  const tors: FabricTor[] = [];
+  const nodes: FabricNode[] = [];
+  Object.assign(out, { plan, kind, lab, spineNs, tors, nodes });
+  const pending: { plan: NodePlan; ns: string }[] = [];
+  for (let r = 0; r < plan.racks; r++) {
+    const t = torPlan(plan, r);
+    const sw = await lab.namespace(`sw${r}`);
+    const torNs = await lab.namespace(t.name);
+    const members = allNodes(plan).filter((n) => n.rack === r);
+    const nodeNs: string[] = [];
+    for (const n of members) nodeNs.push(await lab.namespace(n.name));
+    await lab.lan(sw, [{ ns: torNs, addr: `${t.lanAddress}/24` }, ...members.map((n, i) => ({ ns: nodeNs[i], addr: `${n.address}/24` }))]);
+    await lab.veth(spineNs, `${t.spineAddress}/24`, torNs, `${t.spineLinkAddress}/24`);
+    await lab.sysctl(torNs, 'net.ipv4.ip_forward', 1);
+    members.forEach((n, i) => pending.push({ plan: n, ns: nodeNs[i] }));
+    tors.push({ rack: r, ns: torNs, bird: new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir)) });
+  }
+  const spine = new FabricBird(lab, spineNs, (dir) => spineConfig(plan, dir));
+  Object.assign(out, { spine });
+  await spine.start();
+  for (const t of tors) await t.bird.start();
+  const f = out as Fabric;
+  await inBatches(pending, 4, async (p) => {
+    const node = { plan: p.plan, ns: p.ns, blocks: [p.plan.block] } as FabricNode;
+    node.agent = await startNodeAgent(f, node);
+    nodes.push(node);
+  });
+  nodes.sort((a, b) => a.plan.rack - b.plan.rack || a.plan.index - b.plan.index);
+  return f;
+}
+
+export async function disposeFabric(f: Partial<Fabric> | undefined): Promise<void> {
+  for (const n of f?.nodes ?? []) await n.agent?.dispose().catch(() => undefined);
+  for (const t of f?.tors ?? []) await t.bird.dispose().catch(() => undefined);
+  await f?.spine?.dispose().catch(() => undefined);
+}
+
+/** How to look around in a running fabric. */
+export function exploreText(f: Fabric): string {
+  const n0 = f.nodes[0];
+  const lines = [
+    `  ip netns list | grep ${f.lab.prefix}`,
+    `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}`,
+    `  ${n0.agent.explore()}`,
+    `  birdc -s ${f.tors[0].bird.socket} show protocols     # ToR t0`,
+    `  birdc -s ${f.spine.socket} show route                # spine`,
+  ];
+  for (const n of f.nodes.slice(1)) lines.push(`  # ${n.plan.name}: ns ${n.ns}; ${n.agent.explore()}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,132 @@
+/**
+ * The fabric lab's fault scenarios and their runner: ToR graceful restart (SIGKILL, then `bird -R`,
+ * RFC 4724 restarting speaker with forwarding state kept), ToR freeze (SIGSTOP for 4 s, less than
+ * the hold time, and for 12 s, more; then SIGCONT), a node's link down and up (its veth to the rack bridge, for less than
+ * the hold time: the kernel flushes routes over the link, the agent must put them back), node agent
+ * SIGKILL and restart, and a node's block changed by a config reload. `runAll` builds one fabric per
+ * node agent, starts a kernel watcher in every node namespace and runs every scenario on it
+ * (measure.ts measures). Faults hit rack 0, node 0.
+ */
+import { Lab } from '../helpers/netns.js';
+import { buildFabric, disposeFabric, type Fabric } from './fabric.js';
+import { runScenario, type MeasureOptions, type Scenario, type ScenarioResult } from './measure.js';
+import { blockOf, type FabricPlan, type NodeAgentKind } from './topology.js';
+import { torNodeProtocol } from './bird-configs.js';
+import { KernelWatch } from './watch.js';
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every session of ToR t0, and the spine's session to it. */
+function torSessions(f: Fabric, rack: number): Set<string> {
+  const out = new Set([`spine:tor_${rack}`, `t${rack}:spine`]);
+  for (const n of f.nodes.filter((x) => x.plan.rack === rack)) out.add(`t${rack}:${torNodeProtocol(n.plan)}`);
+  return out;
+}
+
+export const torRestart: Scenario = {
+  name: 'ToR graceful restart',
+  expectedFlaps: (f) => torSessions(f, 0),
+  run: async (f) => {
+    const t = f.tors[0].bird;
+    const at = Date.now();
+    await t.kill();
+    await t.start(true);
+    return at;
+  },
+};
+
+/**
+ * Frozen for `seconds`: below the 9 s hold time no session may drop; above it the nodes' and the
+ * spine's hold timers expire (RFC 4271 section 6.5) and those sessions reset. The pause is the
+ * fault's duration, not a wait for anything.
+ */
+export function torFreeze(seconds: number): Scenario {
+  return {
+    name: `ToR freeze ${seconds} s`,
+    expectedFlaps: (f) => (seconds < 9 ? new Set() : torSessions(f, 0)),
+    run: async (f) => {
+      const t = f.tors[0].bird;
+      t.signal('SIGSTOP');
+      await pause(seconds * 1000);
+      t.signal('SIGCONT');
+      return Date.now();
+    },
+  };
+}
+
+/** Link down for 3 s (below the hold time): TCP survives, the kernel flushes the routes over the link. */
+export const linkFlap: Scenario = {
+  name: 'node link down 3 s',
+  expectedFlaps: () => new Set(),
+  run: async (f) => {
+    const n = f.nodes[0];
+    await f.lab.ip(n.ns, 'link', 'set', 'to-sw0', 'down');
+    await pause(3000);
+    await f.lab.ip(n.ns, 'link', 'set', 'to-sw0', 'up');
+    return Date.now();
+  },
+};
+
+export const agentKill: Scenario = {
+  name: 'node agent SIGKILL+restart',
+  expectedFlaps: (f) => new Set([`t0:${torNodeProtocol(f.nodes[0].plan)}`]),
+  run: async (f) => {
+    const n = f.nodes[0];
+    const at = Date.now();
+    await n.agent.kill();
+    await n.agent.restart();
+    return at;
+  },
+};
+
+/** The node's block replaced by another (IPAM moved it); every kernel must follow. */
+export const blockReload: Scenario = {
+  name: 'reload: block changed',
+  expectedFlaps: () => new Set(),
+  run: async (f) => {
+    const n = f.nodes[0];
+    n.blocks = n.blocks[0] === n.plan.block ? [blockOf(1000)] : [n.plan.block];
+    const at = Date.now();
+    await n.agent.reload(n.blocks);
+    return at;
+  },
+};
+
+export const allScenarios: readonly Scenario[] = [torRestart, torFreeze(4), torFreeze(12), linkFlap, agentKill, blockReload];
+
+export interface RunOptions extends MeasureOptions {
+  /** Default allScenarios; a function picks per node agent (BIRD flaps take a second each). */
+  readonly scenarios?: readonly Scenario[] | ((kind: NodeAgentKind) => readonly Scenario[]);
+  readonly log?: (line: string) => void;
+  /** Per node agent: the fabric just built, before any scenario (for per-node costs). */
+  readonly onBuilt?: (f: Fabric) => void | Promise<void>;
+}
+
+/** One fabric per node agent, every scenario on it; namespaces deleted even on failure. */
+export async function runAll(plan: FabricPlan, kinds: readonly NodeAgentKind[], opts: RunOptions = {}): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const log = opts.log ?? (() => undefined);
+  for (const kind of kinds) {
+    const lab = await Lab.create('fab');
+    const f: Partial<Fabric> = {};
+    const watches: KernelWatch[] = [];
+    try {
+      const t0 = Date.now();
+      const built = await buildFabric(lab, plan, kind, f);
+      for (const n of built.nodes) watches.push(await KernelWatch.start(lab, n.ns));
+      log(`${kind}: ${built.nodes.length} nodes built in ${Date.now() - t0} ms`);
+      await opts.onBuilt?.(built);
+      const list = typeof opts.scenarios === 'function' ? opts.scenarios(kind) : opts.scenarios ?? allScenarios;
+      for (const sc of list) {
+        const r = await runScenario(built, watches, sc, opts);
+        log(`${kind}: ${sc.name}: p99 ${r.convergence.p99} ms, lost ${r.lostPairs}, resets ${r.resets}, unexpected flaps ${r.unexpectedFlaps.join(',') || 0}${r.error ? `, ERROR ${r.error}` : ''}`);
+        results.push(r);
+      }
+    } finally {
+      for (const w of watches) w.stop();
+      await disposeFabric(f);
+      await lab.destroy();
+    }
+  }
+  return results;
+}

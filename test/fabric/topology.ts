@@ -1,0 +1,107 @@
+/**
+ * The fabric lab's address and AS plan, as pure data: R racks of N nodes, one ToR per rack, one
+ * spine. Rack r is the LAN 10.<r+1>.0.0/24 (ToR .1, node i .<11+i>); ToR r reaches the spine over
+ * 10.250.<r>.0/24 (spine .1, ToR .2). Node g = r*N+i owns the IPv4 block 192.168.<g/4>.<64*(g%4)>/26.
+ * Models: `rr` (Calico's ToR route reflector: everything in AS 64512, nodes rr clients of their ToR,
+ * ToRs rr clients of the spine) and `as-per-rack` (ToR r in AS 65100+r, spine 65000, every node its
+ * own 4-byte AS 4200000000+r*1000+i over eBGP: a per-rack node AS shared by rack-mates would make
+ * the ToR's rack-mate routes loop-rejected without allowas-in). `expectedKernel` is what every
+ * node's kernel must hold once converged. IPv4 only; no processes here.
+ */
+
+export type Model = 'rr' | 'as-per-rack';
+export type NodeAgentKind = 'rack-agent' | 'bird';
+
+export interface FabricPlan {
+  readonly racks: number;
+  readonly nodes: number;
+  readonly model: Model;
+}
+
+export interface NodePlan {
+  readonly rack: number;
+  readonly index: number;
+  /** Namespace short name, e.g. r0n3. */
+  readonly name: string;
+  readonly address: string;
+  readonly as: number;
+  readonly block: string;
+}
+
+export interface TorPlan {
+  readonly rack: number;
+  readonly name: string;
+  readonly lanAddress: string;
+  readonly spineLinkAddress: string;
+  readonly spineAddress: string;
+  readonly as: number;
+}
+
+export const SPINE_AS_EBGP = 65000;
+export const IBGP_AS = 64512;
+
+export function torPlan(plan: FabricPlan, rack: number): TorPlan {
+  return {
+    rack,
+    name: `t${rack}`,
+    lanAddress: `10.${rack + 1}.0.1`,
+    spineLinkAddress: `10.250.${rack}.2`,
+    spineAddress: `10.250.${rack}.1`,
+    as: plan.model === 'rr' ? IBGP_AS : 65100 + rack,
+  };
+}
+
+export function blockOf(global: number): string {
+  return `192.168.${Math.floor(global / 4)}.${64 * (global % 4)}/26`;
+}
+
+export function nodePlan(plan: FabricPlan, rack: number, index: number): NodePlan {
+  return {
+    rack,
+    index,
+    name: `r${rack}n${index}`,
+    address: `10.${rack + 1}.0.${11 + index}`,
+    as: plan.model === 'rr' ? IBGP_AS : 4_200_000_000 + rack * 1000 + index,
+    block: blockOf(rack * plan.nodes + index),
+  };
+}
+
+export function allNodes(plan: FabricPlan): NodePlan[] {
+  const out: NodePlan[] = [];
+  for (let r = 0; r < plan.racks; r++) for (let i = 0; i < plan.nodes; i++) out.push(nodePlan(plan, r, i));
+  return out;
+}
+
+export function spineAs(plan: FabricPlan): number {
+  return plan.model === 'rr' ? IBGP_AS : SPINE_AS_EBGP;
+}
+
+/** A kernel route as the check sees it: the next hop, or 'blackhole'. */
+export type KernelEntry = string;
+
+/**
+ * What node `n`'s kernel must hold for the fabric's blocks: its own block blackholed, a rack-mate's
+ * block via the rack-mate (same LAN: the ToR reflects or passes on the original next hop), every
+ * other rack's block via its own ToR.
+ */
+export function expectedKernel(plan: FabricPlan, n: NodePlan): Map<string, KernelEntry> {
+  const out = new Map<string, KernelEntry>();
+  const tor = torPlan(plan, n.rack);
+  for (const m of allNodes(plan)) {
+    if (m.name === n.name) out.set(m.block, 'blackhole');
+    else out.set(m.block, m.rack === n.rack ? m.address : tor.lanAddress);
+  }
+  return out;
+}
+
+/** Differences between a node's kernel and what it must hold; [] when exact. */
+export function kernelDiff(expected: ReadonlyMap<string, KernelEntry>, actual: ReadonlyMap<string, KernelEntry>): string[] {
+  const out: string[] = [];
+  for (const [prefix, want] of expected) {
+    const got = actual.get(prefix);
+    if (got === undefined) out.push(`${prefix} missing (want ${want})`);
+    else if (got !== want) out.push(`${prefix} via ${got} (want ${want})`);
+  }
+  for (const prefix of actual.keys()) if (!expected.has(prefix)) out.push(`${prefix} unexpected`);
+  return out;
+}

@@ -1,0 +1,175 @@
+/**
+ * Kernel watchers for the fabric lab: one `ip -4 monitor route` per node namespace (proved live by a
+ * canary route first, as kernel-watch.ts does), every change to a 192.168.0.0/16 route recorded with
+ * the time it arrived, and the analysis a scenario needs: per node, when its kernel last changed
+ * after an instant (convergence) and which expected blocks were missing or wrong meanwhile (loss).
+ * `kernelBlocks` is the authoritative dump used by the final exactness check.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Lab } from '../helpers/netns.js';
+import { linePrefix } from '../helpers/kernel-watch.js';
+import { waitFor } from '../helpers/netns.js';
+import type { KernelEntry } from './topology.js';
+
+export interface RouteEvent {
+  readonly at: number;
+  readonly prefix: string;
+  /** The new entry; undefined for a deletion. */
+  readonly entry: KernelEntry | undefined;
+}
+
+/** A route line (`ip route` or `ip monitor`) -> [prefix, entry], or undefined if not a fabric block. */
+export function parseRouteLine(line: string): [string, KernelEntry | undefined] | undefined {
+  const deleted = line.startsWith('Deleted ');
+  const tokens = (deleted ? line.slice(8) : line).trim().split(/\s+/);
+  const prefix = linePrefix(tokens);
+  if (!prefix.startsWith('192.168.')) return undefined;
+  if (deleted) return [prefix, undefined];
+  if (tokens[0] === 'blackhole') return [prefix, 'blackhole'];
+  const via = tokens.indexOf('via');
+  return [prefix, via >= 0 ? tokens[via + 1] : tokens.slice(1).join(' ')];
+}
+
+/** The node's fabric routes now, from a dump. */
+export async function kernelBlocks(lab: Lab, ns: string): Promise<Map<string, KernelEntry>> {
+  const { stdout } = await lab.ip(ns, '-4', 'route', 'show');
+  const out = new Map<string, KernelEntry>();
+  for (const line of stdout.split('\n')) {
+    const parsed = parseRouteLine(line);
+    if (parsed?.[1] !== undefined) out.set(parsed[0], parsed[1]);
+  }
+  return out;
+}
+
+/** `ip monitor link` line of a device that is no longer up -> its name. */
+export function linkDown(line: string): string | undefined {
+  const m = /^\d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>/.exec(line);
+  return m !== null && !m[2].split(',').includes('UP') ? m[1] : undefined;
+}
+
+export class KernelWatch {
+  readonly events: RouteEvent[] = [];
+  /** prefix -> the device it leaves by, to replay the kernel's silent flush on link down. */
+  private readonly devs = new Map<string, string>();
+  private readonly child: ChildProcess;
+  private readonly canaries: string[] = [];
+  private partial = '';
+  private canary = 0;
+
+  private constructor(private readonly lab: Lab, readonly ns: string) {
+    this.child = lab.spawn(ns, 'ip', ['-4', 'monitor', 'route', 'link']);
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      const at = Date.now();
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop() ?? '';
+      for (const line of parts) {
+        if (line.includes('198.51.100.')) this.canaries.push(line);
+        this.onLine(at, line);
+      }
+    });
+  }
+
+  /**
+   * IPv4 flushes the routes over a device that goes down without an RTM_DELROUTE for them
+   * (fib_sync_down_dev), so the watcher records those deletions itself, at the link event.
+   */
+  private onLine(at: number, line: string): void {
+    const down = linkDown(line);
+    if (down !== undefined) {
+      for (const [prefix, dev] of this.devs) {
+        if (dev !== down) continue;
+        this.devs.delete(prefix);
+        this.events.push({ at, prefix, entry: undefined });
+      }
+      return;
+    }
+    const parsed = parseRouteLine(line);
+    if (parsed === undefined) return;
+    const dev = /\bdev (\S+)/.exec(line)?.[1];
+    if (parsed[1] === undefined || dev === undefined) this.devs.delete(parsed[0]);
+    else this.devs.set(parsed[0], dev);
+    this.events.push({ at, prefix: parsed[0], entry: parsed[1] });
+  }
+
+  /** Starts a watcher and waits until a canary shows that `ip monitor` has joined the group. */
+  static async start(lab: Lab, ns: string): Promise<KernelWatch> {
+    const w = new KernelWatch(lab, ns);
+    await w.sync();
+    const { stdout } = await lab.ip(ns, '-4', 'route', 'show');
+    for (const line of stdout.split('\n')) {
+      const p = parseRouteLine(line);
+      const dev = /\bdev (\S+)/.exec(line)?.[1];
+      if (p?.[1] !== undefined && dev !== undefined && !w.devs.has(p[0])) w.devs.set(p[0], dev);
+    }
+    return w;
+  }
+
+  /** A canary blackhole added and deleted until its deletion is seen (a fresh monitor may not have joined yet). */
+  private async sync(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const prefix = `198.51.100.${++this.canary}`;
+      await this.lab.ip(this.ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
+      await this.lab.ip(this.ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
+      const seen = (): boolean => this.canaries.some((l) => l.startsWith('Deleted') && l.includes(`${prefix} `));
+      try {
+        await waitFor(seen, { timeoutMs: 1000, what: `the watcher in ${this.ns} to see canary ${prefix}` });
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
+
+export interface NodeImpact {
+  /** ms from `since` to this node's last fabric route change (0: the kernel never changed). */
+  readonly convergedMs: number;
+  /** Expected blocks that were absent or pointed elsewhere at some moment after `since`. */
+  readonly lost: readonly string[];
+  /** Sum over blocks of the time they were absent or wrong, ms. */
+  readonly lostMs: number;
+  readonly changes: number;
+}
+
+/**
+ * Replays a watcher's events after `since` over the state `before` (a dump at `since`) against what
+ * the node must hold, up to `until`. Pure.
+ */
+export function impact(events: readonly RouteEvent[], before: ReadonlyMap<string, KernelEntry>,
+  expected: ReadonlyMap<string, KernelEntry>, since: number, until: number, convergedFrom = since): NodeImpact {
+  const state = new Map(before);
+  const badFrom = new Map<string, number>();
+  const lost = new Set<string>();
+  let lostMs = 0;
+  const mark = (prefix: string, at: number): void => {
+    const want = expected.get(prefix);
+    if (want === undefined) return;
+    const ok = state.get(prefix) === want;
+    if (!ok && !badFrom.has(prefix)) {
+      badFrom.set(prefix, at);
+      lost.add(prefix);
+    } else if (ok && badFrom.has(prefix)) {
+      lostMs += at - (badFrom.get(prefix) ?? at);
+      badFrom.delete(prefix);
+    }
+  };
+  for (const p of expected.keys()) mark(p, since);
+  let last = 0;
+  let changes = 0;
+  for (const e of events) {
+    if (e.at < since || e.at > until) continue;
+    if (e.entry === undefined) state.delete(e.prefix);
+    else state.set(e.prefix, e.entry);
+    changes += 1;
+    last = Math.max(last, e.at);
+    mark(e.prefix, e.at);
+  }
+  for (const from of badFrom.values()) lostMs += until - from;
+  return { convergedMs: last === 0 ? 0 : Math.max(0, last - convergedFrom), lost: [...lost], lostMs, changes };
+}
