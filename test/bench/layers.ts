@@ -12,11 +12,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { contextWith, decodeMessage, encodeUpdate, Framer, type Prefix, type UpdateMessage } from '../../agent/bgp/index.js';
+import { decodeMessage, encodeUpdate, Framer, type Prefix, type UpdateMessage } from '../../agent/bgp/index.js';
 import { Rib } from '../../agent/rib/rib.js';
 import type { RibChange } from '../../agent/rib/types.js';
 import type { Negotiated } from '../../agent/session/negotiate.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
+import { negotiated as ribNegotiated } from '../rib/helpers.js';
+import { peerSpec } from '../session/specs.js';
 import { Fib } from '../../netlink/fib/fib.js';
 import { markAllInstalled } from './layers-fib.js';
 
@@ -36,23 +38,14 @@ function stream(): Buffer {
   return Buffer.concat(messages);
 }
 
+/** A global peer of the bench node (the session tests' PeerSpec builder; TTL 255 as on a real node). */
 function peer(address: string, peerAs: number): PeerSpec {
-  return {
-    key: address, address, port: 179, family: 'ipv4', type: 'global', peerAs, localAs: 65100, routerId: '10.1.0.2',
-    internal: peerAs === 65100, localAddress: '', passwordFile: '', holdTime: 90, keepaliveTime: 30, ttlSecurity: 0, ttl: 255,
-    nextHopMode: 'Auto', maxPrefixes: 0, passive: false, routeReflectorClient: false, families: ['ipv4'],
-    gracefulRestart: { enabled: true, restartTime: 120 },
-    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3 },
-  };
+  return peerSpec({ address, peerAs, localAs: 65100, routerId: '10.1.0.2', type: 'global', ttl: 255, families: ['ipv4'] });
 }
 
+/** What OPEN negotiation gives: the RIB tests' builder, IPv4 only. */
 function negotiated(p: PeerSpec): Negotiated {
-  const ctx = contextWith({ external: !p.internal });
-  return {
-    peerAs: p.peerAs, peerId: p.address, holdTime: 90, keepaliveTime: 30, families: ['ipv4'], fourOctetAs: true,
-    extendedMessage: false, routeRefresh: true, enhancedRouteRefresh: false, addPathReceive: { ipv4: false, ipv6: false },
-    addPathSend: { ipv4: false, ipv6: false }, localGracefulRestart: true, decode: ctx, encode: ctx,
-  };
+  return ribNegotiated(p, { families: ['ipv4'] });
 }
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
