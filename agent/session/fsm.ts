@@ -9,7 +9,8 @@
  * Two connections: OpenCollisionDump (RFC 4271 section 6.8) means the session's connection lost a
  * collision to the second one, which already carries our OPEN and takes over in OpenSent; a new
  * connection while Established (TcpConnectionWhileEstablished) is refused with Cease 7, unless the
- * peer sent the graceful-restart capability: then it is the peer's restart (RFC 4724 section 4.2),
+ * peer sent the graceful-restart capability and the new connection an acceptable OPEN (the session
+ * feeds the event only then): then it is the peer's restart (RFC 4724 section 4.2),
  * the old connection is closed, the session goes down with the routes kept, the new one is retained.
  * BFD (RFC 5882 section 4.3, RFC 5880 / 5881): BfdDown takes the session to Idle at once, the
  * connection closed without a NOTIFICATION (the path is broken: it would not arrive), and holds it

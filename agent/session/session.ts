@@ -14,8 +14,11 @@
  * peer keeps our routes; `cease(subcode)` sends any Cease subcode (RFC 4486). The OPEN on a second
  * connection is decoded and checked here too (one checkOpen), then the transport says which
  * connection wins the collision and the FSM's OpenCollisionDump switches. A new connection while
- * Established goes to the FSM as TcpConnectionWhileEstablished: the peer's restart when its OPEN
- * carried the graceful-restart capability (RFC 4724 section 4.2), refused otherwise.
+ * Established is refused at once when the peer did not negotiate graceful restart; with it, the
+ * new connection's acceptable OPEN is the peer's restart (RFC 4724 section 4.2), fed to the FSM as
+ * TcpConnectionWhileEstablished and then handled as the OPEN of the new session. Deciding on the
+ * OPEN, not on the connect, keeps a connection that ends without one (a superseded connect, a
+ * scanner) and a NOTIFICATION still queued on the old connection from resetting a good session.
  * Not here: the RIB, adj-RIB-out, maximum-prefix counting, the listener.
  */
 
@@ -412,19 +415,34 @@ export class Session {
   // ---- two connections ----------------------------------------------------------------------
 
   /**
-   * RFC 4724 section 4.2: with the graceful-restart capability received from the peer, a new
-   * connection while Established means the peer restarted and the old TCP session is gone (its
-   * FIN or RST never reached us); the FSM closes the old one and keeps the new one.
+   * A new connection while Established. Without the peer's graceful-restart capability RFC 4271
+   * section 6.8 closes it at once; with it, it waits for its OPEN (secondOpenWhileEstablished).
    */
   private secondWhileEstablished(): void {
-    const gracefulRestart = this.current?.peerGracefulRestart !== undefined;
-    if (gracefulRestart) {
-      this.lastError = 'Peer restarted: new connection while Established';
-      this.log.info('a new connection from the peer while Established: taken as its restart, the old connection is closed (graceful restart, RFC 4724 section 4.2)', { peer: this.spec.key });
-    } else {
-      this.log.info('refusing a new connection from the peer: the session is Established and the peer did not negotiate graceful restart', { peer: this.spec.key });
+    if (this.current?.peerGracefulRestart !== undefined) {
+      this.log.info('a new connection from the peer while Established: its OPEN decides whether the peer restarted (RFC 4724 section 4.2)', { peer: this.spec.key });
+      return;
     }
-    this.feed({ type: 'TcpConnectionWhileEstablished', gracefulRestart });
+    this.log.info('refusing a new connection from the peer: the session is Established and the peer did not negotiate graceful restart', { peer: this.spec.key });
+    this.feed({ type: 'TcpConnectionWhileEstablished', gracefulRestart: false });
+  }
+
+  /**
+   * RFC 4724 section 4.2: the peer negotiated graceful restart and a new connection of its carries
+   * an acceptable OPEN while the old one looks Established: the old TCP session is gone (its FIN or
+   * RST never reached us). The FSM closes the old connection and keeps the new one in OpenSent;
+   * the OPEN is then that session's.
+   */
+  private secondOpenWhileEstablished(open: OpenMessage): void {
+    const err = checkOpen(open, { peerAs: this.spec.peerAs, localId: this.spec.routerId, internal: this.spec.internal });
+    if (err) {
+      this.log.warn(`unacceptable OPEN on a new connection while Established: ${err.message}`, { peer: this.spec.key, reason: err.reason });
+      return this.transport.dropSecond(notificationFor(err));
+    }
+    this.lastError = 'Peer restarted: new connection while Established';
+    this.log.info('an OPEN on a new connection from the peer while Established: taken as its restart, the old connection is closed (graceful restart, RFC 4724 section 4.2)', { peer: this.spec.key });
+    this.feed({ type: 'TcpConnectionWhileEstablished', gracefulRestart: true });
+    this.handleOpen(open, 'main');
   }
 
   /** The session's connection ended before Established while a second one exists: carry on with that. */
@@ -446,6 +464,7 @@ export class Session {
       return this.transport.dropSecond(err instanceof BgpError ? notificationFor(err) : undefined);
     }
     if (msg.type !== 'open') return this.transport.dropSecond();
+    if (this.fsm.state === 'Established') return this.secondOpenWhileEstablished(msg);
     this.handleOpen(msg, 'second');
   }
 

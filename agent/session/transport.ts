@@ -6,9 +6,12 @@
  * OpenSent or OpenConfirm a second connection gets our OPEN; once the session has decoded and
  * checked the peer's OPEN on either, `collide` says which connection the side with the higher BGP
  * identifier opened, and the FSM's switchConnection / refuseConnection carry that out. A second
- * connection while Established is reported to the session (a peer restart under RFC 4724 section
- * 4.2, or refused). Inbound messages of both connections go to the host in order, tagged with their
- * connection, at most `budgetMs` per event loop turn (the 50 ms rule), then the loop yields.
+ * connection while Established is reported to the session and kept as `second` until the session
+ * decides on its OPEN (a peer restart under RFC 4724 section 4.2) or refuses it. Inbound messages of
+ * both connections go to the host in order, tagged with their connection, at most `budgetMs` per
+ * event loop turn (the 50 ms rule), then the loop yields. While Established the session's own
+ * connection is digested first: what the peer sent on it (a NOTIFICATION before it reconnected)
+ * is older than anything on a second connection.
  * Not here: decoding, OPEN checks and the FSM (session.ts), framing and backpressure (connection.ts).
  */
 
@@ -34,7 +37,7 @@ export interface TransportHost {
   connected(): void;
   /** The active connect failed, in words (TcpConnectionFails). */
   connectFailed(words: string): void;
-  /** A second connection arrived while Established (TcpConnectionWhileEstablished); it waits as `second`. */
+  /** A second connection arrived while Established; it waits as `second` for the session's decision. */
   secondWhileEstablished(): void;
   /** Message counters: a message of `type` went out or came in. */
   counted(direction: 'in' | 'out', type: number): void;
@@ -224,11 +227,18 @@ export class Transport {
     });
   }
 
+  /** In a collision the second connection's OPEN goes first; while Established the main one's backlog. */
+  private nextToDigest(): Connection | undefined {
+    const main = this.main && this.main.pending > 0 ? this.main : undefined;
+    const second = this.second && this.second.pending > 0 ? this.second : undefined;
+    return this.host.state() === 'Established' ? main ?? second : second ?? main;
+  }
+
   /** Hands queued messages on for at most the budget, then yields to timers and other sockets. */
   private digest(): void {
     const deadline = performance.now() + this.budgetMs;
     for (;;) {
-      const conn = this.second && this.second.pending > 0 ? this.second : this.main && this.main.pending > 0 ? this.main : undefined;
+      const conn = this.nextToDigest();
       if (!conn) return;
       const item = conn.next();
       if (item !== undefined) {

@@ -72,6 +72,14 @@ export async function bothUp(agent: Agent, timeoutMs: number): Promise<void> {
   }, { timeoutMs, intervalMs: 200, what: 'both sessions Established with BFD Up' });
 }
 
+/**
+ * Every peer's BFD remote state Up in `agentctl status`. The worker refreshes that snapshot every
+ * 500 ms and at each local state change, so the remote state seen at our Up (often Init) can trail.
+ */
+export async function remoteUp(agent: Agent): Promise<void> {
+  await waitFor(async () => (await agent.status()).peers.every((p) => p.bfd?.remoteState === 'Up'), { timeoutMs: 5_000, intervalMs: 100, what: 'every BFD remote state Up in the status' });
+}
+
 /** Freeze the ToR, measure, thaw it, wait for recovery. The ToR must be up and converged. */
 export async function freeze(t: ExecutionContext, lab: Lab, nodeNs: string, agent: Agent, tor: BgpDaemon & { pause(): void; resume(): void }): Promise<FreezeResult> {
   const downBefore = countLines(agent, 'BFD state change Up -> Down');

@@ -10,7 +10,7 @@ import test from 'ava';
 import { Agent } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
-import { agentDoc, bothUp, BFD, freeze, installed, NODE, NODE6, TOR, TOR6, torOptions, V4, V6 } from './bfd-lab.js';
+import { agentDoc, bothUp, remoteUp, BFD, freeze, installed, NODE, NODE6, TOR, TOR6, torOptions, V4, V6 } from './bfd-lab.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('BFD interop with BIRD', (t) => t.log(`skipped: ${rootSkipReason}`));
@@ -32,6 +32,7 @@ nsTest('BIRD 2: BFD Up for IPv4 and IPv6, a frozen ToR detected within 3 x 100 m
       const n = await installed(lab, nodeNs);
       return n.v4 === V4.length && n.v6 === V6.length;
     }, { timeoutMs: 20_000, intervalMs: 100, what: "the ToR's routes in the kernel" });
+    await remoteUp(agent);
     const s = await agent.status();
     for (const p of s.peers) {
       t.like(p.bfd, { state: 'Up', remoteState: 'Up', multiplier: 3, minRxMs: 100, minTxMs: 100, txIntervalMs: 100 });

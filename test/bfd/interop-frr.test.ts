@@ -11,7 +11,7 @@ import test from 'ava';
 import { Agent } from '../helpers/agent.js';
 import { Frr } from '../helpers/frr.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
-import { agentDoc, bothUp, freeze, installed, NODE, NODE6, TOR, TOR6, torOptions, V4, V6 } from './bfd-lab.js';
+import { agentDoc, bothUp, remoteUp, freeze, installed, NODE, NODE6, TOR, TOR6, torOptions, V4, V6 } from './bfd-lab.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('BFD interop with FRR', (t) => t.log(`skipped: ${rootSkipReason}`));
@@ -33,6 +33,7 @@ nsTest('FRR 8.4 bfdd: BFD Up for IPv4 and IPv6, a frozen ToR detected within 3 x
       const n = await installed(lab, nodeNs);
       return n.v4 === V4.length && n.v6 === V6.length;
     }, { timeoutMs: 20_000, intervalMs: 100, what: "the ToR's routes in the kernel" });
+    await remoteUp(agent);
     for (const p of (await agent.status()).peers) {
       t.like(p.bfd, { state: 'Up', remoteState: 'Up', multiplier: 3 });
       t.true((p.bfd?.detectTimeMs ?? 0) <= 300, `detect time ${p.bfd?.detectTimeMs}`);

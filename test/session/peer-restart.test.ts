@@ -76,6 +76,8 @@ nsTest('a new connection while Established with graceful restart is the peer\'s 
   const agentMark = s.agent.mark();
   const started = Date.now();
   const fresh = await s.raw.connect(A, 179);
+  // The restarted peer's OPEN (R and F set) decides: the connect alone changes nothing.
+  s.raw.sendMessage(fresh, rawOpen('10.0.0.200', { restarting: true }));
   await s.raw.waitFor((e) => e.ev === 'closed' && e.conn === old, 'the old connection closed by the agent', rawMark);
   t.false(s.raw.events.slice(rawMark).some((e) => e.ev === 'message' && e.conn === old && e.type === 3), 'no NOTIFICATION on the old connection (RFC 4724: it is considered reset)');
   const down = await s.agent.waitFor((e) => e.ev === 'down' && e.key === B, 'down', 10_000, agentMark);
@@ -84,14 +86,51 @@ nsTest('a new connection while Established with graceful restart is the peer\'s 
   const change = await s.agent.waitFor((e) => e.ev === 'state' && e.from === 'Established', 'the state change', 10_000, agentMark);
   t.deepEqual([change.to, change.reason], ['OpenSent', 'TcpConnectionWhileEstablished']);
 
-  // OPEN exchange on the new connection: the restarted peer sets R and F.
-  await establish(s, fresh, rawOpen('10.0.0.200', { restarting: true }), rawMark, agentMark);
+  // The agent answers the OPEN on the new connection: its OPEN, its KEEPALIVE, ours, Established.
+  await s.raw.message(fresh, 1, rawMark, 'the agent\'s OPEN on the new connection');
+  await s.raw.message(fresh, 4, rawMark, 'the agent\'s KEEPALIVE on the new connection');
+  s.raw.sendMessage(fresh, { type: 'keepalive' });
+  await s.agent.waitFor((e) => e.ev === 'established', 'Established on the new connection', 10_000, agentMark);
   t.true(Date.now() - started < 10_000, 'Established again long before the 90 s hold time');
   const status = await s.agent.session(B);
   t.is(status?.state, 'Established');
   t.is(status?.lastError, '');
   t.false(s.raw.events.slice(rawMark).some((e) => e.ev === 'message' && e.conn === fresh && e.type === 3), 'no NOTIFICATION on the new connection');
   t.is(s.agent.stderr().split('\n').filter((l) => l.includes('state change Established -> OpenSent, reason: TcpConnectionWhileEstablished')).length, 1, 'logged once');
+});
+
+nsTest('with graceful restart a new connection that ends without an OPEN (a superseded connect) leaves the session alone', async (t) => {
+  const s = await setup(t, 'peernoopen');
+  const old = (await s.raw.waitFor((e) => e.ev === 'accepted', 'the agent\'s connection')).conn as number;
+  await establish(s, old, rawOpen('10.0.0.200', { restarting: false }), 0, 0);
+  const rawMark = s.raw.mark();
+  const agentMark = s.agent.mark();
+  const fresh = await s.raw.connect(A, 179);
+  s.raw.command({ cmd: 'close', conn: fresh });
+  await s.raw.waitFor((e) => e.ev === 'closed' && e.conn === fresh, 'the new connection closed', rawMark);
+  // The session is still the old connection's: a ROUTE-REFRESH on it is answered there.
+  const refreshMark = s.raw.mark();
+  s.raw.sendMessage(old, { type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
+  await s.raw.message(old, 2, refreshMark, 'the agent\'s routes again on the old connection');
+  const status = await s.agent.session(B);
+  t.is(status?.state, 'Established');
+  t.false(s.agent.events.slice(agentMark).some((e) => e.ev === 'down' || e.ev === 'state'), 'no down, no state change');
+  t.false(s.raw.events.slice(rawMark).some((e) => e.ev === 'closed' && e.conn === old), 'the old connection stays');
+});
+
+nsTest('with graceful restart a NOTIFICATION on the old connection before the new one\'s OPEN ends the session as the peer said, not as a restart', async (t) => {
+  const s = await setup(t, 'peerceaseopen');
+  const old = (await s.raw.waitFor((e) => e.ev === 'accepted', 'the agent\'s connection')).conn as number;
+  await establish(s, old, rawOpen('10.0.0.200', { restarting: false }), 0, 0);
+  const agentMark = s.agent.mark();
+  const fresh = await s.raw.connect(A, 179);
+  // What a peer does when its configuration changes: Cease on the old connection, then at once the
+  // OPEN of the new one. Both can reach the agent in one turn of its loop.
+  s.raw.sendMessage(old, { type: 'notification', code: 6, subcode: 6, data: new Uint8Array(0) });
+  s.raw.sendMessage(fresh, rawOpen('10.0.0.200', { restarting: false }));
+  const down = await s.agent.waitFor((e) => e.ev === 'down' && e.key === B, 'down', 10_000, agentMark);
+  t.regex(down.reason as string, /^Received: Cease/);
+  t.false(s.agent.stderr().includes('taken as its restart'), 'not taken as the peer\'s restart');
 });
 
 nsTest('without graceful restart a new connection while Established gets Cease 7 and the session stays', async (t) => {
