@@ -5,7 +5,9 @@
  * from the timers module. Unexpected messages in OpenSent, OpenConfirm and Established send the
  * RFC 6608 FSM-error subcodes. After an error the session waits in Idle for the idle-hold time,
  * 5 s doubling up to 30 s, as Calico configures BIRD's `error wait time 5,30`; 300 s in
- * Established forgets the errors (BIRD's `error forget time`).
+ * Established forgets the errors (BIRD's `error forget time`). When the peer ends an Established
+ * session itself (its FIN or RST, or a Cease) there is no error and no wait: the session listens
+ * at once (Active), as BIRD does, so a restarting ToR's reconnect is accepted.
  * Two connections: OpenCollisionDump (RFC 4271 section 6.8) means the session's connection lost a
  * collision to the second one, which already carries our OPEN and takes over in OpenSent; a new
  * connection while Established (TcpConnectionWhileEstablished) is refused with Cease 7, unless the
@@ -20,7 +22,7 @@
  * OpenCollisionDump).
  */
 
-import { ErrorCode } from '../bgp/constants.js';
+import { CeaseSubcode, ErrorCode } from '../bgp/constants.js';
 
 export const STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const;
 export type State = (typeof STATES)[number];
@@ -55,7 +57,8 @@ export type FsmEvent =
    */
   | { readonly type: 'TcpConnectionWhileEstablished'; readonly gracefulRestart: boolean }
   | { readonly type: 'NotifMsgVerErr' }
-  | { readonly type: 'NotifMsg' }
+  /** A NOTIFICATION from the peer, with its code and subcode (a Cease is 6, subcodes RFC 4486). */
+  | { readonly type: 'NotifMsg'; readonly code?: number; readonly subcode?: number }
   | { readonly type: 'KeepAliveMsg' }
   | { readonly type: 'UpdateMsg' }
   | { readonly type: 'UpdateMsgErr'; readonly notify: Notify }
@@ -175,6 +178,29 @@ function fail(d: FsmData, notify?: Notify): Transition {
   if (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established') actions.push({ kind: 'sessionDown' });
   if (!d.adminDown) actions.push({ kind: 'startTimer', timer: 'idleHold', seconds: idleHoldSeconds(d.config, errors) });
   return next(d, 'Idle', actions, { errors });
+}
+
+/**
+ * Cease subcodes (RFC 4486, 8538) that end a session for the peer's own reasons: its operator's
+ * shutdown, de-configuration, reset, a configuration change, a hard reset. The others (maximum
+ * prefixes, connection rejected, out of resources, collision, unknown) ask us to back off.
+ */
+const QUICK_CEASE: ReadonlySet<number> = new Set([
+  CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, CeaseSubcode.PEER_DECONFIGURED, CeaseSubcode.ADMINISTRATIVE_RESET,
+  CeaseSubcode.OTHER_CONFIGURATION_CHANGE, CeaseSubcode.HARD_RESET,
+]);
+
+/**
+ * The peer ended an Established session itself: its FIN or RST (a ToR restarting) or a Cease of
+ * QUICK_CEASE (its own reset or reconfiguration). No error of ours, so no idle-hold backoff and no
+ * count: the session goes to Active at once, accepting the peer's reconnect, and dials again after
+ * the connect-retry time. Errors counted before are neither added to nor forgotten.
+ */
+function peerEnded(d: FsmData): Transition {
+  return next(d, 'Active', [
+    { kind: 'drop' }, ...stopAll, { kind: 'stopTimer', timer: 'errorForget' }, { kind: 'sessionDown' },
+    { kind: 'startTimer', timer: 'connectRetry', seconds: d.config.connectRetryTime },
+  ]);
 }
 
 /**
@@ -318,6 +344,10 @@ function established(d: FsmData, e: FsmEvent): Transition {
       return next(d, 'Established', [...restartHold(d), { kind: 'deliver' }]);
     case 'ErrorForgetTimerExpires':
       return next(d, 'Established', [], { errors: 0 });
+    case 'TcpConnectionFails':
+      return peerEnded(d);
+    case 'NotifMsg':
+      return e.code === ErrorCode.CEASE && e.subcode !== undefined && QUICK_CEASE.has(e.subcode) ? peerEnded(d) : fail(d);
     case 'TcpConnectionWhileEstablished':
       // RFC 4271 section 6.8: a collision with an Established connection closes the new one.
       if (!e.gracefulRestart) return next(d, 'Established', [{ kind: 'refuseConnection', notify: CEASE_COLLISION }]);

@@ -503,7 +503,8 @@ export class Session {
         this.log.warn(`received NOTIFICATION: ${words}`, { peer: this.spec.key });
         // The peer resolved a collision against this connection: carry on with the other one.
         if (this.fallBack()) return;
-        return this.feed({ type: msg.code === ErrorCode.OPEN_MESSAGE && msg.subcode === 1 ? 'NotifMsgVerErr' : 'NotifMsg' });
+        if (msg.code === ErrorCode.OPEN_MESSAGE && msg.subcode === 1) return this.feed({ type: 'NotifMsgVerErr' });
+        return this.feed({ type: 'NotifMsg', code: msg.code, subcode: msg.subcode });
       }
     }
   }

@@ -61,7 +61,7 @@ const EXPECT: Record<State, string[]> = {
   Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Active'],
   OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle', 'OpenSent'],
   OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2', 'Idle', 'OpenConfirm'],
-  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Idle', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established', 'Idle', 'Established'],
+  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Active', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established', 'Idle', 'Established'],
 };
 
 /** Variants of events whose payload changes the outcome: one row per state, as in EXPECT. */
@@ -71,6 +71,12 @@ const VARIANTS: readonly { readonly name: string; readonly event: FsmEvent; read
     name: 'TcpConnectionWhileEstablished without graceful restart',
     event: { type: 'TcpConnectionWhileEstablished', gracefulRestart: false },
     expect: { Idle: 'Idle', Connect: 'Idle', Active: 'Idle', OpenSent: 'Idle !5/0', OpenConfirm: 'Idle !5/0', Established: 'Established !6/7' },
+  },
+  {
+    // The peer's Cease (RFC 4486) in Established is its own reset: Active at once, no backoff.
+    name: 'NotifMsg with a Cease (administrative reset)',
+    event: { type: 'NotifMsg', code: 6, subcode: 4 },
+    expect: { Idle: 'Idle', Connect: 'Idle', Active: 'Idle', OpenSent: 'Idle', OpenConfirm: 'Idle', Established: 'Active' },
   },
 ];
 
@@ -87,7 +93,8 @@ const notifications = (actions: readonly Action[]): string[] =>
   actions.flatMap((a) => (a.kind === 'sendNotification' || a.kind === 'refuseConnection' || (a.kind === 'switchConnection' && a.notify) ? [`${a.notify?.code}/${a.notify?.subcode}`] : []));
 
 function checkPair(state: State, event: FsmEvent, expected: string): void {
-  test(`${state} + ${event.type}${event.type === 'TcpConnectionWhileEstablished' && !event.gracefulRestart ? ' (no GR)' : ''} -> ${expected}`, (t) => {
+  const variant = (event.type === 'TcpConnectionWhileEstablished' && !event.gracefulRestart ? ' (no GR)' : '') + (event.type === 'NotifMsg' && event.code !== undefined ? ` (${event.code}/${String(event.subcode)})` : '');
+  test(`${state} + ${event.type}${variant} -> ${expected}`, (t) => {
     const d = inState(state);
     const tr = transition(d, event);
     const [want, notify] = expected.split(' !');
@@ -95,7 +102,7 @@ function checkPair(state: State, event: FsmEvent, expected: string): void {
     t.deepEqual(notifications(tr.actions), notify === undefined ? [] : [notify], notify === undefined ? 'no NOTIFICATION' : 'one NOTIFICATION');
     // Invariants for every pair.
     const k = kinds(tr.actions);
-    if (want === 'Idle' && state !== 'Idle') {
+    if ((want === 'Idle' && state !== 'Idle') || (want === 'Active' && state === 'Established')) {
       t.true(k.includes('drop'), 'leaving for Idle drops the connection');
       t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive'), 'and stops the session timers');
     }
@@ -114,6 +121,27 @@ for (const state of STATES) {
   (Object.keys(EVENTS) as EventType[]).forEach((type, i) => checkPair(state, EVENTS[type], EXPECT[state][i]));
   for (const v of VARIANTS) checkPair(state, v.event, v.expect[state]);
 }
+
+test('the peer ends an Established session (FIN, RST, or a Cease for its own reasons): Active at once, listening, no backoff, no error counted; other NOTIFICATIONs back off', (t) => {
+  const d = { ...inState('Established'), errors: 2 };
+  const quick = [2, 3, 4, 6, 9].map((subcode) => ({ type: 'NotifMsg', code: 6, subcode }));
+  for (const e of [{ type: 'TcpConnectionFails' }, ...quick] as FsmEvent[]) {
+    const tr = transition(d, e);
+    t.is(tr.data.state, 'Active', e.type);
+    t.is(tr.data.errors, 2, `${e.type}: errors neither counted nor forgotten`);
+    t.false(tr.actions.some((a) => a.kind === 'startTimer' && a.timer === 'idleHold'), `${e.type}: no idle-hold wait`);
+    t.false(tr.actions.some((a) => a.kind === 'connect'), `${e.type}: no dial at once: the peer's reconnect is accepted, ours follows`);
+    t.true(tr.actions.some((a) => a.kind === 'startTimer' && a.timer === 'connectRetry' && a.seconds === DEFAULT_FSM_CONFIG.connectRetryTime), `${e.type}: dial after the connect-retry time`);
+  }
+  // An UPDATE error, and the Ceases that ask us to back off: maximum prefixes, connection
+  // rejected, collision, out of resources, an unknown subcode.
+  for (const [code, subcode] of [[3, 1], [6, 1], [6, 5], [6, 7], [6, 8], [6, 0], [6, 42]]) {
+    const other = transition(d, { type: 'NotifMsg', code, subcode });
+    t.is(other.data.state, 'Idle', `${code}/${subcode}`);
+    t.is(other.data.errors, 3);
+    t.true(other.actions.some((a) => a.kind === 'startTimer' && a.timer === 'idleHold' && a.seconds === 20), `${code}/${subcode} backs off (5, 10, 20 s)`);
+  }
+});
 
 test('the peer restarts (RFC 4724 s4.2): session down, the old connection closed without a NOTIFICATION, OpenSent on the new one', (t) => {
   const tr = transition(inState('Established'), { type: 'TcpConnectionWhileEstablished', gracefulRestart: true });

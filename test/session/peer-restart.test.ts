@@ -33,7 +33,7 @@ interface Setup {
 }
 
 /** The agent (A, AS 65101) dials the raw peer (B, AS 65100) listening on 179. */
-async function setup(t: ExecutionContext, name: string): Promise<Setup> {
+async function setup(t: ExecutionContext, name: string, idleHoldSeconds = 1): Promise<Setup> {
   const lab = await Lab.create(name);
   t.teardown(() => lab.destroy());
   const a = await lab.namespace('a');
@@ -45,6 +45,8 @@ async function setup(t: ExecutionContext, name: string): Promise<Setup> {
   const agent = await startDriver(lab, a, driverSpec([peerSpec({ address: B, localAs: 65101, peerAs: 65100, routerId: A, families: ['ipv4'] })], {
     announce: { ipv4: ['192.168.1.0/26'], ipv6: [] },
     nextHop: { ipv4: A, ipv6: '' },
+    idleHoldSeconds,
+    connectRetrySeconds: 30,
   }));
   return { agent, raw };
 }
@@ -132,6 +134,28 @@ nsTest('with graceful restart a NOTIFICATION on the old connection before the ne
   t.regex(down.reason as string, /^Received: Cease/);
   t.false(s.agent.stderr().includes('taken as its restart'), 'not taken as the peer\'s restart');
 });
+
+for (const [how, end] of [['its FIN', 'close'], ['a Cease', 'cease']] as const) {
+  nsTest(`a peer that ends the session itself with ${how} is accepted back at once, not after the idle-hold time`, async (t) => {
+    // Idle hold 30 s and connect retry 30 s: only listening at once lets the peer back in quickly.
+    const s = await setup(t, `peerend${end}`, 30);
+    const old = (await s.raw.waitFor((e) => e.ev === 'accepted', 'the agent\'s connection')).conn as number;
+    await establish(s, old, rawOpen('10.0.0.200', null), 0, 0);
+    const agentMark = s.agent.mark();
+    if (end === 'cease') s.raw.sendMessage(old, { type: 'notification', code: 6, subcode: 4, data: new Uint8Array(0) });
+    s.raw.command({ cmd: 'close', conn: old });
+    const down = await s.agent.waitFor((e) => e.ev === 'down' && e.key === B, 'down', 10_000, agentMark);
+    if (end === 'cease') t.regex(down.reason as string, /^Received: Cease/);
+    const change = await s.agent.waitFor((e) => e.ev === 'state' && e.from === 'Established', 'the state change', 10_000, agentMark);
+    t.is(change.to, 'Active', 'listening, not Idle');
+    const rawMark = s.raw.mark();
+    const started = Date.now();
+    const fresh = await s.raw.connect(A, 179);
+    await establish(s, fresh, rawOpen('10.0.0.200', null), rawMark, agentMark);
+    t.true(Date.now() - started < 10_000, 'Established again well inside the 30 s idle-hold and connect-retry times');
+    t.is((await s.agent.session(B))?.state, 'Established');
+  });
+}
 
 nsTest('without graceful restart a new connection while Established gets Cease 7 and the session stays', async (t) => {
   const s = await setup(t, 'peernogr');
