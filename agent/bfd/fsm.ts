@@ -133,8 +133,10 @@ function enter(d: BfdData, state: BfdState, diag: number, extra: BfdAction[] = [
 }
 
 function receive(d: BfdData, p: ControlPacket): BfdTransition {
-  // Section 6.8.6: Your Discriminator zero is only acceptable while we are Down or AdminDown.
-  if (p.yourDiscr === 0 && d.state !== 'Down' && d.state !== 'AdminDown') return { data: d, actions: [], discarded: 'ZERO_YOUR_DISCRIMINATOR' };
+  // Section 6.8.6: Your Discriminator zero is acceptable only in a packet whose State is Down or
+  // AdminDown, whatever our state: a peer that restarted its session (new discriminator, ours
+  // forgotten) says Down so, and an Up session must go Down at once, not wait for detection.
+  if (p.yourDiscr === 0 && p.state !== 'Down' && p.state !== 'AdminDown') return { data: d, actions: [], discarded: 'ZERO_YOUR_DISCRIMINATOR' };
   let n: BfdData = {
     ...d, remoteDiscr: p.myDiscr, remoteState: p.state, remoteDiag: p.diag, remoteCpi: p.cpi,
     remoteMinRx: p.requiredMinRx, remoteDesiredMinTx: p.desiredMinTx, remoteDetectMult: p.detectMult,

@@ -60,7 +60,7 @@ const ROWS: Row[] = [
   { name: 'from an address without a session', code: 'UNKNOWN_PEER', datagram: () => ({ data: encodeControl({ ...UP, state: 'Down', yourDiscr: 0 }), address: '10.9.9.9', ttl: 255 }) },
   { name: 'Your Discriminator of no session', code: 'UNKNOWN_DISCRIMINATOR', datagram: (s) => ({ data: good(s, A, { state: 'Down', yourDiscr: (s.last(A).myDiscr ^ s.last(B).myDiscr) || 7 }), address: A, ttl: 255 }) },
   { name: "B's discriminator from A's address", code: 'ADDRESS_MISMATCH', datagram: (s) => ({ data: good(s, B, { state: 'Down' }), address: A, ttl: 255 }) },
-  { name: 'Your Discriminator 0 while Up', code: 'ZERO_YOUR_DISCRIMINATOR', datagram: (s) => ({ data: good(s, A, { state: 'Down', yourDiscr: 0 }), address: A, ttl: 255 }) },
+  { name: 'Your Discriminator 0 in a packet saying Up', code: 'ZERO_YOUR_DISCRIMINATOR', datagram: (s) => ({ data: good(s, A, { state: 'Up', yourDiscr: 0 }), address: A, ttl: 255 }) },
   { name: '2 KiB of garbage', code: 'BAD_VERSION', datagram: () => ({ data: Buffer.alloc(2048, 0xff), address: B, ttl: 255 }) },
 ];
 

@@ -78,6 +78,8 @@ const TABLE: Row[] = [
   ['Up', 'rx Init', pk('Init'), 'Up', undefined],
   ['Up', 'rx Up', pk('Up'), 'Up', undefined],
   ['Up', 'rx Up, Your Discriminator 0', pk('Up', { yourDiscr: 0 }), 'Up', undefined],
+  ['Up', 'rx Down, Your Discriminator 0 (the peer restarted its session)', pk('Down', { yourDiscr: 0 }), 'Down', 3],
+  ['Init', 'rx Down, Your Discriminator 0', pk('Down', { yourDiscr: 0 }), 'Init', undefined],
   ['Up', 'TxTimer', { type: 'TxTimerExpires' }, 'Up', undefined],
   ['Up', 'DetectTimer', { type: 'DetectTimerExpires' }, 'Down', 1],
   ['Up', 'Retune', { type: 'Retune', wanted: { ...WANTED, desiredMinTx: 300_000 } }, 'Up', undefined],
@@ -95,7 +97,9 @@ for (const [from, label, event, to, diag] of TABLE) {
     const r = transition(d, event);
     t.is(r.data.state, to);
     t.is(r.data.diag, diag ?? d.diag);
-    if (label.includes('Your Discriminator 0') && from !== 'Down') t.is(r.discarded, 'ZERO_YOUR_DISCRIMINATOR');
+    // RFC 5880 section 6.8.6: discarded by the packet's State, not ours.
+    const zeroMine = event.type === 'Packet' && event.packet.yourDiscr === 0 && event.packet.state !== 'Down' && event.packet.state !== 'AdminDown';
+    if (zeroMine) t.is(r.discarded, 'ZERO_YOUR_DISCRIMINATOR');
     else t.is(r.discarded, undefined);
     // A state change always tells the peer at once; AdminDown never transmits periodically.
     if (to !== from) t.true(r.actions.some((a) => a.kind === 'send'));

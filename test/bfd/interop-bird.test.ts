@@ -50,7 +50,12 @@ nsTest('BIRD 2: BFD Up for IPv4 and IPv6, a frozen ToR detected within 3 x 100 m
     t.true(r.routesGoneMs <= 4000, 'routes gone within the bound');
 
     // Reload: retune one peer (Poll Sequence) and switch BFD off on the other: no BGP flap.
-    const since = new Map<string, string>((await agent.status()).peers.map((p) => [p.address, p.since]));
+    const before = (await agent.status()).peers;
+    const since = new Map<string, string>(before.map((p) => [p.address, p.since]));
+    // BIRD may restart its own BFD session after SIGCONT (its detection timer fired while frozen):
+    // a second Down then, legitimately. What counts is that the reload adds none.
+    const downs = before.find((p) => p.address === TOR)?.bfd?.downCount ?? 0;
+    t.true(downs >= 1, 'the freeze was seen');
     const est4 = agent.logs().split('\n').filter((l) => l.includes('[session 10.0.3.1] state change') && l.includes('-> Established')).length;
     agent.writeConfig({ ...agentDoc, bgp: { ...agentDoc.bgp, peers: [{ peerIP: TOR, asNumber: 64512, bfd: { minTxMs: 200, minRxMs: 200 } }, { peerIP: TOR6, asNumber: 64512, bfd: { enabled: false } }] } });
     const reload = await agent.ctl(['reload']);
@@ -71,7 +76,7 @@ nsTest('BIRD 2: BFD Up for IPv4 and IPv6, a frozen ToR detected within 3 x 100 m
     // so the session must at least come back at once, not held by BFD.
     await agent.waitEstablished([TOR6], 15_000);
     t.false(agent.logs().includes('[session fd00:3::1] BFD: neighbor down (Administratively Down)'));
-    t.like(after.peers.find((p) => p.address === TOR)?.bfd, { downCount: 1 });
+    t.like(after.peers.find((p) => p.address === TOR)?.bfd, { downCount: downs }, 'the retune took BFD down nowhere');
     t.log(`BFD parameters: ${JSON.stringify(BFD)}`);
   } catch (err) {
     if (agent) t.log(agent.logs().split('\n').slice(-80).join('\n'));
