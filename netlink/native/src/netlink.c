@@ -101,7 +101,7 @@ static void read_available(nl_socket *s) {
       if (used > 0) deliver_data(s, used);
       used = 0;
       rn_js_error(&s->js, err, "recvmsg",
-                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+                  err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
       if (err != ENOBUFS) break; /* ENOBUFS is reported once per overflow; reading goes on */
       continue;
     }
@@ -137,7 +137,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       return;
     } else if (err != 0) {
       rn_js_error(&s->js, err, "recvmsg",
-                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+                  err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
     }
     if (s->js.closed) return;
     int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
