@@ -7,6 +7,11 @@
  * the node's kernel a few hundred ms later; both are measured from the SIGSTOP (log lines and `ip
  * route` polled every few ms) and logged, the assertions bound generously. SIGCONT: BFD Up, BGP
  * Established again and the routes back.
+ *
+ * `bfdInterop` runs the part both tests share: the lab, the ToR (started by the test's own starter)
+ * and the agent, BGP and BFD Up on both sides (the ToR's view through the test's BFD-state query),
+ * the routes in the kernel and the status assertions every ToR must pass; then the test's own part,
+ * and the teardown. `run.freezeTor()` is the freeze with its bounds.
  */
 
 import type { ExecutionContext } from 'ava';
@@ -80,8 +85,11 @@ export async function remoteUp(agent: Agent): Promise<void> {
   await waitFor(async () => (await agent.status()).peers.every((p) => p.bfd?.remoteState === 'Up'), { timeoutMs: 5_000, intervalMs: 100, what: 'every BFD remote state Up in the status' });
 }
 
+/** A ToR the scenario can freeze (SIGSTOP) and thaw. */
+export type BfdTor = BgpDaemon & { pause(): void; resume(): void };
+
 /** Freeze the ToR, measure, thaw it, wait for recovery. The ToR must be up and converged. */
-export async function freeze(t: ExecutionContext, lab: Lab, nodeNs: string, agent: Agent, tor: BgpDaemon & { pause(): void; resume(): void }): Promise<FreezeResult> {
+export async function freeze(t: ExecutionContext, lab: Lab, nodeNs: string, agent: Agent, tor: BfdTor): Promise<FreezeResult> {
   const downBefore = countLines(agent, 'BFD state change Up -> Down');
   const t0 = Date.now();
   tor.pause();
@@ -117,4 +125,80 @@ export async function freeze(t: ExecutionContext, lab: Lab, nodeNs: string, agen
     return n.v4 === V4.length && n.v6 === V6.length;
   }, { timeoutMs: 30_000, intervalMs: 100, what: "the ToR's routes back in the kernel after SIGCONT" });
   return { detectMs: { ipv4: detect.ipv4!, ipv6: detect.ipv6! }, routesGoneMs: gone, backMs: Date.now() - t1 };
+}
+
+export interface BfdScenario<T extends BfdTor> {
+  /** The ToR's name in assertion and log messages ('BIRD', 'FRR'). */
+  readonly name: string;
+  /** The Lab's name ([a-z0-9]{1,16}). */
+  readonly lab: string;
+  readonly start: (lab: Lab, ns: string, options: DaemonOptions) => Promise<T>;
+  /** The ToR's own view of its BFD session with `address` ('Up' when up). */
+  readonly bfdState: (tor: T, address: string) => Promise<string | undefined>;
+  /** How long the ToR may take to show its sessions Up. */
+  readonly torUpMs: number;
+}
+
+export interface BfdRun<T extends BfdTor> {
+  readonly lab: Lab;
+  readonly nodeNs: string;
+  readonly agent: Agent;
+  readonly tor: T;
+  /** Waits until the ToR shows both BFD sessions (IPv4, IPv6) Up. */
+  torUp(what: string): Promise<void>;
+  /** `freeze`, logged, with the detection and withdrawal bounds asserted. */
+  freezeTor(): Promise<FreezeResult>;
+}
+
+/** The shared preamble, then `body`, then the teardown (the agent's and ToR's logs on failure). */
+export async function bfdInterop<T extends BfdTor>(t: ExecutionContext, scenario: BfdScenario<T>, body: (run: BfdRun<T>) => Promise<void>): Promise<void> {
+  const lab = await Lab.create(scenario.lab);
+  let tor: T | undefined;
+  let agent: Agent | undefined;
+  try {
+    const torNs = await lab.namespace('tor');
+    const nodeNs = await lab.namespace('node');
+    await lab.veth(torNs, { ipv4: `${TOR}/24`, ipv6: `${TOR6}/64` }, nodeNs, { ipv4: `${NODE}/24`, ipv6: `${NODE6}/64` });
+    const theTor = await scenario.start(lab, torNs, torOptions());
+    tor = theTor;
+    const theAgent = await Agent.start(lab, nodeNs, agentDoc);
+    agent = theAgent;
+    const run: BfdRun<T> = {
+      lab,
+      nodeNs,
+      agent: theAgent,
+      tor: theTor,
+      async torUp(what) {
+        await waitFor(async () => (await scenario.bfdState(theTor, NODE)) === 'Up' && (await scenario.bfdState(theTor, NODE6)) === 'Up', { timeoutMs: scenario.torUpMs, intervalMs: 200, what });
+      },
+      async freezeTor() {
+        const r = await freeze(t, lab, nodeNs, theAgent, theTor);
+        t.log(`${scenario.name} frozen: BFD Down after ${r.detectMs.ipv4} ms (IPv4), ${r.detectMs.ipv6} ms (IPv6); routes out of the kernel after ${r.routesGoneMs} ms; back ${r.backMs} ms after SIGCONT`);
+        // Detection Time is 300 ms; the ToR's last packet came up to 100 ms before the SIGSTOP.
+        t.true(r.detectMs.ipv4 <= 2000 && r.detectMs.ipv6 <= 2000, 'BFD Down within the bound');
+        t.true(r.routesGoneMs <= 4000, 'routes gone within the bound');
+        return r;
+      },
+    };
+    await bothUp(theAgent, 30_000);
+    await run.torUp(`${scenario.name} to show both BFD sessions Up`);
+    await waitFor(async () => {
+      const n = await installed(lab, nodeNs);
+      return n.v4 === V4.length && n.v6 === V6.length;
+    }, { timeoutMs: 20_000, intervalMs: 100, what: "the ToR's routes in the kernel" });
+    await remoteUp(theAgent);
+    for (const p of (await theAgent.status()).peers) {
+      t.like(p.bfd, { state: 'Up', remoteState: 'Up', multiplier: 3 });
+      t.true((p.bfd?.detectTimeMs ?? 0) <= 300, `detect time ${p.bfd?.detectTimeMs}`);
+    }
+    await body(run);
+  } catch (err) {
+    if (agent) t.log(agent.logs().split('\n').slice(-80).join('\n'));
+    if (tor) t.log(tor.logs().split('\n').slice(-40).join('\n'));
+    throw err;
+  } finally {
+    await agent?.dispose();
+    await tor?.dispose();
+    await lab.destroy();
+  }
 }

@@ -112,6 +112,7 @@ test.serial('without CAP_NET_RAW the nexthop rows say so (warn, exit 0) and the 
       t.regex(row.detail, /^not probed: no CAP_NET_RAW: cannot open a raw ICMP(v6)? socket \(EPERM\)/);
     }
   } finally {
+    await capless?.dispose();
     await disposeFabric(f);
     await lab.destroy();
   }

@@ -43,7 +43,10 @@ export interface Fabric {
   readonly agentNs: string[];
 }
 
-/** Builds the fabric; the caller destroys the lab (and disposes agents and BIRD) in finally. */
+/**
+ * Builds the fabric; the caller destroys the lab (and disposes agents and BIRD) in finally. When a
+ * step fails, what was started is disposed here (the caller never gets it).
+ */
 export async function buildFabric(lab: Lab, count: number, docs?: (i: number) => ConfigDoc): Promise<Fabric> {
   const sw = await lab.namespace('sw');
   const torNs = await lab.namespace('tor');
@@ -53,16 +56,22 @@ export async function buildFabric(lab: Lab, count: number, docs?: (i: number) =>
     { ns: torNs, addr: { ipv4: `${TOR.ipv4}/24`, ipv6: `${TOR.ipv6}/64` } },
     ...agentNs.map((ns, i) => ({ ns, addr: { ipv4: `${agentAddress(i).ipv4}/24`, ipv6: `${agentAddress(i).ipv6}/64` } })),
   ]);
-  const tor = await Bird.start(lab, torNs, {
-    routerId: TOR.ipv4,
-    localAs: TOR.as,
-    neighbors: agentNs.flatMap((_, i) => [
-      { address: agentAddress(i).ipv4, as: TOR.as, rrClient: true, localAddress: TOR.ipv4, connectRetry: 1, families: ['ipv4', 'ipv6'] as const },
-    ]),
-  });
+  let tor: Bird | undefined;
   const agents: Agent[] = [];
-  for (let i = 0; i < count; i++) agents.push(await Agent.start(lab, agentNs[i], docs ? docs(i) : agentDoc(i)));
-  return { tor, torNs, agents, agentNs };
+  try {
+    tor = await Bird.start(lab, torNs, {
+      routerId: TOR.ipv4,
+      localAs: TOR.as,
+      neighbors: agentNs.flatMap((_, i) => [
+        { address: agentAddress(i).ipv4, as: TOR.as, rrClient: true, localAddress: TOR.ipv4, connectRetry: 1, families: ['ipv4', 'ipv6'] as const },
+      ]),
+    });
+    for (let i = 0; i < count; i++) agents.push(await Agent.start(lab, agentNs[i], docs ? docs(i) : agentDoc(i)));
+    return { tor, torNs, agents, agentNs };
+  } catch (err) {
+    await disposeFabric({ tor, agents });
+    throw err;
+  }
 }
 
 export async function disposeFabric(f: Partial<Fabric> | undefined): Promise<void> {

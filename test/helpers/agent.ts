@@ -4,6 +4,10 @@
  * namespace, and waits until the control socket answers. `ctl(...)` runs the real agentctl against
  * it; `status()` is `agentctl status -o json` parsed. Used by the end-to-end, reload, route
  * reflection, mesh, restart tests and by the demo.
+ *
+ * The temp dir (/tmp/rack-agent-test-*) is removed by dispose(); when a start fails, before
+ * start() throws; and for an agent never disposed (a forgotten dispose, a test abandoned by its
+ * t.timeout, a worker ended by ava's timeout with SIGTERM or by SIGINT) when the process exits.
  * Not here: namespaces (netns.ts), BIRD/FRR (bird.ts, frr.ts).
  */
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -14,6 +18,45 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { StatusAnswer } from '../../agent/control/api.js';
 import { captureOutput, type Lab, type Output, waitFor } from './netns.js';
+
+/** Temp dirs not yet removed: what the exit and signal fallbacks remove. */
+const liveDirs = new Set<string>();
+
+function removeLiveDirs(): void {
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
+}
+
+/**
+ * A signal nobody else handles kills the process without 'exit' (ava ends a timed-out worker with
+ * SIGTERM): remove the dirs, then let the signal do what it would have done. A program with its
+ * own handler (the demo, npm run lab) shuts down itself: its disposes and 'exit' remove them.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removeLiveDirs();
+  process.off(signal, onSignal);
+  process.kill(process.pid, signal);
+}
+
+let fallbacksInstalled = false;
+
+/** Removes `dir` at process exit or on SIGTERM/SIGINT if nothing has before. */
+function track(dir: string): string {
+  if (!fallbacksInstalled) {
+    fallbacksInstalled = true;
+    process.on('exit', removeLiveDirs);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  liveDirs.add(dir);
+  return dir;
+}
+
+function removeDir(dir: string): void {
+  liveDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 export const MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
 export const AGENTCTL = fileURLToPath(new URL('../../agent/agentctl.js', import.meta.url));
@@ -51,7 +94,7 @@ export class Agent {
   readonly history: string[] = [];
 
   private constructor(readonly lab: Lab, readonly ns: string, public doc: ConfigDoc, dir?: string) {
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'rack-agent-test-'));
+    this.dir = track(dir ?? mkdtempSync(join(tmpdir(), 'rack-agent-test-')));
     this.configPath = join(this.dir, 'agent.yaml');
     this.socket = join(this.dir, 'agent.sock');
   }
@@ -59,9 +102,14 @@ export class Agent {
   /** Writes the config and starts the agent (unless `launch: false`); the control socket path and log defaults are filled in. */
   static async start(lab: Lab, ns: string, doc: ConfigDoc, options: { dir?: string; wait?: boolean; launch?: boolean } = {}): Promise<Agent> {
     const agent = new Agent(lab, ns, doc, options.dir);
-    agent.writeConfig(doc);
-    if (options.launch !== false) await agent.launch(options.wait ?? true);
-    return agent;
+    try {
+      agent.writeConfig(doc);
+      if (options.launch !== false) await agent.launch(options.wait ?? true);
+      return agent;
+    } catch (err) {
+      await agent.dispose().catch(() => undefined); // the caller never sees this agent to dispose it
+      throw err;
+    }
   }
 
   writeConfig(doc: ConfigDoc): void {
@@ -146,7 +194,7 @@ export class Agent {
     try {
       await this.kill('SIGKILL');
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      removeDir(this.dir);
     }
   }
 }

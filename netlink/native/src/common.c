@@ -151,6 +151,15 @@ bool rn_get_string(napi_env env, napi_value value, const char *name, const char 
   return true;
 }
 
+bool rn_set_int_option(napi_env env, int fd, int level, int name, int value, const char *what) {
+  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
+  int err = errno;
+  char detail[160];
+  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
+  rn_throw_errno(env, err, "setsockopt", detail);
+  return false;
+}
+
 bool rn_socket_family(napi_env env, int fd, const char *syscall, int *family) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;

@@ -39,6 +39,9 @@ bool rn_is_nullish(napi_env env, napi_value value);
 bool rn_get_string(napi_env env, napi_value value, const char *name, const char *syscall,
                    char *buf, size_t size, size_t *len);
 
+/* setsockopt(fd, level, name, &value); throws the errno as a setsockopt error naming `what`. */
+bool rn_set_int_option(napi_env env, int fd, int level, int name, int value, const char *what);
+
 /* AF_INET or AF_INET6 of a socket, via getsockname(2); throws ENOTSOCK/EBADF/EAFNOSUPPORT. */
 bool rn_socket_family(napi_env env, int fd, const char *syscall, int *family);
 

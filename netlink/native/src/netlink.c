@@ -15,9 +15,9 @@
  * open socket until libuv has closed its poll handle, the JS external until it is finalized, and
  * each send in flight (netlink-send.c). nlClose stops polling at once and no receive callback runs
  * afterwards; a send in flight completes. The JS references and the receive async context are
- * deleted by nlClose, or when the receive callback that called it returns. At environment
- * teardown an async cleanup hook closes what JS left open and holds the teardown until libuv has
- * run our close callback.
+ * deleted by nlClose, or when the receive callback that called it returns (js-callbacks.c). At
+ * environment teardown an async cleanup hook closes what JS left open and holds the teardown until
+ * libuv has run our close callback.
  *
  * Not here: sending (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/),
  * request/ack matching.
@@ -36,6 +36,9 @@
 #include <uv.h>
 
 #include "common.h"
+#include "js-callbacks.h"
+
+#define NOT_A_HANDLE "handle must be a netlink socket handle from nlOpen"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -55,81 +58,23 @@ void rn_nl_drop(nl_socket *s) {
 }
 
 nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall) {
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
-    rn_throw_type(env, "handle must be a netlink socket handle from nlOpen");
-    return NULL;
-  }
-  nl_socket *s = data;
-  if (s->closed) {
+  nl_socket *s = rn_get_external(env, value, NOT_A_HANDLE);
+  if (s == NULL) return NULL;
+  if (s->js.closed) {
     rn_throw_errno(env, EBADF, syscall, "netlink socket is closed");
     return NULL;
   }
   return s;
 }
 
-/* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
-napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail) {
-  napi_value error = NULL;
-  rn_throw_errno(env, err, syscall, detail);
-  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return NULL;
-  return error;
-}
-
-/* The parts of a socket only the JS thread may delete, while the environment is alive. */
-static void release_js(nl_socket *s) {
-  napi_env env = s->env;
-  if (s->on_data != NULL) napi_delete_reference(env, s->on_data);
-  if (s->on_error != NULL) napi_delete_reference(env, s->on_error);
-  if (s->self != NULL) napi_delete_reference(env, s->self);
-  if (s->async != NULL) napi_async_destroy(env, s->async);
-  s->on_data = s->on_error = s->self = NULL;
-  s->async = NULL;
-}
-
-/*
- * Calls a JS receive callback from libuv; a throwing callback is reported as an uncaught exception.
- * The callback may call nlClose: the context and references it runs on are then released here,
- * after napi_make_callback has returned, not under its feet.
- */
-static void call_js(nl_socket *s, napi_ref ref, napi_value arg) {
-  napi_env env = s->env;
-  napi_value fn, recv, result;
-  if (s->closed || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
-  if (napi_get_global(env, &recv) != napi_ok) return; /* napi_make_callback needs an object */
-  s->dispatching++;
-  napi_status status = napi_make_callback(env, s->async, recv, fn, 1, &arg, &result);
-  s->dispatching--;
-  if (status == napi_pending_exception) {
-    napi_value exception;
-    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
-      napi_fatal_exception(env, exception);
-  }
-  if (s->dispatching == 0 && s->release_js_pending) {
-    s->release_js_pending = false;
-    release_js(s);
-  }
-}
-
-static void deliver_error(nl_socket *s, int err, const char *syscall, const char *detail) {
-  napi_handle_scope scope;
-  if (s->closed) return; /* closed by the previous callback: nothing more for JS */
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value error = rn_errno_error(s->env, err, syscall, detail);
-  if (error != NULL) call_js(s, s->on_error, error);
-  napi_close_handle_scope(s->env, scope);
-}
-
 static void deliver_data(nl_socket *s, size_t used) {
   napi_handle_scope scope;
-  if (s->closed) return; /* s->chunk is gone */
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (s->js.closed) return; /* s->chunk is gone */
+  if (napi_open_handle_scope(s->js.env, &scope) != napi_ok) return;
   napi_value buf;
-  if (napi_create_buffer_copy(s->env, used, s->chunk, NULL, &buf) == napi_ok)
-    call_js(s, s->on_data, buf);
-  napi_close_handle_scope(s->env, scope);
+  if (napi_create_buffer_copy(s->js.env, used, s->chunk, NULL, &buf) == napi_ok)
+    rn_js_call(&s->js, s->js.on_data, 1, &buf);
+  napi_close_handle_scope(s->js.env, scope);
 }
 
 /*
@@ -138,7 +83,7 @@ static void deliver_data(nl_socket *s, size_t used) {
  */
 static void read_available(nl_socket *s) {
   size_t used = 0, total = 0;
-  while (!s->closed && total < NL_READ_BUDGET) {
+  while (!s->js.closed && total < NL_READ_BUDGET) {
     if (NL_CHUNK - used < NL_DATAGRAM_MAX) {
       deliver_data(s, used);
       used = 0;
@@ -155,22 +100,22 @@ static void read_available(nl_socket *s) {
       /* Deliver what came before the error first: order matters to the caller. */
       if (used > 0) deliver_data(s, used);
       used = 0;
-      deliver_error(s, err, "recvmsg",
-                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+      rn_js_error(&s->js, err, "recvmsg",
+                  err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
       if (err != ENOBUFS) break; /* ENOBUFS is reported once per overflow; reading goes on */
       continue;
     }
     if (msg.msg_flags & MSG_TRUNC) {
       if (used > 0) deliver_data(s, used);
       used = 0;
-      deliver_error(s, EMSGSIZE, "recvmsg", "netlink datagram larger than the read buffer: dropped");
+      rn_js_error(&s->js, EMSGSIZE, "recvmsg", "netlink datagram larger than the read buffer: dropped");
       continue;
     }
     if (from.nl_pid != 0) continue; /* only the kernel talks to us */
     used += (size_t)n;
     total += (size_t)n;
   }
-  if (used > 0 && !s->closed) deliver_data(s, used);
+  if (used > 0 && !s->js.closed) deliver_data(s, used);
 }
 
 /*
@@ -181,23 +126,23 @@ static void read_available(nl_socket *s) {
  */
 static void on_poll(uv_poll_t *handle, int status, int events) {
   nl_socket *s = handle->data;
-  if (s == NULL || s->closed) return;
+  if (s == NULL || s->js.closed) return;
   if (status < 0) {
     int err = 0;
     socklen_t len = sizeof err;
     if (status != UV_EBADF) {
-      deliver_error(s, -status, "poll", NULL);
+      rn_js_error(&s->js, -status, "poll", NULL);
     } else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-      deliver_error(s, errno, "getsockopt", "SO_ERROR after a poll error: netlink socket unusable");
+      rn_js_error(&s->js, errno, "getsockopt", "SO_ERROR after a poll error: netlink socket unusable");
       return;
     } else if (err != 0) {
-      deliver_error(s, err, "recvmsg",
-                    err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
+      rn_js_error(&s->js, err, "recvmsg",
+                  err == ENOBUFS ? "netlink receive buffer overflowed: messages were lost" : NULL);
     }
-    if (s->closed) return;
+    if (s->js.closed) return;
     int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
     if (rc != 0) {
-      deliver_error(s, -rc, "uv_poll_start", "netlink socket can no longer be polled");
+      rn_js_error(&s->js, -rc, "uv_poll_start", "netlink socket can no longer be polled");
       return;
     }
     read_available(s);
@@ -223,8 +168,8 @@ static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop
  * callback runs. From the cleanup hook the environment frees those itself.
  */
 static void release(nl_socket *s, bool from_js) {
-  if (s->closed) return;
-  s->closed = true;
+  if (s->js.closed) return;
+  s->js.closed = true;
   if (s->polling) uv_poll_stop(&s->poll);
   if (s->sending) {
     s->close_fd_after_send = true; /* a worker thread still uses the fd: it closes it when done */
@@ -234,12 +179,7 @@ static void release(nl_socket *s, bool from_js) {
   }
   free(s->chunk);
   s->chunk = NULL;
-  if (from_js) {
-    if (s->dispatching > 0)
-      s->release_js_pending = true;
-    else
-      release_js(s);
-  }
+  if (from_js) rn_js_release(&s->js);
   if (s->polling) {
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
   } else {
@@ -252,36 +192,18 @@ static void release(nl_socket *s, bool from_js) {
 /* Environment teardown (a worker thread ending, or the main one): close what JS left open. */
 static void cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) { release(arg, false); }
 
-static bool set_opt(napi_env env, int fd, int level, int name, int value, const char *what) {
-  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
-  int err = errno;
-  char detail[160];
-  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
-  rn_throw_errno(env, err, "setsockopt", detail);
-  return false;
-}
-
-bool rn_get_function(napi_env env, napi_value value, const char *name) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) == napi_ok && type == napi_function) return true;
-  char text[96];
-  snprintf(text, sizeof text, "%s must be a function", name);
-  rn_throw_type(env, text);
-  return false;
-}
-
 /* Socket options from JS: buffers (SO_*BUFFORCE when permitted), acks, strict dumps, groups. */
 static bool configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_value groups) {
   if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
-      !set_opt(env, fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"))
+      !rn_set_int_option(env, fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"))
     return false;
   if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
-      !set_opt(env, fd, SOL_SOCKET, SO_SNDBUF, sndbuf, "SO_SNDBUF"))
+      !rn_set_int_option(env, fd, SOL_SOCKET, SO_SNDBUF, sndbuf, "SO_SNDBUF"))
     return false;
   /* Overflow must be reported (ENOBUFS), so the caller knows to resynchronise by a dump. */
-  if (!set_opt(env, fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0, "NETLINK_NO_ENOBUFS") ||
-      !set_opt(env, fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, "NETLINK_EXT_ACK") ||
-      !set_opt(env, fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK"))
+  if (!rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0, "NETLINK_NO_ENOBUFS") ||
+      !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, "NETLINK_EXT_ACK") ||
+      !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK"))
     return false;
   /* Strict checking lets the kernel filter dumps (table, protocol); older kernels lack it. */
   int one = 1;
@@ -299,7 +221,7 @@ static bool configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi
     int32_t group;
     if (napi_get_element(env, groups, i, &item) != napi_ok ||
         !rn_get_int(env, item, "group", 1, 1023, &group) ||
-        !set_opt(env, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, "NETLINK_ADD_MEMBERSHIP"))
+        !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, "NETLINK_ADD_MEMBERSHIP"))
       return false;
   }
   return true;
@@ -343,14 +265,10 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->refs = 1;
   s->port_id = local.nl_pid;
-  s->env = env;
   s->chunk = chunk;
 
   uv_loop_t *loop = NULL;
-  napi_value name;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
-      napi_create_string_utf8(env, "rack-agent:netlink", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &s->async) != napi_ok) {
+  if (!rn_js_init(&s->js, env, "rack-agent:netlink") || napi_get_uv_event_loop(env, &loop) != napi_ok) {
     release(s, true);
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
@@ -372,9 +290,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->refs++;
-  if (napi_create_reference(env, argv[3], 1, &s->on_data) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &s->on_error) != napi_ok ||
-      napi_create_reference(env, handle, 1, &s->self) != napi_ok) {
+  if (!rn_js_hold(&s->js, handle, argv[3], argv[4])) {
     release(s, true); /* deletes whichever references exist (NULL ones are skipped) */
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
@@ -446,12 +362,8 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
 static napi_value nl_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!rn_args(env, info, 1, argv)) return NULL;
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
-    return rn_throw_type(env, "handle must be a netlink socket handle from nlOpen");
-  release(data, true); /* the cleanup hook stays until libuv has closed the poll handle */
+  nl_socket *s = rn_get_external(env, argv[0], NOT_A_HANDLE);
+  if (s != NULL) release(s, true); /* the cleanup hook stays until libuv has closed the poll handle */
   return NULL;
 }
 

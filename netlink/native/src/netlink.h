@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "js-callbacks.h"
+
 extern const napi_property_descriptor rn_netlink_exports[];
 extern const size_t rn_netlink_exports_count;
 
@@ -20,29 +22,22 @@ extern const size_t rn_netlink_exports_count;
 typedef struct nl_socket {
   int fd;
   uint32_t port_id;
-  bool closed;
   bool polling;
-  napi_env env;
   uv_poll_t poll;
-  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
-  napi_ref on_data;  /* (buf: Buffer) => void */
-  napi_ref on_error; /* (err: Error) => void */
-  napi_async_context async; /* receive callbacks only: each send has its own (napi_async_work) */
+  /* closed, env, onData (buf: Buffer) => void, onError; the async context is the receive
+   * callbacks' only: each send has its own (napi_async_work). */
+  rn_js js;
   /* Registered while libuv holds the poll handle: env teardown waits for its close callback, which
    * runs code of this addon (a worker thread's addons are unloaded after teardown). */
   napi_async_cleanup_hook_handle cleanup;
   unsigned char *chunk;
   int refs;        /* the open socket (until its uv handle is closed), the JS external, a send */
-  int dispatching; /* receive callbacks running now; nlClose inside one defers the JS teardown */
-  bool release_js_pending;
   bool sending;    /* a nlSendAsync is on a libuv worker thread, using fd */
   bool close_fd_after_send;
 } nl_socket;
 
 void rn_nl_drop(nl_socket *s);
 nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall);
-napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail);
-bool rn_get_function(napi_env env, napi_value value, const char *name);
 napi_value nl_send(napi_env env, napi_callback_info info);
 napi_value nl_send_async(napi_env env, napi_callback_info info);
 #endif

@@ -23,15 +23,6 @@
 #define IPV6_MINHOPCOUNT 73
 #endif
 
-static bool set_int(napi_env env, int fd, int level, int name, int value, const char *what) {
-  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
-  char detail[160];
-  int err = errno;
-  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
-  rn_throw_errno(env, err, "setsockopt", detail);
-  return false;
-}
-
 /* setMd5Key(fd, peerAddress, key | null): RFC 2385 section 2; an empty or null key deletes it. */
 static napi_value set_md5_key(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -99,9 +90,9 @@ static napi_value set_ttl(napi_env env, napi_callback_info info) {
       !rn_socket_family(env, fd, "setsockopt", &family))
     return NULL;
   if (family == AF_INET6 &&
-      !set_int(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS"))
+      !rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS"))
     return NULL;
-  set_int(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL");
+  rn_set_int_option(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL");
   return NULL;
 }
 
@@ -134,9 +125,9 @@ static napi_value set_min_ttl(napi_env env, napi_callback_info info) {
       !rn_socket_family(env, fd, "setsockopt", &family))
     return NULL;
   if (family == AF_INET6 &&
-      !set_int(env, fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, ttl, "IPV6_MINHOPCOUNT"))
+      !rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, ttl, "IPV6_MINHOPCOUNT"))
     return NULL;
-  set_int(env, fd, IPPROTO_IP, IP_MINTTL, ttl, "IP_MINTTL");
+  rn_set_int_option(env, fd, IPPROTO_IP, IP_MINTTL, ttl, "IP_MINTTL");
   return NULL;
 }
 

@@ -13,7 +13,9 @@
  *   udpSend(handle, buf, address, port)    throws a typed errno error
  *   udpPort(handle) -> the bound port      udpClose(handle)
  *
- * Errors never leave a libuv callback: they go to onError. Not here: the BFD codec or sessions.
+ * Errors never leave a libuv callback: they go to onError. A udpClose from inside onMessage or
+ * onError releases the callbacks and their async context when that callback returns
+ * (js-callbacks.c, shared with netlink.c). Not here: the BFD codec or sessions.
  */
 #include "udp.h"
 
@@ -29,7 +31,9 @@
 #include <uv.h>
 
 #include "common.h"
-#include "netlink.h" /* rn_errno_error, rn_get_function */
+#include "js-callbacks.h"
+
+#define NOT_A_HANDLE "handle must be a UDP socket handle from udpOpen"
 
 #define UDP_DATAGRAM_MAX 2048
 #define UDP_READ_BUDGET 256 /* datagrams per poll callback, then the loop runs other work */
@@ -37,14 +41,9 @@
 typedef struct udp_socket {
   int fd;
   int family;
-  bool closed;
   bool polling;
-  napi_env env;
   uv_poll_t poll;
-  napi_ref self;
-  napi_ref on_message;
-  napi_ref on_error;
-  napi_async_context async;
+  rn_js js; /* closed, env, onMessage (js.on_data; NULL for a send-only socket), onError */
   int refs;
 } udp_socket;
 
@@ -53,40 +52,13 @@ static void drop_ref(udp_socket *s) {
 }
 
 static udp_socket *get_socket(napi_env env, napi_value value, const char *syscall) {
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
-    rn_throw_type(env, "handle must be a UDP socket handle from udpOpen");
-    return NULL;
-  }
-  udp_socket *s = data;
-  if (s->closed) {
+  udp_socket *s = rn_get_external(env, value, NOT_A_HANDLE);
+  if (s == NULL) return NULL;
+  if (s->js.closed) {
     rn_throw_errno(env, EBADF, syscall, "UDP socket is closed");
     return NULL;
   }
   return s;
-}
-
-static void call_js(udp_socket *s, napi_ref ref, size_t argc, napi_value *argv) {
-  napi_env env = s->env;
-  napi_value fn, recv, result;
-  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
-  if (napi_get_global(env, &recv) != napi_ok) return;
-  napi_status status = napi_make_callback(env, s->async, recv, fn, argc, argv, &result);
-  if (status == napi_pending_exception) {
-    napi_value exception;
-    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
-      napi_fatal_exception(env, exception);
-  }
-}
-
-static void deliver_error(udp_socket *s, int err, const char *syscall) {
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value error = rn_errno_error(s->env, err, syscall, NULL);
-  if (error != NULL) call_js(s, s->on_error, 1, &error);
-  napi_close_handle_scope(s->env, scope);
 }
 
 /* The TTL (IPv4) or Hop Limit (IPv6) of a received datagram, -1 when absent. */
@@ -104,8 +76,9 @@ static int received_ttl(struct msghdr *msg) {
 
 static void deliver(udp_socket *s, const unsigned char *data, size_t n, struct sockaddr_storage *from,
                     int ttl) {
+  napi_env env = s->js.env;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   char text[INET6_ADDRSTRLEN] = "";
   int port = 0;
   if (from->ss_family == AF_INET) {
@@ -118,27 +91,27 @@ static void deliver(udp_socket *s, const unsigned char *data, size_t n, struct s
     port = ntohs(a->sin6_port);
   }
   napi_value argv[4];
-  if (napi_create_buffer_copy(s->env, n, data, NULL, &argv[0]) == napi_ok &&
-      napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
-      napi_create_int32(s->env, port, &argv[2]) == napi_ok &&
-      napi_create_int32(s->env, ttl, &argv[3]) == napi_ok)
-    call_js(s, s->on_message, 4, argv);
-  napi_close_handle_scope(s->env, scope);
+  if (napi_create_buffer_copy(env, n, data, NULL, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+      napi_create_int32(env, port, &argv[2]) == napi_ok &&
+      napi_create_int32(env, ttl, &argv[3]) == napi_ok)
+    rn_js_call(&s->js, s->js.on_data, 4, argv);
+  napi_close_handle_scope(env, scope);
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
   udp_socket *s = handle->data;
-  if (s == NULL || s->closed) return;
+  if (s == NULL || s->js.closed) return;
   if (status < 0) {
     int err = 0;
     socklen_t len = sizeof err;
     /* EPOLLERR on UDP: a pending ICMP error (SO_ERROR); clear it and read on. */
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) deliver_error(s, err, "recvmsg");
-    if (!s->closed && uv_poll_start(&s->poll, UV_READABLE, on_poll) != 0) deliver_error(s, EBADF, "uv_poll_start");
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) rn_js_error(&s->js, err, "recvmsg", NULL);
+    if (!s->js.closed && uv_poll_start(&s->poll, UV_READABLE, on_poll) != 0) rn_js_error(&s->js, EBADF, "uv_poll_start", NULL);
     return;
   }
   if (!(events & UV_READABLE)) return;
-  for (int i = 0; i < UDP_READ_BUDGET && !s->closed; i++) {
+  for (int i = 0; i < UDP_READ_BUDGET && !s->js.closed; i++) {
     unsigned char data[UDP_DATAGRAM_MAX];
     unsigned char control[256];
     struct sockaddr_storage from;
@@ -148,7 +121,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     if (n < 0) {
       int err = errno;
       if (err == EINTR) continue;
-      if (err != EAGAIN && err != EWOULDBLOCK) deliver_error(s, err, "recvmsg");
+      if (err != EAGAIN && err != EWOULDBLOCK) rn_js_error(&s->js, err, "recvmsg", NULL);
       break;
     }
     if (msg.msg_flags & MSG_TRUNC) continue; /* larger than any BFD packet: not ours */
@@ -160,31 +133,17 @@ static void on_closed(uv_handle_t *handle) { drop_ref(handle->data); }
 static void finalize_external(napi_env env, void *data, void *hint) { drop_ref(data); }
 
 static void release(udp_socket *s, bool from_js) {
-  if (s->closed) return;
-  s->closed = true;
+  if (s->js.closed) return;
+  s->js.closed = true;
   if (s->polling) uv_poll_stop(&s->poll);
   close(s->fd);
   s->fd = -1;
-  if (from_js) {
-    if (s->on_message != NULL) napi_delete_reference(s->env, s->on_message);
-    if (s->on_error != NULL) napi_delete_reference(s->env, s->on_error);
-    if (s->self != NULL) napi_delete_reference(s->env, s->self);
-    napi_async_destroy(s->env, s->async);
-  }
+  if (from_js) rn_js_release(&s->js);
   if (s->polling) uv_close((uv_handle_t *)&s->poll, on_closed);
   else drop_ref(s);
 }
 
 static void cleanup_hook(void *arg) { release(arg, false); }
-
-static bool set_opt(napi_env env, int fd, int level, int name, int value, const char *what) {
-  if (setsockopt(fd, level, name, &value, sizeof value) == 0) return true;
-  int err = errno;
-  char detail[160];
-  snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
-  rn_throw_errno(env, err, "setsockopt", detail);
-  return false;
-}
 
 static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[6], handle;
@@ -204,11 +163,11 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   struct sockaddr_storage ss;
   socklen_t len;
   bool ok = family == AF_INET
-                ? set_opt(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL") &&
-                      (!receiving || set_opt(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"))
-                : set_opt(env, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY") &&
-                      set_opt(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS") &&
-                      (!receiving || set_opt(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"));
+                ? rn_set_int_option(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL") &&
+                      (!receiving || rn_set_int_option(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"))
+                : rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY") &&
+                      rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS") &&
+                      (!receiving || rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"));
   if (!ok || !rn_parse_sockaddr(env, "bind", family, address, (uint16_t)port, &ss, &len)) {
     close(fd);
     return NULL;
@@ -228,10 +187,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->family = family;
   s->refs = 1;
-  s->env = env;
-  napi_value name;
-  if (napi_create_string_utf8(env, "rack-agent:udp", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &s->async) != napi_ok) {
+  if (!rn_js_init(&s->js, env, "rack-agent:udp")) {
     release(s, false);
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
@@ -239,29 +195,24 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (receiving) {
     uv_loop_t *loop = NULL;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
-      napi_async_destroy(env, s->async);
-      release(s, false);
+      release(s, true);
       return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
     }
     s->poll.data = s;
     s->polling = true;
     int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
     if (rc != 0) {
-      napi_async_destroy(env, s->async);
-      release(s, false);
+      release(s, true);
       return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
     }
   }
   if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
-    napi_async_destroy(env, s->async);
-    release(s, false);
+    release(s, true);
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
   }
   s->refs++;
-  if ((receiving && napi_create_reference(env, argv[4], 1, &s->on_message) != napi_ok) ||
-      napi_create_reference(env, argv[5], 1, &s->on_error) != napi_ok ||
-      napi_create_reference(env, handle, 1, &s->self) != napi_ok) {
+  if (!rn_js_hold(&s->js, handle, receiving ? argv[4] : NULL, argv[5])) {
     release(s, true);
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
@@ -313,13 +264,8 @@ static napi_value udp_port(napi_env env, napi_callback_info info) {
 static napi_value udp_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!rn_args(env, info, 1, argv)) return NULL;
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
-    return rn_throw_type(env, "handle must be a UDP socket handle from udpOpen");
-  udp_socket *s = data;
-  if (s->closed) return NULL;
+  udp_socket *s = rn_get_external(env, argv[0], NOT_A_HANDLE);
+  if (s == NULL || s->js.closed) return NULL;
   napi_remove_env_cleanup_hook(env, cleanup_hook, s);
   release(s, true);
   return NULL;

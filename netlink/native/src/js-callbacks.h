@@ -1,0 +1,45 @@
+/*
+ * The JS side of a socket that libuv polls (netlink.c, udp.c): the handle JS holds (an external),
+ * the callbacks the poll callback calls (onData or onMessage, onError) and their async context.
+ *
+ * A callback may close the socket (nlClose, udpClose from inside onData): the references and the
+ * context it runs on are then released when it returns (rn_js_release), never under its feet
+ * (napi_make_callback on a destroyed async context was issue 11's crash).
+ */
+#ifndef RACK_AGENT_NATIVE_JS_CALLBACKS_H
+#define RACK_AGENT_NATIVE_JS_CALLBACKS_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct rn_js {
+  napi_env env;
+  bool closed;       /* set when the socket closes: no callback is called afterwards */
+  napi_ref self;     /* strong while open: the socket outlives its JS wrapper only by design */
+  napi_ref on_data;  /* netlink (buf) => void, UDP (buf, address, port, ttl) => void; NULL: none */
+  napi_ref on_error; /* (err: Error) => void */
+  napi_async_context async; /* the receive callbacks' */
+  int dispatching;   /* callbacks running now; a release inside one waits for it to return */
+  bool release_pending;
+} rn_js;
+
+/* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
+napi_value rn_errno_error(napi_env env, int err, const char *syscall, const char *detail);
+/* Throws a TypeError naming the argument unless value is a function. */
+bool rn_get_function(napi_env env, napi_value value, const char *name);
+/* The data of an external made by this addon; throws TypeError(message) for anything else. */
+void *rn_get_external(napi_env env, napi_value value, const char *message);
+
+/* Creates the async context of resource `name`; false (nothing thrown) if N-API fails. */
+bool rn_js_init(rn_js *js, napi_env env, const char *name);
+/* Strong references to the handle and the callbacks (on_data may be NULL); false if N-API fails. */
+bool rn_js_hold(rn_js *js, napi_value handle, napi_value on_data, napi_value on_error);
+/* Calls a callback from libuv (nothing once closed); a throw is reported as an uncaught exception. */
+void rn_js_call(rn_js *js, napi_ref ref, size_t argc, napi_value *argv);
+/* Hands an errno error to onError (nothing once closed). */
+void rn_js_error(rn_js *js, int err, const char *syscall, const char *detail);
+/* Deletes the references and the context, now or when the running callbacks return. */
+void rn_js_release(rn_js *js);
+
+#endif
