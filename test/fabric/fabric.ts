@@ -126,7 +126,8 @@ export function exploreText(f: Fabric): string {
   const n0 = f.nodes[0];
   const lines = [
     `  ip netns list | grep ${f.lab.prefix}`,
-    `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}`,
+    `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}; ip -6 route for IPv6`,
+    `  ip netns exec ${f.tors[0].ns} ip route           # ToR t0's kernel: it forwards between racks`,
     `  ${n0.agent.explore()}`,
     `  birdc -s ${f.tors[0].bird.socket} show protocols     # ToR t0`,
     `  birdc -s ${f.spine.socket} show route                # spine`,

@@ -5,7 +5,7 @@
  * from the block address of the target's family, so each probe and its answer cross the fabric
  * between two blocks (node -> ToR -> spine -> ToR -> node when the racks differ).
  *
- *   probe-agent --bind 192.168.0.65,fd00:10:0:1::1 --targets 192.168.1.1,fd00:10:0:5::1 --interval 100
+ *   probe-agent --bind 192.168.0.65,fd00:10:0:1::1 --targets 192.168.1.1,fd00:10:0:5::1 --interval 50
  *
  * Prints `R` once both sockets are bound, then one line per probe sent, `S <target> <seq> <ms>`,
  * and per answer received, `A <target> <seq> <ms>` (Date.now() milliseconds); the parent decides
@@ -16,7 +16,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 
 const PORT = 7777;
-const { values } = parseArgs({ options: { bind: { type: 'string' }, targets: { type: 'string' }, interval: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { bind: { type: 'string' }, targets: { type: 'string' }, interval: { type: 'string', default: '50' } } });
 const binds = (values.bind ?? '').split(',').filter(Boolean);
 const targets = (values.targets ?? '').split(',').filter(Boolean);
 const interval = Number(values.interval);
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     flush();
   }, interval);
   // Answers between ticks go out at once too, so the parent's view lags by at most a tick.
-  setInterval(flush, Math.max(10, Math.floor(interval / 4)));
+  setInterval(flush, Math.max(10, Math.floor(interval / 2)));
 }
 
 main().catch((err: unknown) => {

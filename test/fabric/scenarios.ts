@@ -12,7 +12,6 @@ import { buildFabric, disposeFabric, type Fabric } from './fabric.js';
 import { runScenario, type MeasureOptions, type Scenario, type ScenarioResult } from './measure.js';
 import { blockOf, blockOf6, type FabricPlan, type NodeAgentKind } from './topology.js';
 import { spineTorProtocol, torNodeProtocol, torSpineProtocol } from './bird-configs.js';
-import { waitConverged } from './converge.js';
 import { Probes } from './probes.js';
 import { KernelWatch } from './watch.js';
 
@@ -121,12 +120,10 @@ export async function runAll(plan: FabricPlan, kinds: readonly NodeAgentKind[], 
     try {
       const t0 = Date.now();
       const built = await buildFabric(lab, plan, kind, f);
+      if (opts.probes !== false) probes = Probes.start(built);
       for (const n of built.nodes) watches.push(await KernelWatch.start(lab, n.ns));
       log(`${kind}: ${built.nodes.length} nodes built in ${Date.now() - t0} ms`);
-      if (opts.probes !== false) {
-        await waitConverged(built, opts.timeoutMs ?? 60_000 + 1000 * built.nodes.length);
-        probes = await Probes.start(built);
-      }
+      await probes?.ready(opts.timeoutMs ?? 60_000 + 1000 * built.nodes.length);
       await opts.onBuilt?.(built);
       const list = typeof opts.scenarios === 'function' ? opts.scenarios(kind) : opts.scenarios ?? allScenarios;
       for (const sc of list) {
