@@ -20,9 +20,40 @@ export interface PacketCount {
   readonly lost: number;
 }
 
-interface Probe {
+export interface Probe {
   readonly sentAt: number;
   answeredAt?: number;
+}
+
+export interface WindowCount extends PacketCount {
+  /** Not answered yet and sent less than ANSWER_MS before `now`: lost or not, it is too early to say. */
+  readonly undecided: number;
+  /** The fewest probes any one stream sent in the window. */
+  readonly perStream: number;
+}
+
+/**
+ * Counts the probes of every stream (each sorted by sentAt) sent in [from, to): answered within
+ * ANSWER_MS, lost (no answer and older than that at `now`), or undecided. Pure.
+ */
+export function countWindow(streams: Iterable<readonly Probe[]>, from: number, to: number, now: number): WindowCount {
+  let sent = 0;
+  let lost = 0;
+  let undecided = 0;
+  let perStream = Number.MAX_SAFE_INTEGER;
+  for (const stream of streams) {
+    let n = 0;
+    for (let i = firstFrom(stream, from); i < stream.length && stream[i].sentAt < to; i++) {
+      const p = stream[i];
+      n += 1;
+      if (p.answeredAt !== undefined && p.answeredAt - p.sentAt <= ANSWER_MS) continue;
+      if (now - p.sentAt <= ANSWER_MS) undecided += 1;
+      else lost += 1;
+    }
+    sent += n;
+    perStream = Math.min(perStream, n);
+  }
+  return { sent, lost, undecided, perStream: perStream === Number.MAX_SAFE_INTEGER ? 0 : perStream };
 }
 
 /** The index of the first probe sent at or after `from` (binary search). */
@@ -97,26 +128,8 @@ export class Probes {
   }
 
   /** Probes sent in [from, to), and of them those not answered within ANSWER_MS (so far). */
-  window(from: number, to: number): PacketCount & { undecided: number; perStream: number } {
-    let sent = 0;
-    let lost = 0;
-    let undecided = 0;
-    let perStream = Number.MAX_SAFE_INTEGER;
-    const now = Date.now();
-    for (const stream of this.streams.values()) {
-      let n = 0;
-      for (let i = firstFrom(stream, from); i < stream.length && stream[i].sentAt < to; i++) {
-        const p = stream[i];
-        n += 1;
-        const answered = p.answeredAt !== undefined && p.answeredAt - p.sentAt <= ANSWER_MS;
-        if (answered) continue;
-        if (now - p.sentAt <= ANSWER_MS) undecided += 1;
-        else lost += 1;
-      }
-      sent += n;
-      perStream = Math.min(perStream, n);
-    }
-    return { sent, lost, undecided, perStream: this.streams.size === 0 ? 0 : perStream };
+  window(from: number, to: number): WindowCount {
+    return countWindow(this.streams.values(), from, to, Date.now());
   }
 
   /** The window [from, to) once every probe in it is decided (at most ANSWER_MS after `to`). */

@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { isRoot, runPrefix } from '../helpers/netns.js';
+import { countWindow } from './probes.js';
 import { runAll, torRestart } from './scenarios.js';
 import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes } from './topology.js';
 import { impact, linkDown, parseRouteLine } from './watch.js';
@@ -44,6 +45,14 @@ test('watcher: route lines, link down, and the replay of a loss', (t) => {
   const want = new Map([['192.168.0.64/26', '10.1.0.12']]);
   const events = [{ at: 110, prefix: '192.168.0.64/26', entry: undefined }, { at: 150, prefix: '192.168.0.64/26', entry: '10.1.0.12' }];
   t.deepEqual(impact(events, want, want, 100, 200, 120), { convergedMs: 30, lost: ['192.168.0.64/26'], lostMs: 40, changes: 2 });
+});
+
+test('probes: a window counts answered, lost (no answer within 1 s) and undecided probes', (t) => {
+  const a = [{ sentAt: 100, answeredAt: 101 }, { sentAt: 150 }, { sentAt: 200, answeredAt: 1500 }, { sentAt: 250, answeredAt: 260 }];
+  const b = [{ sentAt: 120, answeredAt: 121 }, { sentAt: 2100 }];
+  t.deepEqual(countWindow([a, b], 100, 300, 3000), { sent: 5, lost: 2, undecided: 0, perStream: 1 }, 'late answer is a loss');
+  t.deepEqual(countWindow([a, b], 0, 3000, 2500), { sent: 6, lost: 2, undecided: 1, perStream: 2 });
+  t.deepEqual(countWindow([a, b], 200, 250, 3000), { sent: 1, lost: 1, undecided: 0, perStream: 0 });
 });
 
 for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke (${model}): ToR graceful restart, rack-agent and BIRD side by side, kernels exact after`, async (t) => {
