@@ -93,14 +93,14 @@ export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKin
     ]);
     await lab.veth(spineNs, { ipv4: `${t.spineAddress}/24`, ipv6: `${t.spineAddress6}/64` }, torNs, { ipv4: `${t.spineLinkAddress}/24`, ipv6: `${t.spineLinkAddress6}/64` });
     await forwarding(lab, torNs);
-    for (const [i, n] of members.entries()) {
-      // A link set down keeps its static IPv6 address, as a server's network manager would put it
-      // back (the kernel's default drops it, and the node's IPv6 sessions with it, for good).
+    // A link set down keeps its static IPv6 address, as a server's network manager would put it
+    // back (the kernel's default drops it, and the node's IPv6 sessions with it, for good).
+    await Promise.all(members.map(async (n, i) => {
       await lab.sysctl(nodeNs[i], 'net.ipv6.conf.all.keep_addr_on_down', 1);
       await lab.ip(nodeNs[i], 'addr', 'add', `${probeAddress(n.block)}/32`, 'dev', 'lo');
       await lab.ip(nodeNs[i], 'addr', 'add', `${probeAddress(n.block6)}/128`, 'dev', 'lo', 'nodad');
-      pending.push({ plan: n, ns: nodeNs[i] });
-    }
+    }));
+    members.forEach((n, i) => pending.push({ plan: n, ns: nodeNs[i] }));
     tors.push({ rack: r, ns: torNs, bird: new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir)) });
   }
   await forwarding(lab, spineNs);
