@@ -130,7 +130,10 @@ export interface NodeAgent {
   restart(): Promise<void>;
   /** Applies the node's new blocks as a config reload (SIGHUP; `birdc configure`). */
   reload(blocks: readonly string[]): Promise<void>;
-  /** Takes its (IPv4) session to the ToR administratively down or up (a reload without the first peer; `birdc disable` of the first). */
+  /**
+   * Takes its IPv4 session to the ToR administratively down or up (a reload without the first
+   * peer, the IPv4 one; `birdc disable` of the first Node_ protocol, the IPv4 one).
+   */
   sessionAdmin(up: boolean, blocks: readonly string[]): Promise<void>;
   /** A shell command to inspect it. */
   explore(): string;

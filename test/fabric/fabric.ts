@@ -3,8 +3,9 @@
  * a ToR (BIRD 2) and N nodes, dual stack, each running the chosen node agent with its own IPv4 /26
  * and IPv6 /122 (topology.ts for the plan, bird-configs.ts for the daemons' configs). The ToRs and
  * the spine forward (both families); each node holds the first address of each of its blocks on lo,
- * so traffic between blocks crosses the fabric (a local address wins over the block's blackhole). The caller owns the Lab and calls
- * `disposeFabric` then `lab.destroy()` in finally; nothing outside the lab's namespaces is touched.
+ * so traffic between blocks crosses the fabric (a local address wins over the block's blackhole).
+ * The caller owns the Lab and calls `disposeFabric` then `lab.destroy()` in finally; nothing
+ * outside the lab's namespaces is touched.
  */
 import type { ConfigDoc } from '../helpers/agent.js';
 import type { Lab } from '../helpers/netns.js';
