@@ -1,8 +1,9 @@
 /**
  * `npm run bench:fabric` (as root): the fabric lab's scenarios (scenarios.ts) with rack-agent and
  * with BIRD as calico/node runs it, built one after the other in the same run, printed as one table
- * (scenarios as rows, the two node agents side by side), then the per-node cost. Size from the
- * environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack); session flaps
+ * (scenarios as rows, the two node agents side by side, packets lost by the traffic probes among
+ * the columns), then the per-node cost and what the healthy windows between scenarios lost. Size
+ * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack); session flaps
  * FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (50: BIRD takes about a second a flap).
  */
 import { isRoot } from '../helpers/netns.js';
@@ -25,12 +26,13 @@ interface BuildCost {
 const mb = (kb: number): string => (kb / 1024).toFixed(1);
 
 function cell(r: ScenarioResult | undefined): string[] {
-  if (r === undefined) return ['-', '-', '-', '-', '-', '-'];
+  if (r === undefined) return ['-', '-', '-', '-', '-', '-', '-'];
   const c = r.convergence;
   return [
     `${c.p50}/${c.p99}/${c.max}`,
     `${r.recoveredMs}`,
     `${r.lostPairs} (${r.lostMs} ms)`,
+    `${r.packets.lost}/${r.packets.sent}`,
     `${r.resets}/${r.unexpectedFlaps.length}`,
     `${mb(r.rssBeforeKb)}->${mb(r.rssAfterKb)}`,
     `${r.cpuMs}`,
@@ -38,7 +40,7 @@ function cell(r: ScenarioResult | undefined): string[] {
 }
 
 export function table(results: readonly ScenarioResult[], kinds: readonly NodeAgentKind[]): string {
-  const head = ['scenario', ...kinds.flatMap((k) => [`${k} conv ms p50/p99/max`, 'whole ms', 'lost (node,block)', 'resets/bad', 'RSS MB', 'CPU ms'])];
+  const head = ['scenario', ...kinds.flatMap((k) => [`${k} conv ms p50/p99/max`, 'whole ms', 'lost (node,block)', 'pkts lost', 'resets/bad', 'RSS MB', 'CPU ms'])];
   const names = [...new Set(results.map((r) => r.scenario))];
   const rows = names.map((n) => [n, ...kinds.flatMap((k) => cell(results.find((r) => r.scenario === n && r.kind === k)))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -78,7 +80,8 @@ async function main(): Promise<number> {
     `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${racks} ToRs, 1 spine), model ${model}`,
     'conv: ms from the fault (restart, kill) or its repair (SIGCONT, link up) to each node\'s last fabric route change; lost: (node, block) pairs missing or wrong meanwhile;',
     'whole: ms from the same instant until every session is Established and every kernel exact (polled every 100 ms);',
-    'resets/bad: sessions reset (ToR and spine view) / of them not expected; RSS: mean node agent VmRSS before->after; CPU: node agents\' CPU summed over the scenario.',
+    'pkts lost: UDP probes between the racks\' block addresses (one node per rack to every other rack, IPv4 and IPv6, every 50 ms per stream) lost / sent from the fault to the end;',
+    'resets/bad: sessions reset (ToR and spine view, IPv4 and IPv6 sessions) / of them not expected; RSS: mean node agent VmRSS before->after; CPU: node agents\' CPU summed over the scenario.',
     '',
     table(results, kinds),
     '',
@@ -89,11 +92,12 @@ async function main(): Promise<number> {
     `| ToR BIRD / spine BIRD VmRSS, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? `${mb(c.torRssKb)} / ${mb(c.spineRssKb)}` : '-'; }).join(' | ')} |`,
     `| all node agents VmRSS, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? mb(c.rssMeanKb * c.nodes) : '-'; }).join(' | ')} |`,
     `| failed final checks | ${kinds.map((k) => results.filter((r) => r.kind === k && r.error !== '').map((r) => r.scenario).join(', ') || 'none').join(' | ')} |`,
+    `| healthy windows: probes lost / sent | ${kinds.map((k) => { const h = results.filter((r) => r.kind === k); return `${h.reduce((a, r) => a + r.healthy.lost, 0)} / ${h.reduce((a, r) => a + r.healthy.sent, 0)}`; }).join(' | ')} |`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   for (const r of results.filter((x) => x.note !== '')) process.stdout.write(`${r.kind} ${r.scenario}: ${r.note}\n`);
   for (const r of results.filter((x) => x.error !== '')) process.stdout.write(`${r.kind} ${r.scenario}: ${r.error}\n`);
-  return results.some((r) => r.error !== '' || r.unexpectedFlaps.length > 0) ? 1 : 0;
+  return results.some((r) => r.error !== '' || r.unexpectedFlaps.length > 0 || r.healthy.lost > 0) ? 1 : 0;
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {

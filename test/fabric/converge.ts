@@ -1,18 +1,18 @@
 /**
- * Convergence checks over a whole fabric: every node's kernel exactly the fabric's blocks (each
- * remote block via the right next hop, its own blackholed), and every BGP session up as the ToRs
- * and the spine see it. Polls with deadlines; no fixed sleeps.
+ * Convergence checks over a whole fabric: every node's kernel exactly the fabric's IPv4 and IPv6
+ * blocks (each remote block via the right next hop, its own blackholed), and every BGP session up
+ * as the ToRs and the spine see it. Polls with deadlines; no fixed sleeps.
  */
 import { waitFor } from '../helpers/netns.js';
 import type { Fabric, FabricNode } from './fabric.js';
-import { expectedKernel, kernelDiff, type KernelEntry } from './topology.js';
+import { expectedKernel, isIpv6, kernelDiff, type KernelEntry } from './topology.js';
 import { kernelBlocks } from './watch.js';
 
 /** What node `n` must hold, with the blocks each node has now (a reload may have changed them). */
 export function expectedFor(f: Fabric, n: FabricNode): Map<string, KernelEntry> {
   const byNode = expectedKernel(f.plan, n.plan);
   const out = new Map<string, KernelEntry>();
-  for (const m of f.nodes) for (const b of m.blocks) out.set(b, byNode.get(m.plan.block) ?? '');
+  for (const m of f.nodes) for (const b of m.blocks) out.set(b, byNode.get(isIpv6(b) ? m.plan.block6 : m.plan.block) ?? '');
   return out;
 }
 

@@ -130,7 +130,10 @@ export interface NodeAgent {
   restart(): Promise<void>;
   /** Applies the node's new blocks as a config reload (SIGHUP; `birdc configure`). */
   reload(blocks: readonly string[]): Promise<void>;
-  /** Takes its session to the ToR administratively down or up (a reload without the peer; `birdc disable`). */
+  /**
+   * Takes its IPv4 session to the ToR administratively down or up (a reload without the first
+   * peer, the IPv4 one; `birdc disable` of the first Node_ protocol, the IPv4 one).
+   */
   sessionAdmin(up: boolean, blocks: readonly string[]): Promise<void>;
   /** A shell command to inspect it. */
   explore(): string;
@@ -151,7 +154,7 @@ export function rackAgentNode(agent: Agent, docFor: (blocks: readonly string[]) 
     },
     sessionAdmin: async (up, blocks) => {
       const doc = docFor(blocks);
-      agent.writeConfig(up ? doc : { ...doc, bgp: { ...doc.bgp, peers: [] } });
+      agent.writeConfig(up ? doc : { ...doc, bgp: { ...doc.bgp, peers: doc.bgp.peers.slice(1) } });
       agent.signal('SIGHUP');
     },
     explore: () => `node ${AGENTCTL} --socket ${agent.socket} status`,

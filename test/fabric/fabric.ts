@@ -1,19 +1,22 @@
 /**
  * Builds the fabric lab in network namespaces from a plan: a spine (BIRD 2), per rack a LAN bridge,
- * a ToR (BIRD 2) and N nodes, each running the chosen node agent with its own /26 (topology.ts for
- * the plan, bird-configs.ts for the daemons' configs). The caller owns the Lab and calls
- * `disposeFabric` then `lab.destroy()` in finally; nothing outside the lab's namespaces is touched.
+ * a ToR (BIRD 2) and N nodes, dual stack, each running the chosen node agent with its own IPv4 /26
+ * and IPv6 /122 (topology.ts for the plan, bird-configs.ts for the daemons' configs). The ToRs and
+ * the spine forward (both families); each node holds the first address of each of its blocks on lo,
+ * so traffic between blocks crosses the fabric (a local address wins over the block's blackhole).
+ * The caller owns the Lab and calls `disposeFabric` then `lab.destroy()` in finally; nothing
+ * outside the lab's namespaces is touched.
  */
 import type { ConfigDoc } from '../helpers/agent.js';
 import type { Lab } from '../helpers/netns.js';
 import { nodeBirdConfig, spineConfig, torConfig } from './bird-configs.js';
 import { birdNode, FabricBird, type NodeAgent, startRackAgent } from './daemons.js';
-import { allNodes, type FabricPlan, type NodeAgentKind, type NodePlan, torPlan } from './topology.js';
+import { allNodes, type FabricPlan, type NodeAgentKind, type NodePlan, probeAddress, torPlan } from './topology.js';
 
 export interface FabricNode {
   readonly plan: NodePlan;
   readonly ns: string;
-  /** The node's blocks now (a reload may change them). */
+  /** The node's blocks now, IPv4 then IPv6 (a reload may change them). */
   blocks: string[];
   agent: NodeAgent;
 }
@@ -34,17 +37,21 @@ export interface Fabric {
   readonly nodes: FabricNode[];
 }
 
+/** rack-agent's config: the IPv4 ToR peer first (a session flap takes the first one down), then IPv6. */
 export function rackAgentDoc(plan: FabricPlan, n: NodePlan, blocks: readonly string[]): ConfigDoc {
   const t = torPlan(plan, n.rack);
   return {
-    node: { name: n.name, ipv4Address: `${n.address}/24` },
+    node: { name: n.name, ipv4Address: `${n.address}/24`, ipv6Address: `${n.address6}/64` },
     bgp: {
       asNumber: n.as,
       holdTime: 9,
       gracefulRestart: { enabled: true, restartTime: 120 },
-      peers: [{ peerIP: t.lanAddress, asNumber: t.as }],
+      peers: [{ peerIP: t.lanAddress, asNumber: t.as }, { peerIP: t.lanAddress6, asNumber: t.as }],
     },
-    pools: [{ cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Never' }],
+    pools: [
+      { cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Never' },
+      { cidr: 'fd00:10::/48', blockSize: 122, ipipMode: 'Never' },
+    ],
     blocks: [...blocks],
     log: { level: 'info' },
   };
@@ -62,6 +69,11 @@ export async function inBatches<T>(items: readonly T[], width: number, fn: (x: T
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
 }
 
+async function forwarding(lab: Lab, ns: string): Promise<void> {
+  await lab.sysctl(ns, 'net.ipv4.ip_forward', 1);
+  await lab.sysctl(ns, 'net.ipv6.conf.all.forwarding', 1);
+}
+
 /** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
 export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
   const spineNs = await lab.namespace('sp');
@@ -76,19 +88,30 @@ export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKin
     const members = allNodes(plan).filter((n) => n.rack === r);
     const nodeNs: string[] = [];
     for (const n of members) nodeNs.push(await lab.namespace(n.name));
-    await lab.lan(sw, [{ ns: torNs, addr: `${t.lanAddress}/24` }, ...members.map((n, i) => ({ ns: nodeNs[i], addr: `${n.address}/24` }))]);
-    await lab.veth(spineNs, `${t.spineAddress}/24`, torNs, `${t.spineLinkAddress}/24`);
-    await lab.sysctl(torNs, 'net.ipv4.ip_forward', 1);
+    await lab.lan(sw, [
+      { ns: torNs, addr: { ipv4: `${t.lanAddress}/24`, ipv6: `${t.lanAddress6}/64` } },
+      ...members.map((n, i) => ({ ns: nodeNs[i], addr: { ipv4: `${n.address}/24`, ipv6: `${n.address6}/64` } })),
+    ]);
+    await lab.veth(spineNs, { ipv4: `${t.spineAddress}/24`, ipv6: `${t.spineAddress6}/64` }, torNs, { ipv4: `${t.spineLinkAddress}/24`, ipv6: `${t.spineLinkAddress6}/64` });
+    await forwarding(lab, torNs);
+    // A link set down keeps its static IPv6 address, as a server's network manager would put it
+    // back (the kernel's default drops it, and the node's IPv6 sessions with it, for good).
+    await Promise.all(members.map(async (n, i) => {
+      await lab.sysctl(nodeNs[i], 'net.ipv6.conf.all.keep_addr_on_down', 1);
+      await lab.ip(nodeNs[i], 'addr', 'add', `${probeAddress(n.block)}/32`, 'dev', 'lo');
+      await lab.ip(nodeNs[i], 'addr', 'add', `${probeAddress(n.block6)}/128`, 'dev', 'lo', 'nodad');
+    }));
     members.forEach((n, i) => pending.push({ plan: n, ns: nodeNs[i] }));
     tors.push({ rack: r, ns: torNs, bird: new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir)) });
   }
+  await forwarding(lab, spineNs);
   const spine = new FabricBird(lab, spineNs, (dir) => spineConfig(plan, dir));
   Object.assign(out, { spine });
   await spine.start();
   for (const t of tors) await t.bird.start();
   const f = out as Fabric;
   await inBatches(pending, 4, async (p) => {
-    const node = { plan: p.plan, ns: p.ns, blocks: [p.plan.block] } as FabricNode;
+    const node = { plan: p.plan, ns: p.ns, blocks: [p.plan.block, p.plan.block6] } as FabricNode;
     node.agent = await startNodeAgent(f, node);
     nodes.push(node);
   });
@@ -107,7 +130,8 @@ export function exploreText(f: Fabric): string {
   const n0 = f.nodes[0];
   const lines = [
     `  ip netns list | grep ${f.lab.prefix}`,
-    `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}`,
+    `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}; ip -6 route for IPv6`,
+    `  ip netns exec ${f.tors[0].ns} ip route           # ToR t0's kernel: it forwards between racks`,
     `  ${n0.agent.explore()}`,
     `  birdc -s ${f.tors[0].bird.socket} show protocols     # ToR t0`,
     `  birdc -s ${f.spine.socket} show route                # spine`,

@@ -1,14 +1,16 @@
 /**
  * `npm run lab -- [--racks R] [--nodes N] [--model rr|as-per-rack] [--node-agent rack-agent|bird]
  * [--keep]` (as root): builds the fabric lab (fabric.ts) in network namespaces, waits until every
- * node's kernel holds exactly the fabric's blocks, prints how to explore it and, with --keep, keeps
- * it until Ctrl-C. Everything is torn down on exit, Ctrl-C or error.
+ * node's kernel holds exactly the fabric's blocks, sends traffic probes across the racks
+ * (probes.ts; they keep running with --keep), prints how to explore it and, with --keep, keeps it
+ * until Ctrl-C. Everything is torn down on exit, Ctrl-C or error.
  */
 import { parseArgs } from 'node:util';
 import { isRoot, Lab } from '../helpers/netns.js';
 import { waitConverged } from './converge.js';
 import { buildFabric, disposeFabric, exploreText, type Fabric } from './fabric.js';
 import { procStat } from './daemons.js';
+import { Probes } from './probes.js';
 import type { FabricPlan, Model, NodeAgentKind } from './topology.js';
 
 function say(text: string): void {
@@ -53,8 +55,12 @@ async function main(): Promise<number> {
     if (built === undefined) return 130;
     await waitConverged(built, 60_000 + 2000 * built.nodes.length);
     const rss = built.nodes.map((n) => procStat(n.agent.pid()).rssKb);
-    say(`Converged in ${((Date.now() - t0) / 1000).toFixed(1)} s: every node's kernel holds exactly the ${built.nodes.length} blocks.`);
+    say(`Converged in ${((Date.now() - t0) / 1000).toFixed(1)} s: every node's kernel holds exactly the ${built.nodes.length} IPv4 and ${built.nodes.length} IPv6 blocks.`);
     say(`Node agent RSS: mean ${(rss.reduce((a, b) => a + b, 0) / rss.length / 1024).toFixed(1)} MB, max ${(Math.max(...rss) / 1024).toFixed(1)} MB.`);
+    const probes = Probes.start(built);
+    await probes.ready();
+    const p = await probes.healthy(Date.now(), 10);
+    say(`Traffic: ${p.sent} UDP probes between the racks' block addresses (${probes.streamCount} streams, IPv4 and IPv6), ${p.lost} lost.`);
     say(`\nExplore:\n${exploreText(built)}`);
     if (keep) {
       say('\nThe fabric stays up until Ctrl-C.');

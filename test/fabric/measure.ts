@@ -3,13 +3,17 @@
  * namespace (watch.ts) give, per node, the time from the scenario's reference instant (the fault, or
  * its repair) to its last fabric route change, and the blocks missing or wrong meanwhile; /proc gives
  * node-agent RSS, peak RSS and CPU before and after; the ToRs' and the spine's `show protocols` SINCE
- * gives the sessions that flapped, less those the fault was expected to reset. Every scenario ends
- * with the exactness check (converge.ts) and a quiet period with no route change anywhere.
+ * gives the sessions that flapped, less those the fault was expected to reset; the traffic probes
+ * (probes.ts) give the packets lost from the fault to the end. Every scenario ends with the
+ * exactness check (converge.ts) and a quiet period with no route change anywhere; before the fault
+ * and after the end a healthy window (every probe stream probed 3 times) counts what a healthy
+ * fabric lost, which should be nothing.
  */
 import { waitFor } from '../helpers/netns.js';
 import { expectedFor, fabricDiff, waitConverged } from './converge.js';
 import { procStat } from './daemons.js';
 import type { Fabric } from './fabric.js';
+import type { PacketCount, Probes } from './probes.js';
 import type { KernelEntry, NodeAgentKind } from './topology.js';
 import { impact, kernelBlocks, type KernelWatch, type NodeImpact } from './watch.js';
 
@@ -49,6 +53,10 @@ export interface ScenarioResult {
   /** Sessions that were reset (expected or not), from the ToRs' and the spine's SINCE. */
   readonly resets: number;
   readonly unexpectedFlaps: readonly string[];
+  /** Probes sent from the fault to the end of the scenario, and lost (zeros without probes). */
+  readonly packets: PacketCount;
+  /** Probes in the healthy windows just before the fault and just after the end, and lost. */
+  readonly healthy: PacketCount;
   readonly note: string;
   /** '' when every kernel held exactly the fabric's blocks at the end. */
   readonly error: string;
@@ -78,10 +86,15 @@ export interface MeasureOptions {
   readonly timeoutMs?: number;
 }
 
-export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc: Scenario, opts: MeasureOptions = {}): Promise<ScenarioResult> {
+const NO_PACKETS: PacketCount = { sent: 0, lost: 0 };
+const add = (a: PacketCount, b: PacketCount): PacketCount => ({ sent: a.sent + b.sent, lost: a.lost + b.lost });
+
+export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc: Scenario, opts: MeasureOptions = {},
+  probes?: Probes): Promise<ScenarioResult> {
   const quietMs = opts.quietMs ?? 3000;
   const timeoutMs = opts.timeoutMs ?? 60_000 + 1000 * f.nodes.length;
   await waitConverged(f, timeoutMs);
+  const healthyBefore = probes !== undefined ? await probes.healthy(Date.now()) : NO_PACKETS;
   const before = new Map<string, Map<string, KernelEntry>>();
   for (const n of f.nodes) before.set(n.ns, await kernelBlocks(f.lab, n.ns));
   const sessionsBefore = await sessionSnapshot(f);
@@ -103,6 +116,8 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
     error = (err as Error).message;
   }
   const until = Date.now();
+  const packets = probes !== undefined ? await probes.count(since, until) : NO_PACKETS;
+  const healthyAfter = probes !== undefined ? await probes.healthy(Date.now()) : NO_PACKETS;
   const procAfter = f.nodes.map((n) => procStat(n.agent.pid()));
   const sessionsAfter = await sessionSnapshot(f);
   const expected = sc.expectedFlaps(f);
@@ -132,6 +147,8 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
     resets: reset.length,
     note: sc.note?.() ?? '',
     unexpectedFlaps,
+    packets,
+    healthy: add(healthyBefore, healthyAfter),
     error,
   };
 }

@@ -4,22 +4,26 @@
  * the hold time, and for 12 s, more; then SIGCONT), a node's link down and up (its veth to the rack bridge, for less than
  * the hold time: the kernel flushes routes over the link, the agent must put them back), node agent
  * SIGKILL and restart, and a node's block changed by a config reload. `runAll` builds one fabric per
- * node agent, starts a kernel watcher in every node namespace and runs every scenario on it
- * (measure.ts measures). Faults hit rack 0, node 0.
+ * node agent, starts a kernel watcher in every node namespace and the traffic probes (probes.ts)
+ * and runs every scenario on it (measure.ts measures). Faults hit rack 0, node 0.
  */
 import { Lab } from '../helpers/netns.js';
 import { buildFabric, disposeFabric, type Fabric } from './fabric.js';
 import { runScenario, type MeasureOptions, type Scenario, type ScenarioResult } from './measure.js';
-import { blockOf, type FabricPlan, type NodeAgentKind } from './topology.js';
-import { torNodeProtocol } from './bird-configs.js';
+import { blockOf, blockOf6, type FabricPlan, type NodeAgentKind } from './topology.js';
+import { spineTorProtocol, torNodeProtocol, torSpineProtocol } from './bird-configs.js';
+import { Probes } from './probes.js';
 import { KernelWatch } from './watch.js';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every session of ToR t0, and the spine's session to it. */
+/** Every session of ToR t<rack>, and the spine's sessions to it, both families. */
 function torSessions(f: Fabric, rack: number): Set<string> {
-  const out = new Set([`spine:tor_${rack}`, `t${rack}:spine`]);
-  for (const n of f.nodes.filter((x) => x.plan.rack === rack)) out.add(`t${rack}:${torNodeProtocol(n.plan)}`);
+  const out = new Set<string>();
+  for (const fam of ['ipv4', 'ipv6'] as const) {
+    out.add(`spine:${spineTorProtocol(rack, fam)}`).add(`t${rack}:${torSpineProtocol(fam)}`);
+    for (const n of f.nodes.filter((x) => x.plan.rack === rack)) out.add(`t${rack}:${torNodeProtocol(n.plan, fam)}`);
+  }
   return out;
 }
 
@@ -69,7 +73,7 @@ export const linkFlap: Scenario = {
 
 export const agentKill: Scenario = {
   name: 'node agent SIGKILL+restart',
-  expectedFlaps: (f) => new Set([`t0:${torNodeProtocol(f.nodes[0].plan)}`]),
+  expectedFlaps: (f) => new Set([`t0:${torNodeProtocol(f.nodes[0].plan)}`, `t0:${torNodeProtocol(f.nodes[0].plan, 'ipv6')}`]),
   run: async (f) => {
     const n = f.nodes[0];
     const at = Date.now();
@@ -79,13 +83,13 @@ export const agentKill: Scenario = {
   },
 };
 
-/** The node's block replaced by another (IPAM moved it); every kernel must follow. */
+/** The node's blocks (IPv4 and IPv6) replaced by others (IPAM moved them); every kernel must follow. */
 export const blockReload: Scenario = {
   name: 'reload: block changed',
   expectedFlaps: () => new Set(),
   run: async (f) => {
     const n = f.nodes[0];
-    n.blocks = n.blocks[0] === n.plan.block ? [blockOf(1000)] : [n.plan.block];
+    n.blocks = n.blocks[0] === n.plan.block ? [blockOf(1000), blockOf6(1000)] : [n.plan.block, n.plan.block6];
     const at = Date.now();
     await n.agent.reload(n.blocks);
     return at;
@@ -100,6 +104,8 @@ export interface RunOptions extends MeasureOptions {
   readonly log?: (line: string) => void;
   /** Per node agent: the fabric just built, before any scenario (for per-node costs). */
   readonly onBuilt?: (f: Fabric) => void | Promise<void>;
+  /** Traffic probes across the racks (probes.ts); default on. */
+  readonly probes?: boolean;
 }
 
 /** One fabric per node agent, every scenario on it; namespaces deleted even on failure. */
@@ -110,19 +116,23 @@ export async function runAll(plan: FabricPlan, kinds: readonly NodeAgentKind[], 
     const lab = await Lab.create('fab');
     const f: Partial<Fabric> = {};
     const watches: KernelWatch[] = [];
+    let probes: Probes | undefined;
     try {
       const t0 = Date.now();
       const built = await buildFabric(lab, plan, kind, f);
+      if (opts.probes !== false) probes = Probes.start(built);
       for (const n of built.nodes) watches.push(await KernelWatch.start(lab, n.ns));
       log(`${kind}: ${built.nodes.length} nodes built in ${Date.now() - t0} ms`);
+      await probes?.ready(opts.timeoutMs ?? 60_000 + 1000 * built.nodes.length);
       await opts.onBuilt?.(built);
       const list = typeof opts.scenarios === 'function' ? opts.scenarios(kind) : opts.scenarios ?? allScenarios;
       for (const sc of list) {
-        const r = await runScenario(built, watches, sc, opts);
-        log(`${kind}: ${sc.name}: p99 ${r.convergence.p99} ms, lost ${r.lostPairs}, resets ${r.resets}, unexpected flaps ${r.unexpectedFlaps.join(',') || 0}${r.error ? `, ERROR ${r.error}` : ''}`);
+        const r = await runScenario(built, watches, sc, opts, probes);
+        log(`${kind}: ${sc.name}: p99 ${r.convergence.p99} ms, lost ${r.lostPairs}, resets ${r.resets}, unexpected flaps ${r.unexpectedFlaps.join(',') || 0}, packets lost ${r.packets.lost}/${r.packets.sent}, healthy ${r.healthy.lost}/${r.healthy.sent}${r.error ? `, ERROR ${r.error}` : ''}`);
         results.push(r);
       }
     } finally {
+      probes?.stop();
       for (const w of watches) w.stop();
       await disposeFabric(f);
       await lab.destroy();

@@ -4,23 +4,30 @@
  * `bird -R` (graceful restart). Every node's kernel must hold exactly the fabric's blocks afterwards
  * (own block blackholed, rack-mates direct, other racks via the ToR), no block may go missing
  * meanwhile (the ToR restarted with its forwarding state), exactly the ToR's 3 sessions and the
- * spine's session to it are reset and nothing else, and every namespace is gone at the end.
+ * spine's session to it are reset in each family (IPv4 and IPv6 sessions) and nothing else, UDP
+ * probes between the racks' block addresses lose nothing before, during and after the restart,
+ * and every namespace is gone at the end.
  * The plan and the watcher's replay are tested as pure functions first.
  */
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { isRoot, runPrefix } from '../helpers/netns.js';
+import { countWindow } from './probes.js';
 import { runAll, torRestart } from './scenarios.js';
-import { allNodes, expectedKernel, kernelDiff, nodePlan } from './topology.js';
+import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes } from './topology.js';
 import { impact, linkDown, parseRouteLine } from './watch.js';
 
 test('plan: a node expects its own block blackholed, rack-mates direct, other racks via its ToR', (t) => {
   const plan = { racks: 2, nodes: 2, model: 'rr' as const };
   const want = expectedKernel(plan, nodePlan(plan, 0, 0));
   t.deepEqual([...want], [
-    ['192.168.0.0/26', 'blackhole'], ['192.168.0.64/26', '10.1.0.12'],
-    ['192.168.0.128/26', '10.1.0.1'], ['192.168.0.192/26', '10.1.0.1'],
+    ['192.168.0.0/26', 'blackhole'], ['fd00:10::/122', 'blackhole'],
+    ['192.168.0.64/26', '10.1.0.12'], ['fd00:10:0:1::/122', 'fd00:1::12'],
+    ['192.168.0.128/26', '10.1.0.1'], ['fd00:10:0:2::/122', 'fd00:1::1'],
+    ['192.168.0.192/26', '10.1.0.1'], ['fd00:10:0:3::/122', 'fd00:1::1'],
   ]);
+  t.deepEqual(probeNodes(plan).map((n) => [n.name, probeAddress(n.block), probeAddress(n.block6)]),
+    [['r0n1', '192.168.0.65', 'fd00:10:0:1::1'], ['r1n1', '192.168.0.193', 'fd00:10:0:3::1']]);
   t.is(new Set(allNodes({ racks: 3, nodes: 10, model: 'as-per-rack' }).map((n) => n.as)).size, 30);
   t.deepEqual(kernelDiff(want, new Map([...want].slice(1))), ['192.168.0.0/26 missing (want blackhole)']);
 });
@@ -29,11 +36,23 @@ test('watcher: route lines, link down, and the replay of a loss', (t) => {
   t.deepEqual(parseRouteLine('Deleted 192.168.0.64/26 via 10.1.0.12 dev to-sw0 proto bird metric 32'), ['192.168.0.64/26', undefined]);
   t.deepEqual(parseRouteLine('blackhole 192.168.0.0/26 proto 201'), ['192.168.0.0/26', 'blackhole']);
   t.is(parseRouteLine('10.1.0.0/24 dev to-sw0 proto kernel scope link src 10.1.0.11'), undefined);
+  t.deepEqual(parseRouteLine('fd00:10:0:2::/122 via fd00:1::1 dev to-sw0 proto 201 metric 1024 pref medium'), ['fd00:10:0:2::/122', 'fd00:1::1']);
+  t.deepEqual(parseRouteLine('blackhole fd00:10::/122 dev lo proto bird metric 32 pref medium'), ['fd00:10::/122', 'blackhole']);
+  t.is(parseRouteLine('fd00:10::1 dev lo proto kernel metric 256 pref medium'), undefined, 'the kernel\'s /128 of an address on lo');
+  t.is(parseRouteLine('local 192.168.0.1 dev lo table local proto kernel scope host src 192.168.0.1'), undefined);
   t.is(linkDown('5: to-sw0@if4: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN'), 'to-sw0');
   t.is(linkDown('5: to-sw0@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP'), undefined);
   const want = new Map([['192.168.0.64/26', '10.1.0.12']]);
   const events = [{ at: 110, prefix: '192.168.0.64/26', entry: undefined }, { at: 150, prefix: '192.168.0.64/26', entry: '10.1.0.12' }];
   t.deepEqual(impact(events, want, want, 100, 200, 120), { convergedMs: 30, lost: ['192.168.0.64/26'], lostMs: 40, changes: 2 });
+});
+
+test('probes: a window counts answered, lost (no answer within 1 s) and undecided probes', (t) => {
+  const a = [{ sentAt: 100, answeredAt: 101 }, { sentAt: 150 }, { sentAt: 200, answeredAt: 1500 }, { sentAt: 250, answeredAt: 260 }];
+  const b = [{ sentAt: 120, answeredAt: 121 }, { sentAt: 2100 }];
+  t.deepEqual(countWindow([a, b], 100, 300, 3000), { sent: 5, lost: 2, undecided: 0, perStream: 1 }, 'late answer is a loss');
+  t.deepEqual(countWindow([a, b], 0, 3000, 2500), { sent: 6, lost: 2, undecided: 1, perStream: 2 });
+  t.deepEqual(countWindow([a, b], 200, 250, 3000), { sent: 1, lost: 1, undecided: 0, perStream: 0 });
 });
 
 for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke (${model}): ToR graceful restart, rack-agent and BIRD side by side, kernels exact after`, async (t) => {
@@ -44,8 +63,13 @@ for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke ($
   for (const r of results) {
     t.is(r.error, '', `${r.kind}: every node's kernel exactly the fabric's blocks`);
     t.is(r.lostPairs, 0, `${r.kind}: no block missing from any kernel during the restart`);
-    t.is(r.resets, 4, `${r.kind}: the ToR's 3 sessions and the spine's session to it were reset`);
+    t.is(r.resets, 8, `${r.kind}: the ToR's 3 sessions and the spine's session to it were reset, in each family`);
     t.deepEqual(r.unexpectedFlaps, [], `${r.kind}: no other session flapped`);
+    // 4 probe streams (2 racks, both families), 3 probes each in the window before and after.
+    t.true(r.healthy.sent >= 24, `${r.kind}: probes crossed the fabric (${r.healthy.sent})`);
+    t.is(r.healthy.lost, 0, `${r.kind}: a healthy fabric loses no packet`);
+    t.true(r.packets.sent > 0, `${r.kind}: probes during the restart`);
+    t.is(r.packets.lost, 0, `${r.kind}: no packet lost while the ToR restarts (it keeps forwarding)`);
     t.true(r.rssAfterKb > 0, `${r.kind}: node agents alive at the end`);
   }
   const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(runPrefix));

@@ -2,11 +2,15 @@
  * The fabric lab's address and AS plan, as pure data: R racks of N nodes, one ToR per rack, one
  * spine. Rack r is the LAN 10.<r+1>.0.0/24 (ToR .1, node i .<11+i>); ToR r reaches the spine over
  * 10.250.<r>.0/24 (spine .1, ToR .2). Node g = r*N+i owns the IPv4 block 192.168.<g/4>.<64*(g%4)>/26.
+ * IPv6 beside it (dual stack, as Calico runs it): rack LAN fd00:<r+1>::/64 (ToR ::1, node i
+ * ::<11+i>), spine link fd00:ff:<r+1>::/64 (spine ::1, ToR ::2), node g's block fd00:10:0:<g>::/122
+ * (pool fd00:10::/48). Each node also has an address in each of its blocks (the first one, on lo)
+ * that the traffic probes use.
  * Models: `rr` (Calico's ToR route reflector: everything in AS 64512, nodes rr clients of their ToR,
  * ToRs rr clients of the spine) and `as-per-rack` (ToR r in AS 65100+r, spine 65000, every node its
  * own 4-byte AS 4200000000+r*1000+i over eBGP: a per-rack node AS shared by rack-mates would make
  * the ToR's rack-mate routes loop-rejected without allowas-in). `expectedKernel` is what every
- * node's kernel must hold once converged. IPv4 only; no processes here.
+ * node's kernel must hold once converged, both families. No processes here.
  */
 
 export type Model = 'rr' | 'as-per-rack';
@@ -24,16 +28,21 @@ export interface NodePlan {
   /** Namespace short name, e.g. r0n3. */
   readonly name: string;
   readonly address: string;
+  readonly address6: string;
   readonly as: number;
   readonly block: string;
+  readonly block6: string;
 }
 
 export interface TorPlan {
   readonly rack: number;
   readonly name: string;
   readonly lanAddress: string;
+  readonly lanAddress6: string;
   readonly spineLinkAddress: string;
+  readonly spineLinkAddress6: string;
   readonly spineAddress: string;
+  readonly spineAddress6: string;
   readonly as: number;
 }
 
@@ -45,8 +54,11 @@ export function torPlan(plan: FabricPlan, rack: number): TorPlan {
     rack,
     name: `t${rack}`,
     lanAddress: `10.${rack + 1}.0.1`,
+    lanAddress6: `fd00:${rack + 1}::1`,
     spineLinkAddress: `10.250.${rack}.2`,
+    spineLinkAddress6: `fd00:ff:${rack + 1}::2`,
     spineAddress: `10.250.${rack}.1`,
+    spineAddress6: `fd00:ff:${rack + 1}::1`,
     as: plan.model === 'rr' ? IBGP_AS : 65100 + rack,
   };
 }
@@ -55,14 +67,31 @@ export function blockOf(global: number): string {
   return `192.168.${Math.floor(global / 4)}.${64 * (global % 4)}/26`;
 }
 
+/** Node g's IPv6 block, written as `ip -6 route` prints it (g in hex, a group of its own). */
+export function blockOf6(global: number): string {
+  return global === 0 ? 'fd00:10::/122' : `fd00:10:0:${global.toString(16)}::/122`;
+}
+
+export const isIpv6 = (prefix: string): boolean => prefix.includes(':');
+
+/** The address a node holds in one of its blocks (the block's first host), without a length. */
+export function probeAddress(block: string): string {
+  const base = block.slice(0, block.indexOf('/'));
+  if (isIpv6(base)) return `${base}1`;
+  const octets = base.split('.').map(Number);
+  return [...octets.slice(0, 3), octets[3] + 1].join('.');
+}
+
 export function nodePlan(plan: FabricPlan, rack: number, index: number): NodePlan {
   return {
     rack,
     index,
     name: `r${rack}n${index}`,
     address: `10.${rack + 1}.0.${11 + index}`,
+    address6: `fd00:${rack + 1}::${11 + index}`,
     as: plan.model === 'rr' ? IBGP_AS : 4_200_000_000 + rack * 1000 + index,
     block: blockOf(rack * plan.nodes + index),
+    block6: blockOf6(rack * plan.nodes + index),
   };
 }
 
@@ -80,16 +109,18 @@ export function spineAs(plan: FabricPlan): number {
 export type KernelEntry = string;
 
 /**
- * What node `n`'s kernel must hold for the fabric's blocks: its own block blackholed, a rack-mate's
- * block via the rack-mate (same LAN: the ToR reflects or passes on the original next hop), every
- * other rack's block via its own ToR.
+ * What node `n`'s kernel must hold for the fabric's blocks, in each family: its own block
+ * blackholed, a rack-mate's block via the rack-mate (same LAN: the ToR reflects or passes on the
+ * original next hop), every other rack's block via its own ToR.
  */
 export function expectedKernel(plan: FabricPlan, n: NodePlan): Map<string, KernelEntry> {
   const out = new Map<string, KernelEntry>();
   const tor = torPlan(plan, n.rack);
   for (const m of allNodes(plan)) {
-    if (m.name === n.name) out.set(m.block, 'blackhole');
-    else out.set(m.block, m.rack === n.rack ? m.address : tor.lanAddress);
+    const self = m.name === n.name;
+    const mate = m.rack === n.rack;
+    out.set(m.block, self ? 'blackhole' : mate ? m.address : tor.lanAddress);
+    out.set(m.block6, self ? 'blackhole' : mate ? m.address6 : tor.lanAddress6);
   }
   return out;
 }
@@ -103,5 +134,15 @@ export function kernelDiff(expected: ReadonlyMap<string, KernelEntry>, actual: R
     else if (got !== want) out.push(`${prefix} via ${got} (want ${want})`);
   }
   for (const prefix of actual.keys()) if (!expected.has(prefix)) out.push(`${prefix} unexpected`);
+  return out;
+}
+
+/**
+ * The nodes that send and answer traffic probes: one per rack, node 1 (node 0 when a rack has one),
+ * so the faults that hit r0n0 show what they cost the rest of the fabric.
+ */
+export function probeNodes(plan: FabricPlan): NodePlan[] {
+  const out: NodePlan[] = [];
+  for (let r = 0; r < plan.racks; r++) out.push(nodePlan(plan, r, Math.min(1, plan.nodes - 1)));
   return out;
 }

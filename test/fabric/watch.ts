@@ -1,13 +1,13 @@
 /**
- * Kernel watchers for the fabric lab: one `ip -4 monitor route` per node namespace (proved live by a
- * canary route first, as kernel-watch.ts does), every change to a 192.168.0.0/16 route recorded with
+ * Kernel watchers for the fabric lab: one `ip monitor route link` per node namespace, both families
+ * (proved live by a canary route first, as kernel-watch.ts does), every change to a route of the
+ * pools (192.168.0.0/16, fd00:10::/48) in the main table recorded with
  * the time it arrived, and the analysis a scenario needs: per node, when its kernel last changed
  * after an instant (convergence) and which expected blocks were missing or wrong meanwhile (loss).
  * `kernelBlocks` is the authoritative dump used by the final exactness check.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../helpers/netns.js';
-import { linePrefix } from '../helpers/kernel-watch.js';
 import { waitFor } from '../helpers/netns.js';
 import type { KernelEntry } from './topology.js';
 
@@ -18,21 +18,32 @@ export interface RouteEvent {
   readonly entry: KernelEntry | undefined;
 }
 
-/** A route line (`ip route` or `ip monitor`) -> [prefix, entry], or undefined if not a fabric block. */
+/** A prefix of the fabric's pools (192.168.0.0/16, fd00:10::/48). */
+export const isFabricPrefix = (prefix: string): boolean => prefix.startsWith('192.168.') || prefix.startsWith('fd00:10:');
+
+/**
+ * A route line (`ip route` or `ip monitor`) -> [prefix, entry], or undefined if not a fabric block:
+ * other tables (the local table's addresses) and the kernel's own routes (IPv6 puts a /128 of each
+ * address on lo into main) are not.
+ */
 export function parseRouteLine(line: string): [string, KernelEntry | undefined] | undefined {
   const deleted = line.startsWith('Deleted ');
   const tokens = (deleted ? line.slice(8) : line).trim().split(/\s+/);
-  const prefix = linePrefix(tokens);
-  if (!prefix.startsWith('192.168.')) return undefined;
+  if (tokens.includes('table') || tokens.includes('kernel')) return undefined;
+  const at = tokens[0] === 'blackhole' || tokens[0] === 'unicast' ? 1 : 0;
+  const p = tokens[at] ?? '';
+  if (!/^[\d.:a-f]+(\/\d+)?$/.test(p)) return undefined;
+  const prefix = p.includes('/') ? p : `${p}/${p.includes(':') ? 128 : 32}`;
+  if (!isFabricPrefix(prefix)) return undefined;
   if (deleted) return [prefix, undefined];
   if (tokens[0] === 'blackhole') return [prefix, 'blackhole'];
   const via = tokens.indexOf('via');
   return [prefix, via >= 0 ? tokens[via + 1] : tokens.slice(1).join(' ')];
 }
 
-/** The node's fabric routes now, from a dump. */
+/** The node's fabric routes now, both families, from one dump (table all; other tables are skipped). */
 export async function kernelBlocks(lab: Lab, ns: string): Promise<Map<string, KernelEntry>> {
-  const { stdout } = await lab.ip(ns, '-4', 'route', 'show');
+  const { stdout } = await lab.ip(ns, 'route', 'show', 'table', 'all');
   const out = new Map<string, KernelEntry>();
   for (const line of stdout.split('\n')) {
     const parsed = parseRouteLine(line);
@@ -57,7 +68,7 @@ export class KernelWatch {
   private canary = 0;
 
   private constructor(private readonly lab: Lab, readonly ns: string) {
-    this.child = lab.spawn(ns, 'ip', ['-4', 'monitor', 'route', 'link']);
+    this.child = lab.spawn(ns, 'ip', ['monitor', 'route', 'link']);
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       const at = Date.now();
@@ -72,7 +83,8 @@ export class KernelWatch {
 
   /**
    * IPv4 flushes the routes over a device that goes down without an RTM_DELROUTE for them
-   * (fib_sync_down_dev), so the watcher records those deletions itself, at the link event.
+   * (fib_sync_down_dev), so the watcher records those deletions itself, at the link event. IPv6
+   * announces its deletions; recording one twice changes nothing.
    */
   private onLine(at: number, line: string): void {
     const down = linkDown(line);
@@ -96,7 +108,7 @@ export class KernelWatch {
   static async start(lab: Lab, ns: string): Promise<KernelWatch> {
     const w = new KernelWatch(lab, ns);
     await w.sync();
-    const { stdout } = await lab.ip(ns, '-4', 'route', 'show');
+    const { stdout } = await lab.ip(ns, 'route', 'show', 'table', 'all');
     for (const line of stdout.split('\n')) {
       const p = parseRouteLine(line);
       const dev = /\bdev (\S+)/.exec(line)?.[1];
