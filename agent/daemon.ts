@@ -42,6 +42,7 @@ import { SessionManager } from './session/manager.js';
 import { InitialTables, isReady, startupVerdict, TICK_MS } from './lifecycle.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
+import { routeWork } from './v8-flags.js';
 
 /** Keys a reload cannot change in a running agent: they name its identity or its resources. */
 const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
@@ -95,6 +96,7 @@ export async function run(path: string): Promise<void> {
     multipath: settings.multipath,
     sink: {
       changes: (batch) => {
+        routeWork(batch.length);
         fib.apply(batch);
         checkStartupConvergence();
       },
