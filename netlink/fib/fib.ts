@@ -74,6 +74,7 @@ export class Fib implements WindowHost {
       ...this.options.socket,
       onEvent: (msg) => this.events.onEvent(msg),
       onOverflow: (which, err) => this.onOverflow(which, err),
+      bulk: this.window,
     });
     await this.events.resync('start');
     const every = this.options.reconcileIntervalMs ?? 60_000;

@@ -4,18 +4,26 @@
  * requests handed to the RouteSocket and unanswered; `settled` records each answer (the kernel's
  * result is how we learn about our own changes: our notifications are filtered out) and decides
  * what a failure means (ops.ts); refused routes are retried with a backoff (`retrySoon`).
+ * The common request, our route added or replaced at a key no other protocol holds, is a bulk
+ * request (route-socket.ts): named by the key's index, its kind in the index's flags and the
+ * route it installs in `state.sent`, its message built from those when it is sent; no object per
+ * request waits for the kernel (issue 12). Deletes and keys shared with other protocols go as
+ * request objects (ops.ts).
  * Not here: what is desired (fib.ts, shapes.ts), the kernel's notifications and dumps (events.ts).
  */
-import type { NetlinkError } from '../rtnetlink/errors.js';
-import type { RouteSocket } from '../rtnetlink/route-socket.js';
-import { diffState, type FibOp, parseKey } from './diff.js';
-import { failure, opRequest } from './ops.js';
+import { NLM_F, RTA, RTM } from '../rtnetlink/constants.js';
+import type { NetlinkError, NetlinkOp } from '../rtnetlink/errors.js';
+import { encodeRoute } from '../rtnetlink/route.js';
+import type { BulkRequests, RouteSocket } from '../rtnetlink/route-socket.js';
+import { type DesiredEntry, diffState, type FibOp, parseKey } from './diff.js';
+import { routeToMessage } from './kernel-route.js';
+import { failureOf, opRequest } from './ops.js';
 import { withPrefix } from './shapes.js';
 import {
-  dequeue, enqueue, type FibState, forgetIfEmpty, INFLIGHT, installed, kernelOf, keyOf, QUEUED, queued, RACED, refusedOf,
-  setKernel, setProblem, wantOf, WITHDRAWN,
+  dequeue, enqueue, type FibState, forgetIfEmpty, INFLIGHT, installed, kernelOf, keyOf, OP_ADD, OP_BITS, OP_REPLACE, QUEUED, queued,
+  RACED, refusedOf, setKernel, setProblem, wantOf, WITHDRAWN,
 } from './state.js';
-import type { Logger, Ownership } from './types.js';
+import type { FibRoute, Logger, Ownership } from './types.js';
 
 const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
@@ -41,7 +49,38 @@ export interface WindowHost {
   onIdleCheck(): void;
 }
 
-export class RequestWindow {
+/** An encoded RTM_NEWROUTE payload of an IPv4 route without its destination address. */
+export interface Template {
+  readonly bytes: Buffer;
+  /** Offset of the 4-byte RTA_DST address in `bytes`. */
+  readonly dstAt: number;
+}
+
+/** `route` (an interned route: prefix '') for IPv4 prefixes of length `len`. */
+export function routeTemplate(route: FibRoute, len: number, own: Ownership): Template {
+  const bytes = encodeRoute(routeToMessage({ ...route, prefix: `0.0.0.0/${len}` }, own));
+  return { bytes: Buffer.from(bytes), dstAt: attributeAt(bytes, RTA.DST) };
+}
+
+/** The payload for the prefix at `addr` (32-bit, host order): what encodeRoute would give. */
+export function fromTemplate(t: Template, addr: number): Buffer {
+  const buf = Buffer.allocUnsafe(t.bytes.length);
+  t.bytes.copy(buf);
+  buf.writeUInt32BE(addr >>> 0, t.dstAt);
+  return buf;
+}
+
+/** Offset of the value of the route attribute `type` in an encoded rtmsg payload. */
+function attributeAt(payload: Buffer, type: number): number {
+  for (let at = RTMSG_LEN; at + 4 <= payload.length; at += (payload.readUInt16LE(at) + 3) & ~3) {
+    if (payload.readUInt16LE(at + 2) === type) return at + 4;
+  }
+  throw new Error(`route attribute ${type} missing from an encoded route`);
+}
+
+const RTMSG_LEN = 12;
+
+export class RequestWindow implements BulkRequests {
   /** Submitted and not yet answered. */
   inflight = 0;
   /** Route requests the kernel refused since start (metrics: rack_agent_kernel_errors_total). */
@@ -51,7 +90,9 @@ export class RequestWindow {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
   private retryDelay = RETRY_MIN_MS;
-  private readonly settle = (i: number, op: FibOp, err: NetlinkError | null): void => this.settled(i, op, err);
+  private readonly templates = new WeakMap<DesiredEntry, Template[]>();
+  private readonly settle = (i: number, op: FibOp, err: NetlinkError | null): void =>
+    this.settled(i, op.op, op.op === 'delete' ? undefined : op.signature, op.key, err);
 
   constructor(private readonly host: WindowHost) {}
 
@@ -82,6 +123,13 @@ export class RequestWindow {
         continue;
       }
       const want = wantOf(state, i);
+      if (aliens === undefined && want !== undefined) {
+        // What diffState says for a key of ours alone: add when the kernel has nothing of ours
+        // there, replace what differs (installed() was false); no conflict.
+        if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
+        this.submitBulk(socket, i, kernelOf(state, i) === undefined ? OP_ADD : OP_REPLACE);
+        continue;
+      }
       // The shared route goes into the request as it is (ops.ts puts the prefix in when it encodes):
       // a request waits for the kernel's answer, long enough for V8 to promote what it holds.
       const wanted = want === undefined || aliens === undefined ? want : withPrefix(want, parseKey(key).prefix);
@@ -125,40 +173,108 @@ export class RequestWindow {
     clearTimeout(this.retryTimer);
   }
 
+  // ---- bulk requests (BulkRequests): i is the key's index --------------------------------------
+
+  type(): number {
+    return RTM.NEWROUTE;
+  }
+
+  flags(i: number): number {
+    return NLM_F.CREATE | ((this.host.state.flags[i] & OP_BITS) === OP_ADD ? NLM_F.EXCL : NLM_F.REPLACE);
+  }
+
+  op(): NetlinkOp {
+    return 'newroute';
+  }
+
+  payload(i: number): Buffer {
+    const state = this.host.state;
+    const want = state.shapes.get(state.sent[i]) as DesiredEntry;
+    const len = state.keys.len[i];
+    if (len >= 0) {
+      // An IPv4 key at the default metric: the route's message for its length, with the address put in.
+      return fromTemplate(this.template(want, len), state.keys.addr[i]);
+    }
+    // An interned route (shapes.ts) has no prefix: the key names it.
+    return encodeRoute(routeToMessage({ ...want.route, prefix: parseKey(keyOf(state, i)).prefix }, this.host.own));
+  }
+
+  /**
+   * The encoded message of an interned IPv4 route for prefixes of length `len`, and where its
+   * RTA_DST address goes: a message differs between prefixes of one length only there (routeToMessage
+   * reads the prefix for RTA_DST and rtm_dst_len alone). Kept per interned route, once per length.
+   */
+  private template(want: DesiredEntry, len: number): Template {
+    let row = this.templates.get(want);
+    if (row === undefined) {
+      row = [];
+      this.templates.set(want, row);
+    }
+    let t = row[len];
+    if (t === undefined) {
+      t = routeTemplate(want.route, len, this.host.own);
+      row[len] = t;
+    }
+    return t;
+  }
+
+  done(i: number, err: NetlinkError | null): void {
+    const state = this.host.state;
+    const id = state.sent[i];
+    const signature = (state.shapes.get(id) as DesiredEntry).signature;
+    const op = (state.flags[i] & OP_BITS) === OP_ADD ? 'add' : 'replace';
+    state.flags[i] &= ~OP_BITS;
+    state.sent[i] = 0;
+    this.settled(i, op, signature, null, err);
+    state.shapes.unref(id);
+  }
+
+  /** The route it installs stays interned (referenced) until the answer. */
+  private submitBulk(socket: RouteSocket, i: number, kind: number): void {
+    const state = this.host.state;
+    const id = state.want[i];
+    state.shapes.ref(id);
+    state.sent[i] = id;
+    state.flags[i] = (state.flags[i] & ~OP_BITS) | kind | INFLIGHT;
+    this.inflight++;
+    socket.submitBulk(i);
+  }
+
   private submit(socket: RouteSocket, i: number, op: FibOp): void {
     this.host.state.flags[i] |= INFLIGHT;
     this.inflight++;
     socket.submit(opRequest(op, i, this.host.own, this.settle));
   }
 
-  private settled(i: number, op: FibOp, err: NetlinkError | null): void {
+  /** One answer: `signature` is what an add or replace installed; `key` null for the key's own text. */
+  private settled(i: number, op: FibOp['op'], signature: string | undefined, key: string | null, err: NetlinkError | null): void {
     const host = this.host;
     const state = host.state;
     state.flags[i] &= ~INFLIGHT;
     this.inflight--;
     if (err === null) {
       // Our own notifications are filtered out in the kernel: the answer is how we learn the result.
-      setKernel(state, i, op.op === 'delete' ? undefined : op.signature);
-      this.ops[op.op]++;
+      setKernel(state, i, signature);
+      this.ops[op]++;
       if (state.refusals.has(i)) setProblem(state, i, 'refused', null);
     } else {
-      switch (failure(op, err)) {
+      switch (failureOf(op, err)) {
         case 'again': // the overflow handler resynchronises; then this key is looked at again
           enqueue(state, i);
           break;
         case 'taken': // someone holds the key; notifications are read before answers, so we know who
-          if (state.kernel[i] === 0 && !state.aliens.has(op.key)) host.resync('EEXIST on an empty key');
+          if (state.kernel[i] === 0 && !state.aliens.has(key ?? keyOf(state, i))) host.resync('EEXIST on an empty key');
           enqueue(state, i);
           break;
         case 'gone':
           setKernel(state, i, undefined);
           break;
         case 'refused': {
-          const prefix = op.op === 'delete' ? op.prefix : parseKey(op.key).prefix;
+          const prefix = parseKey(key ?? keyOf(state, i)).prefix;
           this.failures++;
           setProblem(state, i, 'refused', { prefix, code: err.code, message: err.message });
           const log = this.warnings++ < MAX_WARNINGS_PER_CYCLE ? host.log.warn : host.log.debug;
-          log.call(host.log, `kernel refused to ${op.op} a route`, { prefix, code: err.code, extack: err.extack });
+          log.call(host.log, `kernel refused to ${op} a route`, { prefix, code: err.code, extack: err.extack });
           this.retrySoon();
         }
       }
