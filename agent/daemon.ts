@@ -42,7 +42,7 @@ import { SessionManager } from './session/manager.js';
 import { InitialTables, isReady, startupVerdict, TICK_MS } from './lifecycle.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
-import { routeWork } from './v8-flags.js';
+import { prefixesOf, routeWork } from './v8-flags.js';
 
 /** Keys a reload cannot change in a running agent: they name its identity or its resources. */
 const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
@@ -86,7 +86,8 @@ export async function run(path: string): Promise<void> {
   let restarting = false;
   const tables = new InitialTables(config.bgp.endOfRibQuietTime * 1000);
 
-  const fib = new Fib(fibOptions(config, root.log.child({ component: 'fib' }), 'restart'));
+  // Large tables (a restart's dump of the kernel, UPDATEs, changes) turn TurboFan on (v8-flags.ts).
+  const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart'), onWork: routeWork });
   // Set before the sessions exist; the manager's sessions read them through the sink below.
   let manager: SessionManager | null = null;
   const settings = ribSettings(config);
@@ -96,7 +97,6 @@ export async function run(path: string): Promise<void> {
     multipath: settings.multipath,
     sink: {
       changes: (batch) => {
-        routeWork(batch.length);
         fib.apply(batch);
         checkStartupConvergence();
       },
@@ -142,6 +142,7 @@ export async function run(path: string): Promise<void> {
     onEvent: (e: SessionEvent) => {
       const eor = tables.observe(e, Date.now());
       if (eor !== undefined) log.info('End-of-RIB: the initial table is complete', { peer: eor.peer, family: eor.family });
+      if (e.type === 'update') routeWork(prefixesOf(e.update));
       if (e.type !== 'update' || metrics === null) return rib.handle(e);
       const t0 = performance.now();
       rib.handle(e);

@@ -15,8 +15,9 @@
  * - --no-opt until the agent has real work: TurboFan, V8's optimizing compiler, costs about 6 MB
  *   of RSS the moment it first runs (its code pages in the node binary, its zones), and at start-up
  *   it would run only for the module loader's own hot paths. The interpreter and Sparkplug are
- *   plenty for a small table; `routeWork` turns TurboFan on (--opt) once the RIB has handed the
- *   FIB OPTIMIZE_AFTER route changes, long before a large table's cost matters.
+ *   plenty for a small table; `routeWork` turns TurboFan on (--opt) once OPTIMIZE_AFTER routes
+ *   have come in (prefixes in UPDATEs, route changes the FIB applies, routes a restart finds in the
+ *   kernel), long before a large table's cost matters.
  * Measured (bench:e2e, agent only, shared 2-core machine; peak RSS / time at 1,000,000): none
  * 256 MB / 6.5 s; growth factor alone 234 MB / 6.8 s; these two 175 MB / 7.2 s; growth factor and
  * --optimize-for-size 173 MB / 7.7 s (about 1 s more CPU, but 4 MB less at 1,000 prefixes).
@@ -24,10 +25,11 @@
  * (a --no-opt there is never lifted), for measuring and as an escape hatch.
  */
 import { setFlagsFromString } from 'node:v8';
+import type { UpdateMessage } from './bgp/update.js';
 
 const DEFAULT_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=30 --no-opt';
 
-/** Route changes (RIB to FIB, all families) after which TurboFan is turned on. */
+/** Routes of work (see routeWork's callers) after which TurboFan is turned on. */
 export const OPTIMIZE_AFTER = 10_000;
 
 export const V8_FLAGS: readonly string[] = (process.env.RACK_AGENT_V8_FLAGS ?? DEFAULT_FLAGS).split(' ').filter((f) => f !== '');
@@ -38,7 +40,7 @@ for (const flag of V8_FLAGS) setFlagsFromString(flag);
 let deferred = process.env.RACK_AGENT_V8_FLAGS === undefined;
 let work = 0;
 
-/** `n` more route changes reached the FIB; the OPTIMIZE_AFTER-th turns TurboFan on, once. */
+/** `n` more routes of work; the OPTIMIZE_AFTER-th turns TurboFan on, once. */
 export function routeWork(n: number): void {
   if (!deferred) return;
   work += n;
@@ -47,7 +49,12 @@ export function routeWork(n: number): void {
   setFlagsFromString('--opt');
 }
 
-/** Whether TurboFan is (still) held back, for tests and `agentctl status`-like reports. */
+/** Whether TurboFan is (still) held back. */
 export function optimizerDeferred(): boolean {
   return deferred;
+}
+
+/** Prefixes an UPDATE announces or withdraws, all families. */
+export function prefixesOf(u: UpdateMessage): number {
+  return u.nlri.length + u.withdrawn.length + (u.attributes.mpReach?.nlri.length ?? 0) + (u.attributes.mpUnreach?.withdrawn.length ?? 0);
 }

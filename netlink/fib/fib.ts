@@ -57,7 +57,7 @@ export class Fib implements WindowHost {
   private closed = false;
   private closing: Promise<void> | null = null;
 
-  constructor(private readonly options: FibOptions) {
+  constructor(readonly options: FibOptions) {
     this.own = { table: options.table, protocol: options.protocol };
     this.log = options.logger;
     this.converged = (options.mode ?? 'fresh') === 'fresh';
@@ -85,6 +85,7 @@ export class Fib implements WindowHost {
   }
 
   apply(changes: readonly RibChange[]): void {
+    this.options.onWork?.(changes.length);
     const state = this.state;
     for (const change of changes) {
       const prefix = change.prefix;
