@@ -7,11 +7,11 @@
  * The common request, our route added or replaced at a key no other protocol holds, is a bulk
  * request (route-socket.ts): named by the key's index, its kind in the index's flags and the
  * route it installs in `state.sent`, its message built from those when it is sent; no object per
- * request waits for the kernel (issue 12). Deletes and keys shared with other protocols go as
- * request objects (ops.ts).
+ * request waits for the kernel (issue 12); IPv4 messages come from templates (templates.ts).
+ * Deletes and keys shared with other protocols go as request objects (ops.ts).
  * Not here: what is desired (fib.ts, shapes.ts), the kernel's notifications and dumps (events.ts).
  */
-import { NLM_F, RTA, RTM } from '../rtnetlink/constants.js';
+import { NLM_F, RTM } from '../rtnetlink/constants.js';
 import type { NetlinkError, NetlinkOp } from '../rtnetlink/errors.js';
 import { encodeRoute } from '../rtnetlink/route.js';
 import type { BulkRequests, RouteSocket } from '../rtnetlink/route-socket.js';
@@ -23,7 +23,8 @@ import {
   dequeue, enqueue, type FibState, forgetIfEmpty, INFLIGHT, installed, kernelOf, keyOf, OP_ADD, OP_BITS, OP_REPLACE, QUEUED, queued,
   RACED, refusedOf, setKernel, setProblem, wantOf, WITHDRAWN,
 } from './state.js';
-import type { FibRoute, Logger, Ownership } from './types.js';
+import { Templates } from './templates.js';
+import type { Logger, Ownership } from './types.js';
 
 const MAX_WARNINGS_PER_CYCLE = 20;
 const RETRY_MIN_MS = 500;
@@ -49,37 +50,6 @@ export interface WindowHost {
   onIdleCheck(): void;
 }
 
-/** An encoded RTM_NEWROUTE payload of an IPv4 route without its destination address. */
-export interface Template {
-  readonly bytes: Buffer;
-  /** Offset of the 4-byte RTA_DST address in `bytes`. */
-  readonly dstAt: number;
-}
-
-/** `route` (an interned route: prefix '') for IPv4 prefixes of length `len`. */
-export function routeTemplate(route: FibRoute, len: number, own: Ownership): Template {
-  const bytes = encodeRoute(routeToMessage({ ...route, prefix: `0.0.0.0/${len}` }, own));
-  return { bytes: Buffer.from(bytes), dstAt: attributeAt(bytes, RTA.DST) };
-}
-
-/** The payload for the prefix at `addr` (32-bit, host order): what encodeRoute would give. */
-export function fromTemplate(t: Template, addr: number): Buffer {
-  const buf = Buffer.allocUnsafe(t.bytes.length);
-  t.bytes.copy(buf);
-  buf.writeUInt32BE(addr >>> 0, t.dstAt);
-  return buf;
-}
-
-/** Offset of the value of the route attribute `type` in an encoded rtmsg payload. */
-function attributeAt(payload: Buffer, type: number): number {
-  for (let at = RTMSG_LEN; at + 4 <= payload.length; at += (payload.readUInt16LE(at) + 3) & ~3) {
-    if (payload.readUInt16LE(at + 2) === type) return at + 4;
-  }
-  throw new Error(`route attribute ${type} missing from an encoded route`);
-}
-
-const RTMSG_LEN = 12;
-
 export class RequestWindow implements BulkRequests {
   /** Submitted and not yet answered. */
   inflight = 0;
@@ -90,7 +60,7 @@ export class RequestWindow implements BulkRequests {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
   private retryDelay = RETRY_MIN_MS;
-  private readonly templates = new WeakMap<DesiredEntry, Template[]>();
+  private readonly templates = new Templates();
   private readonly settle = (i: number, op: FibOp, err: NetlinkError | null): void =>
     this.settled(i, op.op, op.op === 'delete' ? undefined : op.signature, op.key, err);
 
@@ -192,30 +162,11 @@ export class RequestWindow implements BulkRequests {
     const want = state.shapes.get(state.sent[i]) as DesiredEntry;
     const len = state.keys.len[i];
     if (len >= 0) {
-      // An IPv4 key at the default metric: the route's message for its length, with the address put in.
-      return fromTemplate(this.template(want, len), state.keys.addr[i]);
+      // An IPv4 key at the default metric: the route's template for its length (templates.ts).
+      return this.templates.payload(want, len, state.keys.addr[i], this.host.own);
     }
     // An interned route (shapes.ts) has no prefix: the key names it.
     return encodeRoute(routeToMessage({ ...want.route, prefix: parseKey(keyOf(state, i)).prefix }, this.host.own));
-  }
-
-  /**
-   * The encoded message of an interned IPv4 route for prefixes of length `len`, and where its
-   * RTA_DST address goes: a message differs between prefixes of one length only there (routeToMessage
-   * reads the prefix for RTA_DST and rtm_dst_len alone). Kept per interned route, once per length.
-   */
-  private template(want: DesiredEntry, len: number): Template {
-    let row = this.templates.get(want);
-    if (row === undefined) {
-      row = [];
-      this.templates.set(want, row);
-    }
-    let t = row[len];
-    if (t === undefined) {
-      t = routeTemplate(want.route, len, this.host.own);
-      row[len] = t;
-    }
-    return t;
   }
 
   done(i: number, err: NetlinkError | null): void {

@@ -1,9 +1,9 @@
 /**
- * The Fib's IPv4 request templates (window.ts): for every kind of route and prefix length, the
+ * The Fib's IPv4 request templates (templates.ts): for every kind of route and prefix length, the
  * template with the address put in is byte for byte what encodeRoute gives for the whole route.
  */
 import test from 'ava';
-import { fromTemplate, routeTemplate } from '../../netlink/fib/window.js';
+import { fromTemplate, routeTemplate } from '../../netlink/fib/templates.js';
 import { routeToMessage } from '../../netlink/fib/kernel-route.js';
 import type { FibNextHop, FibRoute } from '../../netlink/fib/types.js';
 import { encodeRoute } from '../../netlink/rtnetlink/route.js';
