@@ -1,356 +1,21 @@
 #!/usr/bin/env node
 /**
- * rack-agent's entry point and the only file that knows every part (STYLE.md "The house"):
- * config -> logger -> sessions <-> RIB -> FIB, the control server, metrics, signals.
- *
- *   TCP -> SessionManager --SessionEvent--> Rib --RibChange--> Fib -> kernel
- *                        <--OutboundUpdate--
- *   UDP 3784 -> BFD worker --BfdChange--> SessionManager (bfdDown / bfdUp, RFC 5882)
- *
- * Lifecycle (the decisions are agent/lifecycle.ts): the FIB starts in restart mode (our routes
- * already in the kernel stay untouched until the RIB has converged: every peer up and its initial
- * table complete, by End-of-RIB or by a quiet period, or the graceful-restart time passed); while
- * it found routes of ours at start, OPENs carry the restarting (R) and forwarding-preserved (F)
- * bits (RFC 4724 section 3), so the ToR keeps our blocks until we are back; SIGTERM first stops
- * all output to the kernel, then ends the sessions gracefully (no Hard Reset, see Session.stop),
- * so graceful-restart peers keep our blocks and every kernel route stays in place; a stop signal
- * during start-up is a clean stop too (agent/signals.ts); SIGHUP (and `agentctl reload`) applies
- * only what changed in the file, or refuses a bad file and keeps running as before.
+ * rack-agent's entry point: the command line (agent/main-args.ts), then the daemon
+ * (agent/daemon.ts, which wires every part) or a one-shot mode (--check-config, --version, --help).
+ * Only the signal handlers and V8's flags are static imports: ES modules are all loaded and
+ * compiled before the first one runs, so whatever else this file imported statically would be
+ * loaded before the flags are set (issue 12: V8's young generation had grown to 4 MB while the
+ * agent's modules compiled); the daemon and the config checker come in by dynamic import.
  */
 
 // First: the signal handlers exist before anything else loads (agent/signals.ts).
-import { release, stopRequested, takeOver } from './signals.js';
+import { release } from './signals.js';
 // Second: V8's flags, before anything sizeable is allocated (agent/v8-flags.ts).
 import './v8-flags.js';
-import { readFileSync } from 'node:fs';
-import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
-import { Fib, fibOptions } from '../netlink/fib/index.js';
-import { sdNotify } from '../netlink/socket-options.js';
-import { BfdClient } from './bfd/client.js';
-import { bfdPeers, bgpReaction } from './bfd/coupling.js';
-import { CeaseSubcode } from './bgp/constants.js';
-import { Checker, checkSources } from './check/index.js';
-import { checkConfig, loadFullConfig } from './check-config.js';
-import type { ControlHandlers, ReloadAnswer } from './control/api.js';
-import { ControlServer } from './control/server.js';
-import { createLog, type Log, type RootLog } from './log.js';
 import { EXIT, parseMainArgs, USAGE } from './main-args.js';
-// prom-client costs about 4 MB of RSS: loaded only when metrics.listen is set (issue 12).
-import type { Metrics, MetricsServer } from './metrics.js';
-import { peerSet } from './rib/peer-set.js';
-import { Rib } from './rib/rib.js';
-import { ribSettings } from './rib/settings.js';
-import type { SessionEvent } from './session/events.js';
-import { SessionManager } from './session/manager.js';
-import { InitialTables, isReady, startupVerdict, TICK_MS } from './lifecycle.js';
-import { routeAnswers, statusAnswer } from './status.js';
+import { version } from './version.js';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** Keys a reload cannot change in a running agent: they name its identity or its resources. */
-const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
-  'node.name': (c) => c.node.name,
-  'node.ipv4Address': (c) => c.node.ipv4Address,
-  'node.ipv6Address': (c) => c.node.ipv6Address,
-  'node.routerId': (c) => c.node.routerId,
-  'node.asNumber': (c) => c.node.asNumber,
-  'node.routeReflectorClusterID': (c) => c.node.routeReflectorClusterID,
-  'bgp.listenPort': (c) => c.bgp.listenPort,
-  'bgp.multipath': (c) => c.bgp.multipath,
-  pools: (c) => c.pools,
-  kernel: (c) => c.kernel,
-  control: (c) => c.control,
-  metrics: (c) => c.metrics,
-};
-export function restartOnlyChanges(a: Config, b: Config): string[] {
-  return Object.entries(RESTART_ONLY)
-    .filter(([, get]) => JSON.stringify(get(a)) !== JSON.stringify(get(b)))
-    .map(([key]) => `${key}: changing it needs a restart of the agent (systemctl restart rack-agent)`);
-}
-
-async function run(path: string): Promise<void> {
-  let config: Config;
-  try {
-    config = loadFullConfig(path);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exitCode = EXIT.CONFIG;
-    return;
-  }
-  const root: RootLog = createLog(config.log);
-  const log: Log = root.log.child({ component: 'main' });
-  log.info('rack-agent starting', { version: version(), node: config.node.name, config: path });
-
-  const startedAt = Date.now();
-  let fibConverged = false;
-  let metrics: Metrics | null = null;
-  /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
-  let restarting = false;
-  const tables = new InitialTables(config.bgp.endOfRibQuietTime * 1000);
-
-  const fib = new Fib(fibOptions(config, root.log.child({ component: 'fib' }), 'restart'));
-  // Set before the sessions exist; the manager's sessions read them through the sink below.
-  let manager: SessionManager | null = null;
-  const settings = ribSettings(config);
-  const rib = new Rib({
-    node: settings.node,
-    pools: settings.pools,
-    multipath: settings.multipath,
-    sink: {
-      changes: (batch) => {
-        fib.apply(batch);
-        checkStartupConvergence();
-      },
-      outbound: (key, item) => void manager?.send(key, item),
-      limitExceeded: (key, limit, count) => {
-        log.warn('peer sent more prefixes than maxPrefixes allows; stopping the session', { peer: key, limit, count });
-        // RFC 4486: Cease / Maximum Number of Prefixes Reached (a Hard Reset with the N bit).
-        manager?.ceasePeer(key, CeaseSubcode.MAX_PREFIXES, `maximum number of prefixes reached (${limit})`);
-      },
-    },
-  });
-
-  /**
-   * Once a tick: peers whose initial table is complete by quiet (they send no End-of-RIB) are
-   * told to the RIB; then, until it has happened once, whether the FIB may delete the routes a
-   * previous run left (agent/lifecycle.ts).
-   */
-  function tick(): void {
-    const now = Date.now();
-    for (const c of tables.due(now)) {
-      log.info('no End-of-RIB, and no UPDATE for the quiet time: the initial table is complete', { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
-      rib.tableComplete(c.peer, c.family);
-    }
-    checkStartupConvergence(now);
-  }
-
-  function checkStartupConvergence(now = Date.now()): void {
-    if (fibConverged || manager === null) return;
-    const sessions = manager.status();
-    const verdict = startupVerdict({ now, startedAt, restartTimeMs: config.bgp.gracefulRestart.restartTime * 1000, sessions, rib: rib.converged() });
-    if (verdict === 'waiting') return;
-    fibConverged = true;
-    restarting = false;
-    log.info(verdict === 'restart-time-passed' ? 'restart time passed: removing routes no peer re-announced' : 'RIB converged: removing stale routes of the previous run', {});
-    fib.markConverged();
-  }
-
-  manager = new SessionManager({
-    log: root.log.child({ component: 'sessions' }),
-    listenPort: config.bgp.listenPort,
-    readPassword,
-    localRestartState: () => ({ restarting, forwarding: restarting }),
-    onEvent: (e: SessionEvent) => {
-      const eor = tables.observe(e, Date.now());
-      if (eor !== undefined) log.info('End-of-RIB: the initial table is complete', { peer: eor.peer, family: eor.family });
-      if (e.type !== 'update' || metrics === null) return rib.handle(e);
-      const t0 = performance.now();
-      rib.handle(e);
-      metrics.observeUpdate((performance.now() - t0) / 1000);
-    },
-  });
-
-  // `agentctl check` and its periodic runs: the daemon probes, agentctl only reads.
-  const checker = new Checker(checkSources({ config: () => config, fib, sessions: () => manager?.status() ?? [] }), {
-    log: root.log.child({ component: 'check' }),
-    observe: (answer) => metrics?.observeCheck(answer),
-  });
-  // BFD (RFC 5880/5881) runs in its own worker thread; its state changes drive BGP (RFC 5882).
-  const bfd = new BfdClient({
-    log: root.log.child({ component: 'bfd' }),
-    onChange: (c) => {
-      const r = bgpReaction(c);
-      if (r.action === 'down') manager?.bfdDown(c.key, r.reason, r.controlPlaneIndependent);
-      else if (r.action === 'up') manager?.bfdUp(c.key);
-    },
-  });
-  const applyPeers = (next: Config) => {
-    const specs = peerSet(next);
-    const diff = manager!.apply(specs);
-    bfd.configure(bfdPeers(specs));
-    return diff;
-  };
-
-  let control: ControlServer | null = null;
-  let metricsServer: MetricsServer | null = null;
-  let convergenceTimer: NodeJS.Timeout | undefined;
-  let watchdog: NodeJS.Timeout | undefined;
-  let stopping = false;
-  /**
-   * The one way out after start-up began: output to the kernel stops first, then the sessions end
-   * gracefully; kernel routes stay. Closes whatever start-up has built so far, so a stop signal
-   * that arrived during start-up (agent/signals.ts) is as clean as one that comes later.
-   */
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    sdNotify('STOPPING=1');
-    log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
-    clearInterval(convergenceTimer);
-    clearInterval(watchdog);
-    checker.close();
-    await control?.close();
-    await metricsServer?.close();
-    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
-    rib.close();
-    await fib.close();
-    // AdminDown first: the peers must not take it as a failure (RFC 5882 section 3.2).
-    await bfd.close();
-    await manager!.close('rack-agent stopping', { graceful: true });
-    // Sessions flush their last bytes; nothing else keeps the loop alive after this.
-    setTimeout(() => process.exit(0), 200).unref();
-  };
-  /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
-  const stoppedDuringStartup = (): boolean => {
-    const signal = stopRequested();
-    if (signal === null) return false;
-    void stop(`${signal} during start-up`);
-    return true;
-  };
-  if (stoppedDuringStartup()) return;
-
-  try {
-    await fib.start();
-  } catch (err) {
-    log.error(`cannot open the kernel routing table: ${(err as Error).message}`, {});
-    fib.close();
-    process.exitCode = EXIT.FAILURE;
-    return;
-  }
-  if (stoppedDuringStartup()) return;
-  restarting = fib.snapshot().routes > 0;
-  if (restarting) log.info('routes of a previous run are in the kernel: they stay until the RIB has converged; OPENs announce a graceful restart (R and F bits)', { routes: fib.snapshot().routes });
-  rib.setLocalBlocks(config.blocks);
-  try {
-    await manager.listen();
-  } catch (err) {
-    log.error(`cannot listen for BGP on port ${config.bgp.listenPort}: ${(err as Error).message}`, {});
-    fib.close();
-    process.exitCode = EXIT.FAILURE;
-    return;
-  }
-  if (stoppedDuringStartup()) return;
-  applyPeers(config);
-  convergenceTimer = setInterval(tick, TICK_MS);
-
-  const handlers: ControlHandlers = {
-    status: () =>
-      statusAnswer({
-        routerId: config.node.routerId,
-        asNumber: config.node.asNumber,
-        sessions: manager?.status() ?? [],
-        counts: (key) => rib.peerCounts(key),
-        fib: fib.snapshot(),
-        bfd: bfd.status(),
-      }),
-    peers: (address) => {
-      const all = handlers.status().peers;
-      return address === undefined ? all : all.filter((p) => p.address === address);
-    },
-    routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
-    converged: () => isReady(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
-    reload: () => Promise.resolve(reload()),
-    check: (timeoutSeconds) => checker.run(timeoutSeconds),
-    version: () => ({ version: version(), node: config.node.name }),
-  };
-
-  function reload(): ReloadAnswer {
-    const none = { peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
-    let next: Config;
-    try {
-      next = loadFullConfig(path);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const problems = formatProblems(err.problems).split('\n');
-      log.error('reload refused: the running configuration stays', { file: path, problems });
-      return { applied: false, ...none, problems };
-    }
-    const fixed = restartOnlyChanges(config, next);
-    if (fixed.length > 0) {
-      log.error('reload refused: the running configuration stays', { file: path, problems: fixed });
-      return { applied: false, ...none, problems: fixed };
-    }
-    root.setLevel(next.log.level);
-    tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
-    const diff = applyPeers(next);
-    const blocks = rib.setLocalBlocks(next.blocks);
-    config = next;
-    const answer: ReloadAnswer = {
-      applied: true,
-      peersAdded: diff.added.map((p) => p.key),
-      peersRemoved: diff.removed.map((p) => p.key),
-      peersRestarted: diff.changed.map((p) => p.key),
-      peersRelabelled: diff.relabelled.map((p) => p.key),
-      blocksAdded: blocks.added,
-      blocksRemoved: blocks.removed,
-    };
-    log.info('configuration reloaded', { ...answer });
-    return answer;
-  }
-
-  control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
-  try {
-    await control.start();
-  } catch (err) {
-    log.error(`control socket ${config.control.socket}: ${(err as Error).message}`, {});
-    await bfd.close();
-    await manager.close('agent could not start');
-    fib.close();
-    clearInterval(convergenceTimer);
-    process.exitCode = EXIT.FAILURE;
-    return;
-  }
-  if (stoppedDuringStartup()) return;
-
-  if (config.metrics.listen !== '') {
-    const { createMetrics, MetricsServer } = await import('./metrics.js');
-    const node = { name: config.node.name, rack: config.node.labels.rack ?? '', routerId: config.node.routerId, asNumber: config.node.asNumber, version: version() };
-    metrics = createMetrics(() => {
-      const fs = fib.snapshot();
-      const bs = bfd.status();
-      return {
-        node,
-        peers: (manager?.status() ?? []).map((st) => ({
-          address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
-          bfd: bs.sessions.find((b) => b.key === st.key),
-        })),
-        kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
-        bfdDrops: bs.drops,
-      };
-    });
-    metricsServer = new MetricsServer(metrics, root.log);
-    try {
-      await metricsServer.start(config.metrics.listen);
-    } catch (err) {
-      // Metrics are for watching, not for routing: the agent runs on without them.
-      log.error(`${(err as Error).message}; running without metrics`, {});
-      metricsServer = null;
-    }
-    if (stoppedDuringStartup()) return;
-  }
-
-  checker.start();
-  sdNotify('READY=1');
-  const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
-  if (watchdogUsec > 0) watchdog = setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000));
-  log.info('rack-agent running', { peers: manager.status().length, blocks: config.blocks.length, socket: config.control.socket });
-  takeOver((signal) => {
-    if (signal !== 'SIGHUP') return void stop(signal);
-    if (stopping) return;
-    log.info('SIGHUP: reloading the configuration', { file: path });
-    try {
-      reload();
-    } catch (err) {
-      log.error(`reload failed: ${(err as Error).message}`, {});
-    }
-  });
-}
-
-function main(): void {
+async function main(): Promise<void> {
   const args = parseMainArgs(process.argv.slice(2), process.env);
   switch (args.mode) {
     case 'help':
@@ -368,19 +33,22 @@ function main(): void {
       return;
     case 'check': {
       release();
+      const { checkConfig } = await import('./check-config.js');
       const r = checkConfig(args.config);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       process.exitCode = r.status;
       return;
     }
-    case 'run':
-      run(args.config).catch((err: unknown) => {
-        process.stderr.write(`rack-agent: ${(err as Error).stack ?? String(err)}\n`);
-        process.exit(EXIT.FAILURE);
-      });
+    case 'run': {
+      const { run } = await import('./daemon.js');
+      await run(args.config);
       return;
+    }
   }
 }
 
-main();
+main().catch((err: unknown) => {
+  process.stderr.write(`rack-agent: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(EXIT.FAILURE);
+});

@@ -3,9 +3,10 @@
  * the desired sessions (`configure`), keeps the last status snapshot for `agentctl` and metrics
  * (`status`, `session`), and hands every state change to `onChange`, logged at info. A worker that
  * dies is logged and started again with the last configuration. Why a worker: see worker.ts.
+ * No BFD peer, no worker: not even node:worker_threads is loaded (issue 12, start-up memory).
  */
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BfdEngineStatus, BfdPeerConfig } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
 import type { BfdChange, BfdSessionStatus } from './session.js';
@@ -80,6 +81,7 @@ export class BfdClient {
   private spawn(): void {
     if (this.worker !== null || this.closing) return;
     const workerData: WorkerOptions = { port: this.options.port ?? BFD_PORT, statusIntervalMs: this.options.statusIntervalMs ?? 500 };
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     this.worker = w;
     w.on('message', (m: ToMain) => this.onMessage(m));

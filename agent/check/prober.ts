@@ -10,7 +10,6 @@
  * a run never holds the event loop (the BGP sessions share it).
  * Not here: which targets and sizes (targets.ts) or what the results mean (checks.ts).
  */
-import { randomBytes, randomInt } from 'node:crypto';
 
 import { CheckError } from './errors.js';
 import { decodeIcmp, decodeIpv4, echoLengthFor, encodeEcho, type Family, type IcmpMessage } from './icmp.js';
@@ -58,6 +57,8 @@ interface Pending {
 }
 
 const now = (): number => performance.now();
+/** node:crypto when the first probe runs, not at start-up (issue 12: about 1 MB of RSS). */
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 export function probe(requests: readonly ProbeRequest[], options: ProberOptions): Promise<ProbeResult[]> {
   const attempts = options.attempts ?? 2;
@@ -68,7 +69,7 @@ export function probe(requests: readonly ProbeRequest[], options: ProberOptions)
 }
 
 class Run {
-  private readonly id = randomInt(1, 0x10000);
+  private readonly id = crypto().randomInt(1, 0x10000);
   private readonly results: (ProbeResult | undefined)[];
   private readonly tries: number[];
   private readonly pending = new Map<number, Pending>();
@@ -77,7 +78,7 @@ class Run {
   private readonly maxInFlight: number;
   private readonly waitMs: number;
   private readonly deadline: number;
-  private seq = randomInt(0, 0x10000);
+  private seq = crypto().randomInt(0, 0x10000);
   private sending = 0;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -130,7 +131,7 @@ class Run {
     const socket = this.sockets.get(request.family) as IcmpSocket;
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
-    const token = randomBytes(8);
+    const token = crypto().randomBytes(8);
     const message = encodeEcho({ family: request.family, id: this.id, seq, token, length: echoLengthFor(request.family, request.packetBytes) });
     const entry: Pending = { index, token, sentAt: now(), expires: Number.POSITIVE_INFINITY };
     this.tries[index] += 1;

@@ -167,7 +167,9 @@ export class FibEvents {
       for (const family of [4, 6] as const) {
         const request = encodeRoute(routeMessage({ family, table: fib.own.table }));
         try {
+          let read = 0;
           const result = await socket.dump(RTM.GETROUTE, request, (m) => {
+            if ((++read & 4095) === 0) fib.options.onWork?.(4096);
             const route = decodeRoute(m.payload);
             if ((route.flags & RTM_F.CLONED) === 0) addToTable(table, kernelRoute(route), fib.own);
           });

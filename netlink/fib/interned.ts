@@ -14,7 +14,16 @@ export class Interned<T> {
   /** The id of key's value, made by make() when new; the caller refs it. */
   id(key: string, make: () => T): number {
     const known = this.ids.get(key);
-    if (known !== undefined) return known;
+    return known !== undefined ? known : this.add(key, make());
+  }
+
+  /** The same for a value at hand (no closure per call: this runs once per prefix). */
+  idOf(key: string, value: T): number {
+    const known = this.ids.get(key);
+    return known !== undefined ? known : this.add(key, value);
+  }
+
+  private add(key: string, value: T): number {
     const id = this.released.pop() ?? this.values.length;
     if (id === this.values.length) {
       this.values.push(undefined);
@@ -25,7 +34,7 @@ export class Interned<T> {
       grown.set(this.refs);
       this.refs = grown;
     }
-    this.values[id] = make();
+    this.values[id] = value;
     this.keys[id] = key;
     this.refs[id] = 0;
     this.ids.set(key, id);

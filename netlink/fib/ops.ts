@@ -56,8 +56,12 @@ export type Failure = 'again' | 'taken' | 'gone' | 'refused';
 const TRANSIENT = new Set(['ENOBUFS', 'EBADF', 'EINTR', 'EBUSY', 'EAGAIN']);
 
 export function failure(op: FibOp, err: NetlinkError): Failure {
+  return failureOf(op.op, err);
+}
+
+export function failureOf(op: FibOp['op'], err: NetlinkError): Failure {
   if (TRANSIENT.has(err.code)) return 'again';
-  if (op.op === 'add' && err.code === 'EEXIST') return 'taken';
-  if (op.op === 'delete' && err.code === 'ESRCH') return 'gone';
+  if (op === 'add' && err.code === 'EEXIST') return 'taken';
+  if (op === 'delete' && err.code === 'ESRCH') return 'gone';
   return 'refused';
 }

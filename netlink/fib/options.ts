@@ -15,6 +15,11 @@ export interface FibOptions {
   readonly mode?: 'fresh' | 'restart';
   /** Full dump-and-compare period; 0 turns it off. Default 60 s. */
   readonly reconcileIntervalMs?: number;
+  /**
+   * Told how many routes the Fib has just taken on (changes applied, every 4,096 routes read from
+   * a dump): the agent turns V8's optimizing compiler on for large tables (agent/v8-flags.ts).
+   */
+  readonly onWork?: (routes: number) => void;
   /** Window, batch and buffer sizes of the RouteSocket (defaults suit a million routes). */
   readonly socket?: Omit<RouteSocketOptions, 'onEvent' | 'onOverflow' | 'groups'>;
 }

@@ -65,7 +65,7 @@ export class Shapes {
       }
     }
     const want = c.want;
-    return { id: want === undefined ? 0 : this.registry.id(c.key, () => want), problem: c.problem };
+    return { id: want === undefined ? 0 : this.registry.idOf(c.key, want), problem: c.problem };
   }
 
   private compute(prefix: Prefix, best: readonly RibPath[]): Computed {

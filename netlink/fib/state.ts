@@ -2,7 +2,8 @@
  * The Fib's per-prefix state (issue 12): for every key (prefix, and metric when not the default)
  * that is desired, held by a route of ours in the kernel, or waiting for something, a small
  * integer from KeyIndex (entries.ts) and, at that index, a few typed-array fields: the desired
- * route's id, the kernel route's signature id, four flag bits and the dump generation. Desired
+ * route's id, the kernel route's signature id, six flag bits, the dump generation and, while a
+ * request is in flight, the id of the route it installs. Desired
  * routes are interned per distinct set of next hops (shapes.ts), signatures per distinct text
  * (interned.ts), so an IPv4 prefix costs no JavaScript object or string; `best` (the RIB's shared,
  * frozen best array, to recompute when devices change) is one reference. Problems and refusals
@@ -22,6 +23,10 @@ export const INFLIGHT = 2;
 export const WITHDRAWN = 4;
 /** Someone else changed the key while a request of ours was on it. */
 export const RACED = 8;
+/** The bulk request in flight (window.ts) adds (OP_ADD) or replaces (OP_REPLACE) the route. */
+export const OP_ADD = 16;
+export const OP_REPLACE = 32;
+export const OP_BITS = OP_ADD | OP_REPLACE;
 
 export interface FibState {
   readonly keys: KeyIndex;
@@ -33,6 +38,8 @@ export interface FibState {
   flags: Uint8Array;
   /** The dump generation that last saw our route here. */
   seen: Int32Array;
+  /** Per index, while a bulk request is in flight (window.ts): the id in `shapes` it installs. */
+  sent: Int32Array;
   readonly shapes: Interned<DesiredEntry>;
   readonly signatures: Interned<string>;
   /** Why the route, or some next hops, cannot be installed (from desiredRoute). */
@@ -55,7 +62,7 @@ export function emptyState(): FibState {
   const n = keys.capacity;
   return {
     keys, best: new Array<null>(n).fill(null), want: new Int32Array(n), kernel: new Int32Array(n), flags: new Uint8Array(n),
-    seen: new Int32Array(n), shapes: new Interned(), signatures: new Interned(), problems: new Map(), refusals: new Map(),
+    seen: new Int32Array(n), sent: new Int32Array(n), shapes: new Interned(), signatures: new Interned(), problems: new Map(), refusals: new Map(),
     troubled: new Set(), aliens: new Map(), queue: new Int32Array(1024), queueHead: 0, queueLength: 0, ours: 0, desired: 0,
   };
 }
@@ -73,6 +80,7 @@ function fit(state: FibState): void {
   state.want = grown(state.want, n, (k) => new Int32Array(k));
   state.kernel = grown(state.kernel, n, (k) => new Int32Array(k));
   state.seen = grown(state.seen, n, (k) => new Int32Array(k));
+  state.sent = grown(state.sent, n, (k) => new Int32Array(k));
   state.flags = grown(state.flags, n, (k) => new Uint8Array(k));
   for (let i = state.best.length; i < n; i++) state.best.push(null);
 }
@@ -102,7 +110,7 @@ export function installed(state: FibState, i: number): boolean {
 }
 
 export function setKernel(state: FibState, i: number, signature: string | undefined): void {
-  const id = signature === undefined ? 0 : state.signatures.id(signature, () => signature);
+  const id = signature === undefined ? 0 : state.signatures.idOf(signature, signature);
   const was = state.kernel[i];
   state.ours += (id === 0 ? 0 : 1) - (was === 0 ? 0 : 1);
   state.signatures.ref(id);

@@ -24,6 +24,10 @@
  * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more,
  * and resolves when the datagram in flight has come back from the worker thread and both sockets
  * are closed; answers arriving meanwhile are ignored.
+ * Bulk work (the Fib's routes) names its requests by number instead (`submitBulk`): the owner's
+ * BulkRequests builds each message when it is sent and hears its answer, so a queued or
+ * unanswered request costs no object but its in-flight entry (issue 12: the objects of 4,608
+ * unanswered requests outlived V8's young generation and were promoted, a million times over).
  * Not here: route semantics (netlink/fib).
  */
 import { NetlinkChannel } from './channel.js';
@@ -46,6 +50,17 @@ export interface RouteRequest {
   done(err: NetlinkError | null): void;
 }
 
+/** Requests named by a number (the owner's index for them), for `submitBulk`. */
+export interface BulkRequests {
+  /** The message of request n (type; flags beside NLM_F_REQUEST; payload), when it is sent. */
+  type(n: number): number;
+  flags(n: number): number;
+  payload(n: number): Buffer;
+  op(n: number): NetlinkOp;
+  /** Called once per submitBulk: null on success. */
+  done(n: number, err: NetlinkError | null): void;
+}
+
 export interface RouteSocketOptions {
   /** Most requests unanswered at once. */
   readonly window?: number;
@@ -59,6 +74,8 @@ export interface RouteSocketOptions {
   readonly onEvent?: (msg: NlMessage) => void;
   /** Messages were lost (ENOBUFS) or could not be read: the owner must resynchronise. */
   readonly onOverflow?: (socket: 'request' | 'monitor', err: NetlinkError) => void;
+  /** What submitBulk's numbers name. */
+  readonly bulk?: BulkRequests;
 }
 
 export type { DumpResult };
@@ -67,26 +84,29 @@ export const MONITOR_GROUPS: readonly number[] = [
   RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
 ];
 
-type Pending = InFlightEntry<RouteRequest>;
-
-const requestDone = (p: Pending, err: NetlinkError | null): void => p.request.done(err);
+/** A request, or the number of a bulk one. */
+type Request = RouteRequest | number;
+type Pending = InFlightEntry<Request>;
 
 interface Batch {
   readonly datagram: Buffer;
   readonly sent: readonly Pending[];
 }
 
-type Job = { readonly kind: 'request'; readonly request: RouteRequest } | DumpJob;
+type Job = Request | DumpJob;
+const isDump = (job: Job): job is DumpJob => typeof job !== 'number' && (job as DumpJob).kind === 'dump';
 
 export class RouteSocket {
   private readonly requests: NetlinkChannel;
   private readonly monitor: NetlinkChannel | null;
   private readonly window: number;
   private readonly batch: number;
+  private readonly bulk: BulkRequests | undefined;
+  private readonly requestDone = (p: Pending, err: NetlinkError | null): void => this.done(p.request, err);
   private queue: Job[] = [];
   private queueHead = 0;
   /** Sent and unanswered, in sequence order. */
-  private readonly inflight: InFlight<RouteRequest> = emptyInFlight();
+  private readonly inflight: InFlight<Request> = emptyInFlight();
   private dumping: DumpJob | null = null;
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
@@ -103,6 +123,7 @@ export class RouteSocket {
   private constructor(private readonly options: RouteSocketOptions) {
     this.window = Math.max(1, options.window ?? 4096);
     this.batch = Math.max(1, Math.min(options.batch ?? 512, this.window));
+    this.bulk = options.bulk;
     const groups = options.groups ?? MONITOR_GROUPS;
     this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
       groups,
@@ -138,7 +159,18 @@ export class RouteSocket {
       request.done(new NetlinkError(request.op, 'EBADF', 'route socket is closed'));
       return;
     }
-    this.queue.push({ kind: 'request', request });
+    this.queue.push(request);
+    this.schedulePump();
+  }
+
+  /** Queues bulk request n (options.bulk builds it and hears its answer). */
+  submitBulk(n: number): void {
+    if (this.bulk === undefined) throw new Error('RouteSocket.submitBulk without options.bulk');
+    if (this.closed) {
+      this.bulk.done(n, new NetlinkError(this.bulk.op(n), 'EBADF', 'route socket is closed'));
+      return;
+    }
+    this.queue.push(n);
     this.schedulePump();
   }
 
@@ -180,8 +212,8 @@ export class RouteSocket {
     this.queue = [];
     this.queueHead = 0;
     for (const job of queued) {
-      if (job.kind === 'dump') job.reject(err);
-      else job.request.done(err);
+      if (isDump(job)) job.reject(err);
+      else this.done(job, err);
     }
     this.notifyIdle();
     return this.closing;
@@ -220,7 +252,7 @@ export class RouteSocket {
       }
       if (this.queueHead >= this.queue.length) break;
       const head = this.queue[this.queueHead];
-      if (head.kind === 'dump') {
+      if (isDump(head)) {
         // A dump starts when every request is sent and answered.
         if (this.sending || this.inflight.count > 0) return;
         this.queueHead++;
@@ -239,20 +271,23 @@ export class RouteSocket {
   private buildBatch(max: number): Batch | null {
     const messages: BatchMessage[] = [];
     const sent: Pending[] = [];
+    const bulk = this.bulk;
     while (sent.length < max && this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead];
-      if (job.kind !== 'request') break;
+      if (isDump(job)) break;
       this.queueHead++;
       let payload: Buffer;
       try {
-        payload = job.request.payload();
+        payload = typeof job === 'number' ? (bulk as BulkRequests).payload(job) : job.payload();
       } catch (err) {
-        job.request.done(err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
+        this.done(job, err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
         continue;
       }
       const seq = this.nextSeq();
-      messages.push({ type: job.request.type, flags: job.request.flags | NLM_F.REQUEST, seq, payload });
-      sent.push({ request: job.request, seq, last: false, settled: false });
+      const type = typeof job === 'number' ? (bulk as BulkRequests).type(job) : job.type;
+      const flags = typeof job === 'number' ? (bulk as BulkRequests).flags(job) : job.flags;
+      messages.push({ type, flags: flags | NLM_F.REQUEST, seq, payload });
+      sent.push({ request: job, seq, last: false, settled: false });
     }
     if (sent.length === 0) return null;
     sent[sent.length - 1].last = true;
@@ -263,7 +298,7 @@ export class RouteSocket {
   private sendReady(batch: Batch): void {
     this.ready = null;
     const failed = (error: NetlinkError): void => {
-      for (const p of batch.sent) settle(this.inflight, p, error, requestDone);
+      for (const p of batch.sent) settle(this.inflight, p, error, this.requestDone);
       advance(this.inflight);
     };
     try {
@@ -291,6 +326,15 @@ export class RouteSocket {
       job.reject(err instanceof NetlinkError ? err : new NetlinkError('dump', 'EIO', String(err)));
       this.schedulePump();
     }
+  }
+
+  private done(request: Request, err: NetlinkError | null): void {
+    if (typeof request === 'number') (this.bulk as BulkRequests).done(request, err);
+    else request.done(err);
+  }
+
+  private opOf(request: Request): NetlinkOp {
+    return typeof request === 'number' ? (this.bulk as BulkRequests).op(request) : request.op;
   }
 
   private compactQueue(): void {
@@ -346,12 +390,12 @@ export class RouteSocket {
     let error: NetlinkError | null = null;
     try {
       const e = decodeError(msg);
-      if (e.error !== 0) error = NetlinkError.fromKernel(pending.request.op, e.error, e.message || undefined);
+      if (e.error !== 0) error = NetlinkError.fromKernel(this.opOf(pending.request), e.error, e.message || undefined);
     } catch (err) {
       error = err as NetlinkError;
     }
-    if (pending.last) settleThrough(this.inflight, pending, error, requestDone);
-    else settle(this.inflight, pending, error, requestDone);
+    if (pending.last) settleThrough(this.inflight, pending, error, this.requestDone);
+    else settle(this.inflight, pending, error, this.requestDone);
   }
 
   private onDumpMessage(job: DumpJob, msg: NlMessage): void {
@@ -372,7 +416,7 @@ export class RouteSocket {
 
   private failInflight(err: NetlinkError): void {
     this.ready = null; // its messages are failed below with the rest: it must not go out later
-    for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, requestDone);
+    for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, this.requestDone);
     advance(this.inflight);
     if (this.dumping !== null) {
       const job = this.dumping;

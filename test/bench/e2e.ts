@@ -13,7 +13,9 @@
  * BENCH_E2E_NODE_ARGS=--trace-gc, say); BENCH_E2E_SAMPLE=1 prints the receiver's RSS every 250 ms
  * and, at the end, the agent's heap and external memory from its metrics; BENCH_E2E_RECONCILE=1
  * waits for the agent's first periodic reconcile (60 s) and prints its peak RSS after it (both
- * turn the agent's metrics on: prom-client adds about 4 MB).
+ * turn the agent's metrics on: prom-client adds about 4 MB). With --cpu-prof or --heap-prof in
+ * BENCH_E2E_NODE_ARGS (and --cpu-prof-dir=DIR, --heap-prof-dir=DIR) the agent is stopped by SIGTERM
+ * once its FIB is complete, so V8 writes the profile.
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -142,6 +144,11 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     if (sample && name === 'e2eagent') {
       // The agent's own view (prom-client's process metrics), once the FIB is complete.
       console.log((await scrape(lab, n)).stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
+    }
+    if (name === 'e2eagent' && /--(cpu|heap)-prof\b/.test(process.env.BENCH_E2E_NODE_ARGS ?? '')) {
+      // A profile is written at exit: stop the agent as its unit would (SIGTERM), not SIGKILL.
+      process.kill(receiver.pid, 'SIGTERM');
+      await waitFor(() => receiver.exited() !== null, { timeoutMs: 60_000, intervalMs: 100, what: 'the agent to write its profile and exit' });
     }
     return { seconds, rss, cpu };
   } finally {
