@@ -6,7 +6,8 @@
  * from its Prometheus endpoint (prom-client's default metrics: heap used / total per space, external;
  * PROBE_METRICS=0: node 0 as the fabric starts it, without the endpoint).
  * PROBE_SNAPSHOT_AT (e.g. "10,500") takes a V8 heap snapshot of the flapping rack-agent at those
- * flaps (Node's --heapsnapshot-signal=SIGUSR2 in NODE_OPTIONS, into PROBE_SNAPSHOT_DIR). Flags for the
+ * flaps (Node's --heapsnapshot-signal=SIGUSR2 in NODE_OPTIONS, into PROBE_SNAPSHOT_DIR). PROBE_FREEZE=1
+ * freezes ToR t0 for 12 s first (its sessions' hold timers expire), as bench:fabric does earlier. Flags for the
  * agent: RACK_AGENT_V8_FLAGS as for the agent itself. Used to find where RSS grows (NOTES-i15b.md).
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { isRoot, Lab, waitFor } from '../helpers/netns.js';
 import { procStat, startRackAgent } from './daemons.js';
 import { buildFabric, disposeFabric, rackAgentDoc, type Fabric } from './fabric.js';
 import { sessionFlaps } from './flaps.js';
+import { torFreeze } from './scenarios.js';
 import { waitConverged } from './converge.js';
 import type { Model, NodeAgentKind } from './topology.js';
 
@@ -64,6 +66,11 @@ async function main(): Promise<number> {
       // Node 0 again, with its metrics endpoint on the namespace's loopback.
       await n0.agent.dispose();
       n0.agent = await startRackAgent(lab, n0.ns, (b) => ({ ...rackAgentDoc(plan, n0.plan, b), metrics: { listen: METRICS } }), n0.blocks);
+    }
+    if (process.env.PROBE_FREEZE === '1') {
+      // The ToR frozen past the hold time first, as bench:fabric does before the flaps: BIRD's error wait.
+      await torFreeze(12).run(f);
+      await waitConverged(f, 60_000);
     }
     await waitConverged(f, 60_000);
     const t0 = Date.now();
