@@ -7,7 +7,8 @@
  * PROBE_METRICS=0: node 0 as the fabric starts it, without the endpoint).
  * PROBE_SNAPSHOT_AT (e.g. "10,500") takes a V8 heap snapshot of the flapping rack-agent at those
  * flaps (Node's --heapsnapshot-signal=SIGUSR2 in NODE_OPTIONS, into PROBE_SNAPSHOT_DIR). PROBE_FREEZE=1
- * freezes ToR t0 for 12 s first (its sessions' hold timers expire), as bench:fabric does earlier. Flags for the
+ * freezes ToR t0 for 12 s first (its sessions' hold timers expire), as bench:fabric does earlier;
+ * PROBE_RESET_TOR=0 keeps the error wait that leaves in the ToR (flaps.ts clears it by default). Flags for the
  * agent: RACK_AGENT_V8_FLAGS as for the agent itself. Used to find where RSS grows (NOTES-i15b.md).
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
       if (snapAt.has(flap) && pid !== undefined) await snapshot(pid, flap);
     };
     await line(0);
-    const sc = sessionFlaps(flaps, async (i) => { if (i === 10 || i % every === 0) await line(i); });
+    const sc = sessionFlaps(flaps, async (i) => { if (i === 10 || i % every === 0) await line(i); }, process.env.PROBE_RESET_TOR !== '0');
     await sc.run(f);
     await waitConverged(f, 60_000);
     process.stdout.write(`${sc.note?.()}\n`);

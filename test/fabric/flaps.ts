@@ -37,8 +37,11 @@ export function secondHalfGrowthKb(rss: readonly number[]): number {
   return mean(rss.slice(-10)) - mean(rss.slice(Math.max(0, mid - 10), mid));
 }
 
-/** `sample(i, f)` runs after every 10th flap, after the RSS reading (the probe's heap readings). */
-export function sessionFlaps(count: number, sample?: (flap: number, f: Fabric) => Promise<void>): Scenario & { rss: number[] } {
+/**
+ * `sample(i, f)` runs after every 10th flap, after the RSS reading (the probe's heap readings);
+ * `resetTor: false` leaves the ToR's error wait as it is (the probe, to measure that slow path).
+ */
+export function sessionFlaps(count: number, sample?: (flap: number, f: Fabric) => Promise<void>, resetTor = true): Scenario & { rss: number[] } {
   const rss: number[] = [];
   /** Per flap: ms from the command to the ToR seeing the session down, and from the next command to it up. */
   const downMs: number[] = [];
@@ -68,7 +71,7 @@ export function sessionFlaps(count: number, sample?: (flap: number, f: Fabric) =
         const t0 = Date.now();
         await n.agent.sessionAdmin(false, n.blocks);
         await waitFor(async () => (await state()) === false, { timeoutMs: 15_000, intervalMs: 20, what: `flap ${i}: session down at the ToR` });
-        if (i === 1) await tor.birdc('restart', proto);
+        if (i === 1 && resetTor) await tor.birdc('restart', proto);
         const t1 = Date.now();
         await n.agent.sessionAdmin(true, n.blocks);
         await waitFor(async () => (await state()) === true, { timeoutMs: 30_000, intervalMs: 20, what: `flap ${i}: session up at the ToR` });
