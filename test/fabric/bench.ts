@@ -3,8 +3,9 @@
  * with BIRD as calico/node runs it, built one after the other in the same run, printed as one table
  * (scenarios as rows, the two node agents side by side, packets lost by the traffic probes among
  * the columns), then the per-node cost and what the healthy windows between scenarios lost. Size
- * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack); session flaps
- * FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (50: BIRD takes about a second a flap).
+ * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack);
+ * session flaps FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (1000; BIRD's flaps take
+ * about 0.9 s each, its connect delay: about 15 minutes of the run; see flaps.ts).
  */
 import { isRoot } from '../helpers/netns.js';
 import { procStat } from './daemons.js';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
     });
   };
   process.stderr.write(`bench:fabric: ${racks} racks x ${nodes} nodes, model ${model}, node agents ${kinds.join(' and ')}\n`);
-  const flaps = (kind: NodeAgentKind): number => Number(kind === 'bird' ? process.env.FABRIC_BIRD_FLAPS ?? 50 : process.env.FABRIC_FLAPS ?? 1000);
+  const flaps = (kind: NodeAgentKind): number => Number(kind === 'bird' ? process.env.FABRIC_BIRD_FLAPS ?? 1000 : process.env.FABRIC_FLAPS ?? 1000);
   const scenarios = (kind: NodeAgentKind): Scenario[] => [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])];
   const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt, scenarios });
   const out = [
