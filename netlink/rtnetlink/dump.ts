@@ -51,3 +51,17 @@ export function dumpMessage(job: DumpJob, msg: NlMessage): DumpResult | NetlinkE
   }
   return null;
 }
+
+/** Feeds one answer message to the dump; true when it is over (its promise resolved or rejected). */
+export function feedDump(job: DumpJob, msg: NlMessage): boolean {
+  const outcome = dumpMessage(job, msg);
+  if (outcome === null) return false;
+  if (outcome instanceof NetlinkError) job.reject(outcome);
+  else job.resolve(outcome);
+  return true;
+}
+
+/** The dump's answers were lost (err: ENOBUFS, a read error, or the socket closing). */
+export function dumpLost(job: DumpJob, err: NetlinkError): void {
+  job.reject(new NetlinkError('dump', err.code, `dump lost: ${err.message}`, { cause: err }));
+}

@@ -4,17 +4,13 @@
  *
  * Requests are queued and sent several per datagram, with at most `window` unanswered, from a
  * libuv worker thread (the kernel does its work inside sendto, so the next datagram is prepared
- * while it runs; one datagram at a time keeps them in order). Only the
- * last message of a datagram asks for an ACK (NLM_F_ACK): the kernel processes a datagram's
- * messages in order and answers a failed one with an NLMSG_ERROR whatever its flags, so that ACK
- * settles every earlier message of the datagram that did not fail. This is how a burst is applied at
- * the kernel's pace instead of one round trip per route (BIRD's krt does one exchange per route).
+ * while it runs; one datagram at a time keeps them in order). One ACK per datagram settles it
+ * (request-queue.ts). This is how a burst is applied at the kernel's pace instead of one round
+ * trip per route (BIRD's krt does one exchange per route).
  *
- * The monitor socket carries a kernel-side filter that drops the notifications our own requests
- * cause (they carry the request socket's port id): their outcome is known from the answers, and a
- * burst of our own changes can never overflow the monitor. What it delivers is everyone else's.
- * The kernel queues a notification before the ACK of a later request, so the monitor is drained
- * before answers are processed: whoever sees a request settle has seen every earlier change.
+ * The monitor socket drops the notifications our own requests cause (sockets.ts). The kernel
+ * queues a notification before the ACK of a later request, so the monitor is drained before
+ * answers are processed: whoever sees a request settle has seen every earlier change.
  *
  * Dumps run alone: queued like requests, started when nothing is in flight, and nothing else is
  * sent until NLMSG_DONE. A dump the kernel marks interrupted by concurrent changes
@@ -24,91 +20,33 @@
  * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more,
  * and resolves when the datagram in flight has come back from the worker thread and both sockets
  * are closed; answers arriving meanwhile are ignored.
- * Bulk work (the Fib's routes) names its requests by number instead (`submitBulk`): the owner's
- * BulkRequests builds each message when it is sent and hears its answer, so a queued or
- * unanswered request costs no object but its in-flight entry (issue 12: the objects of 4,608
- * unanswered requests outlived V8's young generation and were promoted, a million times over).
- * Not here: route semantics (netlink/fib).
+ * Not here: the queue, the building of datagrams and what settles their messages, the request
+ * types and bulk requests (request-queue.ts); opening the sockets and the options (sockets.ts);
+ * route semantics (netlink/fib). This is the module others import: it re-exports those types.
  */
-import { NetlinkChannel } from './channel.js';
-import { NLMSG, NLM_F, RTNLGRP } from './constants.js';
-import { dumpMessage, type DumpJob, type DumpResult } from './dump.js';
+import type { NetlinkChannel } from './channel.js';
+import { NLMSG, NLM_F } from './constants.js';
+import { type DumpJob, type DumpResult, dumpLost, feedDump } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
+import { advance } from './in-flight.js';
+import { encodeMessage, type NlMessage, splitMessages } from './message.js';
 import {
-  advance, emptyInFlight, find, type InFlight, type Pending as InFlightEntry, settle, settleThrough, track, unsettled,
-} from './in-flight.js';
-import { type BatchMessage, decodeError, encodeBatch, encodeMessage, type NlMessage, splitMessages } from './message.js';
+  answer, type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failBatch, failInflight, failQueued, isDump,
+  nextSeq, peek, queued, type RequestQueue, type RouteRequest,
+} from './request-queue.js';
+import { MONITOR_GROUPS, openSockets, type RouteSocketOptions } from './sockets.js';
 
-export interface RouteRequest {
-  readonly type: number;
-  /** Beside NLM_F_REQUEST (added), e.g. NLM_F_CREATE | NLM_F_REPLACE. */
-  readonly flags: number;
-  readonly op: NetlinkOp;
-  /** The message payload, built when the request is sent (so a long queue holds no buffers). */
-  payload(): Buffer;
-  /** Called once: null on success. */
-  done(err: NetlinkError | null): void;
-}
-
-/** Requests named by a number (the owner's index for them), for `submitBulk`. */
-export interface BulkRequests {
-  /** The message of request n (type; flags beside NLM_F_REQUEST; payload), when it is sent. */
-  type(n: number): number;
-  flags(n: number): number;
-  payload(n: number): Buffer;
-  op(n: number): NetlinkOp;
-  /** Called once per submitBulk: null on success. */
-  done(n: number, err: NetlinkError | null): void;
-}
-
-export interface RouteSocketOptions {
-  /** Most requests unanswered at once. */
-  readonly window?: number;
-  /** Most messages per datagram. */
-  readonly batch?: number;
-  readonly requestRcvbuf?: number;
-  readonly monitorRcvbuf?: number;
-  /** Multicast groups of the monitor socket; [] opens no monitor. */
-  readonly groups?: readonly number[];
-  /** Every message from the monitor socket, in kernel order. */
-  readonly onEvent?: (msg: NlMessage) => void;
-  /** Messages were lost (ENOBUFS) or could not be read: the owner must resynchronise. */
-  readonly onOverflow?: (socket: 'request' | 'monitor', err: NetlinkError) => void;
-  /** What submitBulk's numbers name. */
-  readonly bulk?: BulkRequests;
-}
-
-export type { DumpResult };
-
-export const MONITOR_GROUPS: readonly number[] = [
-  RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
-];
-
-/** A request, or the number of a bulk one. */
-type Request = RouteRequest | number;
-type Pending = InFlightEntry<Request>;
-
-interface Batch {
-  readonly datagram: Buffer;
-  readonly sent: readonly Pending[];
-}
-
-type Job = Request | DumpJob;
-const isDump = (job: Job): job is DumpJob => typeof job !== 'number' && (job as DumpJob).kind === 'dump';
+export type { BulkRequests, DumpResult, RouteRequest, RouteSocketOptions };
+export { MONITOR_GROUPS };
 
 export class RouteSocket {
   private readonly requests: NetlinkChannel;
   private readonly monitor: NetlinkChannel | null;
   private readonly window: number;
   private readonly batch: number;
-  private readonly bulk: BulkRequests | undefined;
-  private readonly requestDone = (p: Pending, err: NetlinkError | null): void => this.done(p.request, err);
-  private queue: Job[] = [];
-  private queueHead = 0;
-  /** Sent and unanswered, in sequence order. */
-  private readonly inflight: InFlight<Request> = emptyInFlight();
+  /** Queued jobs, sent and unanswered requests, sequence numbers. */
+  private readonly queue: RequestQueue;
   private dumping: DumpJob | null = null;
-  private seq = Math.floor(Math.random() * 0x7fffffff);
   private pumpScheduled = false;
   /** A datagram is being sent on the worker thread. */
   private sending = false;
@@ -123,26 +61,15 @@ export class RouteSocket {
   private constructor(private readonly options: RouteSocketOptions) {
     this.window = Math.max(1, options.window ?? 4096);
     this.batch = Math.max(1, Math.min(options.batch ?? 512, this.window));
-    this.bulk = options.bulk;
-    const groups = options.groups ?? MONITOR_GROUPS;
-    this.monitor = groups.length === 0 ? null : NetlinkChannel.open({
-      groups,
-      rcvbuf: options.monitorRcvbuf ?? 8 * 1024 * 1024,
-      onData: (buf) => this.onMonitorData(buf),
-      onError: (err) => this.overflow('monitor', err),
+    this.queue = emptyQueue(options.bulk);
+    const sockets = openSockets(options, {
+      onRequestData: (buf) => this.onRequestData(buf),
+      onRequestError: (err) => this.onRequestError(err),
+      onMonitorData: (buf) => this.onMonitorData(buf),
+      onMonitorError: (err) => this.overflow('monitor', err),
     });
-    try {
-      this.requests = NetlinkChannel.open({
-        rcvbuf: options.requestRcvbuf ?? 8 * 1024 * 1024,
-        sndbuf: 4 * 1024 * 1024,
-        onData: (buf) => this.onRequestData(buf),
-        onError: (err) => this.onRequestError(err),
-      });
-      this.monitor?.ignorePort(this.requests.portId);
-    } catch (err) {
-      this.monitor?.close();
-      throw err;
-    }
+    this.requests = sockets.requests;
+    this.monitor = sockets.monitor;
   }
 
   static open(options: RouteSocketOptions = {}): RouteSocket {
@@ -151,7 +78,7 @@ export class RouteSocket {
 
   /** Requests queued or unanswered. */
   get pending(): number {
-    return this.queue.length - this.queueHead + this.inflight.count + (this.dumping === null ? 0 : 1);
+    return queued(this.queue) + this.queue.inflight.count + (this.dumping === null ? 0 : 1);
   }
 
   submit(request: RouteRequest): void {
@@ -159,18 +86,19 @@ export class RouteSocket {
       request.done(new NetlinkError(request.op, 'EBADF', 'route socket is closed'));
       return;
     }
-    this.queue.push(request);
+    this.queue.jobs.push(request);
     this.schedulePump();
   }
 
   /** Queues bulk request n (options.bulk builds it and hears its answer). */
   submitBulk(n: number): void {
-    if (this.bulk === undefined) throw new Error('RouteSocket.submitBulk without options.bulk');
+    const bulk = this.queue.bulk;
+    if (bulk === undefined) throw new Error('RouteSocket.submitBulk without options.bulk');
     if (this.closed) {
-      this.bulk.done(n, new NetlinkError(this.bulk.op(n), 'EBADF', 'route socket is closed'));
+      bulk.done(n, new NetlinkError(bulk.op(n), 'EBADF', 'route socket is closed'));
       return;
     }
-    this.queue.push(n);
+    this.queue.jobs.push(n);
     this.schedulePump();
   }
 
@@ -185,7 +113,7 @@ export class RouteSocket {
   dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<DumpResult> {
     if (this.closed) return Promise.reject(new NetlinkError('dump', 'EBADF', 'route socket is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
+      this.queue.jobs.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
       this.schedulePump();
     });
   }
@@ -208,13 +136,7 @@ export class RouteSocket {
     this.closing = Promise.all([this.requests.close(), this.monitor?.close()]).then(() => undefined);
     const err = new NetlinkError('close', 'EBADF', 'route socket closed');
     this.failInflight(err);
-    const queued = this.queue.slice(this.queueHead);
-    this.queue = [];
-    this.queueHead = 0;
-    for (const job of queued) {
-      if (isDump(job)) job.reject(err);
-      else this.done(job, err);
-    }
+    failQueued(this.queue, err);
     this.notifyIdle();
     return this.closing;
   }
@@ -230,12 +152,6 @@ export class RouteSocket {
     });
   }
 
-  private nextSeq(): number {
-    this.seq = (this.seq + 1) >>> 0;
-    if (this.seq === 0) this.seq = 1;
-    return this.seq;
-  }
-
   /**
    * Keeps the kernel busy: while one datagram is on the worker thread, the next is built and
    * waits in `ready`; it goes the moment the first returns.
@@ -243,81 +159,49 @@ export class RouteSocket {
   private pump(): void {
     // Also while the queue never runs dry (a caller topping it up as answers come): sent jobs
     // must not stay referenced until the end of a million-route burst (issue 12).
-    this.compactQueue();
+    compact(this.queue);
     while (!this.closed && this.dumping === null) {
       if (this.ready !== null) {
         if (this.sending) return;
         this.sendReady(this.ready);
         continue;
       }
-      if (this.queueHead >= this.queue.length) break;
-      const head = this.queue[this.queueHead];
+      const head = peek(this.queue);
+      if (head === undefined) break;
       if (isDump(head)) {
         // A dump starts when every request is sent and answered.
-        if (this.sending || this.inflight.count > 0) return;
-        this.queueHead++;
+        if (this.sending || this.queue.inflight.count > 0) return;
+        this.queue.head++;
         this.startDump(head);
         return;
       }
-      const room = this.window - this.inflight.count;
+      const room = this.window - this.queue.inflight.count;
       if (room <= 0) return;
-      this.ready = this.buildBatch(Math.min(room, this.batch));
+      this.ready = buildBatch(this.queue, Math.min(room, this.batch));
     }
-    this.compactQueue();
+    compact(this.queue);
     this.notifyIdle();
-  }
-
-  /** The next datagram from the queue; its messages count as in flight from now. */
-  private buildBatch(max: number): Batch | null {
-    const messages: BatchMessage[] = [];
-    const sent: Pending[] = [];
-    const bulk = this.bulk;
-    while (sent.length < max && this.queueHead < this.queue.length) {
-      const job = this.queue[this.queueHead];
-      if (isDump(job)) break;
-      this.queueHead++;
-      let payload: Buffer;
-      try {
-        payload = typeof job === 'number' ? (bulk as BulkRequests).payload(job) : job.payload();
-      } catch (err) {
-        this.done(job, err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
-        continue;
-      }
-      const seq = this.nextSeq();
-      const type = typeof job === 'number' ? (bulk as BulkRequests).type(job) : job.type;
-      const flags = typeof job === 'number' ? (bulk as BulkRequests).flags(job) : job.flags;
-      messages.push({ type, flags: flags | NLM_F.REQUEST, seq, payload });
-      sent.push({ request: job, seq, last: false, settled: false });
-    }
-    if (sent.length === 0) return null;
-    sent[sent.length - 1].last = true;
-    track(this.inflight, sent);
-    return { datagram: encodeBatch(messages), sent };
   }
 
   private sendReady(batch: Batch): void {
     this.ready = null;
-    const failed = (error: NetlinkError): void => {
-      for (const p of batch.sent) settle(this.inflight, p, error, this.requestDone);
-      advance(this.inflight);
-    };
     try {
       this.sending = true;
       this.requests.sendAsync(batch.datagram, (err) => {
         this.sending = false;
-        if (err !== null) failed(err);
+        if (err !== null) failBatch(this.queue, batch, err);
         this.schedulePump();
       });
       this.stats.datagrams++;
       this.stats.messages += batch.sent.length;
     } catch (err) {
       this.sending = false;
-      failed(err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
+      failBatch(this.queue, batch, err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
     }
   }
 
   private startDump(job: DumpJob): void {
-    job.seq = this.nextSeq();
+    job.seq = nextSeq(this.queue);
     this.dumping = job;
     try {
       this.requests.send(encodeMessage(job.type, NLM_F.REQUEST | NLM_F.DUMP, job.seq, job.payload));
@@ -325,22 +209,6 @@ export class RouteSocket {
       this.dumping = null;
       job.reject(err instanceof NetlinkError ? err : new NetlinkError('dump', 'EIO', String(err)));
       this.schedulePump();
-    }
-  }
-
-  private done(request: Request, err: NetlinkError | null): void {
-    if (typeof request === 'number') (this.bulk as BulkRequests).done(request, err);
-    else request.done(err);
-  }
-
-  private opOf(request: Request): NetlinkOp {
-    return typeof request === 'number' ? (this.bulk as BulkRequests).op(request) : request.op;
-  }
-
-  private compactQueue(): void {
-    if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
     }
   }
 
@@ -377,33 +245,12 @@ export class RouteSocket {
       return;
     }
     for (const msg of messages) {
-      if (this.dumping !== null && msg.seq === this.dumping.seq) this.onDumpMessage(this.dumping, msg);
-      else if (msg.type === NLMSG.ERROR) this.onAnswer(msg);
+      if (this.dumping !== null && msg.seq === this.dumping.seq) {
+        if (feedDump(this.dumping, msg)) this.dumping = null;
+      } else if (msg.type === NLMSG.ERROR) answer(this.queue, msg);
     }
-    advance(this.inflight);
+    advance(this.queue.inflight);
     this.schedulePump();
-  }
-
-  private onAnswer(msg: NlMessage): void {
-    const pending = find(this.inflight, msg.seq);
-    if (pending === undefined) return; // answer to a request already failed by an overflow
-    let error: NetlinkError | null = null;
-    try {
-      const e = decodeError(msg);
-      if (e.error !== 0) error = NetlinkError.fromKernel(this.opOf(pending.request), e.error, e.message || undefined);
-    } catch (err) {
-      error = err as NetlinkError;
-    }
-    if (pending.last) settleThrough(this.inflight, pending, error, this.requestDone);
-    else settle(this.inflight, pending, error, this.requestDone);
-  }
-
-  private onDumpMessage(job: DumpJob, msg: NlMessage): void {
-    const outcome = dumpMessage(job, msg);
-    if (outcome === null) return;
-    this.dumping = null;
-    if (outcome instanceof NetlinkError) job.reject(outcome);
-    else job.resolve(outcome);
   }
 
   private onRequestError(err: NetlinkError): void {
@@ -416,12 +263,11 @@ export class RouteSocket {
 
   private failInflight(err: NetlinkError): void {
     this.ready = null; // its messages are failed below with the rest: it must not go out later
-    for (const p of unsettled(this.inflight)) settle(this.inflight, p, err, this.requestDone);
-    advance(this.inflight);
+    failInflight(this.queue, err);
     if (this.dumping !== null) {
       const job = this.dumping;
       this.dumping = null;
-      job.reject(new NetlinkError('dump', err.code, `dump lost: ${err.message}`, { cause: err }));
+      dumpLost(job, err);
     }
   }
 
