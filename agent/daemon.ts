@@ -16,19 +16,20 @@
  * during start-up is a clean stop too (agent/signals.ts); SIGHUP (and `agentctl reload`) applies
  * only what changed in the file, or refuses a bad file and keeps running as before.
  * agent/main.ts (the entry) loads this module only to run the daemon, after the signal handlers
- * and V8's flags are in place.
+ * and V8's flags are in place. Not here: the reload (agent/reload.ts), the stop sequence
+ * (agent/shutdown.ts), the control answers and the metrics snapshot (agent/daemon-answers.ts).
  */
 
 import { stopRequested, takeOver } from './signals.js';
-import { ConfigError, formatProblems, readPassword, type Config } from '../config/index.js';
+import { ConfigError, readPassword, type Config } from '../config/index.js';
 import { Fib, fibOptions } from '../netlink/fib/index.js';
 import { sdNotify } from '../netlink/socket-options.js';
+import { shutdown } from './shutdown.js';
 import { BfdClient } from './bfd/client.js';
 import { bfdPeers, bgpReaction } from './bfd/coupling.js';
 import { CeaseSubcode } from './bgp/constants.js';
 import { Checker, checkSources } from './check/index.js';
 import { loadFullConfig } from './check-config.js';
-import type { ControlHandlers, ReloadAnswer } from './control/api.js';
 import { ControlServer } from './control/server.js';
 import { createLog, type Log, type RootLog } from './log.js';
 import { EXIT } from './main-args.js';
@@ -39,31 +40,13 @@ import { Rib } from './rib/rib.js';
 import { ribSettings } from './rib/settings.js';
 import type { SessionEvent } from './session/events.js';
 import { SessionManager } from './session/manager.js';
-import { InitialTables, isReady, startupVerdict, TICK_MS } from './lifecycle.js';
-import { routeAnswers, statusAnswer } from './status.js';
+import { InitialTables, startupVerdict, TICK_MS } from './lifecycle.js';
+import { controlHandlers, type Engines, metricsSnapshot } from './daemon-answers.js';
+import { reload } from './reload.js';
 import { version } from './version.js';
 import { prefixesOf, routeWork } from './v8-flags.js';
 
-/** Keys a reload cannot change in a running agent: they name its identity or its resources. */
-const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
-  'node.name': (c) => c.node.name,
-  'node.ipv4Address': (c) => c.node.ipv4Address,
-  'node.ipv6Address': (c) => c.node.ipv6Address,
-  'node.routerId': (c) => c.node.routerId,
-  'node.asNumber': (c) => c.node.asNumber,
-  'node.routeReflectorClusterID': (c) => c.node.routeReflectorClusterID,
-  'bgp.listenPort': (c) => c.bgp.listenPort,
-  'bgp.multipath': (c) => c.bgp.multipath,
-  pools: (c) => c.pools,
-  kernel: (c) => c.kernel,
-  control: (c) => c.control,
-  metrics: (c) => c.metrics,
-};
-export function restartOnlyChanges(a: Config, b: Config): string[] {
-  return Object.entries(RESTART_ONLY)
-    .filter(([, get]) => JSON.stringify(get(a)) !== JSON.stringify(get(b)))
-    .map(([key]) => `${key}: changing it needs a restart of the agent (systemctl restart rack-agent)`);
-}
+export { restartOnlyChanges } from './reload.js';
 
 export async function run(path: string): Promise<void> {
   let config: Config;
@@ -176,29 +159,11 @@ export async function run(path: string): Promise<void> {
   let convergenceTimer: NodeJS.Timeout | undefined;
   let watchdog: NodeJS.Timeout | undefined;
   let stopping = false;
-  /**
-   * The one way out after start-up began: output to the kernel stops first, then the sessions end
-   * gracefully; kernel routes stay. Closes whatever start-up has built so far, so a stop signal
-   * that arrived during start-up (agent/signals.ts) is as clean as one that comes later.
-   */
+  /** See agent/shutdown.ts; once only. */
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    sdNotify('STOPPING=1');
-    log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
-    clearInterval(convergenceTimer);
-    clearInterval(watchdog);
-    checker.close();
-    await control?.close();
-    await metricsServer?.close();
-    // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
-    rib.close();
-    await fib.close();
-    // AdminDown first: the peers must not take it as a failure (RFC 5882 section 3.2).
-    await bfd.close();
-    await manager!.close('rack-agent stopping', { graceful: true });
-    // Sessions flush their last bytes; nothing else keeps the loop alive after this.
-    setTimeout(() => process.exit(0), 200).unref();
+    await shutdown(signal, { log, timers: [convergenceTimer, watchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
   };
   /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
   const stoppedDuringStartup = (): boolean => {
@@ -233,60 +198,11 @@ export async function run(path: string): Promise<void> {
   applyPeers(config);
   convergenceTimer = setInterval(tick, TICK_MS);
 
-  const handlers: ControlHandlers = {
-    status: () =>
-      statusAnswer({
-        routerId: config.node.routerId,
-        asNumber: config.node.asNumber,
-        sessions: manager?.status() ?? [],
-        counts: (key) => rib.peerCounts(key),
-        fib: fib.snapshot(),
-        bfd: bfd.status(),
-      }),
-    peers: (address) => {
-      const all = handlers.status().peers;
-      return address === undefined ? all : all.filter((p) => p.address === address);
-    },
-    routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
-    converged: () => isReady(manager?.status() ?? [], rib.converged(), fib.snapshot().inSync),
-    reload: () => Promise.resolve(reload()),
-    check: (timeoutSeconds) => checker.run(timeoutSeconds),
-    version: () => ({ version: version(), node: config.node.name }),
+  const engines: Engines = {
+    config: () => config, sessions: () => manager?.status() ?? [], rib, fib, bfd, checker,
+    reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; } }),
   };
-
-  function reload(): ReloadAnswer {
-    const none = { peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
-    let next: Config;
-    try {
-      next = loadFullConfig(path);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const problems = formatProblems(err.problems).split('\n');
-      log.error('reload refused: the running configuration stays', { file: path, problems });
-      return { applied: false, ...none, problems };
-    }
-    const fixed = restartOnlyChanges(config, next);
-    if (fixed.length > 0) {
-      log.error('reload refused: the running configuration stays', { file: path, problems: fixed });
-      return { applied: false, ...none, problems: fixed };
-    }
-    root.setLevel(next.log.level);
-    tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
-    const diff = applyPeers(next);
-    const blocks = rib.setLocalBlocks(next.blocks);
-    config = next;
-    const answer: ReloadAnswer = {
-      applied: true,
-      peersAdded: diff.added.map((p) => p.key),
-      peersRemoved: diff.removed.map((p) => p.key),
-      peersRestarted: diff.changed.map((p) => p.key),
-      peersRelabelled: diff.relabelled.map((p) => p.key),
-      blocksAdded: blocks.added,
-      blocksRemoved: blocks.removed,
-    };
-    log.info('configuration reloaded', { ...answer });
-    return answer;
-  }
+  const handlers = controlHandlers(engines);
 
   control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
   try {
@@ -304,20 +220,7 @@ export async function run(path: string): Promise<void> {
 
   if (config.metrics.listen !== '') {
     const { createMetrics, MetricsServer } = await import('./metrics.js');
-    const node = { name: config.node.name, rack: config.node.labels.rack ?? '', routerId: config.node.routerId, asNumber: config.node.asNumber, version: version() };
-    metrics = createMetrics(() => {
-      const fs = fib.snapshot();
-      const bs = bfd.status();
-      return {
-        node,
-        peers: (manager?.status() ?? []).map((st) => ({
-          address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
-          bfd: bs.sessions.find((b) => b.key === st.key),
-        })),
-        kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
-        bfdDrops: bs.drops,
-      };
-    });
+    metrics = createMetrics(metricsSnapshot(engines));
     metricsServer = new MetricsServer(metrics, root.log);
     try {
       await metricsServer.start(config.metrics.listen);
@@ -339,7 +242,7 @@ export async function run(path: string): Promise<void> {
     if (stopping) return;
     log.info('SIGHUP: reloading the configuration', { file: path });
     try {
-      reload();
+      engines.reload();
     } catch (err) {
       log.error(`reload failed: ${(err as Error).message}`, {});
     }

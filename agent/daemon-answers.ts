@@ -1,0 +1,75 @@
+/**
+ * What the running daemon answers: the control socket's handlers (agentctl status, peers, routes,
+ * wait, reload, check, version) and the snapshot the metrics read, each over the live engines the
+ * daemon hands in. The answers themselves are pure functions (agent/status.ts); the reload is
+ * agent/reload.ts. Not here: building or starting any engine (agent/daemon.ts). Engines are
+ * imported as types only.
+ */
+import type { Config } from '../config/index.js';
+import type { Fib } from '../netlink/fib/index.js';
+import type { BfdClient } from './bfd/client.js';
+import type { Checker } from './check/index.js';
+import type { ControlHandlers, ReloadAnswer } from './control/api.js';
+import { isReady } from './lifecycle.js';
+import type { MetricsSnapshot } from './metrics.js';
+import type { Rib } from './rib/rib.js';
+import type { SessionStatus } from './session/events.js';
+import { routeAnswers, statusAnswer } from './status.js';
+import { version } from './version.js';
+
+export interface Engines {
+  /** The running configuration (a reload replaces it). */
+  readonly config: () => Config;
+  /** Every session's status; [] before the sessions exist. */
+  readonly sessions: () => SessionStatus[];
+  readonly rib: Rib;
+  readonly fib: Fib;
+  readonly bfd: BfdClient;
+  readonly checker: Checker;
+  readonly reload: () => ReloadAnswer;
+}
+
+export function controlHandlers(e: Engines): ControlHandlers {
+  const { rib, fib, bfd } = e;
+  const handlers: ControlHandlers = {
+    status: () =>
+      statusAnswer({
+        routerId: e.config().node.routerId,
+        asNumber: e.config().node.asNumber,
+        sessions: e.sessions(),
+        counts: (key) => rib.peerCounts(key),
+        fib: fib.snapshot(),
+        bfd: bfd.status(),
+      }),
+    peers: (address) => {
+      const all = handlers.status().peers;
+      return address === undefined ? all : all.filter((p) => p.address === address);
+    },
+    routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
+    converged: () => isReady(e.sessions(), rib.converged(), fib.snapshot().inSync),
+    reload: () => Promise.resolve(e.reload()),
+    check: (timeoutSeconds) => e.checker.run(timeoutSeconds),
+    version: () => ({ version: version(), node: e.config().node.name }),
+  };
+  return handlers;
+}
+
+/** The metrics' snapshot; the node's labels are those of the configuration now. */
+export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
+  const config = e.config();
+  const node = { name: config.node.name, rack: config.node.labels.rack ?? '', routerId: config.node.routerId, asNumber: config.node.asNumber, version: version() };
+  const { rib, fib, bfd } = e;
+  return () => {
+    const fs = fib.snapshot();
+    const bs = bfd.status();
+    return {
+      node,
+      peers: e.sessions().map((st) => ({
+        address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
+        bfd: bs.sessions.find((b) => b.key === st.key),
+      })),
+      kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
+      bfdDrops: bs.drops,
+    };
+  };
+}

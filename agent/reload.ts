@@ -1,0 +1,86 @@
+/**
+ * Reloading the configuration (SIGHUP, `agentctl reload`): the file is read again and only what
+ * changed is applied (peers, own blocks, the log level, the End-of-RIB quiet time). A file that
+ * does not load, or one that changes a key only a restart can change (RESTART_ONLY), is refused
+ * and the running configuration stays. Not here: the signal and the control command that call it,
+ * or the running engines it is handed (agent/daemon.ts); the peer diff (SessionManager.apply).
+ */
+import { ConfigError, formatProblems, type Config } from '../config/index.js';
+import { loadFullConfig } from './check-config.js';
+import type { ReloadAnswer } from './control/api.js';
+import type { InitialTables } from './lifecycle.js';
+import type { Log, RootLog } from './log.js';
+import type { Rib } from './rib/rib.js';
+import type { PeerDiff } from './session/manager.js';
+
+/** Keys a reload cannot change in a running agent: they name its identity or its resources. */
+const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
+  'node.name': (c) => c.node.name,
+  'node.ipv4Address': (c) => c.node.ipv4Address,
+  'node.ipv6Address': (c) => c.node.ipv6Address,
+  'node.routerId': (c) => c.node.routerId,
+  'node.asNumber': (c) => c.node.asNumber,
+  'node.routeReflectorClusterID': (c) => c.node.routeReflectorClusterID,
+  'bgp.listenPort': (c) => c.bgp.listenPort,
+  'bgp.multipath': (c) => c.bgp.multipath,
+  pools: (c) => c.pools,
+  kernel: (c) => c.kernel,
+  control: (c) => c.control,
+  metrics: (c) => c.metrics,
+};
+export function restartOnlyChanges(a: Config, b: Config): string[] {
+  return Object.entries(RESTART_ONLY)
+    .filter(([, get]) => JSON.stringify(get(a)) !== JSON.stringify(get(b)))
+    .map(([key]) => `${key}: changing it needs a restart of the agent (systemctl restart rack-agent)`);
+}
+
+/** What a reload reads and changes in the running daemon. */
+export interface ReloadContext {
+  /** The configuration file. */
+  readonly path: string;
+  readonly log: Log;
+  readonly root: RootLog;
+  readonly tables: Pick<InitialTables, 'setQuietTime'>;
+  readonly rib: Pick<Rib, 'setLocalBlocks'>;
+  /** Gives the sessions and BFD the peers of next. */
+  readonly applyPeers: (next: Config) => PeerDiff;
+  /** The running configuration. */
+  readonly current: () => Config;
+  /** Makes next the running configuration (after everything else is applied). */
+  readonly commit: (next: Config) => void;
+}
+
+export function reload(ctx: ReloadContext): ReloadAnswer {
+  const { path, log } = ctx;
+  const none = { peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
+  let next: Config;
+  try {
+    next = loadFullConfig(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = formatProblems(err.problems).split('\n');
+    log.error('reload refused: the running configuration stays', { file: path, problems });
+    return { applied: false, ...none, problems };
+  }
+  const fixed = restartOnlyChanges(ctx.current(), next);
+  if (fixed.length > 0) {
+    log.error('reload refused: the running configuration stays', { file: path, problems: fixed });
+    return { applied: false, ...none, problems: fixed };
+  }
+  ctx.root.setLevel(next.log.level);
+  ctx.tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
+  const diff = ctx.applyPeers(next);
+  const blocks = ctx.rib.setLocalBlocks(next.blocks);
+  ctx.commit(next);
+  const answer: ReloadAnswer = {
+    applied: true,
+    peersAdded: diff.added.map((p) => p.key),
+    peersRemoved: diff.removed.map((p) => p.key),
+    peersRestarted: diff.changed.map((p) => p.key),
+    peersRelabelled: diff.relabelled.map((p) => p.key),
+    blocksAdded: blocks.added,
+    blocksRemoved: blocks.removed,
+  };
+  log.info('configuration reloaded', { ...answer });
+  return answer;
+}
