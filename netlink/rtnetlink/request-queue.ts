@@ -9,10 +9,11 @@
  * BulkRequests builds each message when it is sent and hears its answer, so a queued or
  * unanswered request costs no object but its in-flight entry (issue 12: the objects of 4,608
  * unanswered requests outlived V8's young generation and were promoted, a million times over).
- * Not here: the sockets, the pump that decides when to send, dumps in progress (route-socket.ts).
+ * The dump in progress is here too: its answers are told from the requests' by sequence number.
+ * Not here: the sockets, the pump that decides when to send and when a dump starts (route-socket.ts).
  */
-import { NLM_F } from './constants.js';
-import type { DumpJob } from './dump.js';
+import { NLMSG, NLM_F } from './constants.js';
+import { type DumpJob, dumpLost, feedDump } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
 import {
   advance, emptyInFlight, find, type InFlight, type Pending as InFlightEntry, settle, settleThrough, track, unsettled,
@@ -60,6 +61,8 @@ export interface RequestQueue {
   /** Sent and unanswered, in sequence order. */
   readonly inflight: InFlight<Request>;
   seq: number;
+  /** Started and not yet over; nothing else is sent meanwhile. */
+  dumping: DumpJob | null;
   readonly bulk: BulkRequests | undefined;
   /** settle's callback, made once per queue. */
   readonly requestDone: (p: Pending, err: NetlinkError | null) => void;
@@ -67,14 +70,14 @@ export interface RequestQueue {
 
 export function emptyQueue(bulk: BulkRequests | undefined): RequestQueue {
   const q: RequestQueue = {
-    jobs: [], head: 0, inflight: emptyInFlight(), seq: Math.floor(Math.random() * 0x7fffffff), bulk,
+    jobs: [], head: 0, inflight: emptyInFlight(), seq: Math.floor(Math.random() * 0x7fffffff), dumping: null, bulk,
     requestDone: (p, err) => requestDone(q, p.request, err),
   };
   return q;
 }
 
-/** Jobs queued and not yet sent. */
-export const queued = (q: RequestQueue): number => q.jobs.length - q.head;
+/** Requests queued or unanswered, and the dump in progress. */
+export const pending = (q: RequestQueue): number => q.jobs.length - q.head + q.inflight.count + (q.dumping === null ? 0 : 1);
 
 /** The next job to send, or undefined when the queue is empty (0 is a bulk request's number). */
 export const peek = (q: RequestQueue): Job | undefined => (q.head < q.jobs.length ? q.jobs[q.head] : undefined);
@@ -148,14 +151,26 @@ export function failBatch(q: RequestQueue, batch: Batch, err: NetlinkError): voi
   advance(q.inflight);
 }
 
-/** Fails every unanswered request with err. */
+/** Fails every unanswered request with err, and the dump in progress. */
 export function failInflight(q: RequestQueue, err: NetlinkError): void {
   for (const p of unsettled(q.inflight)) settle(q.inflight, p, err, q.requestDone);
   advance(q.inflight);
+  if (q.dumping !== null) {
+    const job = q.dumping;
+    q.dumping = null;
+    dumpLost(job, err);
+  }
+}
+
+/** One message from the request socket: the dump's, or an answer to a request. */
+export function receive(q: RequestQueue, msg: NlMessage): void {
+  if (q.dumping !== null && msg.seq === q.dumping.seq) {
+    if (feedDump(q.dumping, msg)) q.dumping = null;
+  } else if (msg.type === NLMSG.ERROR) answer(q, msg);
 }
 
 /** An NLMSG_ERROR answer (an ACK when its error is 0); settles what it answers. */
-export function answer(q: RequestQueue, msg: NlMessage): void {
+function answer(q: RequestQueue, msg: NlMessage): void {
   const pending = find(q.inflight, msg.seq);
   if (pending === undefined) return; // answer to a request already failed by an overflow
   let error: NetlinkError | null = null;

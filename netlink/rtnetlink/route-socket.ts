@@ -20,19 +20,19 @@
  * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more,
  * and resolves when the datagram in flight has come back from the worker thread and both sockets
  * are closed; answers arriving meanwhile are ignored.
- * Not here: the queue, the building of datagrams and what settles their messages, the request
- * types and bulk requests (request-queue.ts); opening the sockets and the options (sockets.ts);
+ * Not here: the queue, the building of datagrams, what settles their messages and the dump in
+ * progress, the request types and bulk requests (request-queue.ts); opening the sockets and the options (sockets.ts);
  * route semantics (netlink/fib). This is the module others import: it re-exports those types.
  */
 import type { NetlinkChannel } from './channel.js';
-import { NLMSG, NLM_F } from './constants.js';
-import { type DumpJob, type DumpResult, dumpLost, feedDump } from './dump.js';
+import { NLM_F } from './constants.js';
+import type { DumpJob, DumpResult } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
 import { advance } from './in-flight.js';
 import { encodeMessage, type NlMessage, splitMessages } from './message.js';
 import {
-  answer, type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failBatch, failInflight, failQueued, isDump,
-  nextSeq, peek, queued, type RequestQueue, type RouteRequest,
+  type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failBatch, failInflight, failQueued, isDump, nextSeq,
+  peek, pending, receive, type RequestQueue, type RouteRequest,
 } from './request-queue.js';
 import { MONITOR_GROUPS, openSockets, type RouteSocketOptions } from './sockets.js';
 
@@ -46,7 +46,6 @@ export class RouteSocket {
   private readonly batch: number;
   /** Queued jobs, sent and unanswered requests, sequence numbers. */
   private readonly queue: RequestQueue;
-  private dumping: DumpJob | null = null;
   private pumpScheduled = false;
   /** A datagram is being sent on the worker thread. */
   private sending = false;
@@ -78,7 +77,7 @@ export class RouteSocket {
 
   /** Requests queued or unanswered. */
   get pending(): number {
-    return queued(this.queue) + this.queue.inflight.count + (this.dumping === null ? 0 : 1);
+    return pending(this.queue);
   }
 
   submit(request: RouteRequest): void {
@@ -160,7 +159,7 @@ export class RouteSocket {
     // Also while the queue never runs dry (a caller topping it up as answers come): sent jobs
     // must not stay referenced until the end of a million-route burst (issue 12).
     compact(this.queue);
-    while (!this.closed && this.dumping === null) {
+    while (!this.closed && this.queue.dumping === null) {
       if (this.ready !== null) {
         if (this.sending) return;
         this.sendReady(this.ready);
@@ -202,11 +201,11 @@ export class RouteSocket {
 
   private startDump(job: DumpJob): void {
     job.seq = nextSeq(this.queue);
-    this.dumping = job;
+    this.queue.dumping = job;
     try {
       this.requests.send(encodeMessage(job.type, NLM_F.REQUEST | NLM_F.DUMP, job.seq, job.payload));
     } catch (err) {
-      this.dumping = null;
+      this.queue.dumping = null;
       job.reject(err instanceof NetlinkError ? err : new NetlinkError('dump', 'EIO', String(err)));
       this.schedulePump();
     }
@@ -244,11 +243,7 @@ export class RouteSocket {
       this.onRequestError(err as NetlinkError);
       return;
     }
-    for (const msg of messages) {
-      if (this.dumping !== null && msg.seq === this.dumping.seq) {
-        if (feedDump(this.dumping, msg)) this.dumping = null;
-      } else if (msg.type === NLMSG.ERROR) answer(this.queue, msg);
-    }
+    for (const msg of messages) receive(this.queue, msg);
     advance(this.queue.inflight);
     this.schedulePump();
   }
@@ -264,11 +259,6 @@ export class RouteSocket {
   private failInflight(err: NetlinkError): void {
     this.ready = null; // its messages are failed below with the rest: it must not go out later
     failInflight(this.queue, err);
-    if (this.dumping !== null) {
-      const job = this.dumping;
-      this.dumping = null;
-      dumpLost(job, err);
-    }
   }
 
   private overflow(socket: 'request' | 'monitor', err: NetlinkError): void {
