@@ -34,6 +34,21 @@ export class NlriFault {
   constructor(readonly message: string) {}
 }
 
+/**
+ * The slot hash of an IPv4 prefix for the open-addressing tables keyed by prefix (the RIB's
+ * table4, the FIB's entries). Neighbouring prefixes of one length land in neighbouring slots in
+ * runs of 16 (blocks of a pool arrive in address order, so most probes hit a cache line just
+ * used); the runs are spread by a multiplicative hash of the rest of the prefix and its length.
+ */
+export function prefixHash4(addr: number, len: number): number {
+  const idx = len === 0 ? 0 : addr >>> (32 - len);
+  let h = Math.imul((idx >>> 4) ^ Math.imul(len, 0x01000193), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca77);
+  h ^= h >>> 13;
+  return (h << 4) | (idx & 15);
+}
+
 /** 'a.b.c.d/n' or 'v6::/n', optionally with a path id. */
 export function parsePrefix(text: string, pathId?: number): Prefix {
   const slash = text.lastIndexOf('/');

@@ -3,13 +3,13 @@
  * (per slot: address, length, set id, set id at the start of the tick; 16 bytes, one cache line
  * per probe), off the JavaScript heap: a million prefixes cost 32 MB and nothing for the garbage
  * collector to scan.
- * Linear probing (hash() keeps neighbouring prefixes in neighbouring slots); removal leaves a
+ * Linear probing (prefixHash4() keeps neighbouring prefixes in neighbouring slots); removal leaves a
  * tombstone, and only when the tick's changes are drained (the slot remembers the prefix's first
  * set of the tick until then). Growth rehashes everything. Implements RibTable (table.ts).
  * Not here: what a set means.
  */
 
-import type { Prefix } from '../bgp/prefix.js';
+import { prefixHash4, type Prefix } from '../bgp/prefix.js';
 import type { PathSet, PathSets } from './path-set.js';
 import type { RibTable } from './table.js';
 
@@ -21,20 +21,6 @@ const OLD = 3;
 const FREE = -1;
 const TOMB = -2;
 const MAX_LOAD = 0.7;
-
-/**
- * Neighbouring prefixes of one length land in neighbouring slots in runs of 16 (blocks of a pool
- * arrive in address order, so most probes hit a cache line just used); the runs themselves are
- * spread by a multiplicative hash of the rest of the prefix and its length.
- */
-function hash(addr: number, len: number): number {
-  const idx = len === 0 ? 0 : addr >>> (32 - len);
-  let h = Math.imul((idx >>> 4) ^ Math.imul(len, 0x01000193), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x85ebca77);
-  h ^= h >>> 13;
-  return (h << 4) | (idx & 15);
-}
 
 export class Ipv4Table implements RibTable<number> {
   readonly family = 'ipv4' as const;
@@ -138,7 +124,7 @@ export class Ipv4Table implements RibTable<number> {
     const slots = this.slots;
     const mask = this.cap - 1;
     let hole = -1;
-    for (let j = hash(key, len) & mask; ; j = (j + 1) & mask) {
+    for (let j = prefixHash4(key, len) & mask; ; j = (j + 1) & mask) {
       const i = j << 2;
       const l = slots[i + LEN];
       if (l === FREE) {
@@ -195,7 +181,7 @@ export class Ipv4Table implements RibTable<number> {
     for (let k = 0; k < old.length; k += 4) {
       const len = old[k + LEN];
       if (len < 0 || (old[k + VAL] === 0 && old[k + OLD] === -1)) continue;
-      let j = hash(old[k + ADDR], len) & mask;
+      let j = prefixHash4(old[k + ADDR], len) & mask;
       while (slots[(j << 2) + LEN] !== FREE) j = (j + 1) & mask;
       const i = j << 2;
       slots.set(old.subarray(k, k + 4), i);

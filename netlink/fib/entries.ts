@@ -6,20 +6,13 @@
  * per-prefix fields are arrays indexed by it (state.ts). No object or string per IPv4 prefix.
  * Not here: what the Fib keeps per key.
  */
+import { prefixHash4 } from '../../agent/bgp/prefix.js';
 import { flatKey, ipv4Text } from './keys.js';
 
 const UNUSED = -2;
 const TEXT = -1;
 const TOMB = -1;
 
-function hash(addr: number, len: number): number {
-  const idx = len === 0 ? 0 : addr >>> (32 - len);
-  let h = Math.imul((idx >>> 4) ^ Math.imul(len, 0x01000193), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x85ebca77);
-  h ^= h >>> 13;
-  return (h << 4) | (idx & 15); // neighbouring prefixes in neighbouring slots
-}
 
 let parsedAddr = 0;
 
@@ -93,7 +86,7 @@ export class KeyIndex {
   find4(addr: number, len: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
-    for (let j = hash(addr, len) & mask; ; j = (j + 1) & mask) {
+    for (let j = prefixHash4(addr, len) & mask; ; j = (j + 1) & mask) {
       const v = slots[j];
       if (v === 0) return -1;
       if (v > 0 && this.addr[v - 1] === addr && this.len[v - 1] === len) return v - 1;
@@ -122,7 +115,7 @@ export class KeyIndex {
     this.addr[i] = addr | 0;
     this.len[i] = len;
     const mask = this.slots.length - 1;
-    let j = hash(addr | 0, len) & mask;
+    let j = prefixHash4(addr | 0, len) & mask;
     while (this.slots[j] > 0) j = (j + 1) & mask;
     if (this.slots[j] === 0) this.slotsUsed++;
     this.slots[j] = i + 1;
@@ -144,7 +137,7 @@ export class KeyIndex {
     } else {
       const slots = this.slots;
       const mask = slots.length - 1;
-      let j = hash(this.addr[i], len) & mask;
+      let j = prefixHash4(this.addr[i], len) & mask;
       while (slots[j] !== i + 1) j = (j + 1) & mask;
       slots[j] = TOMB;
     }
@@ -179,7 +172,7 @@ export class KeyIndex {
     for (let i = 0; i < this.end; i++) {
       const len = this.len[i];
       if (len < 0) continue;
-      let j = hash(this.addr[i], len) & mask;
+      let j = prefixHash4(this.addr[i], len) & mask;
       while (slots[j] !== 0) j = (j + 1) & mask;
       slots[j] = i + 1;
       this.slotsUsed++;
