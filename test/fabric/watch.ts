@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../helpers/netns.js';
-import { waitFor } from '../helpers/netns.js';
+import { canarySync } from '../helpers/kernel-watch.js';
 import type { KernelEntry } from './topology.js';
 
 export interface RouteEvent {
@@ -119,19 +119,7 @@ export class KernelWatch {
 
   /** A canary blackhole added and deleted until its deletion is seen (a fresh monitor may not have joined yet). */
   private async sync(): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const prefix = `198.51.100.${++this.canary}`;
-      await this.lab.ip(this.ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
-      await this.lab.ip(this.ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
-      const seen = (): boolean => this.canaries.some((l) => l.startsWith('Deleted') && l.includes(`${prefix} `));
-      try {
-        await waitFor(seen, { timeoutMs: 1000, what: `the watcher in ${this.ns} to see canary ${prefix}` });
-        return;
-      } catch (err) {
-        if (Date.now() >= deadline) throw err;
-      }
-    }
+    await canarySync(this.lab, this.ns, () => ++this.canary, (prefix) => this.canaries.some((l) => l.startsWith('Deleted') && l.includes(`${prefix} `)), `the watcher in ${this.ns}`);
   }
 
   stop(): void {

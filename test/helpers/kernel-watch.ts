@@ -27,6 +27,27 @@ export async function kernelRoutes(lab: Lab, ns: string, proto = '201'): Promise
   return out;
 }
 
+/**
+ * Proves an `ip monitor` in `ns` live: a blackhole 198.51.100.<next()> of protocol `static` added
+ * and deleted until `seen(prefix)` says its deletion showed (once it has, all before it has). A
+ * freshly spawned monitor may not have joined the group yet, so an unseen canary is followed by
+ * another, until 15 s have passed.
+ */
+export async function canarySync(lab: Lab, ns: string, next: () => number, seen: (prefix: string) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const prefix = `198.51.100.${next()}`;
+    await lab.ip(ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
+    await lab.ip(ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
+    try {
+      await waitFor(() => seen(prefix), { timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now())), what: `${what} to see canary ${prefix} go` });
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+  }
+}
+
 /** `ip monitor route` in a namespace: every deletion seen, proven live with canary routes. */
 export class RouteWatcher {
   private readonly child: ChildProcess;
@@ -52,21 +73,10 @@ export class RouteWatcher {
    * is followed by another one, until the deadline.
    */
   async sync(): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const prefix = `198.51.100.${++this.canary}`;
-      await this.lab.ip(this.ns, 'route', 'add', 'blackhole', prefix, 'proto', 'static');
-      await this.lab.ip(this.ns, 'route', 'del', 'blackhole', prefix, 'proto', 'static');
+    await canarySync(this.lab, this.ns, () => ++this.canary, (prefix) => {
       const seen = new RegExp(`^Deleted (blackhole )?${prefix.replace(/\./g, '\\.')}(/32)?( |$)`);
-      try {
-        await waitFor(() => this.output.lines.some((l) => seen.test(l)), {
-          timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now())), what: `the route watcher in ${this.ns} to see canary ${prefix} go`,
-        });
-        return;
-      } catch (err) {
-        if (Date.now() >= deadline) throw err;
-      }
-    }
+      return this.output.lines.some((l) => seen.test(l));
+    }, `the route watcher in ${this.ns}`);
   }
 
   stop(): void {
