@@ -1,25 +1,14 @@
 /**
- * The only module that touches setTimeout and Date.now (STYLE.md: time is injected). A Clock is
- * the real one or a FakeClock that tests advance by hand. SessionTimers runs the FSM's named
+ * The FSM's timers over an injected Clock (agent/contracts/clock.ts): the real one or a FakeClock
+ * that tests advance by hand. SessionTimers runs the FSM's named
  * timers: start replaces a running one, stop cancels, and ConnectRetry and Keepalive get the
  * RFC 4271 section 10 jitter (a random factor between 0.75 and 1.0) so peers do not synchronise.
  */
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Clock } from '../contracts/clock.js';
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const h = setTimeout(fn, ms);
-    h.unref?.();
-    return h;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+// Until every caller imports agent/contracts/clock.ts itself.
+export { systemClock, type Clock } from '../contracts/clock.js';
 
 /** A clock that only moves when told; timers fire in due order during advance(). */
 export class FakeClock implements Clock {

@@ -12,10 +12,12 @@ import { NetlinkError } from '../rtnetlink/errors.js';
 import { decodeLink, ifinfomsg, isUp } from '../rtnetlink/link.js';
 import type { NlMessage } from '../rtnetlink/message.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../rtnetlink/route.js';
-import { addToTable, applyRouteEvent } from './diff.js';
-import type { Fib } from './fib.js';
-import { applyAddress, applyLink, emptyInterfaces } from './interfaces.js';
+import { delay, type Clock } from '../../agent/contracts/clock.js';
+import type { RouteSocket } from '../rtnetlink/route-socket.js';
+import { addToTable, applyRouteEvent, type KernelTable } from './diff.js';
+import { applyAddress, applyLink, emptyInterfaces, type Interfaces } from './interfaces.js';
 import { kernelRoute } from './kernel-route.js';
+import type { Logger, Ownership } from './types.js';
 
 const LINK_SETTLE_MS = 100;
 const REPEAT_DELAY_MS = 200;
@@ -23,16 +25,48 @@ const MAX_INTERRUPTED = 3;
 /** Errors a repeated dump cannot cure. */
 const FATAL = new Set(['EPERM', 'EACCES', 'EOPNOTSUPP', 'ENOTSUP', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
 
+/**
+ * What FibEvents reads and tells of the Fib that owns it (fib.ts implements it): the tables the
+ * notifications change, and what to do after them. FibEvents never writes the Fib's fields.
+ */
+export interface EventsHost {
+  readonly own: Ownership;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** The Fib's state as a KernelTable: the pure table functions (diff.ts) change it. */
+  readonly table: KernelTable;
+  /** The links and addresses notifications keep current. */
+  readonly ifs: Interfaces;
+  readonly routeSocket: RouteSocket | null;
+  readonly isClosed: boolean;
+  /** Told every 4,096 routes a dump reads (FibOptions.onWork). */
+  work(routes: number): void;
+  /** A key whose kernel state changed. */
+  touch(key: string): void;
+  /** Retries refused routes soon: another protocol's route appeared. */
+  retrySoon(ms?: number): void;
+  /** Links or addresses changed: recompute the routes that depend on devices. */
+  interfacesChanged(): void;
+  /** A dump starts: the generation its routes are stamped with. */
+  nextGeneration(): number;
+  /** A complete dump: its aliens and interfaces replace the Fib's, then every difference is queued. */
+  dumped(generation: number, aliens: Map<string, string[]>, ifs: Interfaces): void;
+  /** After a dump and the notifications held during it: count it, recompute, check the tunnel. */
+  reconciled(reason: string): Promise<void>;
+  /** A resynchronisation ended: send what waited, wake whoever waits for idle. */
+  resumed(): void;
+}
+
 export class FibEvents {
   /** A resynchronisation is running: the Fib holds its requests until it ends. */
   busy = false;
   private held: NlMessage[] | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private linkTimer: NodeJS.Timeout | undefined;
+  private linkTimer: unknown;
   private lost = false;
 
-  constructor(private readonly fib: Fib) {}
+  constructor(private readonly host: EventsHost) {}
 
   onEvent(msg: NlMessage): void {
     if (this.held !== null) this.held.push(msg);
@@ -40,7 +74,7 @@ export class FibEvents {
   }
 
   private handle(msg: NlMessage): void {
-    const fib = this.fib;
+    const host = this.host;
     try {
       switch (msg.type) {
         case RTM.NEWROUTE:
@@ -48,19 +82,19 @@ export class FibEvents {
           const route = decodeRoute(msg.payload);
           if ((route.flags & RTM_F.CLONED) !== 0) return;
           const isNew = msg.type === RTM.NEWROUTE;
-          const result = applyRouteEvent(fib.table, kernelRoute(route), isNew, (msg.flags & NLM_F.REPLACE) !== 0, fib.own);
+          const result = applyRouteEvent(host.table, kernelRoute(route), isNew, (msg.flags & NLM_F.REPLACE) !== 0, host.own);
           if (result === null) return;
           if (result.ambiguous) void this.resync('replace notification at a shared prefix');
-          fib.touch(result.key);
-          if (isNew && route.protocol !== fib.own.protocol) fib.retrySoon(200);
+          host.touch(result.key);
+          if (isNew && route.protocol !== host.own.protocol) host.retrySoon(200);
           return;
         }
         case RTM.NEWLINK:
         case RTM.DELLINK: {
           const link = decodeLink(msg.payload);
-          const before = fib.ifs.links.get(link.index);
+          const before = host.ifs.links.get(link.index);
           const isNew = msg.type === RTM.NEWLINK;
-          applyLink(fib.ifs, link, isNew);
+          applyLink(host.ifs, link, isNew);
           // The kernel drops routes of a link that goes down or away without telling anyone.
           const lost = before !== undefined && (!isNew || (isUp(before) && !isUp(link)));
           if (lost || before?.name !== link.name || (!isUp(before) && isUp(link))) this.linksChanged(lost);
@@ -68,7 +102,7 @@ export class FibEvents {
         }
         case RTM.NEWADDR:
         case RTM.DELADDR:
-          applyAddress(fib.ifs, decodeAddress(msg.payload), msg.type === RTM.NEWADDR);
+          applyAddress(host.ifs, decodeAddress(msg.payload), msg.type === RTM.NEWADDR);
           this.linksChanged(msg.type === RTM.DELADDR);
           return;
         default:
@@ -76,7 +110,7 @@ export class FibEvents {
       }
     } catch (err) {
       // A notification we cannot read: the table may now be wrong, so compare it with a dump.
-      fib.log.warn('unreadable netlink notification; resynchronising', { type: msg.type, error: String(err) });
+      host.log.warn('unreadable netlink notification; resynchronising', { type: msg.type, error: String(err) });
       void this.resync('unreadable notification');
     }
   }
@@ -87,15 +121,20 @@ export class FibEvents {
    */
   private linksChanged(lost: boolean): void {
     this.lost ||= lost;
-    clearTimeout(this.linkTimer);
-    this.linkTimer = setTimeout(() => {
-      if (this.fib.isClosed) return;
+    const clock = this.host.clock;
+    clock.clearTimeout(this.linkTimer);
+    this.linkTimer = clock.setTimeout(() => {
+      if (this.host.isClosed) return;
       const resync = this.lost;
       this.lost = false;
-      this.fib.interfacesChanged();
+      this.host.interfacesChanged();
       if (resync) void this.resync('a link went down or an address went away');
     }, LINK_SETTLE_MS);
-    this.linkTimer.unref();
+  }
+
+  /** The Fib closes: no settle timer may fire after it. */
+  close(): void {
+    this.host.clock.clearTimeout(this.linkTimer);
   }
 
   /** Full dump-and-compare; concurrent calls share one run (and ask for one more after it). */
@@ -115,43 +154,42 @@ export class FibEvents {
     this.running = this.loop(reason).finally(() => {
       this.running = null;
       this.busy = false;
-      this.fib.scheduleFlush();
-      this.fib.onIdleCheck();
+      this.host.resumed();
     });
     return this.running;
   }
 
   private async loop(first: string): Promise<void> {
     let reason = first;
-    for (let attempt = 0; !this.fib.isClosed; ) {
+    for (let attempt = 0; !this.host.isClosed; ) {
       this.again = false;
       try {
         await this.once(reason, attempt);
         attempt = 0;
       } catch (err) {
-        if (this.fib.isClosed) return;
+        if (this.host.isClosed) return;
         attempt++;
         const code = err instanceof NetlinkError ? err.code : 'EIO';
         if (FATAL.has(code)) {
           // Not allowed or not possible here: repeating will not help; whoever asked hears it.
-          this.fib.log.error('cannot read the kernel routing table', { reason, code, error: String(err) });
+          this.host.log.error('cannot read the kernel routing table', { reason, code, error: String(err) });
           throw err;
         }
-        const log = code === 'EINTR' ? this.fib.log.debug : this.fib.log.warn;
-        log.call(this.fib.log, 'resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)).unref());
+        const log = code === 'EINTR' ? this.host.log.debug : this.host.log.warn;
+        log.call(this.host.log, 'resynchronisation failed; repeating it', { reason, code, error: String(err), attempt });
+        await delay(this.host.clock, Math.min(1000, 25 * 2 ** attempt));
         this.again = true;
       }
       if (!this.again) return;
       reason = 'repeat';
       // Asked again while dumping (an overflow, a burst of changes): let the burst pass first.
-      await new Promise((resolve) => setTimeout(resolve, REPEAT_DELAY_MS).unref());
+      await delay(this.host.clock, REPEAT_DELAY_MS);
     }
   }
 
   private async once(reason: string, attempt: number): Promise<void> {
-    const fib = this.fib;
-    const socket = fib.routeSocket;
+    const host = this.host;
+    const socket = host.routeSocket;
     if (socket === null) throw new NetlinkError('dump', 'EBADF', 'route socket is not open');
     socket.drainMonitor();
     this.held = [];
@@ -161,17 +199,17 @@ export class FibEvents {
       await socket.dump(RTM.GETADDR, ifaddrmsg(0), (m) => applyAddress(ifs, decodeAddress(m.payload), true));
       // Our routes go straight into the Fib's state, stamped with this dump's generation;
       // afterDump then knows which of ours the kernel no longer has.
-      const generation = ++fib.generation;
-      const table = { ours: fib.table.ours, aliens: new Map<string, string[]>() };
+      const generation = host.nextGeneration();
+      const table = { ours: host.table.ours, aliens: new Map<string, string[]>() };
       let interrupted = false;
       for (const family of [4, 6] as const) {
-        const request = encodeRoute(routeMessage({ family, table: fib.own.table }));
+        const request = encodeRoute(routeMessage({ family, table: host.own.table }));
         try {
           let read = 0;
           const result = await socket.dump(RTM.GETROUTE, request, (m) => {
-            if ((++read & 4095) === 0) fib.options.onWork?.(4096);
+            if ((++read & 4095) === 0) host.work(4096);
             const route = decodeRoute(m.payload);
-            if ((route.flags & RTM_F.CLONED) === 0) addToTable(table, kernelRoute(route), fib.own);
+            if ((route.flags & RTM_F.CLONED) === 0) addToTable(table, kernelRoute(route), host.own);
           });
           interrupted ||= result.interrupted;
         } catch (err) {
@@ -184,22 +222,12 @@ export class FibEvents {
       if (interrupted && attempt < MAX_INTERRUPTED) {
         throw new NetlinkError('dump', 'EINTR', 'route dump interrupted by concurrent changes');
       }
-      fib.state.aliens = table.aliens;
-      fib.afterDump(generation);
-      fib.ifs.links.clear();
-      fib.ifs.addresses.clear();
-      for (const [k, v] of ifs.links) fib.ifs.links.set(k, v);
-      for (const [k, v] of ifs.addresses) fib.ifs.addresses.set(k, v);
+      host.dumped(generation, table.aliens, ifs);
     } finally {
       const held = this.held ?? [];
       this.held = null;
       for (const msg of held) this.handle(msg);
     }
-    fib.reconciles++;
-    fib.interfacesChanged();
-    await fib.ensureTunnel();
-    fib.log.debug('kernel table dumped', {
-      reason, ours: fib.state.ours, prefixesWithOtherRoutes: fib.state.aliens.size,
-    });
+    await host.reconciled(reason);
   }
 }

@@ -14,16 +14,17 @@
  *   its prefix at once; a full dump-and-compare runs periodically as a safety net, after every
  *   ENOBUFS overflow, and after a link or address goes away (IPv4 then drops routes silently).
  *   Routes the kernel refused (ENETUNREACH, ...) are retried with a backoff and on route changes.
- * - Tunnel device: see ensureTunnel.
+ * - Tunnel device: see reconciled() and tunnel.ts.
  * Not here: the encoding (netlink/rtnetlink), what a route should be (desired.ts, shapes.ts), the
  * diff (diff.ts), sending requests and reading their answers (window.ts), links, addresses and
  * the tunnel (devices.ts), notifications and dumps (events.ts).
  */
+import { every, systemClock, type Clock } from '../../agent/contracts/clock.js';
 import type { RibChange } from '../../agent/rib/types.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { RouteSocket } from '../rtnetlink/route-socket.js';
 import type { KernelTable } from './diff.js';
-import { FibEvents } from './events.js';
+import { FibEvents, type EventsHost } from './events.js';
 import { FibDevices } from './devices.js';
 import type { Interfaces } from './interfaces.js';
 import type { FibOptions } from './options.js';
@@ -35,16 +36,17 @@ import type { FibSnapshot, Logger, Ownership } from './types.js';
 import { problems, routeViews, type FibRouteView } from './views.js';
 import { RequestWindow, type WindowHost } from './window.js';
 
-export class Fib implements WindowHost {
+export class Fib implements WindowHost, EventsHost {
   readonly own: Ownership;
   readonly log: Logger;
+  readonly clock: Clock;
   readonly state: FibState = emptyState();
   readonly ifs: Interfaces;
   /** The state as a KernelTable for the pure table functions (notifications and dumps). */
   readonly table: KernelTable;
-  generation = 0;
-  reconciles = 0;
-  overflows = 0;
+  private generation = 0;
+  private reconciles = 0;
+  private overflows = 0;
   private socket: RouteSocket | null = null;
   private readonly devices: FibDevices;
   private readonly events: FibEvents;
@@ -52,7 +54,7 @@ export class Fib implements WindowHost {
   private readonly window: RequestWindow = new RequestWindow(this);
   private converged: boolean;
   private flushScheduled = false;
-  private timer: NodeJS.Timeout | undefined;
+  private stopPeriodic: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -60,6 +62,7 @@ export class Fib implements WindowHost {
   constructor(readonly options: FibOptions) {
     this.own = { table: options.table, protocol: options.protocol };
     this.log = options.logger;
+    this.clock = options.clock ?? systemClock;
     this.converged = (options.mode ?? 'fresh') === 'fresh';
     this.devices = new FibDevices(options);
     this.ifs = this.devices.ifs;
@@ -77,11 +80,8 @@ export class Fib implements WindowHost {
       bulk: this.window,
     });
     await this.events.resync('start');
-    const every = this.options.reconcileIntervalMs ?? 60_000;
-    if (every > 0) {
-      this.timer = setInterval(() => void this.events.resync('periodic'), every);
-      this.timer.unref();
-    }
+    const period = this.options.reconcileIntervalMs ?? 60_000;
+    if (period > 0) this.stopPeriodic = every(this.clock, period, () => void this.events.resync('periodic'));
   }
 
   apply(changes: readonly RibChange[]): void {
@@ -150,7 +150,8 @@ export class Fib implements WindowHost {
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopPeriodic?.();
+    this.events.close();
     this.window.close();
     const socket = this.socket;
     this.socket = null;
@@ -159,7 +160,7 @@ export class Fib implements WindowHost {
     return this.closing;
   }
 
-  // ---- used by FibEvents ---------------------------------------------------------------------
+  // ---- used by FibEvents (EventsHost) and RequestWindow (WindowHost) ---------------------------
 
   get routeSocket(): RouteSocket | null {
     return this.socket;
@@ -186,22 +187,43 @@ export class Fib implements WindowHost {
     if (queueTouched(this.state, key)) this.scheduleFlush();
   }
 
+  work(routes: number): void {
+    this.options.onWork?.(routes);
+  }
+
+  nextGeneration(): number {
+    return ++this.generation;
+  }
+
   /** After a complete dump: our routes it did not show are gone; queue every difference. */
-  afterDump(generation: number): void {
+  dumped(generation: number, aliens: Map<string, string[]>, ifs: Interfaces): void {
+    this.state.aliens = aliens;
     this.window.newCycle();
     queueDumpDifferences(this.state, generation);
     this.scheduleFlush();
+    this.ifs.links.clear();
+    this.ifs.addresses.clear();
+    for (const [k, v] of ifs.links) this.ifs.links.set(k, v);
+    for (const [k, v] of ifs.addresses) this.ifs.addresses.set(k, v);
+  }
+
+  /** See tunnel.ts: the tunnel device is created when an IPIP pool needs it, or it says once why not. */
+  async reconciled(reason: string): Promise<void> {
+    this.reconciles++;
+    this.interfacesChanged();
+    await this.devices.ensureTunnel(this.socket, this.log);
+    this.log.debug('kernel table dumped', { reason, ours: this.state.ours, prefixesWithOtherRoutes: this.state.aliens.size });
+  }
+
+  resumed(): void {
+    this.scheduleFlush();
+    this.onIdleCheck();
   }
 
   /** Links or addresses changed: recompute the routes that depend on devices (devices.ts). */
   interfacesChanged(): void {
     this.devices.recompute(this.state, this.shapes);
     this.scheduleFlush();
-  }
-
-  /** See tunnel.ts: creates the tunnel device when an IPIP pool needs it, or says once why not. */
-  ensureTunnel(): Promise<void> {
-    return this.devices.ensureTunnel(this.socket, this.log);
   }
 
   /** Retries refused routes soon (window.ts); a new route of another protocol calls it too. */

@@ -1,4 +1,5 @@
 /** What a Fib is configured with, and how the agent's Config maps onto it. */
+import type { Clock } from '../../agent/contracts/clock.js';
 import type { Config } from '../../config/types.js';
 import type { RouteSocketOptions } from '../rtnetlink/route-socket.js';
 import type { Logger } from './types.js';
@@ -13,6 +14,8 @@ export interface FibOptions {
   readonly logger: Logger;
   /** 'restart': keep our existing routes until markConverged(). Default 'fresh'. */
   readonly mode?: 'fresh' | 'restart';
+  /** Timers (retries, link settling, the periodic dump); default the system clock. */
+  readonly clock?: Clock;
   /** Full dump-and-compare period; 0 turns it off. Default 60 s. */
   readonly reconcileIntervalMs?: number;
   /**

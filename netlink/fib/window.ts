@@ -11,6 +11,7 @@
  * Deletes and keys shared with other protocols go as request objects (ops.ts).
  * Not here: what is desired (fib.ts, shapes.ts), the kernel's notifications and dumps (events.ts).
  */
+import type { Clock } from '../../agent/contracts/clock.js';
 import { NLM_F, RTM } from '../rtnetlink/constants.js';
 import type { NetlinkError, NetlinkOp } from '../rtnetlink/errors.js';
 import { encodeRoute } from '../rtnetlink/route.js';
@@ -41,6 +42,7 @@ export interface WindowHost {
   readonly own: Ownership;
   readonly log: Logger;
   readonly isClosed: boolean;
+  readonly clock: Clock;
   /** Stale routes may be deleted (the RIB has converged). */
   readonly isConverged: boolean;
   /** A resynchronisation is running: nothing is sent meanwhile. */
@@ -57,7 +59,7 @@ export class RequestWindow implements BulkRequests {
   failures = 0;
   readonly ops = { add: 0, replace: 0, delete: 0 };
   private warnings = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: unknown;
   private retryAt = 0;
   private retryDelay = RETRY_MIN_MS;
   private readonly templates = new Templates();
@@ -115,11 +117,12 @@ export class RequestWindow implements BulkRequests {
   retrySoon(ms = this.retryDelay): void {
     const state = this.host.state;
     if (state.troubled.size === 0 || this.host.isClosed) return;
-    const at = Date.now() + ms;
+    const clock = this.host.clock;
+    const at = clock.now() + ms;
     if (this.retryTimer !== undefined && this.retryAt <= at) return;
-    clearTimeout(this.retryTimer);
+    clock.clearTimeout(this.retryTimer);
     this.retryAt = at;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = clock.setTimeout(() => {
       this.retryTimer = undefined;
       let retried = 0;
       for (const i of state.troubled) {
@@ -136,11 +139,11 @@ export class RequestWindow implements BulkRequests {
       this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
       this.host.scheduleFlush();
     }, ms);
-    this.retryTimer.unref();
   }
 
   close(): void {
-    clearTimeout(this.retryTimer);
+    this.host.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   // ---- bulk requests (BulkRequests): i is the key's index --------------------------------------

@@ -1,0 +1,50 @@
+/**
+ * Time, as every engine is given it (STYLE.md: time is injected). The one module whose code
+ * touches setTimeout and Date.now for timers: sessions, the RIB, BFD and the FIB take a Clock, and
+ * tests give them test/helpers/fake-clock.ts instead. Not here: jittered FSM timers
+ * (agent/session/timers.ts), the event loop's own setImmediate turns (not time).
+ */
+
+export interface Clock {
+  /** Milliseconds; only differences are meaningful. */
+  now(): number;
+  /** Runs `fn` once after `ms`; the handle goes to clearTimeout. Never keeps the process alive. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const h = setTimeout(fn, ms);
+    h.unref?.();
+    return h;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** Resolves after `ms` on `clock` (a backoff inside an async loop). */
+export function delay(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => void clock.setTimeout(resolve, ms));
+}
+
+/**
+ * Calls `fn` every `ms` until the returned function is called; the next period is armed after
+ * `fn` returns, so a slow `fn` never overlaps itself.
+ */
+export function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let handle: unknown;
+  let stopped = false;
+  const arm = (): void => {
+    handle = clock.setTimeout(() => {
+      if (stopped) return;
+      fn();
+      if (!stopped) arm();
+    }, ms);
+  };
+  arm();
+  return () => {
+    stopped = true;
+    clock.clearTimeout(handle);
+  };
+}
