@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import { CodedError } from './contracts/coded-error.js';
 import type { CheckAnswer } from './control/api.js';
 import type { Log } from './log.js';
 
@@ -62,14 +63,7 @@ export interface MetricsSnapshot {
 
 export type MetricsErrorCode = 'BAD_LISTEN' | 'LISTEN_FAILED';
 
-export class MetricsError extends Error {
-  override readonly name = 'MetricsError';
-  readonly code: MetricsErrorCode;
-  constructor(code: MetricsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class MetricsError extends CodedError<MetricsErrorCode> {}
 
 /** RFC 4273 bgpPeerState. */
 export const STATE_NUMBER: Readonly<Record<string, number>> = {

@@ -5,6 +5,8 @@
  * Never put a password file's content in a message: problems name the file, not what is in it.
  */
 
+import { CodedError } from '../agent/contracts/coded-error.js';
+
 export type ConfigErrorCode =
   /** The file parsed, but the schema or a cross-field check refused it. */
   | 'CONFIG_INVALID'
@@ -25,16 +27,13 @@ const TITLES: Record<ConfigErrorCode, string> = {
   CONFIG_PARSE: 'cannot parse configuration',
 };
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
+export class ConfigError extends CodedError<ConfigErrorCode> {
   /** The config file (or password file) this error is about. */
   readonly path: string;
   readonly problems: readonly Problem[];
 
   constructor(code: ConfigErrorCode, path: string, problems: readonly Problem[]) {
-    super(`${TITLES[code]} ${path}:\n${formatProblems(problems)}`);
-    this.code = code;
+    super(code, `${TITLES[code]} ${path}:\n${formatProblems(problems)}`);
     this.path = path;
     this.problems = problems;
   }

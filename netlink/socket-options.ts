@@ -27,6 +27,7 @@ import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { CodedError } from '../agent/contracts/coded-error.js';
 
 /** The operations a SocketOptionError can come from. */
 export type SocketOp =
@@ -42,18 +43,16 @@ export type SocketOp =
   | 'test';
 
 /** A failed socket operation; `code` is the errno name ('EINVAL', 'ENOENT', 'EBADF', ...). */
-export class SocketOptionError extends Error {
-  override readonly name = 'SocketOptionError';
-  readonly code: string;
+/** `code` is the errno name, e.g. 'ECONNREFUSED'. */
+export class SocketOptionError extends CodedError {
   readonly op: SocketOp;
   /** Positive errno as in errno(3) and os.constants.errno; 0 when unknown. */
   readonly errno: number;
   readonly syscall: string | undefined;
 
   constructor(op: SocketOp, code: string, message: string, options: { syscall?: string; cause?: unknown } = {}) {
-    super(`${op}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, `${op}: ${message}`, options);
     this.op = op;
-    this.code = code;
     this.errno = errnoNumber(code);
     this.syscall = options.syscall;
   }

@@ -4,6 +4,8 @@
  * the receive path: the engine counts it and goes on.
  */
 
+import { CodedError } from '../contracts/coded-error.js';
+
 export type BfdErrorCode =
   | 'SHORT'
   | 'BAD_VERSION'
@@ -24,9 +26,4 @@ export type BfdErrorCode =
   | 'ADDRESS_MISMATCH'
   | 'SOCKET';
 
-export class BfdError extends Error {
-  override readonly name = 'BfdError';
-  constructor(readonly code: BfdErrorCode, message: string) {
-    super(message);
-  }
-}
+export class BfdError extends CodedError<BfdErrorCode> {}

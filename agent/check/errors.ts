@@ -5,6 +5,8 @@
  * address given to an IPv4 socket to 0.0.0.0 without a word, so we refuse it first).
  */
 
+import { CodedError } from '../contracts/coded-error.js';
+
 export type CheckErrorCode =
   | 'ICMP_TRUNCATED'      // fewer bytes than the header needs
   | 'ICMP_BAD_SIZE'       // an echo to encode smaller than its header and token, or above 65535
@@ -13,12 +15,4 @@ export type CheckErrorCode =
   | 'NO_CAP_NET_RAW'      // socket(AF_INET, SOCK_RAW, ...) answered EPERM
   | 'SOCKET_FAILED';      // any other failure opening or configuring the raw socket
 
-export class CheckError extends Error {
-  override readonly name = 'CheckError';
-  readonly code: CheckErrorCode;
-
-  constructor(code: CheckErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class CheckError extends CodedError<CheckErrorCode> {}

@@ -6,19 +6,12 @@
 
 import { connect } from 'node:net';
 
+import { CodedError } from '../contracts/coded-error.js';
 import type { Command, ControlResponse } from './api.js';
 
 export type ClientErrorCode = 'NOT_RUNNING' | 'PERMISSION_DENIED' | 'TIMEOUT' | 'CONNECTION_LOST' | 'PROTOCOL';
 
-export class ClientError extends Error {
-  override readonly name = 'ClientError';
-  readonly code: ClientErrorCode;
-
-  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class ClientError extends CodedError<ClientErrorCode> {}
 
 export interface RequestOptions {
   /** Give up (TIMEOUT) when no answer comes within this long. */

@@ -5,6 +5,8 @@
  * RELOAD_REFUSED). What a client sees is `{code, message}`; never a stack.
  */
 
+import { CodedError } from '../contracts/coded-error.js';
+
 export type ControlErrorCode =
   // answers to a request (api.ts ControlErrorBody)
   | 'BAD_REQUEST'
@@ -22,12 +24,4 @@ export type ControlErrorCode =
   | 'GROUP_NOT_FOUND'
   | 'SOCKET_SETUP';
 
-export class ControlError extends Error {
-  override readonly name = 'ControlError';
-  readonly code: ControlErrorCode;
-
-  constructor(code: ControlErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class ControlError extends CodedError<ControlErrorCode> {}

@@ -5,16 +5,17 @@
  * Never thrown for anything a peer sends: peers' data is refused by policy, not by exceptions.
  */
 
+import { CodedError } from '../contracts/coded-error.js';
+
 export type RibErrorCode = 'RIB_BAD_PREFIX' | 'RIB_BUSY' | 'SELECTOR_SYNTAX' | 'PEER_SET_INVALID';
 
-export class RibError extends Error {
-  override readonly name = 'RibError';
+export class RibError extends CodedError<RibErrorCode> {
   constructor(
-    readonly code: RibErrorCode,
+    code: RibErrorCode,
     message: string,
     /** SELECTOR_SYNTAX: the offset in the selector text; PEER_SET_INVALID: the config key. */
     readonly where?: number | string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -5,6 +5,7 @@
  * `op` names what was being done ('newroute', 'delroute', 'dump', 'recv', ...).
  */
 import { constants as osConstants } from 'node:os';
+import { CodedError } from '../../agent/contracts/coded-error.js';
 
 export type NetlinkOp =
   | 'open'
@@ -33,10 +34,8 @@ export function errnoNumber(code: string): number {
   return errnoTable[code] ?? 0;
 }
 
-export class NetlinkError extends Error {
-  override readonly name = 'NetlinkError';
-  /** The errno name, e.g. 'EEXIST'. */
-  readonly code: string;
+/** `code` is the errno name, e.g. 'EEXIST'. */
+export class NetlinkError extends CodedError {
   /** Positive errno as in errno(3); 0 when the code is not an errno. */
   readonly errno: number;
   readonly op: NetlinkOp;
@@ -44,9 +43,8 @@ export class NetlinkError extends Error {
   readonly extack: string | undefined;
 
   constructor(op: NetlinkOp, code: string, message: string, options: { extack?: string; cause?: unknown } = {}) {
-    super(`${op}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, `${op}: ${message}`, options);
     this.op = op;
-    this.code = code;
     this.errno = errnoNumber(code);
     this.extack = options.extack;
   }
