@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * agentctl: the operator's view of a running rack-agent over its control socket (SPEC.md
- * "Programs", "agentctl status", "Exit statuses"). Text through render.ts, or with `-o json`
+ * "Programs", "agentctl status", "Exit statuses"). Each command is a row of control/commands.ts:
+ * its arguments, request, text (render.ts) and exit rule. With `-o json`
  * the daemon's answer unchanged. Exit 0 success, 1 error answer (or `wait` timed out, or a
  * `check` row failed), 2 usage, 3 the agent is not reachable. `wait` keeps trying to
  * connect until its timeout, so it also covers an agent that is still starting.
@@ -9,20 +10,14 @@
 
 import { readFileSync } from 'node:fs';
 
-import { MAX_CHECK_TIMEOUT } from '../config/formats.js';
-import { renderCheck } from './check/render.js';
-import type { CheckAnswer, Command, ControlResponse, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
+import type { Command, ControlResponse } from './control/api.js';
 import { type CliCommand, type Invocation, parseArgs, USAGE } from './control/cli-args.js';
 import { ClientError, request } from './control/client.js';
-import {
-  NOT_RUNNING, type RenderOptions, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus,
-  renderVersion, renderWait,
-} from './control/render.js';
+import { commandRow, type PrintOptions } from './control/commands.js';
+import { NOT_RUNNING } from './control/render.js';
 
 const EXIT = { ok: 0, error: 1, usage: 2, unreachable: 3 } as const;
 
-/** How long a plain request may take before the agent counts as not answering. */
-const REQUEST_TIMEOUT_MS = 15_000;
 const RETRY_CONNECT_MS = 250;
 
 function clientVersion(): string {
@@ -45,29 +40,15 @@ const err = (text: string): void => {
   process.stderr.write(`agentctl: ${text}\n`);
 };
 
-function requestArgs(command: CliCommand): Record<string, unknown> {
-  switch (command.cmd) {
-    case 'peers': return command.address === undefined ? {} : { address: command.address };
-    case 'routes': return command.family === undefined ? {} : { family: command.family };
-    case 'wait': return { timeout: command.timeoutSeconds };
-    case 'check': return command.timeoutSeconds === undefined ? {} : { timeout: command.timeoutSeconds };
-    default: return {};
-  }
-}
-
-/** The request, retried while nothing answers for `wait` (an agent that is starting). */
-async function ask(socket: string, command: CliCommand & { cmd: Command }): Promise<ControlResponse> {
-  if (command.cmd === 'check') {
-    // The daemon ends its probes at the timeout (its config's when none is given: at most the maximum).
-    const probing = (command.timeoutSeconds ?? MAX_CHECK_TIMEOUT) * 1000;
-    return request(socket, 'check', requestArgs(command), { timeoutMs: probing + REQUEST_TIMEOUT_MS });
-  }
-  if (command.cmd !== 'wait') return request(socket, command.cmd, requestArgs(command), { timeoutMs: REQUEST_TIMEOUT_MS });
-  const deadline = Date.now() + command.timeoutSeconds * 1000;
+/** The request; a command with a retry rule (`wait`) keeps trying while nothing answers (an agent that is starting). */
+async function ask<C extends Command>(socket: string, cmd: C, args: CliCommand & { cmd: C }): Promise<ControlResponse> {
+  const row = commandRow(cmd);
+  if (row.retry === undefined) return request(socket, cmd, row.toWire(args), { timeoutMs: row.clientTimeoutMs(args) });
+  const deadline = Date.now() + row.retry.seconds(args) * 1000;
   for (;;) {
-    const left = Math.max(0, deadline - Date.now());
+    const rest = row.retry.rest(args, Math.max(0, deadline - Date.now()) / 1000);
     try {
-      return await request(socket, 'wait', { timeout: left / 1000 }, { timeoutMs: left + REQUEST_TIMEOUT_MS });
+      return await request(socket, cmd, row.toWire(rest), { timeoutMs: row.clientTimeoutMs(rest) });
     } catch (e) {
       if (!(e instanceof ClientError) || e.code !== 'NOT_RUNNING' || Date.now() + RETRY_CONNECT_MS > deadline) throw e;
       await new Promise((resolve) => setTimeout(resolve, RETRY_CONNECT_MS));
@@ -75,57 +56,11 @@ async function ask(socket: string, command: CliCommand & { cmd: Command }): Prom
   }
 }
 
-function unreachable(invocation: Invocation & { kind: 'run' }, e: ClientError): number {
-  if (e.code === 'NOT_RUNNING' && invocation.command.cmd === 'status') {
-    out(invocation.output === 'json' ? `${JSON.stringify({ running: false })}\n` : `${NOT_RUNNING}\n`);
-  } else if (e.code === 'NOT_RUNNING') {
-    err(`${NOT_RUNNING} (${e.message})`);
-  } else {
-    err(e.message);
-  }
+function unreachable(invocation: Invocation & { kind: 'run' }, e: ClientError, options: PrintOptions): number {
+  const said = commandRow(invocation.command.cmd).unreachable?.(invocation.output, options, e.code) ?? { stdout: '', error: true };
+  out(said.stdout);
+  if (said.error) err(e.code === 'NOT_RUNNING' ? `${NOT_RUNNING} (${e.message})` : e.message);
   return EXIT.unreachable;
-}
-
-/** Prints a successful answer; returns the exit status. */
-function show(command: CliCommand, data: unknown, options: RenderOptions, version: string): number {
-  switch (command.cmd) {
-    case 'status':
-      out(renderStatus(data as StatusAnswer, options));
-      return EXIT.ok;
-    case 'peers':
-      out(command.address === undefined ? renderPeers(data as PeerAnswer[], options) : renderPeerDetail(data as PeerAnswer[], options));
-      return EXIT.ok;
-    case 'routes':
-      out(renderRoutes(data as RouteAnswer[]));
-      return EXIT.ok;
-    case 'wait': {
-      const answer = data as { converged: boolean; waited: number };
-      out(renderWait(answer));
-      return answer.converged ? EXIT.ok : EXIT.error;
-    }
-    case 'reload': {
-      const answer = data as ReloadAnswer;
-      if (answer.applied) out(renderReload(answer));
-      else process.stderr.write(renderReload(answer));
-      return answer.applied ? EXIT.ok : EXIT.error;
-    }
-    case 'version':
-      out(renderVersion(version, data as { version: string; node: string }));
-      return EXIT.ok;
-    case 'check': {
-      const answer = data as CheckAnswer;
-      out(renderCheck(answer, { colour: options.colour }));
-      return answer.ok ? EXIT.ok : EXIT.error;
-    }
-  }
-}
-
-/** JSON mode: the answer's data as the daemon sent it; the exit status still says what it meant. */
-function jsonStatus(command: CliCommand, data: unknown): number {
-  if (command.cmd === 'wait') return (data as { converged?: unknown }).converged === true ? EXIT.ok : EXIT.error;
-  if (command.cmd === 'reload') return (data as { applied?: unknown }).applied === true ? EXIT.ok : EXIT.error;
-  if (command.cmd === 'check') return (data as { ok?: unknown }).ok === true ? EXIT.ok : EXIT.error;
-  return EXIT.ok;
 }
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -140,25 +75,31 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return EXIT.usage;
   }
   const { command } = invocation;
-  const version = clientVersion();
+  const options: PrintOptions = { now: new Date(), colour: useColour(), clientVersion: clientVersion() };
   let answer: ControlResponse;
   try {
-    answer = await ask(invocation.socket, command);
+    answer = await ask(invocation.socket, command.cmd, command);
   } catch (e) {
     if (!(e instanceof ClientError)) throw e;
-    if (command.cmd === 'version' && invocation.output === 'table') out(`agentctl ${version}\n`);
-    return unreachable(invocation, e);
+    return unreachable(invocation, e, options);
   }
   if (!answer.ok) {
     if (invocation.output === 'json') out(`${JSON.stringify({ error: answer.error })}\n`);
     else err(`${answer.error.code}: ${answer.error.message}`);
     return EXIT.error;
   }
+  const row = commandRow(command.cmd);
+  // The answer's type is the command's (api.ts CommandTypes): the daemon built it from the same table.
+  const data = answer.data as never;
   if (invocation.output === 'json') {
+    // JSON mode: the answer's data as the daemon sent it; the exit status still says what it meant.
     out(`${JSON.stringify(answer.data)}\n`);
-    return jsonStatus(command, answer.data);
+  } else {
+    const shown = row.render(data, command as never, options);
+    if (shown.stderr === true) process.stderr.write(shown.text);
+    else out(shown.text);
   }
-  return show(command, answer.data, { now: new Date(), colour: useColour() }, version);
+  return row.succeeded(data) ? EXIT.ok : EXIT.error;
 }
 
 // `agentctl routes | head`: a reader that leaves early is not an error.

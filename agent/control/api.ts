@@ -3,9 +3,25 @@
  * `{id, cmd, args}` -> `{id, ok: true, data}` | `{id, ok: false, error: {code, message}}`.
  * StatusAnswer is SPEC.md's `agentctl status -o json`; `agentctl -o json` prints answers unchanged.
  * ControlHandlers is what agent/main.ts gives the ControlServer: the server knows nothing else.
+ * CommandTypes names each command's arguments and answer; commands.ts is the table of what each
+ * command does with them.
  */
 
-export type Command = 'status' | 'peers' | 'routes' | 'wait' | 'reload' | 'check' | 'version';
+/** Each command's arguments (as the CLI and the server parse them) and its answer's type. */
+export interface CommandTypes {
+  readonly status: { readonly args: NoArgs; readonly answer: StatusAnswer };
+  readonly peers: { readonly args: { readonly address?: string }; readonly answer: readonly PeerAnswer[] };
+  readonly routes: { readonly args: { readonly family?: 'ipv4' | 'ipv6' }; readonly answer: readonly RouteAnswer[] };
+  readonly wait: { readonly args: { readonly timeoutSeconds: number }; readonly answer: WaitAnswer };
+  readonly reload: { readonly args: NoArgs; readonly answer: ReloadAnswer };
+  readonly check: { readonly args: { readonly timeoutSeconds?: number }; readonly answer: CheckAnswer };
+  readonly version: { readonly args: NoArgs; readonly answer: VersionAnswer };
+}
+
+export type NoArgs = Readonly<Record<string, never>>;
+export type Command = keyof CommandTypes;
+export type ArgsOf<C extends Command> = CommandTypes[C]['args'];
+export type AnswerOf<C extends Command> = CommandTypes[C]['answer'];
 
 export interface ControlRequest {
   readonly id: number | string;
@@ -124,6 +140,18 @@ export interface CheckAnswer {
   readonly at: string;
 }
 
+export interface WaitAnswer {
+  readonly converged: boolean;
+  /** Seconds waited, to a tenth. */
+  readonly waited: number;
+}
+
+export interface VersionAnswer {
+  readonly version: string;
+  /** The node's name. */
+  readonly node: string;
+}
+
 /** Implemented by agent/main.ts. A thrown error becomes `{ok:false, error:{code:'INTERNAL'}}`. */
 export interface ControlHandlers {
   status(): StatusAnswer;
@@ -134,5 +162,5 @@ export interface ControlHandlers {
   reload(): Promise<ReloadAnswer>;
   /** Runs the data-plane checks; `timeoutSeconds` undefined: the config's check.timeout. */
   check(timeoutSeconds?: number): Promise<CheckAnswer>;
-  version(): { readonly version: string; readonly node: string };
+  version(): VersionAnswer;
 }

@@ -15,13 +15,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../log.js';
 import { peerCredentials as kernelPeerCredentials, type PeerCredentials } from '../../netlink/peer-credentials.js';
 import type { ControlHandlers, ControlResponse } from './api.js';
+import { commandRow } from './commands.js';
 import { ControlError } from './errors.js';
 import {
   EMPTY_LINE_STATE, encodeResponse, errorResponse, isReadOnly, type LineState, MAX_REQUEST_BYTES,
   okResponse, type ParsedRequest, parseRequest, splitLines,
 } from './protocol.js';
 import { BIND_UMASK, claimSocketPath, resolveGroup, secureSocket } from './socket-file.js';
-import { waitConverged } from './wait.js';
 
 /** After TOO_LARGE: bytes read and dropped, and how long, before the connection is cut. */
 const DRAIN_AFTER_TOO_LARGE = 1024 * 1024;
@@ -280,25 +280,14 @@ export class ControlServer {
   }
 
   private async dispatch(conn: Connection, request: ParsedRequest): Promise<unknown> {
-    switch (request.cmd) {
-      case 'status': return this.handlers.status();
-      case 'peers': {
-        const peers = this.handlers.peers(request.address);
-        if (request.address !== undefined && peers.length === 0) throw new ControlError('NOT_FOUND', `no peer ${request.address}`);
-        return peers;
-      }
-      case 'routes': return this.handlers.routes(request.family);
-      case 'version': return this.handlers.version();
-      case 'reload': return this.handlers.reload();
-      case 'check': return this.handlers.check(request.timeoutSeconds);
-      case 'wait': {
-        this.pendingWaits += 1;
-        try {
-          return await waitConverged(() => this.handlers.converged(), request.timeoutSeconds, this.opts.waitPollMs, conn.ended.signal);
-        } finally {
-          this.pendingWaits -= 1;
-        }
-      }
+    const row = commandRow(request.cmd);
+    const ctx = { signal: conn.ended.signal, waitPollMs: this.opts.waitPollMs };
+    if (request.cmd !== 'wait') return row.serve(this.handlers, request as never, ctx);
+    this.pendingWaits += 1;
+    try {
+      return await row.serve(this.handlers, request as never, ctx);
+    } finally {
+      this.pendingWaits -= 1;
     }
   }
 }

@@ -5,13 +5,8 @@
  * (ControlHandlers.converged, agent/main.ts).
  */
 
+import type { WaitAnswer } from './api.js';
 import { ControlError } from './errors.js';
-
-export interface WaitAnswer {
-  readonly converged: boolean;
-  /** Seconds waited, to a tenth. */
-  readonly waited: number;
-}
 
 export function waitConverged(converged: () => boolean, timeoutSeconds: number, pollMs: number, signal: AbortSignal):
 Promise<WaitAnswer> {

@@ -1,6 +1,7 @@
 import test from 'ava';
 
-import { EMPTY_LINE_STATE, looksLikePeerAddress, parseRequest, splitLines } from '../../agent/control/protocol.js';
+import { looksLikePeerAddress } from '../../agent/control/commands.js';
+import { EMPTY_LINE_STATE, parseRequest, splitLines } from '../../agent/control/protocol.js';
 
 const ok: [string, unknown][] = [
   ['{"id":1,"cmd":"status"}', { id: 1, cmd: 'status' }],
