@@ -4,10 +4,10 @@
  * InitialTables is the one owner of "the peer's initial table is complete": the RIB keeps no
  * End-of-RIB bookkeeping of its own (it only ends graceful-restart stale periods, agent/rib/graceful.ts).
  *
- * - A peer that advertised the graceful-restart capability owes End-of-RIB for every negotiated
- *   family (RFC 4724 section 4: advertising the capability, even with no <AFI, SAFI>, states the
- *   intention of generating End-of-RIB after the initial update; section 2 defines the marker per
- *   family). Its table of a family is complete at that End-of-RIB, or once `eorWaitMs` (360 s,
+ * - A peer that advertised the graceful-restart capability (and we did too) owes End-of-RIB for
+ *   every negotiated family (RFC 4724 section 4: advertising the capability, even with no
+ *   <AFI, SAFI>, states the intention of generating End-of-RIB after the initial update; section 2
+ *   defines the marker per family). Its table of a family is complete at that End-of-RIB, or once `eorWaitMs` (360 s,
  *   the RIB's stale time, FRR's stalepath-time and select-defer-time) passed since Established:
  *   never by quiet, so a ToR slow to send its table after our restart keeps its routes in our
  *   kernel (the previous run's routes go only once the RIB has converged).
@@ -85,7 +85,9 @@ export class InitialTables {
       case 'established':
         this.peers.set(e.peer.key, {
           since: now,
-          owesEndOfRib: e.negotiated.peerGracefulRestart !== undefined,
+          // Both sides advertised the capability: End-of-RIB was specified for graceful restart, and
+          // some speakers (Quagga's lineage) send it only to a peer that advertised it too.
+          owesEndOfRib: e.negotiated.peerGracefulRestart !== undefined && e.negotiated.localGracefulRestart,
           windowStart: now,
           buckets: [],
           waiting: new Set(e.negotiated.families),

@@ -22,7 +22,7 @@ const EOR_WAIT = 45_000;
 const tor = spec('10.0.1.1');
 const grCap = { restartTime: 120, restarting: false, notification: false, families: [{ afi: 1, safi: 1, forwarding: true }, { afi: 2, safi: 1, forwarding: true }] };
 
-type What = 'up' | 'up-gr' | 'up-restarting' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until';
+type What = 'up' | 'up-gr' | 'up-gr-theirs-only' | 'up-restarting' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until';
 type Step = readonly [at: number, what: What];
 
 /** `what` every `period` ms from `from` (inclusive) to `to` (exclusive). */
@@ -59,6 +59,7 @@ const ROWS: readonly Row[] = [
   { name: 'GR peer that sends UPDATEs but never End-of-RIB: our restart time passes first', steps: [[500, 'up-gr'], [1000, 'update']], verdict: 'restart-time-passed', at: RESTART },
   { name: 'GR peer that never sends End-of-RIB: complete at the End-of-RIB wait', restartMs: 100_000, steps: [[500, 'up-gr'], [1000, 'update']], verdict: 'converged', at: 45_500, ruled: both('45500 end-of-rib-timeout') },
   { name: 'GR peer, End-of-RIB for IPv4 only: IPv6 waits', restartMs: 100_000, steps: [[500, 'up-gr'], [1000, 'update'], [1200, 'eor4']], verdict: 'converged', at: 45_500, ruled: { ipv6: '45500 end-of-rib-timeout' } },
+  { name: 'GR capability from the peer only (ours off): no End-of-RIB owed, the rules without it', steps: [[500, 'up-gr-theirs-only'], [1000, 'update']], verdict: 'converged', at: 5500, ruled: both('5500 churn') },
   { name: 'End-of-RIB never, UPDATEs until 3 s: fewer than 2 a second', steps: [[500, 'up'], [1000, 'update'], [2000, 'update'], [3000, 'update']], verdict: 'converged', at: 5500, ruled: both('5500 churn') },
   { name: 'End-of-RIB never, no UPDATE at all', steps: [[500, 'up']], verdict: 'converged', at: 5500, ruled: both('5500 quiet') },
   { name: 'End-of-RIB for IPv4 only: IPv6 by quiet', steps: [[500, 'up'], [1000, 'update'], [1200, 'eor4']], verdict: 'converged', at: 5500, ruled: { ipv6: '5500 churn' } },
@@ -81,10 +82,11 @@ const ROWS: readonly Row[] = [
 ];
 
 function event(what: What, families: readonly FamilyName[]): SessionEvent | undefined {
-  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : what === 'up-restarting' ? { peerGracefulRestart: { ...grCap, restarting: true } } : {};
+  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : what === 'up-gr-theirs-only' ? { peerGracefulRestart: grCap, localGracefulRestart: false } : what === 'up-restarting' ? { peerGracefulRestart: { ...grCap, restarting: true } } : {};
   switch (what) {
     case 'up':
     case 'up-gr':
+    case 'up-gr-theirs-only':
     case 'up-restarting':
       return established(tor, { families: [...families], ...gr });
     case 'update':
