@@ -53,7 +53,7 @@ export { restartOnlyChanges } from './reload.js';
 const COMPLETED_BY: Record<CompletedBy, string> = {
   'end-of-rib': 'End-of-RIB',
   quiet: 'no End-of-RIB, and no UPDATE for the quiet time',
-  churn: `no End-of-RIB, and fewer than ${CHURN_PER_SECOND} UPDATEs a second for the quiet time (steady churn)`,
+  churn: `no End-of-RIB, and fewer than ${CHURN_PER_SECOND} UPDATEs a second over the quiet time`,
   cap: `no End-of-RIB, and UPDATEs still coming ${CAP_QUIET_FACTOR} quiet times after the session came up`,
   'end-of-rib-timeout': `no End-of-RIB from a graceful-restart peer within ${EOR_WAIT_MS / 1000} s`,
 };
