@@ -89,6 +89,8 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const settings = ribSettings(config);
   const rib = new Rib({
     clock,
+    // One bound for an owed End-of-RIB: the stale time of a restarting peer's routes (RFC 4724 s4.2).
+    staleTime: EOR_WAIT_MS / 1000,
     node: settings.node,
     pools: settings.pools,
     multipath: settings.multipath,

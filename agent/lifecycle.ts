@@ -7,10 +7,10 @@
  * - A peer that advertised the graceful-restart capability (and we did too) owes End-of-RIB for
  *   every negotiated family (RFC 4724 section 4: advertising the capability, even with no
  *   <AFI, SAFI>, states the intention of generating End-of-RIB after the initial update; section 2
- *   defines the marker per family). Its table of a family is complete at that End-of-RIB, or once `eorWaitMs` (360 s,
- *   the RIB's stale time, FRR's stalepath-time and select-defer-time) passed since Established:
- *   never by quiet, so a ToR slow to send its table after our restart keeps its routes in our
- *   kernel (the previous run's routes go only once the RIB has converged).
+ *   defines the marker per family). Its table of a family is complete at that End-of-RIB, or once
+ *   `eorWaitMs` (360 s, the RIB's stale time, FRR's stalepath-time and select-defer-time) passed
+ *   since Established: never by quiet, so a ToR slow to send its table after our restart keeps
+ *   the previous run's routes in our kernel (until its End-of-RIB, or our restart time).
  * - A peer without the capability sends no End-of-RIB we can count on (one that arrives still
  *   completes its family). Its initial burst is over, for all its families at once, when fewer than
  *   CHURN_PER_SECOND x quietMs / 1000 UPDATEs (10 at the default 5 s) arrived in the last `quietMs`,
