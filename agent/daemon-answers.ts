@@ -23,6 +23,8 @@ export interface Engines {
   /** Every session's status; [] before the sessions exist. */
   readonly sessions: () => SessionStatus[];
   readonly rib: Rib;
+  /** Every established peer's initial tables complete and the RIB settled (agent/lifecycle.ts). */
+  readonly settled: () => boolean;
   readonly fib: Fib;
   readonly bfd: BfdClient;
   readonly checker: Checker;
@@ -46,7 +48,7 @@ export function controlHandlers(e: Engines): ControlHandlers {
       return address === undefined ? all : all.filter((p) => p.address === address);
     },
     routes: (family) => routeAnswers(rib.routes(family), fib.routes(family)),
-    converged: () => isReady(e.sessions(), rib.converged(), fib.snapshot().inSync),
+    converged: () => isReady(e.sessions(), e.settled(), fib.snapshot().inSync),
     reload: () => Promise.resolve(e.reload()),
     check: (timeoutSeconds) => e.checker.run(timeoutSeconds),
     version: () => ({ version: version(), node: e.config().node.name }),

@@ -8,7 +8,7 @@
  *
  * Lifecycle (the decisions are agent/lifecycle.ts): the FIB starts in restart mode (our routes
  * already in the kernel stay untouched until the RIB has converged: every peer up and its initial
- * table complete, by End-of-RIB or by a quiet period, or the graceful-restart time passed); while
+ * table complete, by End-of-RIB or the rules of lifecycle.ts, or the graceful-restart time passed); while
  * it found routes of ours at start, OPENs carry the restarting (R) and forwarding-preserved (F)
  * bits (RFC 4724 section 3), so the ToR keeps our blocks until we are back; SIGTERM first stops
  * all output to the kernel, then ends the sessions gracefully (no Hard Reset, see Session.stop),
@@ -40,7 +40,8 @@ import { Rib } from './rib/rib.js';
 import { ribSettings } from './rib/settings.js';
 import type { SessionEvent } from './session/events.js';
 import { SessionManager } from './session/manager.js';
-import { InitialTables, startupVerdict, TICK_MS } from './lifecycle.js';
+import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startupVerdict, TICK_MS, type CompletedBy } from './lifecycle.js';
+import { systemClock, type Clock } from './session/timers.js';
 import { controlHandlers, type Engines, metricsSnapshot } from './daemon-answers.js';
 import { reload } from './reload.js';
 import { version } from './version.js';
@@ -48,7 +49,17 @@ import { prefixesOf, routeWork } from './v8-flags.js';
 
 export { restartOnlyChanges } from './reload.js';
 
-export async function run(path: string): Promise<void> {
+/** The info log line of each way an initial table completes without End-of-RIB. */
+const COMPLETED_BY: Record<CompletedBy, string> = {
+  'end-of-rib': 'End-of-RIB',
+  quiet: 'no End-of-RIB, and no UPDATE for the quiet time',
+  churn: `no End-of-RIB, and fewer than ${CHURN_PER_SECOND} UPDATEs a second over the quiet time`,
+  cap: `no End-of-RIB, and UPDATEs still coming ${CAP_QUIET_FACTOR} quiet times after the session came up`,
+  'end-of-rib-timeout': `no End-of-RIB from a graceful-restart peer within ${EOR_WAIT_MS / 1000} s`,
+};
+
+/** `clock`: the time every readiness decision reads (agent/lifecycle.ts); tests may inject one. */
+export async function run(path: string, clock: Clock = systemClock): Promise<void> {
   let config: Config;
   try {
     config = loadFullConfig(path);
@@ -62,12 +73,14 @@ export async function run(path: string): Promise<void> {
   const log: Log = root.log.child({ component: 'main' });
   log.info('rack-agent starting', { version: version(), node: config.node.name, config: path });
 
-  const startedAt = Date.now();
+  const startedAt = clock.now();
   let fibConverged = false;
   let metrics: Metrics | null = null;
   /** RFC 4724: R and F in our OPENs while the routes of a previous run are being re-learned. */
   let restarting = false;
   const tables = new InitialTables(config.bgp.endOfRibQuietTime * 1000);
+  /** Every established peer's initial tables complete and the RIB settled (SPEC.md "Readiness"). */
+  const settled = (): boolean => tables.complete() && rib.converged();
 
   // Large tables (a restart's dump of the kernel, UPDATEs, changes) turn TurboFan on (v8-flags.ts).
   const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart'), onWork: routeWork });
@@ -75,6 +88,9 @@ export async function run(path: string): Promise<void> {
   let manager: SessionManager | null = null;
   const settings = ribSettings(config);
   const rib = new Rib({
+    clock,
+    // One bound for an owed End-of-RIB: the stale time of a restarting peer's routes (RFC 4724 s4.2).
+    staleTime: EOR_WAIT_MS / 1000,
     node: settings.node,
     pools: settings.pools,
     multipath: settings.multipath,
@@ -93,23 +109,20 @@ export async function run(path: string): Promise<void> {
   });
 
   /**
-   * Once a tick: peers whose initial table is complete by quiet (they send no End-of-RIB) are
-   * told to the RIB; then, until it has happened once, whether the FIB may delete the routes a
-   * previous run left (agent/lifecycle.ts).
+   * Once a tick: peers whose initial table is complete without End-of-RIB are logged; then, until
+   * it has happened once, whether the FIB may delete the routes a previous run left
+   * (agent/lifecycle.ts, the one owner of initial-table completeness).
    */
   function tick(): void {
-    const now = Date.now();
-    for (const c of tables.due(now)) {
-      log.info('no End-of-RIB, and no UPDATE for the quiet time: the initial table is complete', { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
-      rib.tableComplete(c.peer, c.family);
-    }
+    const now = clock.now();
+    for (const c of tables.due(now)) log.info(`${COMPLETED_BY[c.by]}: the initial table is complete`, { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
     checkStartupConvergence(now);
   }
 
-  function checkStartupConvergence(now = Date.now()): void {
+  function checkStartupConvergence(now = clock.now()): void {
     if (fibConverged || manager === null) return;
     const sessions = manager.status();
-    const verdict = startupVerdict({ now, startedAt, restartTimeMs: config.bgp.gracefulRestart.restartTime * 1000, sessions, rib: rib.converged() });
+    const verdict = startupVerdict({ now, startedAt, restartTimeMs: config.bgp.gracefulRestart.restartTime * 1000, sessions, rib: settled() });
     if (verdict === 'waiting') return;
     fibConverged = true;
     restarting = false;
@@ -123,7 +136,7 @@ export async function run(path: string): Promise<void> {
     readPassword,
     localRestartState: () => ({ restarting, forwarding: restarting }),
     onEvent: (e: SessionEvent) => {
-      const eor = tables.observe(e, Date.now());
+      const eor = tables.observe(e, clock.now());
       if (eor !== undefined) log.info('End-of-RIB: the initial table is complete', { peer: eor.peer, family: eor.family });
       if (e.type === 'update') routeWork(prefixesOf(e.update));
       if (e.type !== 'update' || metrics === null) return rib.handle(e);
@@ -199,7 +212,7 @@ export async function run(path: string): Promise<void> {
   convergenceTimer = setInterval(tick, TICK_MS);
 
   const engines: Engines = {
-    config: () => config, sessions: () => manager?.status() ?? [], rib, fib, bfd, checker,
+    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker,
     reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; } }),
   };
   const handlers = controlHandlers(engines);

@@ -70,7 +70,7 @@ export const SCHEMA: Section = {
       enabled: leaf('ra-bool', true, 'RFC 4724 graceful restart'),
       restartTime: leaf('ra-restart-time', 120, 'seconds'),
     },
-    endOfRibQuietTime: leaf('ra-quiet-time', 5, 'seconds without an UPDATE after which a peer that sends no End-of-RIB has sent its initial table'),
+    endOfRibQuietTime: leaf('ra-quiet-time', 5, 'for a peer without graceful restart (no End-of-RIB owed): its initial table is complete after this many seconds without an UPDATE or with fewer than 2 a second, or at 12 times this after it came up'),
     bfd: {
       enabled: leaf('ra-bool', false, 'RFC 5880/5881 single-hop BFD on every peer session'),
       minRxMs: leaf('ra-bfd-interval', 300, 'Required Min RX Interval we offer, ms'),

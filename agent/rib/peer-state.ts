@@ -1,6 +1,6 @@
 /**
  * What the RIB keeps per peer: its interned paths, counters (received, accepted, advertised),
- * graceful-restart bookkeeping (RFC 4724 section 4.2), End-of-RIB seen, and the memo of exported
+ * graceful-restart bookkeeping (RFC 4724 section 4.2), and the memo of exported
  * attributes per path (export.ts is pure; the memo interns its results so prefixes sharing an
  * exported attribute set are grouped into one UPDATE). Not here: the decision or the tables.
  */
@@ -28,8 +28,6 @@ export class PeerState {
   /** Paths received but refused by import policy, by `${prefixKey}#${pathId}`. */
   readonly rejected = new Set<string>();
   readonly advertised: Record<FamilyName, number> = { ipv4: 0, ipv6: 0 };
-  /** Families whose initial table is complete in this session (End-of-RIB, or quiet: lifecycle.ts). */
-  readonly eor = new Set<FamilyName>();
   /** Families with stale paths from a graceful restart, and the timer that ends them. */
   readonly stale = new Set<FamilyName>();
   staleTimer: unknown = undefined;
@@ -61,7 +59,6 @@ export class PeerState {
   resetSession(): void {
     this.fed = false;
     this.limitHit = false;
-    this.eor.clear();
     this.refresh.clear();
     this.rejected.clear();
     this.advertised.ipv4 = 0;

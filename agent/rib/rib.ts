@@ -187,7 +187,9 @@ export class Rib {
 
   private update(ps: PeerState, u: UpdateMessage): void {
     const eor = endOfRibFamily(u);
-    if (eor !== undefined) return this.complete(ps, eor.afi === 1 ? 'ipv4' : 'ipv6');
+    // RFC 4724 section 4.2: End-of-RIB ends the stale period of the family. Whether the initial
+    // table is complete (readiness) is agent/lifecycle.ts's, which follows the same events.
+    if (eor !== undefined) return this.graceful.endOfRib(ps, eor.afi === 1 ? 'ipv4' : 'ipv6');
     const a = u.attributes;
     for (const p of u.withdrawn) this.withdraw(ps, p);
     const un = a.mpUnreach;
@@ -205,23 +207,6 @@ export class Rib {
       this.sweepAll(ps, false);
       this.opts.sink.limitExceeded(ps.spec.key, limit, count);
     }
-  }
-
-  /**
-   * The peer's initial table of `family` is complete without an End-of-RIB (it sends none: the
-   * quiet rule of agent/lifecycle.ts). Acts exactly as End-of-RIB: stale paths not re-learned go.
-   */
-  tableComplete(peerKey: string, family: FamilyName): void {
-    if (this.closed) return;
-    this.notFlushing('tableComplete');
-    const ps = this.peers.get(peerKey);
-    if (ps !== undefined && ps.established && ps.carries(family)) this.complete(ps, family);
-  }
-
-  private complete(ps: PeerState, family: FamilyName): void {
-    ps.eor.add(family);
-    this.graceful.endOfRib(ps, family);
-    this.kick();
   }
 
   /** One UPDATE's NLRI of one family: the path is interned once (per path id), not per prefix. */
@@ -443,16 +428,12 @@ export class Rib {
   }
 
   /**
-   * True when the RIB has settled for the FIB: nothing waits for a flush, every established peer's
-   * initial table is complete for each of its families (End-of-RIB or tableComplete), and no
-   * restarting peer still has stale paths.
+   * True when the RIB has settled for the FIB: nothing waits for a flush and no restarting peer
+   * still has stale paths. Whether the initial tables are complete is agent/lifecycle.ts's.
    */
   converged(): boolean {
     if (this.scheduled || this.loc.pending > 0) return false;
-    for (const ps of this.peers.values()) {
-      if (ps.stale.size > 0) return false;
-      if (ps.established && !ps.limitHit && ps.negotiated?.families.some((f) => !ps.eor.has(f))) return false;
-    }
+    for (const ps of this.peers.values()) if (ps.stale.size > 0) return false;
     return true;
   }
 

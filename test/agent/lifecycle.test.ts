@@ -1,14 +1,15 @@
 /**
- * agent/lifecycle.ts as tables: a peer's initial table complete at End-of-RIB or after the quiet
- * period, and the start-up verdict and readiness that follow, with a fake clock. Each row is a
- * start-up: events at given milliseconds, ticks every TICK_MS (as main.ts runs them) unless the
- * row stalls the loop, and a real RIB (the RIB tests' harness) told of each completion, as main.ts
- * does. The row states when the start-up verdict first turns and to what, and when the peer's
- * tables completed.
+ * agent/lifecycle.ts as tables: a peer's initial table complete at End-of-RIB (a graceful-restart
+ * peer: only then, or after the End-of-RIB wait), or by the rules for a peer without it (quiet,
+ * steady churn, the cap), and the start-up verdict and readiness that follow, with a fake clock.
+ * Each row is a start-up: events at given milliseconds, ticks every TICK_MS (as daemon.ts runs
+ * them) unless the row stalls the loop, and a real RIB (the RIB tests' harness, its stale timer on
+ * the same fake clock) fed the same events. The row states when the start-up verdict first turns
+ * and to what, and when and why the peer's tables completed without End-of-RIB.
  */
 
 import test from 'ava';
-import { InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/lifecycle.js';
+import { CAP_QUIET_FACTOR, InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/lifecycle.js';
 import type { SessionEvent } from '../../agent/session/events.js';
 import type { State } from '../../agent/session/fsm.js';
 import type { FamilyName } from '../../agent/session/negotiate.js';
@@ -16,10 +17,20 @@ import { announce, down, endOfRib, established, harness, spec, withdraw } from '
 
 const QUIET = 5000;
 const RESTART = 30_000;
+/** The End-of-RIB wait of a graceful-restart peer in these rows (360 s in the daemon). */
+const EOR_WAIT = 45_000;
 const tor = spec('10.0.1.1');
 const grCap = { restartTime: 120, restarting: false, notification: false, families: [{ afi: 1, safi: 1, forwarding: true }, { afi: 2, safi: 1, forwarding: true }] };
 
-type Step = readonly [at: number, what: 'up' | 'up-gr' | 'up-restarting' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until'];
+type What = 'up' | 'up-gr' | 'up-gr-theirs-only' | 'up-restarting' | 'update' | 'eor4' | 'eor6' | 'down' | 'down-gr' | 'stall-until';
+type Step = readonly [at: number, what: What];
+
+/** `what` every `period` ms from `from` (inclusive) to `to` (exclusive). */
+function every(from: number, to: number, period: number, what: What = 'update'): Step[] {
+  const out: Step[] = [];
+  for (let at = from; at < to; at += period) out.push([at, what]);
+  return out;
+}
 
 interface Row {
   readonly name: string;
@@ -28,38 +39,54 @@ interface Row {
   readonly families?: readonly FamilyName[];
   /** The peer left over from a previous session (down with graceful restart) before the start. */
   readonly staleFromBefore?: boolean;
+  /** Our graceful-restart time (default RESTART). */
+  readonly restartMs?: number;
   readonly verdict: StartupVerdict;
   /** When the verdict first stops being 'waiting' (ms, at tick resolution). */
   readonly at: number;
-  /** When each family was declared complete by quiet (absent: by End-of-RIB or never). */
-  readonly quiet?: Readonly<Partial<Record<FamilyName, number>>>;
+  /** Families completed without End-of-RIB: `${ms} ${by}` (absent: by End-of-RIB or never). */
+  readonly ruled?: Readonly<Partial<Record<FamilyName, string>>>;
 }
+
+const both = (what: string): Partial<Record<FamilyName, string>> => ({ ipv4: what, ipv6: what });
 
 const ROWS: readonly Row[] = [
   { name: 'no GR, End-of-RIB early', steps: [[500, 'up'], [700, 'update'], [900, 'eor4'], [900, 'eor6']], verdict: 'converged', at: 1000 },
-  { name: 'GR peer, End-of-RIB late but before the quiet time passes', steps: [[500, 'up-gr'], ...[1, 2, 3, 4, 5, 6, 7, 8].map((s): Step => [s * 1000, 'update']), [9000, 'eor4'], [9000, 'eor6']], verdict: 'converged', at: 9000 },
-  { name: 'GR peer, End-of-RIB after a quiet gap: quiet wins, End-of-RIB is harmless', steps: [[500, 'up-gr'], [1000, 'update'], [7000, 'eor4'], [7000, 'eor6']], verdict: 'converged', at: 6000, quiet: { ipv4: 6000, ipv6: 6000 } },
-  { name: 'End-of-RIB never, UPDATEs until 3 s', steps: [[500, 'up'], [1000, 'update'], [2000, 'update'], [3000, 'update']], verdict: 'converged', at: 8000, quiet: { ipv4: 8000, ipv6: 8000 } },
-  { name: 'End-of-RIB never, no UPDATE at all', steps: [[500, 'up']], verdict: 'converged', at: 5500, quiet: { ipv4: 5500, ipv6: 5500 } },
-  { name: 'End-of-RIB for IPv4 only: IPv6 by quiet', steps: [[500, 'up'], [1000, 'update'], [1200, 'eor4']], verdict: 'converged', at: 6000, quiet: { ipv6: 6000 } },
-  { name: 'one family negotiated, no End-of-RIB', families: ['ipv4'], steps: [[0, 'up'], [250, 'update']], verdict: 'converged', at: 5250, quiet: { ipv4: 5250 } },
-  { name: 'peer down during start, back later: the quiet period starts over', steps: [[500, 'up'], [1000, 'update'], [4000, 'down'], [6000, 'up'], [6500, 'update']], verdict: 'converged', at: 11500, quiet: { ipv4: 11500, ipv6: 11500 } },
+  { name: 'GR peer, End-of-RIB late', steps: [[500, 'up-gr'], ...every(1000, 9000, 1000), [9000, 'eor4'], [9000, 'eor6']], verdict: 'converged', at: 9000 },
+  // Issue 19 item 4: a graceful-restart peer owes End-of-RIB, the quiet rule never completes it.
+  { name: 'GR peer, End-of-RIB after a quiet gap: no quiet completion, End-of-RIB completes', steps: [[500, 'up-gr'], [1000, 'update'], [7000, 'eor4'], [7000, 'eor6']], verdict: 'converged', at: 7000 },
+  { name: 'GR peer slow to send after our restart: silent 20 s, then its table and End-of-RIB', steps: [[500, 'up-gr'], [20_000, 'update'], [20_100, 'eor4'], [20_100, 'eor6']], verdict: 'converged', at: 20_250 },
+  { name: 'GR peer that sends UPDATEs but never End-of-RIB: our restart time passes first', steps: [[500, 'up-gr'], [1000, 'update']], verdict: 'restart-time-passed', at: RESTART },
+  { name: 'GR peer that never sends End-of-RIB: complete at the End-of-RIB wait', restartMs: 100_000, steps: [[500, 'up-gr'], [1000, 'update']], verdict: 'converged', at: 45_500, ruled: both('45500 end-of-rib-timeout') },
+  { name: 'GR peer, End-of-RIB for IPv4 only: IPv6 waits', restartMs: 100_000, steps: [[500, 'up-gr'], [1000, 'update'], [1200, 'eor4']], verdict: 'converged', at: 45_500, ruled: { ipv6: '45500 end-of-rib-timeout' } },
+  { name: 'GR capability from the peer only (ours off): no End-of-RIB owed, the rules without it', steps: [[500, 'up-gr-theirs-only'], [1000, 'update']], verdict: 'converged', at: 5500, ruled: both('5500 churn') },
+  { name: 'End-of-RIB never, UPDATEs until 3 s: fewer than 2 a second', steps: [[500, 'up'], [1000, 'update'], [2000, 'update'], [3000, 'update']], verdict: 'converged', at: 5500, ruled: both('5500 churn') },
+  { name: 'End-of-RIB never, no UPDATE at all', steps: [[500, 'up']], verdict: 'converged', at: 5500, ruled: both('5500 quiet') },
+  { name: 'End-of-RIB for IPv4 only: IPv6 by quiet', steps: [[500, 'up'], [1000, 'update'], [1200, 'eor4']], verdict: 'converged', at: 5500, ruled: { ipv6: '5500 churn' } },
+  { name: 'one family negotiated, no End-of-RIB', families: ['ipv4'], steps: [[0, 'up'], [250, 'update']], verdict: 'converged', at: 5000, ruled: { ipv4: '5000 churn' } },
+  // Issue 19 item 5: a peer without End-of-RIB whose table never stops changing.
+  { name: 'no GR, one UPDATE every 2 s forever: complete by churn', steps: [[500, 'up'], ...every(1000, 60_000, 2000)], verdict: 'converged', at: 5500, ruled: both('5500 churn') },
+  { name: 'no GR, initial table streaming 50 UPDATEs a second for 20 s, then one every 2 s: complete 5 s after the burst', steps: [[500, 'up'], ...every(600, 20_600, 20), ...every(21_000, 60_000, 2000)], verdict: 'converged', at: 25_500, ruled: both('25500 churn') },
+  { name: 'no GR, initial burst then a 3 s pause then the rest: one burst', steps: [[500, 'up'], ...every(600, 2600, 20), ...every(5600, 6600, 20)], verdict: 'converged', at: 11_500, ruled: both('11500 churn') },
+  { name: 'no GR, 4 UPDATEs a second forever: the cap', restartMs: 100_000, steps: [[500, 'up'], ...every(600, 100_000, 250)], verdict: 'converged', at: 500 + CAP_QUIET_FACTOR * QUIET, ruled: both(`${500 + CAP_QUIET_FACTOR * QUIET} cap`) },
+  { name: 'peer down during start, back later: the window starts over', steps: [[500, 'up'], [1000, 'update'], [4000, 'down'], [6000, 'up'], [6500, 'update']], verdict: 'converged', at: 11000, ruled: both('11000 churn') },
   { name: 'peer down with GR during start, back later', steps: [[500, 'up-gr'], [4000, 'down-gr'], [6000, 'up-gr'], [7000, 'eor4'], [7000, 'eor6']], verdict: 'converged', at: 7000 },
   { name: 'restarting peer (R bit) silent for 20 s, then End-of-RIB: no quiet completion', steps: [[500, 'up-restarting'], [20_000, 'update'], [20_500, 'eor4'], [20_500, 'eor6']], verdict: 'converged', at: 20_500 },
-  { name: 'restarting peer (R bit) that sends UPDATEs but no End-of-RIB: the usual quiet rule', steps: [[500, 'up-restarting'], [1000, 'update']], verdict: 'converged', at: 6000, quiet: { ipv4: 6000, ipv6: 6000 } },
+  { name: 'restarting peer (R bit) that sends UPDATEs but no End-of-RIB: it owes one', steps: [[500, 'up-restarting'], [1000, 'update']], verdict: 'restart-time-passed', at: RESTART },
   { name: 'restarting peer (R bit) that sends nothing at all: restart time passes first', steps: [[500, 'up-restarting']], verdict: 'restart-time-passed', at: RESTART },
   { name: 'peer never comes up: restart time passes', steps: [], verdict: 'restart-time-passed', at: RESTART },
   { name: 'peer up, then down for good: restart time passes', steps: [[500, 'up'], [1000, 'down']], verdict: 'restart-time-passed', at: RESTART },
-  { name: 'event loop stalled for 6 s: not a quiet peer', steps: [[500, 'up'], [1000, 'update'], [2000, 'stall-until'], [8000, 'stall-until']], verdict: 'converged', at: 13000, quiet: { ipv4: 13000, ipv6: 13000 } },
-  { name: 'stall, then quiet: the quiet period counts from the end of the stall', steps: [[500, 'up'], [1000, 'stall-until'], [7000, 'stall-until']], verdict: 'converged', at: 12000, quiet: { ipv4: 12000, ipv6: 12000 } },
-  { name: 'GR restart of the peer before our start, no End-of-RIB: stale paths go after the quiet time', staleFromBefore: true, steps: [[500, 'up-gr'], [600, 'update']], verdict: 'converged', at: 5750, quiet: { ipv4: 5750, ipv6: 5750 } },
+  { name: 'event loop stalled for 6 s: not a quiet peer', steps: [[500, 'up'], [1000, 'update'], [2000, 'stall-until'], [8000, 'stall-until']], verdict: 'converged', at: 13000, ruled: both('13000 quiet') },
+  { name: 'stall, then quiet: the quiet period counts from the end of the stall', steps: [[500, 'up'], [1000, 'stall-until'], [7000, 'stall-until']], verdict: 'converged', at: 12000, ruled: both('12000 quiet') },
+  { name: 'GR restart of the peer before our start, End-of-RIB late: stale paths stay until it', staleFromBefore: true, steps: [[500, 'up-gr'], [600, 'update'], [20_000, 'eor4'], [20_000, 'eor6']], verdict: 'converged', at: 20_000 },
 ];
 
-function event(what: Step[1], families: readonly FamilyName[]): SessionEvent | undefined {
-  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : what === 'up-restarting' ? { peerGracefulRestart: { ...grCap, restarting: true } } : {};
+function event(what: What, families: readonly FamilyName[]): SessionEvent | undefined {
+  const gr = what === 'up-gr' ? { peerGracefulRestart: grCap } : what === 'up-gr-theirs-only' ? { peerGracefulRestart: grCap, localGracefulRestart: false } : what === 'up-restarting' ? { peerGracefulRestart: { ...grCap, restarting: true } } : {};
   switch (what) {
     case 'up':
     case 'up-gr':
+    case 'up-gr-theirs-only':
     case 'up-restarting':
       return established(tor, { families: [...families], ...gr });
     case 'update':
@@ -77,20 +104,21 @@ function event(what: Step[1], families: readonly FamilyName[]): SessionEvent | u
   }
 }
 
-function run(row: Row): { verdict: StartupVerdict; at: number; quiet: Partial<Record<FamilyName, number>>; staleLeft: boolean } {
-  const h = harness();
+function run(row: Row): { verdict: StartupVerdict; at: number; ruled: Partial<Record<FamilyName, string>>; staleLeft: boolean } {
+  const h = harness({ staleTime: EOR_WAIT / 1000 });
   const families = row.families ?? ['ipv4', 'ipv6'];
   if (row.staleFromBefore === true) {
     // The previous session of this peer went down with graceful restart and left a stale path.
     h.feed(established(tor, { peerGracefulRestart: grCap }), announce(tor, ['192.168.2.0/26'], '10.0.1.1'), endOfRib(tor, 'ipv4'), endOfRib(tor, 'ipv6'));
     h.feed(down(tor, { restartTime: 120, families: [...families] }));
   }
-  const tables = new InitialTables(QUIET, 45_000);
+  const tables = new InitialTables(QUIET, EOR_WAIT);
   let state: State = 'Active';
-  const quiet: Partial<Record<FamilyName, number>> = {};
+  const ruled: Partial<Record<FamilyName, string>> = {};
   const steps = [...row.steps];
   let stalledUntil = -1;
-  for (let now = 0; now <= 60_000; now += TICK_MS) {
+  for (let now = 0; now <= 120_000; now += TICK_MS) {
+    h.clock.advance(now - h.clock.now());
     for (let s = steps[0]; s !== undefined && s[0] <= now; s = steps[0]) {
       steps.shift();
       if (s[1] === 'stall-until') {
@@ -105,15 +133,12 @@ function run(row: Row): { verdict: StartupVerdict; at: number; quiet: Partial<Re
       h.feed(e);
     }
     if (stalledUntil >= 0) continue; // the loop is blocked: no tick runs
-    for (const c of tables.due(now)) {
-      quiet[c.family] = now;
-      h.rib.tableComplete(c.peer, c.family);
-      h.feed();
-    }
-    const verdict = startupVerdict({ now, startedAt: 0, restartTimeMs: RESTART, sessions: [{ state, enabled: true }], rib: h.rib.converged() });
-    if (verdict !== 'waiting') return { verdict, at: now, quiet, staleLeft: h.rib.best('192.168.2.0/26').length > 0 };
+    for (const c of tables.due(now)) ruled[c.family] = `${now} ${c.by}`;
+    const settled = tables.complete() && h.rib.converged();
+    const verdict = startupVerdict({ now, startedAt: 0, restartTimeMs: row.restartMs ?? RESTART, sessions: [{ state, enabled: true }], rib: settled });
+    if (verdict !== 'waiting') return { verdict, at: now, ruled, staleLeft: h.rib.best('192.168.2.0/26').length > 0 };
   }
-  return { verdict: 'waiting', at: -1, quiet, staleLeft: true };
+  return { verdict: 'waiting', at: -1, ruled, staleLeft: true };
 }
 
 for (const row of ROWS) {
@@ -121,7 +146,7 @@ for (const row of ROWS) {
     const r = run(row);
     t.is(r.verdict, row.verdict);
     t.is(r.at, row.at, 'when the verdict turned');
-    t.deepEqual(r.quiet, row.quiet ?? {}, 'families completed by quiet, and when');
+    t.deepEqual(r.ruled, row.ruled ?? {}, 'families completed without End-of-RIB, when and why');
     if (row.staleFromBefore === true) t.false(r.staleLeft, 'the stale path of the previous session is gone');
   });
 }
@@ -131,7 +156,7 @@ test('due() reports a family once, and a peer it does not know never', (t) => {
   tables.observe(established(tor, { families: ['ipv4'] }), 0);
   t.deepEqual(tables.due(QUIET - TICK_MS), []);
   t.deepEqual(tables.waiting(tor.key), ['ipv4']);
-  t.deepEqual(tables.due(QUIET), [{ peer: tor.key, family: 'ipv4' }]);
+  t.deepEqual(tables.due(QUIET), [{ peer: tor.key, family: 'ipv4', by: 'quiet' }]);
   t.deepEqual(tables.due(QUIET + TICK_MS), []);
   t.deepEqual(tables.waiting(tor.key), []);
   tables.observe(announce(tor, ['192.168.1.0/26'], '10.0.1.1'), QUIET + 2 * TICK_MS);
@@ -144,26 +169,49 @@ test('observe() names the family an End-of-RIB completes, once', (t) => {
   t.is(tables.observe(endOfRib(tor, 'ipv4'), 0), undefined, 'a peer not up yet');
   tables.observe(established(tor, { families: ['ipv4', 'ipv6'] }), 0);
   t.is(tables.observe(announce(tor, ['192.168.1.0/26'], '10.0.1.1'), 10), undefined);
-  t.deepEqual(tables.observe(endOfRib(tor, 'ipv6'), 20), { peer: tor.key, family: 'ipv6' });
+  t.deepEqual(tables.observe(endOfRib(tor, 'ipv6'), 20), { peer: tor.key, family: 'ipv6', by: 'end-of-rib' });
   t.is(tables.observe(endOfRib(tor, 'ipv6'), 30), undefined, 'a second End-of-RIB');
   t.deepEqual(tables.waiting(tor.key), ['ipv4']);
 });
 
-test('withdrawals count as UPDATEs: the quiet period waits for them', (t) => {
+test('complete(): every established peer, every family; a peer that went down no longer counts', (t) => {
+  const other = spec('10.0.2.1');
   const tables = new InitialTables(QUIET);
-  tables.observe(established(tor, { families: ['ipv4'] }), 0);
-  for (let now = TICK_MS; now < QUIET; now += TICK_MS) t.deepEqual(tables.due(now), []);
-  tables.observe(withdraw(tor, ['192.168.1.0/26']), QUIET - 1);
-  t.deepEqual(tables.due(QUIET), []);
-  for (let now = QUIET + TICK_MS; now < 2 * QUIET - 1; now += TICK_MS) t.deepEqual(tables.due(now), []);
-  t.deepEqual(tables.due(2 * QUIET), [{ peer: tor.key, family: 'ipv4' }]);
+  t.true(tables.complete(), 'no peer');
+  tables.observe(established(tor, { families: ['ipv4', 'ipv6'], peerGracefulRestart: grCap }), 0);
+  tables.observe(established(other, { families: ['ipv4'], peerGracefulRestart: grCap }), 0);
+  t.false(tables.complete());
+  tables.observe(endOfRib(tor, 'ipv4'), 10);
+  tables.observe(endOfRib(tor, 'ipv6'), 10);
+  t.false(tables.complete(), 'the other peer still owes End-of-RIB');
+  tables.observe(down(other), 20);
+  t.true(tables.complete());
 });
 
-test('a restarting peer that never sends End-of-RIB completes after the restarting bound', (t) => {
-  const tables = new InitialTables(QUIET, 60_000);
-  tables.observe(established(tor, { families: ['ipv4'], peerGracefulRestart: { ...grCap, restarting: true } }), 0);
-  for (let now = TICK_MS; now < 60_000; now += TICK_MS) if (tables.due(now).length > 0) return t.fail(`completed at ${now} ms`);
-  t.deepEqual(tables.due(60_000), [{ peer: tor.key, family: 'ipv4' }]);
+test('withdrawals count as UPDATEs: a stream of them is not the end of the burst', (t) => {
+  const tables = new InitialTables(QUIET);
+  tables.observe(established(tor, { families: ['ipv4'] }), 0);
+  for (let now = TICK_MS; now <= 20_000; now += TICK_MS) {
+    tables.observe(withdraw(tor, ['192.168.1.0/26']), now - 1);
+    t.deepEqual(tables.due(now), [], `complete at ${now} ms while 4 withdrawals a second stream`);
+  }
+  let done = -1;
+  for (let now = 20_000 + TICK_MS; now <= 20_000 + QUIET && done < 0; now += TICK_MS) if (tables.due(now).length > 0) done = now;
+  t.true(done > 20_000, 'complete within the quiet time once they stop');
+});
+
+test('a graceful-restart peer never completes before the End-of-RIB wait, whatever it sends or not', (t) => {
+  for (const restarting of [false, true]) {
+    for (const sends of [false, true]) {
+      const tables = new InitialTables(QUIET, 60_000);
+      tables.observe(established(tor, { families: ['ipv4'], peerGracefulRestart: { ...grCap, restarting } }), 0);
+      for (let now = TICK_MS; now < 60_000; now += TICK_MS) {
+        if (sends && now % 2000 === 0) tables.observe(announce(tor, ['192.168.1.0/26'], '10.0.1.1'), now);
+        if (tables.due(now).length > 0) return t.fail(`restarting ${restarting}, sends ${sends}: completed at ${now} ms`);
+      }
+      t.deepEqual(tables.due(60_000), [{ peer: tor.key, family: 'ipv4', by: 'end-of-rib-timeout' }]);
+    }
+  }
 });
 
 test('setQuietTime applies from the next tick', (t) => {
@@ -171,7 +219,7 @@ test('setQuietTime applies from the next tick', (t) => {
   tables.observe(established(tor, { families: ['ipv4'] }), 0);
   t.deepEqual(tables.due(1000), []);
   tables.setQuietTime(1000);
-  t.deepEqual(tables.due(1250), [{ peer: tor.key, family: 'ipv4' }]);
+  t.deepEqual(tables.due(1250), [{ peer: tor.key, family: 'ipv4', by: 'quiet' }]);
 });
 
 const READY: readonly { name: string; sessions: { state: State; enabled: boolean }[]; rib: boolean; fib: boolean; ready: boolean }[] = [

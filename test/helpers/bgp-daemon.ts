@@ -54,7 +54,9 @@ export interface NeighborOptions {
   readonly families?: readonly Family[];
   /**
    * BIRD: `graceful restart on` (RFC 4724, both roles: it keeps the neighbour's routes as stale
-   * while the neighbour restarts). Default: BIRD's own (`aware`). FRR: `bgp graceful-restart` for
+   * while the neighbour restarts); false (BIRD only): `graceful restart off`, no capability and no
+   * End-of-RIB.
+   * Default: BIRD's own (`aware`). FRR: `bgp graceful-restart` for
    * the whole instance when any neighbour asks (restarting mode; FRR's default is helper only).
    */
   readonly gracefulRestart?: boolean;
@@ -74,7 +76,8 @@ export interface DaemonOptions {
   readonly clusterId?: string;
   readonly routes?: { readonly ipv4?: readonly StaticRoute[]; readonly ipv6?: readonly StaticRoute[] };
   /**
-   * false: never send End-of-RIB (FRR `bgp graceful-restart disable-eor`), as many ToRs do; the
+   * false: never send End-of-RIB (FRR `bgp graceful-restart disable-eor`, and
+   * `bgp graceful-restart-disable`: no capability, which would promise one), as many ToRs do; the
    * initial table then ends without a marker. BIRD cannot do this (the harness refuses).
    */
   readonly endOfRib?: boolean;

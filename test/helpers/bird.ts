@@ -50,7 +50,7 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     hops > 0 ? '  ttl security on;' : '',
     n.holdTime !== undefined ? `  hold time ${n.holdTime};\n  keepalive time ${Math.max(1, Math.floor(n.holdTime / 3))};` : '',
     n.passive === true ? '  passive on;' : '',
-    n.gracefulRestart === true ? '  graceful restart on;' : '',
+    n.gracefulRestart === true ? '  graceful restart on;' : n.gracefulRestart === false ? '  graceful restart off;' : '',
     n.bfd !== undefined ? '  bfd on;' : '',
     `  connect delay time ${retry};`,
     `  connect retry time ${retry};`,

@@ -59,7 +59,9 @@ export function frrCommands(options: DaemonOptions): string[] {
     lines.push(` bgp cluster-id ${options.clusterId ?? options.routerId}`);
   }
   lines.push(' no bgp default ipv4-unicast', ' no bgp network import-check', ' no bgp ebgp-requires-policy');
-  if (options.endOfRib === false) lines.push(' bgp graceful-restart disable-eor');
+  // No End-of-RIB and no graceful-restart capability either: a GR-capable peer owes End-of-RIB
+  // (RFC 4724 section 4, SPEC.md "Readiness") and FRR's default helper mode advertises the capability.
+  if (options.endOfRib === false) lines.push(' bgp graceful-restart disable-eor', ' bgp graceful-restart-disable');
   // Restarting mode (FRR's default is helper only): the capability lists our families, and bgpd sets
   // the R bit itself for a while after every start; `preserve-fw-state` sets their F bits.
   if (options.neighbors.some((n) => n.gracefulRestart === true)) lines.push(' bgp graceful-restart');
@@ -111,5 +113,7 @@ export function frrReconfigureCommands(from: DaemonOptions, to: DaemonOptions): 
   const grBefore = from.neighbors.some((n) => n.gracefulRestart === true);
   if (grBefore && !to.neighbors.some((n) => n.gracefulRestart === true)) removals.push(' no bgp graceful-restart');
   const oldMaps = routeMaps(from).filter((l) => l.startsWith('route-map ')).map((l) => `no ${l.replace(/ permit 10$/, '')}`);
-  return [`router bgp ${from.localAs}`, ...removals, 'exit', ...oldMaps, ...frrCommands(to)];
+  // Given again, FRR refuses it ("Graceful restart configuration changed, reset all peers").
+  const again = (l: string): boolean => from.endOfRib === false && to.endOfRib === false && l === ' bgp graceful-restart-disable';
+  return [`router bgp ${from.localAs}`, ...removals, 'exit', ...oldMaps, ...frrCommands(to).filter((l) => !again(l))];
 }
