@@ -15,8 +15,11 @@
  * feeds the event only then): then it is the peer's restart (RFC 4724 section 4.2),
  * the old connection is closed, the session goes down with the routes kept, the new one is retained.
  * BFD (RFC 5882 section 4.3, RFC 5880 / 5881): BfdDown takes the session to Idle at once, the
- * connection closed without a NOTIFICATION (the path is broken: it would not arrive), and holds it
- * there (`bfdHold`): no start, automatic or manual, connects until BfdUp.
+ * connection closed without a NOTIFICATION (the path is broken: it would not arrive). With
+ * `bfdStrict` (RFC 9384 section 4.1's strict mode) it is held there (`bfdHold`): no start,
+ * automatic or manual, connects until BfdUp. Without it the session starts again after the
+ * idle-hold time, BFD Down or not, so a peer whose BFD stopped without AdminDown cannot keep it
+ * down for good; BFD takes over again once it has come back Up (the next BfdDown).
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
  * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
  * OpenCollisionDump).
@@ -102,6 +105,8 @@ export interface FsmConfig {
   readonly idleHoldMin: number;
   readonly idleHoldMax: number;
   readonly errorForgetTime: number;
+  /** After BfdDown, wait for BfdUp (RFC 9384 strict mode); false: restart after the idle hold. */
+  readonly bfdStrict: boolean;
 }
 
 export const DEFAULT_FSM_CONFIG: FsmConfig = {
@@ -111,6 +116,7 @@ export const DEFAULT_FSM_CONFIG: FsmConfig = {
   idleHoldMin: 5,
   idleHoldMax: 30,
   errorForgetTime: 300,
+  bfdStrict: false,
 };
 
 export interface FsmData {
@@ -219,12 +225,16 @@ function stop(d: FsmData, notify: Notify | null | undefined, adminDown: boolean)
 /**
  * RFC 5882 section 4.3: BFD says the forwarding path to the peer failed. Like AutomaticStop, but
  * without a NOTIFICATION (it would not get through, and a NOTIFICATION would end a graceful restart
- * the peer may be owed), without the idle-hold backoff, and held in Idle until BfdUp. Whether the
- * routes stay is the session's call on sessionDown (inbound.ts gracefulRestartOnDown).
+ * the peer may be owed) and without counting an error. Strict (RFC 9384 section 4.1): held in Idle
+ * until BfdUp. Not strict: the session starts again after the shortest idle hold, whatever BFD
+ * does. Whether the routes stay is the session's call on sessionDown (inbound.ts
+ * gracefulRestartOnDown).
  */
 function bfdDown(d: FsmData): Transition {
   const t = stop(d, null, d.adminDown);
-  return { ...t, data: { ...t.data, bfdHold: true, errors: d.errors } };
+  if (d.config.bfdStrict) return { ...t, data: { ...t.data, bfdHold: true, errors: d.errors } };
+  const restart: Action[] = d.adminDown ? [] : [{ kind: 'startTimer', timer: 'idleHold', seconds: d.config.idleHoldMin }];
+  return { ...t, actions: [...t.actions, ...restart], data: { ...t.data, errors: d.errors } };
 }
 
 function unexpected(d: FsmData, e: FsmEvent): Transition {
@@ -262,6 +272,8 @@ function idle(d: FsmData, e: FsmEvent): Transition {
       // After ManualStop only ManualStart brings the session back.
       return d.adminDown || d.bfdHold ? next(d, 'Idle', []) : start(d, false);
     case 'BfdDown':
+      // Not strict: an idle-hold wait already running still restarts the session.
+      if (!d.config.bfdStrict) return next(d, 'Idle', []);
       return next(d, 'Idle', [{ kind: 'stopTimer', timer: 'idleHold' }], { bfdHold: true });
     case 'BfdUp':
       if (!d.bfdHold) return next(d, 'Idle', []);
