@@ -268,9 +268,10 @@ export class Session {
   relabel(spec: PeerSpec): void {
     if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
     this.currentSpec = spec;
+    const wasStrict = this.fsm.config.bfdStrict;
     this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive, bfdStrict: spec.bfd.strict } };
     // BFD switched off (nothing will say Up any more) or no longer strict: nothing holds the session.
-    if ((!spec.bfd.enabled || !spec.bfd.strict) && this.fsm.bfdHold) this.bfdUp();
+    if (this.fsm.bfdHold && (!spec.bfd.enabled || (wasStrict && !spec.bfd.strict))) this.bfdUp();
   }
 
   // ---- the FSM and its actions ------------------------------------------------------------

@@ -38,7 +38,7 @@ for (const r of rows) {
     t.is(s.state, 'Active');
     s.bfdDown('BFD: neighbor down (Control Detection Time Expired)', false);
     t.is(s.state, 'Idle');
-    t.is(s.heldByBfd, r.strict);
+    t.true(s.heldByBfd);
     clock.advance(IDLE_HOLD_S * 1000 - 1);
     t.is(s.state, 'Idle', 'nothing before the idle hold');
     clock.advance(3600_000);
@@ -66,5 +66,15 @@ test('a reload to bfd.strict false releases a session held by BFD; to strict tru
   clock.advance(60_000);
   t.is(s.state, 'Idle');
   t.true(s.heldByBfd);
+  s.stop();
+});
+
+test('bfd.strict false: BFD Up before the idle hold ends starts the session at once', (t) => {
+  const { s, clock } = started(false);
+  s.bfdDown('BFD: neighbor down (Control Detection Time Expired)', false);
+  clock.advance(1000);
+  t.is(s.state, 'Idle');
+  s.bfdUp();
+  t.is(s.state, 'Active');
   s.stop();
 });

@@ -316,8 +316,8 @@ test('strict BFD, held: no start event connects; BfdUp starts the session (or on
 
 /**
  * Not strict (the default, `bfd.strict: false`): BfdDown takes the session down at once as in strict
- * mode, but it is not held: the idle-hold timer (its shortest time, no error counted) starts it
- * again while BFD stays Down. One row per state: the idle-hold seconds started, or none.
+ * mode and waits for BfdUp, but the idle-hold timer (its shortest time, no error counted) also
+ * starts it again while BFD stays Down. One row per state: the idle-hold seconds started, or none.
  */
 const LOOSE_ROWS: readonly { readonly state: State; readonly idleHold: number | null; readonly sessionDown: boolean }[] = [
   { state: 'Idle', idleHold: null, sessionDown: false },
@@ -329,11 +329,10 @@ const LOOSE_ROWS: readonly { readonly state: State; readonly idleHold: number | 
 ];
 
 for (const r of LOOSE_ROWS) {
-  test(`BFD not strict: ${r.state} + BfdDown -> Idle, no NOTIFICATION, not held, idle hold ${r.idleHold ?? 'untouched'}`, (t) => {
+  test(`BFD not strict: ${r.state} + BfdDown -> Idle, no NOTIFICATION, idle hold ${r.idleHold ?? 'untouched'}`, (t) => {
     const d = { ...inState(r.state), errors: 2 };
     const tr = transition(d, { type: 'BfdDown' });
     t.is(tr.data.state, 'Idle');
-    t.false(tr.data.bfdHold);
     t.deepEqual(notifications(tr.actions), []);
     t.is(tr.data.errors, 2, 'a BFD failure is no error of the session');
     t.is(kinds(tr.actions).includes('sessionDown'), r.sessionDown);
@@ -343,13 +342,17 @@ for (const r of LOOSE_ROWS) {
   });
 }
 
-test('BFD not strict: the idle hold starts the session while BFD is still Down; BfdUp changes nothing; a later BfdDown takes it down again', (t) => {
+test('BFD not strict: the idle hold starts the session while BFD is still Down, or BfdUp before it; a later BfdDown takes it down again', (t) => {
   const down = transition(inState('Established'), { type: 'BfdDown' }).data;
   const again = transition(down, { type: 'IdleHoldTimerExpires' });
   t.is(again.data.state, 'Connect');
+  t.false(again.data.bfdHold);
   t.true(kinds(again.actions).includes('connect'));
   t.is(transition(down, { type: 'TcpConnectionConfirmed' }).data.state, 'Idle', 'before the idle hold, a connection is refused');
-  t.is(transition(again.data, { type: 'BfdUp' }).data.state, 'Connect');
+  t.is(transition(again.data, { type: 'BfdUp' }).data.state, 'Connect', 'once started, BfdUp changes nothing');
+  const early = transition(down, { type: 'BfdUp' });
+  t.is(early.data.state, 'Connect', 'BFD Up before the idle hold ends: at once');
+  t.true(kinds(early.actions).includes('stopTimer:idleHold'));
   const est = { ...again.data, state: 'Established' as const };
   t.is(transition(est, { type: 'BfdDown' }).data.state, 'Idle');
   // After an operator stop, a BfdDown does not start anything.
