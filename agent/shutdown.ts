@@ -38,7 +38,8 @@ export async function shutdown(signal: string, r: Running): Promise<void> {
   // Nothing more reaches the kernel: the sessions going down must not withdraw a single route.
   r.rib.close();
   await r.fib.close();
-  // AdminDown first: the peers must not take it as a failure (RFC 5882 section 3.2).
+  // AdminDown first: the peers must not take it as a failure (RFC 5882 section 3.2). Sent for the
+  // peer's Detection Time (RFC 5880 section 6.8.16), at most 3 s (agent/bfd/protocol.ts).
   await r.bfd.close();
   await r.manager.close('rack-agent stopping', { graceful: true });
   // Sessions flush their last bytes; nothing else keeps the loop alive after this.

@@ -37,6 +37,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
         minRxMs: peer.bfd.minRxMs ?? bgp.bfd.minRxMs,
         minTxMs: peer.bfd.minTxMs ?? bgp.bfd.minTxMs,
         multiplier: peer.bfd.multiplier ?? bgp.bfd.multiplier,
+        strict: peer.bfd.strict ?? bgp.bfd.strict,
       },
     };
   });

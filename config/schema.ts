@@ -76,6 +76,7 @@ export const SCHEMA: Section = {
       minRxMs: leaf('ra-bfd-interval', 300, 'Required Min RX Interval we offer, ms'),
       minTxMs: leaf('ra-bfd-interval', 300, 'Desired Min TX Interval, ms'),
       multiplier: leaf('ra-bfd-multiplier', 3, 'Detect Mult'),
+      strict: leaf('ra-bool', false, 'true: after BFD Down, BGP waits for BFD Up (RFC 9384 strict mode); false: BGP may come back while BFD stays Down'),
     },
     peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
     nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
@@ -122,6 +123,7 @@ export const PEER_SCHEMA: Section = {
     minRxMs: derived('ra-bfd-interval', 'default: bgp.bfd.minRxMs'),
     minTxMs: derived('ra-bfd-interval', 'default: bgp.bfd.minTxMs'),
     multiplier: derived('ra-bfd-multiplier', 'default: bgp.bfd.multiplier'),
+    strict: derived('ra-bool', 'default: bgp.bfd.strict'),
   },
 };
 

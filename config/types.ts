@@ -81,6 +81,11 @@ export interface BfdConfig {
   readonly minTxMs: number;
   /** Detect Mult. */
   readonly multiplier: number;
+  /**
+   * After BFD Down, true: BGP waits for BFD Up (RFC 9384-style strict mode); false: BGP may come
+   * back while BFD stays Down, and BFD takes over once it is Up again.
+   */
+  readonly strict: boolean;
 }
 
 export interface BgpConfig {

@@ -8,7 +8,7 @@
 
 import type { Worker } from 'node:worker_threads';
 import type { BfdEngineStatus, BfdPeerConfig } from './engine.js';
-import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
+import { ADMIN_DOWN_MAX_MS, type ToMain, type ToWorker, type WorkerOptions } from './protocol.js';
 import type { BfdChange, BfdSessionStatus } from './session.js';
 
 export interface BfdLogger {
@@ -57,13 +57,16 @@ export class BfdClient {
     return this.changes;
   }
 
-  /** Sessions to AdminDown, then the worker ends (or is terminated after a second). */
+  /**
+   * Sessions to AdminDown, sent for up to ADMIN_DOWN_MAX_MS (RFC 5880 section 6.8.16), then the
+   * worker ends; one that has not ended a second after that is terminated.
+   */
   async close(): Promise<void> {
     this.closing = true;
     const w = this.worker;
     if (w === null) return;
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void w.terminate().then(() => resolve()), 1000);
+      const timer = setTimeout(() => void w.terminate().then(() => resolve()), ADMIN_DOWN_MAX_MS + 1000);
       w.once('exit', () => {
         clearTimeout(timer);
         resolve();

@@ -2,9 +2,12 @@
  * How BFD and BGP meet (RFC 5882), as pure functions main.ts calls: which BFD sessions the peer set
  * wants (`bfdPeers`: one per PeerSpec with bfd enabled, single hop from the session's local
  * address), and what a BFD state change does to the BGP session (`bgpReaction`):
- * - Up: the BGP session may connect (it was held since a BFD Down, section 4.3);
+ * - Up: the BGP session may connect (with `bfd.strict` it was held since a BFD Down; RFC 9384
+ *   section 4.1);
  * - Down from Up, detected by us or signalled by the peer: the BGP session goes down now, with
- *   "BFD: neighbor down (<diagnostic>)" as its last error;
+ *   "BFD: neighbor down (<diagnostic>)" as its last error, and the peer's C bit: set (its BFD
+ *   survives a control-plane restart), the forwarding failed and its routes go at once; clear, the
+ *   graceful-restart rules decide (section 4.3, inbound.ts gracefulRestartOnDown);
  * - Down because the peer's BFD went AdminDown: nothing (section 3.2: an administrative stop of
  *   BFD is no failure of the path);
  * - AdminDown (we removed the session): the BGP session is no longer held.

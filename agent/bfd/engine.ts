@@ -4,6 +4,11 @@
  * random non-zero local discriminator unique in the engine, RFC 5880 section 6.8.1, and a transmit
  * socket from `openTx`: source port 49152-65535, TTL 255, RFC 5881 section 4), removed ones are
  * stopped with AdminDown, changed timers are retuned in place (Poll Sequence, fsm.ts).
+ * A removed session that was Up or Init goes on sending AdminDown for the Detection Time the peer
+ * runs for us (RFC 5880 section 6.8.16), capped at ADMIN_DOWN_MAX_MS so a stop stays bounded, and
+ * only then closes its socket: one lost packet must not look like a failure to the peer. Meanwhile
+ * its discriminator still takes the peer's packets (unseen, uncounted); a new session to the same
+ * peer can start at once.
  * `receive` takes every datagram that reached port 3784 and discards, counting by BfdError code:
  * TTL / Hop Limit not 255 (RFC 5881 section 5), what decodeControl refuses, a Your Discriminator
  * naming no session, a packet from an address we have no session with or from another address than
@@ -14,6 +19,7 @@
 import type { Clock } from '../session/timers.js';
 import { BfdError, type BfdErrorCode } from './errors.js';
 import { decodeControl } from './packet.js';
+import { ADMIN_DOWN_MAX_MS } from './protocol.js';
 import { BfdSession, type BfdChange, type BfdSessionStatus } from './session.js';
 
 /** One BFD session as the main thread asks for it (from a PeerSpec with bfd enabled). */
@@ -82,6 +88,9 @@ export class BfdEngine {
   private readonly byAddress = new Map<string, Entry>();
   private readonly drops: Partial<Record<BfdErrorCode, number>> = {};
   private readonly random: () => number;
+  /** Removed sessions still sending AdminDown, and who waits for the last of them (close()). */
+  private readonly retiring = new Set<Entry>();
+  private drained: (() => void)[] = [];
 
   constructor(private readonly deps: BfdEngineDeps) {
     this.random = deps.random ?? Math.random;
@@ -114,9 +123,14 @@ export class BfdEngine {
     return { sessions: [...this.byKey.values()].map((e) => e.session.status()), drops: { ...this.drops } };
   }
 
-  /** Every session to AdminDown (the peer must not take it as a failure: RFC 5882 section 3.2). */
-  close(): void {
+  /**
+   * Every session to AdminDown (the peer must not take it as a failure: RFC 5882 section 3.2);
+   * resolves once the last one stopped sending it (at most ADMIN_DOWN_MAX_MS).
+   */
+  close(): Promise<void> {
     for (const e of [...this.byKey.values()]) this.remove(e);
+    if (this.retiring.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
   private accept(m: Received): BfdErrorCode | undefined {
@@ -168,12 +182,23 @@ export class BfdEngine {
   }
 
   private remove(e: Entry): void {
-    e.session.stop();
+    const ms = Math.min(e.session.stop(), ADMIN_DOWN_MAX_MS);
+    this.byKey.delete(e.config.key);
+    if (this.byAddress.get(e.config.peer) === e) this.byAddress.delete(e.config.peer);
+    if (ms <= 0) return this.retire(e);
+    this.retiring.add(e);
+    this.deps.clock.setTimeout(() => this.retire(e), ms);
+  }
+
+  private retire(e: Entry): void {
     e.session.dispose();
     e.tx.close();
-    this.byKey.delete(e.config.key);
-    this.byDiscr.delete(e.session.localDiscr);
-    if (this.byAddress.get(e.config.peer) === e) this.byAddress.delete(e.config.peer);
+    if (this.byDiscr.get(e.session.localDiscr) === e) this.byDiscr.delete(e.session.localDiscr);
+    this.retiring.delete(e);
+    if (this.retiring.size > 0) return;
+    const waiting = this.drained;
+    this.drained = [];
+    for (const resolve of waiting) resolve();
   }
 
   private newDiscriminator(): number {

@@ -95,6 +95,15 @@ export function detectionTimeUs(d: BfdData): number {
   return d.remoteDetectMult * Math.max(d.rxInForce, d.remoteDesiredMinTx);
 }
 
+/**
+ * The Detection Time the peer runs for us (section 6.8.4 from its side): our Detect Mult times
+ * the interval we send at, the larger of our DesiredMinTx and its RequiredMinRx. How long the
+ * AdminDown of section 6.8.16 is repeated before the session is torn down.
+ */
+export function peerDetectionTimeUs(d: BfdData): number {
+  return d.wanted.detectMult * txIntervalUs(d);
+}
+
 /** The Control packet the data says to send (section 6.8.7). P and F are never both set. */
 export function controlFor(d: BfdData, final: boolean): ControlPacket {
   return {
@@ -171,14 +180,18 @@ export function transition(d: BfdData, e: BfdEvent): BfdTransition {
     case 'Start':
       if (d.state !== 'AdminDown') return { data: d, actions: [] };
       return enter({ ...d, remoteDiscr: 0 }, 'Down', Diag.NONE);
-    case 'Stop':
-      // Section 6.8.16: AdminDown with diagnostic 7; the peer must not take it as a failure.
+    case 'Stop': {
+      // Section 6.8.16: AdminDown with diagnostic 7; the peer must not take it as a failure. The
+      // packets go on at the interval in force (TxTimerExpires below), so that one lost packet
+      // does not leave the peer to detect a failure; the session decides when to stop sending.
       if (d.state === 'AdminDown') return { data: d, actions: [] };
-      return { data: { ...d, state: 'AdminDown', diag: Diag.ADMIN_DOWN, polling: false }, actions: [{ kind: 'send', final: false }, { kind: 'stopTimer', timer: 'tx' }, { kind: 'stopTimer', timer: 'detect' }] };
+      const n: BfdData = { ...d, state: 'AdminDown', diag: Diag.ADMIN_DOWN, polling: false };
+      return { data: n, actions: [{ kind: 'send', final: false }, txTimer(n), { kind: 'stopTimer', timer: 'detect' }] };
+    }
     case 'Packet':
       return receive(d, e.packet);
     case 'TxTimerExpires':
-      if (d.state === 'AdminDown') return { data: d, actions: [] };
+      // In AdminDown the timer runs only after a Stop: the repeated AdminDown of section 6.8.16.
       return { data: d, actions: [{ kind: 'send', final: false }, txTimer(d)] };
     case 'DetectTimerExpires': {
       // Section 6.8.1: without a valid packet for a Detection Time the remote discriminator is forgotten.

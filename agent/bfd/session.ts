@@ -9,7 +9,7 @@
 
 import type { Clock } from '../session/timers.js';
 import type { BfdErrorCode } from './errors.js';
-import { controlFor, detectionTimeUs, initialBfd, transition, txIntervalUs, type BfdAction, type BfdData, type BfdEvent, type BfdTimer, type BfdTimers } from './fsm.js';
+import { controlFor, detectionTimeUs, initialBfd, peerDetectionTimeUs, transition, txIntervalUs, type BfdAction, type BfdData, type BfdEvent, type BfdTimer, type BfdTimers } from './fsm.js';
 import { diagName, encodeControl, type BfdState, type ControlPacket } from './packet.js';
 
 export interface BfdChange {
@@ -80,9 +80,16 @@ export class BfdSession {
     this.feed({ type: 'Start' });
   }
 
-  /** AdminDown (diag 7), one packet saying so, timers stopped. */
-  stop(): void {
+  /**
+   * AdminDown (diag 7), sent at once and then periodically until dispose() (RFC 5880 section
+   * 6.8.16). Returns how long to keep sending, in ms: the Detection Time the peer runs for us
+   * when the session was Up or Init (the peer may be holding its BGP to it), else 0.
+   */
+  stop(): number {
+    const live = this.data.state === 'Up' || this.data.state === 'Init';
+    const ms = peerDetectionTimeUs(this.data) / 1000;
     this.feed({ type: 'Stop' });
+    return live ? ms : 0;
   }
 
   retune(wanted: BfdTimers): void {
@@ -164,7 +171,7 @@ export class BfdSession {
     this.handles.delete(timer);
   }
 
-  /** Stops the timers without a packet (the engine closing). */
+  /** Stops the timers, and with them the AdminDown packets (the engine closing). */
   dispose(): void {
     for (const t of [...this.handles.keys()]) this.stopTimer(t);
   }

@@ -71,19 +71,26 @@ const engine = new BfdEngine({
   },
 });
 
+let closing = false;
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'configure':
+      if (closing) return;
       engine.configure(m.peers);
       post({ type: 'status', status: engine.status() });
       return;
     case 'close':
-      engine.close();
-      for (const s of receivers.values()) s?.close();
-      receivers.clear();
-      clearInterval(snapshots);
-      post({ type: 'closed' });
-      port.close();
+      if (closing) return;
+      closing = true;
+      // AdminDown for a Detection Time (engine.ts, at most ADMIN_DOWN_MAX_MS); the receive sockets
+      // stay open meanwhile, so the peers' packets are taken, not bounced.
+      void engine.close().then(() => {
+        for (const s of receivers.values()) s?.close();
+        receivers.clear();
+        clearInterval(snapshots);
+        post({ type: 'closed' });
+        port.close();
+      });
       return;
   }
 });

@@ -15,8 +15,11 @@
  * feeds the event only then): then it is the peer's restart (RFC 4724 section 4.2),
  * the old connection is closed, the session goes down with the routes kept, the new one is retained.
  * BFD (RFC 5882 section 4.3, RFC 5880 / 5881): BfdDown takes the session to Idle at once, the
- * connection closed without a NOTIFICATION (the path is broken: it would not arrive), and holds it
- * there (`bfdHold`): no start, automatic or manual, connects until BfdUp.
+ * connection closed without a NOTIFICATION (the path is broken: it would not arrive). With
+ * `bfdStrict` (RFC 9384 section 4.1's strict mode) it is held there (`bfdHold`): no start,
+ * automatic or manual, connects until BfdUp. Without it BfdUp still starts it at once, but so does
+ * the end of the idle-hold time with BFD still Down, so a peer whose BFD stopped without AdminDown
+ * cannot keep it down for good; BFD takes over again once it has come back Up (the next BfdDown).
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
  * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
  * OpenCollisionDump).
@@ -102,6 +105,8 @@ export interface FsmConfig {
   readonly idleHoldMin: number;
   readonly idleHoldMax: number;
   readonly errorForgetTime: number;
+  /** After BfdDown, wait for BfdUp (RFC 9384 strict mode); false: restart after the idle hold. */
+  readonly bfdStrict: boolean;
 }
 
 export const DEFAULT_FSM_CONFIG: FsmConfig = {
@@ -111,6 +116,7 @@ export const DEFAULT_FSM_CONFIG: FsmConfig = {
   idleHoldMin: 5,
   idleHoldMax: 30,
   errorForgetTime: 300,
+  bfdStrict: false,
 };
 
 export interface FsmData {
@@ -122,7 +128,10 @@ export interface FsmData {
   readonly errors: number;
   /** Hold time in force once OPENs were exchanged. */
   readonly negotiatedHoldTime: number;
-  /** BFD went down: stay Idle until BfdUp (RFC 5882 section 4.3). */
+  /**
+   * Idle since BFD went down (RFC 5882 section 4.3), waiting for BfdUp; with `config.bfdStrict`
+   * nothing else starts the session, without it the idle hold does too.
+   */
   readonly bfdHold: boolean;
 }
 
@@ -219,12 +228,15 @@ function stop(d: FsmData, notify: Notify | null | undefined, adminDown: boolean)
 /**
  * RFC 5882 section 4.3: BFD says the forwarding path to the peer failed. Like AutomaticStop, but
  * without a NOTIFICATION (it would not get through, and a NOTIFICATION would end a graceful restart
- * the peer may be owed), without the idle-hold backoff, and held in Idle until BfdUp. Whether the
- * routes stay is the session's call on sessionDown (inbound.ts gracefulRestartOnDown).
+ * the peer may be owed) and without counting an error; held in Idle until BfdUp. Strict (RFC 9384
+ * section 4.1): only BfdUp ends the hold. Not strict: so does the shortest idle hold, whatever BFD
+ * does. Whether the routes stay is the session's call on sessionDown (inbound.ts
+ * gracefulRestartOnDown).
  */
 function bfdDown(d: FsmData): Transition {
   const t = stop(d, null, d.adminDown);
-  return { ...t, data: { ...t.data, bfdHold: true, errors: d.errors } };
+  const restart: Action[] = d.config.bfdStrict || d.adminDown ? [] : [{ kind: 'startTimer', timer: 'idleHold', seconds: d.config.idleHoldMin }];
+  return { ...t, actions: [...t.actions, ...restart], data: { ...t.data, bfdHold: true, errors: d.errors } };
 }
 
 function unexpected(d: FsmData, e: FsmEvent): Transition {
@@ -255,13 +267,15 @@ function restartHold(d: FsmData): Action[] {
 function idle(d: FsmData, e: FsmEvent): Transition {
   switch (e.type) {
     case 'ManualStart':
-      // Held by BFD: remembered, the start happens at BfdUp.
-      return d.bfdHold ? next(d, 'Idle', [], { adminDown: false }) : start(d, false);
+      // Held by strict BFD: remembered, the start happens at BfdUp.
+      return d.bfdHold && d.config.bfdStrict ? next(d, 'Idle', [], { adminDown: false }) : start({ ...d, bfdHold: false }, false);
     case 'AutomaticStart':
     case 'IdleHoldTimerExpires':
       // After ManualStop only ManualStart brings the session back.
-      return d.adminDown || d.bfdHold ? next(d, 'Idle', []) : start(d, false);
+      return d.adminDown || (d.bfdHold && d.config.bfdStrict) ? next(d, 'Idle', []) : start({ ...d, bfdHold: false }, false);
     case 'BfdDown':
+      // Not strict: an idle-hold wait already running still restarts the session.
+      if (!d.config.bfdStrict) return next(d, 'Idle', []);
       return next(d, 'Idle', [{ kind: 'stopTimer', timer: 'idleHold' }], { bfdHold: true });
     case 'BfdUp':
       if (!d.bfdHold) return next(d, 'Idle', []);

@@ -49,7 +49,10 @@ export interface SessionEnd {
   readonly received?: Notify;
   /** Stopped by an operator or the configuration: the routes go. */
   readonly adminStop: boolean;
-  /** Ended by BFD (RFC 5882 section 4.3); `controlPlaneIndependent`: the peer's BFD sent the C bit. */
+  /**
+   * Ended by BFD (RFC 5882 section 4.3); `controlPlaneIndependent`: the peer's BFD sent the C bit,
+   * so its forwarding failed and graceful restart does not apply.
+   */
   readonly bfdDown?: { readonly controlPlaneIndependent: boolean };
 }
 
@@ -58,14 +61,17 @@ export type GracefulRestartInfo = { readonly restartTime: number; readonly famil
 /**
  * Whether the peer's routes are kept as stale when a session ends (RFC 4724 section 4.2): both sides
  * sent the capability, the peer listed the family, and either no NOTIFICATION was exchanged or both
- * sent the N bit and it was not a Cease / Hard Reset (RFC 8538 section 3 and 5).
+ * sent the N bit and it was not a Cease / Hard Reset (RFC 8538 section 3 and 5). A session ended
+ * by BFD counts as a TCP reset unless the peer's BFD sent the C bit (RFC 5882 section 4.3).
  */
 export function gracefulRestartOnDown(n: Negotiated | undefined, end: SessionEnd): GracefulRestartInfo {
   const gr = n?.peerGracefulRestart;
   if (!n || !gr || !n.localGracefulRestart || end.adminStop) return null;
-  // RFC 5882 section 4.3: BFD down means the forwarding path failed, so the routes go; only a peer
-  // whose BFD is control-plane independent (C bit) may still be forwarding, and then GR keeps them.
-  if (end.bfdDown && !end.bfdDown.controlPlaneIndependent) return null;
+  // RFC 5882 section 4.3: a peer whose BFD is control-plane independent (C bit set) keeps BFD
+  // running across a control-plane restart, so its BFD failing means its forwarding failed: the
+  // routes go at once, no graceful restart. With C clear BFD may simply have gone down with the
+  // restarting control plane: the graceful-restart rules below decide, as for a TCP reset.
+  if (end.bfdDown?.controlPlaneIndependent) return null;
   const families = gr.families
     .map((f) => familyName(f.afi, f.safi))
     .filter((f): f is FamilyName => f !== undefined && n.families.includes(f));

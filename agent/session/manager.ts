@@ -31,7 +31,8 @@ export interface PeerDiff {
 /**
  * PeerSpec fields a running session takes over in place: `type` is only shown; `passive` only
  * decides who opens the next connection (RFC 4271 section 8.1.1), never what the session carries;
- * `bfd` is the BFD engine's business (it retunes by a Poll Sequence, RFC 5880 section 6.8.3).
+ * `bfd` is the BFD engine's business (it retunes by a Poll Sequence, RFC 5880 section 6.8.3);
+ * `bfd.strict` only changes what the next BFD Down does (Session.relabel).
  */
 export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive', 'bfd'];
 

@@ -45,7 +45,9 @@ export interface PeerSpec {
   readonly gracefulRestart: { readonly enabled: boolean; readonly restartTime: number };
   /**
    * RFC 5880 / 5881 BFD for this session (intervals in ms). Changing it never restarts the BGP
-   * session (manager.ts RELABEL_ONLY); the BFD engine takes the change (Poll Sequence).
+   * session (manager.ts RELABEL_ONLY); the BFD engine takes the change (Poll Sequence). `strict`:
+   * after BFD Down the session waits for BFD Up (RFC 9384 strict mode); otherwise it may come back
+   * while BFD stays Down (session.ts bfdDown).
    */
-  readonly bfd: { readonly enabled: boolean; readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number };
+  readonly bfd: { readonly enabled: boolean; readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number; readonly strict: boolean };
 }

@@ -131,6 +131,7 @@ export class Session {
       connectRetryTime: deps.connectRetrySeconds ?? DEFAULT_FSM_CONFIG.connectRetryTime,
       idleHoldMin: deps.idleHoldSeconds?.min ?? DEFAULT_FSM_CONFIG.idleHoldMin,
       idleHoldMax: deps.idleHoldSeconds?.max ?? DEFAULT_FSM_CONFIG.idleHoldMax,
+      bfdStrict: spec.bfd.strict,
     });
     this.localOpen = this.buildLocalOpen();
     this.transport = new Transport(spec, {
@@ -201,8 +202,9 @@ export class Session {
 
   /**
    * The peer's BFD session went down (RFC 5882 section 4.3): the session goes down at once, without
-   * a NOTIFICATION, and connects again only after bfdUp(). The routes go unless the peer's BFD
-   * said control-plane independent (C bit) and graceful restart was negotiated (inbound.ts).
+   * a NOTIFICATION; with `bfd.strict` it connects again only after bfdUp(), otherwise after the
+   * idle hold (fsm.ts bfdDown). The routes are kept as graceful-restart stale only when GR was
+   * negotiated and the peer's BFD did not set the C bit (inbound.ts gracefulRestartOnDown).
    */
   bfdDown(reason: string, controlPlaneIndependent: boolean): void {
     this.lastError = reason;
@@ -261,14 +263,15 @@ export class Session {
   /**
    * Takes over a spec that differs only in fields the running session does not depend on
    * (manager.ts RELABEL_ONLY: `type`, `passive`, `bfd`); the connection, if any, stays up. A new
-   * `passive` applies from the next connection attempt.
+   * `passive` or `bfd.strict` applies from the next connection attempt or BFD Down.
    */
   relabel(spec: PeerSpec): void {
     if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
     this.currentSpec = spec;
-    this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive } };
-    // BFD switched off: nothing will say Up any more, so nothing holds the session.
-    if (!spec.bfd.enabled && this.fsm.bfdHold) this.bfdUp();
+    const wasStrict = this.fsm.config.bfdStrict;
+    this.fsm = { ...this.fsm, config: { ...this.fsm.config, passive: spec.passive, bfdStrict: spec.bfd.strict } };
+    // BFD switched off (nothing will say Up any more) or no longer strict: nothing holds the session.
+    if (this.fsm.bfdHold && (!spec.bfd.enabled || (wasStrict && !spec.bfd.strict))) this.bfdUp();
   }
 
   // ---- the FSM and its actions ------------------------------------------------------------

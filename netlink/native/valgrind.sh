@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs test/helpers/close-probe.js (sends in flight at close and at env teardown, nlClose inside a
-# receive callback) under valgrind memcheck, in a network namespace of its own that is deleted
+# receive callback) and test/bfd/worker-teardown-child.js (the BFD worker terminated with its UDP
+# sockets open) under valgrind memcheck, in a network namespace of its own that is deleted
 # afterwards. It complements asan.sh:
 # ASan instruments only the addon, but the use after close of issue 11 was a read inside node
 # (napi_make_callback on an async context napi_async_destroy had freed), which only valgrind,
@@ -31,6 +32,13 @@ for run in "raw 50" "channel 50" "callback 20" "worker 3"; do
     status=1
   fi
 done
+# The BFD worker terminated with its UDP sockets open and polling (udp.c's async cleanup hook).
+teardown="$repo/dist/test/bfd/worker-teardown-child.js"
+echo "valgrind.sh: worker-teardown-child 3"
+if ! ip netns exec "$ns" valgrind -q --error-exitcode=99 --log-file="$logs/teardown.%p.log" \
+    node "$teardown" 3 3784; then
+  status=1
+fi
 if grep -l 'Invalid \|uninitialised\|Mismatched' "$logs"/*.log >/dev/null 2>&1 || [ "$status" -ne 0 ]; then
   echo "valgrind.sh: memcheck errors (logs in $logs):" >&2
   cat "$logs"/*.log >&2

@@ -14,6 +14,7 @@
  * and the teardown. `run.freezeTor()` is the freeze with its bounds.
  */
 
+import { existsSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
 import { Agent, type ConfigDoc } from '../helpers/agent.js';
@@ -137,11 +138,14 @@ export interface BfdScenario<T extends BfdTor> {
   readonly bfdState: (tor: T, address: string) => Promise<string | undefined>;
   /** How long the ToR may take to show its sessions Up. */
   readonly torUpMs: number;
+  /** The agent's config; agentDoc when absent. */
+  readonly doc?: ConfigDoc;
 }
 
 export interface BfdRun<T extends BfdTor> {
   readonly lab: Lab;
   readonly nodeNs: string;
+  readonly torNs: string;
   readonly agent: Agent;
   readonly tor: T;
   /** Waits until the ToR shows both BFD sessions (IPv4, IPv6) Up. */
@@ -161,11 +165,12 @@ export async function bfdInterop<T extends BfdTor>(t: ExecutionContext, scenario
     await lab.veth(torNs, { ipv4: `${TOR}/24`, ipv6: `${TOR6}/64` }, nodeNs, { ipv4: `${NODE}/24`, ipv6: `${NODE6}/64` });
     const theTor = await scenario.start(lab, torNs, torOptions());
     tor = theTor;
-    const theAgent = await Agent.start(lab, nodeNs, agentDoc);
+    const theAgent = await Agent.start(lab, nodeNs, scenario.doc ?? agentDoc);
     agent = theAgent;
     const run: BfdRun<T> = {
       lab,
       nodeNs,
+      torNs,
       agent: theAgent,
       tor: theTor,
       async torUp(what) {
@@ -201,4 +206,30 @@ export async function bfdInterop<T extends BfdTor>(t: ExecutionContext, scenario
     await tor?.dispose();
     await lab.destroy();
   }
+}
+
+/** nftables' nft by path: under npx, node_modules/.bin has an unrelated `nft` (@vercel/nft). */
+const NFT = ['/usr/sbin/nft', '/sbin/nft'].find((p) => existsSync(p)) ?? 'nft';
+
+/**
+ * nftables in `ns`: `nft -f` of `rules` (a whole table). With `dropBfd`, a table dropping BFD
+ * (UDP 3784) both ways: a ToR whose BFD goes silent without AdminDown.
+ */
+export async function nft(lab: Lab, ns: string, rules: string): Promise<void> {
+  const r = await lab.exec(ns, 'sh', ['-c', `printf '%s' "$1" | ${NFT} -f -`, 'nft', rules]);
+  if (r.code !== 0) throw new Error(`nft in ${ns}: ${r.stderr}`);
+}
+
+export const DROP_BFD = `table inet bfddrop {
+  chain in { type filter hook input priority 0; udp dport 3784 drop; }
+  chain out { type filter hook output priority 0; udp dport 3784 drop; }
+}
+`;
+
+/** Packets an nftables named counter has seen (`nft list counter`). */
+export async function nftCounter(lab: Lab, ns: string, table: string, name: string): Promise<number> {
+  const r = await lab.exec(ns, NFT, ['list', 'counter', 'inet', table, name]);
+  const m = /packets (\d+)/.exec(r.stdout);
+  if (!m) throw new Error(`nft counter ${table} ${name}: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
 }

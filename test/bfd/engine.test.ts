@@ -26,11 +26,15 @@ function setup() {
   const clock = new FakeClock(1_000_000);
   const sent = new Map<string, ControlPacket[]>();
   const changes: BfdChange[] = [];
+  const closedAt = new Map<string, number>();
   let seed = 1;
   const engine = new BfdEngine({
     clock,
     random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647),
-    openTx: (p) => ({ send: (b) => void (sent.get(p.peer) ?? sent.set(p.peer, []).get(p.peer)!).push(decodeControl(b)), close: () => undefined }),
+    openTx: (p) => ({
+      send: (b) => void (sent.get(p.peer) ?? sent.set(p.peer, []).get(p.peer)!).push(decodeControl(b)),
+      close: () => void closedAt.set(p.peer, clock.now()),
+    }),
     onChange: (c) => changes.push(c),
   });
   engine.configure(peers);
@@ -40,7 +44,7 @@ function setup() {
     engine.receive({ data: encodeControl({ ...UP, state, myDiscr: REMOTE[peer], yourDiscr: last(peer).myDiscr, ...extra }), address: peer, ttl: 255 });
   for (const p of [A, B]) from(p, 'Init');
   const state = (key: string) => engine.status().sessions.find((s) => s.key === key)?.state;
-  return { clock, engine, changes, from, last, state };
+  return { clock, engine, changes, from, last, state, sent, closedAt };
 }
 
 test('both sessions come Up from the simulated peers', (t) => {
@@ -116,4 +120,46 @@ test('transmit: 75-100% of 100 ms once Up (RFC 5880 s6.8.7), discriminators uniq
   t.is(s.last(A).state, 'AdminDown');
   t.is(s.last(A).diag, 7);
   t.deepEqual(s.engine.status().sessions, []);
+});
+
+test('RFC 5880 s6.8.16: a removed Up session sends AdminDown for the peer\'s Detection Time (3 x 100 ms), several packets, then closes', (t) => {
+  const s = setup();
+  s.from(A, 'Up', { final: true });
+  const start = s.clock.now();
+  const times: number[] = [];
+  const before = s.sent.get(A)!.length;
+  s.engine.configure([peers[1]]);
+  const count = () => s.sent.get(A)!.length - before;
+  for (let i = 0; i < 40; i++) {
+    if (count() > times.length) times.push(s.clock.now() - start);
+    // The peer answers Down (it took our AdminDown): absorbed, not counted as a drop.
+    if (i % 5 === 0 && i < 30) s.from(A, 'Down');
+    if (i % 5 === 0) s.from(B, 'Up');
+    s.clock.advance(10);
+  }
+  const adminDown = s.sent.get(A)!.slice(before);
+  t.true(adminDown.every((p) => p.state === 'AdminDown' && p.diag === 7), 'every packet says AdminDown, diag 7');
+  t.true(adminDown.length >= 3, `${adminDown.length} AdminDown packets`);
+  t.true(times.at(-1)! >= 150, `spread over the detection time: ${times.join(', ')} ms`);
+  t.is(s.closedAt.get(A)! - start, 300, 'the socket closes after the Detection Time, not before');
+  t.false(s.closedAt.has(B));
+  t.deepEqual(s.engine.status().drops, {});
+  t.is(s.state(B), 'Up');
+});
+
+test('RFC 5880 s6.8.16: AdminDown is capped at 3 s (a 1 s x 10 peer) and close() resolves then; a session never Up closes at once', async (t) => {
+  const s = setup();
+  s.engine.configure([{ ...peers[0], minTxMs: 1000, minRxMs: 1000, multiplier: 10 }, { ...peers[1], key: 'other' }]);
+  s.from(A, 'Up', { final: true });
+  const start = s.clock.now();
+  let done = false;
+  const closed = s.engine.close().then(() => (done = true));
+  t.is(s.closedAt.get(B), start, "B's new session never came Up: closed at once");
+  s.clock.advance(2999);
+  await Promise.resolve();
+  t.false(done);
+  t.false(s.closedAt.has(A));
+  s.clock.advance(1);
+  await closed;
+  t.is(s.closedAt.get(A)! - start, 3000);
 });

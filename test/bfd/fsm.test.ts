@@ -5,7 +5,7 @@
  */
 
 import test from 'ava';
-import { controlFor, detectionTimeUs, initialBfd, SLOW_TX_US, transition, txIntervalUs, type BfdData, type BfdEvent } from '../../agent/bfd/fsm.js';
+import { controlFor, detectionTimeUs, initialBfd, peerDetectionTimeUs, SLOW_TX_US, transition, txIntervalUs, type BfdData, type BfdEvent } from '../../agent/bfd/fsm.js';
 import { BFD_STATES, type BfdState, type ControlPacket } from '../../agent/bfd/packet.js';
 
 const WANTED = { desiredMinTx: 100_000, requiredMinRx: 100_000, detectMult: 3 };
@@ -101,9 +101,14 @@ for (const [from, label, event, to, diag] of TABLE) {
     const zeroMine = event.type === 'Packet' && event.packet.yourDiscr === 0 && event.packet.state !== 'Down' && event.packet.state !== 'AdminDown';
     if (zeroMine) t.is(r.discarded, 'ZERO_YOUR_DISCRIMINATOR');
     else t.is(r.discarded, undefined);
-    // A state change always tells the peer at once; AdminDown never transmits periodically.
+    // A state change always tells the peer at once. A session that never started sends nothing
+    // periodically; a Stop goes on sending AdminDown at the interval in force (section 6.8.16).
     if (to !== from) t.true(r.actions.some((a) => a.kind === 'send'));
-    if (to === 'AdminDown') t.false(r.actions.some((a) => a.kind === 'startTimer'));
+    if (from === 'AdminDown' && to === 'AdminDown' && event.type !== 'TxTimerExpires') t.false(r.actions.some((a) => a.kind === 'startTimer'));
+    if (event.type === 'Stop' && from !== 'AdminDown') {
+      t.deepEqual(r.actions.filter((a) => a.kind === 'startTimer'), [{ kind: 'startTimer', timer: 'tx', us: txIntervalUs(d) }]);
+      t.true(r.actions.some((a) => a.kind === 'stopTimer' && a.timer === 'detect'));
+    }
     // Never both P and F.
     for (const a of r.actions) if (a.kind === 'send') t.false(controlFor(r.data, a.final).poll && a.final);
   });
@@ -190,4 +195,15 @@ test('the C bit the peer sends is remembered (RFC 5882 section 4.3)', (t) => {
   t.true(run(inState('Up'), pk('Up', { cpi: true })).remoteCpi);
   t.false(run(inState('Up'), pk('Up')).remoteCpi);
   t.false(controlFor(inState('Up'), false).cpi); // ours: the agent is the control plane
+});
+
+test('section 6.8.16: after a Stop from Up, AdminDown (diag 7) goes on at the Up interval, not the 1 s of a session coming up', (t) => {
+  const up = run(inState('Up'), pk('Up', { final: true }));
+  const stopped = transition(up, { type: 'Stop' });
+  t.is(txIntervalUs(stopped.data), 100_000);
+  const tick = transition(stopped.data, { type: 'TxTimerExpires' });
+  t.deepEqual(tick.actions, [{ kind: 'send', final: false }, { kind: 'startTimer', timer: 'tx', us: 100_000 }]);
+  t.like(controlFor(tick.data, false), { state: 'AdminDown', diag: 7, desiredMinTx: 100_000 });
+  // The Detection Time the peer runs for us: our Detect Mult (3) x the interval we send at.
+  t.is(peerDetectionTimeUs(stopped.data), 300_000);
 });

@@ -278,9 +278,11 @@ test('OpenSent + BgpOpen starts the keepalive timer at the configured interval',
 
 // ---- BFD (RFC 5882 section 4.3) ------------------------------------------------------------
 
-test('BfdDown from every state: Idle, no NOTIFICATION, no idle-hold backoff, held until BfdUp', (t) => {
+const STRICT = { ...DEFAULT_FSM_CONFIG, bfdStrict: true };
+
+test('strict BFD: BfdDown from every state: Idle, no NOTIFICATION, no idle-hold backoff, held until BfdUp', (t) => {
   for (const state of STATES) {
-    const tr = transition(inState(state), { type: 'BfdDown' });
+    const tr = transition(inState(state, STRICT), { type: 'BfdDown' });
     t.is(tr.data.state, 'Idle', state);
     t.true(tr.data.bfdHold, state);
     t.deepEqual(notifications(tr.actions), [], `${state}: the path is broken, no NOTIFICATION`);
@@ -290,8 +292,8 @@ test('BfdDown from every state: Idle, no NOTIFICATION, no idle-hold backoff, hel
   }
 });
 
-test('held by BFD: no start event connects; BfdUp starts the session (or only clears the hold after ManualStop)', (t) => {
-  const held = transition(inState('Established'), { type: 'BfdDown' }).data;
+test('strict BFD, held: no start event connects; BfdUp starts the session (or only clears the hold after ManualStop)', (t) => {
+  const held = transition(inState('Established', STRICT), { type: 'BfdDown' }).data;
   for (const type of ['ManualStart', 'AutomaticStart', 'IdleHoldTimerExpires', 'ConnectRetryTimerExpires'] as const) {
     const tr = transition(held, { type });
     t.is(tr.data.state, 'Idle', type);
@@ -310,4 +312,50 @@ test('held by BFD: no start event connects; BfdUp starts the session (or only cl
   const wanted = transition(stopped, { type: 'BfdDown' }).data;
   const started = transition(transition(wanted, { type: 'ManualStart' }).data, { type: 'BfdUp' });
   t.is(started.data.state, 'Connect');
+});
+
+/**
+ * Not strict (the default, `bfd.strict: false`): BfdDown takes the session down at once as in strict
+ * mode and waits for BfdUp, but the idle-hold timer (its shortest time, no error counted) also
+ * starts it again while BFD stays Down. One row per state: the idle-hold seconds started, or none.
+ */
+const LOOSE_ROWS: readonly { readonly state: State; readonly idleHold: number | null; readonly sessionDown: boolean }[] = [
+  { state: 'Idle', idleHold: null, sessionDown: false },
+  { state: 'Connect', idleHold: 5, sessionDown: false },
+  { state: 'Active', idleHold: 5, sessionDown: false },
+  { state: 'OpenSent', idleHold: 5, sessionDown: true },
+  { state: 'OpenConfirm', idleHold: 5, sessionDown: true },
+  { state: 'Established', idleHold: 5, sessionDown: true },
+];
+
+for (const r of LOOSE_ROWS) {
+  test(`BFD not strict: ${r.state} + BfdDown -> Idle, no NOTIFICATION, idle hold ${r.idleHold ?? 'untouched'}`, (t) => {
+    const d = { ...inState(r.state), errors: 2 };
+    const tr = transition(d, { type: 'BfdDown' });
+    t.is(tr.data.state, 'Idle');
+    t.deepEqual(notifications(tr.actions), []);
+    t.is(tr.data.errors, 2, 'a BFD failure is no error of the session');
+    t.is(kinds(tr.actions).includes('sessionDown'), r.sessionDown);
+    const idle = tr.actions.filter((a) => a.kind === 'startTimer' && a.timer === 'idleHold');
+    t.deepEqual(idle, r.idleHold === null ? [] : [{ kind: 'startTimer', timer: 'idleHold', seconds: r.idleHold }]);
+    if (r.state === 'Idle') t.false(kinds(tr.actions).includes('stopTimer:idleHold'), 'a running idle hold keeps running');
+  });
+}
+
+test('BFD not strict: the idle hold starts the session while BFD is still Down, or BfdUp before it; a later BfdDown takes it down again', (t) => {
+  const down = transition(inState('Established'), { type: 'BfdDown' }).data;
+  const again = transition(down, { type: 'IdleHoldTimerExpires' });
+  t.is(again.data.state, 'Connect');
+  t.false(again.data.bfdHold);
+  t.true(kinds(again.actions).includes('connect'));
+  t.is(transition(down, { type: 'TcpConnectionConfirmed' }).data.state, 'Idle', 'before the idle hold, a connection is refused');
+  t.is(transition(again.data, { type: 'BfdUp' }).data.state, 'Connect', 'once started, BfdUp changes nothing');
+  const early = transition(down, { type: 'BfdUp' });
+  t.is(early.data.state, 'Connect', 'BFD Up before the idle hold ends: at once');
+  t.true(kinds(early.actions).includes('stopTimer:idleHold'));
+  const est = { ...again.data, state: 'Established' as const };
+  t.is(transition(est, { type: 'BfdDown' }).data.state, 'Idle');
+  // After an operator stop, a BfdDown does not start anything.
+  const stopped = transition(inState('Established'), { type: 'ManualStop' }).data;
+  t.deepEqual(transition(stopped, { type: 'BfdDown' }).actions, []);
 });

@@ -66,6 +66,12 @@ const grRows: { title: string; n: Negotiated | undefined; end: Parameters<typeof
   { title: 'Hard Reset received', n: negotiated({ local: true, peer: true }), end: { received: HARD, adminStop: false }, keep: false },
   { title: 'Hard Reset sent', n: negotiated({ local: true, peer: true }), end: { sent: HARD, adminStop: false }, keep: false },
   { title: 'never negotiated', n: undefined, end: { adminStop: false }, keep: false },
+  // RFC 5882 section 4.3: C=1, BFD survives a control-plane restart, so its failure is a forwarding
+  // failure: the routes go. C=0: BFD may have gone down with a restarting control plane: GR rules.
+  { title: 'BFD down, peer C=1 (forwarding failed), GR negotiated', n: negotiated({ local: true, peer: true }), end: { adminStop: false, bfdDown: { controlPlaneIndependent: true } }, keep: false },
+  { title: 'BFD down, peer C=0, GR negotiated', n: negotiated({ local: true, peer: true }), end: { adminStop: false, bfdDown: { controlPlaneIndependent: false } }, keep: true },
+  { title: 'BFD down, peer C=0, peer without GR', n: negotiated({ local: true, peer: false }), end: { adminStop: false, bfdDown: { controlPlaneIndependent: false } }, keep: false },
+  { title: 'BFD down, peer C=1, peer without GR', n: negotiated({ local: true, peer: false }), end: { adminStop: false, bfdDown: { controlPlaneIndependent: true } }, keep: false },
 ];
 
 for (const r of grRows) {

@@ -91,3 +91,17 @@ void rn_js_error(rn_js *js, int err, const char *syscall, const char *detail) {
   if (error != NULL) rn_js_call(js, js->on_error, 1, &error);
   napi_close_handle_scope(js->env, scope);
 }
+
+bool rn_js_watch_teardown(rn_js *js, napi_async_cleanup_hook hook, void *arg) {
+  return napi_add_async_cleanup_hook(js->env, hook, arg, &js->cleanup) == napi_ok;
+}
+
+napi_async_cleanup_hook_handle rn_js_teardown_take(rn_js *js) {
+  napi_async_cleanup_hook_handle handle = js->cleanup;
+  js->cleanup = NULL;
+  return handle;
+}
+
+void rn_js_teardown_release(napi_async_cleanup_hook_handle handle) {
+  if (handle != NULL) napi_remove_async_cleanup_hook(handle);
+}

@@ -22,6 +22,10 @@ typedef struct rn_js {
   napi_async_context async; /* the receive callbacks' */
   int dispatching;   /* callbacks running now; a release inside one waits for it to return */
   bool release_pending;
+  /* Registered while the socket may still run this addon's code (libuv holds its poll handle):
+   * environment teardown (a worker thread ending) waits until rn_js_teardown_done; a worker's
+   * addons are unloaded after teardown. */
+  napi_async_cleanup_hook_handle cleanup;
 } rn_js;
 
 /* An Error {code, errno, syscall} as rn_throw_errno builds, but returned instead of thrown. */
@@ -41,5 +45,14 @@ void rn_js_call(rn_js *js, napi_ref ref, size_t argc, napi_value *argv);
 void rn_js_error(rn_js *js, int err, const char *syscall, const char *detail);
 /* Deletes the references and the context, now or when the running callbacks return. */
 void rn_js_release(rn_js *js);
+/* Registers hook(arg) as the async cleanup hook of the socket; false (nothing thrown) if N-API fails. */
+bool rn_js_watch_teardown(rn_js *js, napi_async_cleanup_hook hook, void *arg);
+/*
+ * Nothing of the socket will run any more (its poll handle is closed, or it never polled): a
+ * teardown waiting for it may go on. Takes the handle, so call it before freeing the socket and
+ * pass what it returned to rn_js_teardown_release after.
+ */
+napi_async_cleanup_hook_handle rn_js_teardown_take(rn_js *js);
+void rn_js_teardown_release(napi_async_cleanup_hook_handle handle);
 
 #endif

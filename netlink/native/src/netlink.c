@@ -154,10 +154,9 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
 /* libuv has let go of the handle: no more of this addon's code runs for the socket's poll. */
 static void on_poll_closed(uv_handle_t *handle) {
   nl_socket *s = handle->data;
-  napi_async_cleanup_hook_handle cleanup = s->cleanup;
-  s->cleanup = NULL;
+  napi_async_cleanup_hook_handle cleanup = rn_js_teardown_take(&s->js);
   rn_nl_drop(s);
-  if (cleanup != NULL) napi_remove_async_cleanup_hook(cleanup); /* teardown may go on now */
+  rn_js_teardown_release(cleanup); /* teardown may go on now */
 }
 
 static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop(data); }
@@ -183,9 +182,9 @@ static void release(nl_socket *s, bool from_js) {
   if (s->polling) {
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
   } else {
-    if (s->cleanup != NULL) napi_remove_async_cleanup_hook(s->cleanup);
-    s->cleanup = NULL;
+    napi_async_cleanup_hook_handle cleanup = rn_js_teardown_take(&s->js);
     rn_nl_drop(s);
+    rn_js_teardown_release(cleanup);
   }
 }
 
@@ -295,7 +294,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
   }
-  if (napi_add_async_cleanup_hook(env, cleanup_hook, s, &s->cleanup) != napi_ok) {
+  if (!rn_js_watch_teardown(&s->js, cleanup_hook, s)) {
     release(s, true);
     rn_throw_napi_failure(env, "nlOpen: napi_add_async_cleanup_hook");
     return NULL;

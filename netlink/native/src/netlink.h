@@ -26,10 +26,7 @@ typedef struct nl_socket {
   uv_poll_t poll;
   /* closed, env, onData (buf: Buffer) => void, onError; the async context is the receive
    * callbacks' only: each send has its own (napi_async_work). */
-  rn_js js;
-  /* Registered while libuv holds the poll handle: env teardown waits for its close callback, which
-   * runs code of this addon (a worker thread's addons are unloaded after teardown). */
-  napi_async_cleanup_hook_handle cleanup;
+  rn_js js; /* with the async cleanup hook: teardown waits for the poll handle's close callback */
   unsigned char *chunk;
   int refs;        /* the open socket (until its uv handle is closed), the JS external, a send */
   bool sending;    /* a nlSendAsync is on a libuv worker thread, using fd */

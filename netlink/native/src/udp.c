@@ -15,7 +15,11 @@
  *
  * Errors never leave a libuv callback: they go to onError. A udpClose from inside onMessage or
  * onError releases the callbacks and their async context when that callback returns
- * (js-callbacks.c, shared with netlink.c). Not here: the BFD codec or sessions.
+ * (js-callbacks.c, shared with netlink.c). At environment teardown (the BFD worker thread ending
+ * with sockets open) an async cleanup hook closes them and holds the teardown until libuv has run
+ * the poll handle's close callback, as netlink.c does: a plain cleanup hook let the worker's
+ * teardown go on, and the addon be unloaded, with that callback still to come.
+ * Not here: the BFD codec or sessions.
  */
 #include "udp.h"
 
@@ -129,7 +133,14 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   }
 }
 
-static void on_closed(uv_handle_t *handle) { drop_ref(handle->data); }
+/* libuv has let go of the handle: no more of this addon's code runs for the socket. */
+static void on_closed(uv_handle_t *handle) {
+  udp_socket *s = handle->data;
+  napi_async_cleanup_hook_handle cleanup = rn_js_teardown_take(&s->js);
+  drop_ref(s);
+  rn_js_teardown_release(cleanup); /* teardown may go on now */
+}
+
 static void finalize_external(napi_env env, void *data, void *hint) { drop_ref(data); }
 
 static void release(udp_socket *s, bool from_js) {
@@ -139,11 +150,17 @@ static void release(udp_socket *s, bool from_js) {
   close(s->fd);
   s->fd = -1;
   if (from_js) rn_js_release(&s->js);
-  if (s->polling) uv_close((uv_handle_t *)&s->poll, on_closed);
-  else drop_ref(s);
+  if (s->polling) {
+    uv_close((uv_handle_t *)&s->poll, on_closed);
+  } else {
+    napi_async_cleanup_hook_handle cleanup = rn_js_teardown_take(&s->js);
+    drop_ref(s);
+    rn_js_teardown_release(cleanup);
+  }
 }
 
-static void cleanup_hook(void *arg) { release(arg, false); }
+/* Environment teardown (the BFD worker ending, or the main thread): close what JS left open. */
+static void cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) { release(arg, false); }
 
 static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[6], handle;
@@ -217,7 +234,11 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
   }
-  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  if (!rn_js_watch_teardown(&s->js, cleanup_hook, s)) {
+    release(s, true);
+    rn_throw_napi_failure(env, "udpOpen: napi_add_async_cleanup_hook");
+    return NULL;
+  }
   return handle;
 }
 
@@ -266,8 +287,7 @@ static napi_value udp_close(napi_env env, napi_callback_info info) {
   if (!rn_args(env, info, 1, argv)) return NULL;
   udp_socket *s = rn_get_external(env, argv[0], NOT_A_HANDLE);
   if (s == NULL || s->js.closed) return NULL;
-  napi_remove_env_cleanup_hook(env, cleanup_hook, s);
-  release(s, true);
+  release(s, true); /* the cleanup hook stays until libuv has closed the poll handle */
   return NULL;
 }
 
