@@ -12,7 +12,7 @@ import { Engine } from './engine.js';
 import { TARGETS } from './targets.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
-const STEPS: Record<string, number> = { 'bgp-message': 500, 'bgp-framer': 200, 'bfd-control': 150, rtnetlink: 200 };
+const STEPS: Record<string, number> = { 'bgp-message': 300, 'bgp-framer': 120, 'bfd-control': 100, rtnetlink: 150 };
 
 for (const target of TARGETS) {
   test(`${target.name}: the committed corpus and the seeds pass the oracle`, (t) => {
