@@ -13,6 +13,7 @@ import {
   decodeMessage,
   endOfRibFamily,
   formatPrefix,
+  mergeAs4,
   shutdownCommunication,
   type CodecContext,
   type ErrorAction,
@@ -181,6 +182,18 @@ const good: Good[] = [
     },
   },
   {
+    name: 'AS4_PATH with a confederation segment from a 2-octet speaker: the segment is dropped, the rest merged (RFC 6793 s6)',
+    source: 'OpenBGPD exabgp.as0 (AS4_PATH on an asn4-disabled session)',
+    bytes: upd('40010100 4002080203 fbf75ba0fbf9 4003040a0c3904 c01114 0301 0000fde8 0203 0000fbf7 fa56ea01 0000fbf9', '180a0d04'),
+    ctx: { fourOctetAs: false },
+    check: (t, m) => {
+      const u = m as UpdateMessage;
+      t.deepEqual(u.attributes.as4Path, [{ type: 'sequence', asns: [64503, 4200000001, 64505] }]);
+      t.deepEqual(mergeAs4(u.attributes, false).asPath, [{ type: 'sequence', asns: [64503, 4200000001, 64505] }]);
+      t.is(u.errors, undefined);
+    },
+  },
+  {
     name: 'UPDATE of 5003 bytes with extended messages (RFC 8654)',
     source: 'ExaBGP extended message capability',
     bytes: upd(BASE, '180a0c00'.repeat(1240)),
@@ -217,6 +230,7 @@ const bad: Bad[] = [
   { name: 'AS4_AGGREGATOR from a 4-octet speaker: discarded (RFC 6793 s4.1)', source: 'OpenBGPD exabgp.attr', bytes: upd(`${BASE} ${oneByte(18)}`, '180a0c05'), code: 3, subcode: 9, action: 'discard' },
   { name: 'LARGE_COMMUNITY of 1 byte: treat-as-withdraw (RFC 8092 s5)', source: 'OpenBGPD exabgp.attr', bytes: upd(`${BASE} ${oneByte(32)}`, '180a0c06'), code: 3, subcode: 5, action: 'withdraw' },
   { name: 'AS4_PATH of 1 byte on a 2-octet session: discarded (RFC 6793 s6, RFC 7606 s7.2)', source: 'OpenBGPD exabgp.attr', bytes: upd(`${BASE_2OCTET} ${oneByte(17)}`, '180a0c04'), ctx: { fourOctetAs: false }, code: 3, subcode: 11, action: 'discard' },
+  { name: 'empty AS4_PATH on a 2-octet session: malformed, discarded (RFC 6793 s6: under 6 bytes)', source: 'OpenBGPD exabgp.attr (AS4_PATH row)', bytes: upd(`${BASE_2OCTET} c01100`, '180a0c04'), ctx: { fourOctetAs: false }, code: 3, subcode: 11, action: 'discard' },
   { name: 'AS 0 in AS_PATH: treat-as-withdraw (RFC 7607 s2)', source: 'OpenBGPD exabgp.as0', bytes: upd('40010100 40020e0203 0000fbf6 00000000 0000fbf9 4003040a0c3903', '180a0c02'), code: 3, subcode: 11, action: 'withdraw' },
   { name: 'AGGREGATOR with AS 0: attribute discard (RFC 7607 s2)', source: 'OpenBGPD exabgp.as0', bytes: upd(`${BASE} c00708 00000000 7f000001`, '180a0c03'), code: 3, subcode: 9, action: 'discard' },
   {
