@@ -194,6 +194,15 @@ const good: Good[] = [
     },
   },
   {
+    name: '1000 communities in one COMMUNITIES attribute with the extended length flag',
+    source: 'OpenBGPD integrationtests maxcomm',
+    bytes: upd(`${BASE} d0080fa0 ${Array.from({ length: 1000 }, (_, i) => `fde8${i.toString(16).padStart(4, '0')}`).join('')}`, '180a0c09'),
+    check: (t, m) => {
+      const c = (m as UpdateMessage).attributes.communities!;
+      t.deepEqual([c.length, c[0], c[999]], [1000, 0xfde80000, 0xfde803e7]);
+    },
+  },
+  {
     name: 'UPDATE of 5003 bytes with extended messages (RFC 8654)',
     source: 'ExaBGP extended message capability',
     bytes: upd(BASE, '180a0c00'.repeat(1240)),
