@@ -59,6 +59,16 @@ export function decodeAsPath(v: Uint8Array, asnSize: 2 | 4): AsPathSegment[] | P
   return segments;
 }
 
+/**
+ * AS4_PATH (RFC 6793 section 6): under 6 bytes it carries no AS and is malformed; its
+ * AS_CONFED_SEQUENCE and AS_CONFED_SET segments "MUST" be discarded and the rest kept.
+ */
+export function decodeAs4Path(v: Uint8Array): AsPathSegment[] | PathFault {
+  if (v.length < 6) return new PathFault(`${v.length} bytes carry no AS`);
+  const path = decodeAsPath(v, 4);
+  return path instanceof PathFault ? path : path.filter((s) => s.type === 'sequence' || s.type === 'set');
+}
+
 export function encodeAsPath(path: readonly AsPathSegment[], asnSize: 2 | 4): Uint8Array {
   // Segments longer than 255 ASes are split (RFC 4271 section 9.2.2.1); empty ones are left out.
   const pieces: { code: number; asns: readonly number[] }[] = [];

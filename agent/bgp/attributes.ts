@@ -14,6 +14,7 @@ import { type CodecContext } from './context.js';
 import { BgpEncodeError, BgpError, type ErrorAction } from './errors.js';
 import { readIpv4, writeIpv4 } from './ip.js';
 import {
+  decodeAs4Path,
   decodeAsPath,
   encodeAsPath,
   PathFault,
@@ -141,10 +142,10 @@ function listValue<T>(name: string, size: number, read: (v: Uint8Array, at: numb
   };
 }
 
-function pathValue(name: string, asnSize: (ctx: CodecContext) => 2 | 4): Pick<Row, 'decode' | 'encode'> {
+function pathValue(name: string, asnSize: (ctx: CodecContext) => 2 | 4, decode = decodeAsPath): Pick<Row, 'decode' | 'encode'> {
   return {
     decode: (v, ctx) => {
-      const path = decodeAsPath(v, asnSize(ctx));
+      const path = decode(v, asnSize(ctx));
       if (path instanceof PathFault) return new AttrFault(`${name}: ${path.message}`, UpdateSubcode.MALFORMED_AS_PATH);
       return path;
     },
@@ -263,7 +264,7 @@ const ROWS: readonly Row[] = [
       },
     ),
   },
-  { code: AttrCode.AS4_PATH, name: 'AS4_PATH', key: 'as4Path', category: 'optional-transitive', malformed: 'discard', ...as4Only('AS4_PATH', pathValue('AS4_PATH', always4)) },
+  { code: AttrCode.AS4_PATH, name: 'AS4_PATH', key: 'as4Path', category: 'optional-transitive', malformed: 'discard', ...as4Only('AS4_PATH', pathValue('AS4_PATH', always4, decodeAs4Path)) },
   { code: AttrCode.AS4_AGGREGATOR, name: 'AS4_AGGREGATOR', key: 'as4Aggregator', category: 'optional-transitive', malformed: 'discard', ...as4Only('AS4_AGGREGATOR', aggregatorValue('AS4_AGGREGATOR', always4)) },
   {
     code: AttrCode.LARGE_COMMUNITY, name: 'LARGE_COMMUNITY', key: 'largeCommunities', category: 'optional-transitive', malformed: 'withdraw',
