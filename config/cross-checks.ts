@@ -1,7 +1,7 @@
 /**
  * Checks that relate keys to each other, after every key passed its own format: peers (one of
  * peerIP and peerSelector, distinct addresses, IPv6 only with node.ipv6Address, password files),
- * keepalive against hold time (RFC 4271 section 4.4), the node inventory, pools and this node's
+ * keepalive against hold time (RFC 4271 section 4.4), send hold time above it (RFC 9687), the node inventory, pools and this node's
  * blocks (inside an enabled pool, exactly its blockSize). A key that already has a problem is
  * skipped, so one mistake is reported once. Password files are stat'ed, never read.
  */
@@ -26,6 +26,7 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
   const noV6 = 'needs node.ipv6Address, which is not set';
 
   if (ok('bgp.holdTime') && ok('bgp.keepaliveTime')) checkKeepalive('bgp.keepaliveTime', bgp.holdTime, bgp.keepaliveTime, add);
+  if (ok('bgp.holdTime') && ok('bgp.sendHoldTime')) checkSendHold('bgp.sendHoldTime', bgp.holdTime, bgp.sendHoldTime, add);
 
   const seen = new Map<string, string>();
   if (isShaped('bgp.peers')) {
@@ -54,6 +55,9 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
       }
       const hold = peer.holdTime ?? bgp.holdTime;
       if (ok(`${base}.holdTime`) && ok(`${base}.keepaliveTime`) && ok('bgp.holdTime')) checkKeepalive(`${base}.keepaliveTime`, hold, peer.keepaliveTime, add);
+      const sendHold = peer.sendHoldTime ?? bgp.sendHoldTime;
+      const sendHoldPath = peer.sendHoldTime === null ? 'bgp.sendHoldTime' : `${base}.sendHoldTime`;
+      if (ok(`${base}.holdTime`) && ok('bgp.holdTime') && ok(sendHoldPath) && (peer.sendHoldTime !== null || peer.holdTime !== null)) checkSendHold(sendHoldPath, hold, sendHold, add, base);
     });
   }
 
@@ -131,4 +135,13 @@ function checkKeepalive(path: string, hold: number, keepalive: number | null, ad
   if (keepalive === null) return;
   if (hold === 0 && keepalive !== 0) add(path, 'must be 0 (or left out) when the hold time is 0');
   if (hold > 0 && (keepalive < 1 || keepalive >= hold)) add(path, `must be 1..${hold - 1}, below the hold time ${hold}`);
+}
+
+/**
+ * RFC 9687 (as drafted, section 4): SendHoldTime is greater than the hold time, so the peer's own
+ * hold timer gets its chance first. 0 (off) and null (the default, always larger) pass.
+ */
+function checkSendHold(path: string, hold: number, sendHold: number | null, add: (path: string, message: string) => void, peer?: string): void {
+  if (sendHold === null || sendHold === 0 || sendHold > hold) return;
+  add(path, `must be 0 (off) or above the hold time ${hold}${peer === undefined ? '' : ` of ${peer}`} (RFC 9687)`);
 }

@@ -32,6 +32,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
       passwordFile: peer.passwordFile === '' ? '' : resolve(configDir, peer.passwordFile),
       holdTime,
       keepaliveTime: peer.keepaliveTime ?? defaultKeepalive(holdTime),
+      sendHoldTime: peer.sendHoldTime ?? bgp.sendHoldTime,
       bfd: {
         enabled: peer.bfd.enabled ?? bgp.bfd.enabled,
         minRxMs: peer.bfd.minRxMs ?? bgp.bfd.minRxMs,

@@ -109,6 +109,7 @@ export const FORMATS = {
           ? undefined
           : 'must be an AS number 1..4294967295'),
   'ra-hold-time': (v) => required(v) ?? (isInt(v) && (v === 0 || (v >= 3 && v <= 65535)) ? undefined : 'must be 0 or 3..65535 seconds (RFC 4271 section 4.2)'),
+  'ra-send-hold-time': intIn(0, 65535, 'a whole number of seconds 0..65535 (0: off, RFC 9687)'),
   'ra-keepalive-time': intIn(0, 21845, 'a whole number of seconds 0..21845'),
   'ra-restart-time': intIn(0, 4095, 'a whole number of seconds 0..4095 (RFC 4724)'),
   'ra-quiet-time': intIn(1, 600, 'a whole number of seconds 1..600'),

@@ -3,7 +3,7 @@
  * schema per array item (bgp.peers[], bgp.nodes[], pools[]) and the item format of blocks[],
  * because convict's strict mode does not look inside arrays. A default of null marks a key that
  * is either required or derived from another key afterwards (derive.ts): node.routerId,
- * node.asNumber, keepalive times, per-peer holdTime, pool blockSize and ipipMode.
+ * node.asNumber, keepalive times, per-peer holdTime, send hold times (null: RFC 9687's default), pool blockSize and ipipMode.
  * Not here: checks across keys (cross-checks.ts) and reading files (load.ts).
  */
 
@@ -65,6 +65,7 @@ export const SCHEMA: Section = {
     nodeToNodeMesh: leaf('ra-bool', false, 'peer with every entry of bgp.nodes but itself'),
     holdTime: leaf('ra-hold-time', 90, 'seconds, 0 or 3..65535'),
     keepaliveTime: derived('ra-keepalive-time', 'seconds; default: a third of holdTime'),
+    sendHoldTime: derived('ra-send-hold-time', 'RFC 9687 seconds, 0: off, else above holdTime; default: the greater of 480 and twice the negotiated hold time'),
     multipath: leaf('ra-multipath', 8, 'most equal best paths in one ECMP route'),
     gracefulRestart: {
       enabled: leaf('ra-bool', true, 'RFC 4724 graceful restart'),
@@ -114,6 +115,7 @@ export const PEER_SCHEMA: Section = {
   sourceAddress: leaf('ra-source-address', 'UseNodeIP', 'UseNodeIP | None'),
   holdTime: derived('ra-hold-time', 'default: bgp.holdTime'),
   keepaliveTime: derived('ra-keepalive-time', 'default: a third of holdTime'),
+  sendHoldTime: derived('ra-send-hold-time', 'default: bgp.sendHoldTime'),
   ttlSecurity: leaf('ra-ttl-security', 0, '>0: GTSM (RFC 5082) with that many hops'),
   nextHopMode: leaf('ra-next-hop-mode', 'Auto', 'Auto | Self | Keep'),
   maxPrefixes: leaf('ra-uint32', 0, '0: no limit'),

@@ -46,6 +46,8 @@ export interface PeerConfig {
   readonly sourceAddress: SourceAddress;
   readonly holdTime: number;
   readonly keepaliveTime: number;
+  /** RFC 9687 SendHoldTime, seconds; 0: off; null: the greater of 480 and twice the negotiated hold time. */
+  readonly sendHoldTime: number | null;
   /** >0: GTSM (RFC 5082) with that many hops. */
   readonly ttlSecurity: number;
   readonly nextHopMode: NextHopMode;
@@ -94,6 +96,8 @@ export interface BgpConfig {
   readonly nodeToNodeMesh: boolean;
   readonly holdTime: number;
   readonly keepaliveTime: number;
+  /** RFC 9687 SendHoldTime, seconds; 0: off; null: the greater of 480 and twice the negotiated hold time. */
+  readonly sendHoldTime: number | null;
   /** Most equal best paths installed as one ECMP route. */
   readonly multipath: number;
   readonly gracefulRestart: GracefulRestartConfig;

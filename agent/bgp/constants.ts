@@ -82,6 +82,8 @@ export const ErrorCode = {
   FSM: 5,
   CEASE: 6,
   ROUTE_REFRESH: 7,
+  /** RFC 9687 section 5 (IANA): we could not send for SendHoldTime. */
+  SEND_HOLD_TIMER_EXPIRED: 8,
 } as const;
 
 export const HeaderSubcode = { NOT_SYNCHRONIZED: 1, BAD_LENGTH: 2, BAD_TYPE: 3 } as const;

@@ -42,7 +42,7 @@ interface Candidate {
   readonly type: PeerType;
   /** The peer's own cluster ID when it is a known node, else ''. */
   readonly clusterId: string;
-  readonly options: Pick<PeerConfig, 'passwordFile' | 'sourceAddress' | 'holdTime' | 'keepaliveTime' | 'ttlSecurity' | 'nextHopMode' | 'maxPrefixes' | 'passive' | 'bfd'>;
+  readonly options: Pick<PeerConfig, 'passwordFile' | 'sourceAddress' | 'holdTime' | 'keepaliveTime' | 'sendHoldTime' | 'ttlSecurity' | 'nextHopMode' | 'maxPrefixes' | 'passive' | 'bfd'>;
   /** Lower wins when two sources name the same address. */
   readonly rank: number;
 }
@@ -71,7 +71,7 @@ export function peerSet(config: Config): PeerSpec[] {
     if (n.ipv6Address !== '') clusterOf.set(stripLength(n.ipv6Address), n.routeReflectorClusterID);
   }
   const meshOptions: Candidate['options'] = {
-    passwordFile: '', sourceAddress: 'UseNodeIP', holdTime: bgp.holdTime, keepaliveTime: bgp.keepaliveTime,
+    passwordFile: '', sourceAddress: 'UseNodeIP', holdTime: bgp.holdTime, keepaliveTime: bgp.keepaliveTime, sendHoldTime: bgp.sendHoldTime,
     ttlSecurity: 0, nextHopMode: 'Auto', maxPrefixes: 0, passive: false, bfd: bgp.bfd,
   };
   const found: Candidate[] = [];
@@ -134,6 +134,7 @@ function toSpec(config: Config, key: string, c: Candidate): PeerSpec {
     passwordFile: o.passwordFile,
     holdTime: o.holdTime,
     keepaliveTime: o.keepaliveTime,
+    sendHoldTime: o.sendHoldTime,
     ttlSecurity: o.ttlSecurity,
     ttl: !internal && o.ttlSecurity === 0 && direct ? 1 : 255,
     nextHopMode: o.nextHopMode,

@@ -4,7 +4,8 @@
  * more than `high` bytes and resumed below `low`, so a peer sending a full table costs bounded
  * memory and TCP flow control slows it down (backpressure instead of buffering). A framing error or
  * the end of the stream is queued as a signal behind the messages that came before it, so the
- * session sees everything in order (a NOTIFICATION followed by a close).
+ * session sees everything in order (a NOTIFICATION followed by a close). `onSend` reports every write
+ * and every write that reached the kernel, with the bytes still waiting (RFC 9687, send-hold.ts).
  * Not here: decoding, the FSM, what to send (session.ts).
  */
 
@@ -38,6 +39,8 @@ export class Connection {
   private paused = false;
   private ended = false;
   closed = false;
+  /** 'queued': a write was handed to the socket; 'progressed': one reached the kernel. */
+  onSend: ((what: 'queued' | 'progressed', waiting: number) => void) | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -92,7 +95,10 @@ export class Connection {
 
   write(bytes: Uint8Array): boolean {
     if (this.closed || this.socket.destroyed) return false;
-    this.socket.write(bytes);
+    this.socket.write(bytes, (err) => {
+      if (!err) this.onSend?.('progressed', this.socket.writableLength);
+    });
+    this.onSend?.('queued', this.socket.writableLength);
     return true;
   }
 

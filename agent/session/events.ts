@@ -57,4 +57,6 @@ export interface SessionStatus {
   readonly keepaliveTime: number;
   /** The peer's accepted-prefix limit from its PeerSpec; 0: none. */
   readonly maxPrefixes: number;
+  /** Send hold timer expiries of this session since it was created (RFC 9687). */
+  readonly sendHoldExpired: number;
 }

@@ -20,6 +20,8 @@
  * automatic or manual, connects until BfdUp. Without it BfdUp still starts it at once, but so does
  * the end of the idle-hold time with BFD still Down, so a peer whose BFD stopped without AdminDown
  * cannot keep it down for good; BFD takes over again once it has come back Up (the next BfdDown).
+ * RFC 9687: SendHoldTimerExpires (the session runs the send hold timer, send-hold.ts) ends a
+ * connected session with NOTIFICATION 8 like a hold expiry; without a connection it is ignored.
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
  * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
  * OpenCollisionDump).
@@ -44,6 +46,8 @@ export type FsmEvent =
   | { readonly type: 'AutomaticStop'; readonly notify?: Notify }
   | { readonly type: 'ConnectRetryTimerExpires' }
   | { readonly type: 'HoldTimerExpires' }
+  /** RFC 9687: nothing we queued reached the peer's TCP for SendHoldTime (the session runs the timer). */
+  | { readonly type: 'SendHoldTimerExpires' }
   | { readonly type: 'KeepaliveTimerExpires' }
   | { readonly type: 'IdleHoldTimerExpires' }
   | { readonly type: 'ErrorForgetTimerExpires' }
@@ -72,7 +76,7 @@ export type FsmEvent =
   | { readonly type: 'BfdUp' };
 export type EventType = FsmEvent['type'];
 
-export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorForget';
+export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorForget' | 'sendHold';
 
 export type Action =
   | { readonly kind: 'connect' }
@@ -151,6 +155,7 @@ const LARGE_HOLD = 240;
 const CEASE_ADMIN_SHUTDOWN: Notify = { code: ErrorCode.CEASE, subcode: 2 };
 const CEASE_COLLISION: Notify = { code: ErrorCode.CEASE, subcode: 7 };
 const HOLD_EXPIRED: Notify = { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 };
+const SEND_HOLD_EXPIRED: Notify = { code: ErrorCode.SEND_HOLD_TIMER_EXPIRED, subcode: 0 };
 
 /** RFC 6608 subcodes for a message that is not expected in the state. */
 const UNEXPECTED_SUBCODE: Partial<Record<State, number>> = { OpenSent: 1, OpenConfirm: 2, Established: 3 };
@@ -158,7 +163,7 @@ const MESSAGE_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'BgpOpen', 'KeepAliveMsg', 'UpdateMsg', 'UpdateMsgErr', 'RouteRefreshMsg', 'BgpHeaderErr', 'BgpOpenMsgErr',
 ]);
 
-const stopAll: Action[] = (['connectRetry', 'hold', 'keepalive'] as const).map((timer) => ({ kind: 'stopTimer', timer }));
+const stopAll: Action[] = (['connectRetry', 'hold', 'keepalive', 'sendHold'] as const).map((timer) => ({ kind: 'stopTimer', timer }));
 
 function idleHoldSeconds(cfg: FsmConfig, errors: number): number {
   return Math.min(cfg.idleHoldMax, cfg.idleHoldMin * 2 ** Math.max(0, errors - 1));
@@ -302,6 +307,8 @@ function connecting(d: FsmData, e: FsmEvent): Transition {
     case 'BfdDown':
       return bfdDown(d);
     case 'BfdUp':
+    case 'SendHoldTimerExpires':
+      // No connection: a send hold timer of one that is gone.
       return next(d, d.state, []);
     case 'ConnectRetryTimerExpires': {
       const actions: Action[] = [{ kind: 'startTimer', timer: 'connectRetry', seconds: cfg.connectRetryTime }];
@@ -417,6 +424,10 @@ function connected(d: FsmData, e: FsmEvent): Transition {
       return next(d, d.state, []);
     case 'HoldTimerExpires':
       return fail(d, HOLD_EXPIRED);
+    case 'SendHoldTimerExpires':
+      // RFC 9687 section 3: NOTIFICATION Send Hold Timer Expired (it may well not get out), drop
+      // the connection, Idle, counted as an error for the idle-hold backoff like a hold expiry.
+      return fail(d, SEND_HOLD_EXPIRED);
     case 'KeepaliveTimerExpires':
       if (d.state === 'OpenSent') return unexpected(d, e);
       return next(d, d.state, d.negotiatedHoldTime === 0 ? [] : [{ kind: 'sendKeepalive' }, { kind: 'startTimer', timer: 'keepalive', seconds: keepaliveSeconds(d.config, d.negotiatedHoldTime) }]);

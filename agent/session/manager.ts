@@ -33,8 +33,9 @@ export interface PeerDiff {
  * decides who opens the next connection (RFC 4271 section 8.1.1), never what the session carries;
  * `bfd` is the BFD engine's business (it retunes by a Poll Sequence, RFC 5880 section 6.8.3);
  * `bfd.strict` only changes what the next BFD Down does (Session.relabel).
+ * `sendHoldTime` is local only (RFC 9687, never negotiated): it applies from the next Established.
  */
-export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive', 'bfd'];
+export const RELABEL_ONLY: readonly (keyof PeerSpec)[] = ['type', 'passive', 'bfd', 'sendHoldTime'];
 
 function withoutRelabel(p: PeerSpec): Partial<PeerSpec> {
   const rest: Partial<PeerSpec> = { ...p };

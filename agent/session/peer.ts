@@ -29,6 +29,11 @@ export interface PeerSpec {
   readonly passwordFile: string;
   readonly holdTime: number;
   readonly keepaliveTime: number;
+  /**
+   * RFC 9687 SendHoldTime, seconds; 0: off; null: the RFC's suggested default, the greater of
+   * 480 s and twice the negotiated hold time (send-hold.ts).
+   */
+  readonly sendHoldTime: number | null;
   /** >0: GTSM with that many hops (RFC 5082); 0: off. */
   readonly ttlSecurity: number;
   /** TTL 1 for directly connected eBGP without GTSM; 255 otherwise. */

@@ -40,6 +40,7 @@ import { adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNoti
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
+import { SendHold, sendHoldSeconds } from './send-hold.js';
 import { SessionTimers, systemClock, type Clock } from './timers.js';
 import { Transmitter } from './transmit.js';
 import { notificationBytes, Transport, type Which } from './transport.js';
@@ -91,6 +92,7 @@ const TIMER_EVENT: Record<Timer, FsmEvent> = {
   keepalive: { type: 'KeepaliveTimerExpires' },
   idleHold: { type: 'IdleHoldTimerExpires' },
   errorForget: { type: 'ErrorForgetTimerExpires' },
+  sendHold: { type: 'SendHoldTimerExpires' },
 };
 const COUNT_KEY: Record<number, keyof MessageCounts> = { 1: 'open', 2: 'update', 3: 'notification', 4: 'keepalive', 5: 'routeRefresh' };
 const ERROR_EVENT: Record<number, 'BgpHeaderErr' | 'BgpOpenMsgErr' | 'UpdateMsgErr'> = { 1: 'BgpHeaderErr', 2: 'BgpOpenMsgErr', 3: 'UpdateMsgErr' };
@@ -116,6 +118,9 @@ export class Session {
   private readonly events: [FsmEvent, Delivery | undefined][] = [];
   private feeding = false;
   private currentSpec: PeerSpec;
+  /** RFC 9687 (send-hold.ts), armed while Established. */
+  private readonly sendHold: SendHold;
+  private sendHoldExpired = 0;
 
   constructor(spec: PeerSpec, private readonly deps: SessionDeps) {
     this.currentSpec = spec;
@@ -123,6 +128,11 @@ export class Session {
     this.log = deps.log;
     this.since = this.clock.now();
     this.timers = new SessionTimers<Timer>(this.clock, (t) => this.onTimer(t));
+    this.sendHold = new SendHold({
+      start: (s) => this.timers.start('sendHold', s),
+      stop: () => this.timers.stop('sendHold'),
+      running: () => this.timers.running('sendHold'),
+    }, () => this.clock.now());
     this.fsm = initialData({
       ...DEFAULT_FSM_CONFIG,
       passive: spec.passive,
@@ -253,6 +263,7 @@ export class Session {
       holdTime: n ? n.holdTime : this.spec.holdTime,
       keepaliveTime: n ? (n.holdTime === 0 ? 0 : keepaliveSeconds(this.fsm.config, n.holdTime)) : this.spec.keepaliveTime,
       maxPrefixes: this.spec.maxPrefixes,
+      sendHoldExpired: this.sendHoldExpired,
     };
   }
 
@@ -262,8 +273,8 @@ export class Session {
 
   /**
    * Takes over a spec that differs only in fields the running session does not depend on
-   * (manager.ts RELABEL_ONLY: `type`, `passive`, `bfd`); the connection, if any, stays up. A new
-   * `passive` or `bfd.strict` applies from the next connection attempt or BFD Down.
+   * (manager.ts RELABEL_ONLY: `type`, `passive`, `bfd`, `sendHoldTime`); the connection, if any,
+   * stays up. A new `passive` or `bfd.strict` applies from the next connection attempt or BFD Down.
    */
   relabel(spec: PeerSpec): void {
     if (spec.key !== this.currentSpec.key) throw new Error(`relabel: ${spec.key} is not ${this.currentSpec.key}`);
@@ -338,7 +349,7 @@ export class Session {
     this.transport.write(notificationBytes(n));
     this.end.sent = n;
     const words = describeNotify(n);
-    this.lastError = n.code === ErrorCode.HOLD_TIMER_EXPIRED ? 'Hold timer expired' : `Sent: ${words}`;
+    this.lastError = n.code === ErrorCode.HOLD_TIMER_EXPIRED ? 'Hold timer expired' : n.code === ErrorCode.SEND_HOLD_TIMER_EXPIRED ? 'Send hold timer expired' : `Sent: ${words}`;
     if (this.adminStop) this.log.info(`sent NOTIFICATION: ${words}`);
     else this.log.warn(`sent NOTIFICATION: ${words}`);
   }
@@ -350,11 +361,14 @@ export class Session {
     this.end = {};
     this.lastError = '';
     this.transmitter.attach(conn, n.encode);
+    conn.onSend = (what, waiting) => (what === 'queued' ? this.sendHold.queued(waiting) : this.sendHold.progressed(waiting));
+    this.sendHold.arm(sendHoldSeconds(this.spec.sendHoldTime, n.holdTime), conn.writableLength);
     this.emit({ type: 'established', peer: this.spec, negotiated: n });
   }
 
   private down(from: State): void {
     this.transmitter.clear();
+    this.sendHold.disarm();
     if (from === 'Established') {
       const end: SessionEnd = { ...this.end, adminStop: this.adminStop && this.end.bfdDown === undefined };
       const gracefulRestart = gracefulRestartOnDown(this.current, end);
@@ -387,6 +401,12 @@ export class Session {
     if (timer === 'hold' && (this.transport.connection?.pending ?? 0) > 0) {
       this.timers.start('hold', 1);
       return;
+    }
+    if (timer === 'sendHold') {
+      // RFC 9687 section 3: log it; the NOTIFICATION is tried, though it will hardly get out.
+      this.sendHoldExpired++;
+      const waiting = this.transport.connection?.writableLength ?? 0;
+      this.log.warn(`send hold timer expired: nothing could be written to the peer for ${this.sendHold.stalledSeconds} s (${waiting} bytes waiting); closing the session`, { peer: this.spec.key, waiting });
     }
     this.feed(TIMER_EVENT[timer]);
   }

@@ -7,6 +7,9 @@
  * straight to the socket by the session) by more than that. Markers share the one queue with the
  * UPDATE slices, so a marker pushed after UPDATEs is written after the last of them however the
  * queue is sliced, paused or drained (an EoRR ahead of its routes makes a peer drop them).
+ * Every attach and clear starts a new generation: the 'drain' listener and the pending setImmediate
+ * of an earlier connection are disarmed, so a connection that died over the high-water mark (it
+ * never drains) cannot hold back the next session's stream.
  * Not here: what to advertise, when to send a marker, counting advertised prefixes (the RIB's job).
  */
 
@@ -62,6 +65,9 @@ export class Transmitter {
   private ctx: CodecContext | undefined;
   private scheduled = false;
   private waitingDrain = false;
+  /** Bumped by clear(): callbacks armed for an older connection do nothing. */
+  private generation = 0;
+  private drainOff: (() => void) | undefined;
 
   constructor(
     private readonly hooks: TransmitHooks,
@@ -76,8 +82,13 @@ export class Transmitter {
     this.ctx = ctx;
   }
 
-  /** Forgets everything queued (the session went down). */
+  /** Forgets everything queued and every wait of the old connection (the session went down). */
   clear(): void {
+    this.generation++;
+    this.drainOff?.();
+    this.drainOff = undefined;
+    this.waitingDrain = false;
+    this.scheduled = false;
     this.queue = [];
     this.head = 0;
     this.conn = undefined;
@@ -102,7 +113,9 @@ export class Transmitter {
   private schedule(): void {
     if (this.scheduled || this.waitingDrain || !this.conn) return;
     this.scheduled = true;
+    const generation = this.generation;
     setImmediate(() => {
+      if (generation !== this.generation) return;
       this.scheduled = false;
       this.flush();
     });
@@ -115,11 +128,7 @@ export class Transmitter {
     const deadline = performance.now() + this.budgetMs;
     while (this.head < this.queue.length) {
       if (conn.writableLength > this.highWater) {
-        this.waitingDrain = true;
-        conn.socket.once('drain', () => {
-          this.waitingDrain = false;
-          if (this.conn === conn) this.schedule();
-        });
+        this.waitDrain(conn);
         return;
       }
       const item = this.queue[this.head++];
@@ -138,5 +147,18 @@ export class Transmitter {
     } else {
       this.schedule();
     }
+  }
+
+  private waitDrain(conn: Connection): void {
+    const generation = this.generation;
+    const onDrain = (): void => {
+      this.drainOff = undefined;
+      if (generation !== this.generation) return;
+      this.waitingDrain = false;
+      this.schedule();
+    };
+    this.waitingDrain = true;
+    conn.socket.once('drain', onDrain);
+    this.drainOff = () => conn.socket.off('drain', onDrain);
   }
 }

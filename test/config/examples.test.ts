@@ -51,6 +51,7 @@ test('a minimal config gets every documented default', (t) => {
       nodeToNodeMesh: false,
       holdTime: 90,
       keepaliveTime: 30,
+      sendHoldTime: null,
       multipath: 8,
       gracefulRestart: { enabled: true, restartTime: 120 },
       endOfRibQuietTime: 5,
@@ -88,6 +89,7 @@ test('peer, node and pool items get their defaults, derived from the globals', (
     sourceAddress: 'UseNodeIP',
     holdTime: 30,
     keepaliveTime: 10,
+    sendHoldTime: null,
     ttlSecurity: 0,
     nextHopMode: 'Auto',
     maxPrefixes: 0,
@@ -119,6 +121,16 @@ test('bgp.bfd.strict must be a boolean', (t) => {
   const doc = baseDoc();
   doc.bgp.bfd = { strict: 'yes' };
   t.throws(() => load(doc), { message: /bgp\.bfd\.strict/ });
+});
+
+test('sendHoldTime (RFC 9687): null is the RFC default, bgp.sendHoldTime is every peer\'s default, a peer overrides it', (t) => {
+  const doc = baseDoc();
+  doc.bgp.sendHoldTime = 600;
+  doc.bgp.peers = [{ peerIP: '10.0.1.1', asNumber: 64512 }, { peerIP: '10.0.1.2', asNumber: 64512, sendHoldTime: 0 }, { peerIP: '10.0.1.3', asNumber: 64512, holdTime: 3, sendHoldTime: 4 }];
+  const c = load(doc);
+  t.is(c.bgp.sendHoldTime, 600);
+  t.deepEqual(c.bgp.peers.map((p) => p.sendHoldTime), [600, 0, 4]);
+  t.is(load(baseDoc()).bgp.sendHoldTime, null);
 });
 
 test('node.asNumber and routerId take explicit values over the defaults', (t) => {

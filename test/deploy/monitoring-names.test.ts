@@ -22,7 +22,7 @@ const NOT_SHIPPED = new Set<string>();
 async function exported(): Promise<Set<string>> {
   const metrics = createMetrics(() => ({
     node: { name: 'n', rack: 'r', routerId: '10.0.0.1', asNumber: 64512, version: '0' },
-    peers: [{ address: '10.0.0.2', family: 'ipv4', state: 'Established', prefixes: { received: 1, accepted: 1, advertised: 1 }, maxPrefixes: 0, bfd: { state: 'Up', upCount: 1, downCount: 0 } }],
+    peers: [{ address: '10.0.0.2', family: 'ipv4', state: 'Established', prefixes: { received: 1, accepted: 1, advertised: 1 }, maxPrefixes: 0, sendHoldExpired: 0, bfd: { state: 'Up', upCount: 1, downCount: 0 } }],
     bfdDrops: { TTL: 1 },
     kernel: { routes: 1, inSync: true, problems: 0, errors: 0, reconciles: 0 },
   }));

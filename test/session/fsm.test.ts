@@ -47,21 +47,22 @@ const EVENTS: Record<EventType, FsmEvent> = {
   RouteRefreshMsg: { type: 'RouteRefreshMsg' },
   BfdDown: { type: 'BfdDown' },
   BfdUp: { type: 'BfdUp' },
+  SendHoldTimerExpires: { type: 'SendHoldTimerExpires' },
 };
 
 /**
  * `Next` or `Next !code/subcode` when a NOTIFICATION is sent. Columns in EVENTS order. Collision:
  * OpenCollisionDump; WhileEst: TcpConnectionWhileEstablished with graceful restart (the peer's
- * restart, RFC 4724 section 4.2).
+ * restart, RFC 4724 section 4.2); SHTE: SendHoldTimerExpires (RFC 9687: NOTIFICATION 8 when connected).
  */
 const EXPECT: Record<State, string[]> = {
-  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   WhileEst     NotifVer NotifMsg KA            Update          UpdErr          RR            BfdDown BfdUp
-  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
-  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect'],
-  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Active'],
-  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle', 'OpenSent'],
-  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2', 'Idle', 'OpenConfirm'],
-  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Active', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established', 'Idle', 'Established'],
+  //         MStart     MStop       AStart     AStop        CRTE            HTE         KTE             IHTE       EFTE       TCC          TCF       BgpOpen         HdrErr      OpenErr         Collision   WhileEst     NotifVer NotifMsg KA            Update          UpdErr          RR            BfdDown BfdUp       SHTE
+  Idle:        ['Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle'],
+  Connect:     ['Connect', 'Idle', 'Connect', 'Idle', 'Connect', 'Idle', 'Idle', 'Connect', 'Connect', 'OpenSent', 'Active', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Connect', 'Connect'],
+  Active:      ['Active', 'Idle', 'Active', 'Idle', 'Connect', 'Idle', 'Idle', 'Active', 'Active', 'OpenSent', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Idle', 'Active', 'Active'],
+  OpenSent:    ['OpenSent', 'Idle !6/2', 'OpenSent', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Idle !5/0', 'OpenSent', 'OpenSent', 'Idle !5/0', 'Active', 'OpenConfirm', 'Idle !1/2', 'Idle !2/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle !5/1', 'Idle', 'OpenSent', 'Idle !8/0'],
+  OpenConfirm: ['OpenConfirm', 'Idle !6/2', 'OpenConfirm', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'OpenConfirm', 'OpenConfirm', 'OpenConfirm', 'Idle !5/0', 'Idle', 'Idle !5/2', 'Idle !1/2', 'Idle !5/2', 'OpenSent !6/7', 'Idle !5/0', 'Idle', 'Idle', 'Established', 'Idle !5/2', 'Idle !5/2', 'Idle !5/2', 'Idle', 'OpenConfirm', 'Idle !8/0'],
+  Established: ['Established', 'Idle !6/2', 'Established', 'Idle !6/2', 'Idle !5/0', 'Idle !4/0', 'Established', 'Established', 'Established', 'Idle !5/0', 'Active', 'Idle !5/3', 'Idle !1/2', 'Idle !5/3', 'Idle !6/7', 'OpenSent', 'Idle', 'Idle', 'Established', 'Established', 'Idle !3/1', 'Established', 'Idle', 'Established', 'Idle !8/0'],
 };
 
 /** Variants of events whose payload changes the outcome: one row per state, as in EXPECT. */
@@ -104,7 +105,7 @@ function checkPair(state: State, event: FsmEvent, expected: string): void {
     const k = kinds(tr.actions);
     if ((want === 'Idle' && state !== 'Idle') || (want === 'Active' && state === 'Established')) {
       t.true(k.includes('drop'), 'leaving for Idle drops the connection');
-      t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive'), 'and stops the session timers');
+      t.true(k.includes('stopTimer:hold') && k.includes('stopTimer:keepalive') && k.includes('stopTimer:sendHold'), 'and stops the session timers (the send hold timer too)');
     }
     if (want === 'Idle' && CONNECTED.has(state)) t.true(k.includes('sessionDown'), 'a connected session going down says so');
     if (state === 'Established' && want !== 'Established') t.true(k.includes('sessionDown'), 'leaving Established says so');

@@ -21,6 +21,7 @@ const rows: [string, Partial<PeerSpec>, Verdict][] = [
   ['mesh peer becomes a selected peer', { type: 'node specific', passive: false }, 'relabelled'],
   ['only the type', { type: 'global' }, 'relabelled'],
   ['only passive', { passive: false }, 'relabelled'],
+  ['only the send hold time (RFC 9687, local only)', { sendHoldTime: 600 }, 'relabelled'],
   ['hold time', { holdTime: 9 }, 'changed'],
   ['route-reflector client', { routeReflectorClient: true }, 'changed'],
   ['type and next-hop mode', { type: 'global', nextHopMode: 'Self' }, 'changed'],
@@ -46,7 +47,7 @@ test('diffPeers: added and removed are neither relabelled nor changed', (t) => {
 });
 
 test('RELABEL_ONLY names fields a running session does not depend on', (t) => {
-  t.deepEqual([...RELABEL_ONLY].sort(), ['bfd', 'passive', 'type']);
+  t.deepEqual([...RELABEL_ONLY].sort(), ['bfd', 'passive', 'sendHoldTime', 'type']);
 });
 
 test('a change of bfd alone (enable, disable, retune) relabels: the BGP session is not restarted', (t) => {

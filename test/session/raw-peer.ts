@@ -8,6 +8,9 @@
  *   {"cmd":"connect","host","port"}    -> {"ev":"connected","conn"} or {"ev":"error","code"}
  *   {"cmd":"send","conn","hex"}        writes the bytes as given
  *   {"cmd":"close","conn"}             ends the connection
+ *   {"cmd":"pause","conn"}             stops reading: the kernel's receive buffer fills, the window closes
+ *   {"cmd":"keepalives","conn","ms"}   sends a KEEPALIVE every `ms` (0: stop), reading or not
+ *   {"cmd":"destroy","conn"}           closes at once (a RST when unread data is left)
  * stdout: {"ev":"message","conn","type","hex"} per message received, {"ev":"closed","conn"}.
  */
 
@@ -15,6 +18,8 @@ import * as net from 'node:net';
 import { createInterface } from 'node:readline';
 
 const conns = new Map<number, net.Socket>();
+const keepalives = new Map<number, NodeJS.Timeout>();
+const KEEPALIVE = Buffer.from(`${'ff'.repeat(16)}001304`, 'hex');
 let nextId = 1;
 
 function out(obj: Record<string, unknown>): void {
@@ -37,13 +42,14 @@ function adopt(socket: net.Socket): number {
   socket.on('error', (err: NodeJS.ErrnoException) => out({ ev: 'error', conn, code: err.code ?? err.message }));
   socket.on('close', () => {
     conns.delete(conn);
+    clearInterval(keepalives.get(conn));
     out({ ev: 'closed', conn });
   });
   return conn;
 }
 
 function command(line: string): void {
-  const c = JSON.parse(line) as { cmd: string; port?: number; host?: string; conn?: number; hex?: string };
+  const c = JSON.parse(line) as { cmd: string; port?: number; host?: string; conn?: number; hex?: string; ms?: number };
   switch (c.cmd) {
     case 'listen': {
       const server = net.createServer((socket) => out({ ev: 'accepted', conn: adopt(socket), remote: socket.remoteAddress }));
@@ -61,6 +67,18 @@ function command(line: string): void {
       return;
     case 'close':
       conns.get(c.conn ?? 0)?.end();
+      return;
+    case 'pause':
+      conns.get(c.conn ?? 0)?.pause();
+      return;
+    case 'keepalives': {
+      const conn = c.conn ?? 0;
+      clearInterval(keepalives.get(conn));
+      if ((c.ms ?? 0) > 0) keepalives.set(conn, setInterval(() => conns.get(conn)?.write(KEEPALIVE), c.ms));
+      return;
+    }
+    case 'destroy':
+      conns.get(c.conn ?? 0)?.destroy();
       return;
   }
 }

@@ -18,6 +18,7 @@ export function peerSpec(o: Partial<PeerSpec> & Pick<PeerSpec, 'address' | 'loca
     passwordFile: '',
     holdTime: 90,
     keepaliveTime: 30,
+    sendHoldTime: null,
     ttlSecurity: 0,
     ttl: internal ? 255 : 1,
     nextHopMode: 'Auto',
