@@ -1,18 +1,16 @@
 /**
  * Pure helpers of the session: RFC 7606 treat-as-withdraw applied to a decoded UPDATE, the
  * RFC 4724 / RFC 8538 decision whether a peer's routes survive the end of a session, the words
- * `agentctl status` shows for socket errors, the names of negotiated capabilities, and the
- * RFC 4271 section 6.8 collision rule. No sockets, no state.
+ * `agentctl status` shows for socket errors and the names of negotiated capabilities (the
+ * collision rule is collision.ts). No sockets, no state.
  */
 
 import { AFI, CeaseSubcode, ErrorCode, SAFI } from '../bgp/constants.js';
-import { ipv4ToNumber } from '../bgp/ip.js';
 import { describeNotification, shutdownData } from '../bgp/notification.js';
 import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Notify } from './fsm.js';
 import type { FamilyName, Negotiated } from './negotiate.js';
-import type { Direction } from './connection.js';
 
 /**
  * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are
@@ -114,14 +112,6 @@ export function capabilityNames(n: Negotiated): string[] {
     if (n.addPathSend[f]) names.push(`add-path send ${f}`);
   }
   return names;
-}
-
-/**
- * RFC 4271 section 6.8: with a higher local BGP identifier the connection we initiated survives,
- * otherwise the one the peer initiated. Identifiers compare as unsigned 32-bit numbers.
- */
-export function collisionWinner(localId: string, peerId: string): Direction {
-  return ipv4ToNumber(localId) > ipv4ToNumber(peerId) ? 'out' : 'in';
 }
 
 /** Both OPENs carried the graceful-restart N bit (RFC 8538 section 2); ours always does. */
