@@ -26,6 +26,8 @@ export interface PeerMetrics {
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
   /** The peer's maxPrefixes (a limit on accepted prefixes); 0: no limit. */
   readonly maxPrefixes: number;
+  /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774); absent: 0. */
+  readonly asSetWithdrawn?: number;
   /** BFD state name when BFD is enabled for the peer. */
   readonly bfd?: { readonly state: string; readonly upCount: number; readonly downCount: number };
 }
@@ -106,6 +108,14 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   peerGauge('rack_agent_bgp_prefixes_accepted', 'Prefixes from the peer accepted by import policy', (peer) => peer.prefixes.accepted);
   peerGauge('rack_agent_bgp_prefixes_advertised', 'Prefixes advertised to the peer', (peer) => peer.prefixes.advertised);
   peerGauge('rack_agent_bgp_max_prefixes', 'The peer\'s maxPrefixes limit on accepted prefixes (0: no limit)', (peer) => peer.maxPrefixes);
+  new Counter({
+    name: 'rack_agent_as_set_withdrawn_total', help: 'UPDATEs from the peer treated as withdrawn for an AS_SET or AS_CONFED_SET in the path (RFC 9774)',
+    labelNames: ['peer', 'family'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const peer of now().peers) this.inc({ peer: peer.address, family: peer.family }, peer.asSetWithdrawn ?? 0);
+    },
+  });
   // RFC 5880: one series per peer with BFD enabled.
   const bfdGauge = (name: string, help: string, value: (b: NonNullable<PeerMetrics['bfd']>) => number, kind: 'gauge' | 'counter'): void => {
     const collect = function (this: Gauge | Counter): void {

@@ -57,4 +57,6 @@ export interface SessionStatus {
   readonly keepaliveTime: number;
   /** The peer's accepted-prefix limit from its PeerSpec; 0: none. */
   readonly maxPrefixes: number;
+  /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774), since the agent started. */
+  readonly asSetWithdrawn: number;
 }

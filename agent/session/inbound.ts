@@ -15,6 +15,8 @@ import type { FamilyName, Negotiated } from './negotiate.js';
 /**
  * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are
  * dropped. IPv4 prefixes (body or MP_REACH_NLRI) go to `withdrawn`, IPv6 ones to MP_UNREACH_NLRI.
+ * The findings stay (`errors`): an UPDATE left with nothing is not an End-of-RIB (RFC 4724 section
+ * 2 names only the empty UPDATE as received), and endOfRibFamily reads them so.
  */
 export function asWithdrawal(u: UpdateMessage): UpdateMessage {
   const v4: Prefix4[] = [];
@@ -31,7 +33,7 @@ export function asWithdrawal(u: UpdateMessage): UpdateMessage {
   if (mpUnreach && !mpUnreach.raw) sort(mpUnreach.withdrawn);
   if (mpReach && !mpReach.raw) sort(mpReach.nlri);
   const attributes = v6.length > 0 ? { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } : {};
-  return { type: 'update', withdrawn: v4, attributes, nlri: [] };
+  return { type: 'update', withdrawn: v4, attributes, nlri: [], ...(u.errors ? { errors: u.errors } : {}) };
 }
 
 export function familyName(afi: number, safi: number): FamilyName | undefined {
