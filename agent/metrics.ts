@@ -29,6 +29,8 @@ export interface PeerMetrics {
   readonly maxPrefixes: number;
   /** Send hold timer expiries (RFC 9687) of the peer's session since it was configured. */
   readonly sendHoldExpired: number;
+  /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774); absent: 0. */
+  readonly asSetWithdrawn?: number;
   /** BFD state name when BFD is enabled for the peer. */
   readonly bfd?: { readonly state: string; readonly upCount: number; readonly downCount: number };
 }
@@ -102,14 +104,20 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   peerGauge('rack_agent_bgp_prefixes_accepted', 'Prefixes from the peer accepted by import policy', (peer) => peer.prefixes.accepted);
   peerGauge('rack_agent_bgp_prefixes_advertised', 'Prefixes advertised to the peer', (peer) => peer.prefixes.advertised);
   peerGauge('rack_agent_bgp_max_prefixes', 'The peer\'s maxPrefixes limit on accepted prefixes (0: no limit)', (peer) => peer.maxPrefixes);
-  new Counter({
-    name: 'rack_agent_bgp_send_hold_expired_total', help: 'Sessions closed because nothing could be written to the peer for the send hold time (RFC 9687)',
-    labelNames: ['peer', 'family'], registers: [registry],
-    collect() {
-      this.reset();
-      for (const peer of now().peers) this.inc({ peer: peer.address, family: peer.family }, peer.sendHoldExpired);
-    },
-  });
+  // Counters per peer: cumulative values the session keeps, set at every scrape.
+  const peerCounter = (name: string, help: string, value: (peer: PeerMetrics) => number): void => {
+    new Counter({
+      name, help, labelNames: ['peer', 'family'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const peer of now().peers) this.inc({ peer: peer.address, family: peer.family }, value(peer));
+      },
+    });
+  };
+  peerCounter('rack_agent_bgp_send_hold_expired_total', 'Sessions closed because nothing could be written to the peer for the send hold time (RFC 9687)',
+    (peer) => peer.sendHoldExpired);
+  peerCounter('rack_agent_as_set_withdrawn_total', 'UPDATEs from the peer treated as withdrawn for an AS_SET or AS_CONFED_SET in the path (RFC 9774)',
+    (peer) => peer.asSetWithdrawn ?? 0);
   // RFC 5880: one series per peer with BFD enabled.
   const bfdGauge = (name: string, help: string, value: (b: NonNullable<PeerMetrics['bfd']>) => number, kind: 'gauge' | 'counter'): void => {
     const collect = function (this: Gauge | Counter): void {

@@ -83,7 +83,9 @@ export function encodeAsPath(path: readonly AsPathSegment[], asnSize: 2 | 4): Ui
   for (const s of pieces) {
     out[p++] = s.code;
     out[p++] = s.asns.length;
-    for (const asn of s.asns) {
+    for (const a of s.asns) {
+      // RFC 6793 section 4.2.2: an AS that does not fit 2 octets is AS_TRANS there, never cut.
+      const asn = asnSize === 2 && a > 0xffff ? AS_TRANS : a;
       if (asnSize === 4) {
         out[p++] = asn >>> 24;
         out[p++] = (asn >>> 16) & 255;
@@ -156,15 +158,17 @@ function leading(path: readonly AsPathSegment[], count: number): AsPathSegment[]
   return out;
 }
 
+const wide = (asn: number): boolean => asn > 0xffff;
+
 /**
  * RFC 6793 section 4.2.2: what to send to a 2-octet peer. ASes above 65535 become AS_TRANS in
- * AS_PATH and AGGREGATOR, and the real values travel in AS4_PATH and AS4_AGGREGATOR.
+ * AS_PATH and AGGREGATOR, and the real values travel in AS4_PATH and AS4_AGGREGATOR; AS4_PATH
+ * leaves out confederation segments, and is not sent when every AS fits 2 octets (SHOULD NOT).
  */
 export function splitAs4<T extends As4Attrs>(attrs: T): T {
   const out: { -readonly [K in keyof As4Attrs]: As4Attrs[K] } = { ...attrs };
   delete out.as4Path;
   delete out.as4Aggregator;
-  const wide = (asn: number): boolean => asn > 0xffff;
   if (attrs.asPath?.some((s) => s.asns.some(wide))) {
     out.asPath = attrs.asPath.map((s) => ({ type: s.type, asns: s.asns.map((a) => (wide(a) ? AS_TRANS : a)) }));
     out.as4Path = attrs.asPath.filter((s) => s.type === 'sequence' || s.type === 'set');
@@ -174,4 +178,20 @@ export function splitAs4<T extends As4Attrs>(attrs: T): T {
     out.as4Aggregator = attrs.aggregator;
   }
   return out as T;
+}
+
+/**
+ * The AS attributes as they go on the wire to one peer (RFC 6793): to a 4-octet peer without
+ * AS4_PATH and AS4_AGGREGATOR (section 4.1: never between NEW speakers), to a 2-octet peer split
+ * (section 4.2.2). Returns `attrs` itself when nothing changes, so interned sets stay shared.
+ */
+export function as4Outbound<T extends As4Attrs>(attrs: T, fourOctetAs: boolean): T {
+  const stale = attrs.as4Path !== undefined || attrs.as4Aggregator !== undefined;
+  if (fourOctetAs) {
+    if (!stale) return attrs;
+    const { as4Path: _p, as4Aggregator: _a, ...rest } = attrs;
+    return rest as T;
+  }
+  const needs = stale || attrs.asPath?.some((s) => s.asns.some(wide)) === true || (attrs.aggregator !== undefined && wide(attrs.aggregator.asn));
+  return needs ? splitAs4(attrs) : attrs;
 }

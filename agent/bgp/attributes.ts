@@ -6,10 +6,13 @@
  * (RFC 4760), EXTENDED_COMMUNITIES (RFC 4360), AS4_PATH, AS4_AGGREGATOR (RFC 6793),
  * LARGE_COMMUNITY (RFC 8092). Unknown optional transitive attributes are kept with the Partial bit
  * set (RFC 4271 section 5); unknown optional non-transitive ones are dropped; an unknown well-known
- * one resets the session. Not here: policy, and the AS4 merge (as-path.ts does it on request).
+ * one resets the session. RFC 9774: a path with AS_SET or AS_CONFED_SET is treat-as-withdraw.
+ * Values are encoded as given: AS numbers at the session's size, so a path for a 2-octet peer must
+ * have been split first (RFC 6793 section 4.2.2: as4Outbound in as-path.ts, which pack.ts applies).
+ * Not here: policy, and the AS4 merge of received paths (as-path.ts does it on request).
  */
 
-import { AttrCode, AttrFlag, ErrorCode, UpdateSubcode } from './constants.js';
+import { AS_TRANS, AttrCode, AttrFlag, ErrorCode, UpdateSubcode } from './constants.js';
 import { type CodecContext } from './context.js';
 import { BgpEncodeError, BgpError, type ErrorAction } from './errors.js';
 import { readIpv4, writeIpv4 } from './ip.js';
@@ -65,14 +68,21 @@ export interface PathAttributes {
 type Key = Exclude<keyof PathAttributes, 'partial' | 'unknown'>;
 type Category = 'well-known' | 'optional' | 'optional-transitive';
 
-/** A malformed value; `action` overrides the row's default when the RFC says so. */
+/**
+ * A malformed value; `action` overrides the row's default when the RFC says so, `reason` the
+ * default reason code (`attr.<key>`) where a rule has its own.
+ */
 export class AttrFault {
   constructor(
     readonly message: string,
     readonly subcode: number = UpdateSubcode.ATTRIBUTE_LENGTH,
     readonly action?: ErrorAction,
+    readonly reason?: string,
   ) {}
 }
+
+/** The reason code of an UPDATE withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774). */
+export const AS_SET_REASON = 'attr.as-set';
 
 interface Row {
   readonly code: number;
@@ -147,6 +157,10 @@ function pathValue(name: string, asnSize: (ctx: CodecContext) => 2 | 4, decode =
     decode: (v, ctx) => {
       const path = decode(v, asnSize(ctx));
       if (path instanceof PathFault) return new AttrFault(`${name}: ${path.message}`, UpdateSubcode.MALFORMED_AS_PATH);
+      // RFC 9774 section 3: a path with AS_SET or AS_CONFED_SET is treat-as-withdraw (RFC 7606),
+      // in AS_PATH and in AS4_PATH alike (whose own malformations are only discarded).
+      const set = path.find((seg) => seg.type === 'set' || seg.type === 'confed-set');
+      if (set !== undefined) return new AttrFault(`${name} has an ${set.type === 'set' ? 'AS_SET' : 'AS_CONFED_SET'} (deprecated, RFC 9774)`, UpdateSubcode.MALFORMED_AS_PATH, 'withdraw', AS_SET_REASON);
       return path;
     },
     encode: (path: readonly AsPathSegment[], ctx) => encodeAsPath(path, asnSize(ctx)),
@@ -168,8 +182,10 @@ function aggregatorValue(name: string, asnSize: (ctx: CodecContext) => 2 | 4): P
       const out = new Uint8Array(n + 4);
       if (n === 4) put32(out, 0, a.asn);
       else {
-        out[0] = a.asn >> 8;
-        out[1] = a.asn & 255;
+        // RFC 6793 section 4.2.2: AS_TRANS for an AS that does not fit, never its low 16 bits.
+        const asn = a.asn > 0xffff ? AS_TRANS : a.asn;
+        out[0] = asn >> 8;
+        out[1] = asn & 255;
       }
       writeIpv4(a.address, out, n);
       return out;
@@ -360,7 +376,7 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ct
     }
     const decoded = row.decode(value, ctx);
     if (decoded instanceof AttrFault) {
-      findings.add(`attr.${row.key}`, decoded.message, decoded.subcode, decoded.action ?? row.malformed, whole);
+      findings.add(decoded.reason ?? `attr.${row.key}`, decoded.message, decoded.subcode, decoded.action ?? row.malformed, whole);
       continue;
     }
     attrs[row.key] = decoded;

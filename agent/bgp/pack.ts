@@ -2,12 +2,15 @@
  * Packing routes into as few UPDATE messages as the negotiated maximum allows (RFC 4271 section
  * 9.2, RFC 8654): the attributes of a group are encoded once and every message is filled with as
  * many prefixes as fit. IPv4 prefixes travel in the message body, IPv6 in MP_REACH_NLRI and
- * MP_UNREACH_NLRI (RFC 4760). Which prefixes share an attribute set is the caller's grouping.
+ * MP_UNREACH_NLRI (RFC 4760). The AS attributes are made right for the session first (RFC 6793:
+ * AS_TRANS and AS4_PATH toward a 2-octet peer). Which prefixes share an attribute set is the
+ * caller's grouping.
  */
 
 import { AFI, AttrCode, AttrFlag, HEADER_LENGTH, MessageType, SAFI } from './constants.js';
 import { type CodecContext, DEFAULT_CONTEXT } from './context.js';
 import { BgpEncodeError } from './errors.js';
+import { as4Outbound } from './as-path.js';
 import { encodeAttributes, type PathAttributes } from './attributes.js';
 import { writeHeader } from './header.js';
 import { mpReachHeadSize, writeMpReachHead } from './mp.js';
@@ -36,8 +39,10 @@ export function packUpdates(input: PackInput, ctx: CodecContext = DEFAULT_CONTEX
   for (const group of input.announce ?? []) {
     const v4 = group.prefixes.filter((p) => p.afi === AFI.IPV4);
     const v6 = group.prefixes.filter((p) => p.afi === AFI.IPV6);
-    if (v4.length > 0) packIpv4(group.attributes, v4, ctx, out);
-    if (v6.length > 0) packMp(group.attributes, v6, ctx, out);
+    // RFC 6793 section 4.2.2: a 2-octet peer gets AS_TRANS in AS_PATH and the real path in AS4_PATH.
+    const attributes = as4Outbound(group.attributes, ctx.fourOctetAs);
+    if (v4.length > 0) packIpv4(attributes, v4, ctx, out);
+    if (v6.length > 0) packMp(attributes, v6, ctx, out);
   }
   return out;
 }

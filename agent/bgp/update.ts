@@ -116,7 +116,12 @@ export function endOfRib(afi: number, safi: number = SAFI.UNICAST): UpdateMessag
   return { type: 'update', withdrawn: [], attributes: { mpUnreach: { afi, safi, withdrawn: [] } }, nlri: [] };
 }
 
-/** The family whose End-of-RIB this UPDATE is, or undefined. */
+/**
+ * The family whose End-of-RIB this UPDATE is, or undefined (RFC 4724 section 2): the empty UPDATE
+ * for IPv4 unicast, an MP_UNREACH_NLRI with no prefixes and nothing else for other families. A
+ * message with RFC 7606 findings (`errors`, kept when treat-as-withdraw rewrote it) never is one,
+ * even when nothing is left of it: on the wire it was not empty.
+ */
 export function endOfRibFamily(u: UpdateMessage): { afi: number; safi: number } | undefined {
   if (u.withdrawn.length > 0 || u.nlri.length > 0 || u.errors) return undefined;
   const keys = Object.keys(u.attributes);

@@ -1,7 +1,8 @@
 /**
  * Export policy: what one path looks like when sent to one peer, or null when it is not sent.
  * - Never back to the peer it came from. RFC 1997 NO_ADVERTISE: to nobody; NO_EXPORT (and
- *   NO_EXPORT_SUBCONFED): not to eBGP peers.
+ *   NO_EXPORT_SUBCONFED): not to eBGP peers. A path with AS_SET or AS_CONFED_SET: to nobody
+ *   (RFC 9774 section 3).
  * - Own blocks (peer 'local'): ORIGIN IGP, empty AS_PATH (our AS prepended for eBGP).
  * - iBGP: a plain node does not pass iBGP paths to iBGP peers (split horizon, RFC 4271 9.2.1). A
  *   route reflector (RFC 4456 section 6): from a client to every peer, from a non-client to clients
@@ -79,6 +80,9 @@ export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportN
   if (path.peer === to.key) return null;
   const local = path.peer === 'local';
   const a = path.attributes;
+  // RFC 9774 section 3: never send a path with AS_SET or AS_CONFED_SET. The codec already withdraws
+  // such paths on receipt and we aggregate nothing, so this only guards a future source of paths.
+  if (a.asPath?.some((s) => s.type === 'set' || s.type === 'confed-set')) return null;
   const communities = a.communities;
   if (communities?.includes(NO_ADVERTISE)) return null;
   if (!to.internal && (communities?.includes(NO_EXPORT) || communities?.includes(NO_EXPORT_SUBCONFED))) return null;

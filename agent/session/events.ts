@@ -59,4 +59,6 @@ export interface SessionStatus {
   readonly maxPrefixes: number;
   /** Send hold timer expiries of this session since it was created (RFC 9687). */
   readonly sendHoldExpired: number;
+  /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774), since the agent started. */
+  readonly asSetWithdrawn: number;
 }

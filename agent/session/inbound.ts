@@ -1,22 +1,22 @@
 /**
  * Pure helpers of the session: RFC 7606 treat-as-withdraw applied to a decoded UPDATE, the
  * RFC 4724 / RFC 8538 decision whether a peer's routes survive the end of a session, the words
- * `agentctl status` shows for socket errors, the names of negotiated capabilities, and the
- * RFC 4271 section 6.8 collision rule. No sockets, no state.
+ * `agentctl status` shows for socket errors and the names of negotiated capabilities (the
+ * collision rule is collision.ts). No sockets, no state.
  */
 
 import { AFI, CeaseSubcode, ErrorCode, SAFI } from '../bgp/constants.js';
-import { ipv4ToNumber } from '../bgp/ip.js';
 import { describeNotification, shutdownData } from '../bgp/notification.js';
 import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Notify } from './fsm.js';
 import type { FamilyName, Negotiated } from './negotiate.js';
-import type { Direction } from './connection.js';
 
 /**
  * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are
  * dropped. IPv4 prefixes (body or MP_REACH_NLRI) go to `withdrawn`, IPv6 ones to MP_UNREACH_NLRI.
+ * The findings stay (`errors`): an UPDATE left with nothing is not an End-of-RIB (RFC 4724 section
+ * 2 names only the empty UPDATE as received), and endOfRibFamily reads them so.
  */
 export function asWithdrawal(u: UpdateMessage): UpdateMessage {
   const v4: Prefix4[] = [];
@@ -33,7 +33,7 @@ export function asWithdrawal(u: UpdateMessage): UpdateMessage {
   if (mpUnreach && !mpUnreach.raw) sort(mpUnreach.withdrawn);
   if (mpReach && !mpReach.raw) sort(mpReach.nlri);
   const attributes = v6.length > 0 ? { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } : {};
-  return { type: 'update', withdrawn: v4, attributes, nlri: [] };
+  return { type: 'update', withdrawn: v4, attributes, nlri: [], ...(u.errors ? { errors: u.errors } : {}) };
 }
 
 export function familyName(afi: number, safi: number): FamilyName | undefined {
@@ -120,14 +120,6 @@ export function capabilityNames(n: Negotiated): string[] {
     if (n.addPathSend[f]) names.push(`add-path send ${f}`);
   }
   return names;
-}
-
-/**
- * RFC 4271 section 6.8: with a higher local BGP identifier the connection we initiated survives,
- * otherwise the one the peer initiated. Identifiers compare as unsigned 32-bit numbers.
- */
-export function collisionWinner(localId: string, peerId: string): Direction {
-  return ipv4ToNumber(localId) > ipv4ToNumber(peerId) ? 'out' : 'in';
 }
 
 /** Both OPENs carried the graceful-restart N bit (RFC 8538 section 2); ours always does. */

@@ -3,8 +3,8 @@
  * named timers (timers.ts), the TCP side (transport.ts: connect, accept, collision, digest loop)
  * and the outbound queue (transmit.ts). Every FSM action is carried out in `execute`, the one
  * place; every state change is logged there with describeTransition. Messages are decoded here and
- * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation, RFC 7606 treat-as-withdraw
- * before delivery, the AS4 merge on 2-octet sessions (RFC 6793), ROUTE-REFRESH requests become a
+ * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation; an UPDATE passes
+ * receive.ts (RFC 7606 treat-as-withdraw, RFC 9774, the RFC 6793 AS4 merge) before delivery; ROUTE-REFRESH requests become a
  * `route-refresh` event (RFC 2918). What goes out is the RIB's stream (`send`, OutboundItem),
  * encoded and written in the order given: the RIB answers a refresh later, on its flush, with BoRR
  * and EoRR in the stream when it wants them (RFC 7313 section 4); the session adds none.
@@ -30,18 +30,18 @@ import { KEEPALIVE, decodeMessage, type Message } from '../bgp/message.js';
 import { notificationFor } from '../bgp/notification.js';
 import { checkOpen, encodeOpen, type OpenMessage } from '../bgp/open.js';
 import { RefreshSubtype, type RouteRefreshMessage } from '../bgp/route-refresh.js';
-import { isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
-import { mergeAs4 } from '../bgp/as-path.js';
+import type { UpdateMessage } from '../bgp/update.js';
 import type { OutboundItem } from '../rib/types.js';
 import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
 import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
-import { adminShutdown, asWithdrawal, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
+import { adminShutdown, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
 import { SendHold, sendHoldSeconds } from './send-hold.js';
 import { SessionTimers, systemClock, type Clock } from './timers.js';
+import { UpdateIntake } from './receive.js';
 import { Transmitter } from './transmit.js';
 import { notificationBytes, Transport, type Which } from './transport.js';
 
@@ -121,11 +121,13 @@ export class Session {
   /** RFC 9687 (send-hold.ts), armed while Established. */
   private readonly sendHold: SendHold;
   private sendHoldExpired = 0;
+  private readonly intake: UpdateIntake;
 
   constructor(spec: PeerSpec, private readonly deps: SessionDeps) {
     this.currentSpec = spec;
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log;
+    this.intake = new UpdateIntake(deps.log, spec.key);
     this.since = this.clock.now();
     this.timers = new SessionTimers<Timer>(this.clock, (t) => this.onTimer(t));
     this.sendHold = new SendHold({
@@ -264,6 +266,7 @@ export class Session {
       keepaliveTime: n ? (n.holdTime === 0 ? 0 : keepaliveSeconds(this.fsm.config, n.holdTime)) : this.spec.keepaliveTime,
       maxPrefixes: this.spec.maxPrefixes,
       sendHoldExpired: this.sendHoldExpired,
+      asSetWithdrawn: this.intake.asSetWithdrawn,
     };
   }
 
@@ -363,6 +366,7 @@ export class Session {
     this.transmitter.attach(conn, n.encode);
     conn.onSend = (what, waiting) => (what === 'queued' ? this.sendHold.queued(waiting) : this.sendHold.progressed(waiting));
     this.sendHold.arm(sendHoldSeconds(this.spec.sendHoldTime, n.holdTime), conn.writableLength);
+    this.intake.sessionUp();
     this.emit({ type: 'established', peer: this.spec, negotiated: n });
   }
 
@@ -563,13 +567,7 @@ export class Session {
   private handleUpdate(u: UpdateMessage): void {
     const n = this.current;
     if (this.fsm.state !== 'Established' || !n) return this.feed({ type: 'UpdateMsg' });
-    for (const e of u.errors ?? []) {
-      this.log.warn(`${e.action === 'withdraw' ? 'treat-as-withdraw' : 'attribute discarded'}: ${e.message}`, { peer: this.spec.key, reason: e.reason });
-    }
-    let update = isTreatAsWithdraw(u) ? asWithdrawal(u) : u;
-    const attributes = mergeAs4(update.attributes, n.fourOctetAs);
-    if (attributes !== update.attributes) update = { ...update, attributes };
-    this.feed({ type: 'UpdateMsg' }, { kind: 'update', update });
+    this.feed({ type: 'UpdateMsg' }, { kind: 'update', update: this.intake.take(u, n.fourOctetAs) });
   }
 
   private handleRefresh(r: RouteRefreshMessage): void {

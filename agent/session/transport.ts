@@ -4,9 +4,9 @@
  * Outgoing connections carry the TCP MD5 key from before the SYN (RFC 2385), TTL 1 for direct eBGP
  * or 255, and for GTSM TTL 255 with a floor of 256 - hops (RFC 5082). While the session is in
  * OpenSent or OpenConfirm a second connection gets our OPEN; once the session has decoded and
- * checked the peer's OPEN on either, `collide` says which connection the side with the higher BGP
- * identifier opened, and the FSM's switchConnection / refuseConnection carry that out. A second
- * connection while Established is reported to the session and kept as `second` until the session
+ * checked the peer's OPEN on either, `collide` says which connection survives (collision.ts: the
+ * higher BGP identifier's, with equal identifiers the larger AS's, RFC 6286 section 2.3), and the
+ * FSM's switchConnection / refuseConnection carry that out. A second connection while Established is reported to the session and kept as `second` until the session
  * decides on its OPEN (a peer restart under RFC 4724 section 4.2) or refuses it. Inbound messages of
  * both connections go to the host in order, tagged with their connection, at most `budgetMs` per
  * event loop turn (the 50 ms rule), then the loop yields. While Established the session's own
@@ -21,7 +21,8 @@ import { encodeNotification } from '../bgp/notification.js';
 import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
 import { Connection, type Inbound } from './connection.js';
 import type { Notify, State } from './fsm.js';
-import { collisionWinner, socketErrorWords } from './inbound.js';
+import { collisionWinner } from './collision.js';
+import { socketErrorWords } from './inbound.js';
 import type { Logger } from './logger.js';
 import type { PeerSpec } from './peer.js';
 import type { Clock } from './timers.js';
@@ -150,7 +151,9 @@ export class Transport {
       this.dropSecond(CEASE_COLLISION);
       return 'main';
     }
-    const winner = collisionWinner(this.spec.routerId, peerId);
+    // RFC 6286 section 2.3: equal identifiers (eBGP only) are decided by the AS numbers; the peer's
+    // AS is the configured one, which checkOpen has matched against its OPEN.
+    const winner = collisionWinner({ id: this.spec.routerId, asn: this.spec.localAs }, { id: peerId, asn: this.spec.peerAs });
     // Two incoming connections: the peer gave up on the older one.
     const keepSecond = main.direction === second.direction || second.direction === winner;
     this.log.info(`connection collision with ${peerId}: keeping the ${keepSecond ? second.direction : main.direction}going connection`);

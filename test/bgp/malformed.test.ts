@@ -1,11 +1,12 @@
 /**
  * One case per error rule of RFC 4271 section 6 (header, OPEN, UPDATE), RFC 7606 (revised UPDATE
- * error handling), RFC 7607 (AS 0), RFC 6793 (AS4 attributes) and RFC 7313 (ROUTE-REFRESH length),
- * asserting the NOTIFICATION code and subcode and the action.
+ * error handling), RFC 7607 (AS 0), RFC 6793 (AS4 attributes), RFC 9774 (AS_SET) and RFC 7313
+ * (ROUTE-REFRESH length), asserting the NOTIFICATION code and subcode and the action.
  */
 
 import test from 'ava';
 import {
+  AS_SET_REASON,
   BgpError,
   checkOpen,
   contextWith,
@@ -89,6 +90,10 @@ const cases: Case[] = [
   { name: 'AS_PATH segment overrun (RFC 7606 7.2)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [2, 2, 0, 0, 0, 1]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
   { name: 'AS_PATH segment of zero ASes (RFC 7606 7.2)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [2, 0]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
   { name: 'AS_PATH truncated segment header (RFC 7606 7.2)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [2, 1, 0, 0, 0, 1, 2]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
+  { name: 'AS_PATH with an AS_SET (RFC 9774 3)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [2, 1, 0, 0, 0xfe, 0x4c, 1, 2, 0, 0, 0xfe, 0x4d, 0, 0, 0xfe, 0x4e]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
+  { name: 'AS_PATH with an AS_CONFED_SET (RFC 9774 3)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [4, 1, 0, 0, 0xfc, 0x00, 2, 1, 0, 0, 0xfe, 0x4c]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
+  { name: 'AS_PATH with an AS_SET, 2-octet session (RFC 9774 3)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [1, 1, 0xfe, 0x4c]), NEXT_HOP), nlri: NLRI_ONE }), ctx: { fourOctetAs: false }, code: 3, subcode: 11, action: 'withdraw' },
+  { name: 'AS4_PATH with an AS_SET on a 2-octet session (RFC 9774 3: withdraw, not discard)', bytes: update({ attrs: cat(MANDATORY_2OCTET, attr(0xc0, 17, [1, 1, 0xfa, 0x56, 0xea, 0x65])), nlri: NLRI_ONE }), ctx: { fourOctetAs: false }, code: 3, subcode: 11, action: 'withdraw' },
   { name: 'AS_PATH containing AS 0 (RFC 7607)', bytes: update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [2, 1, 0, 0, 0, 0]), NEXT_HOP), nlri: NLRI_ONE }), code: 3, subcode: 11, action: 'withdraw' },
   { name: 'NEXT_HOP of 5 bytes (RFC 7606 7.3)', bytes: update({ attrs: cat(ORIGIN_IGP, AS_PATH_65100, attr(0x40, 3, [10, 0, 1, 1, 0])), nlri: NLRI_ONE }), code: 3, subcode: 5, action: 'withdraw' },
   { name: 'NEXT_HOP 0.0.0.0 (RFC 4271 6.3)', bytes: update({ attrs: cat(ORIGIN_IGP, AS_PATH_65100, attr(0x40, 3, [0, 0, 0, 0])), nlri: NLRI_ONE }), code: 3, subcode: 8, action: 'withdraw' },
@@ -149,6 +154,14 @@ for (const c of cases) {
     if (c.data) t.deepEqual(err?.data, Uint8Array.from(c.data));
   });
 }
+
+test('RFC 9774: AS_SET and AS_CONFED_SET have their own reason code; AS_CONFED_SEQUENCE is fine', (t) => {
+  const set = decodeMessage(update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [1, 1, 0, 0, 0xfe, 0x4c]), NEXT_HOP), nlri: NLRI_ONE })) as UpdateMessage;
+  t.deepEqual(set.errors?.map((e) => e.reason), [AS_SET_REASON]);
+  const confedSeq = decodeMessage(update({ attrs: cat(ORIGIN_IGP, attr(0x40, 2, [3, 1, 0, 0, 0xfc, 0x00, 2, 1, 0, 0, 0xfe, 0x4c]), NEXT_HOP), nlri: NLRI_ONE })) as UpdateMessage;
+  t.is(confedSeq.errors, undefined);
+  t.deepEqual(confedSeq.attributes.asPath, [{ type: 'confed-sequence', asns: [64512] }, { type: 'sequence', asns: [65100] }]);
+});
 
 test('discarded attributes are absent, the rest of the UPDATE stands', (t) => {
   const u = decodeMessage(update({ attrs: cat(MANDATORY, attr(0xc0, 7, [0, 0, 1, 1, 2, 3, 4])), nlri: NLRI_ONE })) as UpdateMessage;

@@ -23,6 +23,8 @@ export type StaticRoute = string | {
   readonly localPref?: number;
   /** `'65000:1'` form. */
   readonly communities?: readonly string[];
+  /** BIRD only: ASes put in the path of the static route (before the daemon's own AS), first one leftmost. */
+  readonly asPath?: readonly number[];
 };
 
 export interface NeighborOptions {
@@ -66,6 +68,11 @@ export interface NeighborOptions {
    * peer of these timers (bfdd and zebra run alongside bgpd).
    */
   readonly bfd?: { readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number };
+  /**
+   * BIRD only: false is `enable as4 off`, a 2-octet (OLD, RFC 6793) speaker that does not
+   * advertise the 4-octet AS capability. Default: BIRD's own (on).
+   */
+  readonly as4?: boolean;
 }
 
 export interface DaemonOptions {

@@ -30,6 +30,8 @@ function staticRoute(route: StaticRoute): string {
   if (route.med !== undefined) sets.push(`bgp_med = ${route.med};`);
   if (route.localPref !== undefined) sets.push(`bgp_local_pref = ${route.localPref};`);
   for (const c of route.communities ?? []) sets.push(`bgp_community.add((${parseCommunity(c).join(',')}));`);
+  // prepend puts each AS leftmost: the last of the list first.
+  for (const asn of [...(route.asPath ?? [])].reverse()) sets.push(`bgp_path.prepend(${asn});`);
   return `  route ${route.prefix} blackhole${sets.length > 0 ? ` { ${sets.join(' ')} }` : ''};`;
 }
 
@@ -43,7 +45,9 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
   const lines = [
     `protocol bgp ${birdProtocolName(n)} {`,
     `  local ${n.localAddress ?? ''} as ${options.localAs};`,
-    `  neighbor ${n.address} as ${n.as};`,
+    // With `enable as4 off` BIRD refuses a 4-octet neighbour AS in its config, yet takes the peer's AS
+    // from the peer's 4-octet AS capability (so AS_TRANS there is Bad Peer AS): `external` it is.
+    n.as4 === false && n.as > 0xffff ? `  neighbor ${n.address} external;` : `  neighbor ${n.address} as ${n.as};`,
     n.multihop !== undefined ? `  multihop ${n.multihop};` : internal ? '  direct;' : '',
     n.rrClient === true ? `  rr client;\n  rr cluster id ${options.clusterId ?? options.routerId};` : '',
     n.password !== undefined ? `  password "${n.password}";` : '',
@@ -52,6 +56,7 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     n.passive === true ? '  passive on;' : '',
     n.gracefulRestart === true ? '  graceful restart on;' : n.gracefulRestart === false ? '  graceful restart off;' : '',
     n.bfd !== undefined ? '  bfd on;' : '',
+    n.as4 === false ? '  enable as4 off;' : '',
     `  connect delay time ${retry};`,
     `  connect retry time ${retry};`,
     `  error wait time ${retry}, ${2 * retry};`,

@@ -155,7 +155,9 @@ function received(key: string, u: UpdateMessage): void {
     if (eorName) out({ ev: 'update', key, announcedCount: 0, withdrawnCount: 0, ...extra });
   } else {
     flushCounts();
-    out({ ev: 'update', key, announced: announced.map(formatPrefix), withdrawn: withdrawn.map(formatPrefix), ...extra });
+    // The AS path as the session hands it over (after the RFC 6793 merge), for short lists only.
+    const path = announced.length > 0 ? { asPath: (u.attributes.asPath ?? []).flatMap((seg) => seg.asns) } : {};
+    out({ ev: 'update', key, announced: announced.map(formatPrefix), withdrawn: withdrawn.map(formatPrefix), ...path, ...extra });
   }
 }
 

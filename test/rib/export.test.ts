@@ -231,3 +231,17 @@ test('a kept next hop of the other family (RFC 8950) is replaced by ours', (t) =
   t.is(exportPath(path, to, NODE, 'ipv4')?.nextHop, '10.0.1.13');
   t.is(exportPath({ ...path, nextHop: '10.0.9.1' }, to, NODE, 'ipv4')?.nextHop, '10.0.9.1');
 });
+
+test('RFC 9774: a path with AS_SET or AS_CONFED_SET is sent to nobody', (t) => {
+  const base = { peer: '10.0.9.1', nextHop: '10.0.9.1', source: { external: true, client: false, bgpId: '10.0.9.1' } };
+  const ibgp = { key: '10.0.1.1', internal: true, localAs: 64512, routeReflectorClient: false, nextHopMode: 'Auto' as const, localAddress: '' };
+  const ebgp = { ...ibgp, key: '10.0.8.1', internal: false };
+  for (const type of ['set', 'confed-set'] as const) {
+    const path = { ...base, attributes: { origin: 0 as const, asPath: [{ type: 'sequence' as const, asns: [65001] }, { type, asns: [65002, 65003] }] } };
+    t.is(exportPath(path, ibgp, NODE, 'ipv4'), null, `${type} to iBGP`);
+    t.is(exportPath(path, ebgp, NODE, 'ipv4'), null, `${type} to eBGP`);
+  }
+  // The same path without the set goes out: the rule is the set, nothing else.
+  const plain = { ...base, attributes: { origin: 0 as const, asPath: [{ type: 'sequence' as const, asns: [65001] }] } };
+  t.deepEqual(exportPath(plain, ebgp, NODE, 'ipv4')?.asPath, [{ type: 'sequence', asns: [64512, 65001] }]);
+});

@@ -8,7 +8,7 @@ import test from 'ava';
 import { parsePrefix, formatPrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import { decodeNotification, encodeNotification } from '../../agent/bgp/notification.js';
 import type { UpdateMessage } from '../../agent/bgp/update.js';
-import { adminShutdown, asWithdrawal, collisionWinner, describeNotify, gracefulRestartOnDown, socketErrorWords } from '../../agent/session/inbound.js';
+import { adminShutdown, asWithdrawal, describeNotify, gracefulRestartOnDown, socketErrorWords } from '../../agent/session/inbound.js';
 import { listenerMinTtl, plainAddress } from '../../agent/session/listener.js';
 import { buildOpen, negotiate, type Negotiated } from '../../agent/session/negotiate.js';
 import { sliceOutbound } from '../../agent/session/transmit.js';
@@ -84,13 +84,6 @@ for (const r of grRows) {
 
 test('gracefulRestartOnDown: only families both negotiated', (t) => {
   t.deepEqual(gracefulRestartOnDown(negotiated({ local: true, peer: true, families: ['ipv4'] }), { adminStop: false })?.families, ['ipv4']);
-});
-
-test('collisionWinner: RFC 4271 section 6.8, identifiers as unsigned numbers', (t) => {
-  t.is(collisionWinner('10.0.0.2', '10.0.0.1'), 'out');
-  t.is(collisionWinner('10.0.0.1', '10.0.0.2'), 'in');
-  t.is(collisionWinner('200.0.0.1', '9.255.255.255'), 'out');
-  t.is(collisionWinner('9.255.255.255', '200.0.0.1'), 'in');
 });
 
 test('adminShutdown: plain Cease without the N bit, Hard Reset around it with', (t) => {

@@ -51,6 +51,8 @@ export interface CaseSetup {
   readonly connectRetrySeconds?: number;
   /** More neighbours of the ToR. */
   readonly extraNeighbors?: readonly NeighborOptions[];
+  /** The ToR's own routes instead of TOR_ROUTES. */
+  readonly torRoutes?: DaemonOptions['routes'];
 }
 
 export interface Running {
@@ -67,7 +69,7 @@ function torOptions(model: Model, setup: CaseSetup): DaemonOptions {
     routerId: '10.80.255.1',
     localAs: model.torAs,
     clusterId: CLUSTER_ID,
-    routes: TOR_ROUTES,
+    routes: setup.torRoutes ?? TOR_ROUTES,
     neighbors: [{
       address: NODE.ipv4, as: nodeAs, rrClient: nodeAs === model.torAs, connectRetry: 1, ...setup.tor,
     }, ...setup.extraNeighbors ?? []],

@@ -3,7 +3,8 @@
  * completes the OPEN exchange with the session driver and then sends malformed bytes. Each case
  * checks the NOTIFICATION the agent sends (code, subcode, data; RFC 4271 section 6, RFC 7606) or,
  * for the RFC 7606 treat-as-withdraw and attribute-discard cases, that the session stays up and the
- * routes are withdrawn or kept. Meanwhile a second session of the same driver, to another driver,
+ * routes are withdrawn or kept (an UPDATE left empty by treat-as-withdraw is no End-of-RIB; an
+ * AS_SET path, RFC 9774, is withdrawn, counted and logged once). Meanwhile a second session of the same driver, to another driver,
  * stays Established and the driver process stays up. The same peer also checks the OPEN checks
  * (Bad Peer AS, Unacceptable Hold Time, Bad BGP Identifier; RFC 4271 section 6.2) and the answer to
  * a ROUTE-REFRESH (RFC 2918, RFC 7313).
@@ -175,6 +176,48 @@ nsTest('RFC 7606: a bad ORIGIN is treat-as-withdraw, the session stays up', asyn
   await w.agent.waitFor((e) => e.ev === 'down' && e.key === RAW, 'the raw session down after close', undefined, mark);
   await othersUntouched(t, w);
 });
+
+nsTest('RFC 7606 with RFC 4724: a treat-as-withdraw UPDATE left empty is not End-of-RIB; the empty UPDATE is', async (t) => {
+  const w = world!;
+  const conn = await connectRaw(w);
+  const mark = w.agent.mark();
+  // A bad ORIGIN and no NLRI: treat-as-withdraw leaves nothing, which must not read as End-of-RIB.
+  w.raw.send(conn, update({ attrs: cat(attr(0x40, 1, [7]), AS_PATH_65100, NEXT_HOP) }));
+  w.raw.send(conn, update({}));
+  await w.agent.waitFor((e) => e.ev === 'update' && e.key === RAW && e.endOfRib === 'ipv4', 'the End-of-RIB', undefined, mark);
+  const seen = w.agent.events.slice(mark, w.agent.mark()).filter((e) => e.ev === 'update' && e.key === RAW);
+  t.deepEqual(seen.map((e) => e.endOfRib), [undefined, 'ipv4'], 'only the genuinely empty UPDATE ends the table');
+  w.raw.command({ cmd: 'close', conn });
+  await w.agent.waitFor((e) => e.ev === 'down' && e.key === RAW, 'the raw session down after close', undefined, mark);
+  await othersUntouched(t, w);
+});
+
+nsTest('RFC 9774: an AS_SET path is treat-as-withdraw, counted per UPDATE and logged once per session', async (t) => {
+  const w = world!;
+  const conn = await connectRaw(w);
+  const mark = w.agent.mark();
+  const warnsBefore = asSetWarnings(w.agent.stderr());
+  w.raw.send(conn, update({ attrs: cat(ORIGIN_IGP, AS_PATH_65100, NEXT_HOP), nlri: PREFIX }));
+  await w.agent.waitFor((e) => e.ev === 'update' && e.key === RAW && (e.announced as string[] | undefined)?.includes('10.9.0.0/24') === true, 'the announcement', undefined, mark);
+  // AS_PATH: SEQUENCE 65100, SET {65101, 65102}: an aggregate's path.
+  const setPath = attr(0x40, 2, [2, 1, 0, 0, 0xfe, 0x4c, 1, 2, 0, 0, 0xfe, 0x4d, 0, 0, 0xfe, 0x4e]);
+  for (let i = 0; i < 2; i++) w.raw.send(conn, update({ attrs: cat(ORIGIN_IGP, setPath, NEXT_HOP), nlri: PREFIX }));
+  await w.agent.waitFor((e) => e.ev === 'update' && e.key === RAW && (e.withdrawn as string[] | undefined)?.includes('10.9.0.0/24') === true, 'the withdrawal', undefined, mark);
+  await waitFor(async () => (await w.agent.session(RAW))?.asSetWithdrawn === 2, { timeoutMs: 5000, what: 'two UPDATEs counted' });
+  const s = await w.agent.session(RAW);
+  t.is(s?.state, 'Established', 'treat-as-withdraw keeps the session');
+  t.is(s?.received, 0);
+  await waitFor(() => asSetWarnings(w.agent.stderr()) === warnsBefore + 1, { timeoutMs: 5000, what: 'the warning' });
+  t.is(asSetWarnings(w.agent.stderr()), warnsBefore + 1, 'one warning for two UPDATEs');
+  w.raw.command({ cmd: 'close', conn });
+  await w.agent.waitFor((e) => e.ev === 'down' && e.key === RAW, 'the raw session down after close', undefined, mark);
+  await othersUntouched(t, w);
+});
+
+/** The driver's warn lines about an AS_SET (its stderr is JSON lines). */
+function asSetWarnings(stderr: string): number {
+  return stderr.split('\n').filter((l) => l.includes('"level":"warn"') && l.includes('AS_SET')).length;
+}
 
 nsTest('RFC 7606: a malformed ATOMIC_AGGREGATE is discarded, the route is kept', async (t) => {
   const w = world!;
