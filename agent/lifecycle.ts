@@ -79,6 +79,7 @@ export class InitialTables {
         return p.waiting.delete(family) ? { peer: e.peer.key, family } : undefined;
       }
       case 'route-refresh':
+      case 'refresh-marker':
         return undefined;
     }
   }
