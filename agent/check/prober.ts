@@ -67,8 +67,18 @@ export const MAX_PACKETS = 60_000;
 interface Pending {
   readonly index: number;
   readonly token: Buffer;
+  /** The socket it went out on: a failure of that socket puts it back in the queue. */
+  readonly socket: IcmpSocket;
   sentAt: number;
   expires: number;
+}
+
+/** A send handed to a socket and not yet completed (raw-socket queues sends until writable). */
+interface Sending {
+  readonly index: number;
+  readonly socket: IcmpSocket;
+  /** Completed, or abandoned with its failed socket: a late callback is ignored. */
+  over: boolean;
 }
 
 const now = (): number => performance.now();
@@ -95,7 +105,7 @@ class Run {
   private readonly waitMs: number;
   private readonly deadline: number;
   private seq = crypto().randomInt(0, 0x10000);
-  private sending = 0;
+  private readonly sending = new Set<Sending>();
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
 
@@ -161,9 +171,16 @@ class Run {
   private socketFailed(family: Family, socket: IcmpSocket, errno: string): void {
     if (this.finished) return;
     for (const [seq, entry] of this.pending) {
-      if (this.requests[entry.index].family !== family) continue;
+      if (entry.socket !== socket) continue;
       this.pending.delete(seq);
       this.requeue(entry.index);
+    }
+    // Sends still queued in the failed socket never complete (raw-socket drops its queue on close).
+    for (const op of this.sending) {
+      if (op.socket !== socket) continue;
+      op.over = true;
+      this.sending.delete(op);
+      this.requeue(op.index);
     }
     if (this.sockets.get(family) !== socket) return this.pump();
     socket.close();
@@ -183,7 +200,7 @@ class Run {
   }
 
   private pump(): void {
-    while (!this.finished && this.pending.size + this.sending < this.maxInFlight && this.queue.length > 0) {
+    while (!this.finished && this.pending.size + this.sending.size < this.maxInFlight && this.queue.length > 0) {
       if (now() >= this.deadline) break;
       const index = this.queue.shift() as number;
       if (this.results[index] !== undefined) continue;
@@ -200,16 +217,20 @@ class Run {
     this.seq = (this.seq + 1) & 0xffff;
     const token = crypto().randomBytes(8);
     const message = encodeEcho({ family: request.family, id: this.id, seq, token, length: echoLengthFor(request.family, request.packetBytes) });
-    const entry: Pending = { index, token, sentAt: now(), expires: Number.POSITIVE_INFINITY };
+    const entry: Pending = { index, token, socket, sentAt: now(), expires: Number.POSITIVE_INFINITY };
+    const op: Sending = { index, socket, over: false };
     this.tries[index] += 1;
-    this.sending += 1;
+    this.sending.add(op);
     const sent = (): void => {
+      if (op.over) return;
       entry.sentAt = now();
       entry.expires = entry.sentAt + this.waitMs;
       this.pending.set(seq, entry);
     };
     const done = (errno: string | null): void => {
-      this.sending -= 1;
+      if (op.over) return;
+      op.over = true;
+      this.sending.delete(op);
       if (errno !== null) {
         this.pending.delete(seq);
         if (SOCKET_ERRNOS.has(errno) && this.results[index] === undefined) {
@@ -223,7 +244,8 @@ class Run {
     try {
       socket.send(request.address, message, sent, done);
     } catch (err) {
-      this.sending -= 1;
+      op.over = true;
+      this.sending.delete(op);
       this.settle(index, { kind: 'send-error', errno: err instanceof CheckError ? err.code : String(err) });
     }
   }
@@ -281,7 +303,7 @@ class Run {
   }
 
   private finishIfDone(): void {
-    if (this.pending.size === 0 && this.sending === 0 && this.queue.every((i) => this.results[i] !== undefined)) this.finish();
+    if (this.pending.size === 0 && this.sending.size === 0 && this.queue.every((i) => this.results[i] !== undefined)) this.finish();
   }
 
   private finish(): void {

@@ -128,9 +128,11 @@ test('the raw IPv4 socket refuses an IPv6 address (FAMILY_MISMATCH) instead of s
 /**
  * Sockets that fail under the prober (issue 19 item 13): `plan[n]` says how the n-th socket opened
  * behaves: 'ok' answers, 'error-event' emits its error event at its first send (raw-socket then
- * closes it) and answers nothing, 'ebadf' answers every send with EBADF.
+ * closes it) and answers nothing, 'error-queued' does so while its sends are still queued (they
+ * never complete, as raw-socket drops its queue on close), 'ebadf' answers every send with EBADF.
  */
-function failingNet(plan: readonly ('ok' | 'error-event' | 'ebadf')[]) {
+type How = 'ok' | 'error-event' | 'error-queued' | 'ebadf';
+function failingNet(plan: readonly How[]) {
   const opened: string[] = [];
   const sends: string[] = [];
   const open: SocketOpener = (family, onDatagram, onError) => {
@@ -141,6 +143,11 @@ function failingNet(plan: readonly ('ok' | 'error-event' | 'ebadf')[]) {
       family,
       send(address, message, before, done) {
         sends.push(how);
+        if (how === 'error-queued') {
+          if (!closed) setImmediate(() => onError(new Error('Bad file descriptor')));
+          closed = true;
+          return;
+        }
         if (closed || how === 'ebadf') return void setImmediate(() => done('EBADF'));
         before();
         done(null);
@@ -158,8 +165,9 @@ function failingNet(plan: readonly ('ok' | 'error-event' | 'ebadf')[]) {
   return { open, opened, sends };
 }
 
-const failures: [string, ('ok' | 'error-event' | 'ebadf')[], ProbeResult['kind'], number][] = [
+const failures: [string, How[], ProbeResult['kind'], number][] = [
   ['an error event mid-run: reopened, the probe sent again and answered', ['error-event', 'ok'], 'answered', 2],
+  ['an error event with sends still queued in the socket: they are sent again and answered, not lost', ['error-queued', 'ok'], 'answered', 2],
   ['EBADF on send: reopened, the probe sent again and answered', ['ebadf', 'ok'], 'answered', 2],
   ['a socket that keeps failing: reopened 3 times, then socket-error (never lost)', ['ebadf'], 'socket-error', 4],
 ];
