@@ -37,6 +37,7 @@ import { EXIT } from './main-args.js';
 import type { Metrics, MetricsServer } from './metrics.js';
 import { peerSet } from './rib/peer-set.js';
 import { Rib } from './rib/rib.js';
+import type { RefreshReport } from './rib/refresh-stale.js';
 import { ribSettings } from './rib/settings.js';
 import type { SessionEvent } from './session/events.js';
 import { SessionManager } from './session/manager.js';
@@ -106,6 +107,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
         manager?.ceasePeer(key, CeaseSubcode.MAX_PREFIXES, `maximum number of prefixes reached (${limit})`);
       },
     },
+    onRefresh: (key, r) => logRefresh(log, key, r),
   });
 
   /**
@@ -262,3 +264,11 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   });
 }
 
+
+/** RFC 7313 section 4: a peer's enhanced route refresh at info; an ignored marker at warn (SHOULD log). */
+function logRefresh(log: Log, peer: string, r: RefreshReport): void {
+  if (r.what === 'ignored') return void log.warn(`enhanced route refresh: ${r.reason} ignored`, { peer, family: r.family });
+  if (r.what === 'begin') return void log.info(`enhanced route refresh ${r.restarted ? 'restarted' : 'began'}: routes marked stale until EoRR`, { peer, family: r.family, attributeSets: r.paths });
+  const why = r.what === 'end' ? 'at EoRR' : 'no EoRR in time';
+  log.info(`enhanced route refresh ended (${why}): routes not re-advertised purged`, { peer, family: r.family, purged: r.purged });
+}

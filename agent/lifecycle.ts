@@ -108,6 +108,7 @@ export class InitialTables {
         return p.waiting.delete(family) ? { peer: e.peer.key, family, by: 'end-of-rib' } : undefined;
       }
       case 'route-refresh':
+      case 'refresh-marker':
         return undefined;
     }
   }

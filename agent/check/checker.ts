@@ -91,7 +91,7 @@ export class Checker {
     ]);
     const [forwarding, probes] = await Promise.all([
       readForwarding(settings.ipv6, this.options.procSys),
-      probe(requests, { timeoutMs: timeoutS * 1000, ...(this.options.open === undefined ? {} : { open: this.options.open }) }),
+      probe(requests, { timeoutMs: timeoutS * 1000, log: this.options.log, ...(this.options.open === undefined ? {} : { open: this.options.open }) }),
     ]);
     // The snapshots after the probes: a session that fell meanwhile shows as down.
     const answer = checkAnswer({

@@ -5,7 +5,9 @@
  * in CONFLICT. forwarding: the sysctls. tunnel: when IPIP routes are wanted, the device exists and
  * is up. nexthop: the two probes judged together: both lost is unreachable, the full-size one
  * lost while the small one is answered is an MTU black hole (no ICMP "fragmentation needed"
- * came back: the failure PMTUD cannot see, projectcalico/calico#8953).
+ * came back: the failure PMTUD cannot see, projectcalico/calico#8953). probe: next hops that could
+ * not be probed at all (no CAP_NET_RAW, a raw socket that cannot be opened or kept failing) are one
+ * failed row naming the cause, never a passing warn: a gate must not pass blind (issue 19 item 13).
  * Not here: reading anything (checker.ts) or sending (prober.ts).
  */
 import type { CheckAnswer, CheckRow, CheckStatus } from '../control/api.js';
@@ -93,6 +95,7 @@ function why(result: ProbeResult, timeoutS: number): string {
     case 'send-error': return `not sent: ${result.errno}`;
     case 'not-sent': return `not sent within the ${timeoutS} s timeout`;
     case 'no-socket': return result.message;
+    case 'socket-error': return `raw ICMP socket failed (${result.errno}), reopened ${result.reopens} time${result.reopens === 1 ? '' : 's'}`;
     case 'answered': return `answered in ${ms(result.rttMs)}`;
   }
 }
@@ -103,7 +106,8 @@ export function nexthopRow(t: Target, small: ProbeResult, big: ProbeResult, time
     ({ ...row('nexthop', t.address, status, `${detail}${sizeNote(t)}`), ...(rttMs === undefined ? {} : { rttMs: Math.round(rttMs * 1000) / 1000 }) });
   const full = `${t.packetBytes}-byte`;
   const smallB = `${SMALL_PACKET}-byte`;
-  if (small.kind === 'no-socket') return r('warn', `not probed: ${small.message}`);
+  const broken = [small, big].find((p) => unprobed(p));
+  if (broken !== undefined) return r('fail', `not probed: ${why(broken, timeoutS)}`);
   if (small.kind === 'not-sent' && big.kind === 'not-sent') return r('warn', `not probed within the ${timeoutS} s timeout`);
   if (small.kind === 'answered') {
     const rtt = small.rttMs;
@@ -144,6 +148,24 @@ export interface CheckInputs {
   readonly at: string;
 }
 
+/** A probe that never ran for want of a socket: it says nothing about the next hop. */
+const unprobed = (p: ProbeResult): boolean => p.kind === 'no-socket' || p.kind === 'socket-error';
+
+/**
+ * The `probe` rows: one per distinct cause of next hops left unprobed (status fail). Missing
+ * privilege reads `cannot probe: CAP_NET_RAW`.
+ */
+export function probeRows(failed: readonly ProbeResult[], targets: number, timeoutS: number): CheckRow[] {
+  const causes = new Map<string, CheckRow>();
+  for (const p of failed) {
+    const cap = p.kind === 'no-socket' && p.code === 'NO_CAP_NET_RAW';
+    const head = cap ? 'cannot probe: CAP_NET_RAW (the agent may not open raw ICMP sockets)' : `cannot probe: ${why(p, timeoutS)}`;
+    const detail = `${head}; ${targets} next hop${targets === 1 ? '' : 's'} not checked`;
+    if (!causes.has(detail)) causes.set(detail, row('probe', cap ? 'CAP_NET_RAW' : 'raw socket', 'fail', detail));
+  }
+  return [...causes.values()];
+}
+
 export function checkAnswer(input: CheckInputs): CheckAnswer {
   const checks: CheckRow[] = [
     sessionsRow(input.sessions),
@@ -152,6 +174,16 @@ export function checkAnswer(input: CheckInputs): CheckAnswer {
   ];
   const tunnel = tunnelRow(input.tunnel);
   if (tunnel !== null) checks.push(tunnel);
-  input.targets.forEach((t, i) => checks.push(nexthopRow(t, input.probes[2 * i], input.probes[2 * i + 1], input.timeoutS)));
+  const failed: ProbeResult[] = [];
+  let unchecked = 0;
+  input.targets.forEach((t, i) => {
+    const small = input.probes[2 * i];
+    const big = input.probes[2 * i + 1];
+    const broken = [small, big].filter(unprobed);
+    if (broken.length === 0) return void checks.push(nexthopRow(t, small, big, input.timeoutS));
+    failed.push(...broken);
+    unchecked++;
+  });
+  checks.push(...probeRows(failed, unchecked, input.timeoutS));
   return { ok: checks.every((c) => c.status !== 'fail'), checks, timeout: input.timeoutS, at: input.at };
 }

@@ -8,12 +8,17 @@
  * reply, including those of other probers (ping, another `agentctl check` at the same time).
  * One timer sweeps deadlines every SWEEP_MS; the work per reply is a decode and a map lookup, so
  * a run never holds the event loop (the BGP sessions share it).
+ * A socket that fails under us (its 'error' event: raw-socket then closes it; or a send answered
+ * by a socket-level errno, SOCKET_ERRNOS: EBADF, ENOTSOCK, ENETDOWN) says nothing about the next
+ * hops: it is reopened (at most MAX_REOPENS times per family and run, each logged) and the probes
+ * it held are sent again without counting an attempt. Past that, they are `socket-error`, never
+ * `lost` (which would read as an unreachable next hop).
  * Not here: which targets and sizes (targets.ts) or what the results mean (checks.ts).
  */
 
 import { CheckError } from './errors.js';
 import { decodeIcmp, decodeIpv4, echoLengthFor, encodeEcho, type Family, type IcmpMessage } from './icmp.js';
-import { type IcmpSocket, type OnDatagram, openIcmpSocket } from './raw.js';
+import { errnoName, type IcmpSocket, type OnDatagram, openIcmpSocket } from './raw.js';
 
 export interface ProbeRequest {
   readonly family: Family;
@@ -29,7 +34,10 @@ export type ProbeResult =
   | { readonly kind: 'icmp-error'; readonly error: 'unreachable' | 'too-big' | 'time-exceeded'; readonly code: number; readonly mtu: number; readonly from: string }
   | { readonly kind: 'send-error'; readonly errno: string }
   | { readonly kind: 'not-sent' }
-  | { readonly kind: 'no-socket'; readonly code: string; readonly message: string };
+  /** The family's socket could not be opened (code NO_CAP_NET_RAW: no privilege). */
+  | { readonly kind: 'no-socket'; readonly code: string; readonly message: string }
+  /** The socket kept failing (reopened MAX_REOPENS times): not probed. */
+  | { readonly kind: 'socket-error'; readonly errno: string; readonly reopens: number };
 
 export type SocketOpener = (family: Family, onDatagram: OnDatagram, onError: (err: Error) => void) => IcmpSocket;
 
@@ -41,7 +49,14 @@ export interface ProberOptions {
   readonly attempts?: number;
   /** Tests substitute sockets; the real raw sockets by default. */
   readonly open?: SocketOpener;
+  /** Where a failed socket and its reopening are logged (warn). */
+  readonly log?: { warn(message: string, meta?: Record<string, unknown>): unknown };
 }
+
+/** Reopens of one family's socket per run, at most. */
+export const MAX_REOPENS = 3;
+/** Send errnos that say the socket failed, not that the destination did. */
+const SOCKET_ERRNOS: ReadonlySet<string> = new Set(['EBADF', 'ENOTSOCK', 'ENETDOWN']);
 
 const SWEEP_MS = 20;
 const DEFAULT_IN_FLIGHT = 512;
@@ -52,8 +67,18 @@ export const MAX_PACKETS = 60_000;
 interface Pending {
   readonly index: number;
   readonly token: Buffer;
+  /** The socket it went out on: a failure of that socket puts it back in the queue. */
+  readonly socket: IcmpSocket;
   sentAt: number;
   expires: number;
+}
+
+/** A send handed to a socket and not yet completed (raw-socket queues sends until writable). */
+interface Sending {
+  readonly index: number;
+  readonly socket: IcmpSocket;
+  /** Completed, or abandoned with its failed socket: a late callback is ignored. */
+  over: boolean;
 }
 
 const now = (): number => performance.now();
@@ -75,11 +100,12 @@ class Run {
   private readonly pending = new Map<number, Pending>();
   private readonly queue: number[];
   private readonly sockets = new Map<Family, IcmpSocket>();
+  private readonly reopens = new Map<Family, number>();
   private readonly maxInFlight: number;
   private readonly waitMs: number;
   private readonly deadline: number;
   private seq = crypto().randomInt(0, 0x10000);
-  private sending = 0;
+  private readonly sending = new Set<Sending>();
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
 
@@ -101,23 +127,80 @@ class Run {
   }
 
   start(): void {
-    const open = this.options.open ?? openIcmpSocket;
     for (const family of new Set(this.requests.map((r) => r.family))) {
-      try {
-        this.sockets.set(family, open(family, (d, source) => this.receive(family, d, source), () => undefined));
-      } catch (err) {
-        const e = err instanceof CheckError ? err : new CheckError('SOCKET_FAILED', String(err));
-        this.requests.forEach((r, i) => {
-          if (r.family === family) this.results[i] = { kind: 'no-socket', code: e.code, message: e.message };
-        });
-      }
+      const e = this.open(family);
+      if (e !== null) this.settleFamily(family, { kind: 'no-socket', code: e.code, message: e.message });
     }
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.pump();
   }
 
+  /** Opens the family's socket; the error when it cannot be. */
+  private open(family: Family): CheckError | null {
+    const open = this.options.open ?? openIcmpSocket;
+    let socket: IcmpSocket | undefined;
+    try {
+      socket = open(family, (d, source) => this.receive(family, d, source), (err) => {
+        if (socket !== undefined) this.socketFailed(family, socket, errnoName(err));
+      });
+      this.sockets.set(family, socket);
+      return null;
+    } catch (err) {
+      this.sockets.delete(family);
+      if (err instanceof CheckError) return err;
+      // An opener that is not openIcmpSocket may throw raw-socket's own error (strerror text).
+      const errno = errnoName(err);
+      const v = family === 6 ? 'v6' : '';
+      if (errno === 'EPERM' || errno === 'EACCES') return new CheckError('NO_CAP_NET_RAW', `no CAP_NET_RAW: cannot open a raw ICMP${v} socket (${errno})`, { cause: err });
+      return new CheckError('SOCKET_FAILED', `cannot open a raw ICMP${v} socket: ${errno}`, { cause: err });
+    }
+  }
+
+  /** Every unsettled probe of `family` gets `result`. */
+  private settleFamily(family: Family, result: ProbeResult): void {
+    this.requests.forEach((r, i) => {
+      if (r.family === family) this.settle(i, result);
+    });
+  }
+
+  /**
+   * `socket` failed: what it had in flight goes back to the queue (the attempt does not count), and
+   * the family gets a new socket, or, past MAX_REOPENS or when it cannot be opened, its probes
+   * end as socket-error. A failure of a socket already replaced only requeues.
+   */
+  private socketFailed(family: Family, socket: IcmpSocket, errno: string): void {
+    if (this.finished) return;
+    for (const [seq, entry] of this.pending) {
+      if (entry.socket !== socket) continue;
+      this.pending.delete(seq);
+      this.requeue(entry.index);
+    }
+    // Sends still queued in the failed socket never complete (raw-socket drops its queue on close).
+    for (const op of this.sending) {
+      if (op.socket !== socket) continue;
+      op.over = true;
+      this.sending.delete(op);
+      this.requeue(op.index);
+    }
+    if (this.sockets.get(family) !== socket) return this.pump();
+    socket.close();
+    this.sockets.delete(family);
+    const reopens = this.reopens.get(family) ?? 0;
+    const again = reopens < MAX_REOPENS ? this.open(family) : new CheckError('SOCKET_FAILED', `gave up after ${reopens} reopens`);
+    if (again === null) this.reopens.set(family, reopens + 1);
+    this.options.log?.warn(`check: raw ICMP${family === 6 ? 'v6' : ''} socket failed (${errno}): ${again === null ? 'reopened' : `not reopened: ${again.message}`}`, { errno, reopens: reopens + (again === null ? 1 : 0) });
+    if (again !== null) this.settleFamily(family, { kind: 'socket-error', errno, reopens });
+    this.pump();
+  }
+
+  /** Back to the front of the queue, the attempt not counted. */
+  private requeue(index: number): void {
+    this.tries[index] = Math.max(0, this.tries[index] - 1);
+    this.queue.unshift(index);
+  }
+
   private pump(): void {
-    while (!this.finished && this.pending.size + this.sending < this.maxInFlight && this.queue.length > 0) {
+    while (!this.finished && this.pending.size + this.sending.size < this.maxInFlight && this.queue.length > 0) {
       if (now() >= this.deadline) break;
       const index = this.queue.shift() as number;
       if (this.results[index] !== undefined) continue;
@@ -128,23 +211,32 @@ class Run {
 
   private send(index: number): void {
     const request = this.requests[index];
-    const socket = this.sockets.get(request.family) as IcmpSocket;
+    const socket = this.sockets.get(request.family);
+    if (socket === undefined) return void this.settle(index, { kind: 'socket-error', errno: 'ENOTSOCK', reopens: this.reopens.get(request.family) ?? 0 });
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
     const token = crypto().randomBytes(8);
     const message = encodeEcho({ family: request.family, id: this.id, seq, token, length: echoLengthFor(request.family, request.packetBytes) });
-    const entry: Pending = { index, token, sentAt: now(), expires: Number.POSITIVE_INFINITY };
+    const entry: Pending = { index, token, socket, sentAt: now(), expires: Number.POSITIVE_INFINITY };
+    const op: Sending = { index, socket, over: false };
     this.tries[index] += 1;
-    this.sending += 1;
+    this.sending.add(op);
     const sent = (): void => {
+      if (op.over) return;
       entry.sentAt = now();
       entry.expires = entry.sentAt + this.waitMs;
       this.pending.set(seq, entry);
     };
     const done = (errno: string | null): void => {
-      this.sending -= 1;
+      if (op.over) return;
+      op.over = true;
+      this.sending.delete(op);
       if (errno !== null) {
         this.pending.delete(seq);
+        if (SOCKET_ERRNOS.has(errno) && this.results[index] === undefined) {
+          this.requeue(index);
+          return this.socketFailed(request.family, socket, errno);
+        }
         this.settle(index, { kind: 'send-error', errno });
       }
       this.pump();
@@ -152,7 +244,8 @@ class Run {
     try {
       socket.send(request.address, message, sent, done);
     } catch (err) {
-      this.sending -= 1;
+      op.over = true;
+      this.sending.delete(op);
       this.settle(index, { kind: 'send-error', errno: err instanceof CheckError ? err.code : String(err) });
     }
   }
@@ -210,7 +303,7 @@ class Run {
   }
 
   private finishIfDone(): void {
-    if (this.pending.size === 0 && this.sending === 0 && this.queue.every((i) => this.results[i] !== undefined)) this.finish();
+    if (this.pending.size === 0 && this.sending.size === 0 && this.queue.every((i) => this.results[i] !== undefined)) this.finish();
   }
 
   private finish(): void {

@@ -58,6 +58,9 @@ const ERRNO_BY_TEXT: Readonly<Record<string, string>> = {
   'Resource temporarily unavailable': 'EAGAIN',
   'Address family not supported by protocol': 'EAFNOSUPPORT',
   'Cannot assign requested address': 'EADDRNOTAVAIL',
+  'Bad file descriptor': 'EBADF',
+  'Socket operation on non-socket': 'ENOTSOCK',
+  'Network is down': 'ENETDOWN',
 };
 
 export function errnoName(err: unknown): string {

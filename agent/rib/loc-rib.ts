@@ -9,7 +9,7 @@
 import type { Prefix } from '../bgp/prefix.js';
 import type { FamilyName } from '../session/negotiate.js';
 import { AttrStore, type Path } from './path.js';
-import { dropKey, PathSets, type PathSet } from './path-set.js';
+import { dropKey, PathSets, type DropMode, type PathSet } from './path-set.js';
 import { ipv6Table, type MapTable, type RibTable } from './table.js';
 import { Ipv4Table } from './table4.js';
 
@@ -71,13 +71,13 @@ export class LocRib {
     return old.paths.filter((x) => x !== only);
   }
 
-  /** Drops `peer`'s paths of a family (only the stale ones when staleOnly); returns how many. */
-  dropPeer(family: FamilyName, peer: string, staleOnly: boolean): number {
+  /** Drops `peer`'s paths of a family that `mode` picks (path-set.ts DropMode); returns how many. */
+  dropPeer(family: FamilyName, peer: string, mode: DropMode): number {
     const t = this.table(family);
-    const memo = dropKey(peer, staleOnly);
+    const memo = dropKey(peer, mode);
     let dropped = 0;
     t.forEach((len, key, s) => {
-      const next = this.sets.dropPeer(s, peer, staleOnly, memo);
+      const next = this.sets.dropPeer(s, peer, mode, memo);
       if (next === s) return;
       dropped += s.paths.length - next.paths.length;
       this.move(t, len, key, s, next);
@@ -109,7 +109,7 @@ export class LocRib {
     return t.get(p.len, t.keyOf(p)).best;
   }
 
-  /** Paths marked stale (RFC 4724): memoised peer drops no longer hold. */
+  /** Paths marked stale (RFC 4724) or refresh-stale (RFC 7313): memoised peer drops no longer hold. */
   staleChanged(): void {
     this.sets.staleChanged();
   }

@@ -32,7 +32,20 @@ export class PathSet {
   ) {}
 }
 
-export const dropKey = (peer: string, staleOnly: boolean): string => (staleOnly ? `s${peer}` : `a${peer}`);
+/**
+ * Which of a peer's paths a sweep drops: all of them, the graceful-restart stale ones (RFC 4724),
+ * or the ones still marked by an enhanced route refresh (RFC 7313 section 4).
+ */
+export type DropMode = 'all' | 'stale' | 'refresh';
+
+const DROP_PREFIX: Record<DropMode, string> = { all: 'a', stale: 's', refresh: 'r' };
+
+export const dropKey = (peer: string, mode: DropMode): string => `${DROP_PREFIX[mode]}${peer}`;
+
+function dropped(x: Path, peer: string, mode: DropMode): boolean {
+  if (x.peer !== peer) return false;
+  return mode === 'all' || (mode === 'stale' ? x.stale : x.refreshStale);
+}
 
 const EMPTY_PATHS: readonly Path[] = Object.freeze([]);
 
@@ -77,21 +90,21 @@ export class PathSets {
   }
 
   /**
-   * `s` without the paths of `peer` (only the stale ones when staleOnly). `memoKey` names the
-   * operation (built once per sweep, not per prefix): dropKey(peer, staleOnly).
+   * `s` without the paths of `peer` that `mode` picks. `memoKey` names the operation (built once
+   * per sweep, not per prefix): dropKey(peer, mode).
    */
-  dropPeer(s: PathSet, peer: string, staleOnly: boolean, memoKey = dropKey(peer, staleOnly)): PathSet {
+  dropPeer(s: PathSet, peer: string, mode: DropMode, memoKey = dropKey(peer, mode)): PathSet {
     const key = memoKey;
     let next = s.dropPeer?.get(key);
     if (next === undefined) {
-      const kept = s.paths.filter((x) => x.peer !== peer || (staleOnly && !x.stale));
+      const kept = s.paths.filter((x) => !dropped(x, peer, mode));
       next = kept.length === s.paths.length ? s : this.intern(kept);
       (s.dropPeer ??= new Map()).set(key, next);
     }
     return next;
   }
 
-  /** Paths turned stale (RFC 4724): memoised peer drops are no longer right. */
+  /** Paths turned stale (RFC 4724) or refresh-stale (RFC 7313): memoised peer drops are no longer right. */
   staleChanged(): void {
     for (const s of this.table.values()) s.dropPeer = undefined;
   }

@@ -107,6 +107,11 @@ function ipv4Number(text: string): number {
 export class Path implements RibPath, Candidate {
   /** RFC 4724: kept from a session that went down with graceful restart, not yet re-learned. */
   stale = false;
+  /**
+   * RFC 7313 section 4: marked at the peer's BoRR for its family, not yet re-advertised; purged at
+   * EoRR (refresh-stale.ts). Independent of `stale`: a path may carry either mark or both.
+   */
+  refreshStale = false;
   readonly attributes: PathAttributes;
   readonly local: boolean;
   readonly localPref: number;

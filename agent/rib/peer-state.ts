@@ -10,6 +10,7 @@ import type { FamilyName, Negotiated } from '../session/negotiate.js';
 import type { PeerSpec } from '../session/peer.js';
 import { exportPath, type ExportNode } from './export.js';
 import { attributesKey, type Path, type PathSource } from './path.js';
+import type { Refreshing } from './refresh-stale.js';
 
 /** The export memo is dropped when it grows past this many paths (it is cheap to rebuild). */
 const MEMO_LIMIT = 65536;
@@ -31,6 +32,8 @@ export class PeerState {
   /** Families with stale paths from a graceful restart, and the timer that ends them. */
   readonly stale = new Set<FamilyName>();
   staleTimer: unknown = undefined;
+  /** Enhanced route refreshes in progress (BoRR seen, EoRR not yet: refresh-stale.ts). */
+  readonly refreshing = new Map<FamilyName, Refreshing>();
   /** maxPrefixes was exceeded: ignore the peer until its next session. */
   limitHit = false;
   /** Route refreshes asked for, served at the next flush. */

@@ -17,7 +17,8 @@
  *   inside the session's event: the stream carries the markers so nobody has to guess when.
  * - `limitExceeded(peer, limit, count)`: more than maxPrefixes accepted paths; the peer's routes are
  *   already gone and it is ignored until its next session: send Cease subcode 1 (RFC 4486).
- * Graceful restart timing is graceful.ts; route listings are rib-view.ts.
+ * Graceful restart timing is graceful.ts; a peer's enhanced route refresh (BoRR/EoRR, RFC 7313
+ * section 4) is refresh-stale.ts; route listings are rib-view.ts.
  * Not here: sockets, netlink, encoding.
  */
 
@@ -33,8 +34,10 @@ import type { ExportNode } from './export.js';
 import { Graceful } from './graceful.js';
 import { exportChange, feed, OutboundBuilder } from './outbound.js';
 import { LocRib } from './loc-rib.js';
+import type { DropMode } from './path-set.js';
 import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import { PeerState } from './peer-state.js';
+import { RefreshStale, type RefreshReport } from './refresh-stale.js';
 import { addressBytes, checkAttributes, checkPrefix, covers, importContext, prefixKey, type ImportContext, type ImportReason } from './policy.js';
 import { routesOf, type RibRoute } from './rib-view.js';
 import type { OutboundItem, RibChange, RibPath } from './types.js';
@@ -55,8 +58,13 @@ export interface RibOptions {
   /** Runs the flush later, after the current batch of events; default setImmediate. */
   readonly schedule?: (fn: () => void) => void;
   readonly clock?: Clock;
-  /** Seconds a restarted peer has to send End-of-RIB once back (default 360, as FRR). */
+  /**
+   * Seconds a restarted peer has to send End-of-RIB once back, and a refreshing peer to send EoRR
+   * after its BoRR (default 360, as FRR's stalepath-time for both).
+   */
   readonly staleTime?: number;
+  /** An enhanced route refresh of a peer began, ended, timed out or was ignored (for the log). */
+  readonly onRefresh?: (peerKey: string, r: RefreshReport) => void;
   /** Most prefixes per OutboundUpdate and per RibChange batch (default 10,000). */
   readonly chunk?: number;
 }
@@ -95,6 +103,7 @@ export class Rib {
   private readonly schedule: (fn: () => void) => void;
   private readonly chunk: number;
   private readonly graceful: Graceful;
+  private readonly refreshing: RefreshStale;
   private nextSendId = 1;
   private nextUid = 1;
 
@@ -111,7 +120,10 @@ export class Rib {
       ipv4: new Path(source, 0, '', '', entry, 'local4', this.nextSendId++, this.nextUid++),
       ipv6: new Path(source, 0, '', '', entry, 'local6', this.nextSendId++, this.nextUid++),
     };
-    this.graceful = new Graceful(opts.clock ?? systemClock, opts.staleTime ?? 360, (ps, family) => this.sweep(ps, family, true));
+    const clock = opts.clock ?? systemClock;
+    this.graceful = new Graceful(clock, opts.staleTime ?? 360, (ps, family) => void this.sweep(ps, family, 'stale'));
+    const report = (ps: PeerState, r: RefreshReport): void => opts.onRefresh?.(ps.spec.key, r);
+    this.refreshing = new RefreshStale(clock, opts.staleTime ?? 360, (ps, family) => this.sweep(ps, family, 'refresh'), () => this.loc.staleChanged(), report);
   }
 
   /** Consumes one session event; cheap per prefix, the output waits for the flush. */
@@ -138,6 +150,13 @@ export class Rib {
         }
         return;
       }
+      case 'refresh-marker': {
+        const ps = this.peers.get(e.peer.key);
+        if (ps === undefined || !ps.established || ps.limitHit || !ps.carries(e.family)) return;
+        if (e.marker === 'begin') this.refreshing.begin(ps, e.family);
+        else this.refreshing.end(ps, e.family);
+        return;
+      }
       case 'down':
         return this.down(e.peer, e.gracefulRestart);
     }
@@ -154,7 +173,8 @@ export class Rib {
     });
     let ps = this.peers.get(spec.key);
     if (ps === undefined) this.peers.set(spec.key, (ps = new PeerState(spec, source)));
-    if (ps.established) this.sweepAll(ps, false); // a new session without a down: start afresh
+    this.refreshing.abort(ps);
+    if (ps.established) this.sweepAll(ps, 'all'); // a new session without a down: start afresh
     ps.spec = spec;
     ps.source = source;
     ps.resetSession();
@@ -170,18 +190,21 @@ export class Rib {
     ps.established = false;
     ps.negotiated = null;
     ps.resetSession();
+    // A refresh in progress ends with the session; what it had marked is the peer's like the rest.
+    const marked = this.refreshing.abort(ps);
     if (gr !== null && ps.accepted > 0) {
       // RFC 4724 section 4.2: keep the preserved families' routes, stale, for the restart time.
       for (const p of ps.paths.values()) p.stale = true;
+      for (const p of marked) p.stale = true;
       ps.paths.clear();
       this.loc.staleChanged();
       this.graceful.down(ps, gr.families, gr.restartTime);
-      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, false);
+      for (const f of FAMILIES) if (!gr.families.includes(f)) this.sweep(ps, f, 'all');
       return;
     }
     this.graceful.cancel(ps);
     ps.stale.clear();
-    this.sweepAll(ps, false);
+    this.sweepAll(ps, 'all');
     this.peers.delete(spec.key);
   }
 
@@ -204,7 +227,8 @@ export class Rib {
     if (limit > 0 && ps.accepted > limit) {
       const count = ps.accepted;
       ps.limitHit = true;
-      this.sweepAll(ps, false);
+      this.refreshing.abort(ps);
+      this.sweepAll(ps, 'all');
       this.opts.sink.limitExceeded(ps.spec.key, limit, count);
     }
   }
@@ -252,14 +276,16 @@ export class Rib {
     if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
   }
 
-  /** Removes a peer's paths of one family: all of them, or (staleOnly) those not re-learned. */
-  private sweep(ps: PeerState, family: FamilyName, staleOnly: boolean): void {
-    if (ps.accepted > 0) ps.accepted -= this.loc.dropPeer(family, ps.spec.key, staleOnly);
+  /** Removes a peer's paths of one family that `mode` picks (all, GR-stale, refresh-stale); returns how many. */
+  private sweep(ps: PeerState, family: FamilyName, mode: DropMode): number {
+    const dropped = ps.accepted > 0 ? this.loc.dropPeer(family, ps.spec.key, mode) : 0;
+    ps.accepted -= dropped;
     if (!ps.established && ps.stale.size === 0 && this.peers.get(ps.spec.key) === ps) this.peers.delete(ps.spec.key);
+    return dropped;
   }
 
-  private sweepAll(ps: PeerState, staleOnly: boolean): void {
-    for (const f of FAMILIES) this.sweep(ps, f, staleOnly);
+  private sweepAll(ps: PeerState, mode: DropMode): void {
+    for (const f of FAMILIES) this.sweep(ps, f, mode);
   }
 
   private kick(): void {
@@ -445,6 +471,9 @@ export class Rib {
   /** Stops timers and output; the tables are left to the garbage collector. */
   close(): void {
     this.closed = true;
-    for (const ps of this.peers.values()) this.graceful.cancel(ps);
+    for (const ps of this.peers.values()) {
+      this.graceful.cancel(ps);
+      this.refreshing.abort(ps);
+    }
   }
 }

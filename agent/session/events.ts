@@ -18,6 +18,11 @@ export type SessionEvent =
   /** The peer asked for our routes again (RFC 2918). */
   | { readonly type: 'route-refresh'; readonly peer: PeerSpec; readonly family: FamilyName }
   /**
+   * The peer's BoRR ('begin') or EoRR ('end') around its re-advertisement of `family` (RFC 7313
+   * section 4); only when enhanced route refresh was negotiated and the family is the session's.
+   */
+  | { readonly type: 'refresh-marker'; readonly peer: PeerSpec; readonly family: FamilyName; readonly marker: 'begin' | 'end' }
+  /**
    * The session left Established. `gracefulRestart` is set when the peer's routes should be kept
    * as stale (RFC 4724: it negotiated GR and the session did not end with a Cease we sent or a
    * NOTIFICATION without the N bit); null means flush its routes now.

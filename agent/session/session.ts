@@ -4,8 +4,9 @@
  * and the outbound queue (transmit.ts). Every FSM action is carried out in `execute`, the one
  * place; every state change is logged there with describeTransition. Messages are decoded here and
  * become FSM events: OPEN checks (RFC 4271 section 6.2) and negotiation; an UPDATE passes
- * receive.ts (RFC 7606 treat-as-withdraw, RFC 9774, the RFC 6793 AS4 merge) before delivery; ROUTE-REFRESH requests become a
- * `route-refresh` event (RFC 2918). What goes out is the RIB's stream (`send`, OutboundItem),
+ * receive.ts (RFC 7606 treat-as-withdraw, RFC 9774, the RFC 6793 AS4 merge) before delivery;
+ * ROUTE-REFRESH requests become a `route-refresh` event (RFC 2918), a peer's BoRR/EoRR a
+ * `refresh-marker` event (RFC 7313 section 4). What goes out is the RIB's stream (`send`, OutboundItem),
  * encoded and written in the order given: the RIB answers a refresh later, on its flush, with BoRR
  * and EoRR in the stream when it wants them (RFC 7313 section 4); the session adds none.
  * Keepalives come from timers and go straight to the socket. RFC 4724 / 8538 decide whether
@@ -84,7 +85,12 @@ export interface StopOptions {
   readonly graceful?: boolean;
 }
 
-type Delivery = { readonly kind: 'update'; readonly update: UpdateMessage } | { readonly kind: 'refresh'; readonly family: FamilyName };
+type Delivery =
+  | { readonly kind: 'update'; readonly update: UpdateMessage }
+  | { readonly kind: 'refresh'; readonly family: FamilyName }
+  | { readonly kind: 'marker'; readonly family: FamilyName; readonly marker: 'begin' | 'end' };
+
+const MARKERS: Record<number, 'begin' | 'end'> = { [RefreshSubtype.BEGIN]: 'begin', [RefreshSubtype.END]: 'end' };
 
 const TIMER_EVENT: Record<Timer, FsmEvent> = {
   connectRetry: { type: 'ConnectRetryTimerExpires' },
@@ -388,6 +394,8 @@ export class Session {
     } else if (d?.kind === 'refresh') {
       // The answer (BoRR, the routes, EoRR: RFC 7313 section 4) comes back through send(), later.
       this.emit({ type: 'route-refresh', peer: this.spec, family: d.family });
+    } else if (d?.kind === 'marker') {
+      this.emit({ type: 'refresh-marker', peer: this.spec, family: d.family, marker: d.marker });
     }
   }
 
@@ -572,8 +580,15 @@ export class Session {
 
   private handleRefresh(r: RouteRefreshMessage): void {
     const family = familyName(r.afi, r.safi);
-    const wanted = r.subtype === RefreshSubtype.REQUEST && family !== undefined && this.current?.families.includes(family) === true;
-    if (!wanted) this.log.debug(`ROUTE-REFRESH afi ${r.afi} safi ${r.safi} subtype ${r.subtype} not answered`);
-    this.feed({ type: 'RouteRefreshMsg' }, wanted && family ? { kind: 'refresh', family } : undefined);
+    const ours = family !== undefined && this.current?.families.includes(family) === true;
+    const marker = MARKERS[r.subtype];
+    let d: Delivery | undefined;
+    if (ours && r.subtype === RefreshSubtype.REQUEST) d = { kind: 'refresh', family };
+    else if (ours && marker !== undefined && this.current?.enhancedRouteRefresh === true) {
+      // RFC 7313 section 4: the RIB marks the family's routes stale at BoRR and purges at EoRR.
+      this.log.info(`received ${marker === 'begin' ? 'BoRR' : 'EoRR'} for ${family}`, { peer: this.spec.key });
+      d = { kind: 'marker', family, marker };
+    } else this.log.debug(`ROUTE-REFRESH afi ${r.afi} safi ${r.safi} subtype ${r.subtype} ignored`);
+    this.feed({ type: 'RouteRefreshMsg' }, d);
   }
 }

@@ -29,7 +29,8 @@ const hops: [string, Partial<Target>, ProbeResult, ProbeResult, 'ok' | 'warn' | 
   ['IPIP and EMSGSIZE: the tunnel MTU is too large for the underlay', { ipip: true, device: 'tunl0', packetBytes: 1520, sizeFrom: 'tunnel' }, answered(1), { kind: 'send-error', errno: 'EMSGSIZE' }, 'fail', /^tunnel MTU too large: 1520-byte outer packets exceed this node's path MTU \(EMSGSIZE\); 64-byte answered; IPIP via tunl0: tunnel mtu 1500 \+ 20$/],
   ['full size time exceeded: fail', {}, answered(1), { kind: 'icmp-error', error: 'time-exceeded', code: 0, mtu: 0, from: '10.0.9.1' }, 'fail', /^1500-byte probes: ICMP time-exceeded from 10\.0\.9\.1; 64-byte answered$/],
   ['small lost, big answered: warn', {}, lost, answered(2), 'warn', /^64-byte probe lost .* but 1500-byte answered$/],
-  ['no CAP_NET_RAW: warn, says so', {}, { kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: 'no CAP_NET_RAW: cannot open a raw ICMP socket (EPERM)' }, { kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: 'x' }, 'warn', /^not probed: no CAP_NET_RAW/],
+  ['no CAP_NET_RAW: fail, not probed (checkAnswer makes it one probe row)', {}, { kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: 'no CAP_NET_RAW: cannot open a raw ICMP socket (EPERM)' }, { kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: 'x' }, 'fail', /^not probed: no CAP_NET_RAW/],
+  ['a socket that kept failing: fail, not probed, never "unreachable"', {}, { kind: 'socket-error', errno: 'EBADF', reopens: 3 }, { kind: 'socket-error', errno: 'EBADF', reopens: 3 }, 'fail', /^not probed: raw ICMP socket failed \(EBADF\), reopened 3 times$/],
   ['out of time: warn', {}, { kind: 'not-sent' }, { kind: 'not-sent' }, 'warn', /^not probed within the 5 s timeout$/],
   ['small answered, big not sent in time: warn', {}, answered(1), { kind: 'not-sent' }, 'warn', /^64-byte answered .*1500-byte probe not sent within the 5 s timeout$/],
   ['IPIP: the size is the tunnel MTU plus 20', { ipip: true, device: 'tunl0', packetBytes: 1500, sizeFrom: 'tunnel' }, answered(1), lost, 'fail', /^MTU black hole: 1500-byte probes lost, 64-byte answered \(rtt 1\.00 ms\); IPIP via tunl0: tunnel mtu 1480 \+ 20$/],
@@ -111,3 +112,24 @@ test('checkAnswer: rows in order, two probes per target; warn alone is ok, one f
   t.is(failing.timeout, 5);
   t.is(failing.at, '2026-11-21T17:41:00Z');
 });
+
+const noCap = (family: 4 | 6): ProbeResult => ({ kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: `no CAP_NET_RAW: cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket (EPERM)` });
+const probeCases: [string, ProbeResult[], string[]][] = [
+  ['no CAP_NET_RAW (both families): one failed probe row, no nexthop rows', [noCap(4), noCap(4), noCap(6), noCap(6)],
+    ['probe CAP_NET_RAW fail: cannot probe: CAP_NET_RAW (the agent may not open raw ICMP sockets); 2 next hops not checked']],
+  ['a raw socket that kept failing: one failed probe row; the next hop probed before it still has its row',
+    [answered(1), answered(1), { kind: 'socket-error', errno: 'EBADF', reopens: 3 }, { kind: 'socket-error', errno: 'EBADF', reopens: 3 }],
+    ['nexthop 10.0.1.1 ok: 64-byte and 1500-byte DF echoes answered, rtt 1.00 ms', 'probe raw socket fail: cannot probe: raw ICMP socket failed (EBADF), reopened 3 times; 1 next hop not checked']],
+  ['a socket that cannot be opened for another reason: fail too', [answered(1), answered(1), { kind: 'no-socket', code: 'SOCKET_FAILED', message: 'cannot open a raw ICMPv6 socket: EAFNOSUPPORT' }, { kind: 'no-socket', code: 'SOCKET_FAILED', message: 'cannot open a raw ICMPv6 socket: EAFNOSUPPORT' }],
+    ['nexthop 10.0.1.1 ok: 64-byte and 1500-byte DF echoes answered, rtt 1.00 ms', 'probe raw socket fail: cannot probe: cannot open a raw ICMPv6 socket: EAFNOSUPPORT; 1 next hop not checked']],
+];
+for (const [name, probes, want] of probeCases) {
+  test(`checkAnswer: ${name}; ok is false`, (t) => {
+    const answer = checkAnswer({
+      sessions: [session('10.0.1.1', 'Established')], fib: fib({}), forwarding: [], tunnel: { wanted: false, device: 'tunl0', link: null },
+      targets: [target({ address: '10.0.1.1' }), target({ address: 'fd00:1::14', family: 6 })], probes, timeoutS: 5, at: '2026-11-21T17:41:00Z',
+    });
+    t.deepEqual(answer.checks.slice(2).map((c) => `${c.name} ${c.target} ${c.status}: ${c.detail}`), want);
+    t.false(answer.ok, 'a gate never passes blind');
+  });
+}

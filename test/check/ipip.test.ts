@@ -79,7 +79,7 @@ test.serial('IPIP next hops on the tunnel device: the tunnel row, tunnel MTU + 2
   }
 });
 
-test.serial('without CAP_NET_RAW the nexthop rows say so (warn, exit 0) and the other checks still run', async (t) => {
+test.serial('without CAP_NET_RAW: one failed row "cannot probe: CAP_NET_RAW", exit 1 (never a blind pass); the other checks still run', async (t) => {
   if (!isRoot) return t.fail('needs root');
   const lab = await Lab.create('chkcap');
   let f: Fabric | undefined;
@@ -103,14 +103,16 @@ test.serial('without CAP_NET_RAW the nexthop rows say so (warn, exit 0) and the 
 
     const r = await agentctl(socket, ['check', '-o', 'json']);
     const answer = JSON.parse(r.stdout) as import('../../agent/control/api.js').CheckAnswer;
-    t.is(r.status, 0, rowsText(answer));
-    t.deepEqual(answer.checks.slice(0, 4).map((c) => [c.name, c.status]), [['sessions', 'ok'], ['fib', 'ok'], ['forwarding', 'ok'], ['forwarding', 'ok']]);
-    const rows = [...nexthops(answer).values()];
-    t.true(rows.length > 0);
-    for (const row of rows) {
-      t.is(row.status, 'warn');
-      t.regex(row.detail, /^not probed: no CAP_NET_RAW: cannot open a raw ICMP(v6)? socket \(EPERM\)/);
-    }
+    t.is(r.status, 1, rowsText(answer));
+    t.false(answer.ok);
+    t.deepEqual(answer.checks.map((c) => [c.name, c.status]), [['sessions', 'ok'], ['fib', 'ok'], ['forwarding', 'ok'], ['forwarding', 'ok'], ['probe', 'fail']]);
+    t.is(nexthops(answer).size, 0, 'no next hop is reported as if it had been probed');
+    t.like(answer.checks[4], { target: 'CAP_NET_RAW' });
+    t.regex(answer.checks[4].detail, /^cannot probe: CAP_NET_RAW .*; \d+ next hops? not checked$/);
+    const text = await agentctl(socket, ['check']);
+    t.is(text.status, 1);
+    t.regex(text.stdout, /\| probe +\| CAP_NET_RAW +\| fail +\| cannot probe: CAP_NET_RAW/);
+    t.regex(text.stdout, /^FAIL: .*: probe CAP_NET_RAW$/m);
   } finally {
     await capless?.dispose();
     await disposeFabric(f);

@@ -124,3 +124,71 @@ test('the raw IPv4 socket refuses an IPv6 address (FAMILY_MISMATCH) instead of s
     socket.close();
   }
 });
+
+/**
+ * Sockets that fail under the prober (issue 19 item 13): `plan[n]` says how the n-th socket opened
+ * behaves: 'ok' answers, 'error-event' emits its error event at its first send (raw-socket then
+ * closes it) and answers nothing, 'error-queued' does so while its sends are still queued (they
+ * never complete, as raw-socket drops its queue on close), 'ebadf' answers every send with EBADF.
+ */
+type How = 'ok' | 'error-event' | 'error-queued' | 'ebadf';
+function failingNet(plan: readonly How[]) {
+  const opened: string[] = [];
+  const sends: string[] = [];
+  const open: SocketOpener = (family, onDatagram, onError) => {
+    const how = plan[opened.length] ?? plan[plan.length - 1];
+    opened.push(how);
+    let closed = false;
+    return {
+      family,
+      send(address, message, before, done) {
+        sends.push(how);
+        if (how === 'error-queued') {
+          if (!closed) setImmediate(() => onError(new Error('Bad file descriptor')));
+          closed = true;
+          return;
+        }
+        if (closed || how === 'ebadf') return void setImmediate(() => done('EBADF'));
+        before();
+        done(null);
+        if (how === 'error-event') {
+          closed = true;
+          return void setImmediate(() => onError(new Error('Bad file descriptor')));
+        }
+        setImmediate(() => onDatagram(replyTo(message), address));
+      },
+      close() {
+        closed = true;
+      },
+    };
+  };
+  return { open, opened, sends };
+}
+
+const failures: [string, How[], ProbeResult['kind'], number][] = [
+  ['an error event mid-run: reopened, the probe sent again and answered', ['error-event', 'ok'], 'answered', 2],
+  ['an error event with sends still queued in the socket: they are sent again and answered, not lost', ['error-queued', 'ok'], 'answered', 2],
+  ['EBADF on send: reopened, the probe sent again and answered', ['ebadf', 'ok'], 'answered', 2],
+  ['a socket that keeps failing: reopened 3 times, then socket-error (never lost)', ['ebadf'], 'socket-error', 4],
+];
+for (const [name, plan, kind, opens] of failures) {
+  test(`a raw socket that fails: ${name}`, async (t) => {
+    const net = failingNet(plan);
+    const warned: string[] = [];
+    const log = { warn: (m: string) => warned.push(m) };
+    const results = await probe([{ family: 4, address: '10.0.1.14', packetBytes: 64 }, { family: 4, address: '10.0.1.15', packetBytes: 1500 }], { timeoutMs: 2000, attempts: 1, open: net.open, log });
+    t.deepEqual(results.map((r) => r.kind), [kind, kind]);
+    if (kind === 'answered') t.like(results[0], { attempts: 1 }, 'the failed socket\'s send is not an attempt');
+    if (kind === 'socket-error') t.like(results[0], { errno: 'EBADF', reopens: 3 });
+    t.is(net.opened.length, opens);
+    t.true(warned.length >= 1 && warned.every((w) => /raw ICMP socket failed \(EBADF\)/.test(w)), warned.join('\n'));
+  });
+}
+
+test('an opener that throws raw-socket\'s EPERM is no CAP_NET_RAW', async (t) => {
+  const open: SocketOpener = () => {
+    throw new Error('Operation not permitted');
+  };
+  const [result] = await probe([{ family: 4, address: '10.0.1.14', packetBytes: 64 }], { timeoutMs: 300, open });
+  t.like(result, { kind: 'no-socket', code: 'NO_CAP_NET_RAW', message: 'no CAP_NET_RAW: cannot open a raw ICMP socket (EPERM)' });
+});

@@ -4,6 +4,7 @@
  * (IPv4 unicast, 4-octet AS, route refresh; no graceful-restart capability) with hold time 0 (RFC
  * 4271 section 4.2: no KEEPALIVEs and no hold timer, so nothing runs between the test's steps),
  * then sends its routes in UPDATEs of up to 500 prefixes and nothing else: never an End-of-RIB.
+ * The OPEN offers enhanced route refresh (RFC 7313): refresh() re-advertises between BoRR and EoRR.
  * The smallest ToR without End-of-RIB, to show the agent's quiet-time readiness does not depend on
  * how FRR behaves. Not here: real daemons (bird.ts, frr.ts), the raw peer's protocol (raw-peer.ts).
  */
@@ -46,7 +47,24 @@ export class RawTor {
     const conn = accepted.conn as number;
     await this.peer.establish(conn, { ...this.o, holdTime: 0 }, at);
     this.conn = conn;
-    const nlri = this.routes.map((r) => parsePrefix(r));
+    this.sendRoutes(conn, this.routes);
+  }
+
+  /**
+   * An enhanced route refresh of IPv4 unicast on the current connection (RFC 7313 section 4):
+   * BoRR, `routes` in UPDATEs, EoRR (unless `end` is false). What the node had from us and is not
+   * in `routes` is neither re-sent nor withdrawn: the node must drop it at EoRR.
+   */
+  refresh(routes: readonly string[], o: { end?: boolean } = {}): void {
+    const conn = this.conn;
+    if (conn === undefined) throw new Error('raw ToR: no connection to refresh');
+    this.peer.sendMessage(conn, { type: 'route-refresh', afi: 1, safi: 1, subtype: 1 });
+    this.sendRoutes(conn, routes);
+    if (o.end !== false) this.peer.sendMessage(conn, { type: 'route-refresh', afi: 1, safi: 1, subtype: 2 });
+  }
+
+  private sendRoutes(conn: number, routes: readonly string[]): void {
+    const nlri = routes.map((r) => parsePrefix(r));
     for (let i = 0; i < nlri.length; i += PER_UPDATE) {
       this.peer.sendMessage(conn, {
         type: 'update', withdrawn: [], nlri: nlri.slice(i, i + PER_UPDATE),

@@ -255,3 +255,34 @@ for (const row of sessionRows) {
     }
   });
 }
+
+// ---- the peer's markers (RFC 7313 section 4, receiving side) ---------------------------------------
+
+test.serial('session: a peer\'s BoRR and EoRR become refresh-marker events; markers of another family or subtype do not', async (t) => {
+  const peer = await LoopPeer.listen();
+  const events: SessionEvent[] = [];
+  const spec = peerSpec({ address: '127.0.0.1', port: peer.port, localAs: 65001, peerAs: 65002, routerId: '10.0.0.1', families: ['ipv4'] });
+  const session = new Session(spec, {
+    log: silentLogger,
+    onEvent: (e) => void events.push(e),
+    readPassword: () => '',
+    listenPort: 0,
+    connectRetrySeconds: 1,
+  });
+  try {
+    session.start();
+    await waitFor(() => events.some((e) => e.type === 'established'), { timeoutMs: 10_000, what: 'Established' });
+    t.true(session.negotiated?.enhancedRouteRefresh, 'both sides offered enhanced route refresh');
+    const rr = (afi: number, subtype: number): Buffer => Buffer.from(encodeMessage({ type: 'route-refresh', afi, safi: 1, subtype }));
+    // BoRR, EoRR for IPv4; a BoRR for IPv6 (not the session's); subtype 3 (RFC 7313 section 5:
+    // ignored); then a plain request, last, so its event says everything before it was read.
+    peer.socket?.write(Buffer.concat([rr(1, 1), rr(1, 2), rr(2, 1), rr(1, 3), rr(1, 0)]));
+    await waitFor(() => events.some((e) => e.type === 'route-refresh'), { timeoutMs: 10_000, what: 'the request after the markers' });
+    const seen = events.filter((e) => e.type === 'refresh-marker' || e.type === 'route-refresh').map((e) => (e.type === 'refresh-marker' ? `${e.marker} ${e.family}` : `request ${e.family}`));
+    t.deepEqual(seen, ['begin ipv4', 'end ipv4', 'request ipv4']);
+    t.is(session.state, 'Established', 'no marker ends the session');
+  } finally {
+    session.stop();
+    peer.close();
+  }
+});
