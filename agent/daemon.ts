@@ -92,6 +92,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     clock,
     // One bound for an owed End-of-RIB: the stale time of a restarting peer's routes (RFC 4724 s4.2).
     staleTime: EOR_WAIT_MS / 1000,
+    initialTableComplete: (peer, family) => tables.tableComplete(peer, family),
     node: settings.node,
     pools: settings.pools,
     multipath: settings.multipath,

@@ -152,6 +152,12 @@ export class InitialTables {
     return true;
   }
 
+  /** The peer's initial table of `family` is complete (End-of-RIB, or the rules above); false while not established. */
+  tableComplete(peer: string, family: FamilyName): boolean {
+    const p = this.peers.get(peer);
+    return p !== undefined && !p.waiting.has(family);
+  }
+
   /** For `agentctl peers`: whether the peer's initial table is still coming. */
   waiting(peer: string): readonly FamilyName[] {
     return [...(this.peers.get(peer)?.waiting ?? [])];

@@ -48,12 +48,14 @@ export class RefreshStale {
     /** Marks changed: memoised peer drops no longer hold (LocRib.staleChanged). */
     private readonly marksChanged: () => void,
     private readonly report: (ps: PeerState, r: RefreshReport) => void = () => undefined,
+    /** The peer's initial table of the family is complete (End-of-RIB came: lifecycle.ts). */
+    private readonly initialTableComplete: (peerKey: string, family: FamilyName) => boolean = () => true,
   ) {}
 
   /** BoRR for `family` (RFC 7313 section 4). */
   begin(ps: PeerState, family: FamilyName): void {
     // Section 4: a peer that advertised graceful restart sends no BoRR before its End-of-RIB.
-    if (ps.negotiated?.peerGracefulRestart != null && !ps.eor.has(family)) {
+    if (ps.negotiated?.peerGracefulRestart != null && !this.initialTableComplete(ps.spec.key, family)) {
       this.report(ps, { what: 'ignored', family, reason: 'BoRR before End-of-RIB' });
       return;
     }

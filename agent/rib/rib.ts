@@ -63,6 +63,12 @@ export interface RibOptions {
    * after its BoRR (default 360, as FRR's stalepath-time for both).
    */
   readonly staleTime?: number;
+  /**
+   * Whether the peer's initial table of `family` is complete (agent/lifecycle.ts InitialTables, the
+   * one owner of End-of-RIB): a graceful-restart peer's BoRR before it is ignored (RFC 7313 s4).
+   * Default: always.
+   */
+  readonly initialTableComplete?: (peerKey: string, family: FamilyName) => boolean;
   /** An enhanced route refresh of a peer began, ended, timed out or was ignored (for the log). */
   readonly onRefresh?: (peerKey: string, r: RefreshReport) => void;
   /** Most prefixes per OutboundUpdate and per RibChange batch (default 10,000). */
@@ -123,7 +129,8 @@ export class Rib {
     const clock = opts.clock ?? systemClock;
     this.graceful = new Graceful(clock, opts.staleTime ?? 360, (ps, family) => void this.sweep(ps, family, 'stale'));
     const report = (ps: PeerState, r: RefreshReport): void => opts.onRefresh?.(ps.spec.key, r);
-    this.refreshing = new RefreshStale(clock, opts.staleTime ?? 360, (ps, family) => this.sweep(ps, family, 'refresh'), () => this.loc.staleChanged(), report);
+    this.refreshing = new RefreshStale(clock, opts.staleTime ?? 360, (ps, family) => this.sweep(ps, family, 'refresh'), () => this.loc.staleChanged(), report,
+      opts.initialTableComplete ?? (() => true));
   }
 
   /** Consumes one session event; cheap per prefix, the output waits for the flush. */
