@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 /**
- * rack-agent's entry point: the command line (agent/main-args.ts), then the daemon
- * (agent/daemon.ts, which wires every part) or a one-shot mode (--check-config, --version, --help).
+ * rack-agent's entry point: the command line (agent/daemon/main-args.ts), then the daemon
+ * (agent/daemon/daemon.ts, which wires every part) or a one-shot mode (--check-config, --version, --help).
  * Only the signal handlers and V8's flags are static imports: ES modules are all loaded and
  * compiled before the first one runs, so whatever else this file imported statically would be
  * loaded before the flags are set (issue 12: V8's young generation had grown to 4 MB while the
  * agent's modules compiled); the daemon and the config checker come in by dynamic import.
  */
 
-// First: the signal handlers exist before anything else loads (agent/signals.ts).
-import { release } from './signals.js';
-// Second: V8's flags, before anything sizeable is allocated (agent/v8-flags.ts).
-import './v8-flags.js';
-import { EXIT, parseMainArgs, USAGE } from './main-args.js';
-import { version } from './version.js';
+// First: the signal handlers exist before anything else loads (agent/daemon/signals.ts).
+import { release } from './daemon/signals.js';
+// Second: V8's flags, before anything sizeable is allocated (agent/daemon/v8-flags.ts).
+import './daemon/v8-flags.js';
+import { EXIT, parseMainArgs, USAGE } from './daemon/main-args.js';
+import { version } from './daemon/version.js';
 
 async function main(): Promise<void> {
   const args = parseMainArgs(process.argv.slice(2), process.env);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       return;
     case 'check': {
       release();
-      const { checkConfig } = await import('./check-config.js');
+      const { checkConfig } = await import('./daemon/check-config.js');
       const r = checkConfig(args.config);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'run': {
-      const { run } = await import('./daemon.js');
+      const { run } = await import('./daemon/daemon.js');
       await run(args.config);
       return;
     }

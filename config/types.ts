@@ -103,7 +103,7 @@ export interface BgpConfig {
   readonly gracefulRestart: GracefulRestartConfig;
   /**
    * Seconds with no UPDATE after which a peer that sends no End-of-RIB counts as having sent its
-   * whole initial table (SPEC.md "Readiness", agent/lifecycle.ts).
+   * whole initial table (SPEC.md "Readiness", agent/daemon/readiness.ts).
    */
   readonly endOfRibQuietTime: number;
   /** The default for every peer; bgp.peers[].bfd overrides any key. */

@@ -2,14 +2,14 @@
  * The BFD worker: a worker_threads Worker that runs the BfdEngine on its own event loop, so that
  * the 100 ms x 3 timers of RFC 5880 keep time while the main thread digests a million prefixes or
  * collects garbage (its own V8 heap: the main thread's GC pauses do not stop it). It owns the
- * sockets: one receive socket per family on UDP 3784 (RFC 5881 section 4; netlink/udp.ts reports
+ * sockets: one receive socket per family on UDP 3784 (RFC 5881 section 4; agent/bfd/udp.ts reports
  * each datagram's TTL) and one transmit socket per session with a source port in 49152-65535 and
  * TTL 255. Messages (protocol.ts): configuration in from the main thread, state changes and status
  * snapshots out. Not here: what BFD Down does to BGP (agent/main.ts and the session FSM).
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { UdpSocket } from '../../netlink/udp.js';
+import { UdpSocket } from './udp.js';
 import { systemClock } from '../session/timers.js';
 import { BfdEngine, type BfdPeerConfig, type TxSocket } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';

@@ -2,9 +2,9 @@
  * The control commands as one table (STYLE.md "Control and CLI"): a row per command says whether
  * it only reads, how agentctl reads its arguments from the command line, how the daemon checks
  * them on the wire, what the daemon answers (over ControlHandlers), how agentctl prints the answer
- * and which exit status the answer means. agentctl (cli-args.ts, agent/agentctl.ts) and the
+ * and which exit status the answer means. agentctl (agent/cli/) and the
  * server (protocol.ts, server.ts) both read it, so a new command is one row here, its types in
- * api.ts CommandTypes, and its handler in agent/daemon-answers.ts.
+ * api.ts CommandTypes, and its handler in agent/daemon/answers.ts.
  * Not here: sockets (server.ts, client.ts), request framing (protocol.ts), the text itself (render.ts).
  */
 

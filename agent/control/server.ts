@@ -12,8 +12,8 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import type { Log } from '../log.js';
-import { peerCredentials as kernelPeerCredentials, type PeerCredentials } from '../../netlink/peer-credentials.js';
+import type { Log } from '../daemon/log.js';
+import { peerCredentials as kernelPeerCredentials, type PeerCredentials } from './peer-credentials.js';
 import type { ControlHandlers, ControlResponse } from './api.js';
 import { commandRow } from './commands.js';
 import { ControlError } from './errors.js';

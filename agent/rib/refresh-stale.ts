@@ -28,7 +28,7 @@ export interface Refreshing {
 }
 
 /**
- * What happened, for the owner's log (agent/daemon.ts logs it at info). `paths`: interned paths
+ * What happened, for the owner's log (agent/daemon/daemon.ts logs it at info). `paths`: interned paths
  * marked (one per attribute set and next hop, not per prefix); `purged`: routes (prefix paths) removed.
  */
 export type RefreshReport =
@@ -48,7 +48,7 @@ export class RefreshStale {
     /** Marks changed: memoised peer drops no longer hold (LocRib.staleChanged). */
     private readonly marksChanged: () => void,
     private readonly report: (ps: PeerState, r: RefreshReport) => void = () => undefined,
-    /** The peer's initial table of the family is complete (End-of-RIB came: lifecycle.ts). */
+    /** The peer's initial table of the family is complete (End-of-RIB came: agent/daemon/readiness.ts). */
     private readonly initialTableComplete: (peerKey: string, family: FamilyName) => boolean = () => true,
   ) {}
 

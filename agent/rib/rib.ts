@@ -64,7 +64,7 @@ export interface RibOptions {
    */
   readonly staleTime?: number;
   /**
-   * Whether the peer's initial table of `family` is complete (agent/lifecycle.ts InitialTables, the
+   * Whether the peer's initial table of `family` is complete (agent/daemon/readiness.ts InitialTables, the
    * one owner of End-of-RIB): a graceful-restart peer's BoRR before it is ignored (RFC 7313 s4).
    * Default: always.
    */
@@ -218,7 +218,7 @@ export class Rib {
   private update(ps: PeerState, u: UpdateMessage): void {
     const eor = endOfRibFamily(u);
     // RFC 4724 section 4.2: End-of-RIB ends the stale period of the family. Whether the initial
-    // table is complete (readiness) is agent/lifecycle.ts's, which follows the same events.
+    // table is complete (readiness) is agent/daemon/readiness.ts's, which follows the same events.
     if (eor !== undefined) return this.graceful.endOfRib(ps, eor.afi === 1 ? 'ipv4' : 'ipv6');
     const a = u.attributes;
     for (const p of u.withdrawn) this.withdraw(ps, p);
@@ -462,7 +462,7 @@ export class Rib {
 
   /**
    * True when the RIB has settled for the FIB: nothing waits for a flush and no restarting peer
-   * still has stale paths. Whether the initial tables are complete is agent/lifecycle.ts's.
+   * still has stale paths. Whether the initial tables are complete is agent/daemon/readiness.ts's.
    */
   converged(): boolean {
     if (this.scheduled || this.loc.pending > 0) return false;

@@ -2,7 +2,7 @@
  * PeerSpec: one BGP neighbour exactly as a Session needs it, resolved from the config by the
  * peer-set logic (explicit peers, node-to-node mesh, peerSelector). Plain data: the reload path
  * compares two PeerSpecs with the same `key` to decide whether a session must restart.
- * Not here: how peers are chosen (agent/rib/peer-set.ts) or how a session runs (session.ts).
+ * Not here: how peers are chosen (agent/peers/peer-set.ts) or how a session runs (session.ts).
  */
 
 import type { FamilyName } from './negotiate.js';

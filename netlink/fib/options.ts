@@ -20,7 +20,7 @@ export interface FibOptions {
   readonly reconcileIntervalMs?: number;
   /**
    * Told how many routes the Fib has just taken on (changes applied, every 4,096 routes read from
-   * a dump): the agent turns V8's optimizing compiler on for large tables (agent/v8-flags.ts).
+   * a dump): the agent turns V8's optimizing compiler on for large tables (agent/daemon/v8-flags.ts).
    */
   readonly onWork?: (routes: number) => void;
   /** Window, batch and buffer sizes of the RouteSocket (defaults suit a million routes). */

@@ -8,7 +8,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseMainArgs, type MainArgs } from '../../agent/main-args.js';
+import { parseMainArgs, type MainArgs } from '../../agent/daemon/main-args.js';
 import { baseDoc, makeTempDir, writeConfig, writeKeyFile } from '../config/helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));

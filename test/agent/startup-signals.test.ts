@@ -1,6 +1,6 @@
 /**
  * Signals during start-up (issue 11 item 2): the handlers exist before anything else loads
- * (agent/signals.ts), so a SIGTERM or SIGINT that arrives while the agent is still starting is a
+ * (agent/daemon/signals.ts), so a SIGTERM or SIGINT that arrives while the agent is still starting is a
  * clean stop (exit 0, kernel routes untouched), and a SIGHUP is a reload once the agent runs, not
  * the default actions' exits 143, 130 and 129. The start-up is made long enough to hit for sure:
  * 100,000 routes of ours are in the namespace's kernel, so the start-up dump takes a while; the

@@ -24,16 +24,16 @@ const dist = (path: string): string => fileURLToPath(new URL(`../../${path}`, im
 
 /** Start-up order of agent/main.ts's graph (static imports of the entry, then the daemon's). */
 const LADDER: readonly (readonly [string, readonly string[]])[] = [
-  ['signals, v8-flags', [dist('agent/signals.js'), dist('agent/v8-flags.js')]],
+  ['signals, v8-flags', [dist('agent/daemon/signals.js'), dist('agent/daemon/v8-flags.js')]],
   ['winston', ['winston']],
   ['yaml', ['yaml']],
   ['convict', ['convict']],
   ['config/', [dist('config/index.js')]],
-  ['agent/log', [dist('agent/log.js')]],
+  ['agent/daemon/log', [dist('agent/daemon/log.js')]],
   ['netlink/fib (and the addon)', [dist('netlink/fib/index.js')]],
   ['agent/session', [dist('agent/session/manager.js')]],
   ['agent/rib', [dist('agent/rib/rib.js')]],
-  ['the daemon (the rest)', [dist('agent/daemon.js')]],
+  ['the daemon (the rest)', [dist('agent/daemon/daemon.js')]],
 ];
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;

@@ -1,6 +1,6 @@
 /**
  * RFC 5881 section 5 (GTSM) on a real kernel: the agent in one namespace, a raw sender in the
- * peer's namespace (netlink/udp.ts with TTL 254, then 255) sending a valid Control packet (state
+ * peer's namespace (agent/bfd/udp.ts with TTL 254, then 255) sending a valid Control packet (state
  * Down, Your Discriminator 0) to UDP 3784. With TTL 254 it must be dropped and counted (`status -o
  * json` bfd.drops.TTL, the metric) and the agent's session must stay Down; the same packet with TTL
  * 255 must move it to Init, so the drop is the TTL's doing. Why the check is ours and not the
@@ -18,7 +18,7 @@ if (!isRoot) test('BFD TTL tests', (t) => t.log(`skipped: ${rootSkipReason}`));
 
 const PEER = '10.0.4.1';
 const NODE = '10.0.4.11';
-const UDP = fileURLToPath(new URL('../../netlink/udp.js', import.meta.url));
+const UDP = fileURLToPath(new URL('../../agent/bfd/udp.js', import.meta.url));
 const PACKET = fileURLToPath(new URL('../../agent/bfd/packet.js', import.meta.url));
 
 /** Sends one BFD Down packet (Your Discriminator 0) with the TTL from the peer's namespace. */
@@ -86,7 +86,7 @@ for fam, host, level, minopt, ttlopt in ((socket.AF_INET, '127.0.0.1', socket.IP
 print(' '.join(out))`;
     const r = await lab.exec(ns, 'python3', ['-c', py], { check: true });
     t.log(`TTL 254 datagram to a UDP socket with IP_MINTTL 255 (IPv4, IPv6): ${r.stdout.trim()}`);
-    // If a kernel ever honours it, netlink/udp.ts's reasoning must be revisited: this fails then.
+    // If a kernel ever honours it, agent/bfd/udp.ts's reasoning must be revisited: this fails then.
     t.is(r.stdout.trim(), 'received received');
   } finally {
     await lab.destroy();

@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { Checker } from '../../agent/check/checker.js';
 import type { CheckSources } from '../../agent/check/sources.js';
-import { createLog } from '../../agent/log.js';
+import { createLog } from '../../agent/daemon/log.js';
 
 const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { timeout: number; device: string; routes: { prefix: string; via: string }[] };
 const mtu = (name: string): number | null => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { DEFAULT_SOCKET, DEFAULT_WAIT_SECONDS, parseArgs } from '../../agent/control/cli-args.js';
+import { DEFAULT_SOCKET, DEFAULT_WAIT_SECONDS, parseArgs } from '../../agent/cli/cli-args.js';
 
 const run = (command: object, extra: object = {}): object => ({ kind: 'run', socket: DEFAULT_SOCKET, output: 'table', command, ...extra });
 

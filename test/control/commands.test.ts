@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { COMMAND_NAMES, COMMANDS, commandRow } from '../../agent/control/commands.js';
-import { parseArgs } from '../../agent/control/cli-args.js';
+import { parseArgs } from '../../agent/cli/cli-args.js';
 import { parseRequest } from '../../agent/control/protocol.js';
 
 // Every command line agentctl accepts travels the wire and comes back as the same arguments.

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 
 import { ControlServer } from '../../agent/control/server.js';
-import { createLog } from '../../agent/log.js';
+import { createLog } from '../../agent/daemon/log.js';
 import { fakeHandlers } from './fakes.js';
 
 const [path, group = ''] = process.argv.slice(2);

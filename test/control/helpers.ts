@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { waitFor } from '../helpers/netns.js';
 
-export const AGENTCTL = fileURLToPath(new URL('../../agent/agentctl.js', import.meta.url));
+export const AGENTCTL = fileURLToPath(new URL('../../agent/cli/agentctl.js', import.meta.url));
 export const FAKE_DAEMON = fileURLToPath(new URL('./fake-daemon.js', import.meta.url));
 
 /** A fresh folder (mode 0755 so other users can reach a socket in it); removed by `cleanup`. */

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import test from 'ava';
 
-import { createLog, isSecretName, redact, REDACTED } from '../../agent/log.js';
+import { createLog, isSecretName, redact, REDACTED } from '../../agent/daemon/log.js';
 import type { LogConfig } from '../../config/types.js';
 import { waitFor } from '../helpers/netns.js';
 

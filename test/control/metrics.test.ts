@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { createMetrics, MetricsError, MetricsServer, type MetricsSnapshot, parseListen } from '../../agent/metrics.js';
+import { createMetrics, MetricsError, MetricsServer, type MetricsSnapshot, parseListen } from '../../agent/daemon/metrics.js';
 import { CHECK_FAIL, memoryLog } from './fakes.js';
 
 function snapshotSource() {

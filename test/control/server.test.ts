@@ -181,7 +181,7 @@ test('reload needs root: refused for another uid and when the caller is unknown'
 
 test('the kernel names the caller (SO_PEERCRED)', async (t) => {
   const seen: { uid: number; pid: number }[] = [];
-  const { peerCredentials } = await import('../../netlink/peer-credentials.js');
+  const { peerCredentials } = await import('../../agent/control/peer-credentials.js');
   const s = await started({
     peerCredentials: (socket) => {
       const who = peerCredentials(socket);

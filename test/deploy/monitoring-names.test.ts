@@ -1,6 +1,6 @@
 /**
  * deploy/monitoring's files agree with each other and with the agent: every metric the rules and
- * the dashboard use is one the agent really exports (its own exposition, from agent/metrics.ts)
+ * the dashboard use is one the agent really exports (its own exposition, from agent/daemon/metrics.ts)
  * or one of the two announced for features not shipped yet, and is listed in deploy/README.md's
  * metrics table; every metric the agent exports is listed there; every recording rule the
  * dashboard uses is defined. The dashboard is importable (a datasource variable every panel uses,
@@ -10,7 +10,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMetrics } from '../../agent/metrics.js';
+import { createMetrics } from '../../agent/daemon/metrics.js';
 import { overlay, playbook, results } from './ansible.js';
 import { allPanels, loadDashboard, metricFamily, namesIn, targets, variableQuery } from './dashboard.js';
 import { DEPLOY, which } from './paths.js';

@@ -59,7 +59,7 @@ function removeDir(dir: string): void {
 }
 
 export const MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
-export const AGENTCTL = fileURLToPath(new URL('../../agent/agentctl.js', import.meta.url));
+export const AGENTCTL = fileURLToPath(new URL('../../agent/cli/agentctl.js', import.meta.url));
 
 export interface CtlResult {
   readonly status: number;

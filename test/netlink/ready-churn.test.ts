@@ -27,7 +27,7 @@ const COUNT = 1_000;
 const LEARNED = Array.from({ length: COUNT }, (_, i) => formatPrefix({ afi: 1, len: 26, addr: (((172 << 24) | (16 << 16)) >>> 0) + i * 64 }));
 const FLAPPING = '172.20.0.0/26';
 const QUIET = 3;
-/** The cap of the churn rule (agent/lifecycle.ts CAP_QUIET_FACTOR x quiet time), plus the session's start. */
+/** The cap of the churn rule (agent/daemon/readiness.ts CAP_QUIET_FACTOR x quiet time), plus the session's start. */
 const BOUND_S = 12 * QUIET + 9;
 
 const torOptions = (flapOn: boolean): DaemonOptions => ({

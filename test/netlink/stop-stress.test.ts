@@ -14,7 +14,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
-import { request } from '../../agent/control/client.js';
+import { request } from '../../agent/cli/client.js';
 import { Agent, type AgentExit, type ConfigDoc } from '../helpers/agent.js';
 import { Bird, birdProtocolName } from '../helpers/bird.js';
 import type { DaemonOptions } from '../helpers/bgp-daemon.js';

@@ -11,7 +11,7 @@ import type { SessionEvent } from '../../agent/session/events.js';
 import type { FamilyName, Negotiated } from '../../agent/session/negotiate.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
 import { FakeClock } from '../../agent/session/timers.js';
-import { InitialTables } from '../../agent/lifecycle.js';
+import { InitialTables } from '../../agent/daemon/readiness.js';
 import type { ExportNode } from '../../agent/rib/export.js';
 import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
 import { peerSpec } from '../session/specs.js';
@@ -163,7 +163,7 @@ export function harness(o: Partial<RibOptions> = {}): Harness {
   const sink = new Recorder();
   const clock = new FakeClock();
   let pending: (() => void) | undefined;
-  // The one owner of End-of-RIB (agent/lifecycle.ts) follows the same events, as in the daemon.
+  // The one owner of End-of-RIB (agent/daemon/readiness.ts) follows the same events, as in the daemon.
   const tables = new InitialTables(5000);
   const initialTableComplete = (peer: string, family: FamilyName): boolean => tables.tableComplete(peer, family);
   const rib = new Rib({ node: NODE, pools: POOLS, sink, clock, schedule: (fn) => void (pending = fn), initialTableComplete, ...o });

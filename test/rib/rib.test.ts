@@ -166,11 +166,11 @@ test('equal attribute sets and equal path sets are one object; a collect forgets
   t.deepEqual(h.rib.interned(), before, 'a refused UPDATE leaves nothing behind');
 });
 
-test('converged(): nothing pending; the initial tables are agent/lifecycle.ts\'s to wait for', (t) => {
+test('converged(): nothing pending; the initial tables are agent/daemon/readiness.ts\'s to wait for', (t) => {
   const h = harness();
   t.true(h.rib.converged());
   h.feed(established(a));
-  t.true(h.rib.converged(), 'End-of-RIB is waited for by InitialTables (test/agent/lifecycle.test.ts)');
+  t.true(h.rib.converged(), 'End-of-RIB is waited for by InitialTables (test/agent/readiness.test.ts)');
   h.rib.handle(announce(a, ['192.168.1.0/26'], '10.0.1.1'));
   t.false(h.rib.converged(), 'a pending flush');
   h.feed();

@@ -7,7 +7,7 @@
 
 import test from 'ava';
 import { contextWith, decodeUpdate, endOfRibFamily, type CodecContext } from '../../agent/bgp/index.js';
-import { InitialTables } from '../../agent/lifecycle.js';
+import { InitialTables } from '../../agent/daemon/readiness.js';
 import { receivedUpdate, UpdateIntake } from '../../agent/session/receive.js';
 import { attr, AS_PATH_65100, cat, MANDATORY, NEXT_HOP, NLRI_ONE, ORIGIN_IGP, update } from '../bgp/build.js';
 import { announce, down, endOfRib, established, harness, spec } from '../rib/helpers.js';

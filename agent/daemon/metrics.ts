@@ -15,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import { CodedError } from './contracts/coded-error.js';
-import type { CheckAnswer } from './control/api.js';
+import { CodedError } from '../contracts/coded-error.js';
+import type { CheckAnswer } from '../control/api.js';
 import type { Log } from './log.js';
 
 export interface PeerMetrics {

@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import { RibError } from '../../agent/rib/errors.js';
-import { matches, parseSelector } from '../../agent/rib/selector.js';
+import { matches, parseSelector } from '../../agent/peers/selector.js';
 
 const worker = { role: 'worker', rack: 'r1', 'topology.kubernetes.io/zone': 'eu-1a' };
 const rr = { role: 'route-reflector', rack: 'r2', routeReflector: '224.0.0.1' };

@@ -1,19 +1,19 @@
 /**
  * What the running daemon answers: the control socket's handlers (agentctl status, peers, routes,
  * wait, reload, check, version) and the snapshot the metrics read, each over the live engines the
- * daemon hands in. The answers themselves are pure functions (agent/status.ts); the reload is
- * agent/reload.ts. Not here: building or starting any engine (agent/daemon.ts). Engines are
+ * daemon hands in. The answers themselves are pure functions (agent/daemon/status.ts); the reload is
+ * agent/daemon/reload.ts. Not here: building or starting any engine (agent/daemon/daemon.ts). Engines are
  * imported as types only.
  */
-import type { Config } from '../config/index.js';
-import type { Fib } from '../netlink/fib/index.js';
-import type { BfdClient } from './bfd/client.js';
-import type { Checker } from './check/index.js';
-import type { ControlHandlers, ReloadAnswer } from './control/api.js';
-import { isReady } from './lifecycle.js';
+import type { Config } from '../../config/index.js';
+import type { Fib } from '../../netlink/fib/index.js';
+import type { BfdClient } from '../bfd/client.js';
+import type { Checker } from '../check/index.js';
+import type { ControlHandlers, ReloadAnswer } from '../control/api.js';
+import { isReady } from './readiness.js';
 import type { MetricsSnapshot } from './metrics.js';
-import type { Rib } from './rib/rib.js';
-import type { SessionStatus } from './session/events.js';
+import type { Rib } from '../rib/rib.js';
+import type { SessionStatus } from '../session/events.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
 
@@ -23,7 +23,7 @@ export interface Engines {
   /** Every session's status; [] before the sessions exist. */
   readonly sessions: () => SessionStatus[];
   readonly rib: Rib;
-  /** Every established peer's initial tables complete and the RIB settled (agent/lifecycle.ts). */
+  /** Every established peer's initial tables complete and the RIB settled (agent/daemon/readiness.ts). */
   readonly settled: () => boolean;
   readonly fib: Fib;
   readonly bfd: BfdClient;

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 
 import winston from 'winston';
 
-import type { LogConfig, LogLevel } from '../config/types.js';
+import type { LogConfig, LogLevel } from '../../config/types.js';
 
 /** What the rest of the agent logs through; a winston Logger is one. */
 export interface Log {

@@ -2,18 +2,18 @@
  * The daemon's stop sequence, the one way out after start-up began: output to the kernel stops
  * first, then the sessions end gracefully (no Hard Reset, see Session.stop), so graceful-restart
  * peers keep our blocks and every kernel route stays in place. It closes whatever start-up has
- * built so far, so a stop signal during start-up (agent/signals.ts) is as clean as a later one.
- * Not here: when to stop (agent/daemon.ts, agent/signals.ts) or building what it closes.
+ * built so far, so a stop signal during start-up (agent/daemon/signals.ts) is as clean as a later one.
+ * Not here: when to stop (agent/daemon/daemon.ts, agent/daemon/signals.ts) or building what it closes.
  */
-import type { Fib } from '../netlink/fib/index.js';
-import { sdNotify } from '../netlink/socket-options.js';
-import type { BfdClient } from './bfd/client.js';
-import type { Checker } from './check/index.js';
-import type { ControlServer } from './control/server.js';
+import type { Fib } from '../../netlink/fib/index.js';
+import { sdNotify } from '../../netlink/socket-options.js';
+import type { BfdClient } from '../bfd/client.js';
+import type { Checker } from '../check/index.js';
+import type { ControlServer } from '../control/server.js';
 import type { Log } from './log.js';
 import type { MetricsServer } from './metrics.js';
-import type { Rib } from './rib/rib.js';
-import type { SessionManager } from './session/manager.js';
+import type { Rib } from '../rib/rib.js';
+import type { SessionManager } from '../session/manager.js';
 
 /** What is running when the stop begins (null or undefined: not built yet). */
 export interface Running {

@@ -4,9 +4,9 @@
  * Passwords are never read here beyond what loadConfig checks (readability and mode).
  */
 
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { EXIT } from './main-args.js';
-import { selectorProblems } from './rib/peer-set.js';
+import { selectorProblems } from '../peers/peer-set.js';
 
 /** loadConfig plus the checks that need the RIB's parsers (peer selectors). */
 export function loadFullConfig(path: string): Config {

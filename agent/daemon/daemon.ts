@@ -6,44 +6,44 @@
  *                        <--OutboundUpdate--
  *   UDP 3784 -> BFD worker --BfdChange--> SessionManager (bfdDown / bfdUp, RFC 5882)
  *
- * Lifecycle (the decisions are agent/lifecycle.ts): the FIB starts in restart mode (our routes
+ * Lifecycle (the decisions are agent/daemon/readiness.ts): the FIB starts in restart mode (our routes
  * already in the kernel stay untouched until the RIB has converged: every peer up and its initial
- * table complete, by End-of-RIB or the rules of lifecycle.ts, or the graceful-restart time passed); while
+ * table complete, by End-of-RIB or the rules of readiness.ts, or the graceful-restart time passed); while
  * it found routes of ours at start, OPENs carry the restarting (R) and forwarding-preserved (F)
  * bits (RFC 4724 section 3), so the ToR keeps our blocks until we are back; SIGTERM first stops
  * all output to the kernel, then ends the sessions gracefully (no Hard Reset, see Session.stop),
  * so graceful-restart peers keep our blocks and every kernel route stays in place; a stop signal
- * during start-up is a clean stop too (agent/signals.ts); SIGHUP (and `agentctl reload`) applies
+ * during start-up is a clean stop too (agent/daemon/signals.ts); SIGHUP (and `agentctl reload`) applies
  * only what changed in the file, or refuses a bad file and keeps running as before.
  * agent/main.ts (the entry) loads this module only to run the daemon, after the signal handlers
- * and V8's flags are in place. Not here: the reload (agent/reload.ts), the stop sequence
- * (agent/shutdown.ts), the control answers and the metrics snapshot (agent/daemon-answers.ts).
+ * and V8's flags are in place. Not here: the reload (agent/daemon/reload.ts), the stop sequence
+ * (agent/daemon/shutdown.ts), the control answers and the metrics snapshot (agent/daemon/answers.ts).
  */
 
 import { stopRequested, takeOver } from './signals.js';
-import { ConfigError, readPassword, type Config } from '../config/index.js';
-import { Fib, fibOptions } from '../netlink/fib/index.js';
-import { sdNotify } from '../netlink/socket-options.js';
+import { ConfigError, readPassword, type Config } from '../../config/index.js';
+import { Fib, fibOptions } from '../../netlink/fib/index.js';
+import { sdNotify } from '../../netlink/socket-options.js';
 import { shutdown } from './shutdown.js';
-import { BfdClient } from './bfd/client.js';
-import { bfdPeers, bgpReaction } from './bfd/coupling.js';
-import { CeaseSubcode } from './bgp/constants.js';
-import { Checker, checkSources } from './check/index.js';
+import { BfdClient } from '../bfd/client.js';
+import { bfdPeers, bgpReaction } from '../bfd/coupling.js';
+import { CeaseSubcode } from '../bgp/constants.js';
+import { Checker, checkSources } from '../check/index.js';
 import { loadFullConfig } from './check-config.js';
-import { ControlServer } from './control/server.js';
+import { ControlServer } from '../control/server.js';
 import { createLog, type Log, type RootLog } from './log.js';
 import { EXIT } from './main-args.js';
 // prom-client costs about 4 MB of RSS: loaded only when metrics.listen is set (issue 12).
 import type { Metrics, MetricsServer } from './metrics.js';
-import { peerSet } from './rib/peer-set.js';
-import { Rib } from './rib/rib.js';
-import type { RefreshReport } from './rib/refresh-stale.js';
-import { ribSettings } from './rib/settings.js';
-import type { SessionEvent } from './session/events.js';
-import { SessionManager } from './session/manager.js';
-import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startupVerdict, TICK_MS, type CompletedBy } from './lifecycle.js';
-import { systemClock, type Clock } from './session/timers.js';
-import { controlHandlers, type Engines, metricsSnapshot } from './daemon-answers.js';
+import { peerSet } from '../peers/peer-set.js';
+import { Rib } from '../rib/rib.js';
+import type { RefreshReport } from '../rib/refresh-stale.js';
+import { ribSettings } from '../rib/settings.js';
+import type { SessionEvent } from '../session/events.js';
+import { SessionManager } from '../session/manager.js';
+import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startupVerdict, TICK_MS, type CompletedBy } from './readiness.js';
+import { systemClock, type Clock } from '../session/timers.js';
+import { controlHandlers, type Engines, metricsSnapshot } from './answers.js';
 import { reload } from './reload.js';
 import { version } from './version.js';
 import { prefixesOf, routeWork } from './v8-flags.js';
@@ -59,7 +59,7 @@ const COMPLETED_BY: Record<CompletedBy, string> = {
   'end-of-rib-timeout': `no End-of-RIB from a graceful-restart peer within ${EOR_WAIT_MS / 1000} s`,
 };
 
-/** `clock`: the time every readiness decision reads (agent/lifecycle.ts); tests may inject one. */
+/** `clock`: the time every readiness decision reads (agent/daemon/readiness.ts); tests may inject one. */
 export async function run(path: string, clock: Clock = systemClock): Promise<void> {
   let config: Config;
   try {
@@ -114,7 +114,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   /**
    * Once a tick: peers whose initial table is complete without End-of-RIB are logged; then, until
    * it has happened once, whether the FIB may delete the routes a previous run left
-   * (agent/lifecycle.ts, the one owner of initial-table completeness).
+   * (agent/daemon/readiness.ts, the one owner of initial-table completeness).
    */
   function tick(): void {
     const now = clock.now();
@@ -175,7 +175,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   let convergenceTimer: NodeJS.Timeout | undefined;
   let watchdog: NodeJS.Timeout | undefined;
   let stopping = false;
-  /** See agent/shutdown.ts; once only. */
+  /** See agent/daemon/shutdown.ts; once only. */
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;

@@ -21,9 +21,9 @@ import { parsePrefix } from '../bgp/prefix.js';
 import type { Config, NodeEntry, PeerConfig } from '../../config/types.js';
 import type { FamilyName } from '../session/negotiate.js';
 import type { PeerSpec, PeerType } from '../session/peer.js';
-import { addressRank } from './decision.js';
-import { RibError } from './errors.js';
-import { addressBytes, covers } from './policy.js';
+import { addressRank } from '../rib/decision.js';
+import { RibError } from '../rib/errors.js';
+import { addressBytes, covers } from '../rib/policy.js';
 import { matches, parseSelector, type Selector } from './selector.js';
 
 const BGP_PORT = 179;

@@ -8,7 +8,7 @@
  * all(). Errors are RibError SELECTOR_SYNTAX with the offset where parsing stopped.
  */
 
-import { RibError } from './errors.js';
+import { RibError } from '../rib/errors.js';
 
 export type Selector =
   | { readonly op: 'all' }

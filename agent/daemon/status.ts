@@ -4,9 +4,9 @@
  * per-peer counts and the FIB's snapshot. No engine is imported, only their data types.
  */
 
-import type { BfdSessionStatus } from './bfd/session.js';
-import type { BfdAnswer, PeerAnswer, RouteAnswer, StatusAnswer } from './control/api.js';
-import type { SessionStatus } from './session/events.js';
+import type { BfdSessionStatus } from '../bfd/session.js';
+import type { BfdAnswer, PeerAnswer, RouteAnswer, StatusAnswer } from '../control/api.js';
+import type { SessionStatus } from '../session/events.js';
 
 export interface PeerCounts {
   readonly received: number;

@@ -25,7 +25,7 @@
  * (a --no-opt there is never lifted), for measuring and as an escape hatch.
  */
 import { setFlagsFromString } from 'node:v8';
-import type { UpdateMessage } from './bgp/update.js';
+import type { UpdateMessage } from '../bgp/update.js';
 
 const DEFAULT_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=30 --no-opt';
 

@@ -3,15 +3,15 @@
  * changed is applied (peers, own blocks, the log level, the End-of-RIB quiet time). A file that
  * does not load, or one that changes a key only a restart can change (RESTART_ONLY), is refused
  * and the running configuration stays. Not here: the signal and the control command that call it,
- * or the running engines it is handed (agent/daemon.ts); the peer diff (SessionManager.apply).
+ * or the running engines it is handed (agent/daemon/daemon.ts); the peer diff (SessionManager.apply).
  */
-import { ConfigError, formatProblems, type Config } from '../config/index.js';
+import { ConfigError, formatProblems, type Config } from '../../config/index.js';
 import { loadFullConfig } from './check-config.js';
-import type { ReloadAnswer } from './control/api.js';
-import type { InitialTables } from './lifecycle.js';
+import type { ReloadAnswer } from '../control/api.js';
+import type { InitialTables } from './readiness.js';
 import type { Log, RootLog } from './log.js';
-import type { Rib } from './rib/rib.js';
-import type { PeerDiff } from './session/manager.js';
+import type { Rib } from '../rib/rib.js';
+import type { PeerDiff } from '../session/manager.js';
 
 /** Keys a reload cannot change in a running agent: they name its identity or its resources. */
 const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {

@@ -10,11 +10,11 @@
 
 import { readFileSync } from 'node:fs';
 
-import type { Command, ControlResponse } from './control/api.js';
-import { type CliCommand, type Invocation, parseArgs, USAGE } from './control/cli-args.js';
-import { ClientError, request } from './control/client.js';
-import { commandRow, type PrintOptions } from './control/commands.js';
-import { NOT_RUNNING } from './control/render.js';
+import type { Command, ControlResponse } from '../control/api.js';
+import { type CliCommand, type Invocation, parseArgs, USAGE } from './cli-args.js';
+import { ClientError, request } from './client.js';
+import { commandRow, type PrintOptions } from '../control/commands.js';
+import { NOT_RUNNING } from '../control/render.js';
 
 const EXIT = { ok: 0, error: 1, usage: 2, unreachable: 3 } as const;
 
@@ -22,7 +22,7 @@ const RETRY_CONNECT_MS = 250;
 
 function clientVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';

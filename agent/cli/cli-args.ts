@@ -6,10 +6,10 @@
  * Not here: talking to the daemon (client.ts) or printing (render.ts).
  */
 
-import type { ArgsOf, Command } from './api.js';
-import { COMMAND_NAMES, COMMANDS, commandRow, isCommand } from './commands.js';
+import type { ArgsOf, Command } from '../control/api.js';
+import { COMMAND_NAMES, COMMANDS, commandRow, isCommand } from '../control/commands.js';
 
-export { DEFAULT_WAIT_SECONDS } from './commands.js';
+export { DEFAULT_WAIT_SECONDS } from '../control/commands.js';
 export const DEFAULT_SOCKET = '/run/rack-agent/agent.sock';
 
 export type Output = 'table' | 'json';

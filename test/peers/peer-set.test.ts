@@ -8,7 +8,7 @@ import test from 'ava';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
-import { peerKey, peerSet, selectorProblems } from '../../agent/rib/peer-set.js';
+import { peerKey, peerSet, selectorProblems } from '../../agent/peers/peer-set.js';
 import { ribSettings } from '../../agent/rib/settings.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
 import { makeTempDir, writeConfig } from '../config/helpers.js';

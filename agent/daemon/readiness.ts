@@ -30,9 +30,9 @@
  * Not here: timers (daemon.ts ticks this), the RIB's stale paths.
  */
 
-import { endOfRibFamily } from './bgp/update.js';
-import type { SessionEvent, SessionStatus } from './session/events.js';
-import type { FamilyName } from './session/negotiate.js';
+import { endOfRibFamily } from '../bgp/update.js';
+import type { SessionEvent, SessionStatus } from '../session/events.js';
+import type { FamilyName } from '../session/negotiate.js';
 
 /** How often daemon.ts calls `due()`; a tick later than twice this means the loop was stalled. */
 export const TICK_MS = 250;

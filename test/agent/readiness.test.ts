@@ -1,5 +1,5 @@
 /**
- * agent/lifecycle.ts as tables: a peer's initial table complete at End-of-RIB (a graceful-restart
+ * agent/daemon/readiness.ts as tables: a peer's initial table complete at End-of-RIB (a graceful-restart
  * peer: only then, or after the End-of-RIB wait), or by the rules for a peer without it (quiet,
  * steady churn, the cap), and the start-up verdict and readiness that follow, with a fake clock.
  * Each row is a start-up: events at given milliseconds, ticks every TICK_MS (as daemon.ts runs
@@ -9,7 +9,7 @@
  */
 
 import test from 'ava';
-import { CAP_QUIET_FACTOR, InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/lifecycle.js';
+import { CAP_QUIET_FACTOR, InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/daemon/readiness.js';
 import type { SessionEvent } from '../../agent/session/events.js';
 import type { State } from '../../agent/session/fsm.js';
 import type { FamilyName } from '../../agent/session/negotiate.js';

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 
 import { CodedError } from '../contracts/coded-error.js';
-import type { Command, ControlResponse } from './api.js';
+import type { Command, ControlResponse } from '../control/api.js';
 
 export type ClientErrorCode = 'NOT_RUNNING' | 'PERMISSION_DENIED' | 'TIMEOUT' | 'CONNECTION_LOST' | 'PROTOCOL';
 
