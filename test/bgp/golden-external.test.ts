@@ -1,7 +1,7 @@
 /**
  * Golden cases in the shapes of other implementations' public test messages (ExaBGP's functional
  * test messages, OpenBGPD's regress inputs): the facts carry over, the bytes are our own, written
- * here by hand. Each case names its shape's source (NOTES-i19-fuzz.md has the file paths) and
+ * here by hand. Each case names its shape's source (README.md "Tests and benchmarks" lists where each shape came from) and
  * asserts the decoded structure, or the exact code/subcode/action of the RFC 7606 (RFC 4271 s6,
  * RFC 7607, RFC 6793) finding for a malformed one.
  */
