@@ -8,7 +8,8 @@
 
 import type { Worker } from 'node:worker_threads';
 import type { BfdEngineStatus, BfdPeerConfig } from './engine.js';
-import { ADMIN_DOWN_MAX_MS, type ToMain, type ToWorker, type WorkerOptions } from './protocol.js';
+import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
+import { ADMIN_DOWN_MAX_MS } from './session.js';
 import type { BfdChange, BfdSessionStatus } from './session.js';
 
 export interface BfdLogger {

@@ -19,8 +19,7 @@
 import type { Clock } from '../session/timers.js';
 import { BfdError, type BfdErrorCode } from './errors.js';
 import { decodeControl } from './packet.js';
-import { ADMIN_DOWN_MAX_MS } from './protocol.js';
-import { BfdSession, type BfdChange, type BfdSessionStatus } from './session.js';
+import { ADMIN_DOWN_MAX_MS, BfdSession, type BfdChange, type BfdSessionStatus } from './session.js';
 
 /** One BFD session as the main thread asks for it (from a PeerSpec with bfd enabled). */
 export interface BfdPeerConfig {

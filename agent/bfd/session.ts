@@ -12,6 +12,13 @@ import type { BfdErrorCode } from './errors.js';
 import { controlFor, detectionTimeUs, initialBfd, peerDetectionTimeUs, transition, txIntervalUs, type BfdAction, type BfdData, type BfdEvent, type BfdTimer, type BfdTimers } from './fsm.js';
 import { diagName, encodeControl, type BfdState, type ControlPacket } from './packet.js';
 
+/**
+ * The longest a removed session sends AdminDown (RFC 5880 section 6.8.16 asks for a Detection
+ * Time; engine.ts): 3 s covers 1 s x 3, and bounds the agent's stop whatever the peer's timers.
+ * Here, beside stop(), so the main thread's close (client.ts) waits for it without loading the engine.
+ */
+export const ADMIN_DOWN_MAX_MS = 3000;
+
 export interface BfdChange {
   readonly key: string;
   readonly peer: string;

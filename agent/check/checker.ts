@@ -8,8 +8,8 @@
  */
 import { ControlError } from '../control/errors.js';
 import type { CheckAnswer } from '../control/api.js';
-import type { Log } from '../daemon/log.js';
-import { isoSeconds } from '../daemon/status.js';
+import type { Log } from '../contracts/log.js';
+import { isoSeconds } from '../contracts/clock.js';
 import { checkAnswer } from './checks.js';
 import { readForwarding } from './forwarding.js';
 import { probe, type ProbeRequest, type SocketOpener } from './prober.js';

@@ -48,3 +48,8 @@ export function every(clock: Clock, ms: number, fn: () => void): () => void {
     clock.clearTimeout(handle);
   };
 }
+
+/** `2026-11-21T17:38:47Z`: seconds are what an operator compares; milliseconds are noise. */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -11,10 +11,9 @@
 import { isIP } from 'node:net';
 
 import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
-import { renderCheck } from '../check/render.js';
 import type { AnswerOf, ArgsOf, Command, ControlHandlers } from './api.js';
 import { ControlError } from './errors.js';
-import { NOT_RUNNING, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
+import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
 import { waitConverged } from './wait.js';
 
 /** `wait` never holds a connection longer than this, whatever the client asks. */

@@ -4,10 +4,11 @@
  * in the local time zone of the machine running agentctl (TZ respected), HH:MM:SS when less than
  * 20 hours ago and YYYY-MM-DD before that, as BIRD's `iso short` that calicoctl shows. STATE is
  * `up` when Established, `down` when the peer is disabled, `start` otherwise. Colour (ANSI) only
- * when asked, i.e. when stdout is a terminal. Not here: the JSON output (printed unchanged).
+ * when asked, i.e. when stdout is a terminal. `check`: the box table CHECK | TARGET | STATUS |
+ * DETAIL, then one summary line naming what failed. Not here: the JSON output (printed unchanged).
  */
 
-import type { BfdAnswer, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './api.js';
+import type { BfdAnswer, CheckAnswer, CheckStatus, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './api.js';
 import { boxTable, type Paint, safeCell } from './table.js';
 
 export interface RenderOptions {
@@ -161,4 +162,25 @@ export function renderWait(answer: { converged: boolean; waited: number }): stri
 export function renderVersion(client: string, daemon: { version: string; node: string } | null): string {
   const line = daemon === null ? NOT_RUNNING : `rack-agent ${safeCell(daemon.version)} (node ${safeCell(daemon.node)})`;
   return `agentctl ${client}\n${line}\n`;
+}
+
+// ---- agentctl check (SPEC.md) ---------------------------------------------------------------
+
+const CHECK_COLOURS: Readonly<Record<CheckStatus, string>> = { ok: '\u001b[32m', warn: '\u001b[33m', fail: '\u001b[31m' };
+
+const paintStatus = (colour: boolean): Paint | undefined => (colour
+  ? (text, _row, column) => (column === 2 && text in CHECK_COLOURS ? `${CHECK_COLOURS[text as CheckStatus]}${text}${RESET}` : text)
+  : undefined);
+
+export function summaryLine(answer: CheckAnswer): string {
+  const count = (s: CheckStatus): number => answer.checks.filter((c) => c.status === s).length;
+  const failed = answer.checks.filter((c) => c.status === 'fail').map((c) => `${c.name} ${c.target}`);
+  const head = `${answer.ok ? 'OK' : 'FAIL'}: ${answer.checks.length} checks, ${count('ok')} ok, ${count('warn')} warn, ${count('fail')} fail`;
+  if (failed.length === 0) return head;
+  return `${head}: ${failed.slice(0, 5).join(', ')}${failed.length > 5 ? `, and ${failed.length - 5} more` : ''}`;
+}
+
+export function renderCheck(answer: CheckAnswer, options: { readonly colour: boolean } = { colour: false }): string {
+  const rows = answer.checks.map((c) => [c.name, c.target, c.status, c.detail]);
+  return `${boxTable(['CHECK', 'TARGET', 'STATUS', 'DETAIL'], rows, paintStatus(options.colour))}\n${summaryLine(answer)}\n`;
 }

@@ -12,7 +12,7 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import type { Log } from '../daemon/log.js';
+import type { Log } from '../contracts/log.js';
 import { peerCredentials as kernelPeerCredentials, type PeerCredentials } from './peer-credentials.js';
 import type { ControlHandlers, ControlResponse } from './api.js';
 import { commandRow } from './commands.js';

@@ -31,7 +31,8 @@ import { CeaseSubcode } from '../bgp/constants.js';
 import { Checker, checkSources } from '../check/index.js';
 import { loadFullConfig } from './check-config.js';
 import { ControlServer } from '../control/server.js';
-import { createLog, type Log, type RootLog } from './log.js';
+import type { Log } from '../contracts/log.js';
+import { createLog, type RootLog } from './log.js';
 import { EXIT } from './main-args.js';
 // prom-client costs about 4 MB of RSS: loaded only when metrics.listen is set (issue 12).
 import type { Metrics, MetricsServer } from './metrics.js';

@@ -12,15 +12,9 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 
 import type { LogConfig, LogLevel } from '../../config/types.js';
+import type { Log } from '../contracts/log.js';
 
-/** What the rest of the agent logs through; a winston Logger is one. */
-export interface Log {
-  error(message: string, meta?: Record<string, unknown>): unknown;
-  warn(message: string, meta?: Record<string, unknown>): unknown;
-  info(message: string, meta?: Record<string, unknown>): unknown;
-  debug(message: string, meta?: Record<string, unknown>): unknown;
-  child(meta: { component: string; peer?: string }): Log;
-}
+
 
 export interface RootLog {
   readonly log: Log;

@@ -17,7 +17,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import { CodedError } from '../contracts/coded-error.js';
 import type { CheckAnswer } from '../control/api.js';
-import type { Log } from './log.js';
+import type { Log } from '../contracts/log.js';
 
 export interface PeerMetrics {
   readonly address: string;

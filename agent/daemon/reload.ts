@@ -9,7 +9,8 @@ import { ConfigError, formatProblems, type Config } from '../../config/index.js'
 import { loadFullConfig } from './check-config.js';
 import type { ReloadAnswer } from '../control/api.js';
 import type { InitialTables } from './readiness.js';
-import type { Log, RootLog } from './log.js';
+import type { Log } from '../contracts/log.js';
+import type { RootLog } from './log.js';
 import type { Rib } from '../rib/rib.js';
 import type { PeerDiff } from '../session/manager.js';
 

@@ -10,7 +10,7 @@ import { sdNotify } from '../../netlink/socket-options.js';
 import type { BfdClient } from '../bfd/client.js';
 import type { Checker } from '../check/index.js';
 import type { ControlServer } from '../control/server.js';
-import type { Log } from './log.js';
+import type { Log } from '../contracts/log.js';
 import type { MetricsServer } from './metrics.js';
 import type { Rib } from '../rib/rib.js';
 import type { SessionManager } from '../session/manager.js';

@@ -7,6 +7,7 @@
 import type { BfdSessionStatus } from '../bfd/session.js';
 import type { BfdAnswer, PeerAnswer, RouteAnswer, StatusAnswer } from '../control/api.js';
 import type { SessionStatus } from '../session/events.js';
+import { isoSeconds } from '../contracts/clock.js';
 
 export interface PeerCounts {
   readonly received: number;
@@ -14,10 +15,6 @@ export interface PeerCounts {
   readonly advertised: number;
 }
 
-/** `2026-11-21T17:38:47Z`: seconds are what an operator compares; milliseconds are noise. */
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** INFO as calicoctl shows it: the FSM state, then the last error while not Established. */
 export function peerInfo(s: Pick<SessionStatus, 'state' | 'lastError'>): string {

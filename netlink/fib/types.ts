@@ -103,10 +103,5 @@ export interface FibSnapshot {
   readonly ops: { readonly add: number; readonly replace: number; readonly delete: number };
 }
 
-/** Structural logger: winston child loggers fit, so does a test double. */
-export interface Logger {
-  error(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  debug(message: string, meta?: Record<string, unknown>): void;
-}
+/** The FIB logs through the agent's Logger (agent/contracts/log.ts). */
+export type { Logger } from '../../agent/contracts/log.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Checker } from '../../agent/check/checker.js';
 import type { SocketOpener } from '../../agent/check/prober.js';
 import type { CheckSources } from '../../agent/check/sources.js';
-import type { Log } from '../../agent/daemon/log.js';
+import type { Log } from '../../agent/contracts/log.js';
 
 const IPV4 = Buffer.from('4500000000000000400100000a00010e0a00010b', 'hex');
 /** The echo reply a host sends to `message`, as a raw IPv4 socket reads it. */

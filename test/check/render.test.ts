@@ -1,7 +1,7 @@
 /** `agentctl check` text (agent/check/render.ts): SPEC.md's columns, the summary line, colour. */
 import test from 'ava';
 
-import { renderCheck, summaryLine } from '../../agent/check/render.js';
+import { renderCheck, summaryLine } from '../../agent/control/render.js';
 import { CHECK_FAIL, CHECK_WARN } from '../control/fakes.js';
 
 test('the table CHECK | TARGET | STATUS | DETAIL, then one summary line naming the failures', (t) => {

@@ -4,7 +4,7 @@
  * every entry. Shared by the in-process tests and fake-daemon.ts.
  */
 import type { CheckAnswer, ControlHandlers, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from '../../agent/control/api.js';
-import type { Log } from '../../agent/daemon/log.js';
+import type { Log } from '../../agent/contracts/log.js';
 
 export const SPEC_PEERS: readonly PeerAnswer[] = [
   {
