@@ -124,7 +124,9 @@ interface Target {
 /** The outbound streams of all peers, one flush at a time: begin, change per prefix, end. */
 export class OutboundStream {
   private targets: Target[] = [];
-  private to: Record<FamilyName, Target[]> = { ipv4: [], ipv6: [] };
+  /** The targets that carry IPv4, and IPv6. */
+  private to4: Target[] = [];
+  private to6: Target[] = [];
 
   constructor(
     private readonly node: ExportNode,
@@ -143,22 +145,20 @@ export class OutboundStream {
   /** A flush begins: changes go to the `live` peers already fed. */
   begin(live: readonly PeerState[]): void {
     this.targets = live.filter((ps) => ps.fed).map((ps) => ({ ps, out: this.builder(ps) }));
-    this.to = {
-      ipv4: this.targets.filter((x) => x.ps.carries('ipv4')),
-      ipv6: this.targets.filter((x) => x.ps.carries('ipv6')),
-    };
+    this.to4 = this.targets.filter((x) => x.ps.carries('ipv4'));
+    this.to6 = this.targets.filter((x) => x.ps.carries('ipv6'));
   }
 
   /** One prefix's best set changed from `old` to `best` (between begin and end). */
   change(family: FamilyName, prefix: Prefix, old: readonly Path[], best: readonly Path[]): void {
-    for (const x of this.to[family]) exportChange(x.ps, this.node, family, prefix, old, best, x.out);
+    const to = family === 'ipv4' ? this.to4 : this.to6;
+    for (let i = 0; i < to.length; i++) exportChange(to[i].ps, this.node, family, prefix, old, best, to[i].out);
   }
 
   /** The flush ends: the changes go out, then initial feeds and refresh answers, peer by peer. */
   end(live: readonly PeerState[], table: (family: FamilyName) => RibTable<number | string>): void {
     for (const x of this.targets) x.out.flush();
-    this.targets = [];
-    this.to = { ipv4: [], ipv6: [] };
+    this.targets = this.to4 = this.to6 = [];
     for (const ps of live) {
       const key = ps.spec.key;
       if (!ps.fed) {
