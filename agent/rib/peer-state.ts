@@ -10,7 +10,12 @@ import type { FamilyName, Negotiated } from '../session/negotiate.js';
 import type { PeerSpec } from '../session/peer.js';
 import { exportPath, type ExportNode } from './export.js';
 import { attributesKey, type Path, type PathSource } from './path.js';
-import type { Refreshing } from './refresh-stale.js';
+
+/** Per peer and family: the paths a BoRR marked, and the timer for an EoRR that never comes (refresh-stale.ts). */
+export interface Refreshing {
+  readonly marked: Path[];
+  timer: unknown;
+}
 
 /** The export memo is dropped when it grows past this many paths (it is cheap to rebuild). */
 const MEMO_LIMIT = 65536;

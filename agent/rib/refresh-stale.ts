@@ -19,13 +19,7 @@
 import type { FamilyName } from '../session/negotiate.js';
 import type { Clock } from '../session/timers.js';
 import type { Path } from './path.js';
-import type { PeerState } from './peer-state.js';
-
-/** Per peer and family: the paths a BoRR marked, and the timer for an EoRR that never comes. */
-export interface Refreshing {
-  readonly marked: Path[];
-  timer: unknown;
-}
+import type { PeerState, Refreshing } from './peer-state.js';
 
 /**
  * What happened, for the owner's log (agent/daemon/daemon.ts logs it at info). `paths`: interned paths

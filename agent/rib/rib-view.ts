@@ -1,11 +1,14 @@
 /**
- * Read-only views of the Loc-RIB for the control socket (`agentctl routes`, `status`): plain
- * functions over the tables, so the Rib class stays about events and output. Not here: any change.
+ * Read-only views of the Loc-RIB and the peers for the control socket (`agentctl routes`,
+ * `status`): plain functions over the tables and PeerStates, so the Rib class stays about events
+ * and output. Not here: any change.
  */
 
 import { formatPrefix } from '../bgp/prefix.js';
 import type { FamilyName } from '../session/negotiate.js';
 import type { StepName } from './decision.js';
+import type { LocRib } from './loc-rib.js';
+import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
 
 /** One route for the control socket (RouteAnswer without the FIB's device data). */
@@ -34,4 +37,18 @@ export function routesOf<K extends number | string>(table: RibTable<K>, limit = 
     });
   });
   return out;
+}
+
+/** Every prefix with a best path, for `agentctl routes` (at most `limit`). */
+export function routes(loc: LocRib, family?: FamilyName, limit?: number): RibRoute[] {
+  const out: RibRoute[] = [];
+  if (family !== 'ipv6') routesOf(loc.t4, limit, out);
+  if (family !== 'ipv4') routesOf(loc.t6, limit, out);
+  return out;
+}
+
+/** Counters for `agentctl status`; zeros for a peer the RIB does not know. */
+export function peerCounts(ps: PeerState | undefined): { received: number; accepted: number; advertised: number } {
+  if (ps === undefined) return { received: 0, accepted: 0, advertised: 0 };
+  return { received: ps.received(), accepted: ps.accepted, advertised: ps.advertised.ipv4 + ps.advertised.ipv6 };
 }

@@ -1,0 +1,102 @@
+/**
+ * Import of one UPDATE into the Adj-RIBs-In (RFC 4271 section 9.1, kept merged in the Loc-RIB,
+ * loc-rib.ts): withdrawals (withdrawn routes and MP_UNREACH_NLRI, RFC 4760), then announcements
+ * (NLRI and MP_REACH_NLRI) through import policy (policy.ts: attribute rules once per UPDATE,
+ * prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
+ * path id (RFC 7911), not per prefix: this is the hot path. Refused routes are remembered by
+ * `${prefixKey}#${pathId}` so their withdrawal is not counted and a received count stays right.
+ * Also the maker of every Path (the node's own included), so path ids and uids stay unique.
+ * Not here: End-of-RIB (graceful.ts), the maxPrefixes verdict (rib.ts, peers.ts), or output.
+ */
+
+import type { Prefix } from '../bgp/prefix.js';
+import type { UpdateMessage } from '../bgp/update.js';
+import type { FamilyName } from '../session/negotiate.js';
+import type { LocRib } from './loc-rib.js';
+import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
+import type { PeerState } from './peer-state.js';
+import { checkAttributes, checkPrefix, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+
+export class AdjIn {
+  private nextSendId = 1;
+  private nextUid = 1;
+
+  constructor(
+    private readonly loc: LocRib,
+    /** Import policy's inputs; replaced when the own blocks or pools change (own-blocks.ts). */
+    public policy: ImportContext,
+  ) {}
+
+  /** The paths of the node's own blocks (peer 'local'), one per family. */
+  localPaths(routerId: string): Record<FamilyName, Path> {
+    const source = makeSource({ key: 'local', address: '', external: false, client: false, bgpId: routerId, addressRank: '' });
+    const entry = this.loc.attrs.intern({ origin: 0, asPath: [] });
+    return {
+      ipv4: new Path(source, 0, '', '', entry, 'local4', this.nextSendId++, this.nextUid++),
+      ipv6: new Path(source, 0, '', '', entry, 'local6', this.nextSendId++, this.nextUid++),
+    };
+  }
+
+  /** One UPDATE of `ps` that is not an End-of-RIB. */
+  update(ps: PeerState, u: UpdateMessage): void {
+    const a = u.attributes;
+    for (const p of u.withdrawn) this.withdraw(ps, p);
+    const un = a.mpUnreach;
+    if (un !== undefined && un.raw === undefined) for (const p of un.withdrawn) this.withdraw(ps, p);
+    const mp = a.mpReach !== undefined && a.mpReach.raw === undefined && a.mpReach.nlri.length > 0 ? a.mpReach : undefined;
+    if (u.nlri.length === 0 && mp === undefined) return;
+    const stored = storedAttributes(a);
+    const refused = checkAttributes(stored, !ps.spec.internal, this.policy);
+    if (u.nlri.length > 0) this.announceAll(ps, u.nlri, stored, refused, a.nextHop ?? '', '');
+    if (mp !== undefined) this.announceAll(ps, mp.nlri, stored, refused, mp.nextHops[0] ?? '', mp.nextHops[1] ?? '');
+  }
+
+  /** A path of `ps` in the Loc-RIB is refused now (policy changed): it counts as received, not accepted. */
+  refuse(ps: PeerState, prefix: Prefix, pathId: number): void {
+    ps.rejected.add(`${prefixKey(prefix)}#${pathId}`);
+    ps.accepted--;
+  }
+
+  /** One UPDATE's NLRI of one family: the path is interned once (per path id), not per prefix. */
+  private announceAll(ps: PeerState, nlri: readonly Prefix[], stored: UpdateMessage['attributes'], refused: ImportReason | null, nextHop: string, linkLocal: string): void {
+    let entry: AttrEntry | undefined;
+    let path0: Path | undefined;
+    let byId: Map<number, Path> | undefined;
+    // A route without a next hop cannot be forwarded (the session should not hand one over).
+    const bad = refused ?? (nextHop === '' ? 'no-next-hop' : null);
+    for (const p of nlri) {
+      const pathId = p.pathId ?? 0;
+      if (bad !== null || checkPrefix(p, this.policy) !== null) {
+        ps.rejected.add(`${prefixKey(p)}#${pathId}`);
+        if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
+        continue;
+      }
+      if (ps.rejected.size > 0) ps.rejected.delete(`${prefixKey(p)}#${pathId}`);
+      entry ??= this.loc.attrs.intern(stored);
+      let path: Path | undefined = pathId === 0 ? path0 : byId?.get(pathId);
+      if (path === undefined) {
+        path = this.intern(ps, p.afi, pathId, nextHop, linkLocal, entry);
+        if (pathId === 0) path0 = path;
+        else (byId ??= new Map()).set(pathId, path);
+      }
+      ps.accepted += this.loc.put(p, path);
+    }
+  }
+
+  private intern(ps: PeerState, afi: number, pathId: number, nextHop: string, linkLocal: string, entry: AttrEntry): Path {
+    const key = `${afi}|${pathId}|${nextHop}|${linkLocal}|${entry.id}`;
+    let path = ps.paths.get(key);
+    if (path === undefined) {
+      let sendId = ps.sendIds.get(pathId);
+      if (sendId === undefined) ps.sendIds.set(pathId, (sendId = this.nextSendId++ >>> 0));
+      path = new Path(ps.source, pathId, nextHop, linkLocal, entry, key, sendId, this.nextUid++);
+      ps.paths.set(key, path);
+    }
+    return path;
+  }
+
+  private withdraw(ps: PeerState, p: Prefix): void {
+    if (ps.rejected.size > 0 && ps.rejected.delete(`${prefixKey(p)}#${p.pathId ?? 0}`)) return;
+    if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
+  }
+}
