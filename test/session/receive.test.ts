@@ -54,7 +54,7 @@ test('a treat-as-withdraw UPDATE left empty does not end the wait for the table 
   const u = receivedUpdate(decodeUpdate(EMPTY_WITHDRAW), true);
   t.is(tables.observe({ type: 'update', peer: a, update: u }, 100), undefined);
   // The genuine End-of-RIB still completes the family.
-  t.deepEqual(tables.observe(endOfRib(a), 200), { peer: a.key, family: 'ipv4' });
+  t.deepEqual(tables.observe(endOfRib(a), 200), { peer: a.key, family: 'ipv4', by: 'end-of-rib' });
 });
 
 test('a treat-as-withdraw UPDATE left empty does not purge a restarting peer\'s stale paths (RIB)', (t) => {
