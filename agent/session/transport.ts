@@ -22,7 +22,7 @@ import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink
 import { Connection, type Inbound } from './connection.js';
 import type { Notify, State } from './fsm.js';
 import { collisionWinner } from './collision.js';
-import { socketErrorWords } from './inbound.js';
+import { socketErrorWords } from './socket-errors.js';
 import type { Logger } from './logger.js';
 import type { PeerSpec } from './peer.js';
 import type { Clock } from './timers.js';
