@@ -7,7 +7,7 @@
  */
 
 import { CeaseSubcode, ErrorCode } from '../bgp/constants.js';
-import type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Transition } from './fsm-types.js';
+import type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Transition, Which } from './fsm-types.js';
 
 /** RFC 4271 section 8.2.2: a hold time of OpenSent before the peer's OPEN sets it. */
 export const LARGE_HOLD = 240;
@@ -148,11 +148,13 @@ export function peerRestarted(d: FsmData): Transition {
 }
 
 /**
- * RFC 4271 section 6.8: the session's connection lost the collision. The second connection already
- * carries our OPEN, so instead of Idle the session starts over in OpenSent on it; the loser gets
- * Cease / Connection Collision Resolution. In Established there is no second connection to take over.
+ * RFC 4271 section 6.8: the loser of a collision gets Cease / Connection Collision Resolution. The
+ * second connection lost: it is closed, nothing else changes. The session's connection lost: the
+ * second one already carries our OPEN, so instead of Idle the session starts over in OpenSent on
+ * it. In Established there is no second connection to take over.
  */
-export function collisionDump(d: FsmData): Transition {
+export function collisionDump(d: FsmData, dump: Which): Transition {
+  if (dump === 'second') return next(d, d.state, [{ kind: 'refuseConnection', notify: CEASE_COLLISION }]);
   if (d.state === 'Established') return fail(d, CEASE_COLLISION);
   return next(d, 'OpenSent', [
     { kind: 'switchConnection', notify: CEASE_COLLISION },

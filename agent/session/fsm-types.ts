@@ -7,6 +7,9 @@
 export const STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const;
 export type State = (typeof STATES)[number];
 
+/** The session's connection, or a second one from the same peer (a collision, RFC 4271 section 6.8). */
+export type Which = 'main' | 'second';
+
 export interface Notify {
   readonly code: number;
   readonly subcode: number;
@@ -31,8 +34,12 @@ export type FsmEvent =
   | { readonly type: 'BgpOpen'; readonly holdTime: number }
   | { readonly type: 'BgpHeaderErr'; readonly notify: Notify }
   | { readonly type: 'BgpOpenMsgErr'; readonly notify: Notify }
-  /** The session's connection lost a collision; the second connection (our OPEN sent) takes over. */
-  | { readonly type: 'OpenCollisionDump' }
+  /**
+   * RFC 4271 section 6.8: the connection to dump, by the collision rule (collision.ts) or because
+   * the session's connection ended while a second one (our OPEN sent) could take over: 'main', the
+   * second takes over; 'second', it is closed and the session's connection stays.
+   */
+  | { readonly type: 'OpenCollisionDump'; readonly dump: Which }
   /**
    * A new connection from the peer while the session's connection is Established. `gracefulRestart`:
    * the peer's OPEN on the Established session carried the graceful-restart capability.

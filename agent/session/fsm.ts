@@ -8,12 +8,14 @@
  * Established forgets the errors (BIRD's `error forget time`). When the peer ends an Established
  * session itself (its FIN or RST, or a Cease) there is no error and no wait: the session listens
  * at once (Active), as BIRD does, so a restarting ToR's reconnect is accepted.
- * Two connections: OpenCollisionDump (RFC 4271 section 6.8) means the session's connection lost a
- * collision to the second one, which already carries our OPEN and takes over in OpenSent; a new
- * connection while Established (TcpConnectionWhileEstablished) is refused with Cease 7, unless the
- * peer sent the graceful-restart capability and the new connection an acceptable OPEN (the session
- * feeds the event only then): then it is the peer's restart (RFC 4724 section 4.2),
- * the old connection is closed, the session goes down with the routes kept, the new one is retained.
+ * Two connections: OpenCollisionDump (RFC 4271 section 6.8) carries the collision's verdict and the
+ * FSM closes the loser with Cease 7: a losing second connection is refused (refuseConnection); when
+ * the session's connection lost, the second one, which already carries our OPEN, takes over in
+ * OpenSent (switchConnection). A new connection while Established (TcpConnectionWhileEstablished)
+ * is refused with Cease 7, unless the peer sent the graceful-restart capability and the new
+ * connection an acceptable OPEN (the session feeds the event only then): then it is the peer's
+ * restart (RFC 4724 section 4.2), the old connection is closed, the session goes down with the
+ * routes kept, the new one is retained.
  * BFD (RFC 5882 section 4.3, RFC 5880 / 5881): BfdDown takes the session to Idle at once, the
  * connection closed without a NOTIFICATION (the path is broken: it would not arrive). With
  * `bfdStrict` (RFC 9384 section 4.1's strict mode) it is held there (`bfdHold`): no start,
@@ -25,8 +27,8 @@
  * This file is the one entry (transition) and the per-state handlers; the states, events and
  * actions are fsm-types.ts, the steps several states share fsm-steps.ts.
  * Not here: OPEN validation and capability negotiation (the session turns a bad OPEN into a
- * BgpOpenMsgErr event), which connection wins a collision (transport.ts decides, the session feeds
- * OpenCollisionDump).
+ * BgpOpenMsgErr event), the collision rule (collision.ts; the session feeds its verdict as
+ * OpenCollisionDump), the sockets (transport.ts carries out the actions).
  */
 
 import { ErrorCode } from '../bgp/constants.js';
@@ -37,7 +39,7 @@ import {
 import type { Action, EventType, FsmData, FsmEvent, State, Transition } from './fsm-types.js';
 
 export { DEFAULT_FSM_CONFIG, initialData, STATES } from './fsm-types.js';
-export type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Timer, Transition } from './fsm-types.js';
+export type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Timer, Transition, Which } from './fsm-types.js';
 export { keepaliveSeconds } from './fsm-steps.js';
 
 function idle(d: FsmData, e: FsmEvent): Transition {
@@ -182,7 +184,7 @@ function connected(d: FsmData, e: FsmEvent): Transition {
       if (e.type === 'BgpOpenMsgErr' && d.state !== 'OpenSent') return unexpected(d, e);
       return fail(d, e.notify);
     case 'OpenCollisionDump':
-      return collisionDump(d);
+      return collisionDump(d, e.dump);
     default:
       return unexpected(d, e);
   }

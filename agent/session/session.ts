@@ -35,7 +35,8 @@ import type { UpdateMessage } from '../bgp/update.js';
 import type { OutboundItem } from '../rib/types.js';
 import type { Inbound } from './connection.js';
 import type { MessageCounts, SessionEvent, SessionStatus } from './events.js';
-import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer } from './fsm.js';
+import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type FsmData, type FsmEvent, type Notify, type State, type Timer, type Which } from './fsm.js';
+import { collisionDump } from './collision.js';
 import { adminShutdown, capabilityNames, ceaseNotify, describeNotify, familyName, gracefulRestartOnDown, gracefulStop, type SessionEnd } from './inbound.js';
 import type { Logger } from './logger.js';
 import { buildOpen, negotiate, type FamilyName, type Negotiated } from './negotiate.js';
@@ -44,7 +45,7 @@ import { SendHold, sendHoldSeconds } from './send-hold.js';
 import { SessionTimers, systemClock, type Clock } from './timers.js';
 import { UpdateIntake } from './receive.js';
 import { Transmitter } from './transmit.js';
-import { notificationBytes, Transport, type Which } from './transport.js';
+import { notificationBytes, Transport } from './transport.js';
 
 export interface StateChange {
   readonly key: string;
@@ -483,7 +484,7 @@ export class Session {
   /** The session's connection ended before Established while a second one exists: carry on with that. */
   private fallBack(): boolean {
     if (!this.transport.canFallBack) return false;
-    this.feed({ type: 'OpenCollisionDump' });
+    this.feed({ type: 'OpenCollisionDump', dump: 'main' });
     return true;
   }
 
@@ -563,10 +564,15 @@ export class Session {
       if (which === 'second') return this.transport.dropSecond(notificationFor(err));
       return this.feed({ type: 'BgpOpenMsgErr', notify: notificationFor(err) });
     }
-    const kept = this.transport.collide(open.bgpId);
-    if (kept === 'second') this.feed({ type: 'OpenCollisionDump' });
-    // The OPEN of the connection that lost is not the session's; the winner's is, from OpenSent.
-    if (kept !== which) return;
+    const pair = this.transport.pair;
+    if (pair) {
+      // RFC 6286 section 2.3: the peer's AS is the configured one, which checkOpen matched.
+      const dump = collisionDump({ id: this.spec.routerId, asn: this.spec.localAs }, { id: open.bgpId, asn: this.spec.peerAs }, pair.main, pair.second);
+      this.log.info(`connection collision with ${open.bgpId}: keeping the ${dump === 'main' ? pair.second : pair.main}going connection`);
+      this.feed({ type: 'OpenCollisionDump', dump });
+      // The OPEN of the connection that lost is not the session's; the winner's is, from OpenSent.
+      if (dump === which) return;
+    } else if (which === 'second') return;
     this.current = negotiate(this.localOpen, open, !this.spec.internal);
     this.transport.connection?.allowExtendedMessages(this.current.extendedMessage);
     this.feed({ type: 'BgpOpen', holdTime: open.holdTime });
