@@ -60,6 +60,16 @@ export type EventType = FsmEvent['type'];
 
 export type Timer = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold' | 'errorForget' | 'sendHold';
 
+/** The event each timer's expiry feeds. */
+export const TIMER_EVENT: Readonly<Record<Timer, FsmEvent>> = {
+  connectRetry: { type: 'ConnectRetryTimerExpires' },
+  hold: { type: 'HoldTimerExpires' },
+  keepalive: { type: 'KeepaliveTimerExpires' },
+  idleHold: { type: 'IdleHoldTimerExpires' },
+  errorForget: { type: 'ErrorForgetTimerExpires' },
+  sendHold: { type: 'SendHoldTimerExpires' },
+};
+
 export type Action =
   | { readonly kind: 'connect' }
   | { readonly kind: 'drop' }

@@ -38,7 +38,7 @@ import {
 } from './fsm-steps.js';
 import type { Action, EventType, FsmData, FsmEvent, State, Transition } from './fsm-types.js';
 
-export { DEFAULT_FSM_CONFIG, initialData, STATES } from './fsm-types.js';
+export { DEFAULT_FSM_CONFIG, initialData, STATES, TIMER_EVENT } from './fsm-types.js';
 export type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Timer, Transition, Which } from './fsm-types.js';
 export { keepaliveSeconds } from './fsm-steps.js';
 

@@ -5,13 +5,13 @@
  * or 255, and for GTSM TTL 255 with a floor of 256 - hops (RFC 5082). While the session is in
  * OpenSent or OpenConfirm a second connection gets our OPEN; `pair` tells the session who initiated
  * each of the two, for the collision rule (collision.ts), and the FSM's switchConnection /
- * refuseConnection close the loser. A second connection while Established is reported to the
- * session and kept as `second` until the session decides on its OPEN (a peer restart under RFC 4724
- * section 4.2) or refuses it. Inbound messages of
- * both connections go to the host in order, tagged with their connection, at most `budgetMs` per
- * event loop turn (the 50 ms rule), then the loop yields. While Established the session's own
- * connection is digested first: what the peer sent on it (a NOTIFICATION before it reconnected)
- * is older than anything on a second connection.
+ * refuseConnection close the loser: this file carries out, it does not decide. A second connection
+ * while Established is reported to the session and kept as `second` until the session decides on
+ * its OPEN (a peer restart under RFC 4724 section 4.2) or refuses it. Inbound messages of both
+ * connections go to the host in order, tagged with their connection, at most `budgetMs` per event
+ * loop turn (the 50 ms rule), then the loop yields. While Established the session's own connection
+ * is digested first: what the peer sent on it (a NOTIFICATION before it reconnected) is older than
+ * anything on a second connection.
  * Not here: decoding, OPEN checks, the collision verdict and the FSM (session.ts and the modules it
  * wires), framing and backpressure (connection.ts).
  */
