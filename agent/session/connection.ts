@@ -12,7 +12,7 @@
 import type * as net from 'node:net';
 import { Framer } from '../bgp/framer.js';
 import type { Clock } from './timers.js';
-import { socketErrorWords } from './inbound.js';
+import { socketErrorWords } from './socket-errors.js';
 
 export type Direction = 'in' | 'out';
 

@@ -1,8 +1,8 @@
 /**
  * Pure helpers of the session: RFC 7606 treat-as-withdraw applied to a decoded UPDATE, the
- * RFC 4724 / RFC 8538 decision whether a peer's routes survive the end of a session, the words
- * `agentctl status` shows for socket errors and the names of negotiated capabilities (the
- * collision rule is collision.ts). No sockets, no state.
+ * RFC 4724 / RFC 8538 decision whether a peer's routes survive the end of a session, the Cease a
+ * stop sends and the names of negotiated capabilities (the collision rule is collision.ts, the
+ * words for socket errors socket-errors.ts). No sockets, no state.
  */
 
 import { AFI, CeaseSubcode, ErrorCode, SAFI } from '../bgp/constants.js';
@@ -83,28 +83,6 @@ export function gracefulRestartOnDown(n: Negotiated | undefined, end: SessionEnd
     if (notes.some((x) => x.code === ErrorCode.CEASE && x.subcode === CeaseSubcode.HARD_RESET)) return null;
   }
   return { restartTime: gr.restartTime, families };
-}
-
-const ERRNO_WORDS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  EPIPE: 'Broken pipe',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EADDRINUSE: 'Address already in use',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EINVAL: 'Invalid argument',
-  ENOENT: 'No such file or directory',
-};
-
-/** `Socket: Connection refused`, as BIRD words it; unknown errors keep their message. */
-export function socketErrorWords(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ERRNO_WORDS[code]) return `Socket: ${ERRNO_WORDS[code]}`;
-  return `Socket: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** Negotiated capabilities in words, for status. */

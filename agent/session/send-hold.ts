@@ -27,7 +27,14 @@ export interface SendHoldTimer {
   running(): boolean;
 }
 
+/** One named timer of a set of named timers (SessionTimers) as a SendHoldTimer. */
+export function namedTimer<T extends string>(timers: { start(t: T, seconds: number): void; stop(t: T): void; running(t: T): boolean }, name: T): SendHoldTimer {
+  return { start: (s) => timers.start(name, s), stop: () => timers.stop(name), running: () => timers.running(name) };
+}
+
 export class SendHold {
+  /** Expiries since the session was created (agentctl status, metrics). */
+  expiries = 0;
   private seconds = 0;
   /** Clock time (ms) when bytes last reached the kernel, or started waiting. */
   private since = 0;
@@ -68,6 +75,12 @@ export class SendHold {
     this.since = this.now();
     if (waiting > 0) this.timer.start(this.seconds);
     else this.timer.stop();
+  }
+
+  /** The timer expired (the session feeds SendHoldTimerExpires): counted; the log line's words. */
+  expired(waiting: number): string {
+    this.expiries++;
+    return `send hold timer expired: nothing could be written to the peer for ${this.stalledSeconds} s (${waiting} bytes waiting); closing the session`;
   }
 
   /** Seconds since anything we wrote last reached the kernel (for the log line). */

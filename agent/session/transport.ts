@@ -3,32 +3,28 @@
  * passive accept, the two connections of a collision (RFC 4271 section 6.8) and the digest loop.
  * Outgoing connections carry the TCP MD5 key from before the SYN (RFC 2385), TTL 1 for direct eBGP
  * or 255, and for GTSM TTL 255 with a floor of 256 - hops (RFC 5082). While the session is in
- * OpenSent or OpenConfirm a second connection gets our OPEN; once the session has decoded and
- * checked the peer's OPEN on either, `collide` says which connection survives (collision.ts: the
- * higher BGP identifier's, with equal identifiers the larger AS's, RFC 6286 section 2.3), and the
- * FSM's switchConnection / refuseConnection carry that out. A second connection while Established is reported to the session and kept as `second` until the session
- * decides on its OPEN (a peer restart under RFC 4724 section 4.2) or refuses it. Inbound messages of
- * both connections go to the host in order, tagged with their connection, at most `budgetMs` per
- * event loop turn (the 50 ms rule), then the loop yields. While Established the session's own
- * connection is digested first: what the peer sent on it (a NOTIFICATION before it reconnected)
- * is older than anything on a second connection.
- * Not here: decoding, OPEN checks and the FSM (session.ts), framing and backpressure (connection.ts).
+ * OpenSent or OpenConfirm a second connection gets our OPEN; `pair` tells the session who initiated
+ * each of the two, for the collision rule (collision.ts), and the FSM's switchConnection /
+ * refuseConnection close the loser: this file carries out, it does not decide. A second connection
+ * while Established is reported to the session and kept as `second` until the session decides on
+ * its OPEN (a peer restart under RFC 4724 section 4.2) or refuses it. Inbound messages of both
+ * connections go to the host in order, tagged with their connection, at most `budgetMs` per event
+ * loop turn (the 50 ms rule), then the loop yields. While Established the session's own connection
+ * is digested first: what the peer sent on it (a NOTIFICATION before it reconnected) is older than
+ * anything on a second connection.
+ * Not here: decoding, OPEN checks, the collision verdict and the FSM (session.ts and the modules it
+ * wires), framing and backpressure (connection.ts).
  */
 
 import type * as net from 'node:net';
-import { CeaseSubcode, ErrorCode } from '../bgp/constants.js';
 import { encodeNotification } from '../bgp/notification.js';
 import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
-import { Connection, type Inbound } from './connection.js';
-import type { Notify, State } from './fsm.js';
-import { collisionWinner } from './collision.js';
-import { socketErrorWords } from './inbound.js';
+import { Connection, type Direction, type Inbound } from './connection.js';
+import type { Notify, State, Which } from './fsm.js';
+import { socketErrorWords } from './socket-errors.js';
 import type { Logger } from './logger.js';
 import type { PeerSpec } from './peer.js';
 import type { Clock } from './timers.js';
-
-/** Which of a session's connections a message came on. */
-export type Which = 'main' | 'second';
 
 export interface TransportHost {
   state(): State;
@@ -43,8 +39,6 @@ export interface TransportHost {
   /** Message counters: a message of `type` went out or came in. */
   counted(direction: 'in' | 'out', type: number): void;
 }
-
-export const CEASE_COLLISION: Notify = { code: ErrorCode.CEASE, subcode: CeaseSubcode.CONNECTION_COLLISION };
 
 export const notificationBytes = (n: Notify): Uint8Array =>
   encodeNotification({ code: n.code, subcode: n.subcode, data: n.data ?? new Uint8Array(0) });
@@ -138,30 +132,9 @@ export class Transport {
     }
   }
 
-  /**
-   * The peer's identifier is known (an acceptable OPEN arrived on either connection): with two
-   * connections, which one survives. A losing second connection is closed here with Cease 7; a
-   * losing main connection is the session's to dump (OpenCollisionDump, then switchToSecond).
-   */
-  collide(peerId: string): Which {
-    const main = this.main;
-    const second = this.second;
-    if (!main || !second) return 'main';
-    if (this.host.state() === 'Established') {
-      this.dropSecond(CEASE_COLLISION);
-      return 'main';
-    }
-    // RFC 6286 section 2.3: equal identifiers (eBGP only) are decided by the AS numbers; the peer's
-    // AS is the configured one, which checkOpen has matched against its OPEN.
-    const winner = collisionWinner({ id: this.spec.routerId, asn: this.spec.localAs }, { id: peerId, asn: this.spec.peerAs });
-    // Two incoming connections: the peer gave up on the older one.
-    const keepSecond = main.direction === second.direction || second.direction === winner;
-    this.log.info(`connection collision with ${peerId}: keeping the ${keepSecond ? second.direction : main.direction}going connection`);
-    if (!keepSecond) {
-      this.dropSecond(CEASE_COLLISION);
-      return 'main';
-    }
-    return 'second';
+  /** Who initiated each connection while there are two (a collision, RFC 4271 section 6.8). */
+  get pair(): { readonly main: Direction; readonly second: Direction } | undefined {
+    return this.main && this.second ? { main: this.main.direction, second: this.second.direction } : undefined;
   }
 
   /** Whether a second connection could take over from a failed main one (not once Established). */

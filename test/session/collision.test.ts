@@ -1,7 +1,7 @@
 /** Connection collision resolution (RFC 4271 section 6.8, RFC 6286 section 2.3), table-driven in both orders. */
 
 import test from 'ava';
-import { collisionWinner } from '../../agent/session/collision.js';
+import { collisionDump, collisionWinner } from '../../agent/session/collision.js';
 
 const rows: { name: string; local: [string, number]; peer: [string, number]; want: 'out' | 'in' }[] = [
   { name: 'higher local identifier: ours survives', local: ['10.0.0.2', 65001], peer: ['10.0.0.1', 65002], want: 'out' },
@@ -21,5 +21,25 @@ for (const r of rows) {
     t.is(collisionWinner(local, peer), r.want);
     // The other side of the same collision must keep the same TCP connection.
     t.is(collisionWinner(peer, local), flip(r.want));
+  });
+}
+
+/** The verdict the FSM gets (OpenCollisionDump): which connection is dumped, by who initiated each. */
+const dumpRows: { name: string; winner: 'out' | 'in'; main: 'out' | 'in'; second: 'out' | 'in'; want: 'main' | 'second' }[] = [
+  { name: 'ours wins, the session\'s connection is ours: the peer\'s second one goes', winner: 'out', main: 'out', second: 'in', want: 'second' },
+  { name: 'ours wins, the second connection is ours: the session\'s goes', winner: 'out', main: 'in', second: 'out', want: 'main' },
+  { name: 'the peer wins, the second connection is its: the session\'s goes', winner: 'in', main: 'out', second: 'in', want: 'main' },
+  { name: 'the peer wins, the session\'s connection is its: our second one goes', winner: 'in', main: 'in', second: 'out', want: 'second' },
+  { name: 'two incoming connections: the peer gave up on the older one', winner: 'out', main: 'in', second: 'in', want: 'main' },
+  { name: 'two incoming connections, the peer winning: the same', winner: 'in', main: 'in', second: 'in', want: 'main' },
+];
+
+for (const r of dumpRows) {
+  test(`collisionDump: ${r.name}`, (t) => {
+    const [local, peer] = r.winner === 'out'
+      ? [{ id: '10.0.0.2', asn: 65001 }, { id: '10.0.0.1', asn: 65002 }]
+      : [{ id: '10.0.0.1', asn: 65001 }, { id: '10.0.0.2', asn: 65002 }];
+    t.is(collisionWinner(local, peer), r.winner);
+    t.is(collisionDump(local, peer, r.main, r.second), r.want);
   });
 }

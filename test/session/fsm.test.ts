@@ -2,7 +2,7 @@
  * Every (state, event) pair of the FSM against a table of the expected next state and
  * NOTIFICATION, plus invariants that hold for every pair, and the timers' arithmetic. Events with a
  * payload that changes the outcome (TcpConnectionWhileEstablished with and without graceful
- * restart) have a row per variant. A NOTIFICATION is any action's `notify`: sendNotification, the
+ * restart, OpenCollisionDump of either connection) have a row per variant. A NOTIFICATION is any action's `notify`: sendNotification, the
  * Cease to the connection a switch closes, the Cease to a refused connection.
  */
 
@@ -37,7 +37,7 @@ const EVENTS: Record<EventType, FsmEvent> = {
   BgpOpen: { type: 'BgpOpen', holdTime: 30 },
   BgpHeaderErr: { type: 'BgpHeaderErr', notify: { code: 1, subcode: 2 } },
   BgpOpenMsgErr: { type: 'BgpOpenMsgErr', notify: { code: 2, subcode: 2 } },
-  OpenCollisionDump: { type: 'OpenCollisionDump' },
+  OpenCollisionDump: { type: 'OpenCollisionDump', dump: 'main' },
   TcpConnectionWhileEstablished: { type: 'TcpConnectionWhileEstablished', gracefulRestart: true },
   NotifMsgVerErr: { type: 'NotifMsgVerErr' },
   NotifMsg: { type: 'NotifMsg' },
@@ -79,6 +79,12 @@ const VARIANTS: readonly { readonly name: string; readonly event: FsmEvent; read
     event: { type: 'NotifMsg', code: 6, subcode: 4 },
     expect: { Idle: 'Idle', Connect: 'Idle', Active: 'Idle', OpenSent: 'Idle', OpenConfirm: 'Idle', Established: 'Active' },
   },
+  {
+    // RFC 4271 section 6.8: the collision rule dumps the second connection: Cease 7 to it, nothing else changes.
+    name: 'OpenCollisionDump of the second connection',
+    event: { type: 'OpenCollisionDump', dump: 'second' },
+    expect: { Idle: 'Idle', Connect: 'Idle', Active: 'Idle', OpenSent: 'OpenSent !6/7', OpenConfirm: 'OpenConfirm !6/7', Established: 'Established !6/7' },
+  },
 ];
 
 /** Data in a state as the FSM would have it after a normal start (adminDown false). */
@@ -94,7 +100,7 @@ const notifications = (actions: readonly Action[]): string[] =>
   actions.flatMap((a) => (a.kind === 'sendNotification' || a.kind === 'refuseConnection' || (a.kind === 'switchConnection' && a.notify) ? [`${a.notify?.code}/${a.notify?.subcode}`] : []));
 
 function checkPair(state: State, event: FsmEvent, expected: string): void {
-  const variant = (event.type === 'TcpConnectionWhileEstablished' && !event.gracefulRestart ? ' (no GR)' : '') + (event.type === 'NotifMsg' && event.code !== undefined ? ` (${event.code}/${String(event.subcode)})` : '');
+  const variant = (event.type === 'TcpConnectionWhileEstablished' && !event.gracefulRestart ? ' (no GR)' : '') + (event.type === 'NotifMsg' && event.code !== undefined ? ` (${event.code}/${String(event.subcode)})` : '') + (event.type === 'OpenCollisionDump' && event.dump === 'second' ? ' (second)' : '');
   test(`${state} + ${event.type}${variant} -> ${expected}`, (t) => {
     const d = inState(state);
     const tr = transition(d, event);
@@ -181,6 +187,15 @@ test('OpenCollisionDump in OpenSent and OpenConfirm: switch to the second connec
     t.false(tr.actions.some((a) => a.kind === 'sendOpen' || a.kind === 'sessionDown'), `${state}: our OPEN is already on the second connection`);
   }
   t.is(describeTransition('OpenConfirm', transition(inState('OpenConfirm'), EVENTS.OpenCollisionDump)), 'state change OpenConfirm -> OpenSent, reason: OpenCollisionDump');
+});
+
+test('OpenCollisionDump of the second connection in OpenSent, OpenConfirm and Established: Cease 7 to it (refuseConnection), the session and its data unchanged', (t) => {
+  for (const state of ['OpenSent', 'OpenConfirm', 'Established'] as const) {
+    const d = { ...inState(state), negotiatedHoldTime: 9 };
+    const tr = transition(d, { type: 'OpenCollisionDump', dump: 'second' });
+    t.deepEqual(tr.actions, [{ kind: 'refuseConnection', notify: { code: 6, subcode: 7 } }], state);
+    t.deepEqual(tr.data, d, state);
+  }
 });
 
 test('the idle-hold backoff: 5, 10, 20, 30, 30 s, forgotten after 300 s in Established', (t) => {
