@@ -32,7 +32,7 @@
 
 import { endOfRibFamily } from '../bgp/update.js';
 import type { SessionEvent, SessionStatus } from '../session/events.js';
-import type { FamilyName } from '../session/negotiate.js';
+import { type FamilyName, familyOfAfi } from '../bgp/families.js';
 
 /** How often daemon.ts calls `due()`; a tick later than twice this means the loop was stalled. */
 export const TICK_MS = 250;
@@ -104,7 +104,7 @@ export class InitialTables {
           if (!p.owesEndOfRib) count(p, now);
           return undefined;
         }
-        const family: FamilyName = eor.afi === 1 ? 'ipv4' : 'ipv6';
+        const family = familyOfAfi(eor.afi);
         return p.waiting.delete(family) ? { peer: e.peer.key, family, by: 'end-of-rib' } : undefined;
       }
       case 'route-refresh':

@@ -11,11 +11,11 @@
 
 import type { Prefix } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { LocRib } from './loc-rib.js';
 import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import type { PeerState } from './peer-state.js';
 import { checkAttributes, checkPrefix, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+import type { FamilyName } from '../bgp/families.js';
 
 export class AdjIn {
   private nextSendId = 1;

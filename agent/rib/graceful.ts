@@ -7,12 +7,10 @@
  * The RIB does the sweeping; this module decides when.
  */
 
-import { AFI } from '../bgp/constants.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { Clock } from '../session/timers.js';
 import type { PeerState } from './peer-state.js';
+import { AFI_OF, type FamilyName } from '../bgp/families.js';
 
-const AFI_OF: Record<FamilyName, number> = { ipv4: AFI.IPV4, ipv6: AFI.IPV6 };
 
 export class Graceful {
   constructor(

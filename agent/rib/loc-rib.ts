@@ -7,11 +7,11 @@
  */
 
 import type { Prefix } from '../bgp/prefix.js';
-import type { FamilyName } from '../session/negotiate.js';
 import { AttrStore, type Path } from './path.js';
 import { dropKey, PathSets, type DropMode, type PathSet } from './path-set.js';
 import { ipv6Table, type MapTable, type RibTable } from './table.js';
 import { Ipv4Table } from './table4.js';
+import type { FamilyName } from '../bgp/families.js';
 
 type Table = RibTable<number | string>;
 

@@ -19,12 +19,12 @@
 
 import type { PathAttributes } from '../bgp/attributes.js';
 import type { Prefix } from '../bgp/prefix.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { ExportNode } from './export.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
 import type { OutboundItem, OutboundUpdate } from './types.js';
+import type { FamilyName } from '../bgp/families.js';
 
 /** Collects one peer's announcements (grouped by attribute set) and withdrawals. */
 export class OutboundBuilder {

@@ -8,12 +8,12 @@
  */
 
 import { formatPrefix, parsePrefix, type Prefix } from '../bgp/prefix.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { AdjIn } from './adj-in.js';
 import { RibError } from './errors.js';
 import type { LocRib } from './loc-rib.js';
 import type { Path } from './path.js';
-import { FAMILIES, type RibPeers } from './peers.js';
+import { FAMILIES, type FamilyName, familyOfAfi } from '../bgp/families.js';
+import type { RibPeers } from './peers.js';
 import { checkPrefix, covers, prefixKey } from './policy.js';
 
 export function parseBlock(text: string): Prefix {
@@ -80,7 +80,7 @@ export class OwnBlocks {
 
   private add(p: Prefix): void {
     // Import policy never accepts an own block exactly: what peers sent for it is refused now.
-    for (const x of this.loc.replace(p, this.paths[p.afi === 1 ? 'ipv4' : 'ipv6'])) {
+    for (const x of this.loc.replace(p, this.paths[familyOfAfi(p.afi)])) {
       const ps = this.peers.get(x.peer);
       if (ps !== undefined) this.adjIn.refuse(ps, p, x.pathId);
     }

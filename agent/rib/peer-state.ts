@@ -6,10 +6,11 @@
  */
 
 import type { PathAttributes } from '../bgp/attributes.js';
-import type { FamilyName, Negotiated } from '../session/negotiate.js';
+import type { Negotiated } from '../session/negotiate.js';
 import type { PeerSpec } from '../session/peer.js';
 import { exportPath, type ExportNode } from './export.js';
 import { attributesKey, type Path, type PathSource } from './path.js';
+import type { FamilyName } from '../bgp/families.js';
 
 /** Per peer and family: the paths a BoRR marked, and the timer for an EoRR that never comes (refresh-stale.ts). */
 export interface Refreshing {

@@ -8,7 +8,7 @@
  * Not here: what a peer sends (adj-in.ts) or is sent (outbound.ts), or scheduling the flush.
  */
 
-import type { FamilyName, Negotiated } from '../session/negotiate.js';
+import type { Negotiated } from '../session/negotiate.js';
 import type { PeerSpec } from '../session/peer.js';
 import type { Clock } from '../session/timers.js';
 import { addressRank } from './decision.js';
@@ -19,8 +19,8 @@ import { makeSource, type Path } from './path.js';
 import { PeerState } from './peer-state.js';
 import { addressBytes } from './policy.js';
 import { RefreshStale, type RefreshReport } from './refresh-stale.js';
+import { FAMILIES, type FamilyName } from '../bgp/families.js';
 
-export const FAMILIES: readonly FamilyName[] = ['ipv4', 'ipv6'];
 
 /** What a session's down event says of graceful restart (null: none, flush). */
 export type DownRestart = { readonly restartTime: number; readonly families: readonly FamilyName[] } | null;

@@ -5,11 +5,11 @@
  */
 
 import { formatPrefix } from '../bgp/prefix.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { StepName } from './decision.js';
 import type { LocRib } from './loc-rib.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
+import type { FamilyName } from '../bgp/families.js';
 
 /** One route for the control socket (RouteAnswer without the FIB's device data). */
 export interface RibRoute {

@@ -28,7 +28,6 @@
 import type { Prefix } from '../bgp/prefix.js';
 import { endOfRibFamily, type UpdateMessage } from '../bgp/update.js';
 import type { SessionEvent } from '../session/events.js';
-import type { FamilyName } from '../session/negotiate.js';
 import { systemClock, type Clock } from '../session/timers.js';
 import { AdjIn } from './adj-in.js';
 import { RibError } from './errors.js';
@@ -43,6 +42,7 @@ import { importContext } from './policy.js';
 import type { RefreshReport } from './refresh-stale.js';
 import { peerCounts, routes, type RibRoute } from './rib-view.js';
 import type { OutboundItem, RibChange, RibPath } from './types.js';
+import { type FamilyName, familyOfAfi } from '../bgp/families.js';
 
 export interface RibSink {
   changes(batch: readonly RibChange[]): void;
@@ -149,7 +149,7 @@ export class Rib {
     const eor = endOfRibFamily(u);
     // RFC 4724 section 4.2: End-of-RIB ends the stale period of the family. Whether the initial
     // table is complete (readiness) is agent/daemon/readiness.ts's, which follows the same events.
-    if (eor !== undefined) return this.peers.graceful.endOfRib(ps, eor.afi === 1 ? 'ipv4' : 'ipv6');
+    if (eor !== undefined) return this.peers.graceful.endOfRib(ps, familyOfAfi(eor.afi));
     this.adjIn.update(ps, u);
     const limit = ps.spec.maxPrefixes;
     if (limit > 0 && ps.accepted > limit) {

@@ -8,8 +8,8 @@
  */
 
 import type { Prefix } from '../bgp/prefix.js';
-import type { FamilyName } from '../session/negotiate.js';
 import type { PathSet } from './path-set.js';
+import type { FamilyName } from '../bgp/families.js';
 
 export interface RibTable<K extends number | string> {
   readonly family: FamilyName;

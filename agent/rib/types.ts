@@ -7,7 +7,7 @@
 import type { PathAttributes } from '../bgp/attributes.js';
 import type { Prefix } from '../bgp/prefix.js';
 import type { PackInput } from '../bgp/pack.js';
-import type { FamilyName } from '../session/negotiate.js';
+import type { FamilyName } from '../bgp/families.js';
 
 /** One path in the Loc-RIB. Attribute objects are interned: equal sets are the same object. */
 export interface RibPath {

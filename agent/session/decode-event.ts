@@ -20,9 +20,10 @@ import type { UpdateMessage } from '../bgp/update.js';
 import type { Inbound } from './connection.js';
 import type { SessionEvent } from './events.js';
 import type { FsmEvent, Notify, State } from './fsm.js';
-import { describeNotify, familyName } from './inbound.js';
+import { familyName, type FamilyName } from '../bgp/families.js';
+import { describeNotify } from './inbound.js';
 import type { Logger } from './logger.js';
-import type { FamilyName, Negotiated } from './negotiate.js';
+import type { Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
 import type { UpdateIntake } from './receive.js';
 

@@ -6,9 +6,10 @@
  */
 
 import type { UpdateMessage } from '../bgp/update.js';
-import type { FamilyName, Negotiated } from './negotiate.js';
+import type { Negotiated } from './negotiate.js';
 import type { PeerSpec } from './peer.js';
 import type { State } from './fsm.js';
+import type { FamilyName } from '../bgp/families.js';
 
 export type SessionEvent =
   /** The session reached Established; `negotiated` holds the codec contexts both ways. */

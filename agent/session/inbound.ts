@@ -10,7 +10,8 @@ import { describeNotification, shutdownData } from '../bgp/notification.js';
 import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Notify } from './fsm.js';
-import type { FamilyName, Negotiated } from './negotiate.js';
+import type { Negotiated } from './negotiate.js';
+import { type FamilyName, familyName } from '../bgp/families.js';
 
 /**
  * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are
@@ -35,13 +36,6 @@ export function asWithdrawal(u: UpdateMessage): UpdateMessage {
   const attributes = v6.length > 0 ? { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } : {};
   return { type: 'update', withdrawn: v4, attributes, nlri: [], ...(u.errors ? { errors: u.errors } : {}) };
 }
-
-export function familyName(afi: number, safi: number): FamilyName | undefined {
-  if (safi !== SAFI.UNICAST) return undefined;
-  return afi === AFI.IPV4 ? 'ipv4' : afi === AFI.IPV6 ? 'ipv6' : undefined;
-}
-
-export const AFI_OF: Readonly<Record<FamilyName, number>> = { ipv4: AFI.IPV4, ipv6: AFI.IPV6 };
 
 export interface SessionEnd {
   /** The NOTIFICATIONs sent and received as the session ended, if any. */

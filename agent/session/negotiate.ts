@@ -7,7 +7,6 @@
  */
 
 import {
-  AFI,
   contextWith,
   MAX_EXTENDED_MESSAGE_LENGTH,
   MAX_MESSAGE_LENGTH,
@@ -20,9 +19,8 @@ import {
   type FamilyRef,
   type OpenMessage,
 } from '../bgp/index.js';
+import { AFI_OF, type FamilyName } from '../bgp/families.js';
 
-export type FamilyName = 'ipv4' | 'ipv6';
-const AFI_OF: Record<FamilyName, number> = { ipv4: AFI.IPV4, ipv6: AFI.IPV6 };
 
 export interface LocalOpenOptions {
   readonly asn: number;

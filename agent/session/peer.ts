@@ -1,3 +1,4 @@
+import type { FamilyName } from '../bgp/families.js';
 /**
  * PeerSpec: one BGP neighbour exactly as a Session needs it, resolved from the config by the
  * peer-set logic (explicit peers, node-to-node mesh, peerSelector). Plain data: the reload path
@@ -5,7 +6,6 @@
  * Not here: how peers are chosen (agent/peers/peer-set.ts) or how a session runs (session.ts).
  */
 
-import type { FamilyName } from './negotiate.js';
 
 /** How `agentctl status` names where a peer came from (SPEC.md "PEER TYPE"). */
 export type PeerType = 'node specific' | 'global' | 'node-to-node mesh';

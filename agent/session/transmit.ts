@@ -20,7 +20,7 @@ import { RefreshSubtype, encodeRouteRefresh } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib } from '../bgp/update.js';
 import type { OutboundItem } from '../rib/types.js';
 import type { Connection } from './connection.js';
-import { AFI_OF } from './inbound.js';
+import { AFI_OF } from '../bgp/families.js';
 
 /** Prefixes per slice: one slice encodes in well under a millisecond. */
 export const SLICE_PREFIXES = 2048;

@@ -12,8 +12,8 @@ import test from 'ava';
 import { CAP_QUIET_FACTOR, InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/daemon/readiness.js';
 import type { SessionEvent } from '../../agent/session/events.js';
 import type { State } from '../../agent/session/fsm.js';
-import type { FamilyName } from '../../agent/session/negotiate.js';
 import { announce, down, endOfRib, established, harness, spec, withdraw } from '../rib/helpers.js';
+import type { FamilyName } from '../../agent/bgp/families.js';
 
 const QUIET = 5000;
 const RESTART = 30_000;

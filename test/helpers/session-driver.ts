@@ -37,9 +37,9 @@ import { endOfRibFamily, type UpdateMessage } from '../../agent/bgp/update.js';
 import type { SessionEvent } from '../../agent/session/events.js';
 import type { Logger } from '../../agent/session/logger.js';
 import { SessionManager } from '../../agent/session/manager.js';
-import type { FamilyName } from '../../agent/session/negotiate.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
 import { readPassword } from '../../config/password.js';
+import type { FamilyName } from '../../agent/bgp/families.js';
 
 export interface DriverSpec {
   readonly listenPort: number;

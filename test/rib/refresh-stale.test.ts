@@ -7,10 +7,11 @@
 
 import test from 'ava';
 import type { SessionEvent } from '../../agent/session/events.js';
-import type { FamilyName, PeerGracefulRestart } from '../../agent/session/negotiate.js';
+import type { PeerGracefulRestart } from '../../agent/session/negotiate.js';
 import type { PeerSpec } from '../../agent/session/peer.js';
 import type { RefreshReport } from '../../agent/rib/refresh-stale.js';
 import { announce, down, endOfRib, established, harness, spec, withdraw } from './helpers.js';
+import type { FamilyName } from '../../agent/bgp/families.js';
 
 const a = spec('10.0.1.1');
 const b = spec('10.0.1.2');
