@@ -1,4 +1,7 @@
-/* Argument checks, errno -> JS errors and address parsing shared by every topic of the addon. */
+/*
+ * Argument checks, errno -> JS errors, address parsing and the socket open sequence (socket, bind,
+ * close on failure, the fd for JS) shared by every topic of the addon.
+ */
 #include "common.h"
 
 #include <arpa/inet.h>
@@ -9,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
 #define RN_HAVE_STRERRORNAME_NP 1
@@ -149,6 +153,59 @@ bool rn_get_string(napi_env env, napi_value value, const char *name, const char 
   napi_get_value_string_utf8(env, value, buf, size, &needed);
   if (len != NULL) *len = needed;
   return true;
+}
+
+bool rn_get_buffer(napi_env env, napi_value value, const char *name, void **data, size_t *len) {
+  bool is_buffer = false;
+  char text[96];
+  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) {
+    snprintf(text, sizeof text, "%s must be a Buffer", name);
+    rn_throw_type(env, text);
+    return false;
+  }
+  if (napi_get_buffer_info(env, value, data, len) != napi_ok) {
+    rn_throw_napi_failure(env, "napi_get_buffer_info");
+    return false;
+  }
+  return true;
+}
+
+bool rn_open_socket(napi_env env, int family, int type, int protocol, const char *what, int *fd) {
+  *fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (*fd >= 0) return true;
+  rn_throw_errno(env, errno, "socket", what);
+  return false;
+}
+
+bool rn_bind(napi_env env, int fd, const struct sockaddr *sa, socklen_t len, const char *detail) {
+  if (bind(fd, sa, len) == 0) return true;
+  rn_throw_errno(env, errno, "bind", detail);
+  return false;
+}
+
+bool rn_bind_ip(napi_env env, int fd, int family, const char *address, uint16_t port) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (!rn_parse_sockaddr(env, "bind", family, address, port, &ss, &len)) return false;
+  if (bind(fd, (struct sockaddr *)&ss, len) == 0) return true;
+  int err = errno;
+  char detail[200];
+  snprintf(detail, sizeof detail, "%s port %d: %s", address, (int)port, strerror(err));
+  rn_throw_errno(env, err, "bind", detail);
+  return false;
+}
+
+napi_value rn_close_throw(napi_env env, int fd, int err, const char *syscall, const char *detail) {
+  close(fd);
+  return rn_throw_errno(env, err, syscall, detail);
+}
+
+napi_value rn_fd_value(napi_env env, int fd) {
+  napi_value result;
+  if (napi_create_int32(env, fd, &result) == napi_ok) return result;
+  close(fd);
+  rn_throw_napi_failure(env, "napi_create_int32");
+  return NULL;
 }
 
 bool rn_set_int_option(napi_env env, int fd, int level, int name, int value, const char *what) {

@@ -1,5 +1,6 @@
 /*
- * Shared helpers for rack-agent's addon: argument checks, errno -> JS errors, address parsing.
+ * Shared helpers for rack-agent's addon: argument checks, errno -> JS errors, address parsing, the
+ * socket open sequence.
  * Every function that can fail throws a pending JS exception and returns false/NULL; callers just
  * return NULL to JS. Errors carry `code` (the errno name, e.g. "EINVAL"), `errno` (positive, as in
  * errno(3)) and `syscall`, like Node's own system errors.
@@ -38,6 +39,27 @@ bool rn_is_nullish(napi_env env, napi_value value);
 /* Copies a JS string into buf (NUL-terminated); throws if not a string or not shorter than size. */
 bool rn_get_string(napi_env env, napi_value value, const char *name, const char *syscall,
                    char *buf, size_t size, size_t *len);
+
+/* A Buffer argument's bytes; throws TypeError("<name> must be a Buffer") for anything else. */
+bool rn_get_buffer(napi_env env, napi_value value, const char *name, void **data, size_t *len);
+
+/*
+ * The open sequence every socket of the addon follows (netlink.c, udp.c, sockopt.c, testing.c):
+ * rn_open_socket, the options, rn_bind or rn_bind_ip, and on any failure close(fd) and return the
+ * thrown error (rn_close_throw when the error is not thrown yet). The bind helpers do not close:
+ * bindSocket binds an fd that JS owns.
+ */
+/* socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol); throws a socket error, detail
+ * `what` (NULL: strerror). */
+bool rn_open_socket(napi_env env, int family, int type, int protocol, const char *what, int *fd);
+/* bind(2); throws the errno as a bind error with `detail` (NULL: strerror). */
+bool rn_bind(napi_env env, int fd, const struct sockaddr *sa, socklen_t len, const char *detail);
+/* rn_parse_sockaddr for `family`, then bind(2); a bind error says "<address> port <port>: ...". */
+bool rn_bind_ip(napi_env env, int fd, int family, const char *address, uint16_t port);
+/* close(fd), then throws err as rn_throw_errno does; returns NULL for the caller to return. */
+napi_value rn_close_throw(napi_env env, int fd, int err, const char *syscall, const char *detail);
+/* The fd as a JS number, for a socket JS owns from now on; closes it if that fails. */
+napi_value rn_fd_value(napi_env env, int fd);
 
 /* setsockopt(fd, level, name, &value); throws the errno as a setsockopt error naming `what`. */
 bool rn_set_int_option(napi_env env, int fd, int level, int name, int value, const char *what);

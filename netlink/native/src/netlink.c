@@ -238,16 +238,17 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
       !rn_get_function(env, argv[3], "onData") || !rn_get_function(env, argv[4], "onError"))
     return NULL;
 
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  if (fd < 0) return rn_throw_errno(env, errno, "socket", "AF_NETLINK NETLINK_ROUTE");
+  int fd;
+  if (!rn_open_socket(env, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, "AF_NETLINK NETLINK_ROUTE", &fd))
+    return NULL;
   struct sockaddr_nl local = {.nl_family = AF_NETLINK};
   socklen_t len = sizeof local;
-  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
-      getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
-    int err = errno;
+  if (!rn_bind(env, fd, (struct sockaddr *)&local, sizeof local, "AF_NETLINK")) {
     close(fd);
-    return rn_throw_errno(env, err, "bind", "AF_NETLINK");
+    return NULL;
   }
+  if (getsockname(fd, (struct sockaddr *)&local, &len) != 0)
+    return rn_close_throw(env, fd, errno, "bind", "AF_NETLINK");
   if (!configure(env, fd, rcvbuf, sndbuf, argv[0])) {
     close(fd);
     return NULL;
@@ -258,8 +259,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   if (s == NULL || chunk == NULL) {
     free(s);
     free(chunk);
-    close(fd);
-    return rn_throw_errno(env, ENOMEM, "nlOpen", NULL);
+    return rn_close_throw(env, fd, ENOMEM, "nlOpen", NULL);
   }
   s->fd = fd;
   s->refs = 1;
