@@ -9,6 +9,7 @@
         "src/sockopt.c",
         "src/notify.c",
         "src/netlink.c",
+        "src/netlink-options.c",
         "src/peercred.c",
         "src/netlink-send.c",
         "src/testing.c",

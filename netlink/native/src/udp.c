@@ -193,38 +193,14 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   s->family = family;
   s->refs = 1;
   if (!rn_js_init(&s->js, env, "rack-agent:udp")) {
-    release(s, false);
-    rn_throw_napi_failure(env, "udpOpen");
-    return NULL;
-  }
-  if (receiving) {
-    uv_loop_t *loop = NULL;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
-      release(s, true);
-      return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
-    }
-    s->poll.data = s;
-    s->polling = true;
-    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-    if (rc != 0) {
-      release(s, true);
-      return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
-    }
-  }
-  if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
     release(s, true);
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
   }
-  s->refs++;
-  if (!rn_js_hold(&s->js, handle, receiving ? argv[4] : NULL, argv[5])) {
+  if ((receiving && !rn_js_poll(&s->js, &s->poll, fd, on_poll, s, &s->polling)) ||
+      (handle = rn_js_wrap(&s->js, s, finalize_external, &s->refs, receiving ? argv[4] : NULL,
+                           argv[5], cleanup_hook, "udpOpen")) == NULL) {
     release(s, true);
-    rn_throw_napi_failure(env, "udpOpen");
-    return NULL;
-  }
-  if (!rn_js_watch_teardown(&s->js, cleanup_hook, s)) {
-    release(s, true);
-    rn_throw_napi_failure(env, "udpOpen: napi_add_async_cleanup_hook");
     return NULL;
   }
   return handle;
