@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.c",
         "src/common.c",
+        "src/ip-address.c",
         "src/js-callbacks.c",
         "src/sockopt.c",
         "src/notify.c",

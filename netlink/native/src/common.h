@@ -1,6 +1,6 @@
 /*
- * Shared helpers for rack-agent's addon: argument checks, errno -> JS errors, address parsing, the
- * socket open sequence.
+ * Shared helpers for rack-agent's addon: argument checks, errno -> JS errors, the socket open
+ * sequence (IP address text: ip-address.h).
  * Every function that can fail throws a pending JS exception and returns false/NULL; callers just
  * return NULL to JS. Errors carry `code` (the errno name, e.g. "EINVAL"), `errno` (positive, as in
  * errno(3)) and `syscall`, like Node's own system errors.
@@ -23,9 +23,6 @@
     }                                                       \
   } while (0)
 
-/* Longest address text accepted: an IPv6 address with a %scope (interface name). */
-#define RN_ADDRESS_TEXT_MAX 96
-
 napi_value rn_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
 napi_value rn_throw_type(napi_env env, const char *message);
 void rn_throw_napi_failure(napi_env env, const char *what);
@@ -44,18 +41,15 @@ bool rn_get_string(napi_env env, napi_value value, const char *name, const char 
 bool rn_get_buffer(napi_env env, napi_value value, const char *name, void **data, size_t *len);
 
 /*
- * The open sequence every socket of the addon follows (netlink.c, udp.c, sockopt.c, testing.c):
- * rn_open_socket, the options, rn_bind or rn_bind_ip, and on any failure close(fd) and return the
- * thrown error (rn_close_throw when the error is not thrown yet). The bind helpers do not close:
- * bindSocket binds an fd that JS owns.
+ * The open sequence of every socket of the addon (netlink.c, udp.c, sockopt.c, testing.c):
+ * rn_open_socket, its options, rn_bind (or rn_bind_ip, ip-address.h); on any failure close(fd) and
+ * return the thrown error (rn_close_throw when it is not thrown yet). The bind helpers do not
+ * close: bindSocket binds an fd that JS owns. rn_open_socket is socket(family, type |
+ * SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) and throws a socket error, detail `what` (NULL: strerror).
  */
-/* socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol); throws a socket error, detail
- * `what` (NULL: strerror). */
 bool rn_open_socket(napi_env env, int family, int type, int protocol, const char *what, int *fd);
 /* bind(2); throws the errno as a bind error with `detail` (NULL: strerror). */
 bool rn_bind(napi_env env, int fd, const struct sockaddr *sa, socklen_t len, const char *detail);
-/* rn_parse_sockaddr for `family`, then bind(2); a bind error says "<address> port <port>: ...". */
-bool rn_bind_ip(napi_env env, int fd, int family, const char *address, uint16_t port);
 /* close(fd), then throws err as rn_throw_errno does; returns NULL for the caller to return. */
 napi_value rn_close_throw(napi_env env, int fd, int err, const char *syscall, const char *detail);
 /* The fd as a JS number, for a socket JS owns from now on; closes it if that fails. */
@@ -63,16 +57,5 @@ napi_value rn_fd_value(napi_env env, int fd);
 
 /* setsockopt(fd, level, name, &value); throws the errno as a setsockopt error naming `what`. */
 bool rn_set_int_option(napi_env env, int fd, int level, int name, int value, const char *what);
-
-/* AF_INET or AF_INET6 of a socket, via getsockname(2); throws ENOTSOCK/EBADF/EAFNOSUPPORT. */
-bool rn_socket_family(napi_env env, int fd, const char *syscall, int *family);
-
-/*
- * Parses IPv4 or IPv6 text (an IPv6 address may carry %ifname or %index) into a sockaddr usable on
- * a socket of `family`: an IPv4 address on an AF_INET6 socket becomes ::ffff:a.b.c.d (a dual-stack
- * socket sees IPv4 peers that way), a v4-mapped address on an AF_INET socket becomes plain IPv4.
- */
-bool rn_parse_sockaddr(napi_env env, const char *syscall, int family, const char *text,
-                       uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "ip-address.h"
 
 #ifndef IP_MINTTL
 #define IP_MINTTL 21

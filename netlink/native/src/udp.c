@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "common.h"
+#include "ip-address.h"
 #include "js-callbacks.h"
 
 #define NOT_A_HANDLE "handle must be a UDP socket handle from udpOpen"
