@@ -1,18 +1,17 @@
 /*
  * Socket options of rack-agent's netlink sockets (rtnetlink): at nlOpen the buffer sizes, extended
  * and capped acks, strict dump checking and the multicast groups the caller asks for
- * (rn_nl_configure); later nlIgnorePort's classic BPF filter. Not here: opening, receiving and
- * closing (netlink.c), sending (netlink-send.c).
+ * (rn_nl_configure); later nlIgnorePort's classic BPF filter (rn_nl_ignore_port). On an fd: the
+ * handles and their checks are netlink.c's. Not here: opening, receiving, closing, sending.
  */
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/socket.h>
 
 #include "common.h"
-#include "netlink.h"
+#include "netlink-options.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -27,7 +26,6 @@
 #define SOL_NETLINK 270
 #endif
 
-/* Socket options from JS: buffers (SO_*BUFFORCE when permitted), acks, strict dumps, groups. */
 bool rn_nl_configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_value groups) {
   if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
       !rn_set_int_option(env, fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"))
@@ -63,26 +61,15 @@ bool rn_nl_configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_
 }
 
 /*
- * nlIgnorePort(handle, portId): attaches a classic BPF filter that drops every message whose
- * nlmsg_pid is portId. Notifications carry the port id of the socket whose request caused them, so
+ * nlIgnorePort's filter: a classic BPF filter that drops every message whose nlmsg_pid is
+ * port_id. Notifications carry the port id of the socket whose request caused them, so
  * on a monitor socket this drops the echoes of our own requests (their outcome arrives as ACKs) and
  * keeps everyone else's changes. The kernel applies the filter before queueing, so our own bursts
  * never fill the monitor's receive buffer.
  */
-napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  double port;
-  if (!rn_args(env, info, 2, argv)) return NULL;
-  nl_socket *s = rn_nl_socket(env, argv[0], "setsockopt");
-  if (s == NULL) return NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
-    return rn_throw_type(env, "portId must be a number");
-  napi_get_value_double(env, argv[1], &port);
-  if (!(port >= 0 && port <= UINT32_MAX)) return rn_throw_type(env, "portId must be a 32-bit unsigned integer");
+bool rn_nl_ignore_port(napi_env env, int fd, uint32_t port_id) {
   /* BPF_ABS loads are big-endian; nlmsg_pid is in host (little-endian) order. */
-  uint32_t pid = (uint32_t)port;
-  uint32_t wire = __builtin_bswap32(pid);
+  uint32_t wire = __builtin_bswap32(port_id);
   struct sock_filter code[] = {
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, wire, 0, 1),
@@ -90,7 +77,7 @@ napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
     BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
   };
   struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
-  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-    return rn_throw_errno(env, errno, "setsockopt", "SO_ATTACH_FILTER");
-  return NULL;
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0) return true;
+  rn_throw_errno(env, errno, "setsockopt", "SO_ATTACH_FILTER");
+  return false;
 }

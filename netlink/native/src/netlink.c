@@ -35,6 +35,7 @@
 
 #include "common.h"
 #include "js-callbacks.h"
+#include "netlink-options.h"
 
 #define NOT_A_HANDLE "handle must be a netlink socket handle from nlOpen"
 
@@ -247,6 +248,22 @@ static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   RN_CALL(env, napi_create_uint32(env, s->port_id, &result));
   return result;
+}
+
+/* nlIgnorePort(handle, portId): drops the echoes of portId's requests (netlink-options.c). */
+static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  double port;
+  if (!rn_args(env, info, 2, argv)) return NULL;
+  nl_socket *s = rn_nl_socket(env, argv[0], "setsockopt");
+  if (s == NULL) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number)
+    return rn_throw_type(env, "portId must be a number");
+  napi_get_value_double(env, argv[1], &port);
+  if (!(port >= 0 && port <= UINT32_MAX)) return rn_throw_type(env, "portId must be a 32-bit unsigned integer");
+  rn_nl_ignore_port(env, s->fd, (uint32_t)port);
+  return NULL;
 }
 
 /*

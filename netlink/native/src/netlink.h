@@ -15,7 +15,7 @@
 extern const napi_property_descriptor rn_netlink_exports[];
 extern const size_t rn_netlink_exports_count;
 
-/* Shared by netlink.c (lifecycle, receive), netlink-options.c and netlink-send.c (send). */
+/* Shared by netlink.c (lifecycle, receive) and netlink-send.c (send). */
 /* One read chunk handed to JS; a datagram is never larger than 32 KiB (kernel dump skbs). */
 #define NL_CHUNK (1024 * 1024)
 #define NL_DATAGRAM_MAX (64 * 1024)
@@ -38,9 +38,6 @@ typedef struct nl_socket {
 
 void rn_nl_drop(nl_socket *s);
 nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall);
-/* Socket options from JS: buffers (SO_*BUFFORCE when permitted), acks, strict dumps, groups. */
-bool rn_nl_configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_value groups);
-napi_value nl_ignore_port(napi_env env, napi_callback_info info);
 napi_value nl_send(napi_env env, napi_callback_info info);
 napi_value nl_send_async(napi_env env, napi_callback_info info);
 #endif
