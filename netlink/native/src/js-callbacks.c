@@ -1,4 +1,4 @@
-/* Calls into JS from libuv for the polled sockets (netlink.c, udp.c); see js-callbacks.h. */
+/* Polling and calls into JS from libuv for the polled sockets (netlink.c, udp.c); see js-callbacks.h. */
 #include "js-callbacks.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /*
  * The JS side of a socket that libuv polls (netlink.c, udp.c): the handle JS holds (an external),
- * the callbacks the poll callback calls (onData or onMessage, onError) and their async context.
+ * the callbacks the poll callback calls (onData or onMessage, onError) and their async context,
+ * and the end of opening such a socket (rn_js_poll, rn_js_wrap), written once for both.
  *
  * A callback may close the socket (nlClose, udpClose from inside onData): the references and the
  * context it runs on are then released when it returns (rn_js_release), never under its feet
