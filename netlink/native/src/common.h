@@ -45,7 +45,8 @@ bool rn_get_buffer(napi_env env, napi_value value, const char *name, void **data
  * rn_open_socket, its options, rn_bind (or rn_bind_ip, ip-address.h); on any failure close(fd) and
  * return the thrown error (rn_close_throw when it is not thrown yet). The bind helpers do not
  * close: bindSocket binds an fd that JS owns. rn_open_socket is socket(family, type |
- * SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) and throws a socket error, detail `what` (NULL: strerror).
+ * SOCK_NONBLOCK | SOCK_CLOEXEC, protocol); it throws a socket error, detail `what` (NULL:
+ * strerror).
  */
 bool rn_open_socket(napi_env env, int family, int type, int protocol, const char *what, int *fd);
 /* bind(2); throws the errno as a bind error with `detail` (NULL: strerror). */

@@ -1,4 +1,4 @@
-/* Polling and calls into JS from libuv for the polled sockets (netlink.c, udp.c); see js-callbacks.h. */
+/* Polling and calls into JS from libuv for the polled sockets (netlink.c, udp.c). */
 #include "js-callbacks.h"
 
 #include <errno.h>
