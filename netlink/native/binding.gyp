@@ -5,10 +5,12 @@
       "sources": [
         "src/addon.c",
         "src/common.c",
+        "src/ip-address.c",
         "src/js-callbacks.c",
         "src/sockopt.c",
         "src/notify.c",
         "src/netlink.c",
+        "src/netlink-options.c",
         "src/peercred.c",
         "src/netlink-send.c",
         "src/testing.c",

@@ -1,6 +1,7 @@
-/* Calls into JS from libuv for the polled sockets (netlink.c, udp.c); see js-callbacks.h. */
+/* Polling and calls into JS from libuv for the polled sockets (netlink.c, udp.c). */
 #include "js-callbacks.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "common.h"
@@ -44,6 +45,43 @@ bool rn_js_hold(rn_js *js, napi_value handle, napi_value on_data, napi_value on_
   return (on_data == NULL || napi_create_reference(env, on_data, 1, &js->on_data) == napi_ok) &&
          napi_create_reference(env, on_error, 1, &js->on_error) == napi_ok &&
          napi_create_reference(env, handle, 1, &js->self) == napi_ok;
+}
+
+bool rn_js_poll(rn_js *js, uv_poll_t *poll, int fd, uv_poll_cb on_poll, void *data, bool *polling) {
+  uv_loop_t *loop = NULL;
+  if (napi_get_uv_event_loop(js->env, &loop) != napi_ok || uv_poll_init(loop, poll, fd) != 0) {
+    rn_throw_errno(js->env, EINVAL, "uv_poll_init", NULL);
+    return false;
+  }
+  poll->data = data;
+  *polling = true;
+  int rc = uv_poll_start(poll, UV_READABLE, on_poll);
+  if (rc != 0) {
+    rn_throw_errno(js->env, -rc, "uv_poll_start", NULL);
+    return false;
+  }
+  return true;
+}
+
+napi_value rn_js_wrap(rn_js *js, void *data, napi_finalize finalize, int *refs, napi_value on_data,
+                      napi_value on_error, napi_async_cleanup_hook hook, const char *what) {
+  napi_value handle;
+  char text[96];
+  if (napi_create_external(js->env, data, finalize, NULL, &handle) != napi_ok) {
+    rn_throw_napi_failure(js->env, what);
+    return NULL;
+  }
+  ++*refs;
+  if (!rn_js_hold(js, handle, on_data, on_error)) {
+    rn_throw_napi_failure(js->env, what); /* the release deletes the references that exist */
+    return NULL;
+  }
+  if (!rn_js_watch_teardown(js, hook, data)) {
+    snprintf(text, sizeof text, "%s: napi_add_async_cleanup_hook", what);
+    rn_throw_napi_failure(js->env, text);
+    return NULL;
+  }
+  return handle;
 }
 
 /* The parts only the JS thread may delete, while the environment is alive; NULL ones are skipped. */

@@ -1,6 +1,7 @@
 /*
  * The JS side of a socket that libuv polls (netlink.c, udp.c): the handle JS holds (an external),
- * the callbacks the poll callback calls (onData or onMessage, onError) and their async context.
+ * the callbacks the poll callback calls (onData or onMessage, onError) and their async context,
+ * and the end of opening such a socket (rn_js_poll, rn_js_wrap), written once for both.
  *
  * A callback may close the socket (nlClose, udpClose from inside onData): the references and the
  * context it runs on are then released when it returns (rn_js_release), never under its feet
@@ -12,6 +13,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 typedef struct rn_js {
   napi_env env;
@@ -39,6 +41,17 @@ void *rn_get_external(napi_env env, napi_value value, const char *message);
 bool rn_js_init(rn_js *js, napi_env env, const char *name);
 /* Strong references to the handle and the callbacks (on_data may be NULL); false if N-API fails. */
 bool rn_js_hold(rn_js *js, napi_value handle, napi_value on_data, napi_value on_error);
+/*
+ * The end of opening a polled socket (nlOpen, udpOpen), after rn_js_init; on failure each throws
+ * and the caller releases the socket. rn_js_poll polls fd on the env's loop (poll->data = data);
+ * *polling turns true once libuv holds the handle, which the release must then uv_close.
+ * rn_js_wrap makes the handle JS holds: an external of data (finalize when JS drops it, counted
+ * in *refs), strong references to it and the callbacks, hook(data) at environment teardown; N-API
+ * failures name `what`.
+ */
+bool rn_js_poll(rn_js *js, uv_poll_t *poll, int fd, uv_poll_cb on_poll, void *data, bool *polling);
+napi_value rn_js_wrap(rn_js *js, void *data, napi_finalize finalize, int *refs, napi_value on_data,
+                      napi_value on_error, napi_async_cleanup_hook hook, const char *what);
 /* Calls a callback from libuv (nothing once closed); a throw is reported as an uncaught exception. */
 void rn_js_call(rn_js *js, napi_ref ref, size_t argc, napi_value *argv);
 /* Hands an errno error to onError (nothing once closed). */

@@ -18,13 +18,9 @@ napi_value nl_send(napi_env env, napi_callback_info info) {
   napi_value argv[2], result;
   if (!rn_args(env, info, 2, argv)) return NULL;
   nl_socket *s = rn_nl_socket(env, argv[0], "sendto");
-  if (s == NULL) return NULL;
-  bool is_buffer = false;
   void *data = NULL;
   size_t len = 0;
-  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
-    return rn_throw_type(env, "buf must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  if (s == NULL || !rn_get_buffer(env, argv[1], "buf", &data, &len)) return NULL;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t n;
   do {
@@ -109,13 +105,11 @@ napi_value nl_send_async(napi_env env, napi_callback_info info) {
   napi_value argv[3], name;
   if (!rn_args(env, info, 3, argv)) return NULL;
   nl_socket *s = rn_nl_socket(env, argv[0], "sendto");
-  if (s == NULL || !rn_get_function(env, argv[2], "callback")) return NULL;
-  bool is_buffer = false;
   void *data = NULL;
   size_t len = 0;
-  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer)
-    return rn_throw_type(env, "buf must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  if (s == NULL || !rn_get_function(env, argv[2], "callback") ||
+      !rn_get_buffer(env, argv[1], "buf", &data, &len))
+    return NULL;
   if (s->sending) return rn_throw_errno(env, EBUSY, "sendto", "a send is already in progress on this socket");
   send_job *job = calloc(1, sizeof *job);
   if (job == NULL) return rn_throw_errno(env, ENOMEM, "sendto", NULL);

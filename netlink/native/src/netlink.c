@@ -19,15 +19,13 @@
  * environment teardown an async cleanup hook closes what JS left open and holds the teardown until
  * libuv has run our close callback.
  *
- * Not here: sending (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/),
- * request/ack matching.
+ * Not here: the socket options and nlIgnorePort's filter (netlink-options.c), sending
+ * (netlink-send.c), the rtnetlink encoding (TypeScript, netlink/rtnetlink/), request/ack matching.
  */
 #include "netlink.h"
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/netlink.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,21 +35,9 @@
 
 #include "common.h"
 #include "js-callbacks.h"
+#include "netlink-options.h"
 
 #define NOT_A_HANDLE "handle must be a netlink socket handle from nlOpen"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NETLINK_GET_STRICT_CHK
-#define NETLINK_GET_STRICT_CHK 12
-#endif
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 
 void rn_nl_drop(nl_socket *s) {
   if (--s->refs == 0) free(s);
@@ -191,41 +177,6 @@ static void release(nl_socket *s, bool from_js) {
 /* Environment teardown (a worker thread ending, or the main one): close what JS left open. */
 static void cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) { release(arg, false); }
 
-/* Socket options from JS: buffers (SO_*BUFFORCE when permitted), acks, strict dumps, groups. */
-static bool configure(napi_env env, int fd, int32_t rcvbuf, int32_t sndbuf, napi_value groups) {
-  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
-      !rn_set_int_option(env, fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF"))
-    return false;
-  if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
-      !rn_set_int_option(env, fd, SOL_SOCKET, SO_SNDBUF, sndbuf, "SO_SNDBUF"))
-    return false;
-  /* Overflow must be reported (ENOBUFS), so the caller knows to resynchronise by a dump. */
-  if (!rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0, "NETLINK_NO_ENOBUFS") ||
-      !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, "NETLINK_EXT_ACK") ||
-      !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, "NETLINK_CAP_ACK"))
-    return false;
-  /* Strict checking lets the kernel filter dumps (table, protocol); older kernels lack it. */
-  int one = 1;
-  (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
-
-  uint32_t count = 0;
-  bool is_array = false;
-  if (napi_is_array(env, groups, &is_array) != napi_ok || !is_array) {
-    rn_throw_type(env, "groups must be an array of multicast group numbers");
-    return false;
-  }
-  napi_get_array_length(env, groups, &count);
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value item;
-    int32_t group;
-    if (napi_get_element(env, groups, i, &item) != napi_ok ||
-        !rn_get_int(env, item, "group", 1, 1023, &group) ||
-        !rn_set_int_option(env, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, "NETLINK_ADD_MEMBERSHIP"))
-      return false;
-  }
-  return true;
-}
-
 /*
  * nlOpen(groups: number[], rcvbuf: number, sndbuf: number, onData, onError) -> handle.
  * rcvbuf/sndbuf 0 keep the kernel default. The handle is an opaque external; nlClose releases it.
@@ -238,17 +189,18 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
       !rn_get_function(env, argv[3], "onData") || !rn_get_function(env, argv[4], "onError"))
     return NULL;
 
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  if (fd < 0) return rn_throw_errno(env, errno, "socket", "AF_NETLINK NETLINK_ROUTE");
+  int fd;
+  if (!rn_open_socket(env, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, "AF_NETLINK NETLINK_ROUTE", &fd))
+    return NULL;
   struct sockaddr_nl local = {.nl_family = AF_NETLINK};
   socklen_t len = sizeof local;
-  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
-      getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
-    int err = errno;
+  if (!rn_bind(env, fd, (struct sockaddr *)&local, sizeof local, "AF_NETLINK")) {
     close(fd);
-    return rn_throw_errno(env, err, "bind", "AF_NETLINK");
+    return NULL;
   }
-  if (!configure(env, fd, rcvbuf, sndbuf, argv[0])) {
+  if (getsockname(fd, (struct sockaddr *)&local, &len) != 0)
+    return rn_close_throw(env, fd, errno, "bind", "AF_NETLINK");
+  if (!rn_nl_configure(env, fd, rcvbuf, sndbuf, argv[0])) {
     close(fd);
     return NULL;
   }
@@ -258,45 +210,22 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
   if (s == NULL || chunk == NULL) {
     free(s);
     free(chunk);
-    close(fd);
-    return rn_throw_errno(env, ENOMEM, "nlOpen", NULL);
+    return rn_close_throw(env, fd, ENOMEM, "nlOpen", NULL);
   }
   s->fd = fd;
   s->refs = 1;
   s->port_id = local.nl_pid;
   s->chunk = chunk;
 
-  uv_loop_t *loop = NULL;
-  if (!rn_js_init(&s->js, env, "rack-agent:netlink") || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+  if (!rn_js_init(&s->js, env, "rack-agent:netlink")) {
     release(s, true);
     rn_throw_napi_failure(env, "nlOpen");
     return NULL;
   }
-  if (uv_poll_init(loop, &s->poll, fd) != 0) {
+  if (!rn_js_poll(&s->js, &s->poll, fd, on_poll, s, &s->polling) ||
+      (handle = rn_js_wrap(&s->js, s, finalize_external, &s->refs, argv[3], argv[4], cleanup_hook,
+                           "nlOpen")) == NULL) {
     release(s, true);
-    return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
-  }
-  s->poll.data = s;
-  s->polling = true;
-  int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-  if (rc != 0) {
-    release(s, true);
-    return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
-  }
-  if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
-    release(s, true);
-    rn_throw_napi_failure(env, "nlOpen");
-    return NULL;
-  }
-  s->refs++;
-  if (!rn_js_hold(&s->js, handle, argv[3], argv[4])) {
-    release(s, true); /* deletes whichever references exist (NULL ones are skipped) */
-    rn_throw_napi_failure(env, "nlOpen");
-    return NULL;
-  }
-  if (!rn_js_watch_teardown(&s->js, cleanup_hook, s)) {
-    release(s, true);
-    rn_throw_napi_failure(env, "nlOpen: napi_add_async_cleanup_hook");
     return NULL;
   }
   return handle;
@@ -321,13 +250,7 @@ static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/*
- * nlIgnorePort(handle, portId): attaches a classic BPF filter that drops every message whose
- * nlmsg_pid is portId. Notifications carry the port id of the socket whose request caused them, so
- * on a monitor socket this drops the echoes of our own requests (their outcome arrives as ACKs) and
- * keeps everyone else's changes. The kernel applies the filter before queueing, so our own bursts
- * never fill the monitor's receive buffer.
- */
+/* nlIgnorePort(handle, portId): drops the echoes of portId's requests (netlink-options.c). */
 static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   double port;
@@ -339,18 +262,7 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
     return rn_throw_type(env, "portId must be a number");
   napi_get_value_double(env, argv[1], &port);
   if (!(port >= 0 && port <= UINT32_MAX)) return rn_throw_type(env, "portId must be a 32-bit unsigned integer");
-  /* BPF_ABS loads are big-endian; nlmsg_pid is in host (little-endian) order. */
-  uint32_t pid = (uint32_t)port;
-  uint32_t wire = __builtin_bswap32(pid);
-  struct sock_filter code[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, wire, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, 0),
-    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-  };
-  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
-  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-    return rn_throw_errno(env, errno, "setsockopt", "SO_ATTACH_FILTER");
+  rn_nl_ignore_port(env, s->fd, (uint32_t)port);
   return NULL;
 }
 

@@ -1,4 +1,7 @@
-/* AF_NETLINK NETLINK_ROUTE sockets: open, poll-driven receive, close (netlink.c); send (netlink-send.c). */
+/*
+ * AF_NETLINK NETLINK_ROUTE sockets: open, poll-driven receive, close (netlink.c); options
+ * (netlink-options.c); send (netlink-send.c).
+ */
 #ifndef RACK_AGENT_NATIVE_NETLINK_H
 #define RACK_AGENT_NATIVE_NETLINK_H
 #include <node_api.h>

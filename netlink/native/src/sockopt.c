@@ -12,9 +12,9 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
+#include "ip-address.h"
 
 #ifndef IP_MINTTL
 #define IP_MINTTL 21
@@ -133,23 +133,18 @@ static napi_value set_min_ttl(napi_env env, napi_callback_info info) {
 
 /* createTcpSocket(4 | 6) -> fd: non-blocking, close-on-exec, not bound, not connected. */
 static napi_value create_tcp_socket(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result;
+  napi_value argv[1];
   int32_t version;
+  int fd;
   if (!rn_args(env, info, 1, argv) || !rn_get_int(env, argv[0], "family", 4, 6, &version))
     return NULL;
   if (version == 5) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "family must be 4 or 6");
     return NULL;
   }
-  int fd = socket(version == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  IPPROTO_TCP);
-  if (fd < 0) return rn_throw_errno(env, errno, "socket", NULL);
-  if (napi_create_int32(env, fd, &result) != napi_ok) {
-    close(fd);
-    rn_throw_napi_failure(env, "napi_create_int32");
+  if (!rn_open_socket(env, version == 4 ? AF_INET : AF_INET6, SOCK_STREAM, IPPROTO_TCP, NULL, &fd))
     return NULL;
-  }
-  return result;
+  return rn_fd_value(env, fd);
 }
 
 /* bindSocket(fd, address, port): an IPv4 address on an AF_INET6 socket binds ::ffff:a.b.c.d. */
@@ -158,20 +153,11 @@ static napi_value bind_socket(napi_env env, napi_callback_info info) {
   int fd, family;
   int32_t port;
   char address[RN_ADDRESS_TEXT_MAX];
-  struct sockaddr_storage ss;
-  socklen_t len;
-  if (!rn_args(env, info, 3, argv) || !rn_get_fd(env, argv[0], "bind", &fd) ||
-      !rn_get_string(env, argv[1], "address", "bind", address, sizeof address, NULL) ||
-      !rn_get_int(env, argv[2], "port", 0, 65535, &port) ||
-      !rn_socket_family(env, fd, "bind", &family) ||
-      !rn_parse_sockaddr(env, "bind", family, address, (uint16_t)port, &ss, &len))
-    return NULL;
-  if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
-    int err = errno;
-    char detail[200];
-    snprintf(detail, sizeof detail, "%s port %d: %s", address, (int)port, strerror(err));
-    return rn_throw_errno(env, err, "bind", detail);
-  }
+  if (rn_args(env, info, 3, argv) && rn_get_fd(env, argv[0], "bind", &fd) &&
+      rn_get_string(env, argv[1], "address", "bind", address, sizeof address, NULL) &&
+      rn_get_int(env, argv[2], "port", 0, 65535, &port) &&
+      rn_socket_family(env, fd, "bind", &family))
+    rn_bind_ip(env, fd, family, address, (uint16_t)port); /* JS owns the fd: not closed on failure */
   return NULL;
 }
 

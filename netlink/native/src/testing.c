@@ -13,23 +13,21 @@
 
 /* testBindUnixDgram(address) -> fd: "/path" or "@abstract"; the caller closes it (fs.closeSync). */
 static napi_value bind_unix_dgram(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result;
+  napi_value argv[1];
   char address[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
   struct sockaddr_un sun;
   socklen_t len;
+  int fd;
   if (!rn_args(env, info, 1, argv) ||
       !rn_get_string(env, argv[0], "address", "bind", address, sizeof address, NULL) ||
-      !rn_unix_address(env, "bind", address, &sun, &len))
+      !rn_unix_address(env, "bind", address, &sun, &len) ||
+      !rn_open_socket(env, AF_UNIX, SOCK_DGRAM, 0, NULL, &fd))
     return NULL;
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return rn_throw_errno(env, errno, "socket", NULL);
-  if (bind(fd, (struct sockaddr *)&sun, len) != 0) {
-    int err = errno;
+  if (!rn_bind(env, fd, (struct sockaddr *)&sun, len, NULL)) {
     close(fd);
-    return rn_throw_errno(env, err, "bind", NULL);
+    return NULL;
   }
-  RN_CALL(env, napi_create_int32(env, fd, &result));
-  return result;
+  return rn_fd_value(env, fd);
 }
 
 /* testRecvUnixDgram(fd) -> Buffer, or null when no datagram is waiting. */

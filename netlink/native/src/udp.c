@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +34,7 @@
 #include <uv.h>
 
 #include "common.h"
+#include "ip-address.h"
 #include "js-callbacks.h"
 
 #define NOT_A_HANDLE "handle must be a UDP socket handle from udpOpen"
@@ -175,68 +175,33 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (receiving && !rn_get_function(env, argv[4], "onMessage")) return NULL;
   if (version == 5) return rn_throw_type(env, "family must be 4 or 6");
   int family = version == 4 ? AF_INET : AF_INET6;
-  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-  if (fd < 0) return rn_throw_errno(env, errno, "socket", "AF_INET/AF_INET6 SOCK_DGRAM");
-  struct sockaddr_storage ss;
-  socklen_t len;
+  int fd;
+  if (!rn_open_socket(env, family, SOCK_DGRAM, IPPROTO_UDP, "AF_INET/AF_INET6 SOCK_DGRAM", &fd))
+    return NULL;
   bool ok = family == AF_INET
                 ? rn_set_int_option(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL") &&
                       (!receiving || rn_set_int_option(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"))
                 : rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY") &&
                       rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS") &&
                       (!receiving || rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"));
-  if (!ok || !rn_parse_sockaddr(env, "bind", family, address, (uint16_t)port, &ss, &len)) {
+  if (!ok || !rn_bind_ip(env, fd, family, address, (uint16_t)port)) {
     close(fd);
     return NULL;
   }
-  if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
-    int err = errno;
-    char detail[200];
-    snprintf(detail, sizeof detail, "%s port %d: %s", address, (int)port, strerror(err));
-    close(fd);
-    return rn_throw_errno(env, err, "bind", detail);
-  }
   udp_socket *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    close(fd);
-    return rn_throw_errno(env, ENOMEM, "udpOpen", NULL);
-  }
+  if (s == NULL) return rn_close_throw(env, fd, ENOMEM, "udpOpen", NULL);
   s->fd = fd;
   s->family = family;
   s->refs = 1;
   if (!rn_js_init(&s->js, env, "rack-agent:udp")) {
-    release(s, false);
-    rn_throw_napi_failure(env, "udpOpen");
-    return NULL;
-  }
-  if (receiving) {
-    uv_loop_t *loop = NULL;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
-      release(s, true);
-      return rn_throw_errno(env, EINVAL, "uv_poll_init", NULL);
-    }
-    s->poll.data = s;
-    s->polling = true;
-    int rc = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-    if (rc != 0) {
-      release(s, true);
-      return rn_throw_errno(env, -rc, "uv_poll_start", NULL);
-    }
-  }
-  if (napi_create_external(env, s, finalize_external, NULL, &handle) != napi_ok) {
     release(s, true);
     rn_throw_napi_failure(env, "udpOpen");
     return NULL;
   }
-  s->refs++;
-  if (!rn_js_hold(&s->js, handle, receiving ? argv[4] : NULL, argv[5])) {
+  if ((receiving && !rn_js_poll(&s->js, &s->poll, fd, on_poll, s, &s->polling)) ||
+      (handle = rn_js_wrap(&s->js, s, finalize_external, &s->refs, receiving ? argv[4] : NULL,
+                           argv[5], cleanup_hook, "udpOpen")) == NULL) {
     release(s, true);
-    rn_throw_napi_failure(env, "udpOpen");
-    return NULL;
-  }
-  if (!rn_js_watch_teardown(&s->js, cleanup_hook, s)) {
-    release(s, true);
-    rn_throw_napi_failure(env, "udpOpen: napi_add_async_cleanup_hook");
     return NULL;
   }
   return handle;
@@ -248,13 +213,9 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   char address[RN_ADDRESS_TEXT_MAX];
   void *data = NULL;
   size_t length = 0;
-  bool is_buffer = false;
   if (!rn_args(env, info, 4, argv)) return NULL;
   udp_socket *s = get_socket(env, argv[0], "sendto");
-  if (s == NULL) return NULL;
-  RN_CALL(env, napi_is_buffer(env, argv[1], &is_buffer));
-  if (!is_buffer) return rn_throw_type(env, "data must be a Buffer");
-  RN_CALL(env, napi_get_buffer_info(env, argv[1], &data, &length));
+  if (s == NULL || !rn_get_buffer(env, argv[1], "data", &data, &length)) return NULL;
   struct sockaddr_storage ss;
   socklen_t len;
   if (!rn_get_string(env, argv[2], "address", "sendto", address, sizeof address, NULL) ||
