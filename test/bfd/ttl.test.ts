@@ -11,7 +11,8 @@
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../helpers/agent.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('BFD TTL tests', (t) => t.log(`skipped: ${rootSkipReason}`));
@@ -34,61 +35,48 @@ async function send(lab: Lab, ns: string, ttl: number): Promise<void> {
 }
 
 nsTest('a BFD packet with TTL 254 is dropped and counted; with TTL 255 it is accepted', async (t) => {
-  const lab = await Lab.create('bfdttl');
-  let agent: Agent | undefined;
-  try {
-    const peerNs = await lab.namespace('peer');
-    const nodeNs = await lab.namespace('node');
-    await lab.veth(peerNs, `${PEER}/24`, nodeNs, `${NODE}/24`);
-    agent = await Agent.start(lab, nodeNs, {
-      node: { name: 'n0', ipv4Address: `${NODE}/24` },
-      bgp: { asNumber: 64512, bfd: { enabled: true, minRxMs: 100, minTxMs: 100, multiplier: 3 }, peers: [{ peerIP: PEER, asNumber: 64512 }] },
-      metrics: { listen: '127.0.0.1:9179' },
-    });
-    const a = agent;
-    const bfd = async () => {
-      const s = await a.status();
-      return { state: s.peers[0].bfd?.state, ttlDrops: s.bfd?.drops.TTL ?? 0 };
-    };
-    await waitFor(async () => (await bfd()).state === 'Down', { timeoutMs: 10_000, what: 'the BFD session Down (no peer yet)' });
-    await send(lab, peerNs, 254);
-    await waitFor(async () => (await bfd()).ttlDrops === 1, { timeoutMs: 5000, what: 'the TTL 254 packet counted as dropped' });
-    t.is((await bfd()).state, 'Down', 'the dropped packet did not move the session');
-    const metrics = await lab.exec(nodeNs, 'curl', ['-s', 'http://127.0.0.1:9179/metrics'], { check: true });
-    t.regex(metrics.stdout, /rack_agent_bfd_packets_dropped_total\{reason="TTL"\} 1/);
-    t.regex(metrics.stdout, /rack_agent_bfd_session_up\{peer="10\.0\.4\.1",family="ipv4"\} 0/);
-    await send(lab, peerNs, 255);
-    await waitFor(async () => (await bfd()).state === 'Init', { timeoutMs: 5000, what: 'the TTL 255 packet accepted: Down -> Init' });
-    t.is((await bfd()).ttlDrops, 1);
-  } catch (err) {
-    if (agent) t.log(agent.logs().split('\n').slice(-30).join('\n'));
-    throw err;
-  } finally {
-    await agent?.dispose();
-    await lab.destroy();
-  }
+  const lab = await useLab(t, 'bfdttl');
+  const peerNs = await lab.namespace('peer');
+  const nodeNs = await lab.namespace('node');
+  await lab.veth(peerNs, `${PEER}/24`, nodeNs, `${NODE}/24`);
+  const agent = await Agent.start(lab, nodeNs, {
+    node: { name: 'n0', ipv4Address: `${NODE}/24` },
+    bgp: { asNumber: 64512, bfd: { enabled: true, minRxMs: 100, minTxMs: 100, multiplier: 3 }, peers: [{ peerIP: PEER, asNumber: 64512 }] },
+    metrics: { listen: '127.0.0.1:9179' },
+  });
+  const a = agent;
+  const bfd = async () => {
+    const s = await a.status();
+    return { state: s.peers[0].bfd?.state, ttlDrops: s.bfd?.drops.TTL ?? 0 };
+  };
+  await waitFor(async () => (await bfd()).state === 'Down', { timeoutMs: 10_000, what: 'the BFD session Down (no peer yet)' });
+  await send(lab, peerNs, 254);
+  await waitFor(async () => (await bfd()).ttlDrops === 1, { timeoutMs: 5000, what: 'the TTL 254 packet counted as dropped' });
+  t.is((await bfd()).state, 'Down', 'the dropped packet did not move the session');
+  const metrics = await lab.exec(nodeNs, 'curl', ['-s', 'http://127.0.0.1:9179/metrics'], { check: true });
+  t.regex(metrics.stdout, /rack_agent_bfd_packets_dropped_total\{reason="TTL"\} 1/);
+  t.regex(metrics.stdout, /rack_agent_bfd_session_up\{peer="10\.0\.4\.1",family="ipv4"\} 0/);
+  await send(lab, peerNs, 255);
+  await waitFor(async () => (await bfd()).state === 'Init', { timeoutMs: 5000, what: 'the TTL 255 packet accepted: Down -> Init' });
+  t.is((await bfd()).ttlDrops, 1);
 });
 
 nsTest('why not IP_MINTTL: Linux does not apply IP_MINTTL / IPV6_MINHOPCOUNT to UDP sockets', async (t) => {
-  const lab = await Lab.create('bfdminttl');
-  try {
-    const ns = await lab.namespace('x');
-    const py = `
+  const lab = await useLab(t, 'bfdminttl');
+  const ns = await lab.namespace('x');
+  const py = `
 import socket
 out = []
 for fam, host, level, minopt, ttlopt in ((socket.AF_INET, '127.0.0.1', socket.IPPROTO_IP, 21, socket.IP_TTL), (socket.AF_INET6, '::1', socket.IPPROTO_IPV6, 73, socket.IPV6_UNICAST_HOPS)):
-    r = socket.socket(fam, socket.SOCK_DGRAM); r.setsockopt(level, minopt, 255); r.bind((host, 3784)); r.settimeout(1)
-    s = socket.socket(fam, socket.SOCK_DGRAM); s.setsockopt(level, ttlopt, 254); s.sendto(b'x', (host, 3784))
-    try:
-        r.recv(10); out.append('received')
-    except socket.timeout:
-        out.append('dropped')
+  r = socket.socket(fam, socket.SOCK_DGRAM); r.setsockopt(level, minopt, 255); r.bind((host, 3784)); r.settimeout(1)
+  s = socket.socket(fam, socket.SOCK_DGRAM); s.setsockopt(level, ttlopt, 254); s.sendto(b'x', (host, 3784))
+  try:
+      r.recv(10); out.append('received')
+  except socket.timeout:
+      out.append('dropped')
 print(' '.join(out))`;
-    const r = await lab.exec(ns, 'python3', ['-c', py], { check: true });
-    t.log(`TTL 254 datagram to a UDP socket with IP_MINTTL 255 (IPv4, IPv6): ${r.stdout.trim()}`);
-    // If a kernel ever honours it, agent/bfd/udp.ts's reasoning must be revisited: this fails then.
-    t.is(r.stdout.trim(), 'received received');
-  } finally {
-    await lab.destroy();
-  }
+  const r = await lab.exec(ns, 'python3', ['-c', py], { check: true });
+  t.log(`TTL 254 datagram to a UDP socket with IP_MINTTL 255 (IPv4, IPv6): ${r.stdout.trim()}`);
+  // If a kernel ever honours it, agent/bfd/udp.ts's reasoning must be revisited: this fails then.
+  t.is(r.stdout.trim(), 'received received');
 });

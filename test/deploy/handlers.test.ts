@@ -11,7 +11,8 @@ import test from 'ava';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, waitFor } from '../helpers/netns.js';
 import { hostDir, overlay, playbook, writeScript } from './ansible.js';
 import { run, which } from './paths.js';
 
@@ -61,70 +62,66 @@ function fakePackage(dir: string, version: string): string {
 (missing === undefined ? test : test.skip)(`netns mode: start once, reload on a config change, restart on a new package${missing ? ` [${missing}]` : ''}`, async (t) => {
   t.timeout(300_000);
   const root = mkdtempSync(join(tmpdir(), 'rack-handlers-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true })); // runs after the lab's teardown
   chmodSync(root, 0o755);
   mkdirSync(hostDir(root, 'r1-n1'), { recursive: true, mode: 0o755 });
-  const lab = await Lab.create('hdl');
-  try {
-    const ns = await lab.namespace('r1n1');
-    const tarballs: Record<string, string> = {};
-    for (const version of ['1.0.0+a', '1.0.0+b']) {
-      fakePackage(join(root, 'build'), version);
-      tarballs[version] = join(root, `rack-agent-${version}.tar.gz`);
-      const tar = await run('tar', ['-C', join(root, 'build'), '-czf', tarballs[version], `rack-agent-${version}`]);
-      t.is(tar.code, 0, tar.stderr);
-    }
-    const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
-    const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-    const site = async (version: string, extra: Record<string, unknown> = {}) => {
-      const r = await playbook(root, ['site.yml', '--limit', 'r1-n1'], {
-        vars: overlay(root, {
-          rack_agent_manage_service: true,
-          rack_agent_service_mode: 'netns',
-          rack_agent_netns: ns,
-          rack_agent_package: tarballs[version],
-          rack_agent_validate: false,
-          rack_agent_netns_as_user: true,
-          rack_agent_user: 'nobody',
-          rack_agent_group: 'nogroup',
-          ...extra,
-        }, { perHostBin: true }),
-        json: true,
-      });
-      t.is(r.code, 0, r.stdout + r.stderr);
-      return r.json!.stats['r1-n1'];
-    };
-
-    await site('1.0.0+a');
-    await waitFor(() => lines().length >= 1, { timeoutMs: 10_000, what: 'the agent to start' });
-    const [start] = lines();
-    t.regex(start, new RegExp(`^start pid=\\d+ uid=65534 CapEff:0000000000003400 NoNewPrivs:1 netns=${ns}$`));
-    const pid = /pid=(\d+)/.exec(start)?.[1];
-    t.is(readFileSync(join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.pid'), 'utf8').trim(), pid ?? '?', 'the pid file names the agent itself');
-
-    t.is((await site('1.0.0+a')).changed, 0, 'a second run changes nothing');
-    t.deepEqual(lines(), [start]);
-
-    await site('1.0.0+a', { rack_agent_hold_time: 45 });
-    await waitFor(() => lines().length >= 2, { timeoutMs: 10_000, what: 'the reload' });
-    t.deepEqual(lines(), [start, `HUP pid=${pid}`], 'a config change reloads the same process');
-
-    await site('1.0.0+b', { rack_agent_hold_time: 45 });
-    await waitFor(() => lines().length >= 4, { timeoutMs: 10_000, what: 'the restart' });
-    const after = lines();
-    t.is(after[2], `TERM pid=${pid}`, 'a new package restarts');
-    t.regex(after[3], /^start pid=\d+ uid=65534 /);
-    t.not(/pid=(\d+)/.exec(after[3])?.[1], pid);
-    t.is(after.length, 4, 'and does not reload as well');
-
-    // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it.
-    const pid2 = /pid=(\d+)/.exec(after[3])?.[1] ?? '?';
-    await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180' });
-    await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the reload and the restart' });
-    const last = lines();
-    t.deepEqual(last.slice(4, 6), [`HUP pid=${pid2}`, `TERM pid=${pid2}`]);
-    t.regex(last[6], /^start pid=\d+ uid=65534 /);
-  } finally {
-    await lab.destroy();
-    rmSync(root, { recursive: true, force: true });
+  const lab = await useLab(t, 'hdl');
+  const ns = await lab.namespace('r1n1');
+  const tarballs: Record<string, string> = {};
+  for (const version of ['1.0.0+a', '1.0.0+b']) {
+    fakePackage(join(root, 'build'), version);
+    tarballs[version] = join(root, `rack-agent-${version}.tar.gz`);
+    const tar = await run('tar', ['-C', join(root, 'build'), '-czf', tarballs[version], `rack-agent-${version}`]);
+    t.is(tar.code, 0, tar.stderr);
   }
+  const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
+  const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+  const site = async (version: string, extra: Record<string, unknown> = {}) => {
+    const r = await playbook(root, ['site.yml', '--limit', 'r1-n1'], {
+      vars: overlay(root, {
+        rack_agent_manage_service: true,
+        rack_agent_service_mode: 'netns',
+        rack_agent_netns: ns,
+        rack_agent_package: tarballs[version],
+        rack_agent_validate: false,
+        rack_agent_netns_as_user: true,
+        rack_agent_user: 'nobody',
+        rack_agent_group: 'nogroup',
+        ...extra,
+      }, { perHostBin: true }),
+      json: true,
+    });
+    t.is(r.code, 0, r.stdout + r.stderr);
+    return r.json!.stats['r1-n1'];
+  };
+
+  await site('1.0.0+a');
+  await waitFor(() => lines().length >= 1, { timeoutMs: 10_000, what: 'the agent to start' });
+  const [start] = lines();
+  t.regex(start, new RegExp(`^start pid=\\d+ uid=65534 CapEff:0000000000003400 NoNewPrivs:1 netns=${ns}$`));
+  const pid = /pid=(\d+)/.exec(start)?.[1];
+  t.is(readFileSync(join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.pid'), 'utf8').trim(), pid ?? '?', 'the pid file names the agent itself');
+
+  t.is((await site('1.0.0+a')).changed, 0, 'a second run changes nothing');
+  t.deepEqual(lines(), [start]);
+
+  await site('1.0.0+a', { rack_agent_hold_time: 45 });
+  await waitFor(() => lines().length >= 2, { timeoutMs: 10_000, what: 'the reload' });
+  t.deepEqual(lines(), [start, `HUP pid=${pid}`], 'a config change reloads the same process');
+
+  await site('1.0.0+b', { rack_agent_hold_time: 45 });
+  await waitFor(() => lines().length >= 4, { timeoutMs: 10_000, what: 'the restart' });
+  const after = lines();
+  t.is(after[2], `TERM pid=${pid}`, 'a new package restarts');
+  t.regex(after[3], /^start pid=\d+ uid=65534 /);
+  t.not(/pid=(\d+)/.exec(after[3])?.[1], pid);
+  t.is(after.length, 4, 'and does not reload as well');
+
+  // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it.
+  const pid2 = /pid=(\d+)/.exec(after[3])?.[1] ?? '?';
+  await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180' });
+  await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the reload and the restart' });
+  const last = lines();
+  t.deepEqual(last.slice(4, 6), [`HUP pid=${pid2}`, `TERM pid=${pid2}`]);
+  t.regex(last[6], /^start pid=\d+ uid=65534 /);
 });

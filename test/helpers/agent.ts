@@ -8,6 +8,7 @@
  * The temp dir (/tmp/rack-agent-test-*) is removed by dispose(); when a start fails, before
  * start() throws; and for an agent never disposed (a forgotten dispose, a test abandoned by its
  * t.timeout, a worker ended by ava's timeout with SIGTERM or by SIGINT) when the process exits.
+ * The lab owns every agent started in it: Lab.destroy disposes the ones still running.
  * Not here: namespaces (netns.ts), BIRD/FRR (bird.ts, frr.ts).
  */
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -17,43 +18,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { StatusAnswer } from '../../agent/control/api.js';
+import { atLastResort } from './last-resort.js';
 import { captureOutput, type Lab, type Output, waitFor } from './netns.js';
 
-/** Temp dirs not yet removed: what the exit and signal fallbacks remove. */
-const liveDirs = new Set<string>();
+/** Temp dirs not yet removed, each with the removal of its last-resort cleanup. */
+const liveDirs = new Map<string, () => void>();
 
-function removeLiveDirs(): void {
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  liveDirs.clear();
-}
-
-/**
- * A signal nobody else handles kills the process without 'exit' (ava ends a timed-out worker with
- * SIGTERM): remove the dirs, then let the signal do what it would have done. A program with its
- * own handler (the demo, npm run lab) shuts down itself: its disposes and 'exit' remove them.
- */
-function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
-  removeLiveDirs();
-  process.off(signal, onSignal);
-  process.kill(process.pid, signal);
-}
-
-let fallbacksInstalled = false;
-
-/** Removes `dir` at process exit or on SIGTERM/SIGINT if nothing has before. */
+/** Removes `dir` at process exit or on SIGTERM/SIGINT (last-resort.ts) if nothing has before. */
 function track(dir: string): string {
-  if (!fallbacksInstalled) {
-    fallbacksInstalled = true;
-    process.on('exit', removeLiveDirs);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
-  liveDirs.add(dir);
+  liveDirs.set(dir, atLastResort(() => rmSync(dir, { recursive: true, force: true })));
   return dir;
 }
 
 function removeDir(dir: string): void {
+  liveDirs.get(dir)?.();
   liveDirs.delete(dir);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -97,6 +75,7 @@ export class Agent {
     this.dir = track(dir ?? mkdtempSync(join(tmpdir(), 'rack-agent-test-')));
     this.configPath = join(this.dir, 'agent.yaml');
     this.socket = join(this.dir, 'agent.sock');
+    lab.own(this);
   }
 
   /** Writes the config and starts the agent (unless `launch: false`); the control socket path and log defaults are filled in. */

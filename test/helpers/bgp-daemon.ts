@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { atLastResort } from './last-resort.js';
 import { waitFor } from './netns.js';
 
 export type Family = 'ipv4' | 'ipv6';
@@ -208,12 +209,19 @@ export async function waitRoutes(
 
 // --- process plumbing shared by both harnesses ---------------------------------------------------
 
+const liveTempDirs = new Map<string, () => void>();
+
+/** A temp dir, removed at exit or on SIGTERM/SIGINT (last-resort.ts) unless removeTempDir did first. */
 export function makeTempDir(kind: string): string {
-  return mkdtempSync(join(tmpdir(), `rack-${kind}-`));
+  const dir = mkdtempSync(join(tmpdir(), `rack-${kind}-`));
+  if (process.env.KEEP_DAEMON_DIRS !== '1') liveTempDirs.set(dir, atLastResort(() => rmSync(dir, { recursive: true, force: true })));
+  return dir;
 }
 
 export function removeTempDir(dir: string): void {
   if (process.env.KEEP_DAEMON_DIRS === '1') return;
+  liveTempDirs.get(dir)?.();
+  liveTempDirs.delete(dir);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -7,6 +7,7 @@
  * Facts it relies on (LAB-NOTES.md): iBGP between directly connected hosts needs `direct;`;
  * `connect delay time` replaced `start delay time`; BIRD's default error wait (60 s) would make
  * every recovery test slow, so it is bounded by the neighbour's connect-retry time.
+ * The lab owns it: Lab.destroy disposes it if the test has not.
  * Not here: FRR (frr.ts), namespaces (netns.ts).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -197,7 +198,9 @@ export class Bird implements BgpDaemon {
   private output: () => string = () => '';
 
   private constructor(private readonly lab: Lab, readonly ns: string, readonly dir: string,
-    public options: DaemonOptions) {}
+    public options: DaemonOptions) {
+    lab.own(this);
+  }
 
   /** Writes the config, starts BIRD in `ns` and waits until birdc answers. */
   static async start(lab: Lab, ns: string, options: DaemonOptions): Promise<Bird> {

@@ -8,7 +8,8 @@
  * addresses, announces IPv6 routes with the next hop `::ffff:a.b.c.d` and cannot check that an eBGP
  * neighbour is directly connected. bgpd runs with `-n` (no kernel routes) unless `installRoutes`.
  * FRR's `frr defaults traditional`, `no bgp default ipv4-unicast` and explicit `activate` are what
- * worked here (LAB-NOTES.md). Not here: BIRD (bird.ts), namespaces (netns.ts).
+ * worked here (LAB-NOTES.md). The lab owns it: Lab.destroy disposes it if the test has not.
+ * Not here: BIRD (bird.ts), namespaces (netns.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -131,7 +132,9 @@ export class Frr implements BgpDaemon {
   private output: () => string = () => '';
 
   private constructor(private readonly lab: Lab, readonly ns: string, readonly dir: string,
-    public options: FrrOptions) {}
+    public options: FrrOptions) {
+    lab.own(this);
+  }
 
   /** Writes the config, starts zebra (unless disabled) and bgpd in `ns`, waits for bgpd's vty. */
   static async start(lab: Lab, ns: string, options: FrrOptions): Promise<Frr> {

@@ -1,7 +1,9 @@
 /**
  * Network-namespace lab for integration tests: namespaces joined by veth pairs, processes run
- * inside them with `ip netns exec`, and teardown that kills every process and deletes every
- * namespace of the lab, even after a failure (and, as a last resort, at process exit).
+ * inside them with `ip netns exec`, and teardown that disposes what the lab owns (agents, BIRD,
+ * FRR: they register themselves), kills every process and deletes every namespace of the lab,
+ * even after a failure, and as a last resort at process exit or on SIGTERM/SIGINT (ava's timeout
+ * ends a worker with SIGTERM; last-resort.ts). Tests get a lab from lab-fixture.ts (`useLab`).
  *
  * Every namespace name starts with this run's prefix `ra<pid>x<random>-` and then the lab's name,
  * so parallel runs and parallel tests never collide and `ip netns list | grep ^ra` shows leftovers.
@@ -12,6 +14,10 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { atLastResort } from './last-resort.js';
+import { waitFor } from './wait.js';
+
+export { captureOutput, holdsFor, type Output, waitFor, type WaitOptions } from './wait.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const rootSkipReason = 'needs root for network namespaces (CI runs as root)';
@@ -63,18 +69,26 @@ function withPrefix(cidr: string, defaultLength: number): string {
 
 let labCount = 0;
 
+/** What a lab disposes before it kills the rest and deletes its namespaces (an agent, a BIRD). */
+export interface LabResource {
+  dispose(): Promise<void> | void;
+  /** Its log, shown by the fixture when the test failed. */
+  logs?(): string;
+}
+
 export class Lab {
   readonly prefix: string;
   private readonly namespaces: string[] = [];
   private readonly processes = new Set<ChildProcess>();
+  private readonly owned: LabResource[] = [];
   private readonly linksIn = new Map<string, Set<string>>();
   private destroyed = false;
-  private readonly onExit = (): void => this.destroySync();
+  private readonly forgetLastResort: () => void;
 
   private constructor(name: string) {
     labCount += 1;
     this.prefix = `${runPrefix}${name}${labCount}-`;
-    process.on('exit', this.onExit);
+    this.forgetLastResort = atLastResort(() => this.destroySync());
   }
 
   static async create(name: string): Promise<Lab> {
@@ -180,11 +194,38 @@ export class Lab {
     return parseCounters(stdout).get(`${group}.${name}`);
   }
 
-  /** Kills every tracked process and every process left in the namespaces, then deletes them. */
+  /** Disposes `resource` at destroy(), before the processes are killed; the last owned first. */
+  own<T extends LabResource>(resource: T): T {
+    this.assertLive();
+    this.owned.push(resource);
+    return resource;
+  }
+
+  /** Runs `cleanup` at destroy() as an owned resource (a temp dir, a socket). */
+  defer(cleanup: () => Promise<void> | void): void {
+    this.own({ dispose: cleanup });
+  }
+
+  /** What the lab owns, oldest first. */
+  resources(): readonly LabResource[] {
+    return this.owned;
+  }
+
+  /**
+   * Disposes what the lab owns (last first), kills every tracked process and every process left
+   * in the namespaces, then deletes them. A failed dispose is thrown after the namespaces are gone.
+   */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    process.off('exit', this.onExit);
+    const errors: unknown[] = [];
+    for (const resource of [...this.owned].reverse()) {
+      try {
+        await resource.dispose();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
     const exits = [...this.processes].map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         resolve();
@@ -195,23 +236,30 @@ export class Lab {
     }));
     await Promise.all(exits);
     const failures: string[] = [];
-    for (const ns of this.namespaces) {
+    while (this.namespaces.length > 0) {
+      const ns = this.namespaces[0];
       await killPidsIn(ns);
       const result = await run('ip', ['netns', 'del', ns]);
       if (result.code !== 0) failures.push(`${ns}: ${result.stderr.trim()}`);
+      this.namespaces.shift();
     }
+    this.forgetLastResort();
     if (failures.length > 0) throw new Error(`Lab.destroy could not delete: ${failures.join('; ')}`);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `Lab.destroy: ${errors.length} disposes failed`);
   }
 
-  /** The 'exit' fallback: synchronous, best effort. */
+  /**
+   * The last resort (exit, SIGTERM, SIGINT): synchronous, best effort, also in the middle of a
+   * destroy(). Owned resources are not disposed: their processes die with the rest.
+   */
   private destroySync(): void {
-    if (this.destroyed) return;
     this.destroyed = true;
     for (const child of this.processes) child.kill('SIGKILL');
-    for (const ns of this.namespaces) {
+    for (const ns of this.namespaces.splice(0)) {
       try {
-        const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-        for (const pid of pids.split(/\s+/).filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+        const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        for (const pid of pids.split(/\s+/).filter(Boolean)) killQuietly(Number(pid));
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
       } catch (err) {
         process.stderr.write(`netns lab: cleanup of ${ns} at exit failed: ${String(err)}\n`);
@@ -239,15 +287,17 @@ export class Lab {
   }
 }
 
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 async function killPidsIn(ns: string): Promise<void> {
   const { stdout } = await run('ip', ['netns', 'pids', ns]);
-  for (const pid of stdout.split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  }
+  for (const pid of stdout.split(/\s+/).filter(Boolean)) killQuietly(Number(pid));
 }
 
 /** Parses /proc/net/{netstat,snmp} header/value line pairs into `Group.Name` -> value. */
@@ -264,66 +314,4 @@ export function parseCounters(text: string): Map<string, number> {
     i++;
   }
   return counters;
-}
-
-export interface WaitOptions {
-  timeoutMs: number;
-  intervalMs?: number;
-  /** Named in the timeout error: "timed out after 3000 ms waiting for <what>". */
-  what: string;
-}
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `fn` until it returns a truthy value (returned) or the deadline passes (throws). */
-export async function waitFor<T>(
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  { timeoutMs, intervalMs = 25, what }: WaitOptions,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await pause(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
-  }
-}
-
-/**
- * Polls `fn` for the whole of `forMs` and throws naming `what` the first time it is false: the
- * deadline-based way to assert that something does NOT happen (a connection never comes up).
- */
-export async function holdsFor(
-  fn: () => boolean | Promise<boolean>,
-  { forMs, intervalMs = 25, what }: { forMs: number; intervalMs?: number; what: string },
-): Promise<void> {
-  const deadline = Date.now() + forMs;
-  for (;;) {
-    if (!(await fn())) throw new Error(`${what} stopped holding before ${forMs} ms`);
-    if (Date.now() >= deadline) return;
-    await pause(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
-  }
-}
-
-/** Collects a child's stdout as lines (and stderr as text) as they arrive. */
-export interface Output {
-  lines: string[];
-  stderr: () => string;
-}
-
-export function captureOutput(child: ChildProcess): Output {
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  return { lines, stderr: () => stderr };
 }

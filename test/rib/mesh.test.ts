@@ -15,6 +15,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { RouteAnswer } from '../../agent/control/api.js';
 import { Agent } from '../helpers/agent.js';
+import { useLab } from '../helpers/lab-fixture.js';
 import { holdsFor, isRoot, Lab, waitFor } from '../helpers/netns.js';
 import { agentDoc, expectedRoutes, kernelRoutes, member, type Member, missing, RouteWatcher, segment } from './rr-lab.js';
 
@@ -42,36 +43,28 @@ interface Run {
 /** Builds the segment (the members and `extra`), starts the mesh, waits for it, starts watching. */
 async function meshRun(t: ExecutionContext, name: string, extra: readonly Member[], body: (r: Run) => Promise<void>): Promise<void> {
   if (!isRoot) return t.fail('needs root');
-  const lab = await Lab.create(name);
+  const lab = await useLab(t, name);
   const run: Run = { lab, ns: new Map(), agents: new Map() };
-  try {
-    for (const [k, v] of await segment(lab, [...nodes, ...extra])) run.ns.set(k, v);
-    for (const m of nodes) run.agents.set(m.name, await Agent.start(lab, run.ns.get(m.name)!, agentDoc(m, { mesh: true, nodes })));
-    for (const m of nodes) {
-      const s = await run.agents.get(m.name)!.waitEstablished();
-      t.deepEqual(s.peers.map((p) => [p.address, p.type]), nodes.filter((o) => o !== m).map((o) => [o.ipv4, MESH]));
-      const want = expectedRoutes(m, nodes);
-      t.is(want.size, 8);
-      await waitFor(async () => missing(await kernelRoutes(lab, run.ns.get(m.name)!), want).length === 0,
-        { timeoutMs: 20_000, what: `${m.name} to install the other three blocks` });
-    }
-    run.watcher = await RouteWatcher.start(lab, nodes.map((m) => ({ name: m.name, ns: run.ns.get(m.name)!, expected: expectedRoutes(m, nodes) })));
-    await body(run);
-    await run.watcher.stop();
-    const samples = run.watcher.samples();
-    t.log(`kernel polls: ${JSON.stringify(samples)}`);
-    if (run.watcher.misses.length + run.watcher.deletions().length > 0) t.log(run.watcher.misses, run.watcher.deletions());
-    t.true(Object.values(samples).every((n) => n >= 10), 'the watcher polled each node many times');
-    t.deepEqual(run.watcher.misses, [], 'no route missing at any poll');
-    t.deepEqual(run.watcher.deletions(), [], 'the kernel reported no deletion of an agent route');
-  } catch (err) {
-    for (const a of run.agents.values()) t.log(`--- ${a.ns}\n${a.logs().split('\n').slice(-25).join('\n')}`);
-    throw err;
-  } finally {
-    await run.watcher?.stop().catch(() => undefined);
-    for (const a of run.agents.values()) await a.dispose().catch(() => undefined);
-    await lab.destroy();
+  for (const [k, v] of await segment(lab, [...nodes, ...extra])) run.ns.set(k, v);
+  for (const m of nodes) run.agents.set(m.name, await Agent.start(lab, run.ns.get(m.name)!, agentDoc(m, { mesh: true, nodes })));
+  for (const m of nodes) {
+    const s = await run.agents.get(m.name)!.waitEstablished();
+    t.deepEqual(s.peers.map((p) => [p.address, p.type]), nodes.filter((o) => o !== m).map((o) => [o.ipv4, MESH]));
+    const want = expectedRoutes(m, nodes);
+    t.is(want.size, 8);
+    await waitFor(async () => missing(await kernelRoutes(lab, run.ns.get(m.name)!), want).length === 0,
+      { timeoutMs: 20_000, what: `${m.name} to install the other three blocks` });
   }
+  run.watcher = await RouteWatcher.start(lab, nodes.map((m) => ({ name: m.name, ns: run.ns.get(m.name)!, expected: expectedRoutes(m, nodes) })));
+  lab.defer(() => run.watcher?.stop().catch(() => undefined));
+  await body(run);
+  await run.watcher.stop();
+  const samples = run.watcher.samples();
+  t.log(`kernel polls: ${JSON.stringify(samples)}`);
+  if (run.watcher.misses.length + run.watcher.deletions().length > 0) t.log(run.watcher.misses, run.watcher.deletions());
+  t.true(Object.values(samples).every((n) => n >= 10), 'the watcher polled each node many times');
+  t.deepEqual(run.watcher.misses, [], 'no route missing at any poll');
+  t.deepEqual(run.watcher.deletions(), [], 'the kernel reported no deletion of an agent route');
 }
 
 /** Rewrites each client's config and sends SIGHUP, all at once. */
