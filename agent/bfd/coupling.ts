@@ -15,9 +15,9 @@
  * closes only once BFD has been Up and failed). Not here: the threads, sockets, timers.
  */
 
-import type { PeerSpec } from '../session/peer.js';
 import type { BfdPeerConfig } from './engine.js';
 import type { BfdChange } from './session.js';
+import type { PeerSpec } from '../contracts/engines.js';
 
 export function bfdPeers(specs: readonly PeerSpec[]): BfdPeerConfig[] {
   return specs

@@ -16,10 +16,10 @@
  * session. Not here: sockets (worker.ts opens them), BGP (the main thread reacts to changes).
  */
 
-import type { Clock } from '../session/timers.js';
 import { BfdError, type BfdErrorCode } from './errors.js';
 import { decodeControl } from './packet.js';
 import { ADMIN_DOWN_MAX_MS, BfdSession, type BfdChange, type BfdSessionStatus } from './session.js';
+import type { Clock } from '../contracts/clock.js';
 
 /** One BFD session as the main thread asks for it (from a PeerSpec with bfd enabled). */
 export interface BfdPeerConfig {

@@ -7,10 +7,10 @@
  * discriminator or address (engine.ts).
  */
 
-import type { Clock } from '../session/timers.js';
 import type { BfdErrorCode } from './errors.js';
 import { controlFor, detectionTimeUs, initialBfd, peerDetectionTimeUs, transition, txIntervalUs, type BfdAction, type BfdData, type BfdEvent, type BfdTimer, type BfdTimers } from './fsm.js';
 import { diagName, encodeControl, type BfdState, type ControlPacket } from './packet.js';
+import type { Clock } from '../contracts/clock.js';
 
 /**
  * The longest a removed session sends AdminDown (RFC 5880 section 6.8.16 asks for a Detection

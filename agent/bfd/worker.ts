@@ -10,9 +10,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { UdpSocket } from './udp.js';
-import { systemClock } from '../session/timers.js';
 import { BfdEngine, type BfdPeerConfig, type TxSocket } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
+import { systemClock } from '../contracts/clock.js';
 
 /** RFC 5881 section 4. */
 export const SOURCE_PORT_MIN = 49152;

@@ -8,7 +8,7 @@ import type { Config } from '../../config/index.js';
 import type { Fib } from '../../netlink/fib/index.js';
 import { deviceFor, linkByName } from '../../netlink/fib/interfaces.js';
 import { isUp } from '../../netlink/rtnetlink/link.js';
-import type { SessionStatus } from '../session/events.js';
+import type { SessionStatus } from '../contracts/engines.js';
 import type { FibInput, SessionInput } from './checks.js';
 import type { RouteInput } from './targets.js';
 

@@ -13,7 +13,7 @@ import type { ControlHandlers, ReloadAnswer } from '../control/api.js';
 import { isReady } from './readiness.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { Rib } from '../rib/rib.js';
-import type { SessionStatus } from '../session/events.js';
+import type { SessionStatus } from '../contracts/engines.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
 

@@ -40,14 +40,14 @@ import { peerSet } from '../peers/peer-set.js';
 import { Rib } from '../rib/rib.js';
 import type { RefreshReport } from '../rib/refresh-stale.js';
 import { ribSettings } from '../rib/settings.js';
-import type { SessionEvent } from '../session/events.js';
+import type { SessionEvent } from '../contracts/engines.js';
 import { SessionManager } from '../session/manager.js';
 import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startupVerdict, TICK_MS, type CompletedBy } from './readiness.js';
-import { systemClock, type Clock } from '../session/timers.js';
 import { controlHandlers, type Engines, metricsSnapshot } from './answers.js';
 import { reload } from './reload.js';
 import { version } from './version.js';
 import { prefixesOf, routeWork } from './v8-flags.js';
+import { every, systemClock, type Clock } from '../contracts/clock.js';
 
 export { restartOnlyChanges } from './reload.js';
 
@@ -173,14 +173,14 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
 
   let control: ControlServer | null = null;
   let metricsServer: MetricsServer | null = null;
-  let convergenceTimer: NodeJS.Timeout | undefined;
-  let watchdog: NodeJS.Timeout | undefined;
+  let stopTicks: (() => void) | undefined;
+  let stopWatchdog: (() => void) | undefined;
   let stopping = false;
   /** See agent/daemon/shutdown.ts; once only. */
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await shutdown(signal, { log, timers: [convergenceTimer, watchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
+    await shutdown(signal, { log, timers: [stopTicks, stopWatchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
   };
   /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
   const stoppedDuringStartup = (): boolean => {
@@ -213,7 +213,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   }
   if (stoppedDuringStartup()) return;
   applyPeers(config);
-  convergenceTimer = setInterval(tick, TICK_MS);
+  stopTicks = every(clock, TICK_MS, tick);
 
   const engines: Engines = {
     config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker,
@@ -229,7 +229,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     await bfd.close();
     await manager.close('agent could not start');
     fib.close();
-    clearInterval(convergenceTimer);
+    stopTicks?.();
     process.exitCode = EXIT.FAILURE;
     return;
   }
@@ -252,7 +252,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   checker.start();
   sdNotify('READY=1');
   const watchdogUsec = Number(process.env.WATCHDOG_USEC ?? 0);
-  if (watchdogUsec > 0) watchdog = setInterval(() => sdNotify('WATCHDOG=1'), Math.max(1000, watchdogUsec / 2000));
+  if (watchdogUsec > 0) stopWatchdog = every(clock, Math.max(1000, watchdogUsec / 2000), () => sdNotify('WATCHDOG=1'));
   log.info('rack-agent running', { peers: manager.status().length, blocks: config.blocks.length, socket: config.control.socket });
   takeOver((signal) => {
     if (signal !== 'SIGHUP') return void stop(signal);

@@ -31,7 +31,7 @@
  */
 
 import { endOfRibFamily } from '../bgp/update.js';
-import type { SessionEvent, SessionStatus } from '../session/events.js';
+import type { SessionEvent, SessionStatus } from '../contracts/engines.js';
 import { type FamilyName, familyOfAfi } from '../bgp/families.js';
 
 /** How often daemon.ts calls `due()`; a tick later than twice this means the loop was stalled. */

@@ -18,7 +18,8 @@ import type { SessionManager } from '../session/manager.js';
 /** What is running when the stop begins (null or undefined: not built yet). */
 export interface Running {
   readonly log: Log;
-  readonly timers: readonly (NodeJS.Timeout | undefined)[];
+  /** Stops the daemon's periodic timers (agent/contracts/clock.ts every()). */
+  readonly timers: readonly ((() => void) | undefined)[];
   readonly checker: Checker;
   readonly control: ControlServer | null;
   readonly metricsServer: MetricsServer | null;
@@ -31,7 +32,7 @@ export interface Running {
 export async function shutdown(signal: string, r: Running): Promise<void> {
   sdNotify('STOPPING=1');
   r.log.info(`${signal}: stopping; kernel routes stay, graceful-restart peers keep ours`, {});
-  for (const timer of r.timers) clearInterval(timer);
+  for (const stop of r.timers) stop?.();
   r.checker.close();
   await r.control?.close();
   await r.metricsServer?.close();

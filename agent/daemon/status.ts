@@ -6,7 +6,7 @@
 
 import type { BfdSessionStatus } from '../bfd/session.js';
 import type { BfdAnswer, PeerAnswer, RouteAnswer, StatusAnswer } from '../control/api.js';
-import type { SessionStatus } from '../session/events.js';
+import type { SessionStatus } from '../contracts/engines.js';
 import { isoSeconds } from '../contracts/clock.js';
 
 export interface PeerCounts {

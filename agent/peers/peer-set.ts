@@ -19,12 +19,12 @@
 
 import { parsePrefix } from '../bgp/prefix.js';
 import type { Config, NodeEntry, PeerConfig } from '../../config/types.js';
-import type { PeerSpec, PeerType } from '../session/peer.js';
 import { addressRank } from '../rib/decision.js';
 import { RibError } from '../rib/errors.js';
 import { addressBytes, covers } from '../rib/policy.js';
 import { matches, parseSelector, type Selector } from './selector.js';
 import type { FamilyName } from '../bgp/families.js';
+import type { PeerSpec, PeerType } from '../contracts/engines.js';
 
 const BGP_PORT = 179;
 

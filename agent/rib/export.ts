@@ -20,8 +20,8 @@
 
 import type { PathAttributes } from '../bgp/attributes.js';
 import type { AsPathSegment } from '../bgp/as-path.js';
-import type { PeerSpec } from '../session/peer.js';
 import type { FamilyName } from '../bgp/families.js';
+import type { PeerSpec } from '../contracts/engines.js';
 
 /** RFC 1997 well-known communities. */
 export const NO_EXPORT = 0xffffff01;

@@ -7,9 +7,9 @@
  * The RIB does the sweeping; this module decides when.
  */
 
-import type { Clock } from '../session/timers.js';
 import type { PeerState } from './peer-state.js';
 import { AFI_OF, type FamilyName } from '../bgp/families.js';
+import type { Clock } from '../contracts/clock.js';
 
 
 export class Graceful {

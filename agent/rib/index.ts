@@ -10,4 +10,4 @@ export { ribSettings, type RibSettings } from './settings.js';
 export { STEP_NAMES, type StepName } from './decision.js';
 export type { ImportReason } from './policy.js';
 export { RibError, type RibErrorCode } from './errors.js';
-export type { OutboundUpdate, RibChange, RibPath } from './types.js';
+export type { OutboundUpdate, RibChange, RibPath } from '../contracts/engines.js';

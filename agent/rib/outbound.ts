@@ -23,8 +23,8 @@ import type { ExportNode } from './export.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
-import type { OutboundItem, OutboundUpdate } from './types.js';
 import type { FamilyName } from '../bgp/families.js';
+import type { OutboundItem, OutboundUpdate } from '../contracts/engines.js';
 
 /** Collects one peer's announcements (grouped by attribute set) and withdrawals. */
 export class OutboundBuilder {

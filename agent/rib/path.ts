@@ -14,7 +14,7 @@ import type { AsPathSegment } from '../bgp/as-path.js';
 import { contextWith } from '../bgp/context.js';
 import { MAX_EXTENDED_MESSAGE_LENGTH } from '../bgp/constants.js';
 import type { Candidate } from './decision.js';
-import type { RibPath } from './types.js';
+import type { RibPath } from '../contracts/engines.js';
 
 const KEY_CONTEXT = contextWith({ maxLength: MAX_EXTENDED_MESSAGE_LENGTH });
 

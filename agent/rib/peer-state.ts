@@ -6,11 +6,10 @@
  */
 
 import type { PathAttributes } from '../bgp/attributes.js';
-import type { Negotiated } from '../session/negotiate.js';
-import type { PeerSpec } from '../session/peer.js';
 import { exportPath, type ExportNode } from './export.js';
 import { attributesKey, type Path, type PathSource } from './path.js';
 import type { FamilyName } from '../bgp/families.js';
+import type { Negotiated, PeerSpec } from '../contracts/engines.js';
 
 /** Per peer and family: the paths a BoRR marked, and the timer for an EoRR that never comes (refresh-stale.ts). */
 export interface Refreshing {

@@ -8,9 +8,6 @@
  * Not here: what a peer sends (adj-in.ts) or is sent (outbound.ts), or scheduling the flush.
  */
 
-import type { Negotiated } from '../session/negotiate.js';
-import type { PeerSpec } from '../session/peer.js';
-import type { Clock } from '../session/timers.js';
 import { addressRank } from './decision.js';
 import { Graceful } from './graceful.js';
 import type { LocRib } from './loc-rib.js';
@@ -20,6 +17,8 @@ import { PeerState } from './peer-state.js';
 import { addressBytes } from './policy.js';
 import { RefreshStale, type RefreshReport } from './refresh-stale.js';
 import { FAMILIES, type FamilyName } from '../bgp/families.js';
+import type { Negotiated, PeerSpec } from '../contracts/engines.js';
+import type { Clock } from '../contracts/clock.js';
 
 
 /** What a session's down event says of graceful restart (null: none, flush). */

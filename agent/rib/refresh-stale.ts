@@ -16,10 +16,10 @@
  * The RIB does the sweeping; this module marks and decides when. Timers come from an injected Clock.
  */
 
-import type { Clock } from '../session/timers.js';
 import type { Path } from './path.js';
 import type { PeerState, Refreshing } from './peer-state.js';
 import type { FamilyName } from '../bgp/families.js';
+import type { Clock } from '../contracts/clock.js';
 
 /**
  * What happened, for the owner's log (agent/daemon/daemon.ts logs it at info). `paths`: interned paths

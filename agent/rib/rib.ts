@@ -27,8 +27,7 @@
 
 import type { Prefix } from '../bgp/prefix.js';
 import { endOfRibFamily, type UpdateMessage } from '../bgp/update.js';
-import type { SessionEvent } from '../session/events.js';
-import { systemClock, type Clock } from '../session/timers.js';
+import type { OutboundItem, RibChange, RibPath, SessionEvent } from '../contracts/engines.js';
 import { AdjIn } from './adj-in.js';
 import { RibError } from './errors.js';
 import type { ExportNode } from './export.js';
@@ -41,8 +40,8 @@ import { RibPeers } from './peers.js';
 import { importContext } from './policy.js';
 import type { RefreshReport } from './refresh-stale.js';
 import { peerCounts, routes, type RibRoute } from './rib-view.js';
-import type { OutboundItem, RibChange, RibPath } from './types.js';
 import { type FamilyName, familyOfAfi } from '../bgp/families.js';
+import { systemClock, type Clock } from '../contracts/clock.js';
 
 export interface RibSink {
   changes(batch: readonly RibChange[]): void;

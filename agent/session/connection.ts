@@ -11,8 +11,8 @@
 
 import type * as net from 'node:net';
 import { Framer } from '../bgp/framer.js';
-import type { Clock } from './timers.js';
 import { socketErrorWords } from './socket-errors.js';
+import type { Clock } from '../contracts/clock.js';
 
 export type Direction = 'in' | 'out';
 

@@ -18,14 +18,12 @@ import type { OpenMessage } from '../bgp/open.js';
 import { RefreshSubtype, type RouteRefreshMessage } from '../bgp/route-refresh.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Inbound } from './connection.js';
-import type { SessionEvent } from './events.js';
-import type { FsmEvent, Notify, State } from './fsm.js';
+import type { Negotiated, PeerSpec, SessionEvent, State } from '../contracts/engines.js';
+import type { FsmEvent, Notify } from './fsm.js';
 import { familyName, type FamilyName } from '../bgp/families.js';
 import { describeNotify } from './inbound.js';
-import type { Logger } from './logger.js';
-import type { Negotiated } from './negotiate.js';
-import type { PeerSpec } from './peer.js';
 import type { UpdateIntake } from './receive.js';
+import type { Logger } from '../contracts/log.js';
 
 /** What an event hands on when the FSM says `deliver`. */
 export type Delivery =

@@ -7,10 +7,10 @@
  */
 
 import { ErrorCode } from '../bgp/constants.js';
-import type { Notify, State } from './fsm.js';
+import type { Notify } from './fsm.js';
 import { adminShutdown, ceaseNotify, describeNotify, gracefulRestartOnDown, gracefulStop, type GracefulRestartInfo } from './inbound.js';
-import type { Logger } from './logger.js';
-import type { Negotiated } from './negotiate.js';
+import type { State, Negotiated } from '../contracts/engines.js';
+import type { Logger } from '../contracts/log.js';
 
 export class Ending {
   /** In words, e.g. `Socket: Connection refused`, `Received: ...`, `Hold timer expired`; '' once Established. */

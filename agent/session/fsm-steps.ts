@@ -7,7 +7,8 @@
  */
 
 import { CeaseSubcode, ErrorCode } from '../bgp/constants.js';
-import type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Transition, Which } from './fsm-types.js';
+import type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, Transition, Which } from './fsm-types.js';
+import type { State } from '../contracts/engines.js';
 
 /** RFC 4271 section 8.2.2: a hold time of OpenSent before the peer's OPEN sets it. */
 export const LARGE_HOLD = 240;

@@ -1,11 +1,10 @@
+import type { State } from '../contracts/engines.js';
 /**
  * The vocabulary of the BGP FSM (RFC 4271 section 8, fsm.ts): its states, events (section 8.1, with
  * RFC 5882 BFD and RFC 9687 send-hold events), actions, configuration and data. Pure data and
  * types. Not here: any transition (fsm.ts, fsm-steps.ts).
  */
 
-export const STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const;
-export type State = (typeof STATES)[number];
 
 /** The session's connection, or a second one from the same peer (a collision, RFC 4271 section 6.8). */
 export type Which = 'main' | 'second';

@@ -36,10 +36,11 @@ import {
   bfdDown, CEASE_COLLISION, collisionDump, fail, HOLD_EXPIRED, holdTimers, keepaliveSeconds, LARGE_HOLD, next, peerEnded, peerRestarted,
   QUICK_CEASE, restartHold, SEND_HOLD_EXPIRED, start, stop, unexpected,
 } from './fsm-steps.js';
-import type { Action, EventType, FsmData, FsmEvent, State, Transition } from './fsm-types.js';
+import type { Action, EventType, FsmData, FsmEvent, Transition } from './fsm-types.js';
+import type { State } from '../contracts/engines.js';
 
-export { DEFAULT_FSM_CONFIG, initialData, STATES, TIMER_EVENT } from './fsm-types.js';
-export type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, State, Timer, Transition, Which } from './fsm-types.js';
+export { DEFAULT_FSM_CONFIG, initialData, TIMER_EVENT } from './fsm-types.js';
+export type { Action, EventType, FsmConfig, FsmData, FsmEvent, Notify, Timer, Transition, Which } from './fsm-types.js';
 export { keepaliveSeconds } from './fsm-steps.js';
 
 function idle(d: FsmData, e: FsmEvent): Transition {

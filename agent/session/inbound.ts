@@ -10,8 +10,8 @@ import { describeNotification, shutdownData } from '../bgp/notification.js';
 import type { Prefix, Prefix4, Prefix6 } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
 import type { Notify } from './fsm.js';
-import type { Negotiated } from './negotiate.js';
 import { type FamilyName, familyName } from '../bgp/families.js';
+import type { Negotiated } from '../contracts/engines.js';
 
 /**
  * RFC 7606 section 2: every prefix the UPDATE announces becomes a withdrawal; its attributes are

@@ -9,7 +9,7 @@
 
 import * as net from 'node:net';
 import { setListenerMd5Key, setListenerMinTtl, setListenerTtl } from '../../netlink/socket-options.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../contracts/log.js';
 
 export interface ListenPeer {
   readonly address: string;

@@ -7,7 +7,7 @@
 
 import type { OpenMessage } from '../bgp/open.js';
 import { buildOpen } from './negotiate.js';
-import type { PeerSpec } from './peer.js';
+import type { PeerSpec } from '../contracts/engines.js';
 
 /** Our side of graceful restart as the OPEN announces it (RFC 4724 section 3). */
 export interface LocalRestartState {

@@ -11,12 +11,10 @@
  */
 
 import type * as net from 'node:net';
-import type { OutboundItem } from '../rib/types.js';
-import type { SessionStatus } from './events.js';
+import type { OutboundItem, PeerSpec, SessionStatus } from '../contracts/engines.js';
 import { Listener, plainAddress } from './listener.js';
-import { withMeta, type Logger } from './logger.js';
-import type { PeerSpec } from './peer.js';
 import { Session, type SessionDeps, type StopOptions } from './session.js';
+import { withMeta, type Logger } from '../contracts/log.js';
 
 export interface PeerDiff {
   readonly added: readonly PeerSpec[];

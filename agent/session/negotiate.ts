@@ -20,6 +20,7 @@ import {
   type OpenMessage,
 } from '../bgp/index.js';
 import { AFI_OF, type FamilyName } from '../bgp/families.js';
+import type { Negotiated } from '../contracts/engines.js';
 
 
 export interface LocalOpenOptions {
@@ -59,36 +60,6 @@ export function buildOpen(o: LocalOpenOptions): OpenMessage {
   });
   if (addPath.length > 0) caps.push({ kind: 'add-path', families: addPath });
   return { type: 'open', version: 4, myAs: myAsField(o.asn), holdTime: o.holdTime, bgpId: o.routerId, capabilities: caps };
-}
-
-export interface PeerGracefulRestart {
-  readonly restartTime: number;
-  readonly restarting: boolean;
-  readonly notification: boolean;
-  /** Families the peer preserves routes for, with its F bit. */
-  readonly families: readonly (FamilyRef & { readonly forwarding: boolean })[];
-}
-
-export interface Negotiated {
-  readonly peerAs: number;
-  readonly peerId: string;
-  readonly holdTime: number;
-  readonly keepaliveTime: number;
-  readonly families: readonly FamilyName[];
-  readonly fourOctetAs: boolean;
-  readonly extendedMessage: boolean;
-  readonly routeRefresh: boolean;
-  readonly enhancedRouteRefresh: boolean;
-  /** Path identifiers on what we receive / what we send, per family. */
-  readonly addPathReceive: Readonly<Record<FamilyName, boolean>>;
-  readonly addPathSend: Readonly<Record<FamilyName, boolean>>;
-  /** The peer's graceful-restart capability, if it sent one. */
-  readonly peerGracefulRestart?: PeerGracefulRestart;
-  /** Whether our own graceful-restart capability went out. */
-  readonly localGracefulRestart: boolean;
-  /** Context for decoding what the peer sends, and for encoding what we send. */
-  readonly decode: CodecContext;
-  readonly encode: CodecContext;
 }
 
 function has(open: OpenMessage, kind: Capability['kind']): boolean {

@@ -11,8 +11,8 @@ import { checkOpen, type OpenMessage } from '../bgp/open.js';
 import { collisionDump } from './collision.js';
 import type { Direction } from './connection.js';
 import type { Notify, Which } from './fsm.js';
-import type { Logger } from './logger.js';
-import type { PeerSpec } from './peer.js';
+import type { PeerSpec } from '../contracts/engines.js';
+import type { Logger } from '../contracts/log.js';
 
 /** The NOTIFICATION for an unacceptable OPEN (logged, `where` it came), or undefined. */
 export function openError(open: OpenMessage, spec: PeerSpec, log: Logger, where = ''): Notify | undefined {

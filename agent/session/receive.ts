@@ -13,7 +13,7 @@ import { AS_SET_REASON } from '../bgp/attributes.js';
 import { mergeAs4 } from '../bgp/as-path.js';
 import { isTreatAsWithdraw, type UpdateMessage } from '../bgp/update.js';
 import { asWithdrawal } from './inbound.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../contracts/log.js';
 
 /** What the RIB gets for a decoded UPDATE (pure). */
 export function receivedUpdate(u: UpdateMessage, fourOctetAs: boolean): UpdateMessage {

@@ -15,11 +15,10 @@ import { decodeMessage, type Message } from '../bgp/message.js';
 import { notificationFor } from '../bgp/notification.js';
 import type { OpenMessage } from '../bgp/open.js';
 import type { Inbound } from './connection.js';
-import type { FsmEvent, Notify, State } from './fsm.js';
-import type { Logger } from './logger.js';
-import type { Negotiated } from './negotiate.js';
+import type { FsmEvent, Notify } from './fsm.js';
 import { openError } from './open-check.js';
-import type { PeerSpec } from './peer.js';
+import type { State, Negotiated, PeerSpec } from '../contracts/engines.js';
+import type { Logger } from '../contracts/log.js';
 
 export type SecondStep =
   /** Close the second connection, after `notify` if given. */

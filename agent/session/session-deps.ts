@@ -5,12 +5,11 @@
  * Not here: the session itself, the peer's spec (peer.ts).
  */
 
-import type { SessionEvent } from './events.js';
-import { DEFAULT_FSM_CONFIG, type FsmConfig, type State } from './fsm.js';
+import type { PeerSpec, SessionEvent, State } from '../contracts/engines.js';
+import { DEFAULT_FSM_CONFIG, type FsmConfig } from './fsm.js';
 import type { LocalRestartState } from './local-open.js';
-import type { Logger } from './logger.js';
-import type { PeerSpec } from './peer.js';
-import type { Clock } from './timers.js';
+import type { Clock } from '../contracts/clock.js';
+import type { Logger } from '../contracts/log.js';
 
 export interface StateChange {
   readonly key: string;

@@ -5,11 +5,9 @@
  * the counters it increments. Not here: who counts (session.ts, transport.ts), the rendering.
  */
 
-import type { MessageCounts, SessionStatus } from './events.js';
+import type { MessageCounts, Negotiated, PeerSpec, SessionStatus } from '../contracts/engines.js';
 import { keepaliveSeconds, type FsmData } from './fsm.js';
 import { capabilityNames } from './inbound.js';
-import type { Negotiated } from './negotiate.js';
-import type { PeerSpec } from './peer.js';
 
 export type Counts = Record<keyof MessageCounts, number>;
 

@@ -1,58 +1,11 @@
 /**
- * The FSM's timers over an injected Clock (agent/contracts/clock.ts): the real one or a FakeClock
- * that tests advance by hand. SessionTimers runs the FSM's named
+ * The FSM's timers over an injected Clock (agent/contracts/clock.ts): the real one, or in tests
+ * test/helpers/fake-clock.ts. SessionTimers runs the FSM's named
  * timers: start replaces a running one, stop cancels, and ConnectRetry and Keepalive get the
  * RFC 4271 section 10 jitter (a random factor between 0.75 and 1.0) so peers do not synchronise.
  */
 
 import type { Clock } from '../contracts/clock.js';
-
-// Until every caller imports agent/contracts/clock.ts itself.
-export { systemClock, type Clock } from '../contracts/clock.js';
-
-/** A clock that only moves when told; timers fire in due order during advance(). */
-export class FakeClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-
-  constructor(start = 0) {
-    this.t = start;
-  }
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let nextId: number | undefined;
-      let next: { at: number; fn: () => void } | undefined;
-      for (const [id, p] of this.pending) {
-        if (p.at <= end && (next === undefined || p.at < next.at)) {
-          nextId = id;
-          next = p;
-        }
-      }
-      if (next === undefined || nextId === undefined) break;
-      this.pending.delete(nextId);
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 const JITTERED: ReadonlySet<string> = new Set(['connectRetry', 'keepalive']);
 

@@ -18,9 +18,9 @@ import { SAFI } from '../bgp/constants.js';
 import { packUpdates, type PackInput, type RouteGroup } from '../bgp/pack.js';
 import { RefreshSubtype, encodeRouteRefresh } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib } from '../bgp/update.js';
-import type { OutboundItem } from '../rib/types.js';
 import type { Connection } from './connection.js';
 import { AFI_OF } from '../bgp/families.js';
+import type { OutboundItem } from '../contracts/engines.js';
 
 /** Prefixes per slice: one slice encodes in well under a millisecond. */
 export const SLICE_PREFIXES = 2048;

@@ -20,11 +20,11 @@ import type * as net from 'node:net';
 import { encodeNotification } from '../bgp/notification.js';
 import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
 import { Connection, type Direction, type Inbound } from './connection.js';
-import type { Notify, State, Which } from './fsm.js';
+import type { Notify, Which } from './fsm.js';
 import { socketErrorWords } from './socket-errors.js';
-import type { Logger } from './logger.js';
-import type { PeerSpec } from './peer.js';
-import type { Clock } from './timers.js';
+import type { State, PeerSpec } from '../contracts/engines.js';
+import type { Clock } from '../contracts/clock.js';
+import type { Logger } from '../contracts/log.js';
 
 export interface TransportHost {
   state(): State;

@@ -13,9 +13,9 @@
  */
 import { AFI } from '../../agent/bgp/constants.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
-import type { RibChange, RibPath } from '../../agent/rib/types.js';
 import { isLinkLocal6 } from './kernel-route.js';
 import type { FibContext, FibNextHop, FibProblem, FibRoute } from './types.js';
+import type { RibChange, RibPath } from '../../agent/contracts/engines.js';
 
 export interface DesiredResult {
   readonly prefix: string;

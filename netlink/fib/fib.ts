@@ -20,7 +20,6 @@
  * the tunnel (devices.ts), notifications and dumps (events.ts).
  */
 import { every, systemClock, type Clock } from '../../agent/contracts/clock.js';
-import type { RibChange } from '../../agent/rib/types.js';
 import type { NetlinkError } from '../rtnetlink/errors.js';
 import { RouteSocket } from '../rtnetlink/route-socket.js';
 import type { KernelTable } from './diff.js';
@@ -35,6 +34,7 @@ import { queueDumpDifferences, queueStale, queueTouched } from './sweeps.js';
 import type { FibSnapshot, Logger, Ownership } from './types.js';
 import { problems, routeViews, type FibRouteView } from './views.js';
 import { RequestWindow, type WindowHost } from './window.js';
+import type { RibChange } from '../../agent/contracts/engines.js';
 
 export class Fib implements WindowHost, EventsHost {
   readonly own: Ownership;

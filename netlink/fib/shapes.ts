@@ -13,12 +13,12 @@
  */
 import { AFI } from '../../agent/bgp/constants.js';
 import type { Prefix } from '../../agent/bgp/prefix.js';
-import type { RibPath } from '../../agent/rib/types.js';
 import { desiredRoute, prefixWithin } from './desired.js';
 import type { DesiredEntry } from './diff.js';
 import { fibSignature } from './kernel-route.js';
 import type { Interned } from './interned.js';
 import type { FibContext, FibProblem, FibRoute } from './types.js';
+import type { RibPath } from '../../agent/contracts/engines.js';
 
 export interface Desired {
   /** Id in the registry of the desired route (0: nothing to install). */

@@ -11,11 +11,11 @@
  * node). The queue of indices to compare with the kernel is a growable ring.
  * Plain data and functions; the Fib (fib.ts) owns the only instance.
  */
-import type { RibPath } from '../../agent/rib/types.js';
 import type { DesiredEntry, KernelTable } from './diff.js';
 import { KeyIndex } from './entries.js';
 import { Interned } from './interned.js';
 import type { FibProblem } from './types.js';
+import type { RibPath } from '../../agent/contracts/engines.js';
 
 export const QUEUED = 1;
 export const INFLIGHT = 2;

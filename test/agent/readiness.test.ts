@@ -10,8 +10,7 @@
 
 import test from 'ava';
 import { CAP_QUIET_FACTOR, InitialTables, isReady, startupVerdict, TICK_MS, type StartupVerdict } from '../../agent/daemon/readiness.js';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { State } from '../../agent/session/fsm.js';
+import type { SessionEvent, State } from '../../agent/contracts/engines.js';
 import { announce, down, endOfRib, established, harness, spec, withdraw } from '../rib/helpers.js';
 import type { FamilyName } from '../../agent/bgp/families.js';
 

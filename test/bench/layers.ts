@@ -14,13 +14,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeUpdate, Framer, type Prefix, type UpdateMessage } from '../../agent/bgp/index.js';
 import { Rib } from '../../agent/rib/rib.js';
-import type { RibChange } from '../../agent/rib/types.js';
-import type { Negotiated } from '../../agent/session/negotiate.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { negotiated as ribNegotiated } from '../rib/helpers.js';
 import { peerSpec } from '../session/specs.js';
 import { Fib } from '../../netlink/fib/fib.js';
 import { markAllInstalled } from './layers-fib.js';
+import type { RibChange, Negotiated, PeerSpec } from '../../agent/contracts/engines.js';
 
 const PREFIXES = Number(process.env.BENCH_PREFIXES ?? 1_000_000);
 const LAYERS = ['rib', 'rib+out', 'rib+fib', 'rib+fib+kernel'] as const;

@@ -10,11 +10,10 @@
 
 import { performance } from 'node:perf_hooks';
 import { decodeMessage, encodeUpdate, Framer, type Prefix, type UpdateMessage } from '../../agent/bgp/index.js';
-import type { Negotiated } from '../../agent/session/negotiate.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { negotiated as ribNegotiated } from '../rib/helpers.js';
 import { peerSpec } from '../session/specs.js';
 import { Rib } from '../../agent/rib/rib.js';
+import type { Negotiated, PeerSpec } from '../../agent/contracts/engines.js';
 
 const PREFIXES = Number(process.env.BENCH_PREFIXES ?? 1_000_000);
 const EXPORT = process.env.BENCH_EXPORT === '1';

@@ -11,8 +11,8 @@ import test from 'ava';
 import { BfdEngine, type BfdPeerConfig } from '../../agent/bfd/engine.js';
 import { decodeControl, encodeControl, type ControlPacket } from '../../agent/bfd/packet.js';
 import type { BfdChange } from '../../agent/bfd/session.js';
-import { FakeClock } from '../../agent/session/timers.js';
 import { MALFORMED, UP } from './packet.test.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const A = '10.0.0.1';
 const B = 'fd00::2';

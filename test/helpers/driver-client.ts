@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SessionStatus } from '../../agent/session/events.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
+import type { PeerSpec, SessionStatus } from '../../agent/contracts/engines.js';
 import { captureOutput, type Lab, type Output, waitFor } from './netns.js';
 import type { DriverSpec } from './session-driver.js';
 

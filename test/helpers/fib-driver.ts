@@ -22,9 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { ipv4ToNumber } from '../../agent/bgp/ip.js';
 import { parsePrefix } from '../../agent/bgp/prefix.js';
 import type { PathAttributes } from '../../agent/bgp/attributes.js';
-import type { RibChange, RibPath } from '../../agent/rib/types.js';
 import { Fib, type FibOptions } from '../../netlink/fib/index.js';
 import type { Logger } from '../../netlink/fib/types.js';
+import type { RibChange, RibPath } from '../../agent/contracts/engines.js';
 
 export interface DriverPath {
   peer: string;

@@ -34,12 +34,11 @@ import { AFI } from '../../agent/bgp/constants.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import type { PathAttributes } from '../../agent/bgp/attributes.js';
 import { endOfRibFamily, type UpdateMessage } from '../../agent/bgp/update.js';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { Logger } from '../../agent/session/logger.js';
+import type { PeerSpec, SessionEvent } from '../../agent/contracts/engines.js';
 import { SessionManager } from '../../agent/session/manager.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { readPassword } from '../../config/password.js';
 import type { FamilyName } from '../../agent/bgp/families.js';
+import type { Logger } from '../../agent/contracts/log.js';
 
 export interface DriverSpec {
   readonly listenPort: number;

@@ -6,7 +6,6 @@
 import test from 'ava';
 import type { PathAttributes } from '../../agent/bgp/attributes.js';
 import { parsePrefix } from '../../agent/bgp/prefix.js';
-import type { RibChange, RibPath } from '../../agent/rib/types.js';
 import { desiredRoute } from '../../netlink/fib/desired.js';
 import { applyRouteEvent, diff, diffKey, kernelTable, type DesiredEntry } from '../../netlink/fib/diff.js';
 import { applyAddress, applyLink, deviceFor, emptyInterfaces } from '../../netlink/fib/interfaces.js';
@@ -14,6 +13,7 @@ import { fibSignature, kernelRoute, routeToMessage } from '../../netlink/fib/ker
 import type { FibContext, FibRoute, KernelRoute } from '../../netlink/fib/types.js';
 import { RTN } from '../../netlink/rtnetlink/constants.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../../netlink/rtnetlink/route.js';
+import type { RibChange, RibPath } from '../../agent/contracts/engines.js';
 
 const attributes = {} as PathAttributes;
 const path = (peer: string, nextHop: string, extra: Partial<RibPath> = {}): RibPath =>

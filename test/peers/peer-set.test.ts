@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
 import { peerKey, peerSet, selectorProblems } from '../../agent/peers/peer-set.js';
 import { ribSettings } from '../../agent/rib/settings.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { makeTempDir, writeConfig } from '../config/helpers.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
 
 const tmp = makeTempDir();
 test.after.always(() => tmp.remove());

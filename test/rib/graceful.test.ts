@@ -6,7 +6,7 @@
 
 import test from 'ava';
 import { announce, down, endOfRib, established, harness, spec } from './helpers.js';
-import type { PeerGracefulRestart } from '../../agent/session/negotiate.js';
+import type { PeerGracefulRestart } from '../../agent/contracts/engines.js';
 
 const a = spec('10.0.1.1');
 const b = spec('10.0.1.2');

@@ -7,16 +7,13 @@ import type { PathAttributes } from '../../agent/bgp/attributes.js';
 import { contextWith } from '../../agent/bgp/context.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import type { UpdateMessage } from '../../agent/bgp/update.js';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { Negotiated } from '../../agent/session/negotiate.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
-import { FakeClock } from '../../agent/session/timers.js';
+import type { Negotiated, OutboundItem, OutboundUpdate, PeerSpec, RibChange, SessionEvent } from '../../agent/contracts/engines.js';
 import { InitialTables } from '../../agent/daemon/readiness.js';
 import type { ExportNode } from '../../agent/rib/export.js';
 import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
 import { peerSpec } from '../session/specs.js';
-import type { OutboundItem, OutboundUpdate, RibChange } from '../../agent/rib/types.js';
 import type { FamilyName } from '../../agent/bgp/families.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 export const NODE: ExportNode = { asNumber: 64512, routerId: '10.0.1.13', clusterId: '', ipv4: '10.0.1.13', ipv6: 'fd00:1::13' };
 export const POOLS = ['192.168.0.0/16', 'fd00:100::/48'];

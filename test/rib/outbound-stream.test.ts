@@ -8,8 +8,7 @@
  */
 
 import test from 'ava';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { Negotiated } from '../../agent/session/negotiate.js';
+import type { Negotiated, SessionEvent } from '../../agent/contracts/engines.js';
 import { announce, established, harness, spec, withdraw } from './helpers.js';
 
 /** The node's own blocks, and what the eBGP peer `e` announced before each case. */

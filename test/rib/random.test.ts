@@ -13,8 +13,7 @@
 
 import test from 'ava';
 import { formatPrefix, parsePrefix } from '../../agent/bgp/prefix.js';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
+import type { PeerSpec, SessionEvent } from '../../agent/contracts/engines.js';
 import { announce, down, endOfRib, established, harness, spec, withdraw } from './helpers.js';
 
 const SEED = Number(process.env.RIB_SEED ?? 20261121);

@@ -6,9 +6,7 @@
  */
 
 import test from 'ava';
-import type { SessionEvent } from '../../agent/session/events.js';
-import type { PeerGracefulRestart } from '../../agent/session/negotiate.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
+import type { PeerGracefulRestart, PeerSpec, SessionEvent } from '../../agent/contracts/engines.js';
 import type { RefreshReport } from '../../agent/rib/refresh-stale.js';
 import { announce, down, endOfRib, established, harness, spec, withdraw } from './helpers.js';
 import type { FamilyName } from '../../agent/bgp/families.js';

@@ -7,11 +7,11 @@
  * (listening), no socket is opened here.
  */
 import test from 'ava';
-import { silentLogger } from '../../agent/session/logger.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { Session } from '../../agent/session/session.js';
-import { FakeClock } from '../../agent/session/timers.js';
 import { peerSpec } from './specs.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { silentLogger } from '../../agent/contracts/log.js';
 
 const IDLE_HOLD_S = 5;
 

@@ -7,19 +7,8 @@
  */
 
 import test from 'ava';
-import {
-  DEFAULT_FSM_CONFIG,
-  describeTransition,
-  initialData,
-  keepaliveSeconds,
-  STATES,
-  transition,
-  type Action,
-  type EventType,
-  type FsmData,
-  type FsmEvent,
-  type State,
-} from '../../agent/session/fsm.js';
+import { DEFAULT_FSM_CONFIG, describeTransition, initialData, keepaliveSeconds, transition, type Action, type EventType, type FsmData, type FsmEvent } from '../../agent/session/fsm.js';
+import { STATES, type State } from '../../agent/contracts/engines.js';
 
 const ERR = { code: 3, subcode: 1, data: Uint8Array.of(1) };
 const EVENTS: Record<EventType, FsmEvent> = {

@@ -14,13 +14,13 @@ import { Framer } from '../../agent/bgp/framer.js';
 import { decodeMessage, encodeMessage, KEEPALIVE, type Message } from '../../agent/bgp/message.js';
 import type { OpenMessage } from '../../agent/bgp/open.js';
 import { initialData, transition } from '../../agent/session/fsm.js';
-import type { SessionEvent } from '../../agent/session/events.js';
+import type { Negotiated, SessionEvent } from '../../agent/contracts/engines.js';
 import { adminShutdown, ceaseNotify, describeNotify, gracefulRestartOnDown, gracefulStop } from '../../agent/session/inbound.js';
-import { silentLogger } from '../../agent/session/logger.js';
-import { buildOpen, negotiate, type Negotiated } from '../../agent/session/negotiate.js';
+import { buildOpen, negotiate } from '../../agent/session/negotiate.js';
 import { Session, type LocalRestartState } from '../../agent/session/session.js';
 import { waitFor } from '../helpers/netns.js';
 import { peerSpec } from './specs.js';
+import { silentLogger } from '../../agent/contracts/log.js';
 
 const LOCAL = { asn: 65001, routerId: '10.0.0.1', holdTime: 90, families: ['ipv4', 'ipv6'] as const };
 const TEXT = 'maintenance';

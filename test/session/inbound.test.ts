@@ -11,8 +11,9 @@ import type { UpdateMessage } from '../../agent/bgp/update.js';
 import { adminShutdown, asWithdrawal, describeNotify, gracefulRestartOnDown } from '../../agent/session/inbound.js';
 import { socketErrorWords } from '../../agent/session/socket-errors.js';
 import { listenerMinTtl, plainAddress } from '../../agent/session/listener.js';
-import { buildOpen, negotiate, type Negotiated } from '../../agent/session/negotiate.js';
+import { buildOpen, negotiate } from '../../agent/session/negotiate.js';
 import { sliceOutbound } from '../../agent/session/transmit.js';
+import type { Negotiated } from '../../agent/contracts/engines.js';
 
 const p = (s: string): Prefix => parsePrefix(s);
 const texts = (list: readonly Prefix[]): string[] => list.map(formatPrefix);

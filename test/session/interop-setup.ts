@@ -8,11 +8,11 @@ import type { ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { type BgpDaemon, type DaemonOptions, type NeighborOptions, waitEstablished } from '../helpers/bgp-daemon.js';
 import { type Driver, type DriverEvent, startDriver } from '../helpers/driver-client.js';
 import { holdsFor, Lab } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
 
 export type StartDaemon = (lab: Lab, ns: string, options: DaemonOptions) => Promise<BgpDaemon>;
 

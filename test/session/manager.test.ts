@@ -6,10 +6,10 @@
 
 import test from 'ava';
 import { deepEqual, diffPeers } from '../../agent/session/manager.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
 import { isRoot, Lab, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
 
 const p1 = peerSpec({ address: '10.0.0.1', localAs: 65101, peerAs: 65100, routerId: '10.0.0.9' });
 const p2 = peerSpec({ address: '10.0.0.2', localAs: 65101, peerAs: 65100, routerId: '10.0.0.9' });

@@ -6,11 +6,11 @@
  */
 import test from 'ava';
 import { diffPeers, RELABEL_ONLY } from '../../agent/session/manager.js';
-import { silentLogger } from '../../agent/session/logger.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { Session } from '../../agent/session/session.js';
-import { FakeClock } from '../../agent/session/timers.js';
 import { peerSpec } from './specs.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { silentLogger } from '../../agent/contracts/log.js';
 
 const base = peerSpec({ address: '10.0.1.11', localAs: 64512, peerAs: 64512, routerId: '10.0.1.12', type: 'node-to-node mesh', passive: true });
 const other = peerSpec({ address: '10.0.1.13', localAs: 64512, peerAs: 64512, routerId: '10.0.1.12' });

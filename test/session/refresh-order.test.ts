@@ -17,15 +17,14 @@ import { Framer } from '../../agent/bgp/framer.js';
 import { decodeMessage, encodeMessage, KEEPALIVE, type Message } from '../../agent/bgp/message.js';
 import { parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import { endOfRibFamily } from '../../agent/bgp/update.js';
-import type { OutboundItem } from '../../agent/rib/types.js';
 import type { Connection } from '../../agent/session/connection.js';
-import type { SessionEvent } from '../../agent/session/events.js';
-import { silentLogger } from '../../agent/session/logger.js';
+import type { OutboundItem, SessionEvent } from '../../agent/contracts/engines.js';
 import { buildOpen } from '../../agent/session/negotiate.js';
 import { Session } from '../../agent/session/session.js';
 import { Transmitter } from '../../agent/session/transmit.js';
 import { waitFor } from '../helpers/netns.js';
 import { peerSpec } from './specs.js';
+import { silentLogger } from '../../agent/contracts/log.js';
 
 /** `count` IPv4 /26 prefixes from 10.64.0.0 on. */
 function prefixes(count: number, from = 0): Prefix[] {

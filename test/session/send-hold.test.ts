@@ -7,7 +7,8 @@
 
 import test from 'ava';
 import { SendHold, sendHoldSeconds } from '../../agent/session/send-hold.js';
-import { FakeClock, SessionTimers } from '../../agent/session/timers.js';
+import { SessionTimers } from '../../agent/session/timers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const seconds: readonly [configured: number | null, hold: number, want: number][] = [
   [null, 90, 480],

@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import type { NotificationMessage } from '../../agent/bgp/notification.js';
 import type { OpenMessage } from '../../agent/bgp/open.js';
 import { buildOpen } from '../../agent/session/negotiate.js';
-import type { PeerSpec } from '../../agent/session/peer.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
 import { holdsFor, isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('session tests', (t) => t.log(`skipped: ${rootSkipReason}`));

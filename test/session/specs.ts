@@ -2,8 +2,8 @@
  * PeerSpecs and driver SPECs for the session tests: sensible defaults, overridden per test.
  */
 
-import type { PeerSpec } from '../../agent/session/peer.js';
 import type { DriverSpec } from '../helpers/driver-client.js';
+import type { PeerSpec } from '../../agent/contracts/engines.js';
 
 export function peerSpec(o: Partial<PeerSpec> & Pick<PeerSpec, 'address' | 'localAs' | 'peerAs' | 'routerId'>): PeerSpec {
   const port = o.port ?? 179;

@@ -1,7 +1,8 @@
 /** Session timers on a fake clock: expiry, replacement, cancellation and RFC 4271 s10 jitter. */
 
 import test from 'ava';
-import { FakeClock, SessionTimers } from '../../agent/session/timers.js';
+import { SessionTimers } from '../../agent/session/timers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 type T = 'connectRetry' | 'hold' | 'keepalive';
 

@@ -13,10 +13,10 @@ import { DEFAULT_CONTEXT } from '../../agent/bgp/context.js';
 import { decodeMessage } from '../../agent/bgp/message.js';
 import type { Prefix } from '../../agent/bgp/prefix.js';
 import { endOfRibFamily } from '../../agent/bgp/update.js';
-import type { OutboundItem } from '../../agent/rib/types.js';
 import type { Connection } from '../../agent/session/connection.js';
 import { Transmitter } from '../../agent/session/transmit.js';
 import { waitFor } from '../helpers/netns.js';
+import type { OutboundItem } from '../../agent/contracts/engines.js';
 
 /** A Connection stand-in whose socket holds `waiting` bytes until the test says otherwise. */
 class FakeConn {
