@@ -100,7 +100,8 @@ nsTest('BIRD 2: BFD silent without AdminDown: strict false brings BGP back while
     t.not(held?.state, 'Established');
     t.is(held?.bfd?.state, 'Down');
     t.is((await installed(lab, nodeNs)).v6, 0);
-    const markAt = agent.logs().split('\n').length;
+    // The index the next line will have: the log ends with a newline, so the last element is ''.
+    const markAt = agent.logs().split('\n').length - 1;
     await nft(lab, torNs, 'delete table inet bfddrop\n');
     await waitFor(async () => {
       const p = await peer(TOR6);
