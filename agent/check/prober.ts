@@ -7,8 +7,9 @@
  * and that probe's random 8-byte token: every raw ICMP socket of the host receives every echo
  * reply, including those of other probers (ping, another `agentctl check` at the same time).
  * One timer sweeps deadlines every SWEEP_MS on the run's clock (steadyClock unless a test injects
- * one: performance.now() for round trips, and a sweep that keeps the process alive until the end); the work per reply is a decode and a map lookup, so
- * a run never holds the event loop (the BGP sessions share it).
+ * one: performance.now() for round trips, and a sweep that keeps the process alive until the
+ * end); the work per reply is a decode and a map lookup, so a run never holds the event loop (the
+ * BGP sessions share it).
  * A socket that fails under us (its 'error' event: raw-socket then closes it; or a send answered
  * by a socket-level errno, SOCKET_ERRNOS: EBADF, ENOTSOCK, ENETDOWN) says nothing about the next
  * hops: it is reopened (at most MAX_REOPENS times per family and run, each logged) and the probes
