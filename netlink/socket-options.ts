@@ -27,6 +27,7 @@ import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { type Clock, systemClock } from '../agent/contracts/clock.js';
 import { CodedError } from '../agent/contracts/coded-error.js';
 
 /** The operations a SocketOptionError can come from. */
@@ -196,6 +197,8 @@ export interface ConnectOptions {
   minTtl?: number;
   /** Reject with ETIMEDOUT if not connected in time; no limit when absent. */
   timeoutMs?: number;
+  /** What times `timeoutMs`; systemClock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -216,9 +219,10 @@ export function connectWithOptions(options: ConnectOptions): Promise<net.Socket>
   }
 
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    const clock = options.clock ?? systemClock;
+    let timer: unknown;
     const settle = (err?: unknown): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       socket.off('connect', onConnect);
       socket.off('error', onError);
       if (err === undefined) {
@@ -233,7 +237,8 @@ export function connectWithOptions(options: ConnectOptions): Promise<net.Socket>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => settle(new SocketOptionError('connect', 'ETIMEDOUT',
+      // Unref'd (systemClock): the connecting socket holds the process until it settles.
+      timer = clock.setTimeout(() => settle(new SocketOptionError('connect', 'ETIMEDOUT',
         `no connection to ${options.host} port ${options.port} within ${options.timeoutMs} ms`,
         { syscall: 'connect' })), options.timeoutMs);
     }

@@ -7,6 +7,7 @@
  */
 
 import type { Worker } from 'node:worker_threads';
+import { type Clock, systemClock } from '../contracts/clock.js';
 import type { BfdEngineStatus, BfdPeerConfig } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
 import { ADMIN_DOWN_MAX_MS } from './session.js';
@@ -24,6 +25,8 @@ export interface BfdClientOptions {
   /** Default 3784 (RFC 5881 section 4); tests may use another. */
   readonly port?: number;
   readonly statusIntervalMs?: number;
+  /** The restart delay after a dead worker and the close's deadline; systemClock by default. */
+  readonly clock?: Clock;
 }
 
 export const BFD_PORT = 3784;
@@ -34,8 +37,11 @@ export class BfdClient {
   private snapshot: BfdEngineStatus = { sessions: [], drops: {} };
   private closing = false;
   private changes = 0;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: BfdClientOptions) {}
+  constructor(private readonly options: BfdClientOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Starts the worker when the first session is wanted; an empty set with no worker stays off. */
   configure(peers: readonly BfdPeerConfig[]): void {
@@ -67,9 +73,10 @@ export class BfdClient {
     const w = this.worker;
     if (w === null) return;
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void w.terminate().then(() => resolve()), ADMIN_DOWN_MAX_MS + 1000);
+      // Unref'd (systemClock): the running worker holds the process until its 'exit'.
+      const timer = this.clock.setTimeout(() => void w.terminate().then(() => resolve()), ADMIN_DOWN_MAX_MS + 1000);
       w.once('exit', () => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve();
       });
     });
@@ -97,7 +104,7 @@ export class BfdClient {
       this.options.log.error('BFD worker exited; starting it again', { code });
       // Its sessions are gone: from the peers' side they time out; ours start over as Down.
       this.snapshot = { sessions: [], drops: {} };
-      setTimeout(() => this.configure(this.peers), 1000).unref();
+      this.clock.setTimeout(() => this.configure(this.peers), 1000);
     });
   }
 

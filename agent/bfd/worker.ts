@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UdpSocket } from './udp.js';
 import { BfdEngine, type BfdPeerConfig, type TxSocket } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
-import { systemClock } from '../contracts/clock.js';
+import { every, systemClock } from '../contracts/clock.js';
 
 /** RFC 5881 section 4. */
 export const SOURCE_PORT_MIN = 49152;
@@ -62,8 +62,11 @@ function openTx(p: BfdPeerConfig): TxSocket {
   throw last instanceof Error ? last : new Error('no free BFD source port');
 }
 
+/** The worker is a composition root of its own: its engine and snapshots run on the system's time. */
+const clock = systemClock;
+
 const engine = new BfdEngine({
-  clock: systemClock,
+  clock,
   openTx,
   onChange: (change) => {
     post({ type: 'change', change });
@@ -87,7 +90,7 @@ port.on('message', (m: ToWorker) => {
       void engine.close().then(() => {
         for (const s of receivers.values()) s?.close();
         receivers.clear();
-        clearInterval(snapshots);
+        stopSnapshots();
         post({ type: 'closed' });
         port.close();
       });
@@ -95,5 +98,6 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-const snapshots = setInterval(() => post({ type: 'status', status: engine.status() }), options.statusIntervalMs);
+// Unref'd: the listening parentPort holds the worker until 'close'.
+const stopSnapshots = every(clock, options.statusIntervalMs, () => post({ type: 'status', status: engine.status() }));
 post({ type: 'ready' });

@@ -9,7 +9,7 @@
 import { ControlError } from '../control/errors.js';
 import type { CheckAnswer } from '../control/api.js';
 import type { Log } from '../contracts/log.js';
-import { isoSeconds } from '../contracts/clock.js';
+import { type Clock, isoSeconds, systemClock } from '../contracts/clock.js';
 import { checkAnswer } from './checks.js';
 import { readForwarding } from './forwarding.js';
 import { probe, type ProbeRequest, type SocketOpener } from './prober.js';
@@ -26,14 +26,20 @@ export interface CheckerOptions {
   readonly open?: SocketOpener;
   /** /proc/sys by default. */
   readonly procSys?: string;
+  /** The periodic runs' timer and each run's timestamp; systemClock by default. Not the probes':
+   * they measure round trips on prober.ts's own steadyClock. */
+  readonly clock?: Clock;
 }
 
 export class Checker {
   private runs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private closed = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly sources: CheckSources, private readonly options: CheckerOptions) {}
+  constructor(private readonly sources: CheckSources, private readonly options: CheckerOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** One run; `timeoutSeconds` undefined: check.timeout. Throws ControlError BUSY past MAX_RUNS. */
   async run(timeoutSeconds?: number): Promise<CheckAnswer> {
@@ -53,7 +59,7 @@ export class Checker {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
   }
 
   private schedule(): void {
@@ -61,7 +67,8 @@ export class Checker {
     const interval = this.sources.settings().interval;
     // Nothing to do now; look again in a minute in case a reload turned the period on.
     const wait = interval > 0 ? interval * 1000 : 60_000;
-    this.timer = setTimeout(() => {
+    // Unref'd (systemClock): a pending periodic run never holds the process.
+    this.timer = this.clock.setTimeout(() => {
       if (this.sources.settings().interval <= 0) return this.schedule();
       this.run().then(
         (answer) => {
@@ -70,11 +77,10 @@ export class Checker {
         (err: unknown) => this.options.log.warn(`periodic check not run: ${(err as Error).message}`, {}),
       ).finally(() => this.schedule());
     }, wait);
-    this.timer.unref();
   }
 
   private async once(timeoutS: number): Promise<CheckAnswer> {
-    const started = Date.now();
+    const started = this.clock.now();
     const s = this.sources;
     const settings = s.settings();
     const sessions = s.sessions();
@@ -104,7 +110,7 @@ export class Checker {
       timeoutS,
       at: isoSeconds(started),
     });
-    this.options.log.debug('check run', { ms: Date.now() - started, targets: targets.length, ok: answer.ok });
+    this.options.log.debug('check run', { ms: this.clock.now() - started, targets: targets.length, ok: answer.ok });
     this.options.observe?.(answer);
     return answer;
   }

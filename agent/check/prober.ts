@@ -6,8 +6,10 @@
  * Replies are ours only when they carry this run's random identifier, a sequence number we sent
  * and that probe's random 8-byte token: every raw ICMP socket of the host receives every echo
  * reply, including those of other probers (ping, another `agentctl check` at the same time).
- * One timer sweeps deadlines every SWEEP_MS; the work per reply is a decode and a map lookup, so
- * a run never holds the event loop (the BGP sessions share it).
+ * One timer sweeps deadlines every SWEEP_MS on the run's clock (steadyClock unless a test injects
+ * one: performance.now() for round trips, and a sweep that keeps the process alive until the
+ * end); the work per reply is a decode and a map lookup, so a run never holds the event loop (the
+ * BGP sessions share it).
  * A socket that fails under us (its 'error' event: raw-socket then closes it; or a send answered
  * by a socket-level errno, SOCKET_ERRNOS: EBADF, ENOTSOCK, ENETDOWN) says nothing about the next
  * hops: it is reopened (at most MAX_REOPENS times per family and run, each logged) and the probes
@@ -16,6 +18,7 @@
  * Not here: which targets and sizes (targets.ts) or what the results mean (checks.ts).
  */
 
+import { type Clock, every, steadyClock } from '../contracts/clock.js';
 import { CheckError } from './errors.js';
 import { decodeIcmp, decodeIpv4, echoLengthFor, encodeEcho, type Family, type IcmpMessage } from './icmp.js';
 import { errnoName, type IcmpSocket, type OnDatagram, openIcmpSocket } from './raw.js';
@@ -49,6 +52,8 @@ export interface ProberOptions {
   readonly attempts?: number;
   /** Tests substitute sockets; the real raw sockets by default. */
   readonly open?: SocketOpener;
+  /** Time for deadlines, round trips and the sweep; steadyClock by default (tests: a FakeClock). */
+  readonly clock?: Clock;
   /** Where a failed socket and its reopening are logged (warn). */
   readonly log?: { warn(message: string, meta?: Record<string, unknown>): unknown };
 }
@@ -81,7 +86,6 @@ interface Sending {
   over: boolean;
 }
 
-const now = (): number => performance.now();
 /** node:crypto when the first probe runs, not at start-up (issue 12: about 1 MB of RSS). */
 const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
@@ -106,7 +110,8 @@ class Run {
   private readonly deadline: number;
   private seq = crypto().randomInt(0, 0x10000);
   private readonly sending = new Set<Sending>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private stopSweep: (() => void) | undefined;
   private finished = false;
 
   constructor(
@@ -123,7 +128,8 @@ class Run {
     // 1 s: a connected next hop answers in well under a millisecond once its neighbour entry is
     // resolved (ARP and ND answer in milliseconds too), and dead next hops hold slots that long.
     this.waitMs = Math.min(MAX_WAIT_MS, Math.max(200, options.timeoutMs / (attempts + 1)));
-    this.deadline = now() + options.timeoutMs;
+    this.clock = options.clock ?? steadyClock;
+    this.deadline = this.clock.now() + options.timeoutMs;
   }
 
   start(): void {
@@ -131,7 +137,7 @@ class Run {
       const e = this.open(family);
       if (e !== null) this.settleFamily(family, { kind: 'no-socket', code: e.code, message: e.message });
     }
-    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.stopSweep = every(this.clock, SWEEP_MS, () => this.sweep());
     this.pump();
   }
 
@@ -201,7 +207,7 @@ class Run {
 
   private pump(): void {
     while (!this.finished && this.pending.size + this.sending.size < this.maxInFlight && this.queue.length > 0) {
-      if (now() >= this.deadline) break;
+      if (this.clock.now() >= this.deadline) break;
       const index = this.queue.shift() as number;
       if (this.results[index] !== undefined) continue;
       this.send(index);
@@ -217,13 +223,13 @@ class Run {
     this.seq = (this.seq + 1) & 0xffff;
     const token = crypto().randomBytes(8);
     const message = encodeEcho({ family: request.family, id: this.id, seq, token, length: echoLengthFor(request.family, request.packetBytes) });
-    const entry: Pending = { index, token, socket, sentAt: now(), expires: Number.POSITIVE_INFINITY };
+    const entry: Pending = { index, token, socket, sentAt: this.clock.now(), expires: Number.POSITIVE_INFINITY };
     const op: Sending = { index, socket, over: false };
     this.tries[index] += 1;
     this.sending.add(op);
     const sent = (): void => {
       if (op.over) return;
-      entry.sentAt = now();
+      entry.sentAt = this.clock.now();
       entry.expires = entry.sentAt + this.waitMs;
       this.pending.set(seq, entry);
     };
@@ -265,7 +271,7 @@ class Run {
       const entry = this.pending.get(message.seq);
       if (entry === undefined || !entry.token.equals(message.token)) return;
       this.pending.delete(message.seq);
-      this.settle(entry.index, { kind: 'answered', rttMs: Math.max(0, now() - entry.sentAt), attempts: this.tries[entry.index] });
+      this.settle(entry.index, { kind: 'answered', rttMs: Math.max(0, this.clock.now() - entry.sentAt), attempts: this.tries[entry.index] });
     } else if (message.kind === 'unreachable' || message.kind === 'too-big' || message.kind === 'time-exceeded') {
       const q = message.quoted;
       if (q === null || q.id !== this.id) return;
@@ -284,7 +290,7 @@ class Run {
   }
 
   private sweep(): void {
-    const t = now();
+    const t = this.clock.now();
     for (const [seq, entry] of this.pending) {
       if (entry.expires > t) continue;
       this.pending.delete(seq);
@@ -309,7 +315,7 @@ class Run {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    clearInterval(this.timer);
+    this.stopSweep?.();
     for (const socket of this.sockets.values()) socket.close();
     // Sent but given up after the deadline: lost; never sent: not-sent.
     this.resolve(this.results.map((r, i) => r ?? (this.tries[i] > 0 ? { kind: 'lost', attempts: this.tries[i] } : { kind: 'not-sent' })));

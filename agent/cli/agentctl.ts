@@ -44,6 +44,9 @@ const err = (text: string): void => {
 async function ask<C extends Command>(socket: string, cmd: C, args: CliCommand & { cmd: C }): Promise<ControlResponse> {
   const row = commandRow(cmd);
   if (row.retry === undefined) return request(socket, cmd, row.toWire(args), { timeoutMs: row.clientTimeoutMs(args) });
+  // Node's own timers, not agent/contracts/clock.ts: agentctl is a short-lived program of its own,
+  // not an engine of the daemon, and this pause between connects must hold the process (systemClock's
+  // timers are unref'd: with no socket open, agentctl would exit in the middle of `wait`).
   const deadline = Date.now() + row.retry.seconds(args) * 1000;
   for (;;) {
     const rest = row.retry.rest(args, Math.max(0, deadline - Date.now()) / 1000);

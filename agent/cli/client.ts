@@ -47,6 +47,8 @@ Promise<ControlResponse> {
       socket.destroy();
       outcome();
     };
+    // Node's own timer, not agent/contracts/clock.ts: agentctl is a short-lived program, not an
+    // engine of the daemon (agentctl.ts); tests bound it with a small timeoutMs.
     const timer = setTimeout(() => finish(() => reject(new ClientError('TIMEOUT', `the agent did not answer on ${path} within ${Math.round(options.timeoutMs / 1000)} s`))), options.timeoutMs);
     socket.once('connect', () => {
       connected = true;

@@ -1,8 +1,10 @@
 /**
  * Time, as every engine is given it (STYLE.md: time is injected). The one module whose code
- * touches setTimeout and Date.now for timers: sessions, the RIB, BFD and the FIB take a Clock, and
- * tests give them test/helpers/fake-clock.ts instead. Not here: jittered FSM timers
- * (agent/session/timers.ts), the event loop's own setImmediate turns (not time).
+ * touches setTimeout and Date.now for timers: sessions, the RIB, BFD, the FIB, the checker and its
+ * prober, the control server and the daemon's stop take a Clock, and tests give them
+ * test/helpers/fake-clock.ts instead. Not here: jittered FSM timers (agent/session/timers.ts), the
+ * event loop's own setImmediate turns (not time), performance.now() as a CPU budget (digest
+ * slices), agentctl's own timers (agent/cli: a short-lived program, see agentctl.ts).
  */
 
 export interface Clock {
@@ -20,6 +22,17 @@ export const systemClock: Clock = {
     h.unref?.();
     return h;
   },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * For a run that measures round trips and must end by itself (the prober, agent/check/prober.ts):
+ * now() is performance.now() (monotonic, sub-millisecond: an RTT, not a date), and its timers keep
+ * the process alive, so a run over sockets that do not hold the event loop still reaches its end.
+ */
+export const steadyClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 

@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 
 import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
+import type { Clock } from '../contracts/clock.js';
 import type { AnswerOf, ArgsOf, Command, ControlHandlers } from './api.js';
 import { ControlError } from './errors.js';
 import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
@@ -39,6 +40,8 @@ export interface ServeContext {
   readonly signal: AbortSignal;
   /** How often `wait` polls. */
   readonly waitPollMs: number;
+  /** The server's clock (`wait`'s polls and timeout). */
+  readonly clock: Clock;
 }
 
 /** What agentctl prints for an answer, and where. */
@@ -209,7 +212,7 @@ export const COMMANDS: { readonly [C in Command]: CommandRow<C> } = {
     toWire: (args) => ({ timeout: args.timeoutSeconds }),
     clientTimeoutMs: (args) => args.timeoutSeconds * 1000 + REQUEST_TIMEOUT_MS,
     retry: { seconds: (args) => args.timeoutSeconds, rest: (_args, left) => ({ timeoutSeconds: left }) },
-    serve: (h, args, ctx) => waitConverged(() => h.converged(), args.timeoutSeconds, ctx.waitPollMs, ctx.signal),
+    serve: (h, args, ctx) => waitConverged(() => h.converged(), args.timeoutSeconds, ctx.waitPollMs, ctx.signal, ctx.clock),
     render: (answer) => ({ text: renderWait(answer) }),
     succeeded: (answer) => answer.converged === true,
   },

@@ -12,6 +12,7 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 
+import { type Clock, systemClock } from '../contracts/clock.js';
 import type { Log } from '../contracts/log.js';
 import { peerCredentials as kernelPeerCredentials, type PeerCredentials } from './peer-credentials.js';
 import type { ControlHandlers, ControlResponse } from './api.js';
@@ -44,6 +45,8 @@ export interface ControlServerOptions {
   readonly waitPollMs?: number;
   /** Who connected; the kernel's SO_PEERCRED by default. Tests may substitute. */
   readonly peerCredentials?: (socket: Socket) => PeerCredentials | null;
+  /** `wait`'s polls, the drain after TOO_LARGE, the probe of a live socket file; systemClock by default. */
+  readonly clock?: Clock;
 }
 
 interface Connection {
@@ -80,6 +83,7 @@ export class ControlServer {
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       waitPollMs: options.waitPollMs ?? 200,
       peerCredentials: options.peerCredentials ?? kernelPeerCredentials,
+      clock: options.clock ?? systemClock,
     };
   }
 
@@ -100,7 +104,7 @@ export class ControlServer {
   async start(): Promise<void> {
     if (this.server !== null || this.closing) throw new ControlError('SOCKET_SETUP', 'control server already started');
     const gid = this.opts.group === '' ? process.getgid?.() ?? 0 : await resolveGroup(this.opts.group);
-    await claimSocketPath(this.opts.path);
+    await claimSocketPath(this.opts.path, undefined, this.opts.clock);
     const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -219,7 +223,7 @@ export class ControlServer {
           this.send(conn, errorResponse(null, { code: 'TOO_LARGE', message: `request longer than ${this.opts.maxRequestBytes} bytes` }));
           const socket = conn.socket;
           socket.end();
-          setTimeout(() => socket.destroy(), DRAIN_GRACE_MS).unref();
+          this.opts.clock.setTimeout(() => socket.destroy(), DRAIN_GRACE_MS);
           socket.resume();
           return;
         }
@@ -281,7 +285,7 @@ export class ControlServer {
 
   private async dispatch(conn: Connection, request: ParsedRequest): Promise<unknown> {
     const row = commandRow(request.cmd);
-    const ctx = { signal: conn.ended.signal, waitPollMs: this.opts.waitPollMs };
+    const ctx = { signal: conn.ended.signal, waitPollMs: this.opts.waitPollMs, clock: this.opts.clock };
     if (request.cmd !== 'wait') return row.serve(this.handlers, request as never, ctx);
     this.pendingWaits += 1;
     try {

@@ -9,6 +9,7 @@ import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 
+import { type Clock, systemClock } from '../contracts/clock.js';
 import { ControlError } from './errors.js';
 
 export const SOCKET_MODE = 0o660;
@@ -20,20 +21,21 @@ function errnoCode(err: unknown): string {
 }
 
 /** Whether something accepts connections on `path` (a hung process that holds it counts). */
-function answers(path: string, timeoutMs: number): Promise<boolean> {
+function answers(path: string, timeoutMs: number, clock: Clock): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ path });
-    const timer = setTimeout(() => {
+    // Unref'd (systemClock): the connecting socket holds the process until one of the three.
+    const timer = clock.setTimeout(() => {
       socket.destroy();
       resolve(true);
     }, timeoutMs);
     socket.once('connect', () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       socket.destroy();
       resolve(true);
     });
     socket.once('error', (err) => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       // EAGAIN: a listener whose backlog is full, so somebody is there.
       resolve(errnoCode(err) === 'EAGAIN');
     });
@@ -43,9 +45,9 @@ function answers(path: string, timeoutMs: number): Promise<boolean> {
 /**
  * Makes `path` free for our socket: creates its folder (0755, so group members can reach the
  * socket), removes a stale socket, and refuses when a live process answers or the path is not
- * a socket.
+ * a socket. `clock` times the probe of a live process (`probeTimeoutMs`).
  */
-export async function claimSocketPath(path: string, probeTimeoutMs = 1000): Promise<void> {
+export async function claimSocketPath(path: string, probeTimeoutMs = 1000, clock: Clock = systemClock): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 }).catch((err: unknown) => {
     throw new ControlError('SOCKET_SETUP', `cannot create the folder of ${path}: ${errnoCode(err) || String(err)}`, { cause: err });
   });
@@ -59,7 +61,7 @@ export async function claimSocketPath(path: string, probeTimeoutMs = 1000): Prom
   if (!isSocket) {
     throw new ControlError('NOT_A_SOCKET', `${path} exists and is not a socket; not replacing it`);
   }
-  if (await answers(path, probeTimeoutMs)) {
+  if (await answers(path, probeTimeoutMs, clock)) {
     throw new ControlError('ALREADY_RUNNING', `another process answers on ${path}: is rack-agent already running?`);
   }
   await unlink(path).catch((err: unknown) => {

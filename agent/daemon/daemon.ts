@@ -154,10 +154,12 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const checker = new Checker(checkSources({ config: () => config, fib, sessions: () => manager?.status() ?? [] }), {
     log: root.log.child({ component: 'check' }),
     observe: (answer) => metrics?.observeCheck(answer),
+    clock,
   });
   // BFD (RFC 5880/5881) runs in its own worker thread; its state changes drive BGP (RFC 5882).
   const bfd = new BfdClient({
     log: root.log.child({ component: 'bfd' }),
+    clock,
     onChange: (c) => {
       const r = bgpReaction(c);
       if (r.action === 'down') manager?.bfdDown(c.key, r.reason, r.controlPlaneIndependent);
@@ -180,7 +182,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await shutdown(signal, { log, timers: [stopTicks, stopWatchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
+    await shutdown(signal, { log, clock, timers: [stopTicks, stopWatchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
   };
   /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
   const stoppedDuringStartup = (): boolean => {
@@ -221,7 +223,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   };
   const handlers = controlHandlers(engines);
 
-  control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }) });
+  control = new ControlServer(handlers, { path: config.control.socket, group: config.control.group, log: root.log.child({ component: 'control' }), clock });
   try {
     await control.start();
   } catch (err) {

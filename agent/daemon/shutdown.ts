@@ -10,6 +10,7 @@ import { sdNotify } from '../../netlink/socket-options.js';
 import type { BfdClient } from '../bfd/client.js';
 import type { Checker } from '../check/index.js';
 import type { ControlServer } from '../control/server.js';
+import type { Clock } from '../contracts/clock.js';
 import type { Log } from '../contracts/log.js';
 import type { MetricsServer } from './metrics.js';
 import type { Rib } from '../rib/rib.js';
@@ -18,6 +19,8 @@ import type { SessionManager } from '../session/manager.js';
 /** What is running when the stop begins (null or undefined: not built yet). */
 export interface Running {
   readonly log: Log;
+  /** The daemon's clock: the last timer (process.exit after the sessions' last bytes) runs on it. */
+  readonly clock: Clock;
   /** Stops the daemon's periodic timers (agent/contracts/clock.ts every()). */
   readonly timers: readonly ((() => void) | undefined)[];
   readonly checker: Checker;
@@ -44,5 +47,6 @@ export async function shutdown(signal: string, r: Running): Promise<void> {
   await r.bfd.close();
   await r.manager.close('rack-agent stopping', { graceful: true });
   // Sessions flush their last bytes; nothing else keeps the loop alive after this.
-  setTimeout(() => process.exit(0), 200).unref();
+  // Unref'd (systemClock): when the loop empties first, the process ends by itself.
+  r.clock.setTimeout(() => process.exit(0), 200);
 }

@@ -13,6 +13,8 @@ import { Checker } from '../../agent/check/checker.js';
 import type { SocketOpener } from '../../agent/check/prober.js';
 import type { CheckSources } from '../../agent/check/sources.js';
 import type { Log } from '../../agent/contracts/log.js';
+import type { CheckAnswer } from '../../agent/control/api.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const IPV4 = Buffer.from('4500000000000000400100000a00010e0a00010b', 'hex');
 /** The echo reply a host sends to `message`, as a raw IPv4 socket reads it. */
@@ -99,5 +101,32 @@ test('a raw socket that errors mid-run is reopened (logged) and every probe is s
     t.deepEqual(hops.map((c) => `${c.target} ${c.status}`).sort(), ['10.0.1.1 ok', '10.0.1.14 ok']);
     t.is(opened, 2, 'one reopen');
     t.true(lines.some((l) => /^warn check: raw ICMP socket failed \(EBADF\): reopened/.test(l)), lines.join('\n'));
+  });
+});
+
+test('check.interval > 0: the periodic runs come on the injected clock, each `interval` after the previous ended', async (t) => {
+  await withProcSys(async (procSys) => {
+    const open: SocketOpener = () => {
+      throw new Error('Operation not permitted');
+    };
+    const clock = new FakeClock(Date.parse('2026-11-21T17:38:47Z'));
+    const answers: CheckAnswer[] = [];
+    const periodic: CheckSources = { ...sources, settings: () => ({ ...sources.settings(), interval: 30 }) };
+    const checker = new Checker(periodic, { log: logger([]), open, procSys, clock, observe: (a) => answers.push(a) });
+    t.teardown(() => checker.close());
+    const ran = async (n: number): Promise<boolean> => {
+      for (let i = 0; i < 200 && answers.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      return answers.length >= n;
+    };
+    checker.start();
+    clock.advance(29_999);
+    t.false(await ran(1), 'no run before the interval');
+    clock.advance(1);
+    t.true(await ran(1), 'the first run, 30 s after start on the injected clock');
+    t.is(answers[0].at, '2026-11-21T17:39:17Z', 'stamped with the injected clock');
+    clock.advance(29_999);
+    t.false(await ran(2));
+    clock.advance(1);
+    t.true(await ran(2), 'the next run, 30 s after the first ended');
   });
 });

@@ -10,6 +10,7 @@ import test from 'ava';
 import { CheckError } from '../../agent/check/errors.js';
 import { probe, type ProbeResult, type SocketOpener } from '../../agent/check/prober.js';
 import { openIcmpSocket } from '../../agent/check/raw.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { isRoot } from '../helpers/netns.js';
 
 interface Sent { address: string; message: Buffer }
@@ -99,6 +100,27 @@ test('bounded in time: a silent network ends at the timeout, unsent probes are n
   t.true(results.some((r) => r.kind === 'lost'));
   t.true(results.some((r) => r.kind === 'not-sent'));
   t.true(results.every((r) => r.kind === 'lost' || r.kind === 'not-sent'));
+});
+
+test('on an injected clock: the sweep resends a lost probe after its wait, and gives it up after the last', async (t) => {
+  const net = fakeNet(() => null);
+  const clock = new FakeClock(1000);
+  let results: ProbeResult[] | undefined;
+  void probe([{ family: 4, address: '10.0.2.1', packetBytes: 64 }], { timeoutMs: 10_000, attempts: 2, open: net.open, clock })
+    .then((r) => { results = r; });
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  t.is(net.sent.length, 1);
+  // Each attempt waits min(1 s, 10 s / 3): the second goes out on the sweep 1 s of fake time later.
+  clock.advance(999);
+  t.is(net.sent.length, 1);
+  clock.advance(21);
+  t.is(net.sent.length, 2, 'the retry is sent by the sweep on the injected clock');
+  clock.advance(979);
+  await turn();
+  t.is(results, undefined, 'the retry still has 1 ms');
+  clock.advance(1);
+  await turn();
+  t.deepEqual(results, [{ kind: 'lost', attempts: 2 }]);
 });
 
 test('a socket that cannot be opened makes its family\'s probes no-socket; the other family still runs', async (t) => {

@@ -13,6 +13,7 @@ import {
   bindSocket, connectWithOptions, createTcpSocket, getTtl, sdNotify, setListenerMd5Key, setMd5Key, setMinTtl,
   setTtl, SocketOptionError, testOnly,
 } from '../../netlink/socket-options.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import {
   captureOutput, holdsFor, isRoot, Lab, type Output, rootSkipReason, runPrefix, waitFor,
 } from '../helpers/netns.js';
@@ -259,6 +260,25 @@ function createTcpSocketClosedLater(t: ExecutionContext): number {
 }
 
 // ---- 5. sd_notify ---------------------------------------------------------------------------
+
+test('connect timeout on an injected clock: a SYN the listener drops (wrong MD5 key) is ETIMEDOUT when the clock says so', async (t) => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  setListenerMd5Key(server, '127.0.0.1', 'right');
+  const clock = new FakeClock();
+  let outcome: unknown;
+  void connectWithOptions({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, md5Key: 'wrong', timeoutMs: 60_000, clock })
+    .then((s) => { s.destroy(); outcome = 'connected'; }, (err: unknown) => { outcome = err; });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  clock.advance(59_999);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(outcome, undefined, 'neither connected nor timed out before 60 s of the injected clock');
+  clock.advance(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.true(outcome instanceof SocketOptionError);
+  t.like(outcome as SocketOptionError, { op: 'connect', code: 'ETIMEDOUT' });
+});
 
 test.serial('sdNotify sends to $NOTIFY_SOCKET (path and abstract) and returns false when unset', async (t) => {
   const saved = process.env.NOTIFY_SOCKET;
