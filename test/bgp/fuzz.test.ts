@@ -9,21 +9,11 @@ import test from 'ava';
 import { BgpEncodeError, BgpError, contextWith, decodeMessage, encodeMessage, Framer, type CodecContext } from '../../agent/bgp/index.js';
 import { fixtureBytes, fixtureContext, loadManifest } from './fixtures.js';
 import { samples } from './samples.js';
+import { rng } from '../fuzz/mutators.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const CASES = Number(process.env.FUZZ_CASES ?? 120_000);
 
-/** mulberry32: small, fast and reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const corpus: { bytes: Uint8Array; ctx: CodecContext }[] = [
   ...samples.map((s) => ({ bytes: encodeMessage(s.message, s.ctx), ctx: s.ctx })),
