@@ -23,7 +23,7 @@
 import { stopRequested, takeOver } from './signals.js';
 import { ConfigError, readPassword, type Config } from '../../config/index.js';
 import { Fib, fibOptions } from '../../netlink/fib/index.js';
-import { sdNotify } from '../../netlink/socket-options.js';
+import { sdNotify } from './sd-notify.js';
 import { shutdown } from './shutdown.js';
 import { BfdClient } from '../bfd/client.js';
 import { bfdPeers, bgpReaction } from '../bfd/coupling.js';

@@ -6,7 +6,7 @@
  * Not here: when to stop (agent/daemon/daemon.ts, agent/daemon/signals.ts) or building what it closes.
  */
 import type { Fib } from '../../netlink/fib/index.js';
-import { sdNotify } from '../../netlink/socket-options.js';
+import { sdNotify } from './sd-notify.js';
 import type { BfdClient } from '../bfd/client.js';
 import type { Checker } from '../check/index.js';
 import type { ControlServer } from '../control/server.js';

@@ -8,7 +8,7 @@
  */
 
 import * as net from 'node:net';
-import { setListenerMd5Key, setListenerMinTtl, setListenerTtl } from '../../netlink/socket-options.js';
+import { setListenerMd5Key, setListenerMinTtl, setListenerTtl } from './socket-options.js';
 import type { Logger } from '../contracts/log.js';
 
 export interface ListenPeer {

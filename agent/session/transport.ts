@@ -18,7 +18,7 @@
 
 import type * as net from 'node:net';
 import { encodeNotification } from '../bgp/notification.js';
-import { connectWithOptions, setSocketMinTtl, setSocketTtl } from '../../netlink/socket-options.js';
+import { connectWithOptions, setSocketMinTtl, setSocketTtl } from './socket-options.js';
 import { Connection, type Direction, type Inbound } from './connection.js';
 import type { Notify, Which } from './fsm.js';
 import { socketErrorWords } from './socket-errors.js';

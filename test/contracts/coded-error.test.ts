@@ -8,7 +8,7 @@ import { MetricsError } from '../../agent/daemon/metrics.js';
 import { RibError } from '../../agent/rib/errors.js';
 import { ConfigError } from '../../config/errors.js';
 import { NetlinkError } from '../../netlink/rtnetlink/errors.js';
-import { SocketOptionError } from '../../netlink/socket-options.js';
+import { SocketOptionError } from '../../agent/session/socket-options.js';
 
 const cause = new Error('underneath');
 const rows: Array<[string, CodedError, string, string]> = [

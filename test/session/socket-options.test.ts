@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  bindSocket, connectWithOptions, createTcpSocket, getTtl, sdNotify, setListenerMd5Key, setMd5Key, setMinTtl,
+  bindSocket, connectWithOptions, createTcpSocket, getTtl, setListenerMd5Key, setMd5Key, setMinTtl,
   setTtl, SocketOptionError, testOnly,
-} from '../../netlink/socket-options.js';
+} from '../../agent/session/socket-options.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import {
   captureOutput, holdsFor, isRoot, Lab, type Output, rootSkipReason, runPrefix, waitFor,
 } from '../helpers/netns.js';
+import { sdNotify } from '../../agent/daemon/sd-notify.js';
 
 const peerScript = fileURLToPath(new URL('./sockopt-peer.js', import.meta.url));
 const nsTest = isRoot ? test : test.skip;

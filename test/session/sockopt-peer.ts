@@ -1,5 +1,5 @@
 /**
- * Child process for test/netlink/socket-options.test.ts, run inside a lab namespace. Prints one
+ * Child process for test/session/socket-options.test.ts, run inside a lab namespace. Prints one
  * JSON event per line on stdout and stays up until killed.
  *
  *   listen  --host H [--port P] [--md5 PEER=KEY]... [--min-ttl N] [--accepted-ttl N]
@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   connectWithOptions, getSocketTtl, setListenerMd5Key, setListenerMinTtl, setSocketTtl, SocketOptionError,
-} from '../../netlink/socket-options.js';
+} from '../../agent/session/socket-options.js';
 
 function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);

@@ -1,7 +1,8 @@
 /**
  * TCP socket options for BGP transport sockets, on top of rack-agent's N-API addon (netlink/native):
  * RFC 2385 TCP MD5 signatures (TCP_MD5SIG), TTL / hop limit, RFC 5082 GTSM (IP_MINTTL,
- * IPV6_MINHOPCOUNT), and sd_notify(3) for systemd Type=notify and its watchdog.
+ * IPV6_MINHOPCOUNT). The addon's other OS wrappers sit beside their users and call it through
+ * `addonCall` (agent/daemon/sd-notify.ts); netlink/ is only AF_NETLINK.
  *
  * Outgoing connections: RFC 2385 section 2 signs every segment, the SYN included, so the key must be
  * on the socket before connect(2), and Node's net module gives no moment between socket() and
@@ -11,7 +12,7 @@
  * on that socket reuses the handle: libuv's uv_tcp_connect only creates a socket when the handle has
  * none, so connect(2) runs on our fd with our options. Verified on Node 20.20: strace shows
  * setsockopt(fd, TCP_MD5SIG), setsockopt(fd, IP_TTL), then connect(fd, ...) on the same fd, and
- * test/netlink/socket-options.test.ts shows a wrong key never connects while the listener's kernel
+ * test/session/socket-options.test.ts shows a wrong key never connects while the listener's kernel
  * counts TcpExtTCPMD5Failure. `manualStart: true` (a net.Socket option Node uses internally) stops
  * Node from starting to read on the not-yet-connected fd; reading starts at 'connect' as usual.
  * The host must be an IP literal: a name would bring DNS and happy-eyeballs, which opens sockets of
@@ -27,8 +28,8 @@ import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { type Clock, systemClock } from '../agent/contracts/clock.js';
-import { CodedError } from '../agent/contracts/coded-error.js';
+import { type Clock, systemClock } from '../contracts/clock.js';
+import { CodedError } from '../contracts/coded-error.js';
 
 /** The operations a SocketOptionError can come from. */
 export type SocketOp =
@@ -44,7 +45,6 @@ export type SocketOp =
   | 'test';
 
 /** A failed socket operation; `code` is the errno name ('EINVAL', 'ENOENT', 'EBADF', ...). */
-/** `code` is the errno name, e.g. 'ECONNREFUSED'. */
 export class SocketOptionError extends CodedError {
   readonly op: SocketOp;
   /** Positive errno as in errno(3) and os.constants.errno; 0 when unknown. */
@@ -61,7 +61,7 @@ export class SocketOptionError extends CodedError {
 
 export type Md5Key = Buffer | string;
 
-interface NativeAddon {
+export interface NativeAddon {
   setMd5Key(fd: number, peerAddress: string, key: Md5Key | null): void;
   setTtl(fd: number, ttl: number): void;
   getTtl(fd: number): number;
@@ -143,9 +143,9 @@ export function bindSocket(fd: number, address: string, port: number): void {
   call('bindSocket', () => native.bindSocket(fd, address, port));
 }
 
-/** sd_notify(3): false when $NOTIFY_SOCKET is unset, true once the datagram is sent. */
-export function sdNotify(state: string): boolean {
-  return call('sdNotify', () => native.sdNotify(state));
+/** One call of the addon for a wrapper outside this file; system errors become SocketOptionError. */
+export function addonCall<T>(op: SocketOp, fn: (addon: NativeAddon) => T): T {
+  return call(op, () => fn(native));
 }
 
 // ---- Node net integration ------------------------------------------------------------------
