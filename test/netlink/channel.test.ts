@@ -13,7 +13,8 @@ import { NLMSG, NLM_F, RTM } from '../../netlink/rtnetlink/constants.js';
 import { NetlinkError } from '../../netlink/rtnetlink/errors.js';
 import { decodeLink, ifinfomsg } from '../../netlink/rtnetlink/link.js';
 import { encodeMessage, splitMessages, type NlMessage } from '../../netlink/rtnetlink/message.js';
-import { captureOutput, isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { captureOutput, isRoot, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const probe = fileURLToPath(new URL('../helpers/netlink-probe.js', import.meta.url));
 
@@ -51,8 +52,7 @@ test('bad calls and closed sockets: typed errors', (t) => {
 
 (isRoot ? test : test.skip)('ENOBUFS is an error event; the socket goes on delivering', async (t) => {
   if (!isRoot) t.log(rootSkipReason);
-  const lab = await Lab.create('chan');
-  t.teardown(() => lab.destroy());
+  const lab = await useLab(t, 'chan');
   const ns = await lab.namespace('n');
   const child = lab.spawn(ns, process.execPath, [probe, '65536'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out = captureOutput(child);

@@ -18,7 +18,8 @@ import { request } from '../../agent/cli/client.js';
 import { Agent, type AgentExit, type ConfigDoc } from '../helpers/agent.js';
 import { Bird, birdProtocolName } from '../helpers/bird.js';
 import type { DaemonOptions } from '../helpers/bgp-daemon.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const TOR = '10.0.3.1';
 const NODE = '10.0.3.11';
@@ -73,22 +74,14 @@ class DeletionWatch {
 }
 
 async function stopRounds(t: ExecutionContext, name: string, rounds: number): Promise<void> {
-  const lab = await Lab.create(name);
-  let tor: Bird | undefined;
-  let agent: Agent | undefined;
-  t.teardown(async () => {
-    await agent?.dispose().catch(() => undefined);
-    await tor?.dispose().catch(() => undefined);
-    await lab.destroy();
-  });
+  const lab = await useLab(t, name);
   const torNs = await lab.namespace('tor');
   const nodeNs = await lab.namespace('node');
   await lab.veth(torNs, `${TOR}/24`, nodeNs, `${NODE}/24`);
-  tor = await Bird.start(lab, torNs, torOptions);
+  const tor = await Bird.start(lab, torNs, torOptions);
   const proto = birdProtocolName(neighbor);
   const watch = new DeletionWatch(lab, nodeNs);
-  agent = await Agent.start(lab, nodeNs, agentDoc, { wait: false });
-  const a = agent;
+  const a = await Agent.start(lab, nodeNs, agentDoc, { wait: false });
   const logged = (text: string): boolean => a.lines().some((l) => l.includes(text));
   const results: Round[] = [];
 

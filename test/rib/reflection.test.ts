@@ -16,7 +16,8 @@ import type { RouteAnswer, StatusAnswer } from '../../agent/control/api.js';
 import { Agent } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
 import type { DaemonRoute } from '../helpers/bgp-daemon.js';
-import { holdsFor, isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { holdsFor, isRoot, waitFor } from '../helpers/netns.js';
 import {
   agentDoc, AS, blockOf, expectedRoutes, kernelRoutes, member, type Member, missing, peerTo, RouteWatcher, segment,
 } from './rr-lab.js';
@@ -52,64 +53,49 @@ function peerOf(s: StatusAnswer, address: string) {
   return p;
 }
 
-function logTail(t: ExecutionContext, agents: Iterable<Agent>, bird?: Bird): void {
-  for (const a of agents) t.log(`--- ${a.ns}\n${a.logs().split('\n').slice(-25).join('\n')}`);
-  if (bird) t.log(bird.logs().split('\n').slice(-25).join('\n'));
-}
-
 test.serial('one reflector: clients learn each other with the original next hop; BIRD sees ORIGINATOR_ID and CLUSTER_LIST', async (t) => {
   if (!isRoot) return t.fail('needs root');
   const rr = member('rr', 10, 10, { clusterId: '10.0.0.1' });
   const c1 = member('c1', 11, 1);
   const c2 = member('c2', 12, 2);
-  const lab = await Lab.create('rrone');
+  const lab = await useLab(t, 'rrone');
   const agents = new Map<string, Agent>();
-  let bird: Bird | undefined;
-  try {
-    const ns = await segment(lab, [rr, c1, c2, BIRD]);
-    bird = await Bird.start(lab, ns.get('bird')!, birdOptions([rr]));
-    agents.set('rr', await Agent.start(lab, ns.get('rr')!, agentDoc(rr, { peers: [peerTo(c1), peerTo(c2), peerTo(BIRD)] })));
-    for (const c of [c1, c2]) agents.set(c.name, await Agent.start(lab, ns.get(c.name)!, agentDoc(c, { peers: [peerTo(rr)] })));
-    await agents.get('rr')!.waitEstablished();
+  const ns = await segment(lab, [rr, c1, c2, BIRD]);
+  const bird = await Bird.start(lab, ns.get('bird')!, birdOptions([rr]));
+  agents.set('rr', await Agent.start(lab, ns.get('rr')!, agentDoc(rr, { peers: [peerTo(c1), peerTo(c2), peerTo(BIRD)] })));
+  for (const c of [c1, c2]) agents.set(c.name, await Agent.start(lab, ns.get(c.name)!, agentDoc(c, { peers: [peerTo(rr)] })));
+  await agents.get('rr')!.waitEstablished();
 
-    for (const c of [c1, c2]) {
-      const want = clientExpected(c, [rr, c1, c2]);
-      const got = await waitFor(async () => {
-        const k = await kernelRoutes(lab, ns.get(c.name)!);
-        return missing(k, want).length === 0 ? k : undefined;
-      }, { timeoutMs: 20_000, what: `${c.name} to install every block via its owner` });
-      // Learned from the reflector, installed via the originating node: one next hop, not the RR.
-      const other = c === c1 ? c2 : c1;
-      t.deepEqual(got.get(other.blocks!.ipv4), [other.ipv4]);
-      t.deepEqual(got.get(other.blocks!.ipv6), [other.ipv6]);
-      const answer = (await routesJson(agents.get(c.name)!)).find((r) => r.prefix === other.blocks!.ipv4);
-      t.deepEqual(answer?.nextHops.map((h) => [h.via, h.peer]), [[other.ipv4, rr.ipv4]]);
-    }
-
-    // The reflector took each client's blocks as a client's (received and accepted).
-    const st = await agents.get('rr')!.status();
-    for (const c of [c1, c2]) t.like(peerOf(st, c.ipv4).prefixes, { received: 2, accepted: 2 });
-
-    const routes = await waitFor(async () => {
-      const r = await bird!.routes('ipv4');
-      return [c1, c2, rr].every((m) => r.some((x) => x.prefix === m.blocks!.ipv4)) ? r : undefined;
-    }, { timeoutMs: 20_000, what: 'BIRD to learn every agent block' });
-    const at = (prefix: string): DaemonRoute => routes.find((r) => r.prefix === prefix)!;
-    for (const c of [c1, c2]) {
-      t.like(at(c.blocks!.ipv4), { from: rr.ipv4, nextHops: [c.ipv4], originatorId: c.ipv4, clusterList: ['10.0.0.1'] });
-    }
-    // The reflector's own block is originated, not reflected: neither attribute.
-    t.like(at(rr.blocks!.ipv4), { from: rr.ipv4, nextHops: [rr.ipv4], originatorId: undefined, clusterList: [] });
-    // BIRD's own route reached the agent clients through the reflector, via BIRD.
-    t.deepEqual((await kernelRoutes(lab, ns.get('c1')!)).get(BIRD_BLOCK), [BIRD.ipv4]);
-  } catch (err) {
-    logTail(t, agents.values(), bird);
-    throw err;
-  } finally {
-    for (const a of agents.values()) await a.dispose().catch(() => undefined);
-    await bird?.dispose().catch(() => undefined);
-    await lab.destroy();
+  for (const c of [c1, c2]) {
+    const want = clientExpected(c, [rr, c1, c2]);
+    const got = await waitFor(async () => {
+      const k = await kernelRoutes(lab, ns.get(c.name)!);
+      return missing(k, want).length === 0 ? k : undefined;
+    }, { timeoutMs: 20_000, what: `${c.name} to install every block via its owner` });
+    // Learned from the reflector, installed via the originating node: one next hop, not the RR.
+    const other = c === c1 ? c2 : c1;
+    t.deepEqual(got.get(other.blocks!.ipv4), [other.ipv4]);
+    t.deepEqual(got.get(other.blocks!.ipv6), [other.ipv6]);
+    const answer = (await routesJson(agents.get(c.name)!)).find((r) => r.prefix === other.blocks!.ipv4);
+    t.deepEqual(answer?.nextHops.map((h) => [h.via, h.peer]), [[other.ipv4, rr.ipv4]]);
   }
+
+  // The reflector took each client's blocks as a client's (received and accepted).
+  const st = await agents.get('rr')!.status();
+  for (const c of [c1, c2]) t.like(peerOf(st, c.ipv4).prefixes, { received: 2, accepted: 2 });
+
+  const routes = await waitFor(async () => {
+    const r = await bird.routes('ipv4');
+    return [c1, c2, rr].every((m) => r.some((x) => x.prefix === m.blocks!.ipv4)) ? r : undefined;
+  }, { timeoutMs: 20_000, what: 'BIRD to learn every agent block' });
+  const at = (prefix: string): DaemonRoute => routes.find((r) => r.prefix === prefix)!;
+  for (const c of [c1, c2]) {
+    t.like(at(c.blocks!.ipv4), { from: rr.ipv4, nextHops: [c.ipv4], originatorId: c.ipv4, clusterList: ['10.0.0.1'] });
+  }
+  // The reflector's own block is originated, not reflected: neither attribute.
+  t.like(at(rr.blocks!.ipv4), { from: rr.ipv4, nextHops: [rr.ipv4], originatorId: undefined, clusterList: [] });
+  // BIRD's own route reached the agent clients through the reflector, via BIRD.
+  t.deepEqual((await kernelRoutes(lab, ns.get('c1')!)).get(BIRD_BLOCK), [BIRD.ipv4]);
 });
 
 /**
@@ -123,100 +109,89 @@ async function twoReflectors(t: ExecutionContext, name: string, ids: readonly [s
   const c1 = member('c1', 11, 1);
   const c2 = member('c2', 12, 2);
   const same = ids[0] === ids[1];
-  const lab = await Lab.create(name);
+  const lab = await useLab(t, name);
   const agents = new Map<string, Agent>();
-  let bird: Bird | undefined;
-  let watcher: RouteWatcher | undefined;
-  try {
-    const ns = await segment(lab, [rr1, rr2, c1, c2, BIRD]);
-    bird = await Bird.start(lab, ns.get('bird')!, birdOptions([rr1, rr2]));
-    const nodes = [rr1, rr2, c1, c2];
-    for (const [r, other] of [[rr1, rr2], [rr2, rr1]] as const) {
-      const doc = agentDoc(r, { peers: [peerTo(other), peerTo(c1), peerTo(c2), peerTo(BIRD)], nodes, gracefulRestart: false });
-      agents.set(r.name, await Agent.start(lab, ns.get(r.name)!, doc));
-    }
-    for (const c of [c1, c2]) {
-      agents.set(c.name, await Agent.start(lab, ns.get(c.name)!, agentDoc(c, { peers: [peerTo(rr1), peerTo(rr2)], nodes, gracefulRestart: false })));
-    }
-    for (const a of agents.values()) await a.waitEstablished();
-
-    // Clients get every route via both reflectors: an ECMP set of two paths, one next hop.
-    for (const c of [c1, c2]) {
-      const other = c === c1 ? c2 : c1;
-      const want = clientExpected(c, [c1, c2]);
-      await waitFor(async () => missing(await kernelRoutes(lab, ns.get(c.name)!), want).length === 0,
-        { timeoutMs: 20_000, what: `${c.name} to install every block` });
-      const answer = await waitFor(async () => {
-        const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
-        return r !== undefined && r.nextHops.length === 2 ? r : undefined;
-      }, { timeoutMs: 20_000, what: `${c.name} to hold ${other.name}'s block from both reflectors` });
-      t.deepEqual(answer.nextHops.map((h) => [h.via, h.peer]).sort(), [[other.ipv4, rr1.ipv4], [other.ipv4, rr2.ipv4]]);
-      t.deepEqual((await kernelRoutes(lab, ns.get(c.name)!)).get(other.blocks!.ipv4), [other.ipv4]);
-    }
-    const birdRoutes = await waitFor(async () => {
-      const r = (await bird!.routes('ipv4')).filter((x) => x.prefix === c1.blocks!.ipv4);
-      return r.length === 2 ? r : undefined;
-    }, { timeoutMs: 20_000, what: 'BIRD to hold c1 block from both reflectors' });
-    for (const [r, id] of [[rr1, ids[0]], [rr2, ids[1]]] as const) {
-      t.like(birdRoutes.find((x) => x.from === r.ipv4), { nextHops: [c1.ipv4], originatorId: c1.ipv4, clusterList: [id] });
-    }
-
-    // Between the reflectors: each reflects its clients' 5 prefixes (c1, c2: 2 each; BIRD: 1) to
-    // the other. Same cluster ID: refused (CLUSTER_LIST holds our ID); different: a second path.
-    for (const [r, other] of [[rr1, rr2], [rr2, rr1]] as const) {
-      const p = await waitFor(async () => {
-        const x = peerOf(await agents.get(r.name)!.status(), other.ipv4).prefixes;
-        return x.received === 5 ? x : undefined;
-      }, { timeoutMs: 20_000, what: `${r.name} to receive 5 prefixes from ${other.name}` });
-      t.is(p.accepted, same ? 0 : 5, `${r.name} accepted from ${other.name}`);
-      const route = (await routesJson(agents.get(r.name)!)).find((x) => x.prefix === c1.blocks!.ipv4);
-      const peers = route?.nextHops.map((h) => h.peer).sort();
-      t.deepEqual(peers, same ? [c1.ipv4] : [c1.ipv4, other.ipv4], `${r.name}'s paths for c1's block`);
-      t.true(route?.nextHops.every((h) => h.via === c1.ipv4), 'the next hop stays the originating node');
-    }
-
-    // Stop one reflector hard; the clients must keep every route all along.
-    watcher = await RouteWatcher.start(lab, [c1, c2].map((c) => ({ name: c.name, ns: ns.get(c.name)!, expected: clientExpected(c, [c1, c2]) })));
-    await agents.get('rr1')!.kill('SIGKILL');
-    for (const c of [c1, c2]) {
-      const other = c === c1 ? c2 : c1;
-      await waitFor(async () => {
-        const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
-        return r !== undefined && r.nextHops.length === 1 && r.nextHops[0].peer === rr2.ipv4;
-      }, { timeoutMs: 20_000, what: `${c.name} to drop the killed reflector's path` });
-      const st = await agents.get(c.name)!.status();
-      t.not(peerOf(st, rr1.ipv4).state, 'Established');
-    }
-    await waitFor(async () => {
-      const r = (await bird!.routes('ipv4')).filter((x) => x.prefix === c1.blocks!.ipv4);
-      return r.length === 1 && r[0].from === rr2.ipv4;
-    }, { timeoutMs: 20_000, what: 'BIRD to keep c1 block via rr2 only' });
-    // Watch for a while with one reflector, then while it comes back and re-feeds everyone.
-    await holdsFor(async () => (await agents.get('c1')!.status()).peers.some((p) => p.address === rr1.ipv4 && p.state !== 'Established'),
-      { forMs: 1500, intervalMs: 250, what: 'rr1 staying down' });
-    await agents.get('rr1')!.launch();
-    for (const c of [c1, c2]) {
-      const other = c === c1 ? c2 : c1;
-      await waitFor(async () => {
-        const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
-        return r !== undefined && r.nextHops.length === 2;
-      }, { timeoutMs: 20_000, what: `${c.name} to hold ${other.name}'s block from both reflectors again` });
-    }
-    await watcher.stop();
-    const samples = watcher.samples();
-    t.log(`kernel polls while rr1 was down and back: ${JSON.stringify(samples)}`);
-    t.true(Object.values(samples).every((n) => n >= 10), 'the watcher polled each client many times');
-    t.deepEqual(watcher.misses, [], 'no client route missing at any poll');
-    t.deepEqual(watcher.deletions(), [], 'the kernel reported no deletion of an agent route');
-  } catch (err) {
-    logTail(t, agents.values(), bird);
-    throw err;
-  } finally {
-    await watcher?.stop().catch(() => undefined);
-    for (const a of agents.values()) await a.dispose().catch(() => undefined);
-    await bird?.dispose().catch(() => undefined);
-    await lab.destroy();
+  const ns = await segment(lab, [rr1, rr2, c1, c2, BIRD]);
+  const bird = await Bird.start(lab, ns.get('bird')!, birdOptions([rr1, rr2]));
+  const nodes = [rr1, rr2, c1, c2];
+  for (const [r, other] of [[rr1, rr2], [rr2, rr1]] as const) {
+    const doc = agentDoc(r, { peers: [peerTo(other), peerTo(c1), peerTo(c2), peerTo(BIRD)], nodes, gracefulRestart: false });
+    agents.set(r.name, await Agent.start(lab, ns.get(r.name)!, doc));
   }
+  for (const c of [c1, c2]) {
+    agents.set(c.name, await Agent.start(lab, ns.get(c.name)!, agentDoc(c, { peers: [peerTo(rr1), peerTo(rr2)], nodes, gracefulRestart: false })));
+  }
+  for (const a of agents.values()) await a.waitEstablished();
+
+  // Clients get every route via both reflectors: an ECMP set of two paths, one next hop.
+  for (const c of [c1, c2]) {
+    const other = c === c1 ? c2 : c1;
+    const want = clientExpected(c, [c1, c2]);
+    await waitFor(async () => missing(await kernelRoutes(lab, ns.get(c.name)!), want).length === 0,
+      { timeoutMs: 20_000, what: `${c.name} to install every block` });
+    const answer = await waitFor(async () => {
+      const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
+      return r !== undefined && r.nextHops.length === 2 ? r : undefined;
+    }, { timeoutMs: 20_000, what: `${c.name} to hold ${other.name}'s block from both reflectors` });
+    t.deepEqual(answer.nextHops.map((h) => [h.via, h.peer]).sort(), [[other.ipv4, rr1.ipv4], [other.ipv4, rr2.ipv4]]);
+    t.deepEqual((await kernelRoutes(lab, ns.get(c.name)!)).get(other.blocks!.ipv4), [other.ipv4]);
+  }
+  const birdRoutes = await waitFor(async () => {
+    const r = (await bird.routes('ipv4')).filter((x) => x.prefix === c1.blocks!.ipv4);
+    return r.length === 2 ? r : undefined;
+  }, { timeoutMs: 20_000, what: 'BIRD to hold c1 block from both reflectors' });
+  for (const [r, id] of [[rr1, ids[0]], [rr2, ids[1]]] as const) {
+    t.like(birdRoutes.find((x) => x.from === r.ipv4), { nextHops: [c1.ipv4], originatorId: c1.ipv4, clusterList: [id] });
+  }
+
+  // Between the reflectors: each reflects its clients' 5 prefixes (c1, c2: 2 each; BIRD: 1) to
+  // the other. Same cluster ID: refused (CLUSTER_LIST holds our ID); different: a second path.
+  for (const [r, other] of [[rr1, rr2], [rr2, rr1]] as const) {
+    const p = await waitFor(async () => {
+      const x = peerOf(await agents.get(r.name)!.status(), other.ipv4).prefixes;
+      return x.received === 5 ? x : undefined;
+    }, { timeoutMs: 20_000, what: `${r.name} to receive 5 prefixes from ${other.name}` });
+    t.is(p.accepted, same ? 0 : 5, `${r.name} accepted from ${other.name}`);
+    const route = (await routesJson(agents.get(r.name)!)).find((x) => x.prefix === c1.blocks!.ipv4);
+    const peers = route?.nextHops.map((h) => h.peer).sort();
+    t.deepEqual(peers, same ? [c1.ipv4] : [c1.ipv4, other.ipv4], `${r.name}'s paths for c1's block`);
+    t.true(route?.nextHops.every((h) => h.via === c1.ipv4), 'the next hop stays the originating node');
+  }
+
+  // Stop one reflector hard; the clients must keep every route all along.
+  const watcher = await RouteWatcher.start(lab, [c1, c2].map((c) => ({ name: c.name, ns: ns.get(c.name)!, expected: clientExpected(c, [c1, c2]) })));
+  lab.defer(() => watcher.stop().catch(() => undefined));
+  await agents.get('rr1')!.kill('SIGKILL');
+  for (const c of [c1, c2]) {
+    const other = c === c1 ? c2 : c1;
+    await waitFor(async () => {
+      const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
+      return r !== undefined && r.nextHops.length === 1 && r.nextHops[0].peer === rr2.ipv4;
+    }, { timeoutMs: 20_000, what: `${c.name} to drop the killed reflector's path` });
+    const st = await agents.get(c.name)!.status();
+    t.not(peerOf(st, rr1.ipv4).state, 'Established');
+  }
+  await waitFor(async () => {
+    const r = (await bird.routes('ipv4')).filter((x) => x.prefix === c1.blocks!.ipv4);
+    return r.length === 1 && r[0].from === rr2.ipv4;
+  }, { timeoutMs: 20_000, what: 'BIRD to keep c1 block via rr2 only' });
+  // Watch for a while with one reflector, then while it comes back and re-feeds everyone.
+  await holdsFor(async () => (await agents.get('c1')!.status()).peers.some((p) => p.address === rr1.ipv4 && p.state !== 'Established'),
+    { forMs: 1500, intervalMs: 250, what: 'rr1 staying down' });
+  await agents.get('rr1')!.launch();
+  for (const c of [c1, c2]) {
+    const other = c === c1 ? c2 : c1;
+    await waitFor(async () => {
+      const r = (await routesJson(agents.get(c.name)!)).find((x) => x.prefix === other.blocks!.ipv4);
+      return r !== undefined && r.nextHops.length === 2;
+    }, { timeoutMs: 20_000, what: `${c.name} to hold ${other.name}'s block from both reflectors again` });
+  }
+  await watcher.stop();
+  const samples = watcher.samples();
+  t.log(`kernel polls while rr1 was down and back: ${JSON.stringify(samples)}`);
+  t.true(Object.values(samples).every((n) => n >= 10), 'the watcher polled each client many times');
+  t.deepEqual(watcher.misses, [], 'no client route missing at any poll');
+  t.deepEqual(watcher.deletions(), [], 'the kernel reported no deletion of an agent route');
 }
 
 test.serial('two reflectors with the same cluster ID: no reflected route between them; none lost when one is killed', (t) =>

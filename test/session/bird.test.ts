@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDriver } from '../helpers/driver-client.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
 
 const haveBird = existsSync('/usr/sbin/bird');
@@ -19,11 +20,8 @@ if (!isRoot || !haveBird) test('BIRD smoke test', (t) => t.log(`skipped: ${!isRo
 
 run('BIRD 2 eBGP with GTSM: Established, IPv4 and IPv6 routes both ways, Cease text shown by BIRD', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rack-bird-'));
-  const lab = await Lab.create('bird');
-  t.teardown(async () => {
-    await lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const lab = await useLab(t, 'bird');
+  lab.defer(() => rmSync(dir, { recursive: true, force: true }));
   const tor = await lab.namespace('tor');
   const node = await lab.namespace('node');
   await lab.veth(tor, { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' }, node, { ipv4: '10.0.0.2/24', ipv6: 'fd00::2/64' });

@@ -13,7 +13,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDriver } from '../helpers/driver-client.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
 
 const PREFIXES = Number(process.env.LOAD_PREFIXES ?? 1_000_000);
@@ -48,11 +49,8 @@ function sinceMs(line: [string, string] | undefined): number {
 
 run(`a full table of ${PREFIXES} prefixes on one session does not drop a 3 s hold-time session`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rack-load-'));
-  const lab = await Lab.create('load');
-  t.teardown(async () => {
-    await lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const lab = await useLab(t, 'load');
+  lab.defer(() => rmSync(dir, { recursive: true, force: true }));
   const a = await lab.namespace('a');
   const r = await lab.namespace('r');
   const b = await lab.namespace('b');

@@ -7,7 +7,8 @@
 import test from 'ava';
 import { deepEqual, diffPeers } from '../../agent/session/manager.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
-import { isRoot, Lab, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
 import type { PeerSpec } from '../../agent/contracts/engines.js';
 
@@ -60,8 +61,7 @@ test('deepEqual', (t) => {
 const nsTest = isRoot ? test.serial : test.serial.skip;
 
 nsTest('apply(): removed peers get a Cease, changed ones restart, unchanged ones stay up, new ones start', async (t) => {
-  const lab = await Lab.create('manager');
-  t.teardown(() => lab.destroy());
+  const lab = await useLab(t, 'manager');
   const a = await lab.namespace('a');
   const tors = new Map<string, Driver>();
   const node = (n: number): PeerSpec => peerSpec({ address: `10.0.${n}.2`, localAs: 65101, peerAs: 65100, routerId: '10.0.9.9' });

@@ -17,7 +17,8 @@ import type { NotificationMessage } from '../../agent/bgp/notification.js';
 import type { OpenMessage } from '../../agent/bgp/open.js';
 import { buildOpen } from '../../agent/session/negotiate.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
-import { isRoot, Lab, rootSkipReason } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, rootSkipReason } from '../helpers/netns.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
 
@@ -34,8 +35,7 @@ interface Setup {
 
 /** The agent (A, AS 65101) dials the raw peer (B, AS 65100) listening on 179. */
 async function setup(t: ExecutionContext, name: string, idleHoldSeconds = 1): Promise<Setup> {
-  const lab = await Lab.create(name);
-  t.teardown(() => lab.destroy());
+  const lab = await useLab(t, name);
   const a = await lab.namespace('a');
   const b = await lab.namespace('b');
   await lab.veth(a, `${A}/24`, b, `${B}/24`);

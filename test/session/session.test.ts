@@ -15,7 +15,8 @@ import type { NotificationMessage } from '../../agent/bgp/notification.js';
 import type { OpenMessage } from '../../agent/bgp/open.js';
 import { buildOpen } from '../../agent/session/negotiate.js';
 import { type Driver, startDriver } from '../helpers/driver-client.js';
-import { holdsFor, isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { holdsFor, isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
 import type { PeerSpec } from '../../agent/contracts/engines.js';
@@ -27,8 +28,7 @@ const A = { ipv4: '10.0.0.1', ipv6: 'fd00::1' };
 const B = { ipv4: '10.0.0.2', ipv6: 'fd00::2' };
 
 async function newLab(t: ExecutionContext, name: string): Promise<{ lab: Lab; a: string; b: string }> {
-  const lab = await Lab.create(name);
-  t.teardown(() => lab.destroy());
+  const lab = await useLab(t, name);
   const a = await lab.namespace('a');
   const b = await lab.namespace('b');
   await lab.veth(a, { ipv4: `${A.ipv4}/24`, ipv6: `${A.ipv6}/64` }, b, { ipv4: `${B.ipv4}/24`, ipv6: `${B.ipv6}/64` });
@@ -171,7 +171,7 @@ nsTest('a connection from an address that is no configured peer is closed at onc
 nsTest('TCP MD5: the right key comes up, a wrong key never does', async (t) => {
   const { lab, a, b } = await newLab(t, 'md5');
   const dir = mkdtempSync(join(tmpdir(), 'rack-md5-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  lab.defer(() => rmSync(dir, { recursive: true, force: true }));
   const key = (name: string, text: string): string => {
     const path = join(dir, name);
     writeFileSync(path, `${text}\n`);

@@ -14,8 +14,9 @@ import {
   setTtl, SocketOptionError, testOnly,
 } from '../../agent/session/socket-options.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { useLab } from '../helpers/lab-fixture.js';
 import {
-  captureOutput, holdsFor, isRoot, Lab, type Output, rootSkipReason, runPrefix, waitFor,
+  captureOutput, holdsFor, isRoot, type Lab, type Output, rootSkipReason, runPrefix, waitFor,
 } from '../helpers/netns.js';
 import { sdNotify } from '../../agent/daemon/sd-notify.js';
 
@@ -71,12 +72,6 @@ async function startListener(lab: Lab, ns: string, name: string, args: string[])
   return { peer, port: port as number };
 }
 
-async function newLab(t: ExecutionContext, name: string): Promise<Lab> {
-  const lab = await Lab.create(name);
-  t.teardown(() => lab.destroy());
-  return lab;
-}
-
 async function tcpExt(lab: Lab, ns: string, name: string): Promise<number> {
   return (await lab.counter(ns, 'TcpExt', name)) ?? Number.NaN;
 }
@@ -95,7 +90,7 @@ interface Md5Case {
 }
 
 const md5Test = test.macro(async (t, c: Md5Case) => {
-  const lab = await newLab(t, 'md5');
+  const lab = await useLab(t, 'md5');
   const a = await lab.namespace('a');
   const b = await lab.namespace('b');
   await lab.veth(a, { ipv4: '10.77.0.1', ipv6: 'fd77::1' }, b, { ipv4: '10.77.0.2', ipv6: 'fd77::2' });
@@ -152,7 +147,7 @@ interface GtsmCase {
 }
 
 const gtsmTest = test.macro(async (t, c: GtsmCase) => {
-  const lab = await newLab(t, 'gtsm');
+  const lab = await useLab(t, 'gtsm');
   const a = await lab.namespace('a');
   const r = await lab.namespace('r');
   const b = await lab.namespace('b');

@@ -11,7 +11,8 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { startDriver } from '../helpers/driver-client.js';
 import { Bird } from '../helpers/bird.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
 
 const PREFIXES = 600_000;
@@ -32,8 +33,7 @@ function table(n: number): string[] {
 }
 
 run('BIRD 2 frozen (SIGSTOP) mid-feed until the hold timer fires, then resumed, gets the whole table again', async (t) => {
-  const lab = await Lab.create('stallbird');
-  t.teardown(() => lab.destroy());
+  const lab = await useLab(t, 'stallbird');
   const a = await lab.namespace('a');
   const b = await lab.namespace('b');
   await lab.veth(b, `${BIRD}/24`, a, `${AGENT}/24`);
@@ -48,7 +48,6 @@ run('BIRD 2 frozen (SIGSTOP) mid-feed until the hold timer fires, then resumed, 
     routerId: BIRD, localAs: 65001,
     neighbors: [{ address: AGENT, as: 65000, holdTime: 3, connectRetry: 1, families: ['ipv4'] }],
   });
-  t.teardown(() => bird.dispose());
 
   // Frozen as soon as the session is up: it reads a little of the feed, then nothing.
   await driver.waitFor((e) => e.ev === 'established', 'Established with BIRD', 20_000, 0);

@@ -12,11 +12,12 @@
  * - stop: the driver is told to exit while its socket is full: it is gone within the close linger.
  */
 
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { decodeMessage } from '../../agent/bgp/message.js';
 import { endOfRibFamily } from '../../agent/bgp/update.js';
 import { startDriver, type Driver } from '../helpers/driver-client.js';
-import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
+import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
 
@@ -43,27 +44,22 @@ interface Setup {
   readonly peer: RawPeer;
 }
 
-async function setup(name: string, sendHoldTime: number | null): Promise<Setup> {
-  const lab = await Lab.create(name);
-  try {
-    const a = await lab.namespace('a');
-    const p = await lab.namespace('p');
-    await lab.veth(p, `${PEER}/24`, a, `${AGENT}/24`);
-    // Small socket buffers: the driver's 1 MiB high-water mark is reached with a few hundred
-    // thousand prefixes, not millions.
-    for (const ns of [a, p]) {
-      await lab.exec(ns, 'sysctl', ['-qw', 'net.ipv4.tcp_rmem=4096 16384 32768']);
-      await lab.exec(ns, 'sysctl', ['-qw', 'net.ipv4.tcp_wmem=4096 16384 32768']);
-    }
-    const driver = await startDriver(lab, a, driverSpec([
-      peerSpec({ address: PEER, localAs: 65000, peerAs: 65001, routerId: AGENT, families: ['ipv4'], passive: true, holdTime: 3, sendHoldTime }),
-    ], { announce: { ipv4: TABLE, ipv6: [] }, nextHop: { ipv4: AGENT, ipv6: '' } }), 20_000);
-    const peer = await RawPeer.start(lab, p);
-    return { lab, driver, peer };
-  } catch (err) {
-    await lab.destroy();
-    throw err;
+async function setup(t: ExecutionContext, name: string, sendHoldTime: number | null): Promise<Setup> {
+  const lab = await useLab(t, name);
+  const a = await lab.namespace('a');
+  const p = await lab.namespace('p');
+  await lab.veth(p, `${PEER}/24`, a, `${AGENT}/24`);
+  // Small socket buffers: the driver's 1 MiB high-water mark is reached with a few hundred
+  // thousand prefixes, not millions.
+  for (const ns of [a, p]) {
+    await lab.exec(ns, 'sysctl', ['-qw', 'net.ipv4.tcp_rmem=4096 16384 32768']);
+    await lab.exec(ns, 'sysctl', ['-qw', 'net.ipv4.tcp_wmem=4096 16384 32768']);
   }
+  const driver = await startDriver(lab, a, driverSpec([
+    peerSpec({ address: PEER, localAs: 65000, peerAs: 65001, routerId: AGENT, families: ['ipv4'], passive: true, holdTime: 3, sendHoldTime }),
+  ], { announce: { ipv4: TABLE, ipv6: [] }, nextHop: { ipv4: AGENT, ipv6: '' } }), 20_000);
+  const peer = await RawPeer.start(lab, p);
+  return { lab, driver, peer };
 }
 
 /** Connects and completes the OPEN exchange; the driver starts its feed on our KEEPALIVE. */
@@ -100,8 +96,7 @@ const leftEstablished = (s: Setup, from: number) =>
   s.driver.waitFor((e) => e.ev === 'state' && e.from === 'Established', 'the session to leave Established', 20_000, from);
 
 run('a peer that freezes mid-feed until the hold timer fires, then comes back, gets the whole table and End-of-RIB again', async (t) => {
-  const s = await setup('frozen', 0);
-  t.teardown(() => s.lab.destroy());
+  const s = await setup(t, 'frozen', 0);
   const first = await connect(s, 90);
   const mark = s.driver.mark();
   s.peer.command({ cmd: 'pause', conn: first });
@@ -118,8 +113,7 @@ run('a peer that freezes mid-feed until the hold timer fires, then comes back, g
 });
 
 run('RFC 9687: a peer that sends KEEPALIVEs but reads nothing is closed after the send hold time with NOTIFICATION 8; it then gets the whole table again', async (t) => {
-  const s = await setup('sendhold', 4);
-  t.teardown(() => s.lab.destroy());
+  const s = await setup(t, 'sendhold', 4);
   const first = await connect(s, 90);
   t.is((await s.driver.session(PEER))?.holdTime, 3);
   const mark = s.driver.mark();
@@ -146,8 +140,7 @@ run('RFC 9687: a peer that sends KEEPALIVEs but reads nothing is closed after th
 });
 
 run('a stop while the socket to a peer is full finishes promptly', async (t) => {
-  const s = await setup('stopfull', 0);
-  t.teardown(() => s.lab.destroy());
+  const s = await setup(t, 'stopfull', 0);
   const first = await connect(s, 90);
   s.peer.command({ cmd: 'pause', conn: first });
   s.peer.command({ cmd: 'keepalives', conn: first, ms: 500 });
