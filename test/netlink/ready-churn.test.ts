@@ -9,13 +9,14 @@
  * quiet clock and `wait` never succeeded.
  */
 
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
 import { Agent, type ConfigDoc } from '../helpers/agent.js';
 import type { DaemonOptions } from '../helpers/bgp-daemon.js';
 import { Bird } from '../helpers/bird.js';
 import { kernelRoutes } from '../helpers/kernel-watch.js';
-import { isRoot, Lab, rootSkipReason } from '../helpers/netns.js';
+import { isRoot, rootSkipReason } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('readiness under churn', (t) => t.log(`skipped: ${rootSkipReason}`));
@@ -45,27 +46,14 @@ const agentDoc: ConfigDoc = {
   log: { level: 'info' },
 };
 
-let lab: Lab | undefined;
-let tor: Bird | undefined;
-let agent: Agent | undefined;
-
-test.after.always(async () => {
-  await agent?.dispose().catch(() => undefined);
-  await tor?.dispose().catch(() => undefined);
-  await lab?.destroy();
-});
-
-function context(t: ExecutionContext): void {
-  t.log(agent?.logs().split('\n').slice(-40).join('\n'));
-  t.log(tor?.logs());
-}
 
 nsTest('BIRD 2 without graceful restart, one prefix flapping every second: agentctl wait exits 0 within the bound, after the initial table', async (t) => {
-  lab = await Lab.create('churn');
+  // The fixture stops the agent and BIRD and deletes the namespaces; on failure it logs their tails.
+  const lab = await useLab(t, 'churn');
   const torNs = await lab.namespace('tor');
   const nodeNs = await lab.namespace('node');
   await lab.veth(torNs, `${TOR}/24`, nodeNs, `${NODE}/24`);
-  const bird = (tor = await Bird.start(lab, torNs, torOptions(true)));
+  const bird = await Bird.start(lab, torNs, torOptions(true));
   let flapping = true;
   let flaps = 0;
   // The load: a reconfiguration a second, each one UPDATE (announce or withdraw) to the agent.
@@ -77,11 +65,10 @@ nsTest('BIRD 2 without graceful restart, one prefix flapping every second: agent
     }
   })();
   try {
-    agent = await Agent.start(lab, nodeNs, agentDoc);
+    const agent = await Agent.start(lab, nodeNs, agentDoc);
     const started = Date.now();
     const r = await agent.ctl(['wait', '--timeout', String(BOUND_S)]);
     const took = (Date.now() - started) / 1000;
-    if (r.status !== 0) context(t);
     t.is(r.status, 0, `agentctl wait under churn: ${r.stdout}${r.stderr}`);
     t.log(`ready ${took.toFixed(1)} s after the start, ${flaps} flaps so far`, agent.logs().split('\n').filter((l) => l.includes('initial table is complete')));
     const kernel = await kernelRoutes(lab, nodeNs);

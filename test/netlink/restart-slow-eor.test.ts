@@ -14,12 +14,13 @@
  * the FIB deleted the 2,000 routes as stale and `wait` succeeded.
  */
 
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { formatPrefix } from '../../agent/bgp/prefix.js';
 import { Agent, type ConfigDoc } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
 import { kernelRoutes, RouteWatcher } from '../helpers/kernel-watch.js';
 import { isRoot, Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
+import { useLab } from '../helpers/lab-fixture.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
 if (!isRoot) test('slow End-of-RIB after our restart', (t) => t.log(`skipped: ${rootSkipReason}`));
@@ -45,20 +46,6 @@ const agentDoc: ConfigDoc = {
   log: { level: 'info' },
 };
 
-let lab: Lab | undefined;
-let tor: Bird | undefined;
-let agent: Agent | undefined;
-
-test.after.always(async () => {
-  await agent?.dispose().catch(() => undefined);
-  await tor?.dispose().catch(() => undefined);
-  await lab?.destroy();
-});
-
-function context(t: ExecutionContext): void {
-  t.log(agent?.logs().split('\n').slice(-40).join('\n'));
-  t.log(tor?.logs());
-}
 
 /** In the node's namespace: drops the ToR's TCP segments longer than 300 bytes (UPDATEs), or stops doing so. */
 async function holdTable(l: Lab, ns: string, on: boolean): Promise<void> {
@@ -69,17 +56,18 @@ async function holdTable(l: Lab, ns: string, on: boolean): Promise<void> {
 }
 
 nsTest('BIRD 2 with graceful restart, slow to send its table after our SIGKILL restart: the agent waits for End-of-RIB, the kernel keeps every route', async (t) => {
-  lab = await Lab.create('sloweor');
+  // The fixture stops the agent and BIRD and deletes the namespaces; on failure it logs their tails.
+  const lab = await useLab(t, 'sloweor');
   const torNs = await lab.namespace('tor');
   const nodeNs = await lab.namespace('node');
   await lab.veth(torNs, `${TOR}/24`, nodeNs, `${NODE}/24`);
-  tor = await Bird.start(lab, torNs, {
+  const tor = await Bird.start(lab, torNs, {
     routerId: TOR,
     localAs: AS,
     neighbors: [{ address: NODE, as: AS, localAddress: TOR, connectRetry: 1, families: ['ipv4'], gracefulRestart: true }],
     routes: { ipv4: LEARNED },
   });
-  agent = await Agent.start(lab, nodeNs, agentDoc);
+  const agent = await Agent.start(lab, nodeNs, agentDoc);
   const watcher = new RouteWatcher(lab, nodeNs);
   try {
     const first = await agent.ctl(['wait', '--timeout', '40']);
@@ -89,8 +77,7 @@ nsTest('BIRD 2 with graceful restart, slow to send its table after our SIGKILL r
 
     await watcher.sync();
     await agent.kill('SIGKILL');
-    const b = tor;
-    await waitFor(async () => !(await b.neighbor(NODE)).established, { timeoutMs: 20_000, what: 'BIRD to notice the agent is gone' });
+    await waitFor(async () => !(await tor.neighbor(NODE)).established, { timeoutMs: 20_000, what: 'BIRD to notice the agent is gone' });
     await holdTable(lab, nodeNs, true);
     await agent.launch();
     await agent.waitEstablished([TOR]);
@@ -103,15 +90,11 @@ nsTest('BIRD 2 with graceful restart, slow to send its table after our SIGKILL r
 
     await holdTable(lab, nodeNs, false);
     const done = await agent.ctl(['wait', '--timeout', '40']);
-    if (done.status !== 0) context(t);
     t.is(done.status, 0, `agentctl wait once End-of-RIB arrived: ${done.stdout}${done.stderr}`);
     t.regex(agent.lines().join('\n'), /End-of-RIB: the initial table is complete/);
     await watcher.sync();
     t.deepEqual(watcher.deletions(), [], 'no deletion at all');
     t.is((await kernelRoutes(lab, nodeNs)).size, COUNT + 1);
-  } catch (err) {
-    context(t);
-    throw err;
   } finally {
     watcher.stop();
   }
