@@ -14,6 +14,7 @@ import { Bird } from '../helpers/bird.js';
 import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { driverSpec, peerSpec } from './specs.js';
+import { numberToIpv4 } from '../../agent/bgp/ip.js';
 
 const PREFIXES = 600_000;
 const haveBird = existsSync('/usr/sbin/bird');
@@ -23,13 +24,9 @@ if (!isRoot || !haveBird) test('stalled BIRD', (t) => t.log(`skipped: ${!isRoot 
 const AGENT = '10.9.1.2';
 const BIRD = '10.9.1.1';
 
+/** n consecutive /26 prefixes from 10.64.0.0. */
 function table(n: number): string[] {
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const a = (0x0a400000 + i * 64) >>> 0;
-    out[i] = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/26`;
-  }
-  return out;
+  return Array.from({ length: n }, (_, i) => `${numberToIpv4((0x0a400000 + i * 64) >>> 0)}/26`);
 }
 
 run('BIRD 2 frozen (SIGSTOP) mid-feed until the hold timer fires, then resumed, gets the whole table again', async (t) => {

@@ -20,6 +20,7 @@ import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 import { RawPeer } from './raw-client.js';
 import { driverSpec, peerSpec } from './specs.js';
+import { numberToIpv4 } from '../../agent/bgp/ip.js';
 
 const PREFIXES = 300_000;
 const run = isRoot ? test.serial : test.skip;
@@ -28,13 +29,9 @@ if (!isRoot) test('stalled peer', (t) => t.log(`skipped: ${rootSkipReason}`));
 const AGENT = '10.9.0.2';
 const PEER = '10.9.0.1';
 
+/** n consecutive /26 prefixes from 10.64.0.0. */
 function announce(n: number): string[] {
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const a = (0x0a400000 + i * 64) >>> 0;
-    out[i] = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/26`;
-  }
-  return out;
+  return Array.from({ length: n }, (_, i) => `${numberToIpv4((0x0a400000 + i * 64) >>> 0)}/26`);
 }
 const TABLE = announce(PREFIXES);
 
