@@ -1,7 +1,8 @@
 /**
  * The contracts between the engines (STYLE.md "The house"): the plain data that passes between
  * sessions, the RIB, the FIB and the daemon, one way, like OpenBGPD's imsgs. Types only (and the
- * FSM's state names), so any engine may import this and none imports another engine for a type.
+ * FSM's state names, and two pure readers of a shared update), so any engine may import this and none
+ * imports another engine for a type.
  * - PeerSpec: one BGP neighbour exactly as a Session needs it, resolved from the config by
  *   agent/peers; the reload compares two PeerSpecs with the same `key` to decide whether a session
  *   must restart.
@@ -201,9 +202,48 @@ export interface RibChange {
 export type OutboundUpdate = PackInput;
 
 /**
+ * One part of a shared update: routes for every recipient but `except` (the routes came from that
+ * peer: never back to it, RFC 4271 section 9.2), or for `only` that one recipient (a peer whose own
+ * path became best must withdraw the path it held from another). At most one of the two is set.
+ */
+export interface OutboundPart {
+  readonly except?: string;
+  readonly only?: string;
+  readonly update: OutboundUpdate;
+}
+
+/**
+ * The same UPDATEs for every member of an update group (peers whose outbound policy and encoding
+ * are the same, FRR's term): the RIB hands one object to each member, so a session packs it once
+ * for all (agent/session/shared-pack.ts) and writes each member its parts (outboundFor).
+ */
+export interface SharedUpdate {
+  readonly kind: 'shared';
+  readonly parts: readonly OutboundPart[];
+}
+
+/** Whether `peer` receives `part` of a shared update. */
+export function partFor(part: OutboundPart, peer: string): boolean {
+  return part.except !== peer && (part.only === undefined || part.only === peer);
+}
+
+/** What one member of a shared update receives, as one OutboundUpdate (for tests and listings). */
+export function outboundFor(item: SharedUpdate, peer: string): OutboundUpdate {
+  const withdraw: Prefix[] = [];
+  const announce: NonNullable<OutboundUpdate['announce']>[number][] = [];
+  for (const part of item.parts) {
+    if (!partFor(part, peer)) continue;
+    withdraw.push(...(part.update.withdraw ?? []));
+    announce.push(...(part.update.announce ?? []));
+  }
+  return withdraw.length > 0 ? { withdraw, announce } : { announce };
+}
+
+/**
  * One element of a peer's outbound stream, in wire order. The RIB decides all of it; the session
  * encodes each item as it comes and must not reorder them (transmit.ts):
- * - `update`: routes and withdrawals (RFC 4271 section 4.3).
+ * - `update`: routes and withdrawals (RFC 4271 section 4.3); `shared`: the same, common to an update
+ *   group (the member's own parts only).
  * - `end-of-rib`: the initial feed of `family` is complete (RFC 4724 section 2).
  * - `begin-refresh` / `end-refresh`: BoRR and EoRR around a route refresh's re-advertisement
  *   (RFC 7313 section 4), only when the peer negotiated enhanced route refresh. The receiver marks
@@ -212,6 +252,7 @@ export type OutboundUpdate = PackInput;
  */
 export type OutboundItem =
   | { readonly kind: 'update'; readonly update: OutboundUpdate }
+  | SharedUpdate
   | { readonly kind: 'end-of-rib'; readonly family: FamilyName }
   | { readonly kind: 'begin-refresh'; readonly family: FamilyName }
   | { readonly kind: 'end-refresh'; readonly family: FamilyName };

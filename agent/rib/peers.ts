@@ -16,6 +16,7 @@ import { makeSource, type Path } from './path.js';
 import { PeerState } from './peer-state.js';
 import { addressBytes } from './policy.js';
 import { RefreshStale, type RefreshReport } from './refresh-stale.js';
+import { UpdateGroups } from './update-group.js';
 import { FAMILIES, type FamilyName } from '../bgp/families.js';
 import type { Negotiated, PeerSpec } from '../contracts/engines.js';
 import type { Clock } from '../contracts/clock.js';
@@ -28,6 +29,8 @@ export class RibPeers {
   private readonly map = new Map<string, PeerState>();
   readonly graceful: Graceful;
   readonly refreshing: RefreshStale;
+  /** The update groups of the peers with a session (update-group.ts). */
+  readonly groups = new UpdateGroups();
 
   constructor(
     private readonly loc: LocRib,
@@ -78,6 +81,8 @@ export class RibPeers {
     ps.spec = spec;
     ps.source = source;
     ps.resetSession();
+    this.groups.leave(spec.key, ps.group);
+    ps.group = this.groups.join(spec.key, spec, negotiated);
     ps.negotiated = negotiated;
     ps.established = true;
     this.graceful.reestablished(ps);
@@ -90,6 +95,8 @@ export class RibPeers {
     ps.established = false;
     ps.negotiated = null;
     ps.resetSession();
+    this.groups.leave(spec.key, ps.group);
+    ps.group = null;
     // A refresh in progress ends with the session; what it had marked is the peer's like the rest.
     const marked = this.refreshing.abort(ps);
     if (gr !== null && ps.accepted > 0) {
@@ -130,6 +137,7 @@ export class RibPeers {
   /** After a mark and sweep of the Loc-RIB: each peer forgets paths no longer in use. */
   forget(live: ReadonlySet<Path>): void {
     for (const ps of this.map.values()) ps.forget(live);
+    this.groups.forget(live);
   }
 
   /** Stops every timer. */

@@ -50,5 +50,5 @@ export function routes(loc: LocRib, family?: FamilyName, limit?: number): RibRou
 /** Counters for `agentctl status`; zeros for a peer the RIB does not know. */
 export function peerCounts(ps: PeerState | undefined): { received: number; accepted: number; advertised: number } {
   if (ps === undefined) return { received: 0, accepted: 0, advertised: 0 };
-  return { received: ps.received(), accepted: ps.accepted, advertised: ps.advertised.ipv4 + ps.advertised.ipv6 };
+  return { received: ps.received(), accepted: ps.accepted, advertised: ps.advertised() };
 }

@@ -102,6 +102,15 @@ export class Connection {
     return true;
   }
 
+  /** Holds writes until uncork(), which hands them to the kernel together (one writev). */
+  cork(): void {
+    if (!this.socket.destroyed) this.socket.cork();
+  }
+
+  uncork(): void {
+    if (!this.socket.destroyed) this.socket.uncork();
+  }
+
   /** Bytes handed to the socket but not yet to the kernel. */
   get writableLength(): number {
     return this.socket.writableLength;

@@ -16,9 +16,9 @@ const COUNT_KEY: Record<number, keyof MessageCounts> = { 1: 'open', 2: 'update',
 export const zeroCounts = (): Counts => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
 
 /** One message of `type` (the header's type octet); unknown types are not counted. */
-export function countMessage(counts: Counts, type: number): void {
+export function countMessage(counts: Counts, type: number, n = 1): void {
   const key = COUNT_KEY[type];
-  if (key) counts[key]++;
+  if (key) counts[key] += n;
 }
 
 export interface StatusParts {

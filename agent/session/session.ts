@@ -85,7 +85,8 @@ export class Session {
       counted: (direction, type) => countMessage(this.counts[direction], type),
     }, this.clock, this.log, (path) => deps.readPassword(path), () => this.nextOpen(), deps.digestBudgetMs);
     this.transmitter = new Transmitter({
-      sent: (type) => countMessage(this.counts.out, type),
+      peer: spec.key,
+      sent: (type, n) => countMessage(this.counts.out, type, n),
       failed: (err) => this.log.error(`could not encode an outbound message: ${String(err)}`),
     });
   }

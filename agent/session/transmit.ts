@@ -7,6 +7,9 @@
  * straight to the socket by the session) by more than that. Markers share the one queue with the
  * UPDATE slices, so a marker pushed after UPDATEs is written after the last of them however the
  * queue is sliced, paused or drained (an EoRR ahead of its routes makes a peer drop them).
+ * A shared update (an update group's, contracts SharedUpdate) is packed once for all members
+ * (shared-pack.ts) and written a block at a time, without the parts not meant for this peer. The
+ * socket is corked for each turn: many UPDATEs leave in one write.
  * Every attach and clear starts a new generation: the 'drain' listener and the pending setImmediate
  * of an earlier connection are disarmed, so a connection that died over the high-water mark (it
  * never drains) cannot hold back the next session's stream.
@@ -14,33 +17,23 @@
  */
 
 import type { CodecContext } from '../bgp/context.js';
-import { SAFI } from '../bgp/constants.js';
-import { packUpdates, type PackInput, type RouteGroup } from '../bgp/pack.js';
+import { MessageType, SAFI } from '../bgp/constants.js';
+import { packUpdates, type PackInput } from '../bgp/pack.js';
 import { RefreshSubtype, encodeRouteRefresh } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib } from '../bgp/update.js';
 import type { Connection } from './connection.js';
 import { AFI_OF } from '../bgp/families.js';
-import type { OutboundItem } from '../contracts/engines.js';
+import type { OutboundItem, SharedUpdate } from '../contracts/engines.js';
+import { packingOf, skippedBy, sliceOutbound, type SharedPacking } from './shared-pack.js';
 
-/** Prefixes per slice: one slice encodes in well under a millisecond. */
-export const SLICE_PREFIXES = 2048;
+export { SLICE_PREFIXES, sliceOutbound } from './shared-pack.js';
 
-/** Cuts one PackInput into several of at most `size` prefixes each, keeping the order. */
-export function sliceOutbound(input: PackInput, size = SLICE_PREFIXES): PackInput[] {
-  const out: PackInput[] = [];
-  const withdraw = input.withdraw ?? [];
-  for (let i = 0; i < withdraw.length; i += size) out.push({ withdraw: withdraw.slice(i, i + size) });
-  for (const group of input.announce ?? []) {
-    for (let i = 0; i < group.prefixes.length; i += size) {
-      const part: RouteGroup = { attributes: group.attributes, prefixes: group.prefixes.slice(i, i + size) };
-      out.push({ announce: [part] });
-    }
-  }
-  return out;
-}
-
-export type Marker = Exclude<OutboundItem, { kind: 'update' }>;
-export type Outbound = { readonly kind: 'pack'; readonly input: PackInput } | { readonly kind: 'marker'; readonly marker: Marker };
+export type Marker = Exclude<OutboundItem, { kind: 'update' } | SharedUpdate>;
+/** A queue entry: a slice to pack for this peer alone, a marker, or a shared update and the next block to write. */
+export type Outbound =
+  | { readonly kind: 'pack'; readonly input: PackInput }
+  | { readonly kind: 'marker'; readonly marker: Marker }
+  | { readonly kind: 'shared'; readonly item: SharedUpdate; packing: SharedPacking | undefined; next: number };
 
 const REFRESH_SUBTYPE = { 'begin-refresh': RefreshSubtype.BEGIN, 'end-refresh': RefreshSubtype.END } as const;
 
@@ -52,8 +45,10 @@ export function encodeMarker(m: Marker, ctx: CodecContext): Uint8Array {
 }
 
 export interface TransmitHooks {
-  /** Called for every message written, with its type code (for the counters). */
-  sent(type: number): void;
+  /** Called for every message written, with its type code (for the counters); `count` of them at once. */
+  sent(type: number, count?: number): void;
+  /** The peer's key: the parts of a shared update that are not for it are skipped. */
+  readonly peer?: string;
   /** An encoding failure (a bug or an unencodable route): logged by the session, the slice is dropped. */
   failed(err: unknown): void;
 }
@@ -106,6 +101,7 @@ export class Transmitter {
   /** Queues one item of the RIB's stream behind everything queued before it. */
   push(item: OutboundItem): void {
     if (item.kind === 'update') for (const slice of sliceOutbound(item.update)) this.queue.push({ kind: 'pack', input: slice });
+    else if (item.kind === 'shared') this.queue.push({ kind: 'shared', item, packing: undefined, next: 0 });
     else this.queue.push({ kind: 'marker', marker: item });
     this.schedule();
   }
@@ -121,25 +117,39 @@ export class Transmitter {
     });
   }
 
+  /**
+   * Writes what the budget allows. The socket is corked for the turn, so everything written in it
+   * leaves in one writev (many UPDATEs per write, not one write per UPDATE).
+   */
   private flush(): void {
     const conn = this.conn;
     const ctx = this.ctx;
     if (!conn || !ctx || conn.closed) return;
     const deadline = performance.now() + this.budgetMs;
-    while (this.head < this.queue.length) {
-      if (conn.writableLength > this.highWater) {
-        this.waitDrain(conn);
-        return;
+    conn.cork();
+    try {
+      while (this.head < this.queue.length) {
+        if (conn.writableLength > this.highWater) {
+          this.waitDrain(conn);
+          return;
+        }
+        const item = this.queue[this.head];
+        if (item.kind === 'shared') {
+          if (this.writeShared(conn, ctx, item)) this.head++;
+        } else {
+          this.head++;
+          let messages: Uint8Array[] = [];
+          try {
+            messages = item.kind === 'marker' ? [encodeMarker(item.marker, ctx)] : packUpdates(item.input, ctx);
+          } catch (err) {
+            this.hooks.failed(err);
+          }
+          for (const m of messages) if (conn.write(m)) this.hooks.sent(m[18]);
+        }
+        if (performance.now() > deadline) break;
       }
-      const item = this.queue[this.head++];
-      let messages: Uint8Array[] = [];
-      try {
-        messages = item.kind === 'marker' ? [encodeMarker(item.marker, ctx)] : packUpdates(item.input, ctx);
-      } catch (err) {
-        this.hooks.failed(err);
-      }
-      for (const m of messages) if (conn.write(m)) this.hooks.sent(m[18]);
-      if (performance.now() > deadline) break;
+    } finally {
+      conn.uncork();
     }
     if (this.head >= this.queue.length) {
       this.queue = [];
@@ -147,6 +157,27 @@ export class Transmitter {
     } else {
       this.schedule();
     }
+  }
+
+  /** Writes the next block of a shared update for this peer; true when the update is done. */
+  private writeShared(conn: Connection, ctx: CodecContext, e: Extract<Outbound, { kind: 'shared' }>): boolean {
+    e.packing ??= packingOf(e.item, ctx);
+    const block = e.packing.block(e.next);
+    if (block === undefined) return true;
+    e.next++;
+    for (const err of block.errors) this.hooks.failed(err);
+    const skip = skippedBy(block, this.hooks.peer ?? '');
+    let at = 0;
+    let messages = block.messages;
+    let ok = true;
+    for (const cut of skip) {
+      if (cut.start > at) ok = conn.write(block.bytes.subarray(at, cut.start)) && ok;
+      at = Math.max(at, cut.end);
+      messages -= cut.messages;
+    }
+    if (at < block.bytes.length) ok = conn.write(at === 0 ? block.bytes : block.bytes.subarray(at)) && ok;
+    if (ok && messages > 0) this.hooks.sent(MessageType.UPDATE, messages);
+    return e.packing.complete && e.next >= e.packing.blocks.length;
   }
 
   private waitDrain(conn: Connection): void {

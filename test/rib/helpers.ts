@@ -7,7 +7,7 @@ import type { PathAttributes } from '../../agent/bgp/attributes.js';
 import { contextWith } from '../../agent/bgp/context.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import type { UpdateMessage } from '../../agent/bgp/update.js';
-import type { Negotiated, OutboundItem, OutboundUpdate, PeerSpec, RibChange, SessionEvent } from '../../agent/contracts/engines.js';
+import { outboundFor, type Negotiated, type OutboundItem, type OutboundUpdate, type PeerSpec, type RibChange, type SessionEvent, type SharedUpdate } from '../../agent/contracts/engines.js';
 import { InitialTables } from '../../agent/daemon/readiness.js';
 import type { ExportNode } from '../../agent/rib/export.js';
 import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
@@ -80,12 +80,12 @@ export function endOfRib(peer: PeerSpec, family: FamilyName = 'ipv4'): SessionEv
 }
 
 /** A marker of a peer's outbound stream (End-of-RIB, BoRR, EoRR). */
-export type MarkerKind = Exclude<OutboundItem['kind'], 'update'>;
+export type MarkerKind = Exclude<OutboundItem['kind'], 'update' | 'shared'>;
 
 export class Recorder implements RibSink {
   readonly batches: RibChange[][] = [];
   /** Every item of every peer's outbound stream, in order. */
-  readonly stream: { peer: string; item: OutboundItem }[] = [];
+  readonly stream: { peer: string; item: Exclude<OutboundItem, SharedUpdate> }[] = [];
   /** The UPDATE items of the stream. */
   readonly updates: { peer: string; update: OutboundUpdate }[] = [];
   /** The marker items of the stream. */
@@ -94,7 +94,20 @@ export class Recorder implements RibSink {
   changes(batch: readonly RibChange[]): void {
     this.batches.push([...batch]);
   }
-  outbound(peer: string, item: OutboundItem): void {
+  /** Every shared update as handed over, with the peers it was handed to. */
+  readonly shared: { peers: string[]; item: SharedUpdate }[] = [];
+  outbound(peer: string, given: OutboundItem): void {
+    let item: Exclude<OutboundItem, SharedUpdate>;
+    if (given.kind !== 'shared') item = given;
+    else {
+      // The stream as the peer's session sends it: its own parts, nothing when none is for it.
+      const last = this.shared[this.shared.length - 1];
+      if (last?.item === given) last.peers.push(peer);
+      else this.shared.push({ peers: [peer], item: given });
+      const update = outboundFor(given, peer);
+      if ((update.withdraw?.length ?? 0) === 0 && (update.announce ?? []).every((g) => g.prefixes.length === 0)) return;
+      item = { kind: 'update', update };
+    }
     this.stream.push({ peer, item });
     if (item.kind === 'update') this.updates.push({ peer, update: item.update });
     else this.done.push({ peer, family: item.family, kind: item.kind });
@@ -105,6 +118,7 @@ export class Recorder implements RibSink {
   clear(): void {
     this.batches.length = 0;
     this.stream.length = 0;
+    this.shared.length = 0;
     this.updates.length = 0;
     this.done.length = 0;
     this.limits.length = 0;

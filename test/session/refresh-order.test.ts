@@ -70,6 +70,8 @@ function words(messages: readonly Message[]): string[] {
  */
 class BlockingConn {
   readonly socket = new EventEmitter();
+  cork(): void {}
+  uncork(): void {}
   readonly written: Uint8Array[] = [];
   closed = false;
   /** Written since the last drain: the transmitter must be waiting for 'drain' now. */

@@ -21,6 +21,8 @@ import type { OutboundItem } from '../../agent/contracts/engines.js';
 /** A Connection stand-in whose socket holds `waiting` bytes until the test says otherwise. */
 class FakeConn {
   readonly socket = new EventEmitter();
+  cork(): void {}
+  uncork(): void {}
   readonly written: Uint8Array[] = [];
   closed = false;
   waiting = 0;
