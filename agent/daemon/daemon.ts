@@ -46,7 +46,7 @@ import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startup
 import { controlHandlers, type Engines, metricsSnapshot } from './answers.js';
 import { reload } from './reload.js';
 import { version } from './version.js';
-import { prefixesOf, routeWork } from './v8-flags.js';
+import { prefixesOf, prefixesOut, routeWork } from './v8-flags.js';
 import { every, systemClock, type Clock } from '../contracts/clock.js';
 
 export { restartOnlyChanges } from './reload.js';
@@ -102,7 +102,10 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
         fib.apply(batch);
         checkStartupConvergence();
       },
-      outbound: (key, item) => void manager?.send(key, item),
+      outbound: (key, item) => {
+        routeWork(prefixesOut(item));
+        manager?.send(key, item);
+      },
       limitExceeded: (key, limit, count) => {
         log.warn('peer sent more prefixes than maxPrefixes allows; stopping the session', { peer: key, limit, count });
         // RFC 4486: Cease / Maximum Number of Prefixes Reached (a Hard Reset with the N bit).

@@ -81,6 +81,8 @@ type ChildCapable = Logger & { child?: (meta: Record<string, unknown>) => Logger
 
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
+  /** Sessions by the peer's plain address, for routing an incoming connection without a scan. */
+  private byAddress = new Map<string, Session[]>();
   private readonly listener: Listener;
 
   constructor(private readonly options: ManagerOptions) {
@@ -116,6 +118,13 @@ export class SessionManager {
       const session = new Session(p, { ...this.options, log: this.childLog({ component: 'session', peer: p.key }) });
       this.sessions.set(p.key, session);
       session.start();
+    }
+    this.byAddress = new Map();
+    for (const session of this.sessions.values()) {
+      const address = plainAddress(session.spec.address);
+      const list = this.byAddress.get(address);
+      if (list === undefined) this.byAddress.set(address, [session]);
+      else list.push(session);
     }
     return diff;
   }
@@ -179,7 +188,7 @@ export class SessionManager {
   }
 
   private route(socket: net.Socket, address: string): void {
-    const candidates = [...this.sessions.values()].filter((s) => plainAddress(s.spec.address) === address);
+    const candidates = this.byAddress.get(address) ?? [];
     const session = candidates.find((s) => s.state !== 'Idle') ?? candidates[0];
     if (session) session.accept(socket);
     else socket.destroy();
