@@ -44,6 +44,8 @@ export interface RestartOptions {
   readonly agentDoc?: (doc: Record<string, unknown>) => Record<string, unknown>;
   /** Wait for the machine to go quiet after the lab is gone (the bench's runs; the smoke skips it). */
   readonly settle?: boolean;
+  /** Print the restarted node's first this many log lines at ready (its start time beside them). */
+  readonly logLines?: number;
 }
 
 export interface RestartResult {
@@ -61,6 +63,8 @@ export interface RestartResult {
   readonly samples: number;
   /** Routes of the node's protocol the monitor saw written in the first run (the monitor proven to count them). */
   readonly installed: number;
+  /** The agent's log: routes its FIB counted stale at convergence (`deleting stale routes of ours`); undefined for BIRD. */
+  readonly stale?: number;
 }
 
 function reflectorConfig(dir: string, count: number): string {
@@ -124,6 +128,7 @@ interface Node {
   readonly child: ChildProcess;
   readonly ready: () => Promise<boolean>;
   readonly exited: () => string | null;
+  readonly out: Output;
 }
 
 /** Starts the node (`restart`: the run after the SIGKILL). */
@@ -139,6 +144,7 @@ function startNode(lab: Lab, n: string, kind: NodeKind, dir: string, restart: bo
     void waited.then((c) => { code = c; });
     return {
       child,
+      out,
       exited: exitedOf(child, out),
       ready: async () => {
         if (code !== undefined && code !== 0) throw new Error(`agentctl wait exited ${code}: ${out.lines.slice(-20).join('\n')}`);
@@ -165,6 +171,7 @@ function startNode(lab: Lab, n: string, kind: NodeKind, dir: string, restart: bo
   };
   return {
     child,
+    out,
     exited: exitedOf(child, out),
     ready: async () => {
       if (restart) return synced() && /Established/.test(await birdc('show', 'protocols', 'tor'));
@@ -223,6 +230,7 @@ export async function restartOnce(kind: NodeKind, count: number, options: Restar
     await torSawDown(birdc);
 
     const started = performance.now();
+    const startedAt = new Date().toISOString();
     const node = startNode(lab, n, kind, dir, true, options);
     const pid = node.child.pid ?? 0;
     let cpu = 0;
@@ -236,6 +244,9 @@ export async function restartOnce(kind: NodeKind, count: number, options: Restar
       return true;
     }, { timeoutMs, intervalMs: 10, what: `${kind}: ready after the restart (${count} routes)` });
     const readySeconds = (performance.now() - started) / 1000;
+    const staleLine = kind === 'agent' ? node.out.lines.find((l) => l.includes('deleting stale routes of ours')) : undefined;
+    const stale = staleLine === undefined ? undefined : Number(/"stale":(\d+)/.exec(staleLine)?.[1]);
+    if ((options.logLines ?? 0) > 0) console.log([`  ${kind} restarted at ${startedAt}, ready after ${readySeconds.toFixed(2)} s:`, ...node.out.lines.slice(0, options.logLines)].join('\n'));
     await monitor.sync();
     const table = sampler.stop();
     const kernel = monitor.counts();
@@ -243,7 +254,7 @@ export async function restartOnce(kind: NodeKind, count: number, options: Restar
       node.child.kill('SIGTERM'); // V8 writes the profile at exit
       await waitFor(() => node.exited() !== null, { timeoutMs: 60_000, intervalMs: 100, what: 'the agent to write its profile' });
     }
-    return { kind, count, readySeconds, rss, cpu, kernel, lowest: table.lowest - base, belowSeconds: table.belowSeconds, samples: table.samples, installed };
+    return { kind, count, readySeconds, rss, cpu, kernel, lowest: table.lowest - base, belowSeconds: table.belowSeconds, samples: table.samples, installed, stale };
   } finally {
     turning = false;
     await turner;

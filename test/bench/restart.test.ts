@@ -38,6 +38,7 @@ test('monitor lines: deleted or not, prefix, protocol', (t) => {
     t.true(r.samples > 0, 'the table was sampled');
     t.true(r.lowest >= COUNT, `the main table never below ${COUNT} (lowest ${r.lowest})`);
     t.is(r.belowSeconds, 0);
+    t.is(r.stale, 0, 'the agent\'s FIB counted no route stale at convergence');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

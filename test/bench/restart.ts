@@ -9,7 +9,8 @@
  * 1,000,000): ready <= 1.0x BIRD, 0 deleted, peak RSS <= 200 MB.
  * BENCH_RESTART_COUNTS=2000,100000 (default 1,000,000); BENCH_BIRD=0 skips BIRD;
  * BENCH_RESTART_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the restarted agent (stopped by
- * SIGTERM at ready so V8 writes the profile). A benchmark, not a test: it never fails on speed.
+ * SIGTERM at ready so V8 writes the profile); BENCH_RESTART_LOG=N prints the restarted node's first
+ * N log lines (the agent's are timestamped) and its start time. A benchmark, not a test: it never fails on speed.
  * Root and BIRD 2 only.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { type RestartResult, restartOnce } from './restart-run.js';
 
 const COUNTS = (process.env.BENCH_RESTART_COUNTS ?? '1000000').split(',').map(Number);
 const NODE_ARGS = (process.env.BENCH_RESTART_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const LOG_LINES = Number(process.env.BENCH_RESTART_LOG ?? 0);
 
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const HEAD = ['N', 'node', 'ready s', 'deleted', 'rewritten', 'kernel out-of-date s', 'lowest', 'peak RSS MB', 'CPU s'];
@@ -52,13 +54,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rack-bench-restart-'));
   const rows: string[][] = [];
   const ratios: string[] = [];
+  const notes: string[] = [];
   try {
     await settle();
     for (const count of COUNTS) {
-      const ours = await restartOnce('agent', count, { dir, nodeArgs: NODE_ARGS });
+      const ours = await restartOnce('agent', count, { dir, nodeArgs: NODE_ARGS, logLines: LOG_LINES });
       rows.push(row(ours));
+      notes.push(`  ${count.toLocaleString('en')}: the agent's FIB counted ${ours.stale ?? '?'} routes stale at convergence (its log)`);
       if (process.env.BENCH_BIRD === '0') continue;
-      const ref = await restartOnce('bird', count, { dir });
+      const ref = await restartOnce('bird', count, { dir, logLines: LOG_LINES });
       rows.push(row(ref));
       ratios.push(`  ${count.toLocaleString('en')}: agent / BIRD ready ${(ours.readySeconds / ref.readySeconds).toFixed(2)} (goal <= 1.0), ` +
         `peak RSS ${(ours.rss / ref.rss).toFixed(1)}x (${mb(ours.rss)} MB, goal <= 200 MB at 1,000,000), CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
   console.log('bench:restart  SIGKILL with N IPv4 /26 learned from a BIRD 2 route reflector (graceful restart), start again -> ready');
   print(rows);
   for (const r of ratios) console.log(r);
+  for (const n of notes) console.log(n);
   console.log('  deleted / rewritten: RTM_DELROUTE / RTM_NEWROUTE of the node\'s own protocol during the restart; ' +
     'out-of-date: seconds some route was missing (ip monitor) or the table was below N (fib_triestat every 10 ms)');
 }
