@@ -100,7 +100,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     sink: {
       changes: (batch) => {
         fib.apply(batch);
-        checkStartupConvergence();
+        convergenceAfterFlush();
       },
       outbound: (key, item) => {
         routeWork(prefixesOut(item));
@@ -124,6 +124,22 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     const now = clock.now();
     for (const c of tables.due(now)) log.info(`${COMPLETED_BY[c.by]}: the initial table is complete`, { peer: c.peer, family: c.family, quietTime: config.bgp.endOfRibQuietTime });
     checkStartupConvergence(now);
+  }
+
+  /**
+   * The RIB hands one flush to the FIB in batches of 10,000 within one turn, and its pending count
+   * is already 0 while the later batches are still coming: checked after the first batch, the RIB
+   * looks settled and the FIB would count (and queue for deletion) every route of the previous run
+   * whose batch had not come yet. So the check runs once the whole flush is done.
+   */
+  let convergenceQueued = false;
+  function convergenceAfterFlush(): void {
+    if (convergenceQueued || fibConverged) return;
+    convergenceQueued = true;
+    queueMicrotask(() => {
+      convergenceQueued = false;
+      checkStartupConvergence();
+    });
   }
 
   function checkStartupConvergence(now = clock.now()): void {
