@@ -31,3 +31,8 @@ export const DEFAULT_CONTEXT: CodecContext = {
 export function contextWith(overrides: Partial<CodecContext>): CodecContext {
   return { ...DEFAULT_CONTEXT, ...overrides };
 }
+
+/** A text that is equal for two contexts exactly when they encode alike (a cache key). */
+export function contextKey(c: CodecContext): string {
+  return `${+c.fourOctetAs}${+c.addPathIpv4}${+c.addPathIpv6}${+c.external}${c.maxLength}`;
+}

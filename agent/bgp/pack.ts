@@ -4,11 +4,12 @@
  * many prefixes as fit. IPv4 prefixes travel in the message body, IPv6 in MP_REACH_NLRI and
  * MP_UNREACH_NLRI (RFC 4760). The AS attributes are made right for the session first (RFC 6793:
  * AS_TRANS and AS4_PATH toward a 2-octet peer). Which prefixes share an attribute set is the
- * caller's grouping.
+ * caller's grouping. The encoded attributes of a frozen (interned) attribute set are kept per
+ * encode context, so a set that goes out in many UPDATEs, to many peers, is encoded once.
  */
 
 import { AFI, AttrCode, AttrFlag, HEADER_LENGTH, MessageType, SAFI } from './constants.js';
-import { type CodecContext, DEFAULT_CONTEXT } from './context.js';
+import { type CodecContext, contextKey, DEFAULT_CONTEXT } from './context.js';
 import { BgpEncodeError } from './errors.js';
 import { as4Outbound } from './as-path.js';
 import { encodeAttributes, type PathAttributes } from './attributes.js';
@@ -30,6 +31,27 @@ export interface PackInput {
   readonly announce?: readonly RouteGroup[];
 }
 
+/** What packing one attribute set needs, encoded once per set and context. */
+interface Encoded {
+  /** The attributes without MP_REACH_NLRI (IPv4 prefixes), or undefined before first use. */
+  v4?: Uint8Array;
+  /** The attributes without NEXT_HOP and MP_REACH_NLRI, and the MP_REACH_NLRI value head (IPv6 prefixes). */
+  mp?: { readonly others: Uint8Array; readonly head: Uint8Array };
+}
+
+const encodedSets = new WeakMap<PathAttributes, Map<string, Encoded>>();
+
+/** The cache entry of a frozen attribute set, or a fresh one (never kept) for a set that may still change. */
+function encodedOf(attributes: PathAttributes, ctx: CodecContext): Encoded {
+  if (!Object.isFrozen(attributes)) return {};
+  let byContext = encodedSets.get(attributes);
+  if (byContext === undefined) encodedSets.set(attributes, (byContext = new Map()));
+  const key = contextKey(ctx);
+  let e = byContext.get(key);
+  if (e === undefined) byContext.set(key, (e = {}));
+  return e;
+}
+
 /** Returns encoded UPDATE messages: withdrawals first, then each group's announcements. */
 export function packUpdates(input: PackInput, ctx: CodecContext = DEFAULT_CONTEXT): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -39,10 +61,11 @@ export function packUpdates(input: PackInput, ctx: CodecContext = DEFAULT_CONTEX
   for (const group of input.announce ?? []) {
     const v4 = group.prefixes.filter((p) => p.afi === AFI.IPV4);
     const v6 = group.prefixes.filter((p) => p.afi === AFI.IPV6);
+    const cache = encodedOf(group.attributes, ctx);
     // RFC 6793 section 4.2.2: a 2-octet peer gets AS_TRANS in AS_PATH and the real path in AS4_PATH.
-    const attributes = as4Outbound(group.attributes, ctx.fourOctetAs);
-    if (v4.length > 0) packIpv4(attributes, v4, ctx, out);
-    if (v6.length > 0) packMp(attributes, v6, ctx, out);
+    const attributes = (): PathAttributes => as4Outbound(group.attributes, ctx.fourOctetAs);
+    if (v4.length > 0) packIpv4(cache.v4 ??= encodeV4(attributes(), ctx), v4, ctx, out);
+    if (v6.length > 0) packMp(cache.mp ??= encodeMp(attributes(), ctx), v6, ctx, out);
   }
   return out;
 }
@@ -95,9 +118,20 @@ function packWithdrawals(list: readonly Prefix[], afi: number, ctx: CodecContext
   }
 }
 
-function packIpv4(attributes: PathAttributes, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
+function encodeV4(attributes: PathAttributes, ctx: CodecContext): Uint8Array {
   const { mpReach: _ignored, ...rest } = attributes;
-  const attrs = encodeAttributes(rest, ctx);
+  return encodeAttributes(rest, ctx);
+}
+
+function encodeMp(attributes: PathAttributes, ctx: CodecContext): { others: Uint8Array; head: Uint8Array } {
+  const { mpReach, nextHop: _v4NextHop, ...rest } = attributes;
+  if (!mpReach) throw new BgpEncodeError('pack.next-hop', 'IPv6 prefixes need attributes.mpReach with the next hops');
+  const head = new Uint8Array(mpReachHeadSize(mpReach));
+  writeMpReachHead({ afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: mpReach.nextHops }, head, 0);
+  return { others: encodeAttributes(rest, ctx), head };
+}
+
+function packIpv4(attrs: Uint8Array, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
   const room = ctx.maxLength - HEADER_LENGTH - 4 - attrs.length;
   for (let i = 0; i < list.length; ) {
     const [next, used] = fill(list, i, room, ctx.addPathIpv4);
@@ -115,11 +149,9 @@ function packIpv4(attributes: PathAttributes, list: readonly Prefix[], ctx: Code
   }
 }
 
-function packMp(attributes: PathAttributes, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
-  const { mpReach, nextHop: _v4NextHop, ...rest } = attributes;
-  if (!mpReach) throw new BgpEncodeError('pack.next-hop', 'IPv6 prefixes need attributes.mpReach with the next hops');
-  const others = encodeAttributes(rest, ctx);
-  const head = mpReachHeadSize(mpReach);
+function packMp(encoded: { readonly others: Uint8Array; readonly head: Uint8Array }, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
+  const { others } = encoded;
+  const head = encoded.head.length;
   const room = ctx.maxLength - HEADER_LENGTH - 4 - others.length - 4 - head;
   for (let i = 0; i < list.length; ) {
     const [next, used] = fill(list, i, room, ctx.addPathIpv6);
@@ -134,7 +166,8 @@ function packMp(attributes: PathAttributes, list: readonly Prefix[], ctx: CodecC
     msg[p++] = AttrCode.MP_REACH_NLRI;
     msg[p++] = (head + used) >> 8;
     msg[p++] = (head + used) & 255;
-    p = writeMpReachHead({ afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: mpReach.nextHops }, msg, p);
+    msg.set(encoded.head, p);
+    p += head;
     for (let k = i; k < next; k++) p = writeNlri(list[k], ctx.addPathIpv6, msg, p);
     msg.set(others, p);
     out.push(msg);

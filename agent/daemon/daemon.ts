@@ -144,7 +144,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
 
   function checkStartupConvergence(now = clock.now()): void {
     if (fibConverged || manager === null) return;
-    const sessions = manager.status();
+    const sessions = manager.views();
     const verdict = startupVerdict({ now, startedAt, restartTimeMs: config.bgp.gracefulRestart.restartTime * 1000, sessions, rib: settled() });
     if (verdict === 'waiting') return;
     fibConverged = true;

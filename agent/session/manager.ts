@@ -138,6 +138,11 @@ export class SessionManager {
     return this.sessions.get(key)?.send(item) ?? false;
   }
 
+  /** Each session's state and whether it is enabled (readiness's input: Session.view). */
+  views(): Pick<SessionStatus, 'state' | 'enabled'>[] {
+    return [...this.sessions.values()].map((s) => s.view());
+  }
+
   status(): SessionStatus[] {
     return [...this.sessions.values()].map((s) => s.status());
   }

@@ -159,6 +159,11 @@ export class Session {
     return true;
   }
 
+  /** The two fields readiness reads, without building the whole status (cheap at thousands of peers). */
+  view(): Pick<SessionStatus, 'state' | 'enabled'> {
+    return { state: this.fsm.state, enabled: !this.fsm.adminDown };
+  }
+
   status(): SessionStatus {
     const { spec, fsm, current: negotiated, since, counts } = this;
     return sessionStatus({ spec, fsm, negotiated, since, lastError: this.ending.lastError, counts, sendHoldExpired: this.sendHold.expiries, asSetWithdrawn: this.intake.asSetWithdrawn });

@@ -11,7 +11,7 @@
  * Not here: slicing per budget and the socket (transmit.ts), what the parts hold (agent/rib).
  */
 
-import type { CodecContext } from '../bgp/context.js';
+import { contextKey, type CodecContext } from '../bgp/context.js';
 import { packUpdates, type PackInput, type RouteGroup } from '../bgp/pack.js';
 import type { OutboundPart, SharedUpdate } from '../contracts/engines.js';
 
@@ -125,8 +125,6 @@ function addCut(list: Cut[], start: number, end: number, messages: number, part:
   }
   list.push(part.except !== undefined ? { start, end, messages, except: part.except } : { start, end, messages, only: part.only });
 }
-
-const contextKey = (c: CodecContext): string => `${+c.fourOctetAs}${+c.addPathIpv4}${+c.addPathIpv6}${+c.external}${c.maxLength}`;
 
 /** One packing per item and encode context, shared by every transmitter that sends the item. */
 const packings = new WeakMap<SharedUpdate, Map<string, SharedPacking>>();

@@ -97,3 +97,24 @@ test('pack refuses attributes that leave no room for a prefix', (t) => {
   const huge = { ...attrs, communities: Array.from({ length: 1100 }, (_, i) => i) };
   t.throws(() => packUpdates({ announce: [{ attributes: huge, prefixes: blocks(1) }] }), { message: /no room/ });
 });
+
+test('a frozen attribute set is encoded once per context: a 2-octet peer still gets AS_TRANS, a mutable set is never cached', (t) => {
+  const wide = Object.freeze({ origin: 0 as const, asPath: [{ type: 'sequence' as const, asns: [4200000001] }], nextHop: '10.0.1.13',
+    mpReach: { afi: 2, safi: 1, nextHops: ['fd00::13'], nlri: [] } });
+  const input = { announce: [{ attributes: wide, prefixes: [...blocks(2), ...blocks6(1)] }] };
+  const two = contextWith({ fourOctetAs: false });
+  for (const round of [1, 2]) {
+    const four = packUpdates(input).map((m) => decodeMessage(m) as UpdateMessage);
+    t.deepEqual(four[0].attributes.asPath, [{ type: 'sequence', asns: [4200000001] }], `4-octet, round ${round}`);
+    t.deepEqual(four[1].attributes.mpReach?.nextHops, ['fd00::13'], `MP next hop, round ${round}`);
+    const old = packUpdates(input, two).map((m) => decodeMessage(m, two) as UpdateMessage);
+    t.deepEqual(old[0].attributes.asPath, [{ type: 'sequence', asns: [23456] }], `2-octet: AS_TRANS, round ${round}`);
+    t.deepEqual(old[0].attributes.as4Path, [{ type: 'sequence', asns: [4200000001] }], `2-octet: AS4_PATH, round ${round}`);
+  }
+  const mutable = { origin: 0 as const, asPath: [], nextHop: '10.0.1.13' };
+  const first = decodeMessage(packUpdates({ announce: [{ attributes: mutable, prefixes: blocks(1) }] })[0]) as UpdateMessage;
+  mutable.nextHop = '10.0.1.99';
+  const second = decodeMessage(packUpdates({ announce: [{ attributes: mutable, prefixes: blocks(1) }] })[0]) as UpdateMessage;
+  t.is(first.attributes.nextHop, '10.0.1.13');
+  t.is(second.attributes.nextHop, '10.0.1.99');
+});
