@@ -261,7 +261,7 @@ async function main(): Promise<void> {
           `memory ${(ours.rss / ref.rss).toFixed(1)}x, CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
       }
       if (floor !== undefined) {
-        console.log(`  kernel floor:     ${floor.toFixed(2)} s (batched RTM_NEWROUTE, 512 a datagram, from a minimal loop)`);
+        console.log(`  kernel floor:     ${floor.toFixed(floor < 1 ? 3 : 2)} s (batched RTM_NEWROUTE, 512 a datagram, from a minimal loop)`);
         console.log(`  agent / floor:    ${(ours.seconds / floor).toFixed(2)}${ref === undefined ? '' : `   BIRD / floor: ${(ref.seconds / floor).toFixed(2)}`}`);
       }
     }
