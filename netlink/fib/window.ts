@@ -15,7 +15,7 @@ import type { Clock } from '../../agent/contracts/clock.js';
 import { NLM_F, RTM } from '../rtnetlink/constants.js';
 import type { NetlinkError, NetlinkOp } from '../rtnetlink/errors.js';
 import { encodeRoute } from '../rtnetlink/route.js';
-import type { BulkRequests, RouteSocket } from '../rtnetlink/route-socket.js';
+import { type BulkRequests, DEFAULT_BATCH, DEFAULT_WINDOW, type RouteSocket } from '../rtnetlink/route-socket.js';
 import { type DesiredEntry, diffState, type FibOp, parseKey } from './diff.js';
 import { routeToMessage } from './kernel-route.js';
 import { failureOf, opRequest } from './ops.js';
@@ -34,7 +34,7 @@ const RETRY_MAX_MS = 30_000;
  * Requests handed to the RouteSocket and not yet answered, at most (its window and a datagram): the rest
  * wait in the Fib's queue as entries, not as request objects (a million of those is 150 MB).
  */
-export const MAX_SUBMITTED = 4096 + 512;
+export const MAX_SUBMITTED = DEFAULT_WINDOW + DEFAULT_BATCH;
 
 /** What the window needs of its Fib. */
 export interface WindowHost {

@@ -24,7 +24,7 @@ libasan=$(gcc -print-file-name=libasan.so)
 [ -f "$libasan" ] || { echo "asan.sh: no libasan.so (gcc -print-file-name=libasan.so)" >&2; exit 2; }
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
-tests=${ASAN_TESTS:-"dist/test/netlink/close-in-flight.test.js dist/test/netlink/channel.test.js dist/test/session/socket-options.test.js dist/test/netlink/fib.test.js dist/test/bfd/worker-teardown.test.js dist/test/bfd/ttl.test.js"}
+tests=${ASAN_TESTS:-"dist/test/netlink/close-in-flight.test.js dist/test/netlink/send-queue.test.js dist/test/netlink/channel.test.js dist/test/session/socket-options.test.js dist/test/netlink/fib.test.js dist/test/bfd/worker-teardown.test.js dist/test/bfd/ttl.test.js"}
 REPORTS=$(mktemp -d /tmp/rack-agent-asan.XXXXXX)
 
 rebuild_normal() {

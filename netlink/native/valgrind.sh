@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs test/helpers/close-probe.js (sends in flight at close and at env teardown, nlClose inside a
+# Runs test/helpers/close-probe.js (sends in flight and queued at close and at env teardown, nlClose inside a
 # receive callback) and test/bfd/worker-teardown-child.js (the BFD worker terminated with its UDP
 # sockets open) under valgrind memcheck, in a network namespace of its own that is deleted
 # afterwards. It complements asan.sh:
@@ -24,7 +24,7 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 
 status=0
-for run in "raw 50" "channel 50" "callback 20" "worker 3"; do
+for run in "raw 50" "queue 10" "channel 50" "callback 20" "worker 3"; do
   set -- $run
   echo "valgrind.sh: close-probe $1 $2"
   if ! ip netns exec "$ns" valgrind -q --error-exitcode=99 --log-file="$logs/$1.%p.log" \

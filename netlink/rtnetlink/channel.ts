@@ -3,8 +3,8 @@
  * typed. Received datagrams arrive through onData (several datagrams concatenated, whole messages
  * only); receive errors, ENOBUFS included, arrive through onError as NetlinkError and never throw.
  * Sockets belong to the network namespace of the process that opens them.
- * Shutdown order (close): nothing more is sent, the datagram in flight (at most one) is awaited,
- * then the socket is closed; receive callbacks may run until then, none after.
+ * Shutdown order (close): nothing more is sent (queued datagrams are dropped), the socket is closed
+ * at once (no receive callback after it), and close resolves when every send callback has run.
  * Not here: message encoding (message.ts) or request bookkeeping (route-socket.ts).
  */
 import { createRequire } from 'node:module';
@@ -50,8 +50,10 @@ export class NetlinkChannel {
   /** null once close() has begun: nothing more is sent. */
   private handle: object | null;
   readonly portId: number;
-  /** Settles when the datagram on the worker thread has been sent (its callback ran). */
-  private inflight: Promise<void> | null = null;
+  /** Datagrams queued by sendAsync whose callback has not run. */
+  private queued = 0;
+  /** close() waits for the last of those callbacks. */
+  private drained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(handle: object) {
@@ -73,6 +75,11 @@ export class NetlinkChannel {
     }
   }
 
+  /** Datagrams queued by sendAsync whose callback has not run yet. */
+  get sending(): number {
+    return this.queued;
+  }
+
   get closed(): boolean {
     return this.handle === null;
   }
@@ -88,26 +95,23 @@ export class NetlinkChannel {
   }
 
   /**
-   * Sends on a libuv worker thread: the kernel processes a datagram inside sendto, so this lets
-   * the event loop prepare the next one meanwhile. One at a time (EBUSY otherwise).
+   * Queues a datagram for the addon's send worker (netlink-send.c): it sends the queue in order,
+   * back to back, without waiting for the event loop, so the kernel works while JS does other
+   * things. Any number may be queued; callbacks run in queue order, once each (ECANCELED for what
+   * close() dropped before it went out).
    */
   sendAsync(buf: Buffer, callback: (err: NetlinkError | null) => void): void {
     if (this.handle === null) throw new NetlinkError('send', 'EBADF', 'netlink channel is closed');
-    let sent!: () => void;
-    const inflight = new Promise<void>((resolve) => {
-      sent = resolve;
-    });
     try {
       native().nlSendAsync(this.handle, buf, (err) => {
-        if (this.inflight === inflight) this.inflight = null;
-        sent();
+        if (--this.queued === 0) this.drained?.();
         const typed = err === null ? null : toNetlinkError('send', err);
         callback(typed === null || typed instanceof NetlinkError ? typed : new NetlinkError('send', 'EIO', String(err)));
       });
     } catch (err) {
       throw toNetlinkError('send', err);
     }
-    this.inflight = inflight;
+    this.queued++;
   }
 
   /** Reads what is waiting now; onData/onError run before this returns. */
@@ -126,16 +130,17 @@ export class NetlinkChannel {
   }
 
   /**
-   * Stops sending at once, waits for the datagram in flight (its callback runs first), then closes
-   * the socket. Idempotent: every call returns the same promise; it never rejects.
+   * Stops sending at once (datagrams queued and not yet sent are dropped: their callbacks get
+   * ECANCELED), closes the socket and resolves when every send callback has run. Idempotent:
+   * every call returns the same promise; it never rejects.
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     const handle = this.handle;
     this.handle = null;
-    const inflight = this.inflight ?? Promise.resolve();
-    this.closing = inflight.then(() => {
-      if (handle !== null) native().nlClose(handle);
+    if (handle !== null) native().nlClose(handle);
+    this.closing = this.queued === 0 ? Promise.resolve() : new Promise((resolve) => {
+      this.drained = resolve;
     });
     return this.closing;
   }

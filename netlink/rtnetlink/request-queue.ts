@@ -145,9 +145,18 @@ export function buildBatch(q: RequestQueue, max: number): Batch | null {
   return { datagram: encodeBatch(messages), sent };
 }
 
-/** A datagram that did not go out: each of its messages fails with err. */
-export function failBatch(q: RequestQueue, batch: Batch, err: NetlinkError): void {
-  for (const p of batch.sent) settle(q.inflight, p, err, q.requestDone);
+/**
+ * A datagram that did not go out (its `count` messages from sequence number `first`): each of its
+ * messages still unanswered fails with err.
+ */
+export function failSent(q: RequestQueue, first: number, count: number, err: NetlinkError): void {
+  let seq = first;
+  for (let n = 0; n < count; n++) {
+    const p = find(q.inflight, seq);
+    if (p !== undefined) settle(q.inflight, p, err, q.requestDone);
+    seq = (seq + 1) >>> 0;
+    if (seq === 0) seq = 1; // as nextSeq
+  }
   advance(q.inflight);
 }
 

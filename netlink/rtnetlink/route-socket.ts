@@ -2,11 +2,14 @@
  * RouteSocket: rack-agent's rtnetlink client. Owns two netlink sockets of the process's network
  * namespace: one for requests and dumps, one subscribed to route, link and address notifications.
  *
- * Requests are queued and sent several per datagram, with at most `window` unanswered, from a
- * libuv worker thread (the kernel does its work inside sendto, so the next datagram is prepared
- * while it runs; one datagram at a time keeps them in order). One ACK per datagram settles it
- * (request-queue.ts). This is how a burst is applied at the kernel's pace instead of one round
- * trip per route (BIRD's krt does one exchange per route).
+ * Requests are queued and sent several per datagram, with at most `window` unanswered. Each
+ * datagram goes, as soon as it is built, to the addon's send queue, which a worker thread sends
+ * in order and back to back (channel.ts): the kernel does its work inside sendto, so it works
+ * while the main thread decodes BGP (issue 21: one datagram per event-loop turn left it idle for
+ * the first seconds of a million-route table). The window is sized for that: about 90 ms of
+ * kernel work at ~180,000 routes/s, longer than the main thread's turns during a table transfer.
+ * One ACK per datagram settles it (request-queue.ts). This is how a burst is applied at the
+ * kernel's pace instead of one round trip per route (BIRD's krt does one exchange per route).
  *
  * The monitor socket drops the notifications our own requests cause (sockets.ts). The kernel
  * queues a notification before the ACK of a later request, so the monitor is drained before
@@ -17,9 +20,9 @@
  * (NLM_F_DUMP_INTR) resolves with `interrupted: true`: the caller decides whether to repeat it.
  * On ENOBUFS (messages lost) every unanswered request fails with
  * ENOBUFS (its outcome is unknown) and onOverflow tells the owner to resynchronise by a dump.
- * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more,
- * and resolves when the datagram in flight has come back from the worker thread and both sockets
- * are closed; answers arriving meanwhile are ignored.
+ * Closing (close) fails everything unanswered or queued with EBADF at once, sends nothing more
+ * (the addon drops datagrams not yet sent), and resolves when both sockets are closed and every
+ * send callback has run; answers arriving meanwhile are ignored.
  * Not here: the queue, the building of datagrams, what settles their messages and the dump in
  * progress, the request types and bulk requests (request-queue.ts); opening the sockets and the options (sockets.ts);
  * route semantics (netlink/fib). This is the module others import: it re-exports those types.
@@ -31,13 +34,13 @@ import { NetlinkError, type NetlinkOp } from './errors.js';
 import { advance } from './in-flight.js';
 import { encodeMessage, type NlMessage, splitMessages } from './message.js';
 import {
-  type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failBatch, failInflight, failQueued, isDump, nextSeq,
+  type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failInflight, failQueued, failSent, isDump, nextSeq,
   peek, pending, receive, type RequestQueue, type RouteRequest,
 } from './request-queue.js';
-import { MONITOR_GROUPS, openSockets, type RouteSocketOptions } from './sockets.js';
+import { DEFAULT_BATCH, DEFAULT_WINDOW, MONITOR_GROUPS, openSockets, type RouteSocketOptions } from './sockets.js';
 
 export type { BulkRequests, DumpResult, RouteRequest, RouteSocketOptions };
-export { MONITOR_GROUPS };
+export { DEFAULT_BATCH, DEFAULT_WINDOW, MONITOR_GROUPS };
 
 export class RouteSocket {
   private readonly requests: NetlinkChannel;
@@ -47,10 +50,6 @@ export class RouteSocket {
   /** Queued jobs, sent and unanswered requests, sequence numbers. */
   private readonly queue: RequestQueue;
   private pumpScheduled = false;
-  /** A datagram is being sent on the worker thread. */
-  private sending = false;
-  /** The next datagram, built while the current one is being sent. */
-  private ready: Batch | null = null;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -58,8 +57,8 @@ export class RouteSocket {
   readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
 
   private constructor(private readonly options: RouteSocketOptions) {
-    this.window = Math.max(1, options.window ?? 4096);
-    this.batch = Math.max(1, Math.min(options.batch ?? 512, this.window));
+    this.window = Math.max(1, options.window ?? DEFAULT_WINDOW);
+    this.batch = Math.max(1, Math.min(options.batch ?? DEFAULT_BATCH, this.window));
     this.queue = emptyQueue(options.bulk);
     const sockets = openSockets(options, {
       onRequestData: (buf) => this.onRequestData(buf),
@@ -151,51 +150,44 @@ export class RouteSocket {
     });
   }
 
-  /**
-   * Keeps the kernel busy: while one datagram is on the worker thread, the next is built and
-   * waits in `ready`; it goes the moment the first returns.
-   */
+  /** Keeps the kernel busy: every datagram the window allows goes to the send queue at once. */
   private pump(): void {
     // Also while the queue never runs dry (a caller topping it up as answers come): sent jobs
     // must not stay referenced until the end of a million-route burst (issue 12).
     compact(this.queue);
     while (!this.closed && this.queue.dumping === null) {
-      if (this.ready !== null) {
-        if (this.sending) return;
-        this.sendReady(this.ready);
-        continue;
-      }
       const head = peek(this.queue);
       if (head === undefined) break;
       if (isDump(head)) {
-        // A dump starts when every request is sent and answered.
-        if (this.sending || this.queue.inflight.count > 0) return;
+        // A dump starts when every request is sent and answered (and no failed one is still queued
+        // in the addon: failInflight settles those early, and the dump must not overtake them).
+        if (this.queue.inflight.count > 0 || this.requests.sending > 0) return;
         this.queue.head++;
         this.startDump(head);
         return;
       }
       const room = this.window - this.queue.inflight.count;
       if (room <= 0) return;
-      this.ready = buildBatch(this.queue, Math.min(room, this.batch));
+      const batch = buildBatch(this.queue, Math.min(room, this.batch));
+      if (batch !== null) this.send(batch);
     }
     compact(this.queue);
     this.notifyIdle();
   }
 
-  private sendReady(batch: Batch): void {
-    this.ready = null;
+  private send(batch: Batch): void {
+    // The callback holds two numbers, not the batch: a long burst reports its sends at its end.
+    const first = batch.sent[0].seq;
+    const count = batch.sent.length;
     try {
-      this.sending = true;
       this.requests.sendAsync(batch.datagram, (err) => {
-        this.sending = false;
-        if (err !== null) failBatch(this.queue, batch, err);
+        if (err !== null) failSent(this.queue, first, count, err);
         this.schedulePump();
       });
       this.stats.datagrams++;
-      this.stats.messages += batch.sent.length;
+      this.stats.messages += count;
     } catch (err) {
-      this.sending = false;
-      failBatch(this.queue, batch, err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
+      failSent(this.queue, first, count, err instanceof NetlinkError ? err : new NetlinkError('send', 'EIO', String(err)));
     }
   }
 
@@ -257,7 +249,6 @@ export class RouteSocket {
   }
 
   private failInflight(err: NetlinkError): void {
-    this.ready = null; // its messages are failed below with the rest: it must not go out later
     failInflight(this.queue, err);
   }
 

@@ -29,6 +29,13 @@ export interface RouteSocketOptions {
   readonly bulk?: BulkRequests;
 }
 
+/**
+ * Requests unanswered at most, and per datagram: the window covers about 90 ms of kernel work
+ * (route-socket.ts), so the send queue does not run dry while the main thread is busy.
+ */
+export const DEFAULT_WINDOW = 16384;
+export const DEFAULT_BATCH = 512;
+
 export const MONITOR_GROUPS: readonly number[] = [
   RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_ROUTE, RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR,
 ];

@@ -7,6 +7,8 @@
  *   close-probe channel N  NetlinkChannel: sendAsync, then `await close()`; N times
  *   close-probe worker N   N worker threads each queue sends on 8 sockets and exit: the
  *                          environment is torn down (cleanup hooks) with sends in flight
+ *   close-probe queue N    nlOpen, 50 nlSendAsync, nlClose; N times: callbacks in queue order, the
+ *                          sent ones first, then only ECANCELED (order lists any violation)
  *   close-probe callback N a route dump (many datagrams waiting), nlClose from inside the first
  *                          onData: no callback after it (callbacks counts onData calls), N times
  * Prints one JSON line {mode, rounds, callbacks, errors, order} and exits 0 when it got there.
@@ -69,6 +71,24 @@ async function main(): Promise<void> {
         addon.nlClose(handle);
       }
       // Every callback must run once; the loop stays alive until the last send is done.
+      process.once('beforeExit', report);
+      return;
+    case 'queue':
+      for (let i = 0; i < rounds; i++) {
+        const handle = addon.nlOpen([], 0, 0, () => undefined, () => undefined);
+        let next = 0;
+        let cancelled = false;
+        for (let j = 0; j < 50; j++) {
+          addon.nlSendAsync(handle, datagram(i * 50 + j), (err) => {
+            counted(err);
+            if (next++ !== j) order.push(`socket ${i}: callback ${j} ran as number ${next - 1}`);
+            const code = (err as { code?: string } | null)?.code;
+            if (code === 'ECANCELED') cancelled = true;
+            else if (cancelled) order.push(`socket ${i}: datagram ${j} ${code ?? 'sent'} after a cancel`);
+          });
+        }
+        addon.nlClose(handle);
+      }
       process.once('beforeExit', report);
       return;
     case 'channel':

@@ -3,8 +3,8 @@
  * level, deterministically: test/helpers/close-probe.ts runs in a child process inside a lab
  * namespace and the child's exit status is the verdict (a use after close is a SIGSEGV, not a
  * throw this process could catch).
- * - raw: nlSendAsync then nlClose at once, 2,000 times; every send callback runs exactly once and
- *   every datagram reaches the kernel (the routes it adds are counted).
+ * - raw: nlSendAsync then nlClose at once, 2,000 times; every send callback runs exactly once, and
+ *   every datagram is sent (its routes are counted) or dropped by the close (ECANCELED).
  * - channel: NetlinkChannel.close() resolves only after the in-flight send's callback ran.
  * - callback: nlClose called from inside a receive callback, with more data waiting: no callback
  *   runs after it (the JS references and async context it runs on are released after it returns).
@@ -53,13 +53,15 @@ test.after.always(async () => {
   await lab?.destroy();
 });
 
-nsTest('nlClose right after nlSendAsync, 2,000 times: every callback once, every datagram sent, exit 0', async (t) => {
+nsTest('nlClose right after nlSendAsync, 2,000 times: every callback once, sent or cancelled, exit 0', async (t) => {
   const r = await runProbe(lab!, ns, 'raw', 2000);
   t.deepEqual([r.code, r.signal], [0, null], r.output);
   t.is(r.report?.callbacks, 2000, r.output);
-  t.deepEqual(r.report?.errors, {}, r.output);
+  // The worker had started on it (sent) or the close dropped it (ECANCELED, issue 21): nothing else.
+  const cancelled = r.report?.errors.ECANCELED ?? 0;
+  t.deepEqual(Object.keys(r.report?.errors ?? {}).filter((c) => c !== 'ECANCELED'), [], r.output);
   const { stdout } = await lab!.ip(ns, '-4', 'route', 'show', 'proto', '202');
-  t.is(stdout.split('\n').filter((l) => l.trim() !== '').length, 2000 * 64, 'every datagram queued before the close reached the kernel');
+  t.is(stdout.split('\n').filter((l) => l.trim() !== '').length, (2000 - cancelled) * 64, 'every datagram sent reached the kernel');
 });
 
 nsTest('NetlinkChannel.close() resolves after the in-flight send completed, 500 times', async (t) => {
@@ -70,7 +72,7 @@ nsTest('NetlinkChannel.close() resolves after the in-flight send completed, 500 
 });
 
 nsTest('nlClose inside the first onData of a long dump: no callback after it, 200 times', async (t) => {
-  // The namespace holds the 128,000 routes of the first test: the dump fills many read chunks.
+  // The namespace holds the routes of the first test (up to 128,000): the dump fills read chunks.
   const r = await runProbe(lab!, ns, 'callback', 200);
   t.deepEqual([r.code, r.signal], [0, null], r.output);
   t.is(r.report?.callbacks, 200, r.output);

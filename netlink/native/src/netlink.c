@@ -13,8 +13,8 @@
  *
  * Lifetime (what may still run after nlClose): the nl_socket is reference counted (netlink.h): the
  * open socket until libuv has closed its poll handle, the JS external until it is finalized, and
- * each send in flight (netlink-send.c). nlClose stops polling at once and no receive callback runs
- * afterwards; a send in flight completes. The JS references and the receive async context are
+ * each send worker (netlink-send.c). nlClose stops polling at once and no receive callback runs
+ * afterwards; queued sends are cancelled, the one in progress completes. The JS references and the receive async context are
  * deleted by nlClose, or when the receive callback that called it returns (js-callbacks.c). At
  * environment teardown an async cleanup hook closes what JS left open and holds the teardown until
  * libuv has run our close callback.
@@ -40,7 +40,10 @@
 #define NOT_A_HANDLE "handle must be a netlink socket handle from nlOpen"
 
 void rn_nl_drop(nl_socket *s) {
-  if (--s->refs == 0) free(s);
+  if (--s->refs == 0) {
+    uv_mutex_destroy(&s->lock);
+    free(s);
+  }
 }
 
 nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall) {
@@ -148,7 +151,7 @@ static void on_poll_closed(uv_handle_t *handle) {
 static void finalize_external(napi_env env, void *data, void *hint) { rn_nl_drop(data); }
 
 /*
- * Stops polling and closes the fd (after the send in flight, if any: netlink-send.c). from_js:
+ * Stops polling and closes the fd (after the send worker, if any, cancelling its queue: netlink-send.c). from_js:
  * also deletes the JS references and the receive async context, deferred while a receive
  * callback runs. From the cleanup hook the environment frees those itself.
  */
@@ -156,8 +159,11 @@ static void release(nl_socket *s, bool from_js) {
   if (s->js.closed) return;
   s->js.closed = true;
   if (s->polling) uv_poll_stop(&s->poll);
-  if (s->sending) {
-    s->close_fd_after_send = true; /* a worker thread still uses the fd: it closes it when done */
+  if (s->workers > 0) {
+    uv_mutex_lock(&s->lock);
+    s->cancel = true; /* what the worker has not started is not sent */
+    uv_mutex_unlock(&s->lock);
+    s->close_fd_after_send = true; /* a worker thread still uses the fd: the last closes it */
   } else {
     close(s->fd);
     s->fd = -1;
@@ -207,7 +213,7 @@ static napi_value nl_open(napi_env env, napi_callback_info info) {
 
   nl_socket *s = calloc(1, sizeof *s);
   unsigned char *chunk = malloc(NL_CHUNK);
-  if (s == NULL || chunk == NULL) {
+  if (s == NULL || chunk == NULL || uv_mutex_init(&s->lock) != 0) {
     free(s);
     free(chunk);
     return rn_close_throw(env, fd, ENOMEM, "nlOpen", NULL);
@@ -268,7 +274,8 @@ static napi_value nl_ignore_port(napi_env env, napi_callback_info info) {
 
 /*
  * nlClose(handle): idempotent. Stops polling and closes the fd; no receive callback runs
- * afterwards. A send in flight completes first (its callback runs once, then the fd is closed).
+ * afterwards. Queued sends are cancelled (ECANCELED), the one in progress completes; every send
+ * callback runs once, then the fd is closed.
  */
 static napi_value nl_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];

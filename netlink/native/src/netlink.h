@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "js-callbacks.h"
@@ -22,6 +23,16 @@ extern const size_t rn_netlink_exports_count;
 /* Bytes read in one poll callback before yielding to the rest of the event loop (fairness). */
 #define NL_READ_BUDGET (8 * 1024 * 1024)
 
+/* A datagram queued by nlSendAsync (netlink-send.c): a copy of its bytes until sent. */
+typedef struct nl_datagram {
+  struct nl_datagram *next;
+  unsigned char *data; /* freed by the worker once sent */
+  size_t len;
+  napi_ref callback;
+  ssize_t sent;
+  int err;
+} nl_datagram;
+
 typedef struct nl_socket {
   int fd;
   uint32_t port_id;
@@ -31,9 +42,15 @@ typedef struct nl_socket {
    * callbacks' only: each send has its own (napi_async_work). */
   rn_js js; /* with the async cleanup hook: teardown waits for the poll handle's close callback */
   unsigned char *chunk;
-  int refs;        /* the open socket (until its uv handle is closed), the JS external, a send */
-  bool sending;    /* a nlSendAsync is on a libuv worker thread, using fd */
+  int refs;        /* the open socket (until its uv handle is closed), the JS external, a worker */
+  int workers;     /* send workers queued and not yet completed (they use fd) */
   bool close_fd_after_send;
+  /* The send queue (netlink-send.c): lock guards the lists, draining and cancel. */
+  uv_mutex_t lock;
+  nl_datagram *queue_head, *queue_tail; /* to send, in order */
+  nl_datagram *done_head, *done_tail;   /* sent or cancelled, callbacks not yet run */
+  bool draining;   /* a worker owns the queue until it finds it empty */
+  bool cancel;     /* closed: the worker drops what it has not started */
 } nl_socket;
 
 void rn_nl_drop(nl_socket *s);
