@@ -4,7 +4,8 @@
  * the UPDATEs of what changed, computed once for the group and handed as one SharedUpdate to each
  * member (all of them before anything below); then the initial feeds of the members not fed yet,
  * one walk per group for all of them (each family's whole export, then that family's End-of-RIB to
- * each, RFC 4724 section 2; it answers any refresh asked for before it); then per peer, in peer
+ * each, RFC 4724 section 2; it answers any refresh asked for before it; a large group's members
+ * are fed together, at most every feedSpacing); then per peer, in peer
  * order, its route refresh answers (the families asked for since the last flush; each is the
  * family's whole export again, between BoRR and EoRR when enhanced route refresh was negotiated,
  * RFC 7313 section 4, bare otherwise, RFC 2918). So changes pending when a refresh was asked for
@@ -30,6 +31,7 @@ import type { RibTable } from './table.js';
 import type { UpdateGroup } from './update-group.js';
 import type { FamilyName } from '../bgp/families.js';
 import type { OutboundItem, OutboundPart, SharedUpdate } from '../contracts/engines.js';
+import type { Clock } from '../contracts/clock.js';
 
 /** One part under construction: withdrawals, and announcements grouped by attribute set. */
 class PartBuilder {
@@ -191,6 +193,18 @@ export function feed<K extends number | string>(g: UpdateGroup, node: ExportNode
   out.flush();
 }
 
+/**
+ * Members joining a large group are fed together: a group's next initial feed waits until
+ * `feedSpacing` after its last one, so when hundreds of sessions come up one after another (a
+ * reflector starting, or restarting under its clients) one walk and one packing serve every member
+ * that joined meanwhile, instead of one per member. Below FEED_BATCH_FROM members there is no wait.
+ */
+export const FEED_BATCH_FROM = 64;
+const FEED_SPACING_MAX_MS = 200;
+export function feedSpacing(members: number): number {
+  return members < FEED_BATCH_FROM ? 0 : Math.min(FEED_SPACING_MAX_MS, members * 0.1);
+}
+
 /** A group with members already fed, and its builder for the changes of the current flush. */
 interface Target {
   readonly group: UpdateGroup;
@@ -204,12 +218,45 @@ export class OutboundStream {
   private to6: Target[] = [];
   private targets: Target[] = [];
 
+  /** Per group: when its last initial feed went out, and the timer of the next one. */
+  private readonly feeds = new Map<UpdateGroup, { last: number; timer: unknown }>();
+
   constructor(
     private readonly node: ExportNode,
     private readonly send: (peerKey: string, item: OutboundItem) => void,
     /** Most prefixes per OutboundUpdate. */
     private readonly chunk: number,
+    private readonly clock: Clock,
+    /** Asks for a flush (a batched feed is due). */
+    private readonly wake: () => void,
   ) {}
+
+  /** Stops the feed timers. */
+  close(): void {
+    for (const f of this.feeds.values()) if (f.timer !== undefined) this.clock.clearTimeout(f.timer);
+    this.feeds.clear();
+  }
+
+  /** Whether group `g` may be fed now; if not, a flush is asked for when it may. */
+  private feedDue(g: UpdateGroup): boolean {
+    const spacing = feedSpacing(g.members.size);
+    const now = this.clock.now();
+    let f = this.feeds.get(g);
+    if (f === undefined) this.feeds.set(g, (f = { last: -Infinity, timer: undefined }));
+    const wait = f.last + spacing - now;
+    if (wait <= 0) {
+      f.last = now;
+      return true;
+    }
+    if (f.timer === undefined) {
+      const entry = f;
+      entry.timer = this.clock.setTimeout(() => {
+        entry.timer = undefined;
+        this.wake();
+      }, wait);
+    }
+    return false;
+  }
 
   /** A route refresh of `family` asked for (RFC 2918): answered at the next flush. False when ignored. */
   refreshAsked(ps: PeerState | undefined, family: FamilyName): boolean {
@@ -250,6 +297,7 @@ export class OutboundStream {
       else m.push(ps);
     }
     for (const [group, joining] of unfed) {
+      if (!this.feedDue(group)) continue;
       // The initial feed answers any refresh asked for before it.
       for (const ps of joining) {
         ps.fed = true;
@@ -261,8 +309,9 @@ export class OutboundStream {
         for (const key of keys) this.send(key, { kind: 'end-of-rib', family: f });
       }
     }
+    for (const g of this.feeds.keys()) if (g.members.size === 0 && this.feeds.get(g)?.timer === undefined) this.feeds.delete(g);
     for (const ps of live) {
-      if (ps.refresh.size === 0 || ps.group === null) continue;
+      if (ps.refresh.size === 0 || ps.group === null || !ps.fed) continue;
       const key = ps.spec.key;
       const families = [...ps.refresh];
       ps.refresh.clear();

@@ -109,7 +109,7 @@ export class Rib {
     this.adjIn = new AdjIn(this.loc, importContext({ pools: opts.pools, blocks: [], routerId: n.routerId, clusterId: n.clusterId, localAs: n.asNumber }));
     this.peers = new RibPeers(this.loc, opts.clock ?? systemClock, opts.staleTime ?? 360, opts.onRefresh, opts.initialTableComplete ?? (() => true));
     this.own = new OwnBlocks(this.loc, this.adjIn, this.peers, n.routerId);
-    this.out = new OutboundStream(n, (key, item) => opts.sink.outbound(key, item), this.chunk);
+    this.out = new OutboundStream(n, (key, item) => opts.sink.outbound(key, item), this.chunk, opts.clock ?? systemClock, () => this.kick());
   }
 
   /** Consumes one session event; cheap per prefix, the output waits for the flush. */
@@ -264,5 +264,6 @@ export class Rib {
   close(): void {
     this.closed = true;
     this.peers.close();
+    this.out.close();
   }
 }

@@ -10,6 +10,7 @@
 import test from 'ava';
 import { contextWith } from '../../agent/bgp/context.js';
 import { announce, established, harness, NODE, spec, withdraw } from './helpers.js';
+import { FEED_BATCH_FROM, feedSpacing } from '../../agent/rib/outbound.js';
 
 const RR = { ...NODE, clusterId: '224.0.0.1' };
 const client = (n: number) => spec(`10.0.1.${20 + n}`, { routeReflectorClient: true });
@@ -93,4 +94,41 @@ test('clients coming up in one flush share one initial feed; a later one gets it
   t.deepEqual(h.sink.wire(c.key), ['+192.168.9.0/26', '+192.168.10.0/26', 'eor ipv4', 'eor ipv6']);
   t.is(h.rib.peerCounts(c.key).advertised, 2);
   t.is(h.rib.peerCounts(src.key).advertised, 0);
+});
+
+test('a large group is fed in batches: members joining within the feed spacing share the next feed', (t) => {
+  const h = harness({ node: RR });
+  const src = client(0);
+  h.feed(established(src), announce(src, ['192.168.9.0/26'], src.address));
+  // Grow the group past FEED_BATCH_FROM in one flush: one feed for all of them.
+  const first = Array.from({ length: FEED_BATCH_FROM }, (_, i) => spec(`10.0.2.${i + 1}`, { routeReflectorClient: true }));
+  h.feed(...first.map((c) => established(c)));
+  // src was fed a moment ago (at time 0): the group, now large, waits for the spacing.
+  t.true(first.every((c) => h.sink.wire(c.key).length === 0));
+  h.clock.advance(feedSpacing(FEED_BATCH_FROM + 1));
+  h.feed();
+  t.true(first.every((c) => h.sink.wire(c.key).includes('eor ipv4')));
+  t.is(h.sink.shared.filter((s) => s.peers.includes(first[0].key)).length, 1, 'one feed for the 64');
+  const spacing = feedSpacing(FEED_BATCH_FROM + 3);
+  t.true(spacing > 0);
+  // Two more join, one flush each, inside the spacing: neither is fed yet.
+  h.sink.clear();
+  const [a, b] = [1, 2].map((i) => spec(`10.0.3.${i}`, { routeReflectorClient: true }));
+  h.feed(established(a));
+  h.feed(established(b));
+  t.deepEqual(h.sink.wire(a.key), []);
+  t.deepEqual(h.sink.wire(b.key), []);
+  t.is(h.rib.peerCounts(a.key).advertised, 0);
+  // A change meanwhile goes to the fed members only.
+  h.feed(announce(src, ['192.168.10.0/26'], src.address));
+  t.deepEqual(h.sink.wire(first[0].key), ['+192.168.10.0/26']);
+  t.deepEqual(h.sink.wire(a.key), []);
+  // When the spacing has passed, the timer asks for a flush: one feed, with everything, for both.
+  h.clock.advance(spacing);
+  h.feed();
+  const feeds = h.sink.shared.filter((s) => s.peers.includes(a.key));
+  t.is(feeds.length, 1);
+  t.deepEqual(feeds[0].peers.sort(), [a.key, b.key].sort());
+  t.deepEqual(h.sink.wire(a.key), ['+192.168.9.0/26', '+192.168.10.0/26', 'eor ipv4', 'eor ipv6']);
+  t.is(h.rib.peerCounts(b.key).advertised, 2);
 });
