@@ -9,7 +9,9 @@
  * blocks of the phase (and it counts own routes reflected back, prefixes outside the plan and
  * reflected routes without ORIGINATOR_ID or CLUSTER_LIST as errors). A frozen client sends the
  * same blindly and never reads (socket.pause()); it is left out of the convergence condition.
- * A closed session is counted, forgotten and reconnected after a second.
+ * Clients connect in order, at most `window` of them between connect and the reflector's OPEN at
+ * once (BIRD 2 listens with a backlog of 8: a flood of SYNs is dropped and retried by the kernel
+ * after 1, 3, 7, 15 s...). A closed session is counted, forgotten and reconnected after a second.
  * Not here: the child-process protocol (generator.ts), addresses on interfaces (run.ts).
  */
 import { connect, type Socket } from 'node:net';
@@ -27,6 +29,8 @@ export interface FleetSpec {
   readonly host: string;
   readonly port: number;
   readonly holdTime: number;
+  /** Most sessions between connect and the reflector's OPEN at once (0: no limit). */
+  readonly window: number;
 }
 
 export interface Totals {
@@ -58,6 +62,8 @@ class Client implements UpdateSink {
   private keepalive: NodeJS.Timeout | undefined;
   private checked4 = false;
   private checked6 = false;
+  /** Counted in the fleet's handshake window. */
+  private opening = false;
   done = false;
   churned = false;
 
@@ -73,12 +79,14 @@ class Client implements UpdateSink {
     const { host, port, holdTime } = this.fleet.spec;
     const s = connect({ host, port, localAddress: numberToIpv4(clientAddress(this.index)), noDelay: true });
     this.socket = s;
+    this.opening = true;
     s.on('connect', () => {
       const hello = open(clientAddress(this.index), holdTime);
       if (this.frozen) {
         // Blind: OPEN, KEEPALIVE for the reflector's OPEN it will never read, its routes; then deaf.
         s.write(Buffer.concat([hello, KEEPALIVE, this.routes()]));
         s.pause();
+        this.opened();
       } else {
         s.write(hello);
         this.state = 'OpenSent';
@@ -143,6 +151,7 @@ class Client implements UpdateSink {
       if (m[19] !== 4) throw new Error(`OPEN version ${m[19]}`);
       this.socket?.write(KEEPALIVE);
       this.state = 'OpenConfirm';
+      this.opened();
     } else if (type === Type.NOTIFICATION) {
       this.fleet.note('notifications', `client ${this.index}: NOTIFICATION ${m[19]}/${m[20]}`);
     }
@@ -195,8 +204,16 @@ class Client implements UpdateSink {
     return true;
   }
 
+  /** The handshake is over (or failed): the next client may connect. */
+  private opened(): void {
+    if (!this.opening) return;
+    this.opening = false;
+    this.fleet.opened();
+  }
+
   private closed(s: Socket): void {
     if (this.socket !== s) return;
+    this.opened();
     clearInterval(this.keepalive);
     if (this.state === 'Established') this.fleet.up--;
     if (this.done) this.fleet.undone(this);
@@ -210,7 +227,7 @@ class Client implements UpdateSink {
     if (this.fleet.stopped) return;
     this.fleet.totals.resets++;
     setTimeout(() => {
-      if (!this.fleet.stopped) this.connect();
+      if (!this.fleet.stopped) this.fleet.reconnect(this);
     }, RECONNECT_MS);
   }
 
@@ -237,6 +254,8 @@ export class Fleet {
   started = 0;
   finished = 0;
   onPhaseDone: (phase: Phase) => void = () => undefined;
+  private next = 0;
+  private opening = 0;
 
   constructor(readonly spec: FleetSpec) {
     this.churners = churnClients(spec.n, spec.frozen);
@@ -246,7 +265,27 @@ export class Fleet {
 
   start(): void {
     this.started = now();
-    for (const c of this.clients) c.connect();
+    this.launch();
+  }
+
+  /** Connects clients in order while fewer than `window` are in their handshake. */
+  private launch(): void {
+    const window = this.spec.window > 0 ? this.spec.window : Infinity;
+    while (this.next < this.clients.length && this.opening < window) {
+      this.opening++;
+      this.clients[this.next++].connect();
+    }
+  }
+
+  /** A reconnect after a reset: outside the order, inside the window's count. */
+  reconnect(c: Client): void {
+    this.opening++;
+    c.connect();
+  }
+
+  opened(): void {
+    this.opening--;
+    if (!this.stopped) this.launch();
   }
 
   /** 1% churn: each churner of this fleet swaps its first /26 for a new one. */
