@@ -8,8 +8,11 @@
  * Environment: BENCH_RR_COUNTS=200,1000 (default 200,1000,2000); BENCH_BIRD=0 skips BIRD;
  * BENCH_RR_FROZEN=1 freezes one client in every run, =0 in none (default: in runs of 2,000 and
  * more); BENCH_RR_DEADLINE=seconds per phase (default 300); BENCH_RR_PROCS=generator processes
- * (default 1); BENCH_RR_PROGRESS=1 prints progress every 5 s to stderr; BENCH_RR_NODE_ARGS are
- * given to the agent's node (--cpu-prof, say).
+ * (default 1); BENCH_RR_WINDOW=clients in their handshake at once (default 8: BIRD 2 listens
+ * with a backlog of 8; 32 made BIRD slower here, with dropped SYNs and resets);
+ * BENCH_RR_PROGRESS=1 prints progress every 5 s to stderr; BENCH_RR_NODE_ARGS are given to the
+ * agent's node (--cpu-prof, say), BENCH_RR_GEN_ARGS to the generators'; BENCH_RR_BIRD_TURN=0
+ * stops the birdc that keeps BIRD's main loop turning (run.ts).
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 (for the BIRD rows) only.
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { type Reflector, type RrResult, runRr } from './run.js';
 const COUNTS = (process.env.BENCH_RR_COUNTS ?? '200,1000,2000').split(',').map(Number);
 const DEADLINE_S = Number(process.env.BENCH_RR_DEADLINE ?? 300);
 const PROCS = Number(process.env.BENCH_RR_PROCS ?? 1);
+const WINDOW = Number(process.env.BENCH_RR_WINDOW ?? 8);
 
 function frozenIn(n: number): boolean {
   const env = process.env.BENCH_RR_FROZEN;
@@ -59,7 +63,7 @@ function problems(r: RrResult): string[] {
   if (t.own > 0) out.push(`${t.own} own routes reflected back to their originator`);
   if (t.unknown > 0) out.push(`${t.unknown} prefixes outside the plan`);
   if (t.noOriginatorId > 0 || t.noClusterList > 0) out.push(`reflected routes without ORIGINATOR_ID: ${t.noOriginatorId}, without CLUSTER_LIST: ${t.noClusterList}`);
-  if (t.malformed > 0 || t.resets > 0) out.push(`malformed streams ${t.malformed}, session resets ${t.resets}`);
+  if (t.malformed > 0 || t.resets > 0 || t.retries > 0) out.push(`malformed streams ${t.malformed}, session resets ${t.resets}, connects retried ${t.retries}`);
   out.push(...t.notifications, ...t.errors);
   return out.map((p) => `  ${r.reflector} ${r.n}: ${p}`);
 }
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     const results = new Map<Reflector, RrResult>();
     for (const reflector of (withBird ? ['agent', 'bird'] : ['agent']) as Reflector[]) {
       const r = await runRr({
-        n, reflector, frozen: frozenIn(n), procs: PROCS, deadlineMs: DEADLINE_S * 1000, progress: process.env.BENCH_RR_PROGRESS === '1',
+        n, reflector, frozen: frozenIn(n), procs: PROCS, window: WINDOW, deadlineMs: DEADLINE_S * 1000, progress: process.env.BENCH_RR_PROGRESS === '1',
       });
       results.set(reflector, r);
       rows.push(row(r));

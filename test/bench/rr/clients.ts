@@ -43,6 +43,8 @@ export interface Totals {
   noClusterList: number;
   malformed: number;
   resets: number;
+  /** Connects retried after CONNECT_TIMEOUT_MS. */
+  retries: number;
   notifications: string[];
   errors: string[];
 }
@@ -51,6 +53,8 @@ export type Phase = 'start' | 'churn';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const RECONNECT_MS = 1000;
+/** A connect not complete by then is retried at once: a dropped SYN would wait 1, 3, 7, 15 s... */
+const CONNECT_TIMEOUT_MS = 2000;
 const KEEP = 5; // notifications and errors kept for the report
 
 class Client implements UpdateSink {
@@ -80,7 +84,15 @@ class Client implements UpdateSink {
     const s = connect({ host, port, localAddress: numberToIpv4(clientAddress(this.index)), noDelay: true });
     this.socket = s;
     this.opening = true;
+    const timeout = setTimeout(() => {
+      this.fleet.totals.retries++;
+      this.socket = null;
+      s.destroy();
+      this.opened();
+      this.fleet.reconnect(this);
+    }, CONNECT_TIMEOUT_MS);
     s.on('connect', () => {
+      clearTimeout(timeout);
       const hello = open(clientAddress(this.index), holdTime);
       if (this.frozen) {
         // Blind: OPEN, KEEPALIVE for the reflector's OPEN it will never read, its routes; then deaf.
@@ -95,7 +107,10 @@ class Client implements UpdateSink {
     });
     s.on('data', (chunk: Buffer) => this.data(chunk));
     s.on('error', (err) => this.fleet.note('errors', `client ${this.index}: ${err.message}`));
-    s.on('close', () => this.closed(s));
+    s.on('close', () => {
+      clearTimeout(timeout);
+      this.closed(s);
+    });
   }
 
   /** The announcements of the current phase and End-of-RIB for both families. */
@@ -240,7 +255,7 @@ class Client implements UpdateSink {
 export class Fleet {
   readonly clients: Client[] = [];
   readonly totals: Totals = {
-    reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0,
+    reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0, retries: 0,
     notifications: [], errors: [],
   };
   readonly churners: readonly number[];
@@ -255,7 +270,8 @@ export class Fleet {
   finished = 0;
   onPhaseDone: (phase: Phase) => void = () => undefined;
   private next = 0;
-  private opening = 0;
+  /** Clients between connect and the reflector's OPEN. */
+  opening = 0;
 
   constructor(readonly spec: FleetSpec) {
     this.churners = churnClients(spec.n, spec.frozen);

@@ -12,7 +12,7 @@ import { Fleet, type FleetSpec } from './clients.js';
 
 export type GeneratorEvent =
   | { ev: 'ready' }
-  | { ev: 'progress'; up: number; done: number; target: number; phase: string; resets: number }
+  | { ev: 'progress'; up: number; done: number; target: number; phase: string; resets: number; opening: number; retries: number }
   | { ev: 'converged' | 'churned'; started: number; finished: number }
   | { ev: 'stats'; totals: Fleet['totals'] };
 
@@ -25,6 +25,7 @@ fleet.onPhaseDone = (phase) => send({ ev: phase === 'start' ? 'converged' : 'chu
 
 const ticker = setInterval(() => send({
   ev: 'progress', up: fleet.up, done: fleet.done, target: fleet.target, phase: fleet.phase, resets: fleet.totals.resets,
+  opening: fleet.opening, retries: fleet.totals.retries,
 }), 1000);
 
 function stop(): void {

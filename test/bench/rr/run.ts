@@ -110,11 +110,11 @@ function vmRss(pid: number): number {
 
 function sumTotals(all: readonly Totals[]): Totals {
   const t: Totals = {
-    reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0,
+    reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0, retries: 0,
     notifications: [], errors: [],
   };
   for (const x of all) {
-    for (const k of ['reads', 'bytes', 'updates', 'own', 'unknown', 'noOriginatorId', 'noClusterList', 'malformed', 'resets'] as const) t[k] += x[k];
+    for (const k of ['reads', 'bytes', 'updates', 'own', 'unknown', 'noOriginatorId', 'noClusterList', 'malformed', 'resets', 'retries'] as const) t[k] += x[k];
     t.notifications.push(...x.notifications);
     t.errors.push(...x.errors);
   }
@@ -186,8 +186,9 @@ async function allReport(gens: readonly Generator[], ev: 'converged' | 'churned'
 }
 
 function progressText(gens: readonly Generator[], n: number): string {
-  const sum = (k: 'up' | 'done' | 'target' | 'resets'): number => gens.reduce((a, g) => a + (g.progress?.[k] ?? 0), 0);
-  return `sessions up ${sum('up')}/${n}, clients converged ${sum('done')}/${sum('target')}, resets ${sum('resets')}`;
+  const sum = (k: 'up' | 'done' | 'target' | 'resets' | 'opening' | 'retries'): number => gens.reduce((a, g) => a + (g.progress?.[k] ?? 0), 0);
+  return `sessions up ${sum('up')}/${n}, clients converged ${sum('done')}/${sum('target')}, in handshake ${sum('opening')}, ` +
+    `connects retried ${sum('retries')}, resets ${sum('resets')}`;
 }
 
 function span(gens: readonly Generator[], ev: 'converged' | 'churned'): number {
@@ -217,7 +218,8 @@ export async function runRr(o: RrOptions): Promise<RrResult> {
         n: o.n, from: Math.floor((p * o.n) / procs), to: Math.floor(((p + 1) * o.n) / procs), frozen,
         host: REFLECTOR_V4, port: PORT, holdTime: HOLD_TIME, window: Math.max(1, Math.round((o.window ?? 8) / procs)),
       };
-      const child = lab.spawn(g, process.execPath, [GENERATOR], { env: { ...process.env, BENCH_RR_GEN: JSON.stringify(spec) }, stdio: ['pipe', 'pipe', 'inherit'] });
+      const genArgs = (process.env.BENCH_RR_GEN_ARGS ?? '').split(' ').filter((a) => a !== '');
+      const child = lab.spawn(g, process.execPath, [...genArgs, GENERATOR], { env: { ...process.env, BENCH_RR_GEN: JSON.stringify(spec) }, stdio: ['pipe', 'pipe', 'inherit'] });
       gens.push(new Generator(child));
     }
     await waitFor(() => gens.every((x) => x.find('ready') !== undefined), { timeoutMs: 20_000, what: 'the generators to start' });
@@ -249,6 +251,9 @@ export async function runRr(o: RrOptions): Promise<RrResult> {
     };
   } finally {
     for (const x of gens) x.send('stop');
+    // Let them exit on their own (a --cpu-prof is written at exit); the lab kills what is left.
+    await waitFor(() => gens.every((x) => x.child.exitCode !== null || x.child.signalCode !== null), { timeoutMs: 10_000, what: 'the generators to exit' })
+      .catch(() => undefined);
     await lab.destroy();
   }
 }
