@@ -37,7 +37,7 @@ export interface RrOptions {
   readonly procs?: number;
   /** For the initial convergence; churn gets the same. */
   readonly deadlineMs: number;
-  /** Most clients in their handshake at once (clients.ts), over all generator processes; default 8. */
+  /** Most clients in their handshake at once (clients.ts), over all generator processes; default 8, 0: no limit. */
   readonly window?: number;
   /** Progress to stderr every 5 s. */
   readonly progress?: boolean;
@@ -216,7 +216,7 @@ export async function runRr(o: RrOptions): Promise<RrResult> {
     for (let p = 0; p < procs; p++) {
       const spec: FleetSpec = {
         n: o.n, from: Math.floor((p * o.n) / procs), to: Math.floor(((p + 1) * o.n) / procs), frozen,
-        host: REFLECTOR_V4, port: PORT, holdTime: HOLD_TIME, window: Math.max(1, Math.round((o.window ?? 8) / procs)),
+        host: REFLECTOR_V4, port: PORT, holdTime: HOLD_TIME, window: (o.window ?? 8) === 0 ? 0 : Math.max(1, Math.round((o.window ?? 8) / procs)),
       };
       const genArgs = (process.env.BENCH_RR_GEN_ARGS ?? '').split(' ').filter((a) => a !== '');
       const child = lab.spawn(g, process.execPath, [...genArgs, GENERATOR], { env: { ...process.env, BENCH_RR_GEN: JSON.stringify(spec) }, stdio: ['pipe', 'pipe', 'inherit'] });
