@@ -14,6 +14,7 @@ import type * as net from 'node:net';
 import type { OutboundItem, PeerSpec, SessionStatus } from '../contracts/engines.js';
 import { Listener, plainAddress } from './listener.js';
 import { Session, type SessionDeps, type StopOptions } from './session.js';
+import { writeSpacing } from './transmit.js';
 import { withMeta, type Logger } from '../contracts/log.js';
 
 export interface PeerDiff {
@@ -115,7 +116,7 @@ export class SessionManager {
     for (const p of diff.relabelled) this.sessions.get(p.key)?.relabel(p);
     this.listener.setPeers(peers.map((p) => ({ address: p.address, md5Key: this.password(p), ttlSecurity: p.ttlSecurity })));
     for (const p of [...diff.added, ...diff.changed]) {
-      const session = new Session(p, { ...this.options, log: this.childLog({ component: 'session', peer: p.key }) });
+      const session = new Session(p, { writeSpacingMs: () => writeSpacing(this.sessions.size), ...this.options, log: this.childLog({ component: 'session', peer: p.key }) });
       this.sessions.set(p.key, session);
       session.start();
     }

@@ -33,6 +33,8 @@ export interface SessionDeps {
   readonly idleHoldSeconds?: { readonly min: number; readonly max: number };
   /** Longest stretch of inbound digesting per event loop turn; default 10 ms. */
   readonly digestBudgetMs?: number;
+  /** Least ms between two writes of new outbound work (transmit.ts writeSpacing); default 0. */
+  writeSpacingMs?(): number;
   /** Read whenever an OPEN goes out; absent: R and F clear. */
   localRestartState?(): LocalRestartState;
 }

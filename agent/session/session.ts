@@ -88,7 +88,7 @@ export class Session {
       peer: spec.key,
       sent: (type, n) => countMessage(this.counts.out, type, n),
       failed: (err) => this.log.error(`could not encode an outbound message: ${String(err)}`),
-    });
+    }, undefined, undefined, () => deps.writeSpacingMs?.() ?? 0, this.clock);
   }
 
   get key(): string {

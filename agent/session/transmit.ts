@@ -22,11 +22,23 @@ import { packUpdates, type PackInput } from '../bgp/pack.js';
 import { RefreshSubtype, encodeRouteRefresh } from '../bgp/route-refresh.js';
 import { encodeUpdate, endOfRib } from '../bgp/update.js';
 import type { Connection } from './connection.js';
+import { systemClock, type Clock } from '../contracts/clock.js';
 import { AFI_OF } from '../bgp/families.js';
 import type { OutboundItem, SharedUpdate } from '../contracts/engines.js';
 import { packingOf, skippedBy, sliceOutbound, type SharedPacking } from './shared-pack.js';
 
 export { SLICE_PREFIXES, sliceOutbound } from './shared-pack.js';
+
+/**
+ * Least milliseconds between two writes of new outbound work to one peer when the node has
+ * `peers` sessions: none below 64; then 0.1 ms a peer, at most 200 ms. A reflector with two
+ * thousand clients otherwise writes every client once per event-loop turn, a syscall each, and
+ * the turns grow long enough to delay the OPENs of the sessions still coming up; spaced, each
+ * write carries what several turns produced. The first write after a quiet spell is immediate.
+ */
+export function writeSpacing(peers: number): number {
+  return peers < 64 ? 0 : Math.min(200, peers * 0.1);
+}
 
 export type Marker = Exclude<OutboundItem, { kind: 'update' } | SharedUpdate>;
 /** A queue entry: a slice to pack for this peer alone, a marker, or a shared update and the next block to write. */
@@ -63,11 +75,17 @@ export class Transmitter {
   /** Bumped by clear(): callbacks armed for an older connection do nothing. */
   private generation = 0;
   private drainOff: (() => void) | undefined;
+  /** When the last flush began (performance.now()), and the timer of a spaced one. */
+  private lastFlush = -Infinity;
+  private timer: unknown = undefined;
 
   constructor(
     private readonly hooks: TransmitHooks,
     private readonly budgetMs = 5,
     private readonly highWater = 1 << 20,
+    /** Least time between two flushes that start new work (writeSpacing); 0: every turn. */
+    private readonly spacing: () => number = () => 0,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Starts sending on an Established connection with the negotiated encode context. */
@@ -84,6 +102,8 @@ export class Transmitter {
     this.drainOff = undefined;
     this.waitingDrain = false;
     this.scheduled = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     this.queue = [];
     this.head = 0;
     this.conn = undefined;
@@ -106,15 +126,24 @@ export class Transmitter {
     this.schedule();
   }
 
-  private schedule(): void {
+  /**
+   * A flush on the next turn; new work (`spaced`) waits until `spacing` after the last flush began,
+   * so that what arrives meanwhile leaves in the same write. A flush cut short by its budget, or
+   * resumed by a drain, carries on at the next turn.
+   */
+  private schedule(spaced = true): void {
     if (this.scheduled || this.waitingDrain || !this.conn) return;
     this.scheduled = true;
     const generation = this.generation;
-    setImmediate(() => {
+    const run = (): void => {
+      this.timer = undefined;
       if (generation !== this.generation) return;
       this.scheduled = false;
       this.flush();
-    });
+    };
+    const wait = spaced ? this.lastFlush + this.spacing() - performance.now() : 0;
+    if (wait > 0) this.timer = this.clock.setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   /**
@@ -125,7 +154,9 @@ export class Transmitter {
     const conn = this.conn;
     const ctx = this.ctx;
     if (!conn || !ctx || conn.closed) return;
-    const deadline = performance.now() + this.budgetMs;
+    const started = performance.now();
+    const deadline = started + this.budgetMs;
+    this.lastFlush = started;
     conn.cork();
     try {
       while (this.head < this.queue.length) {
@@ -155,7 +186,7 @@ export class Transmitter {
       this.queue = [];
       this.head = 0;
     } else {
-      this.schedule();
+      this.schedule(false);
     }
   }
 
@@ -186,7 +217,7 @@ export class Transmitter {
       this.drainOff = undefined;
       if (generation !== this.generation) return;
       this.waitingDrain = false;
-      this.schedule();
+      this.schedule(false);
     };
     this.waitingDrain = true;
     conn.socket.once('drain', onDrain);
