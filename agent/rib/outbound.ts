@@ -69,12 +69,7 @@ export class OutboundBuilder {
 
   /** `p` with `attributes` to every recipient but `except` (the path's source). */
   announce(p: Prefix, attributes: PathAttributes, except?: string): void {
-    const b = this.partOf(except, undefined);
-    if (b === undefined) return;
-    const g = b.groups.get(attributes);
-    if (g === undefined) b.groups.set(attributes, [p]);
-    else g.push(p);
-    this.counted();
+    this.add(this.partOf(except, undefined), p, attributes);
   }
 
   /** `p` withdrawn from every recipient but `except` (it never had it). */
@@ -85,13 +80,7 @@ export class OutboundBuilder {
 
   /** `p` with `attributes` to the one recipient `only`. */
   announceOnly(p: Prefix, attributes: PathAttributes, only: string): void {
-    if (!this.recipients.has(only)) return;
-    const b = this.partOf(undefined, only);
-    if (b === undefined) return;
-    const g = b.groups.get(attributes);
-    if (g === undefined) b.groups.set(attributes, [p]);
-    else g.push(p);
-    this.counted();
+    if (this.recipients.has(only)) this.add(this.partOf(undefined, only), p, attributes);
   }
 
   /** `p` withdrawn from the one recipient `only`. */
@@ -126,6 +115,14 @@ export class OutboundBuilder {
     let b = this.parts.get(key);
     if (b === undefined) this.parts.set(key, (b = new PartBuilder(except, undefined)));
     return b;
+  }
+
+  private add(b: PartBuilder | undefined, p: Prefix, attributes: PathAttributes): void {
+    if (b === undefined) return;
+    const g = b.groups.get(attributes);
+    if (g === undefined) b.groups.set(attributes, [p]);
+    else g.push(p);
+    this.counted();
   }
 
   private counted(): void {

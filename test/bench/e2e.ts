@@ -25,17 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberToIpv4 } from '../../agent/bgp/ip.js';
 import { stringify } from 'yaml';
 import { MAIN } from '../helpers/agent.js';
 import { captureOutput, type ExecResult, isRoot, Lab, type Output, waitFor } from '../helpers/netns.js';
 import { cpuSeconds, mainPrefixesOf, peakRss, settle, triestatMain } from './proc.js';
+import { AS, FIRST, NODE, reflectorConfig, RR } from './tor.js';
 
 const COUNTS = (process.env.BENCH_E2E_COUNTS ?? '100000,1000000').split(',').map(Number);
-const FIRST = 0x40000000; // 64.0.0.0, inside the pool 64.0.0.0/6 (away from the link's 10.1.0.0/24)
-const AS = 65100;
-const RR = '10.1.0.1';
-const NODE = '10.1.0.2';
 
 interface Measured {
   readonly seconds: number;
@@ -46,27 +42,6 @@ interface Measured {
 interface Receiver {
   readonly pid: number;
   readonly exited: () => string | null;
-}
-
-function reflectorConfig(dir: string, count: number): string {
-  const routes = join(dir, `routes-${count}.conf`);
-  if (!existsSync(routes)) {
-    const lines = new Array<string>(count);
-    for (let i = 0; i < count; i++) lines[i] = `route ${numberToIpv4((FIRST + i * 64) >>> 0)}/26 blackhole;`;
-    writeFileSync(routes, `${lines.join('\n')}\n`);
-  }
-  const conf = join(dir, 'rr.conf');
-  writeFileSync(conf, [
-    `router id ${RR};`,
-    'protocol device {}',
-    'protocol static s4 { ipv4;',
-    `include "${routes}";`,
-    '}',
-    `protocol bgp node { local ${RR} as ${AS}; neighbor ${NODE} as ${AS}; direct; passive on; rr client; rr cluster id ${RR};`,
-    '  ipv4 { import none; export all; next hop self; }; }',
-    '',
-  ].join('\n'));
-  return conf;
 }
 
 function birdReceiverConfig(dir: string): string {

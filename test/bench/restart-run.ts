@@ -20,16 +20,12 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { numberToIpv4 } from '../../agent/bgp/ip.js';
 import { AGENTCTL, MAIN } from '../helpers/agent.js';
 import { captureOutput, Lab, type Output, waitFor } from '../helpers/netns.js';
 import { cpuSeconds, peakRss, settle, triestatMain } from './proc.js';
 import { type RouteCounts, RouteMonitor, TableSampler } from './route-monitor.js';
+import { AS, NODE, reflectorConfig, RR } from './tor.js';
 
-const FIRST = 0x40000000; // 64.0.0.0, inside the pool 64.0.0.0/6
-const AS = 65100;
-const RR = '10.1.0.1';
-const NODE = '10.1.0.2';
 
 export type NodeKind = 'agent' | 'bird';
 
@@ -65,28 +61,6 @@ export interface RestartResult {
   readonly installed: number;
   /** The agent's log: routes its FIB counted stale at convergence (`deleting stale routes of ours`); undefined for BIRD. */
   readonly stale?: number;
-}
-
-function reflectorConfig(dir: string, count: number): string {
-  const routes = join(dir, `routes-${count}.conf`);
-  if (!existsSync(routes)) {
-    const lines = new Array<string>(count);
-    for (let i = 0; i < count; i++) lines[i] = `route ${numberToIpv4((FIRST + i * 64) >>> 0)}/26 blackhole;`;
-    writeFileSync(routes, `${lines.join('\n')}\n`);
-  }
-  const conf = join(dir, 'rr.conf');
-  writeFileSync(conf, [
-    `router id ${RR};`,
-    'protocol device {}',
-    'protocol static s4 { ipv4;',
-    `include "${routes}";`,
-    '}',
-    `protocol bgp node { local ${RR} as ${AS}; neighbor ${NODE} as ${AS}; direct; passive on; rr client; rr cluster id ${RR};`,
-    '  graceful restart on;',
-    '  ipv4 { import none; export all; next hop self; }; }',
-    '',
-  ].join('\n'));
-  return conf;
 }
 
 function birdNodeConfig(dir: string): string {
@@ -199,7 +173,7 @@ export async function restartOnce(kind: NodeKind, count: number, options: Restar
     const n = await lab.namespace('n');
     await lab.veth(r, `${RR}/24`, n, `${NODE}/24`);
     const sock = join(dir, `rr-${kind}.ctl`);
-    lab.spawn(r, 'bird', ['-f', '-c', reflectorConfig(dir, count), '-s', sock, '-P', join(dir, 'rr.pid')]);
+    lab.spawn(r, 'bird', ['-f', '-c', reflectorConfig(dir, count, { gracefulRestart: true }), '-s', sock, '-P', join(dir, 'rr.pid')]);
     const birdc = async (...args: string[]): Promise<string> => (await lab.exec(r, 'birdc', ['-s', sock, ...args])).stdout;
     await waitFor(async () => existsSync(sock) && Number(/(\d+) of \d+ routes/.exec(await birdc('show', 'route', 'count'))?.[1] ?? 0) >= count,
       { timeoutMs: 300_000, intervalMs: 100, what: `the reflector to load ${count} static routes` });

@@ -7,33 +7,14 @@
  */
 
 import test from 'ava';
-import { EventEmitter } from 'node:events';
 import { contextWith, DEFAULT_CONTEXT } from '../../agent/bgp/context.js';
 import { decodeMessage } from '../../agent/bgp/message.js';
 import { formatPrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import { outboundFor, type OutboundPart, type SharedUpdate } from '../../agent/contracts/engines.js';
-import type { Connection } from '../../agent/session/connection.js';
+import { FakeConn } from './fake-conn.js';
 import { packingOf, SharedPacking, skippedBy } from '../../agent/session/shared-pack.js';
 import { Transmitter } from '../../agent/session/transmit.js';
 import { waitFor } from '../helpers/netns.js';
-
-class FakeConn {
-  readonly socket = new EventEmitter();
-  readonly written: Uint8Array[] = [];
-  corked = 0;
-  closed = false;
-  cork(): void {
-    this.corked++;
-  }
-  uncork(): void {}
-  get writableLength(): number {
-    return 0;
-  }
-  write(bytes: Uint8Array): boolean {
-    this.written.push(bytes);
-    return true;
-  }
-}
 
 const v4 = (i: number): Prefix => ({ afi: 1, len: 26, addr: (((10 << 24) | (64 << 16)) + i * 64) >>> 0 }) as Prefix;
 const attrs = (nh: string) => ({ origin: 0, asPath: [], localPref: 100, nextHop: nh }) as const;
@@ -90,7 +71,7 @@ for (const c of CASES) {
       const conn = new FakeConn();
       const sent: number[] = [];
       const tx = new Transmitter({ peer, sent: (_type, n = 1) => void sent.push(n), failed: (err) => t.fail(String(err)) });
-      tx.attach(conn as unknown as Connection, DEFAULT_CONTEXT);
+      tx.attach(conn.conn, DEFAULT_CONTEXT);
       tx.push(item);
       await waitFor(() => tx.backlog === 0, { timeoutMs: 5000, intervalMs: 1, what: 'the transmitter to write the item' });
       t.deepEqual(words(conn.written), expected(item, peer), peer);
@@ -138,12 +119,12 @@ test('packed once per encode context: members share the packing and its bytes', 
   const conns = ['a', 'b'].map((peer) => {
     const conn = new FakeConn();
     const tx = new Transmitter({ peer, sent: () => undefined, failed: (err) => t.fail(String(err)) });
-    tx.attach(conn as unknown as Connection, ctx);
+    tx.attach(conn.conn, ctx);
     tx.push(item);
     return { conn, tx };
   });
   await waitFor(() => conns.every((c) => c.tx.backlog === 0), { timeoutMs: 5000, intervalMs: 1, what: 'both transmitters' });
   const bytes = packingOf(item, ctx).blocks[0].bytes;
   for (const { conn } of conns) for (const w of conn.written) t.is(w.buffer, bytes.buffer, 'a view of the shared buffer');
-  t.true(conns.every((c) => c.conn.corked > 0), 'writes are corked per turn');
+  t.true(conns.every((c) => c.conn.corks > 0), 'writes are corked per turn');
 });
