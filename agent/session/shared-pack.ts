@@ -53,8 +53,8 @@ export interface Block {
   /** Cuts by the member they skip (`except`), and the `only` cuts (skipped by all but one). */
   readonly except: ReadonlyMap<string, readonly Cut[]>;
   readonly only: readonly Cut[];
-  /** Encoding failures of this block's slices (they are left out). */
-  readonly errors: readonly unknown[];
+  /** Encoding failures of this block's slices (they are left out); taken by the first member to report them. */
+  readonly errors: unknown[];
 }
 
 /** The cuts member `key` skips in `block`, in byte order. */

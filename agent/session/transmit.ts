@@ -196,7 +196,8 @@ export class Transmitter {
     const block = e.packing.block(e.next);
     if (block === undefined) return true;
     e.next++;
-    for (const err of block.errors) this.hooks.failed(err);
+    // Reported once, by the member that finds them first (not once per member of a large group).
+    for (const err of block.errors.splice(0)) this.hooks.failed(err);
     const skip = skippedBy(block, this.hooks.peer ?? '');
     let at = 0;
     let messages = block.messages;

@@ -128,3 +128,22 @@ test('packed once per encode context: members share the packing and its bytes', 
   for (const { conn } of conns) for (const w of conn.written) t.is(w.buffer, bytes.buffer, 'a view of the shared buffer');
   t.true(conns.every((c) => c.conn.corks > 0), 'writes are corked per turn');
 });
+
+test('an unencodable part is left out and reported once for the whole group, not once per member', async (t) => {
+  const v6 = { afi: 2, len: 122, addr: new Uint8Array(16) } as unknown as Prefix;
+  const item: SharedUpdate = {
+    kind: 'shared',
+    parts: [{ update: announce('10.0.0.1', 1) }, { update: { announce: [{ attributes: attrs('10.0.0.1'), prefixes: [v6] }] } }],
+  };
+  const failed: unknown[] = [];
+  const conns = ['a', 'b', 'c'].map((peer) => {
+    const conn = new FakeConn();
+    const tx = new Transmitter({ peer, sent: () => undefined, failed: (err) => void failed.push(err) });
+    tx.attach(conn.conn, DEFAULT_CONTEXT);
+    tx.push(item);
+    return { conn, tx };
+  });
+  await waitFor(() => conns.every((c) => c.tx.backlog === 0), { timeoutMs: 5000, intervalMs: 1, what: 'every member' });
+  t.is(failed.length, 1);
+  for (const { conn } of conns) t.deepEqual(words(conn.written), ['+10.64.0.64/26']);
+});
