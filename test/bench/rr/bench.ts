@@ -60,6 +60,7 @@ function problems(r: RrResult): string[] {
   const t = r.totals;
   const out: string[] = [];
   if (r.failure !== undefined) out.push(r.failure);
+  out.push(`OPEN after connect: slowest ${t.openWaitMaxMs.toFixed(0)} ms, ${t.openWaitOver1s} over 1 s`);
   if (t.own > 0) out.push(`${t.own} own routes reflected back to their originator`);
   if (t.unknown > 0) out.push(`${t.unknown} prefixes outside the plan`);
   if (t.noOriginatorId > 0 || t.noClusterList > 0) out.push(`reflected routes without ORIGINATOR_ID: ${t.noOriginatorId}, without CLUSTER_LIST: ${t.noClusterList}`);

@@ -45,6 +45,9 @@ export interface Totals {
   resets: number;
   /** Connects retried after CONNECT_TIMEOUT_MS. */
   retries: number;
+  /** The reflector's OPEN after our TCP connect: the slowest, and how many took over a second. */
+  openWaitMaxMs: number;
+  openWaitOver1s: number;
   notifications: string[];
   errors: string[];
 }
@@ -68,6 +71,7 @@ class Client implements UpdateSink {
   private checked6 = false;
   /** Counted in the fleet's handshake window. */
   private opening = false;
+  private connectedAt = 0;
   done = false;
   churned = false;
 
@@ -93,6 +97,7 @@ class Client implements UpdateSink {
     }, CONNECT_TIMEOUT_MS);
     s.on('connect', () => {
       clearTimeout(timeout);
+      this.connectedAt = now();
       const hello = open(clientAddress(this.index), holdTime);
       if (this.frozen) {
         // Blind: OPEN, KEEPALIVE for the reflector's OPEN it will never read, its routes; then deaf.
@@ -164,6 +169,10 @@ class Client implements UpdateSink {
     } else if (type === Type.OPEN) {
       if (this.state !== 'OpenSent') throw new Error(`OPEN in ${this.state}`);
       if (m[19] !== 4) throw new Error(`OPEN version ${m[19]}`);
+      const wait = now() - this.connectedAt;
+      const t = this.fleet.totals;
+      t.openWaitMaxMs = Math.max(t.openWaitMaxMs, wait);
+      if (wait > 1000) t.openWaitOver1s++;
       this.socket?.write(KEEPALIVE);
       this.state = 'OpenConfirm';
       this.opened();
@@ -256,7 +265,7 @@ export class Fleet {
   readonly clients: Client[] = [];
   readonly totals: Totals = {
     reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0, retries: 0,
-    notifications: [], errors: [],
+    openWaitMaxMs: 0, openWaitOver1s: 0, notifications: [], errors: [],
   };
   readonly churners: readonly number[];
   /** Established sessions (the frozen client's counts once connected). */

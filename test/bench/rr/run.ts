@@ -111,10 +111,11 @@ function vmRss(pid: number): number {
 function sumTotals(all: readonly Totals[]): Totals {
   const t: Totals = {
     reads: 0, bytes: 0, updates: 0, own: 0, unknown: 0, noOriginatorId: 0, noClusterList: 0, malformed: 0, resets: 0, retries: 0,
-    notifications: [], errors: [],
+    openWaitMaxMs: 0, openWaitOver1s: 0, notifications: [], errors: [],
   };
   for (const x of all) {
-    for (const k of ['reads', 'bytes', 'updates', 'own', 'unknown', 'noOriginatorId', 'noClusterList', 'malformed', 'resets', 'retries'] as const) t[k] += x[k];
+    for (const k of ['reads', 'bytes', 'updates', 'own', 'unknown', 'noOriginatorId', 'noClusterList', 'malformed', 'resets', 'retries', 'openWaitOver1s'] as const) t[k] += x[k];
+    t.openWaitMaxMs = Math.max(t.openWaitMaxMs, x.openWaitMaxMs);
     t.notifications.push(...x.notifications);
     t.errors.push(...x.errors);
   }
