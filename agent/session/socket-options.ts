@@ -27,9 +27,9 @@
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { type Clock, systemClock } from '../contracts/clock.js';
 import { CodedError } from '../contracts/coded-error.js';
+import { errnoNumber } from '../contracts/errno.js';
 
 /** The operations a SocketOptionError can come from. */
 export type SocketOp =
@@ -86,11 +86,6 @@ function loadAddon(): NativeAddon {
       { cause: err },
     );
   }
-}
-
-function errnoNumber(code: string): number {
-  const table = osConstants.errno as Record<string, number | undefined>;
-  return table[code] ?? 0;
 }
 
 /** System errors from the addon or from Node carry a string code and a syscall. */

@@ -4,8 +4,8 @@
  * is not a kernel error (EPROTO for malformed messages from the kernel, EINVAL for bad requests).
  * `op` names what was being done ('newroute', 'delroute', 'dump', 'recv', ...).
  */
-import { constants as osConstants } from 'node:os';
 import { CodedError } from '../../agent/contracts/coded-error.js';
+import { errnoName, errnoNumber } from '../../agent/contracts/errno.js';
 
 export type NetlinkOp =
   | 'open'
@@ -19,20 +19,7 @@ export type NetlinkOp =
   | 'encode'
   | 'close';
 
-const errnoTable = osConstants.errno as Readonly<Record<string, number | undefined>>;
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(errnoTable)) {
-  if (value !== undefined && !errnoNames.has(value)) errnoNames.set(value, name);
-}
-
-/** 'EEXIST' for 17; 'E<n>' for a number Node does not name. */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `E${errno}`;
-}
-
-export function errnoNumber(code: string): number {
-  return errnoTable[code] ?? 0;
-}
+export { errnoName, errnoNumber };
 
 /** `code` is the errno name, e.g. 'EEXIST'. */
 export class NetlinkError extends CodedError {
