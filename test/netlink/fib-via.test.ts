@@ -5,7 +5,8 @@
  * route shape lands as `ip route` shows `via inet6` routes; a full dump-and-compare finds nothing to
  * do; an ECMP set losing a member is replaced in place (an `ip monitor route` sees no deletion); and
  * an agent that restarts (SIGKILL, then restart mode) takes the routes it finds as its own, touching
- * none of them.
+ * none of them; a global next hop that no connected IPv6 route puts on a link is refused by the
+ * kernel (EHOSTUNREACH) and installed once an address does.
  * Not here: the codec's bytes (route-via.test.ts), desiredRoute's table (fib-pure.test.ts).
  */
 import test, { type ExecutionContext } from 'ava';
@@ -155,4 +156,20 @@ nsTest('RTA_VIA: a restarted agent finds its routes and keeps them untouched', a
   await expectShapes(t, vl);
   await watcher.sync();
   t.deepEqual(watcher.deletions(), []);
+});
+
+nsTest('RTA_VIA: a global IPv6 next hop off-link is refused (EHOSTUNREACH) until an address puts it on a link', async (t) => {
+  const vl = await viaLab(t, 'fibviaoff');
+  const fib = await startFib(t, vl);
+  await fib.apply([{ prefix: '10.62.0.0/24', best: [{ peer: 'fd00:9::2', nextHop: 'fd00:9::2' }] }]);
+  const snap = await fib.idle();
+  t.deepEqual(snap.errors.map((e) => `${e.prefix} ${e.code}`), ['10.62.0.0/24 EHOSTUNREACH']);
+  t.false((await ours(vl)).has('10.62.0.0/24'));
+
+  // A connected fd00:9::/64 on the second uplink: the kernel now resolves the next hop there.
+  await vl.lab.ip(vl.n, 'addr', 'add', 'fd00:9::1/64', 'dev', vl.up2, 'nodad');
+  await waitFor(async () => (await fib.snapshot()).errors.length === 0 && (await ours(vl)).has('10.62.0.0/24'),
+    { timeoutMs: 10_000, what: 'the refused route installed once its next hop is on-link' });
+  t.deepEqual(hops((await ours(vl)).get('10.62.0.0/24')), [`inet6 fd00:9::2 ${vl.up2}`]);
+  t.true((await fib.idle()).inSync);
 });
