@@ -12,7 +12,7 @@
  *   link-local one when the global one is missing, `::` or itself link-local); a link-local one
  *   goes out of the device the peer is reached on, a global one is left to the kernel, which
  *   resolves it through its IPv6 table when a connected IPv6 route makes it on-link (checked on
- *   6.18: without one the kernel answers EHOSTUNREACH, a refusal retried when links change). Never
+ *   6.18: without one the kernel answers EHOSTUNREACH, a refusal the Fib retries). Never
  *   through the IPIP tunnel, whatever the pool says: IPIP carries IPv4 to IPv4 next hops only.
  * - IPv4 and IPv6 next hops of one IPv4 prefix (a peer of each kind with equal paths): one ECMP
  *   route with both kinds in RTA_MULTIPATH, as the kernel accepts (checked on 6.18; BGP multipath
