@@ -7,6 +7,17 @@
  * - several best paths: one route with a next hop each (ECMP), duplicates merged;
  * - IPv6 alike; a link-local next hop (or an IPv6 path with only a link-local one) goes out of the
  *   device the peer is reached on.
+ * - an IPv4 prefix with an IPv6 next hop (RFC 8950 section 3, learned over an extended-next-hop
+ *   session): `via inet6 ADDR` (RTA_VIA). The next hop is chosen as for an IPv6 route (the
+ *   link-local one when the global one is missing, `::` or itself link-local); a link-local one
+ *   goes out of the device the peer is reached on, a global one is left to the kernel, which
+ *   resolves it through its IPv6 table when a connected IPv6 route makes it on-link (checked on
+ *   6.18: without one the kernel answers EHOSTUNREACH, a refusal the Fib retries). Never
+ *   through the IPIP tunnel, whatever the pool says: IPIP carries IPv4 to IPv4 next hops only.
+ * - IPv4 and IPv6 next hops of one IPv4 prefix (a peer of each kind with equal paths): one ECMP
+ *   route with both kinds in RTA_MULTIPATH, as the kernel accepts (checked on 6.18; BGP multipath
+ *   already judged the paths equal). An IPv4 next hop of an IPv6 prefix is refused
+ *   (NEXTHOP_FAMILY): the kernel has no RTA_VIA for IPv6 routes.
  * Next hops that cannot be installed are left out and reported; when none is left the route is
  * not installed at all (never a route without its next hops). Pure.
  * Not here: kernel state, ownership, diffing (diff.ts).
@@ -63,14 +74,14 @@ type HopResult = { hop: FibNextHop } | { problem: FibProblem };
 
 function nextHopFor(prefix: Prefix, text: string, path: RibPath, ctx: FibContext): HopResult {
   const problem = (code: string, message: string): HopResult => ({ problem: { prefix: text, code, message } });
-  const v6 = prefix.afi === AFI.IPV6;
-  let gateway = path.nextHop;
-  if (v6 && (gateway === '' || isLinkLocal6(gateway)) && path.nextHopLinkLocal !== '') gateway = path.nextHopLinkLocal;
+  let gateway = path.nextHop === '::' ? '' : path.nextHop; // `::` plus a link-local one: BIRD's encoding
+  if ((gateway === '' || isLinkLocal6(gateway)) && path.nextHopLinkLocal !== '') gateway = path.nextHopLinkLocal;
   if (gateway === '') return problem('NEXTHOP_MISSING', `path from ${path.peer} has no next hop`);
-  if (gateway.includes(':') !== v6) {
-    return problem('NEXTHOP_FAMILY', `next hop ${gateway} from ${path.peer} is not an IPv${v6 ? 6 : 4} address`);
+  const gateway6 = gateway.includes(':');
+  if (prefix.afi === AFI.IPV6 && !gateway6) {
+    return problem('NEXTHOP_FAMILY', `next hop ${gateway} from ${path.peer} is not an IPv6 address`);
   }
-  if (v6 && isLinkLocal6(gateway)) {
+  if (gateway6 && isLinkLocal6(gateway)) {
     const device = ctx.deviceFor(path.peerAddress);
     if (device === null) {
       return problem('NEXTHOP_DEVICE_UNKNOWN',
@@ -78,7 +89,7 @@ function nextHopFor(prefix: Prefix, text: string, path: RibPath, ctx: FibContext
     }
     return { hop: { gateway, dev: device.name, ifindex: device.ifindex, onlink: false, peer: path.peer } };
   }
-  if (needsTunnel(prefix, gateway, ctx)) {
+  if (!gateway6 && needsTunnel(prefix, gateway, ctx)) {
     if (ctx.tunnelIfindex === 0) {
       return problem('TUNNEL_DEVICE_MISSING', `needs IPIP via ${gateway} but tunnel device ${ctx.tunnelDevice} does not exist`);
     }

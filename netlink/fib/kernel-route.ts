@@ -6,7 +6,9 @@
  *
  * A signature holds the route type and its next hops. The device of a next hop is part of it only
  * where the agent chooses the device (onlink, IPv6 link-local, device routes); a gateway on a
- * connected subnet gets its device from the kernel, which the agent does not second-guess.
+ * connected subnet gets its device from the kernel, which the agent does not second-guess. An IPv4
+ * route's IPv6 next hop (RTA_VIA, RFC 8950) is a gateway like any other here: a link-local one pins
+ * its device, a global one does not.
  */
 import { RT_SCOPE, RTN, RTNH_F } from '../rtnetlink/constants.js';
 import { routeMessage, type RouteMessage } from '../rtnetlink/route.js';

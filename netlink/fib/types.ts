@@ -9,6 +9,7 @@ import type { IpipMode } from '../../config/types.js';
 export type Family = 4 | 6;
 
 export interface FibNextHop {
+  /** The route's family, or IPv6 for an IPv4 route (RFC 8950: sent and dumped as RTA_VIA). */
   readonly gateway: string;
   /** Device name, '' when the kernel resolves the gateway (a directly connected next hop). */
   readonly dev: string;

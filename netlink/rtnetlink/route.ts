@@ -61,9 +61,17 @@ interface AttrRow {
   write(route: RouteMessage, buf: Buffer, at: number): number;
 }
 
-/** RTA_VIA: struct rtvia { family u16, address } (RFC 5549 style IPv6 next hop of IPv4 routes). */
+/**
+ * RTA_VIA: struct rtvia { family u16 (host order), address } (linux/rtnetlink.h): the next hop of
+ * another family than the route's, an IPv6 one of an IPv4 route (RFC 8950 section 3, the kernel
+ * since 5.2). The address must be as long as its family says (4 or 16 bytes).
+ */
 function decodeVia(buf: Buffer, start: number, end: number): string {
   if (end - start < 2) throw new NetlinkError('decode', 'EPROTO', 'RTA_VIA shorter than 2 bytes');
+  const family = familyOf(buf.readUInt16LE(start));
+  if (family === 0 || end - start - 2 !== (family === 4 ? 4 : 16)) {
+    throw new NetlinkError('decode', 'EPROTO', `RTA_VIA of family ${buf.readUInt16LE(start)} with ${end - start - 2} address bytes`);
+  }
   return addressAt(buf, start + 2, end);
 }
 
