@@ -2,9 +2,10 @@
  * RFC 8950 on the wire: the extended next hop capability (code 5), MP_REACH_NLRI for IPv4 unicast
  * with an IPv6 next hop in every encoding senders use (mpNextHop), the treat-as-withdraw of such a
  * next hop on a session that did not negotiate it, and packing IPv4 prefixes with an IPv6 next hop.
- * The UPDATE bytes are written by hand in the layout each sender uses (BIRD 2, FRR 8, GoBGP 3:
- * attribute order, extended-length MP_REACH_NLRI, next-hop fields), annotated field by field; the
- * BIRD interop test (test/session/interop-enh.test.ts) decodes what a real BIRD sends.
+ * The UPDATEs of the encoding cases were captured (tcpdump, tshark) from BIRD 2.0.12 (global and
+ * link-local sessions), FRR 8.4 unnumbered and GoBGP 3.10 unnumbered, each sending to a BIRD 2 with
+ * `extended next hop on`, and are annotated field by field; the 16-byte global one is by hand.
+ * test/e2e/extended-next-hop.test.ts runs the agent itself against BIRD 2.
  */
 
 import test from 'ava';
@@ -69,62 +70,101 @@ test('an extended next hop capability that is not 6n bytes is a fault', (t) => {
 
 interface Case {
   readonly name: string;
-  /** MP_REACH_NLRI value: AFI 1, SAFI 1, next-hop length, next hop, reserved, NLRI. */
-  readonly value: string;
+  /** Where the bytes come from. */
+  readonly source: string;
+  /** The whole UPDATE, annotated. */
+  readonly bytes: Uint8Array;
   readonly nextHops: readonly string[];
   readonly nextHop: string;
   readonly linkLocal: string;
+  readonly nlri: readonly string[];
 }
+
+/** Whole-message hex with `#` comments, as the fixtures write it. */
+const wire = (text: string): Uint8Array => hex(text.split('\n').map((l) => l.replace(/#.*$/, '')).join(''));
 
 const CASES: readonly Case[] = [
   {
-    name: 'FRR / GoBGP over global addresses: 16-byte global',
-    value: `0001 01 10 20010db8000000000000000000000002 00 ${NLRI}`,
-    nextHops: ['2001:db8::2'], nextHop: '2001:db8::2', linkLocal: '',
+    name: '16-byte global',
+    source: 'by hand, in BIRD 2 layout (no capture: BIRD, FRR and GoBGP on a shared link add the link-local)',
+    bytes: upd(`${mpReach(`0001 01 10 20010db8000000000000000000000002 00 ${NLRI}`)} ${ORIGIN_ASPATH}`),
+    nextHops: ['2001:db8::2'], nextHop: '2001:db8::2', linkLocal: '', nlri: ['192.168.10.0/26', '192.168.10.64/26'],
   },
   {
-    name: 'BIRD and FRR on a shared link: 32 bytes, global then link-local',
-    value: `0001 01 20 20010db8000000000000000000000002 fe800000000000000000000000000002 00 ${NLRI}`,
-    nextHops: ['2001:db8::2', 'fe80::2'], nextHop: '2001:db8::2', linkLocal: 'fe80::2',
+    name: '32 bytes, global then link-local',
+    source: 'captured: BIRD 2.0.12 over global addresses, `ipv4 { extended next hop on; }`',
+    bytes: wire(`ffffffffffffffffffffffffffffffff 0052 02   # marker, length 82, UPDATE
+      0000 003b                                    # no withdrawn routes; 59 bytes of attributes
+      900e 002a                                    # MP_REACH_NLRI, optional, extended length, 42 bytes
+      0001 01 20                                   # AFI 1 (IPv4), SAFI 1, next hop 32 bytes
+      fd000091000000000000000000000001             # global fd00:91::1
+      fe80000000000000000000000000000a             # link-local fe80::a
+      00 1a c0a85a00                               # reserved; 192.168.90.0/26
+      40010100                                     # ORIGIN IGP
+      40020602010000fe42                           # AS_PATH sequence [65090]`),
+    nextHops: ['fd00:91::1', 'fe80::a'], nextHop: 'fd00:91::1', linkLocal: 'fe80::a', nlri: ['192.168.90.0/26'],
   },
   {
-    name: 'BIRD on a link-local session: 32 bytes, :: then link-local',
-    value: `0001 01 20 00000000000000000000000000000000 fe800000000000000000000000000002 00 ${NLRI}`,
-    nextHops: ['::', 'fe80::2'], nextHop: '', linkLocal: 'fe80::2',
+    name: '32 bytes, :: then link-local',
+    source: 'captured: BIRD 2.0.12 on a link-local session (`neighbor fe80::b as ...; interface "to-b";`)',
+    bytes: wire(`ffffffffffffffffffffffffffffffff 0052 02   # marker, length 82, UPDATE
+      0000 003b                                    # no withdrawn routes; 59 bytes of attributes
+      900e 002a 0001 01 20                         # MP_REACH_NLRI, 42 bytes: AFI 1, SAFI 1, next hop 32 bytes
+      00000000000000000000000000000000             # global :: (BIRD has no global address on the link)
+      fe80000000000000000000000000000a             # link-local fe80::a
+      00 1a c0a85a00                               # reserved; 192.168.90.0/26
+      40010100 40020602010000fe42                  # ORIGIN IGP; AS_PATH [65090]`),
+    nextHops: ['::', 'fe80::a'], nextHop: '', linkLocal: 'fe80::a', nlri: ['192.168.90.0/26'],
   },
   {
-    name: 'FRR unnumbered without a global address: 32 bytes, the link-local twice',
-    value: `0001 01 20 fe800000000000000000000000000002 fe800000000000000000000000000002 00 ${NLRI}`,
-    nextHops: ['fe80::2', 'fe80::2'], nextHop: '', linkLocal: 'fe80::2',
+    name: '32 bytes, the link-local twice',
+    source: 'captured: FRR 8.4 unnumbered (`neighbor to-b interface remote-as external`), to BIRD 2',
+    bytes: wire(`ffffffffffffffffffffffffffffffff 005a 02   # marker, length 90, UPDATE
+      0000 0043                                    # no withdrawn routes; 67 bytes of attributes
+      900e 002a 0001 01 20                         # MP_REACH_NLRI, 42 bytes: AFI 1, SAFI 1, next hop 32 bytes
+      fe80000000000000000000000000000a             # "global": the link-local again (no global address)
+      fe80000000000000000000000000000a             # link-local fe80::a
+      00 1a c0a85d00                               # reserved; 192.168.93.0/26
+      40010100                                     # ORIGIN IGP
+      5002 0006 02010000fe45                       # AS_PATH, extended length: [65093]
+      80040400000000                               # MULTI_EXIT_DISC 0`),
+    nextHops: ['fe80::a', 'fe80::a'], nextHop: '', linkLocal: 'fe80::a', nlri: ['192.168.93.0/26'],
   },
   {
-    name: 'GoBGP unnumbered: 16 bytes, the link-local alone',
-    value: `0001 01 10 fe800000000000000000000000000002 00 ${NLRI}`,
-    nextHops: ['fe80::2'], nextHop: '', linkLocal: 'fe80::2',
+    name: '16 bytes, the link-local alone',
+    source: 'captured: GoBGP 3.10 unnumbered (`neighbor-interface = "to-b"`), to BIRD 2',
+    bytes: wire(`ffffffffffffffffffffffffffffffff 0041 02   # marker, length 65, UPDATE
+      0000 002a                                    # no withdrawn routes; 42 bytes of attributes
+      40010102                                     # ORIGIN INCOMPLETE (GoBGP puts MP_REACH_NLRI last)
+      40020602010000fe44                           # AS_PATH [65092]
+      800e 1a 0001 01 10                           # MP_REACH_NLRI, one-byte length 26: AFI 1, SAFI 1, next hop 16 bytes
+      fe80000000000000000000000000000a             # link-local fe80::a, alone
+      00 1a c0a85c00                               # reserved; 192.168.92.0/26`),
+    nextHops: ['fe80::a'], nextHop: '', linkLocal: 'fe80::a', nlri: ['192.168.92.0/26'],
   },
 ];
 
 for (const c of CASES) {
-  test(`IPv4 NLRI with an IPv6 next hop, ${c.name}`, (t) => {
-    // MP_REACH_NLRI first, as all three senders order it (RFC 7606 section 5.1).
-    const u = decodeMessage(upd(`${mpReach(c.value)} ${ORIGIN_ASPATH}`), ENH) as UpdateMessage;
+  test(`IPv4 NLRI with an IPv6 next hop, ${c.name} (${c.source})`, (t) => {
+    t.is(c.bytes.length, (c.bytes[16] << 8) | c.bytes[17], 'the annotated bytes are whole');
+    const u = decodeMessage(c.bytes, ENH) as UpdateMessage;
     t.is(u.errors, undefined);
     const m = u.attributes.mpReach;
     t.truthy(m);
     t.is(m?.afi, 1);
     t.deepEqual(m?.nextHops, c.nextHops);
-    t.deepEqual(m?.nlri.map(formatPrefix), ['192.168.10.0/26', '192.168.10.64/26']);
+    t.deepEqual(m?.nlri.map(formatPrefix), c.nlri);
     t.deepEqual(mpNextHop(m!), { nextHop: c.nextHop, linkLocal: c.linkLocal });
     t.is(u.nlri.length, 0);
     t.is(u.attributes.nextHop, undefined);
   });
 
-  test(`without the capability, ${c.name} is treat-as-withdraw`, (t) => {
-    const u = decodeMessage(upd(`${mpReach(c.value)} ${ORIGIN_ASPATH}`), PLAIN) as UpdateMessage;
+  test(`without the capability, ${c.name} is treat-as-withdraw (${c.source})`, (t) => {
+    const u = decodeMessage(c.bytes, PLAIN) as UpdateMessage;
     t.true(isTreatAsWithdraw(u));
     t.deepEqual(u.errors?.map((e) => [e.reason, e.subcode, e.action]), [[NEXT_HOP_FAMILY_REASON, UpdateSubcode.INVALID_NEXT_HOP, 'withdraw']]);
     // The NLRI were located: the session can withdraw exactly them.
-    t.deepEqual(u.attributes.mpReach?.nlri.map(formatPrefix), ['192.168.10.0/26', '192.168.10.64/26']);
+    t.deepEqual(u.attributes.mpReach?.nlri.map(formatPrefix), c.nlri);
   });
 }
 
