@@ -3,8 +3,8 @@
  * loc-rib.ts): withdrawals (withdrawn routes and MP_UNREACH_NLRI, RFC 4760), then announcements
  * (NLRI and MP_REACH_NLRI, whose next hop mpNextHop reads into a global and a link-local address,
  * RFC 2545, RFC 8950: an IPv4 route with an IPv6 next hop only from a peer that negotiated
- * extended next hop, else refused as `next-hop-family`) through import policy (policy.ts: attribute rules once per UPDATE,
- * prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
+ * extended next hop, else refused as `next-hop-family`) through import policy (policy.ts:
+ * attribute rules once per UPDATE, prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
  * path id (RFC 7911), not per prefix: this is the hot path. Refused routes are remembered by
  * `${prefixKey}#${pathId}` so their withdrawal is not counted and a received count stays right.
  * Also the maker of every Path (the node's own included), so path ids and uids stay unique.
