@@ -2,7 +2,8 @@
  * OPEN capabilities (RFC 5492), one table row per capability code: multiprotocol (RFC 4760),
  * route refresh (RFC 2918), extended message (RFC 8654), graceful restart with R, N and F bits
  * (RFC 4724, RFC 8538), 4-octet AS (RFC 6793), add-path (RFC 7911), enhanced route refresh
- * (RFC 7313). Any other code is kept as opaque bytes. Not here: negotiation (the session's job).
+ * (RFC 7313), extended next hop (RFC 8950 section 3: <NLRI AFI, NLRI SAFI, next-hop AFI> tuples,
+ * 2 + 2 + 2 octets each, the SAFI carried in 16 bits). Any other code is kept as opaque bytes. Not here: negotiation (the session's job).
  */
 
 import { CapCode } from './constants.js';
@@ -31,6 +32,7 @@ export type Capability =
       readonly families: readonly (FamilyRef & { readonly forwarding: boolean })[];
     }
   | { readonly kind: 'add-path'; readonly families: readonly (FamilyRef & { readonly mode: AddPathMode })[] }
+  | { readonly kind: 'extended-next-hop'; readonly tuples: readonly (FamilyRef & { readonly nextHopAfi: number })[] }
   | { readonly kind: 'unknown'; readonly code: number; readonly value: Uint8Array };
 
 /** What went wrong with a known capability's value; becomes an OPEN error, subcode 0. */
@@ -147,6 +149,29 @@ const ROWS: readonly CapRow[] = [
         out[4 * i + 1] = f.afi & 255;
         out[4 * i + 2] = f.safi;
         out[4 * i + 3] = MODES.indexOf(f.mode);
+      });
+      return out;
+    },
+  },
+  {
+    code: CapCode.EXTENDED_NEXT_HOP,
+    kind: 'extended-next-hop',
+    decode: (v) => {
+      if (v.length === 0 || v.length % 6 !== 0) {
+        return new CapabilityFault(`extended next hop capability must be 6n bytes, has ${v.length}`);
+      }
+      const tuples = [];
+      for (let at = 0; at < v.length; at += 6) tuples.push({ afi: u16(v, at), safi: u16(v, at + 2), nextHopAfi: u16(v, at + 4) });
+      return { kind: 'extended-next-hop', tuples };
+    },
+    encode: (c) => {
+      const e = c as Extract<Capability, { kind: 'extended-next-hop' }>;
+      const out = new Uint8Array(6 * e.tuples.length);
+      e.tuples.forEach((t, i) => {
+        [t.afi, t.safi, t.nextHopAfi].forEach((n, k) => {
+          out[6 * i + 2 * k] = n >> 8;
+          out[6 * i + 2 * k + 1] = n & 255;
+        });
       });
       return out;
     },

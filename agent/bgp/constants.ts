@@ -66,6 +66,7 @@ export const AttrFlag = {
 export const CapCode = {
   MULTIPROTOCOL: 1,
   ROUTE_REFRESH: 2,
+  EXTENDED_NEXT_HOP: 5,
   EXTENDED_MESSAGE: 6,
   GRACEFUL_RESTART: 64,
   FOUR_OCTET_AS: 65,

@@ -17,6 +17,12 @@ export interface CodecContext {
   readonly external: boolean;
   /** 4096, or 65535 with extended messages (RFC 8654). */
   readonly maxLength: number;
+  /**
+   * RFC 8950: both sides sent the extended next hop capability for IPv4 unicast with next-hop AFI
+   * IPv6, so IPv4 NLRI may carry an IPv6 next hop. Read only when decoding (update.ts); what is
+   * encoded follows the attributes, so it is not part of contextKey.
+   */
+  readonly extendedNextHopIpv4: boolean;
 }
 
 /** What two modern speakers negotiate: 4-octet AS, no add-path, iBGP, 4096-byte messages. */
@@ -26,6 +32,7 @@ export const DEFAULT_CONTEXT: CodecContext = {
   addPathIpv6: false,
   external: false,
   maxLength: MAX_MESSAGE_LENGTH,
+  extendedNextHopIpv4: false,
 };
 
 export function contextWith(overrides: Partial<CodecContext>): CodecContext {

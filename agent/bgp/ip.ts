@@ -106,3 +106,8 @@ export function bytesToIpv6(buf: Uint8Array, at = 0): string {
 export function isIpv6Text(text: string): boolean {
   return text.includes(':');
 }
+
+/** fe80::/10 (RFC 4291 section 2.5.6), from text as bytesToIpv6 writes it (lowercase). */
+export function isIpv6LinkLocal(text: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(text);
+}

@@ -1,12 +1,14 @@
 /**
  * MP_REACH_NLRI and MP_UNREACH_NLRI (RFC 4760 section 3 and 4) for IPv4 and IPv6 unicast, with the
- * IPv6 global + link-local next hop of RFC 2545 section 3. Other families are kept as raw bytes so
+ * IPv6 global + link-local next hop of RFC 2545 section 3, also for IPv4 NLRI (RFC 8950 section 3:
+ * AFI 1 with a 16- or 32-byte next hop; whether the session negotiated it is update.ts's check).
+ * mpNextHop reads every next-hop encoding seen in the wild into one shape. Other families are kept as raw bytes so
  * the RIB can ignore them. Any error here resets the session: once the next-hop length or an NLRI is
  * wrong, the NLRI cannot be located reliably (RFC 7606 section 7.11, section 3 (h)).
  */
 
 import { AFI, SAFI } from './constants.js';
-import { bytesToIpv6, ipv6ToBytes, readIpv4, writeIpv4 } from './ip.js';
+import { bytesToIpv6, ipv6ToBytes, isIpv6LinkLocal, readIpv4, writeIpv4 } from './ip.js';
 import { decodeNlri4, decodeNlri6, NlriFault, nlriSize, writeNlri, type Prefix } from './prefix.js';
 
 export interface MpReach {
@@ -77,6 +79,28 @@ export function decodeMpUnreach(v: Uint8Array, flags: AddPathFlags): MpUnreach |
   const fault = decodePrefixes(afi, v, 3, flags, withdrawn);
   if (fault) return new MpFault(`MP_UNREACH_NLRI: ${fault.message}`);
   return { afi, safi, withdrawn };
+}
+
+/** The next hop of an MP_REACH_NLRI as a route carries it: a global address and a link-local one. */
+export interface MpNextHop {
+  /** The global (or IPv4) address; '' when the peer sent only a link-local one. */
+  readonly nextHop: string;
+  /** The link-local address, or ''. */
+  readonly linkLocal: string;
+}
+
+/**
+ * The encodings seen in the wild (RFC 2545 section 3, RFC 8950 section 3), for IPv6 and for IPv4
+ * NLRI alike: 4 bytes (IPv4); 16 bytes global; 32 bytes global + link-local; 32 bytes `::` +
+ * link-local (BIRD on a link-local session); 32 bytes link-local twice (FRR without a global
+ * address); 16 bytes link-local alone (GoBGP). `::` is never a next hop: it reads as ''.
+ */
+export function mpNextHop(m: Pick<MpReach, 'nextHops'>): MpNextHop {
+  const [first = '', second = ''] = m.nextHops;
+  const ll = (h: string): boolean => isIpv6LinkLocal(h);
+  const global = first === '::' || ll(first) ? '' : first;
+  const linkLocal = ll(second) ? second : ll(first) ? first : '';
+  return { nextHop: global, linkLocal };
 }
 
 function addPathFor(afi: number, flags: AddPathFlags): boolean {

@@ -2,7 +2,9 @@
  * Packing routes into as few UPDATE messages as the negotiated maximum allows (RFC 4271 section
  * 9.2, RFC 8654): the attributes of a group are encoded once and every message is filled with as
  * many prefixes as fit. IPv4 prefixes travel in the message body, IPv6 in MP_REACH_NLRI and
- * MP_UNREACH_NLRI (RFC 4760). The AS attributes are made right for the session first (RFC 6793:
+ * MP_UNREACH_NLRI (RFC 4760); IPv4 prefixes with an IPv6 next hop (RFC 8950 section 3: the group's
+ * mpReach has AFI 1) in MP_REACH_NLRI too, their withdrawals still in the body (section 3 changes
+ * only the next hop). The AS attributes are made right for the session first (RFC 6793:
  * AS_TRANS and AS4_PATH toward a 2-octet peer). Which prefixes share an attribute set is the
  * caller's grouping. The encoded attributes of a frozen (interned) attribute set are kept per
  * encode context, so a set that goes out in many UPDATEs, to many peers, is encoded once.
@@ -19,8 +21,9 @@ import { nlriSize, writeNlri, type Prefix } from './prefix.js';
 
 export interface RouteGroup {
   /**
-   * Shared attributes. For IPv4 prefixes, `nextHop` is used; for IPv6 prefixes, `mpReach` gives
-   * the AFI, SAFI and next hops (its own `nlri` is ignored).
+   * Shared attributes. For IPv4 prefixes, `nextHop` is used, or, when `mpReach` has AFI 1, its
+   * (IPv6) next hops (RFC 8950); for IPv6 prefixes, `mpReach` gives the next hops. Its own `nlri`
+   * is ignored.
    */
   readonly attributes: PathAttributes;
   readonly prefixes: readonly Prefix[];
@@ -31,12 +34,19 @@ export interface PackInput {
   readonly announce?: readonly RouteGroup[];
 }
 
+interface MpEncoded {
+  readonly others: Uint8Array;
+  readonly head: Uint8Array;
+}
+
 /** What packing one attribute set needs, encoded once per set and context. */
 interface Encoded {
   /** The attributes without MP_REACH_NLRI (IPv4 prefixes), or undefined before first use. */
   v4?: Uint8Array;
   /** The attributes without NEXT_HOP and MP_REACH_NLRI, and the MP_REACH_NLRI value head (IPv6 prefixes). */
-  mp?: { readonly others: Uint8Array; readonly head: Uint8Array };
+  mp?: MpEncoded;
+  /** The same for IPv4 prefixes with an IPv6 next hop (RFC 8950). */
+  mp4?: MpEncoded;
 }
 
 const encodedSets = new WeakMap<PathAttributes, Map<string, Encoded>>();
@@ -64,8 +74,9 @@ export function packUpdates(input: PackInput, ctx: CodecContext = DEFAULT_CONTEX
     const cache = encodedOf(group.attributes, ctx);
     // RFC 6793 section 4.2.2: a 2-octet peer gets AS_TRANS in AS_PATH and the real path in AS4_PATH.
     const attributes = (): PathAttributes => as4Outbound(group.attributes, ctx.fourOctetAs);
-    if (v4.length > 0) packIpv4(cache.v4 ??= encodeV4(attributes(), ctx), v4, ctx, out);
-    if (v6.length > 0) packMp(cache.mp ??= encodeMp(attributes(), ctx), v6, ctx, out);
+    if (v4.length > 0 && group.attributes.mpReach?.afi === AFI.IPV4) packMp(cache.mp4 ??= encodeMp(attributes(), AFI.IPV4, ctx), v4, ctx.addPathIpv4, ctx, out);
+    else if (v4.length > 0) packIpv4(cache.v4 ??= encodeV4(attributes(), ctx), v4, ctx, out);
+    if (v6.length > 0) packMp(cache.mp ??= encodeMp(attributes(), AFI.IPV6, ctx), v6, ctx.addPathIpv6, ctx, out);
   }
   return out;
 }
@@ -123,11 +134,11 @@ function encodeV4(attributes: PathAttributes, ctx: CodecContext): Uint8Array {
   return encodeAttributes(rest, ctx);
 }
 
-function encodeMp(attributes: PathAttributes, ctx: CodecContext): { others: Uint8Array; head: Uint8Array } {
+function encodeMp(attributes: PathAttributes, afi: number, ctx: CodecContext): MpEncoded {
   const { mpReach, nextHop: _v4NextHop, ...rest } = attributes;
   if (!mpReach) throw new BgpEncodeError('pack.next-hop', 'IPv6 prefixes need attributes.mpReach with the next hops');
   const head = new Uint8Array(mpReachHeadSize(mpReach));
-  writeMpReachHead({ afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: mpReach.nextHops }, head, 0);
+  writeMpReachHead({ afi, safi: SAFI.UNICAST, nextHops: mpReach.nextHops }, head, 0);
   return { others: encodeAttributes(rest, ctx), head };
 }
 
@@ -149,12 +160,12 @@ function packIpv4(attrs: Uint8Array, list: readonly Prefix[], ctx: CodecContext,
   }
 }
 
-function packMp(encoded: { readonly others: Uint8Array; readonly head: Uint8Array }, list: readonly Prefix[], ctx: CodecContext, out: Uint8Array[]): void {
+function packMp(encoded: MpEncoded, list: readonly Prefix[], addPath: boolean, ctx: CodecContext, out: Uint8Array[]): void {
   const { others } = encoded;
   const head = encoded.head.length;
   const room = ctx.maxLength - HEADER_LENGTH - 4 - others.length - 4 - head;
   for (let i = 0; i < list.length; ) {
-    const [next, used] = fill(list, i, room, ctx.addPathIpv6);
+    const [next, used] = fill(list, i, room, addPath);
     const attrLen = 4 + head + used + others.length;
     const total = HEADER_LENGTH + 4 + attrLen;
     const msg = new Uint8Array(total);
@@ -168,7 +179,7 @@ function packMp(encoded: { readonly others: Uint8Array; readonly head: Uint8Arra
     msg[p++] = (head + used) & 255;
     msg.set(encoded.head, p);
     p += head;
-    for (let k = i; k < next; k++) p = writeNlri(list[k], ctx.addPathIpv6, msg, p);
+    for (let k = i; k < next; k++) p = writeNlri(list[k], addPath, msg, p);
     msg.set(others, p);
     out.push(msg);
     i = next;

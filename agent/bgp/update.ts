@@ -2,8 +2,9 @@
  * UPDATE message (RFC 4271 section 4.3) with RFC 7606 error handling: a malformed message either
  * throws a BgpError with action 'reset', or decodes with `errors` listing treat-as-withdraw and
  * attribute-discard findings, so the session can act (treat-as-withdraw: every NLRI in the message
- * is a withdrawal). Also End-of-RIB markers (RFC 4724 section 2). Packing many prefixes into
- * messages is pack.ts.
+ * is a withdrawal). An IPv6 next hop for IPv4 NLRI from a session without RFC 8950's extended
+ * next hop is treat-as-withdraw too (reason NEXT_HOP_FAMILY_REASON). Also End-of-RIB markers
+ * (RFC 4724 section 2). Packing many prefixes into messages is pack.ts.
  */
 
 import { AFI, AttrCode, ErrorCode, HEADER_LENGTH, MessageType, SAFI, UpdateSubcode } from './constants.js';
@@ -57,9 +58,29 @@ export function decodeUpdate(msg: Uint8Array, ctx: CodecContext = DEFAULT_CONTEX
   const nlri: Prefix[] = [];
   fault = decodeNlri4(msg, p, end, ctx.addPathIpv4, nlri);
   if (fault) throw resetError('update.nlri', `NLRI: ${fault.message}`, UpdateSubcode.INVALID_NETWORK_FIELD);
+  checkNextHopFamily(attributes, ctx, findings);
   checkMandatory(attributes, nlri.length > 0, findings);
   const base = { type: 'update' as const, withdrawn, attributes, nlri };
   return findings.errors.length > 0 ? { ...base, errors: findings.errors } : base;
+}
+
+/** The reason code of an UPDATE withdrawn for an IPv6 next hop on IPv4 NLRI without RFC 8950. */
+export const NEXT_HOP_FAMILY_REASON = 'update.next-hop-family';
+
+/**
+ * RFC 8950 section 3 allows an IPv6 next hop for IPv4 NLRI only once the capability was exchanged.
+ * Without it the next hop is not one we can use. RFC 7606 section 7.11 resets the session for a
+ * next-hop length that is "inconsistent", because the NLRI behind it cannot be located; a 16- or
+ * 32-byte next hop is a length we parse, the NLRI were located, so the milder treat-as-withdraw
+ * applies (as FRR and BIRD treat a next hop they cannot use): the prefixes are withdrawn, the
+ * session stays.
+ */
+function checkNextHopFamily(a: PathAttributes, ctx: CodecContext, findings: Findings): void {
+  const m = a.mpReach;
+  if (m === undefined || m.raw !== undefined || m.afi !== AFI.IPV4 || ctx.extendedNextHopIpv4) return;
+  if (!m.nextHops.some((h) => h.includes(':'))) return;
+  findings.add(NEXT_HOP_FAMILY_REASON, `IPv6 next hop ${m.nextHops.join(' ')} for IPv4 NLRI without the extended next hop capability (RFC 8950)`,
+    UpdateSubcode.INVALID_NEXT_HOP, 'withdraw');
 }
 
 /**

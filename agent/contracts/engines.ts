@@ -98,6 +98,11 @@ export interface Negotiated {
   /** Path identifiers on what we receive / what we send, per family. */
   readonly addPathReceive: Readonly<Record<FamilyName, boolean>>;
   readonly addPathSend: Readonly<Record<FamilyName, boolean>>;
+  /**
+   * RFC 8950: both sides sent the extended next hop capability for IPv4 unicast with next-hop AFI
+   * IPv6, so IPv4 routes may carry IPv6 next hops both ways (decode.extendedNextHopIpv4 likewise).
+   */
+  readonly extendedNextHop: { readonly ipv4: boolean };
   /** The peer's graceful-restart capability, if it sent one. */
   readonly peerGracefulRestart?: PeerGracefulRestart;
   /** Whether our own graceful-restart capability went out. */
@@ -169,6 +174,8 @@ export interface SessionStatus {
   readonly sendHoldExpired: number;
   /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774), since the agent started. */
   readonly asSetWithdrawn: number;
+  /** UPDATEs treated as withdrawn for an IPv6 next hop on IPv4 NLRI without RFC 8950, since the agent started. */
+  readonly nextHopFamilyWithdrawn: number;
 }
 
 // ---- the RIB's output --------------------------------------------------------------------------

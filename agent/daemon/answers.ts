@@ -68,7 +68,7 @@ export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
       node,
       peers: e.sessions().map((st) => ({
         address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
-        sendHoldExpired: st.sendHoldExpired, asSetWithdrawn: st.asSetWithdrawn, bfd: bs.sessions.find((b) => b.key === st.key),
+        sendHoldExpired: st.sendHoldExpired, asSetWithdrawn: st.asSetWithdrawn, nextHopFamilyWithdrawn: st.nextHopFamilyWithdrawn, bfd: bs.sessions.find((b) => b.key === st.key),
       })),
       kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
       bfdDrops: bs.drops,

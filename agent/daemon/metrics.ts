@@ -31,6 +31,8 @@ export interface PeerMetrics {
   readonly sendHoldExpired: number;
   /** UPDATEs treated as withdrawn for an AS_SET or AS_CONFED_SET (RFC 9774); absent: 0. */
   readonly asSetWithdrawn?: number;
+  /** UPDATEs treated as withdrawn for an IPv6 next hop on IPv4 NLRI without extended next hop (RFC 8950); absent: 0. */
+  readonly nextHopFamilyWithdrawn?: number;
   /** BFD state name when BFD is enabled for the peer. */
   readonly bfd?: { readonly state: string; readonly upCount: number; readonly downCount: number };
 }
@@ -118,6 +120,8 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
     (peer) => peer.sendHoldExpired);
   peerCounter('rack_agent_as_set_withdrawn_total', 'UPDATEs from the peer treated as withdrawn for an AS_SET or AS_CONFED_SET in the path (RFC 9774)',
     (peer) => peer.asSetWithdrawn ?? 0);
+  peerCounter('rack_agent_next_hop_family_withdrawn_total', 'UPDATEs from the peer treated as withdrawn for an IPv6 next hop on IPv4 routes without the extended next hop capability (RFC 8950)',
+    (peer) => peer.nextHopFamilyWithdrawn ?? 0);
   // RFC 5880: one series per peer with BFD enabled.
   const bfdGauge = (name: string, help: string, value: (b: NonNullable<PeerMetrics['bfd']>) => number, kind: 'gauge' | 'counter'): void => {
     const collect = function (this: Gauge | Counter): void {

@@ -13,7 +13,10 @@
  * localAddress is our address of the peer's family with sourceAddress UseNodeIP; TTL 1 for
  * directly connected eBGP (the peer inside our interface's subnet) without GTSM or multihop, 255
  * otherwise; families: an IPv4 session carries IPv4, and IPv6 too when the node has an IPv6
- * address (MP-BGP, RFC 4760); an IPv6 session carries IPv6.
+ * address (MP-BGP, RFC 4760); an IPv6 session carries IPv6, and IPv4 too when the node has no IPv4
+ * peer at all (an IPv6-only fabric: the node's IPv4 blocks can leave only over IPv6 sessions, with
+ * an IPv6 next hop when the peer negotiates RFC 8950 extended next hop; a dual-stack node keeps one
+ * session per family, as Calico does).
  * Pure. Not here: running sessions, or comparing two peer sets on reload (the caller diffs by key).
  */
 
@@ -108,10 +111,11 @@ export function peerSet(config: Config): PeerSpec[] {
     const had = byKey.get(key);
     if (had === undefined || c.rank < had.rank) byKey.set(key, c);
   }
-  return [...byKey].map(([key, c]) => toSpec(config, key, c));
+  const ipv4Peers = [...byKey.values()].some((c) => !c.address.includes(':'));
+  return [...byKey].map(([key, c]) => toSpec(config, key, c, !ipv4Peers));
 }
 
-function toSpec(config: Config, key: string, c: Candidate): PeerSpec {
+function toSpec(config: Config, key: string, c: Candidate, ipv4OverIpv6: boolean): PeerSpec {
   const { node, bgp } = config;
   const family: FamilyName = c.address.includes(':') ? 'ipv6' : 'ipv4';
   const ourCidr = family === 'ipv4' ? node.ipv4Address : node.ipv6Address;
@@ -119,7 +123,7 @@ function toSpec(config: Config, key: string, c: Candidate): PeerSpec {
   const o = c.options;
   // Directly connected: the peer sits in the subnet of our interface address of its family.
   const direct = ourCidr !== '' && covers(parsePrefix(ourCidr), parsePrefix(`${c.address}/${family === 'ipv4' ? 32 : 128}`));
-  const families: FamilyName[] = family === 'ipv4' ? (node.ipv6Address !== '' ? ['ipv4', 'ipv6'] : ['ipv4']) : ['ipv6'];
+  const families: FamilyName[] = family === 'ipv4' ? (node.ipv6Address !== '' ? ['ipv4', 'ipv6'] : ['ipv4']) : ipv4OverIpv6 ? ['ipv4', 'ipv6'] : ['ipv6'];
   return {
     key,
     address: c.address,

@@ -1,8 +1,10 @@
 /**
  * Import of one UPDATE into the Adj-RIBs-In (RFC 4271 section 9.1, kept merged in the Loc-RIB,
  * loc-rib.ts): withdrawals (withdrawn routes and MP_UNREACH_NLRI, RFC 4760), then announcements
- * (NLRI and MP_REACH_NLRI) through import policy (policy.ts: attribute rules once per UPDATE,
- * prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
+ * (NLRI and MP_REACH_NLRI, whose next hop mpNextHop reads into a global and a link-local address,
+ * RFC 2545, RFC 8950: an IPv4 route with an IPv6 next hop only from a peer that negotiated
+ * extended next hop, else refused as `next-hop-family`) through import policy (policy.ts:
+ * attribute rules once per UPDATE, prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
  * path id (RFC 7911), not per prefix: this is the hot path. Refused routes are remembered by
  * `${prefixKey}#${pathId}` so their withdrawal is not counted and a received count stays right.
  * Also the maker of every Path (the node's own included), so path ids and uids stay unique.
@@ -11,6 +13,8 @@
 
 import type { Prefix } from '../bgp/prefix.js';
 import type { UpdateMessage } from '../bgp/update.js';
+import { mpNextHop } from '../bgp/mp.js';
+import { AFI } from '../bgp/constants.js';
 import type { LocRib } from './loc-rib.js';
 import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import type { PeerState } from './peer-state.js';
@@ -48,7 +52,13 @@ export class AdjIn {
     const stored = storedAttributes(a);
     const refused = checkAttributes(stored, !ps.spec.internal, this.policy);
     if (u.nlri.length > 0) this.announceAll(ps, u.nlri, stored, refused, a.nextHop ?? '', '');
-    if (mp !== undefined) this.announceAll(ps, mp.nlri, stored, refused, mp.nextHops[0] ?? '', mp.nextHops[1] ?? '');
+    if (mp !== undefined) {
+      const nh = mpNextHop(mp);
+      // The session withdraws these already (update.ts checkNextHopFamily); the RIB does not rely on it.
+      const family = mp.afi === AFI.IPV4 && (nh.linkLocal !== '' || nh.nextHop.includes(':')) && ps.negotiated?.extendedNextHop.ipv4 !== true
+        ? 'next-hop-family' : null;
+      this.announceAll(ps, mp.nlri, stored, refused ?? family, nh.nextHop, nh.linkLocal);
+    }
   }
 
   /** A path of `ps` in the Loc-RIB is refused now (policy changed): it counts as received, not accepted. */
@@ -63,7 +73,7 @@ export class AdjIn {
     let path0: Path | undefined;
     let byId: Map<number, Path> | undefined;
     // A route without a next hop cannot be forwarded (the session should not hand one over).
-    const bad = refused ?? (nextHop === '' ? 'no-next-hop' : null);
+    const bad = refused ?? (nextHop === '' && linkLocal === '' ? 'no-next-hop' : null);
     for (const p of nlri) {
       const pathId = p.pathId ?? 0;
       if (bad !== null || checkPrefix(p, this.policy) !== null) {

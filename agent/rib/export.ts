@@ -13,8 +13,12 @@
  * - Next hop (nextHopMode): Self, our address for the family; Keep, the path's; Auto, our address
  *   for own blocks and eBGP peers, the path's otherwise (a reflector leaves it alone, RFC 4456 10).
  *   Our address is the session's local address when it has the family, else the node's address.
- *   A kept next hop of the other family than the prefix (RFC 8950 IPv6 next hop for an IPv4 route)
- *   is replaced by ours.
+ *   Toward a peer that negotiated RFC 8950 extended next hop for IPv4 (`extendedNextHopIpv4`), our
+ *   address for IPv4 routes is our IPv6 one (the session's local address if IPv6, else the node's;
+ *   the IPv4 one when we have none), sent in MP_REACH_NLRI AFI 1 (pack.ts), and an IPv6 next hop
+ *   learned for an IPv4 route may be kept. Toward any other peer a kept next hop of the other family
+ *   than the prefix (an RFC 8950 IPv6 next hop for an IPv4 route), or a missing one (a path learned
+ *   with only a link-local next hop, which means nothing off its link), is replaced by ours.
  * Pure. The RIB memoises the result per (path, peer) and interns it. Not here: add-path ids.
  */
 
@@ -51,7 +55,10 @@ export interface ExportablePath {
   };
 }
 
-export type ExportTarget = Pick<PeerSpec, 'key' | 'internal' | 'localAs' | 'routeReflectorClient' | 'nextHopMode' | 'localAddress'>;
+export type ExportTarget = Pick<PeerSpec, 'key' | 'internal' | 'localAs' | 'routeReflectorClient' | 'nextHopMode' | 'localAddress'> & {
+  /** The session negotiated RFC 8950 extended next hop for IPv4 (Negotiated.extendedNextHop.ipv4). */
+  readonly extendedNextHopIpv4?: boolean;
+};
 
 /** Our next hop towards `to` for `family`, or '' when we have no address of that family. */
 export function selfNextHop(to: ExportTarget, node: ExportNode, family: FamilyName): string {
@@ -70,9 +77,16 @@ function prepend(asn: number, path: readonly AsPathSegment[] | undefined): AsPat
   return [{ type: 'sequence', asns: [asn] }, ...segs];
 }
 
+/** NEXT_HOP for an IPv4 next hop; MP_REACH_NLRI for IPv6 routes and IPv6 next hops of IPv4 routes (RFC 8950). */
 function withNextHop(a: PathAttributes, nextHop: string, family: FamilyName): PathAttributes {
-  if (family === 'ipv4') return { ...a, nextHop };
-  return { ...a, mpReach: { afi: 2, safi: 1, nextHops: [nextHop], nlri: [] } };
+  if (!nextHop.includes(':')) return { ...a, nextHop };
+  return { ...a, mpReach: { afi: family === 'ipv4' ? 1 : 2, safi: 1, nextHops: [nextHop], nlri: [] } };
+}
+
+/** Whether a kept next hop can be sent for a route of `family`: NEXT_HOP cannot carry an IPv6 one. */
+function fits(nextHop: string, family: FamilyName, v6ForV4: boolean): boolean {
+  if (nextHop === '') return false;
+  return nextHop.includes(':') ? family === 'ipv6' || v6ForV4 : family === 'ipv4';
 }
 
 /** The attributes to send, or null. `family` is the prefix's family. */
@@ -107,11 +121,12 @@ export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportN
     out = { ...rest, asPath: prepend(to.localAs, a.asPath) };
   }
 
-  const self = selfNextHop(to, node, family);
+  // RFC 8950 section 3: toward a peer that negotiated it, an IPv4 route's next hop may be IPv6.
+  const v6ForV4 = family === 'ipv4' && to.extendedNextHopIpv4 === true;
+  const self = (v6ForV4 ? selfNextHop(to, node, 'ipv6') : '') || selfNextHop(to, node, family);
   let nextHop: string;
   if (local || to.nextHopMode === 'Self' || (to.nextHopMode === 'Auto' && !to.internal)) nextHop = self;
-  // An IPv4 route may have arrived with an IPv6 next hop (RFC 8950); NEXT_HOP cannot carry it.
-  else nextHop = path.nextHop.includes(':') === (family === 'ipv6') ? path.nextHop : self;
+  else nextHop = fits(path.nextHop, family, v6ForV4) ? path.nextHop : self;
   if (nextHop === '') return null; // no address of that family to offer
   return withNextHop(out, nextHop, family);
 }

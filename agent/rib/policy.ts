@@ -15,7 +15,7 @@ import { ipv4ToNumber, ipv6ToBytes } from '../bgp/ip.js';
 import { parsePrefix, type Prefix } from '../bgp/prefix.js';
 
 /** Why a path was refused; `no-next-hop` is the RIB's own sanity check, not a Calico rule. */
-export type ImportReason = 'outside-pools' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop' | 'no-next-hop';
+export type ImportReason = 'outside-pools' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop' | 'no-next-hop' | 'next-hop-family';
 
 export interface ImportContext {
   /** Enabled pools. */

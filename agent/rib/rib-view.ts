@@ -31,7 +31,7 @@ export function routesOf<K extends number | string>(table: RibTable<K>, limit = 
       prefix: formatPrefix(table.prefix(len, key)),
       family: table.family,
       kind: local ? 'blackhole' : 'unicast',
-      nextHops: local ? [] : s.best.map((p) => ({ via: p.nextHop, peer: p.peer })),
+      nextHops: local ? [] : s.best.map((p) => ({ via: p.nextHop || p.nextHopLinkLocal, peer: p.peer })),
       decidedBy: s.decidedBy,
       paths: s.paths.length,
     });

@@ -9,7 +9,8 @@
  * the group's count less its own.
  * The signature that makes two peers one group: every PeerSpec field export.ts reads except the key
  * (iBGP or eBGP, local AS, route-reflector client, next-hop mode, local address), the families,
- * add-path send per family, and the encode context (4-octet AS, add-path, eBGP, message size).
+ * add-path send per family, RFC 8950 extended next hop for IPv4 (it changes the next hop and the
+ * encoding of IPv4 routes), and the encode context (4-octet AS, add-path, eBGP, message size).
  * Not here: the export policy itself (export.ts), what goes out per change (outbound.ts).
  */
 
@@ -26,7 +27,7 @@ const MEMO_LIMIT = 65536;
 export function groupSignature(spec: PeerSpec, n: Negotiated): string {
   const e = n.encode;
   return JSON.stringify([spec.internal, spec.localAs, spec.routeReflectorClient, spec.nextHopMode, spec.localAddress, n.families,
-    n.addPathSend.ipv4, n.addPathSend.ipv6, e.fourOctetAs, e.addPathIpv4, e.addPathIpv6, e.external, e.maxLength]);
+    n.addPathSend.ipv4, n.addPathSend.ipv6, n.extendedNextHop.ipv4, e.fourOctetAs, e.addPathIpv4, e.addPathIpv6, e.external, e.maxLength]);
 }
 
 export class UpdateGroup {
@@ -43,7 +44,8 @@ export class UpdateGroup {
   private readonly own = new Map<string, Record<FamilyName, number>>();
 
   constructor(readonly signature: string, spec: PeerSpec, n: Negotiated) {
-    this.target = { key: '', internal: spec.internal, localAs: spec.localAs, routeReflectorClient: spec.routeReflectorClient, nextHopMode: spec.nextHopMode, localAddress: spec.localAddress };
+    this.target = { key: '', internal: spec.internal, localAs: spec.localAs, routeReflectorClient: spec.routeReflectorClient, nextHopMode: spec.nextHopMode, localAddress: spec.localAddress,
+      extendedNextHopIpv4: n.extendedNextHop.ipv4 };
     this.families = n.families;
     this.addPath = { ...n.addPathSend };
   }

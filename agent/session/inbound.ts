@@ -86,6 +86,7 @@ export function capabilityNames(n: Negotiated): string[] {
   if (n.routeRefresh) names.push('route refresh');
   if (n.enhancedRouteRefresh) names.push('enhanced route refresh');
   if (n.extendedMessage) names.push('extended message');
+  if (n.extendedNextHop.ipv4) names.push('extended next hop ipv4');
   if (n.peerGracefulRestart && n.localGracefulRestart) names.push('graceful restart');
   for (const f of n.families) {
     if (n.addPathReceive[f]) names.push(`add-path receive ${f}`);

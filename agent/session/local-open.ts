@@ -1,7 +1,8 @@
 /**
  * Our OPEN for a peer (RFC 4271 section 4.2): its AS, our identifier, hold time and families, and
  * with graceful restart configured the capability whose R and F bits say the agent's restart state
- * at the moment the OPEN is built (RFC 4724 section 3). Pure. Not here: the capabilities' encoding
+ * at the moment the OPEN is built (RFC 4724 section 3), and on an IPv6 transport the extended next
+ * hop capability for IPv4 (RFC 8950; why in negotiate.ts). Pure. Not here: the capabilities' encoding
  * and negotiation (negotiate.ts), when an OPEN goes out (the FSM's sendOpen, transport.ts).
  */
 
@@ -25,6 +26,7 @@ export function localOpen(spec: PeerSpec, state: LocalRestartState = NOT_RESTART
     routerId: spec.routerId,
     holdTime: spec.holdTime,
     families: spec.families,
+    extendedNextHop: spec.address.includes(':'),
     ...(spec.gracefulRestart.enabled ? { gracefulRestart: { restartTime: spec.gracefulRestart.restartTime, ...state } } : {}),
   });
 }

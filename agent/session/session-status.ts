@@ -30,6 +30,7 @@ export interface StatusParts {
   readonly counts: { readonly in: Counts; readonly out: Counts };
   readonly sendHoldExpired: number;
   readonly asSetWithdrawn: number;
+  readonly nextHopFamilyWithdrawn: number;
 }
 
 export function sessionStatus(p: StatusParts): SessionStatus {
@@ -52,5 +53,6 @@ export function sessionStatus(p: StatusParts): SessionStatus {
     maxPrefixes: spec.maxPrefixes,
     sendHoldExpired: p.sendHoldExpired,
     asSetWithdrawn: p.asSetWithdrawn,
+    nextHopFamilyWithdrawn: p.nextHopFamilyWithdrawn,
   };
 }

@@ -166,7 +166,7 @@ export class Session {
 
   status(): SessionStatus {
     const { spec, fsm, current: negotiated, since, counts } = this;
-    return sessionStatus({ spec, fsm, negotiated, since, lastError: this.ending.lastError, counts, sendHoldExpired: this.sendHold.expiries, asSetWithdrawn: this.intake.asSetWithdrawn });
+    return sessionStatus({ spec, fsm, negotiated, since, lastError: this.ending.lastError, counts, sendHoldExpired: this.sendHold.expiries, asSetWithdrawn: this.intake.asSetWithdrawn, nextHopFamilyWithdrawn: this.intake.nextHopFamilyWithdrawn });
   }
 
   get spec(): PeerSpec {

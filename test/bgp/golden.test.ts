@@ -125,6 +125,8 @@ function capabilityView(c: Capability): Record<string, unknown> {
       return { code: 2 };
     case 'extended-message':
       return { code: 6 };
+    case 'extended-next-hop':
+      return { code: 5, tuples: c.tuples.map((x) => ({ afi: x.afi, safi: x.safi, nextHopAfi: x.nextHopAfi })) };
     case 'graceful-restart':
       return {
         code: 64,

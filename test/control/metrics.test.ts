@@ -10,7 +10,7 @@ function snapshotSource() {
     snapshot: {
       node: { name: 'r1-n03', rack: 'r1', routerId: '10.0.1.13', asNumber: 65101, version: '0.1.0' },
       peers: [
-        { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 }, maxPrefixes: 100, sendHoldExpired: 2, asSetWithdrawn: 3 },
+        { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 }, maxPrefixes: 100, sendHoldExpired: 2, asSetWithdrawn: 3, nextHopFamilyWithdrawn: 4 },
         { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 }, maxPrefixes: 0, sendHoldExpired: 0 },
       ],
       kernel: { routes: 13, inSync: false, problems: 1, errors: 2, reconciles: 5 },
@@ -53,6 +53,9 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
       'rack_agent_as_set_withdrawn_total{peer="10.0.1.1",family="ipv4"} 3',
       'rack_agent_as_set_withdrawn_total{peer="fd00:1::1",family="ipv6"} 0',
       '# TYPE rack_agent_as_set_withdrawn_total counter',
+      'rack_agent_next_hop_family_withdrawn_total{peer="10.0.1.1",family="ipv4"} 4',
+      'rack_agent_next_hop_family_withdrawn_total{peer="fd00:1::1",family="ipv6"} 0',
+      '# TYPE rack_agent_next_hop_family_withdrawn_total counter',
       'rack_agent_node_info{node="r1-n03",rack="r1",router_id="10.0.1.13",asn="65101",version="0.1.0"} 1',
       'rack_agent_kernel_routes 13',
       'rack_agent_kernel_in_sync 0',

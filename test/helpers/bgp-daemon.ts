@@ -74,6 +74,11 @@ export interface NeighborOptions {
    * advertise the 4-octet AS capability. Default: BIRD's own (on).
    */
   readonly as4?: boolean;
+  /**
+   * BIRD only: `extended next hop on` in the ipv4 channel (RFC 8950: IPv4 routes with IPv6 next
+   * hops, offered in the OPEN). FRR negotiates it on its own for unnumbered neighbours.
+   */
+  readonly extendedNextHop?: boolean;
 }
 
 export interface DaemonOptions {

@@ -63,7 +63,8 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     `  error wait time ${retry}, ${2 * retry};`,
   ];
   for (const family of n.families ?? defaultFamilies) {
-    lines.push(`  ${family} { import all; export where source ~ [ RTS_STATIC, RTS_BGP ]; };`);
+    const enh = family === 'ipv4' && n.extendedNextHop === true ? ' extended next hop on;' : '';
+    lines.push(`  ${family} { import all; export where source ~ [ RTS_STATIC, RTS_BGP ];${enh} };`);
   }
   lines.push('}');
   return lines.filter((line) => line !== '');

@@ -104,6 +104,12 @@ test('families: an IPv4 session carries IPv6 too when the node has IPv6; an IPv6
   t.deepEqual(peers['fd00:2::1'].families, ['ipv6']);
   t.is(peers['fd00:2::1'].localAddress, 'fd00:2::12');
   t.deepEqual(byKey(peerSet(load(base({}, { peers: [{ peerIP: '10.0.2.1', asNumber: 64512 }] }))))['10.0.2.1'].families, ['ipv4']);
+  // No IPv4 peer at all (an IPv6-only fabric): the IPv6 session carries IPv4 too (RFC 8950).
+  const v6only = base(
+    { node: { name: 'n02', ipv4Address: '10.0.2.12/24', ipv6Address: 'fd00:2::12/64' } },
+    { peers: [{ peerIP: 'fd00:2::1', asNumber: 64512 }] },
+  );
+  t.deepEqual(byKey(peerSet(load(v6only)))['fd00:2::1'].families, ['ipv4', 'ipv6']);
 });
 
 test('peerSelector: each selected node in its own AS, never the node itself', (t) => {

@@ -27,6 +27,7 @@ export function negotiated(peer: PeerSpec, o: Partial<Negotiated> & { peerId?: s
   const external = !peer.internal;
   const addPathSend = o.addPathSend ?? { ipv4: false, ipv6: false };
   const addPathReceive = o.addPathReceive ?? { ipv4: false, ipv6: false };
+  const enh = o.extendedNextHop?.ipv4 ?? false;
   return {
     peerAs: peer.peerAs,
     peerId: o.peerId ?? peer.address,
@@ -39,9 +40,10 @@ export function negotiated(peer: PeerSpec, o: Partial<Negotiated> & { peerId?: s
     enhancedRouteRefresh: false,
     addPathReceive,
     addPathSend,
+    extendedNextHop: { ipv4: enh },
     localGracefulRestart: true,
-    decode: contextWith({ external, addPathIpv4: addPathReceive.ipv4, addPathIpv6: addPathReceive.ipv6 }),
-    encode: contextWith({ external, addPathIpv4: addPathSend.ipv4, addPathIpv6: addPathSend.ipv6 }),
+    decode: contextWith({ external, addPathIpv4: addPathReceive.ipv4, addPathIpv6: addPathReceive.ipv6, extendedNextHopIpv4: enh }),
+    encode: contextWith({ external, addPathIpv4: addPathSend.ipv4, addPathIpv6: addPathSend.ipv6, extendedNextHopIpv4: enh }),
     ...o,
   };
 }

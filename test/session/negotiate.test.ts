@@ -3,6 +3,8 @@
 import test from 'ava';
 import { AS_TRANS, decodeMessage, encodeMessage, type Capability, type OpenMessage } from '../../agent/bgp/index.js';
 import { buildOpen, negotiate, type LocalOpenOptions } from '../../agent/session/negotiate.js';
+import { localOpen } from '../../agent/session/local-open.js';
+import { peerSpec } from './specs.js';
 
 const LOCAL: LocalOpenOptions = {
   asn: 65101,
@@ -15,6 +17,7 @@ const LOCAL: LocalOpenOptions = {
 
 const peer = (capabilities: Capability[], holdTime = 240): OpenMessage => ({ type: 'open', version: 4, myAs: 65100, holdTime, bgpId: '10.0.1.1', capabilities });
 const mp = (afi: number): Capability => ({ kind: 'multiprotocol', afi, safi: 1 });
+const enh = (tuples: { afi: number; safi: number; nextHopAfi: number }[]): Capability => ({ kind: 'extended-next-hop', tuples });
 
 const rows: { name: string; peer: OpenMessage; local?: Partial<LocalOpenOptions>; check: Record<string, unknown> }[] = [
   { name: 'both families when both offer them', peer: peer([mp(1), mp(2)]), check: { families: ['ipv4', 'ipv6'] } },
@@ -50,6 +53,18 @@ const rows: { name: string; peer: OpenMessage; local?: Partial<LocalOpenOptions>
     check: { 'peerGracefulRestart.restarting': true, 'peerGracefulRestart.restartTime': 90, 'peerGracefulRestart.families': [{ afi: 1, safi: 1, forwarding: true }], localGracefulRestart: true },
   },
   { name: 'no graceful restart from the peer', peer: peer([]), local: { gracefulRestart: undefined }, check: { peerGracefulRestart: undefined, localGracefulRestart: false } },
+  {
+    name: 'extended next hop for IPv4 when both send <1, 1, 2> (RFC 8950 3)',
+    peer: peer([mp(1), mp(2), enh([{ afi: 1, safi: 1, nextHopAfi: 2 }])]), local: { extendedNextHop: true },
+    check: { 'extendedNextHop.ipv4': true, 'decode.extendedNextHopIpv4': true, 'encode.extendedNextHopIpv4': true },
+  },
+  { name: 'no extended next hop when only the peer sends it', peer: peer([mp(1), enh([{ afi: 1, safi: 1, nextHopAfi: 2 }])]), check: { 'extendedNextHop.ipv4': false, 'decode.extendedNextHopIpv4': false } },
+  { name: 'no extended next hop when only we send it', peer: peer([mp(1), mp(2)]), local: { extendedNextHop: true }, check: { 'extendedNextHop.ipv4': false, 'decode.extendedNextHopIpv4': false } },
+  {
+    name: 'no extended next hop for IPv4 from a tuple of another family or next-hop AFI',
+    peer: peer([mp(1), enh([{ afi: 1, safi: 128, nextHopAfi: 2 }, { afi: 2, safi: 1, nextHopAfi: 1 }])]), local: { extendedNextHop: true },
+    check: { 'extendedNextHop.ipv4': false },
+  },
 ];
 
 function pick(obj: unknown, path: string): unknown {
@@ -81,3 +96,16 @@ test('buildOpen: the R and F bits go out as asked (RFC 4724 3)', (t) => {
     families: [{ afi: 1, safi: 1, forwarding: true }, { afi: 2, safi: 1, forwarding: true }],
   });
 });
+
+for (const row of [
+  { address: 'fd00:1::1', families: ['ipv4', 'ipv6'] as const, offered: true },
+  { address: 'fd00:1::1', families: ['ipv6'] as const, offered: false },
+  { address: '10.0.1.1', families: ['ipv4', 'ipv6'] as const, offered: false },
+]) {
+  test(`localOpen: extended next hop ${row.offered ? 'offered' : 'not offered'} to ${row.address} with ${row.families.join('+')} (RFC 8950 on IPv6 transports)`, (t) => {
+    const open = localOpen(peerSpec({ address: row.address, localAs: 65101, peerAs: 65100, routerId: '10.0.1.13', families: [...row.families] }));
+    const cap = open.capabilities.find((c) => c.kind === 'extended-next-hop');
+    t.deepEqual(cap, row.offered ? { kind: 'extended-next-hop', tuples: [{ afi: 1, safi: 1, nextHopAfi: 2 }] } : undefined);
+    t.deepEqual(decodeMessage(encodeMessage(open)), open);
+  });
+}

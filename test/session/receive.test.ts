@@ -98,3 +98,27 @@ test('AS_SET (RFC 9774): every UPDATE withdrawn and counted, one warning per ses
   t.is(intake.asSetWithdrawn, 4, 'the count runs on across sessions');
   t.is(lines.filter((l) => l.level === 'warn').length, 2, 'a new session warns once again');
 });
+
+// RFC 8950: 192.168.0.0/26 in MP_REACH_NLRI AFI 1 with the 16-byte next hop fd00::1.
+const V4_OVER_V6 = update({ attrs: cat(attr(0x90, 14, [0, 1, 1, 16, ...FD00, 0, ...NLRI_ONE]), ORIGIN_IGP, AS_PATH_65100) });
+
+test('IPv6 next hop for IPv4 without extended next hop (RFC 8950): withdrawn, counted, one warning per session', (t) => {
+  const { lines, log } = memoryLogger();
+  const intake = new UpdateIntake(log, a.key);
+  intake.sessionUp();
+  for (let i = 0; i < 2; i++) {
+    const u = intake.take(decodeUpdate(V4_OVER_V6, contextWith({})), true);
+    t.is(u.attributes.mpReach, undefined);
+    t.deepEqual(u.withdrawn.map((p) => [p.afi, p.len]), [[1, 26]]);
+  }
+  t.is(intake.nextHopFamilyWithdrawn, 2);
+  t.is(intake.asSetWithdrawn, 0);
+  const warns = lines.filter((l) => l.level === 'warn');
+  t.is(warns.length, 1);
+  t.regex(warns[0].message, /IPv6 next hop fd00::1 for IPv4 NLRI .*rack_agent_next_hop_family_withdrawn_total/);
+  // With the capability negotiated, the same UPDATE is an announcement.
+  const ok = intake.take(decodeUpdate(V4_OVER_V6, contextWith({ extendedNextHopIpv4: true })), true);
+  t.deepEqual(ok.attributes.mpReach?.nextHops, ['fd00::1']);
+  t.deepEqual(ok.withdrawn, []);
+  t.is(intake.nextHopFamilyWithdrawn, 2);
+});
