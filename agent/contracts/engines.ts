@@ -186,9 +186,12 @@ export interface RibPath {
   readonly peer: string;
   /** Add-path identifier from that peer (0 without add-path). */
   readonly pathId: number;
-  /** Next hop as text; '' for a local block (blackhole). */
+  /** Next hop as text; '' for a local block (blackhole), or when the peer sent a link-local one only. */
   readonly nextHop: string;
-  /** IPv6 only: the link-local next hop the peer sent beside the global one, or ''. */
+  /**
+   * An IPv6 next hop's link-local part (IPv6 routes, and IPv4 routes over RFC 8950), beside the
+   * global one or alone, or ''.
+   */
   readonly nextHopLinkLocal: string;
   /** The peer's address (for resolving the link-local next hop's device). */
   readonly peerAddress: string;

@@ -3,9 +3,8 @@
  * no IPv4 on the link; the node has no IPv4 peer, so the session carries IPv4 too, peer-set.ts)
  * with `ipv4 { extended next hop on; }` on BIRD's side. Both sides negotiate the capability; BIRD
  * shows our IPv4 block with our IPv6 address as next hop (`birdc show route all`), and the agent
- * shows BIRD's IPv4 block with BIRD's IPv6 next hop (`agentctl routes -o json`).
- * Not here: the kernel route (`via inet6`, RTA_VIA) for such a path: the FIB does not install it
- * yet, and may log a NEXTHOP_FAMILY problem for it; nothing here asserts the kernel.
+ * shows BIRD's IPv4 block with BIRD's IPv6 next hop (`agentctl routes -o json`) and installs it
+ * in its kernel as `via inet6` (RTA_VIA, netlink/fib/desired.ts).
  */
 import test from 'ava';
 import type { RouteAnswer } from '../../agent/control/api.js';
@@ -81,6 +80,12 @@ for (const enh of [true, false]) {
     t.log(agent.logs().split('\n').filter((l) => /NEXTHOP|next hop|192\.168\.90/.test(l)).join('\n'));
     t.is(theirsRoute.family, 'ipv4');
     t.deepEqual(theirsRoute.nextHops.map((h) => [h.via, h.peer]), [[TOR6, TOR6]], JSON.stringify(theirsRoute));
+    // ... and in the kernel: via inet6 (RTA_VIA), on the link (the kernel resolves the global next hop).
+    const kernel = await waitFor(async () => {
+      const out = (await lab.ip(nodeNs, '-4', 'route', 'show', TOR_BLOCK)).stdout.trim();
+      return out.includes(`via inet6 ${TOR6}`) ? out : undefined;
+    }, { timeoutMs: 20_000, what: `${TOR_BLOCK} via inet6 ${TOR6} in the node's kernel` });
+    t.regex(kernel, /proto 201|proto rack-agent/, kernel);
     const withdrawn = (await agent.status()).peers.find((p) => p.address === TOR6);
     t.is((withdrawn as { nextHopFamilyWithdrawn?: number } | undefined)?.nextHopFamilyWithdrawn ?? 0, 0);
   });
