@@ -3,7 +3,7 @@
  * answer line, and agentctl run as a child process (the built bin, as an operator runs it).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '../helpers/netns.js';
 
 export const AGENTCTL = fileURLToPath(new URL('../../agent/cli/agentctl.js', import.meta.url));
+/** The repository (the checkout the tests were built in). */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const FAKE_DAEMON = fileURLToPath(new URL('./fake-daemon.js', import.meta.url));
 
 /** A fresh folder (mode 0755 so other users can reach a socket in it); removed by `cleanup`. */
@@ -98,4 +100,18 @@ export function runProgram(cmd: string, args: readonly string[], env: NodeJS.Pro
 
 export function agentctl(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return runProgram(process.execPath, [AGENTCTL, ...args], env);
+}
+
+/**
+ * A copy of the built agentctl that every user can run: package.json (for "type": "module") and
+ * dist/{agent,config} in a fresh 0755 folder under the temp directory. The checkout itself may be
+ * one other users cannot enter (a clone under /root or in a 0700 temp dir), and a test that runs
+ * agentctl as `nobody` must not depend on where it was cloned. agentctl needs no node_modules.
+ */
+export async function agentctlForEveryone(): Promise<{ agentctl: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ra-agentctl-'));
+  await chmod(dir, 0o755);
+  await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  for (const part of ['agent', 'config']) await cp(join(ROOT, 'dist', part), join(dir, 'dist', part), { recursive: true });
+  return { agentctl: join(dir, 'dist', 'agent', 'cli', 'agentctl.js'), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

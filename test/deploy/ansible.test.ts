@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../config/index.js';
-import { EXAMPLE_HOSTS, EXAMPLE_INVENTORY, hostDir, overlay, playbook, writeScript } from './ansible.js';
+import { ansibleEnv, EXAMPLE_HOSTS, EXAMPLE_INVENTORY, hostDir, overlay, playbook, writeScript } from './ansible.js';
 import { roleDefaults } from './role-defaults.js';
 import { AGENT_MAIN, ANSIBLE_DIR, DEPLOY, ROOT, run, which } from './paths.js';
 
@@ -53,7 +53,7 @@ function must(t: { fail: (m: string) => void }, ok: boolean, what: string): bool
 test('ansible-playbook --syntax-check passes for every playbook', async (t) => {
   if (!must(t, haveAnsible, 'ansible-playbook')) return;
   for (const book of ['site.yml', 'rollout.yml']) {
-    const r = await run('ansible-playbook', ['--syntax-check', '-i', EXAMPLE_INVENTORY, book], { cwd: ANSIBLE_DIR });
+    const r = await run('ansible-playbook', ['--syntax-check', '-i', EXAMPLE_INVENTORY, book], { cwd: ANSIBLE_DIR, env: ansibleEnv() });
     t.is(r.code, 0, `${book}: ${r.stdout}${r.stderr}`);
   }
 });
@@ -61,7 +61,7 @@ test('ansible-playbook --syntax-check passes for every playbook', async (t) => {
 test('ansible-lint passes with the production profile', async (t) => {
   if (!must(t, haveLint, 'ansible-lint')) return;
   t.timeout(180_000);
-  const r = await run('ansible-lint', ['--nocolor'], { cwd: ANSIBLE_DIR });
+  const r = await run('ansible-lint', ['--nocolor'], { cwd: ANSIBLE_DIR, env: ansibleEnv() });
   t.is(r.code, 0, `${r.stdout}${r.stderr}`);
   t.regex(`${r.stdout}${r.stderr}`, /Passed with production profile/);
 });
@@ -71,7 +71,7 @@ test('ansible-lint fails a playbook with the usual mistakes (the check can fail)
   t.timeout(180_000);
   const dir = scratch();
   writeFileSync(join(dir, 'bad.yml'), '- hosts: all\n  tasks:\n    - command: ls\n');
-  const r = await run('ansible-lint', ['--nocolor', '--offline', 'bad.yml'], { cwd: dir });
+  const r = await run('ansible-lint', ['--nocolor', '--offline', 'bad.yml'], { cwd: dir, env: ansibleEnv() });
   t.not(r.code, 0);
   t.regex(`${r.stdout}${r.stderr}`, /fqcn|name\[/);
 });

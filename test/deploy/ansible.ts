@@ -2,7 +2,8 @@
  * Running deploy/ansible's playbooks from tests: against the example inventory (or a copy of it)
  * with a local connection and every path of every host moved under a scratch directory
  * (`overlay`), so nothing outside it is touched. Output as the json callback's document when
- * asked, for assertions on plays, tasks and hosts.
+ * asked, for assertions on plays, tasks and hosts. Every ansible program runs with a UTF-8 locale
+ * (`ansibleEnv`): Ansible refuses to start under a non-UTF-8 one such as LC_ALL=C.
  */
 
 import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,16 @@ import { ANSIBLE_DIR, run, type RunResult } from './paths.js';
 export const EXAMPLE_INVENTORY = join(ANSIBLE_DIR, 'inventory', 'example');
 export const EXAMPLE_HOSTS = ['r1-n1', 'r1-n2', 'r2-n1', 'r2-n2'] as const;
 export const RACKS: Readonly<Record<string, readonly string[]>> = { rack_r1: ['r1-n1', 'r1-n2'], rack_r2: ['r2-n1', 'r2-n2'] };
+
+/**
+ * The environment for ansible, ansible-playbook and ansible-lint: the test's own with
+ * LC_ALL=C.UTF-8 (glibc's built-in UTF-8 locale, present without locales installed). Ansible
+ * exits with "Ansible requires the locale encoding to be UTF-8" otherwise, so a newcomer's
+ * `LC_ALL=C npm test` would fail every Ansible test.
+ */
+export function ansibleEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', ...extra };
+}
 
 /** Where the overlay puts one host's files. */
 export function hostDir(root: string, host: string): string {
@@ -75,15 +86,14 @@ export async function playbook(
   mkdirSync(scratch, { recursive: true });
   const varsFile = join(scratch, `vars-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
   writeFileSync(varsFile, JSON.stringify(vars));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const env = ansibleEnv({
     ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'),
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_LOCAL_TEMP: join(scratch, 'ansible-local'),
     ANSIBLE_REMOTE_TEMP: join(scratch, 'ansible-remote'),
     ...(json ? { ANSIBLE_STDOUT_CALLBACK: 'json' } : {}),
-  };
+  });
   const result = await run('ansible-playbook', ['-i', inventory, '-e', `@${varsFile}`, ...args], { cwd: ANSIBLE_DIR, env });
   if (!json) return result;
   const start = result.stdout.indexOf('{');
