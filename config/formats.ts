@@ -6,7 +6,7 @@
  * graceful restart time RFC 4724 section 3, GTSM RFC 5082, BFD intervals RFC 5880 section 4.1.
  */
 
-import { parseCidr, parseEndpoint, parseIpv4, parseIpv6 } from './addresses.js';
+import { parseCidr, parseEndpoint, parseIpv4 } from './addresses.js';
 
 export type Check = (value: unknown) => string | undefined;
 

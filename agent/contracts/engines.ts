@@ -16,7 +16,7 @@
  */
 
 import type { PathAttributes } from '../bgp/attributes.js';
-import type { AddPathMode, FamilyRef } from '../bgp/capabilities.js';
+import type { FamilyRef } from '../bgp/capabilities.js';
 import type { CodecContext } from '../bgp/context.js';
 import type { FamilyName } from '../bgp/families.js';
 import type { PackInput } from '../bgp/pack.js';

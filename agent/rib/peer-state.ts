@@ -5,8 +5,6 @@
  * per group, not one per peer). Not here: the decision or the tables.
  */
 
-import type { PathAttributes } from '../bgp/attributes.js';
-import type { ExportNode } from './export.js';
 import type { Path, PathSource } from './path.js';
 import type { UpdateGroup } from './update-group.js';
 import type { FamilyName } from '../bgp/families.js';
@@ -76,11 +74,5 @@ export class PeerState {
   /** Drops what is known about paths no longer in use (after the RIB's sweep). */
   forget(live: ReadonlySet<Path>): void {
     for (const [key, p] of this.paths) if (!live.has(p)) this.paths.delete(key);
-  }
-
-  /** The attributes `path` is sent to this peer with (interned), or null. */
-  exportOf(path: Path, node: ExportNode, family: FamilyName): PathAttributes | null {
-    if (path.peer === this.spec.key || this.group === null) return null;
-    return this.group.exportOf(path, node, family);
   }
 }

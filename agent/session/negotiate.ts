@@ -23,8 +23,6 @@ import {
   SAFI,
   type AddPathMode,
   type Capability,
-  type CodecContext,
-  type FamilyRef,
   type OpenMessage,
 } from '../bgp/index.js';
 import { AFI_OF, type FamilyName } from '../bgp/families.js';
