@@ -5,6 +5,8 @@
  * old connection (its 'drain' listener, a pending setImmediate) may act once the new one is
  * attached. The old transmitter kept `waitingDrain` across clear(), so the next session got its
  * KEEPALIVEs (written by the session) but never an UPDATE or End-of-RIB.
+ * Issue 21: the same with an update group's shared items, and a second member of the group gets the
+ * whole first table while the first is frozen (each member has its own cursor into the item).
  */
 
 import test from 'ava';
@@ -42,14 +44,19 @@ class FakeConn {
 const ATTRS = { origin: 0, asPath: [], localPref: 100, nextHop: '10.0.0.1' } as const;
 const prefixes = (n: number): Prefix[] => Array.from({ length: n }, (_, i) => ({ afi: 1, len: 26, addr: ((10 << 24) | (64 << 16)) + i * 64 }) as Prefix);
 const table = (n: number): OutboundItem => ({ kind: 'update', update: { announce: [{ attributes: ATTRS, prefixes: prefixes(n) }] } });
+/** The same table as an update group's shared item (packed once for every member). */
+const sharedTable = (n: number): OutboundItem => ({ kind: 'shared', parts: [{ update: { announce: [{ attributes: ATTRS, prefixes: prefixes(n) }] } }] });
 const EOR: OutboundItem = { kind: 'end-of-rib', family: 'ipv4' };
 
-/** Prefixes announced and End-of-RIBs seen in what a connection got. */
+/** Prefixes announced and End-of-RIBs seen in what a connection got (a write may hold several messages). */
 function summary(conn: FakeConn): { prefixes: number; endOfRib: number } {
   let n = 0;
   let eor = 0;
-  for (const b of conn.written) {
-    const m = decodeMessage(b);
+  const all = Buffer.concat(conn.written);
+  for (let at = 0; at < all.length;) {
+    const len = all.readUInt16BE(at + 16);
+    const m = decodeMessage(all.subarray(at, at + len));
+    at += len;
     if (m.type !== 'update') continue;
     if (endOfRibFamily(m)) eor++;
     else n += m.nlri.length;
@@ -77,16 +84,25 @@ const rows: readonly Row[] = [
   },
 ];
 
-for (const row of rows) {
-  test(`transmitter reset: ${row.name}; the next connection gets the whole table and End-of-RIB`, async (t) => {
-    const tx = new Transmitter({ sent: () => undefined, failed: (err) => t.fail(String(err)) }, 5, 1000);
+for (const [shape, make] of [['update', table], ['shared', sharedTable]] as const) for (const row of rows) {
+  test(`transmitter reset (${shape}): ${row.name}; the next connection gets the whole table and End-of-RIB`, async (t) => {
+    const tx = new Transmitter({ peer: 'a', sent: () => undefined, failed: (err) => t.fail(String(err)) }, 5, 1000);
     const old = new FakeConn();
     tx.attach(old as unknown as Connection, DEFAULT_CONTEXT);
+    // Another member of the same group, reading: it gets the whole first table whatever `a` does.
+    const other = new Transmitter({ peer: 'b', sent: () => undefined, failed: (err) => t.fail(String(err)) }, 5, 1000);
+    const otherConn = new FakeConn();
+    other.attach(otherConn as unknown as Connection, DEFAULT_CONTEXT);
     // The first slice goes out, then the socket stays over the high-water mark: a frozen peer.
     old.fillOnWrite = 1 << 20;
-    tx.push(table(5000));
+    const first = make(5000);
+    tx.push(first);
     tx.push(EOR);
+    other.push(first);
+    other.push(EOR);
     await waitFor(() => old.written.length > 0 && tx.backlog > 0, { timeoutMs: 5000, what: 'the transmitter to stall' });
+    await waitFor(() => summary(otherConn).endOfRib === 1, { timeoutMs: 5000, what: 'the other member\'s End-of-RIB' });
+    t.deepEqual(summary(otherConn), { prefixes: 5000, endOfRib: 1 }, 'a frozen member holds nobody back');
     for (let i = 0; i < 5; i++) await turn();
     const stalledAt = old.written.length;
     t.true(tx.backlog > 0, 'stalled with items queued');
@@ -95,7 +111,7 @@ for (const row of rows) {
     const next = new FakeConn();
     tx.attach(next as unknown as Connection, DEFAULT_CONTEXT);
     row.after?.(old);
-    tx.push(table(5000));
+    tx.push(make(5000));
     tx.push(EOR);
     await waitFor(() => summary(next).endOfRib === 1, { timeoutMs: 5000, what: 'End-of-RIB on the next connection' });
     t.deepEqual(summary(next), { prefixes: 5000, endOfRib: 1 });
