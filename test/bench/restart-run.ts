@@ -128,20 +128,16 @@ function startNode(lab: Lab, n: string, kind: NodeKind, dir: string, restart: bo
   }
   const sock = join(dir, 'node.ctl');
   const child = lab.spawn(n, 'bird', ['-f', ...(restart ? ['-R'] : []), '-c', birdNodeConfig(dir), '-s', sock, '-P', join(dir, 'node.pid')]);
-  const log: string[] = [];
-  let partial = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    log.push(...parts);
-  });
-  const out: Output = { lines: log, stderr: () => '' };
+  // BIRD logs to stderr (`log stderr all`): its lines are what readiness reads.
+  const captured = captureOutput(child);
+  const out: Output = { lines: [], stderr: captured.stderr };
+  const log = (): string[] => captured.stderr().split('\n');
   const birdc = async (...args: string[]): Promise<string> => (await lab.exec(n, 'birdc', ['-s', sock, ...args])).stdout;
   const synced = (): boolean => {
     if (!restart) return false;
-    const done = log.findIndex((l) => l.includes('Graceful restart done'));
-    return done >= 0 && log.slice(done).some((l) => l.includes('Pruning table'));
+    const lines = log();
+    const done = lines.findIndex((l) => l.includes('Graceful restart done'));
+    return done >= 0 && lines.slice(done).some((l) => l.includes('Pruning table'));
   };
   return {
     child,
