@@ -45,6 +45,8 @@ export interface ScenarioResult {
   /** (node, block) pairs missing or wrong at some moment, and their total time. */
   readonly lostPairs: number;
   readonly lostMs: number;
+  /** The lost pairs as `node prefix`, for a failure message. */
+  readonly lost: readonly string[];
   readonly rssBeforeKb: number;
   readonly rssAfterKb: number;
   readonly hwmMaxKb: number;
@@ -139,6 +141,7 @@ export async function runScenario(f: Fabric, watches: readonly KernelWatch[], sc
     recoveredMs,
     lostPairs: impacts.reduce((a, x) => a + x.lost.length, 0),
     lostMs: impacts.reduce((a, x) => a + x.lostMs, 0),
+    lost: impacts.flatMap((x, i) => x.lost.map((p) => `${f.nodes[i].plan.name} ${p}`)),
     rssBeforeKb: mean(procBefore.map((p) => p.rssKb)),
     rssAfterKb: mean(procAfter.map((p) => p.rssKb)),
     hwmMaxKb: Math.max(0, ...procAfter.map((p) => p.hwmKb)),

@@ -62,7 +62,7 @@ for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke ($
   t.is(results.length, 2);
   for (const r of results) {
     t.is(r.error, '', `${r.kind}: every node's kernel exactly the fabric's blocks`);
-    t.is(r.lostPairs, 0, `${r.kind}: no block missing from any kernel during the restart`);
+    t.is(r.lostPairs, 0, `${r.kind}: no block missing from any kernel during the restart (lost: ${r.lost.join(', ')})`);
     t.is(r.resets, 8, `${r.kind}: the ToR's 3 sessions and the spine's session to it were reset, in each family`);
     t.deepEqual(r.unexpectedFlaps, [], `${r.kind}: no other session flapped`);
     // 4 probe streams (2 racks, both families), 3 probes each in the window before and after.
