@@ -1,6 +1,7 @@
 /**
  * Checks that relate keys to each other, after every key passed its own format: peers (one of
- * peerIP and peerSelector, distinct addresses, IPv6 only with node.ipv6Address, password files),
+ * peerIP, peerSelector and interface, distinct addresses and interfaces, `external`/`internal` only
+ * for interface peers, no MD5 on interface peers, IPv6 only with node.ipv6Address, password files),
  * keepalive against hold time (RFC 4271 section 4.4), send hold time above it (RFC 9687), the node inventory, pools and this node's
  * blocks (inside an enabled pool, exactly its blockSize). A key that already has a problem is
  * skipped, so one mistake is reported once. Password files are stat'ed, never read.
@@ -33,11 +34,21 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
     bgp.peers.forEach((peer, i) => {
       const base = `bgp.peers[${i}]`;
       if (!isShaped(base)) return; // not a mapping
-      if (peer.peerIP === '' && peer.peerSelector === '' && ok(`${base}.peerIP`)) add(`${base}.peerIP`, 'set peerIP or peerSelector');
+      const ifname = peer.interface;
+      if (peer.peerIP === '' && peer.peerSelector === '' && ifname === '' && ok(`${base}.peerIP`) && ok(`${base}.interface`)) add(`${base}.peerIP`, 'set peerIP, peerSelector or interface');
       if (peer.peerIP !== '' && peer.peerSelector !== '') add(`${base}.peerSelector`, 'must not be set together with peerIP');
-      if (peer.peerIP !== '' && peer.asNumber === null && ok(`${base}.asNumber`)) add(`${base}.asNumber`, 'is required with peerIP');
+      if (ifname !== '' && (peer.peerIP !== '' || peer.peerSelector !== '')) add(`${base}.interface`, 'must not be set together with peerIP or peerSelector');
+      if ((peer.peerIP !== '' || ifname !== '') && peer.asNumber === null && ok(`${base}.asNumber`)) add(`${base}.asNumber`, `is required with ${ifname !== '' ? 'interface' : 'peerIP'}`);
+      if (typeof peer.asNumber === 'string' && ifname === '') add(`${base}.asNumber`, `${peer.asNumber} is only for interface peers: give the peer's AS number`);
       if (peer.peerSelector !== '' && peer.asNumber !== null) {
         add(`${base}.asNumber`, "must not be set with peerSelector: each selected node's own asNumber is used");
+      }
+      if (ifname !== '' && ok(`${base}.interface`)) {
+        const first = seen.get(`interface ${ifname}`);
+        if (first !== undefined) add(`${base}.interface`, `${ifname} is already the peer ${first}`);
+        else seen.set(`interface ${ifname}`, base);
+        // TCP MD5 keys are set per peer address; an interface peer's address is found at run time.
+        if (peer.passwordFile !== '') add(`${base}.passwordFile`, 'is not supported with interface (the link-local address is found at run time)');
       }
       if (peer.peerSelector !== '' && bgp.nodes.length === 0 && isShaped('bgp.nodes')) add(`${base}.peerSelector`, 'selects from bgp.nodes, which is empty');
       const endpoint = peer.peerIP !== '' && ok(`${base}.peerIP`) ? parseEndpoint(peer.peerIP) : undefined;
@@ -49,7 +60,7 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
         if (key === v4?.address.key || key === v6?.address.key) add(`${base}.peerIP`, `${key} is this node's own address`);
         if (endpoint.address.family === 'ipv6' && !hasV6) add(`${base}.peerIP`, `is an IPv6 peer and ${noV6}`);
       }
-      if (peer.passwordFile !== '' && ok(`${base}.passwordFile`)) {
+      if (peer.passwordFile !== '' && ok(`${base}.passwordFile`) && ifname === '') {
         const problem = checkPasswordFile(resolve(configDir, peer.passwordFile));
         if (problem !== undefined) add(`${base}.passwordFile`, problem);
       }

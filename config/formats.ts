@@ -93,13 +93,8 @@ function oneOf(values: readonly string[]): Check {
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
-/** Every format by name; schema.ts refers to these names. */
-export const FORMATS = {
-  'ra-bool': (v) => required(v) ?? (typeof v === 'boolean' ? undefined : 'must be true or false'),
-  'ra-string': text(() => undefined, true),
-  'ra-list': (v) => required(v) ?? (Array.isArray(v) ? undefined : 'must be a list'),
-  'ra-labels': checkLabels,
-  'ra-as-number': (v) =>
+/** RFC 4271 / RFC 6793 AS numbers, with the two a peer may never use. */
+const asNumber: Check = (v) =>
     required(v) ??
     (isInt(v) && v === AS_TRANS
       ? 'must not be 23456 (AS_TRANS, RFC 6793)'
@@ -107,7 +102,15 @@ export const FORMATS = {
         ? 'must not be 0 (RFC 7607)'
         : isInt(v) && v >= 1 && v <= 0xffffffff
           ? undefined
-          : 'must be an AS number 1..4294967295'),
+          : 'must be an AS number 1..4294967295');
+
+/** Every format by name; schema.ts refers to these names. */
+export const FORMATS = {
+  'ra-bool': (v) => required(v) ?? (typeof v === 'boolean' ? undefined : 'must be true or false'),
+  'ra-string': text(() => undefined, true),
+  'ra-list': (v) => required(v) ?? (Array.isArray(v) ? undefined : 'must be a list'),
+  'ra-labels': checkLabels,
+  'ra-as-number': asNumber,
   'ra-hold-time': (v) => required(v) ?? (isInt(v) && (v === 0 || (v >= 3 && v <= 65535)) ? undefined : 'must be 0 or 3..65535 seconds (RFC 4271 section 4.2)'),
   'ra-send-hold-time': intIn(0, 65535, 'a whole number of seconds 0..65535 (0: off, RFC 9687)'),
   'ra-keepalive-time': intIn(0, 21845, 'a whole number of seconds 0..21845'),
@@ -149,6 +152,12 @@ export const FORMATS = {
     (s) => (/^[^\s/:]{1,15}$/.test(s) && s !== '.' && s !== '..' ? undefined : 'must be an interface name of 1..15 characters'),
     false,
   ),
+  'ra-ifname-or-empty': text(
+    (s) => (/^[^\s/:%]{1,15}$/.test(s) && s !== '.' && s !== '..' ? undefined : 'must be an interface name of 1..15 characters'),
+    true,
+  ),
+  'ra-peer-as-number': (v) =>
+    v === 'external' || v === 'internal' ? undefined : typeof v === 'string' ? 'must be an AS number 1..4294967295, external or internal' : asNumber(v),
   'ra-ipip-mode': oneOf(['Always', 'CrossSubnet', 'Never']),
   'ra-scope': oneOf(['node', 'global']),
   'ra-source-address': oneOf(['UseNodeIP', 'None']),

@@ -107,9 +107,10 @@ export const SCHEMA: Section = {
 };
 
 export const PEER_SCHEMA: Section = {
-  peerIP: leaf('ra-endpoint', '', '"ip" or "ip:port"; exactly one of peerIP and peerSelector'),
+  peerIP: leaf('ra-endpoint', '', '"ip" or "ip:port"; exactly one of peerIP, peerSelector and interface'),
   peerSelector: leaf('ra-string', '', "Calico selector over bgp.nodes' labels"),
-  asNumber: derived('ra-as-number', 'required with peerIP; with peerSelector each node’s own AS'),
+  interface: leaf('ra-ifname-or-empty', '', "BGP unnumbered over this interface's IPv6 link-local addresses (RFC 8950)"),
+  asNumber: derived('ra-peer-as-number', 'required with peerIP and interface (a number; with interface also external or internal); with peerSelector each node’s own AS'),
   scope: leaf('ra-scope', 'node', 'node | global'),
   passwordFile: leaf('ra-path', '', 'TCP MD5 key file (RFC 2385); never logged'),
   sourceAddress: leaf('ra-source-address', 'UseNodeIP', 'UseNodeIP | None'),

@@ -32,14 +32,19 @@ export interface NodeConfig {
 export interface PeerConfig {
   /** As written: `ip` or `ip:port` (`[v6]:port`), or '' when peerSelector is used. */
   readonly peerIP: string;
+  /** An interface name for BGP unnumbered (link-local addresses, RFC 8950), or ''. */
+  readonly interface: string;
   /** Calico selector over bgp.nodes labels, or '' when peerIP is used. */
   readonly peerSelector: string;
   /** The address part of peerIP ('' with peerSelector). */
   readonly address: string;
   /** The port part of peerIP, 179 when not given. */
   readonly port: number;
-  /** null only with peerSelector: each selected node's own AS is used. */
-  readonly asNumber: number | null;
+  /**
+   * null only with peerSelector: each selected node's own AS is used. `external` (any AS but ours)
+   * and `internal` (ours) only with `interface`.
+   */
+  readonly asNumber: number | 'external' | 'internal' | null;
   readonly scope: PeerScope;
   /** Absolute path of the TCP MD5 key file (RFC 2385), or ''. Never the key itself. */
   readonly passwordFile: string;

@@ -163,6 +163,8 @@ export function peerAsOf(open: OpenMessage): number {
 export interface OpenExpectations {
   /** The AS configured for the peer. */
   readonly peerAs?: number;
+  /** Any AS but this one (our own): an unnumbered peer configured as `external`. */
+  readonly notAs?: number;
   /** Our BGP identifier; an iBGP peer may not use the same one. */
   readonly localId?: string;
   readonly internal?: boolean;
@@ -175,6 +177,9 @@ export function checkOpen(open: OpenMessage, expect: OpenExpectations = {}): Bgp
   if (peerAs === 0 || open.myAs === 0) return openError('open.peer-as', 'peer AS 0 is not allowed', OpenSubcode.BAD_PEER_AS);
   if (expect.peerAs !== undefined && peerAs !== expect.peerAs) {
     return openError('open.peer-as', `peer AS ${peerAs} differs from the configured ${expect.peerAs}`, OpenSubcode.BAD_PEER_AS);
+  }
+  if (expect.notAs !== undefined && peerAs === expect.notAs) {
+    return openError('open.peer-as', `peer AS ${peerAs} is our own, and the peer is configured as external`, OpenSubcode.BAD_PEER_AS);
   }
   if (open.holdTime === 1 || open.holdTime === 2) {
     return openError('open.hold-time', `hold time ${open.holdTime} s is neither 0 nor at least 3`, OpenSubcode.UNACCEPTABLE_HOLD_TIME);

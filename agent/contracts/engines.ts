@@ -29,12 +29,19 @@ import type { UpdateMessage } from '../bgp/update.js';
 export type PeerType = 'node specific' | 'global' | 'node-to-node mesh';
 
 export interface PeerSpec {
-  /** Stable identity: `address` for port 179, else `address:port` (`[v6]:port`). */
+  /** Stable identity: `address` for port 179, else `address:port` (`[v6]:port`); an interface peer's interface name. */
   readonly key: string;
+  /**
+   * The peer's address. An interface peer (BGP unnumbered): its link-local address with the zone
+   * (`fe80::1%eth0`) once found on the link, '' until then (the session then only listens).
+   */
   readonly address: string;
+  /** BGP unnumbered: the interface whose link-local neighbour is the peer; '' or absent otherwise. */
+  readonly interface?: string;
   readonly port: number;
   readonly family: FamilyName;
   readonly type: PeerType;
+  /** 0 (interface peers with `asNumber: external` only): any AS but ours, learned from its OPEN. */
   readonly peerAs: number;
   readonly localAs: number;
   /** Our BGP identifier, dotted quad. */
@@ -152,9 +159,13 @@ export interface MessageCounts {
 
 export interface SessionStatus {
   readonly key: string;
+  /** The peer's address; an interface peer's interface name (its address is `linkLocal`). */
   readonly address: string;
+  /** An interface peer's link-local address, '' while none is known; absent for other peers. */
+  readonly linkLocal?: string;
   readonly family: FamilyName;
   readonly type: PeerSpec['type'];
+  /** The configured AS, or the one the peer's OPEN gave when any external AS was allowed. */
   readonly peerAs: number;
   readonly state: State;
   /** Epoch milliseconds of the last state change. */

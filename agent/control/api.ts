@@ -40,7 +40,10 @@ export type ControlResponse =
   | { readonly id: number | string | null; readonly ok: false; readonly error: ControlErrorBody };
 
 export interface PeerAnswer {
+  /** The peer's address; an interface peer's interface name (BGP unnumbered). */
   readonly address: string;
+  /** An interface peer's link-local neighbour, '' while none is known; absent for other peers. */
+  readonly linkLocal?: string;
   readonly family: 'ipv4' | 'ipv6';
   readonly type: 'node specific' | 'global' | 'node-to-node mesh';
   readonly asNumber: number;

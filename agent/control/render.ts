@@ -49,6 +49,12 @@ function paintState(column: number, colour: boolean): Paint | undefined {
   return (text, _row, c) => (c === column && text in COLOURS ? `${COLOURS[text as ShortState]}${text}${RESET}` : text);
 }
 
+/** How a peer is named: its address, or an interface peer's `eth0 (fe80::1)` (SPEC "Unnumbered peers"). */
+export function peerName(peer: Pick<PeerAnswer, 'address' | 'linkLocal'>): string {
+  if (peer.linkLocal === undefined) return peer.address;
+  return `${peer.address} (${peer.linkLocal === '' ? 'no neighbour yet' : peer.linkLocal})`;
+}
+
 function info(peer: PeerAnswer): string {
   if (peer.info !== '') return peer.info;
   return peer.lastError === undefined || peer.lastError === '' ? peer.state : `${peer.state} ${peer.lastError}`;
@@ -56,7 +62,7 @@ function info(peer: PeerAnswer): string {
 
 function familySection(title: string, peers: readonly PeerAnswer[], options: RenderOptions): string {
   if (peers.length === 0) return `${title} BGP status\nNo ${title} peers found.`;
-  const rows = peers.map((peer) => [peer.address, peer.type, shortState(peer), formatSince(peer.since, options.now), info(peer)]);
+  const rows = peers.map((peer) => [peerName(peer), peer.type, shortState(peer), formatSince(peer.since, options.now), info(peer)]);
   return `${title} BGP status\n${boxTable(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], rows, paintState(2, options.colour))}`;
 }
 
@@ -77,7 +83,7 @@ export function renderStatus(status: StatusAnswer, options: RenderOptions): stri
 export function renderPeers(peers: readonly PeerAnswer[], options: RenderOptions): string {
   if (peers.length === 0) return 'No peers found.\n';
   const rows = peers.map((peer) => [
-    peer.address, String(peer.asNumber), peer.type, shortState(peer), formatSince(peer.since, options.now),
+    peerName(peer), String(peer.asNumber), peer.type, shortState(peer), formatSince(peer.since, options.now),
     String(peer.prefixes.received), String(peer.prefixes.accepted), String(peer.prefixes.advertised), info(peer),
   ]);
   const headers = ['PEER ADDRESS', 'PEER AS', 'PEER TYPE', 'STATE', 'SINCE', 'RECEIVED', 'ACCEPTED', 'ADVERTISED', 'INFO'];
@@ -117,7 +123,7 @@ export function renderPeerDetail(peers: readonly PeerAnswer[], options: RenderOp
     }
     if (peer.bfd !== undefined) lines.push(...bfdLines(peer.bfd, options));
     const body = lines.map(([name, value]) => `  ${`${name}:`.padEnd(14)}${safeCell(value)}`).join('\n');
-    return `Peer ${safeCell(peer.address)}\n${body}\n`;
+    return `Peer ${safeCell(peerName(peer))}\n${body}\n`;
   }).join('\n');
 }
 

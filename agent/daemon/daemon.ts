@@ -37,6 +37,7 @@ import { EXIT } from './main-args.js';
 // prom-client costs about 4 MB of RSS: loaded only when metrics.listen is set (issue 12).
 import type { Metrics, MetricsServer } from './metrics.js';
 import { peerSet } from '../peers/peer-set.js';
+import { Unnumbered } from './unnumbered.js';
 import { Rib } from '../rib/rib.js';
 import type { RefreshReport } from '../rib/refresh-stale.js';
 import { ribSettings } from '../rib/settings.js';
@@ -158,6 +159,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     listenPort: config.bgp.listenPort,
     readPassword,
     localRestartState: () => ({ restarting, forwarding: restarting }),
+    linkLocalConnection: (address) => unnumbered.heardConnection(address),
     onEvent: (e: SessionEvent) => {
       const eor = tables.observe(e, clock.now());
       if (eor !== undefined) log.info('End-of-RIB: the initial table is complete', { peer: eor.peer, family: eor.family });
@@ -185,10 +187,27 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
       else if (r.action === 'up') manager?.bfdUp(c.key);
     },
   });
+  // BGP unnumbered: each interface peer's neighbour, found on its link; a change re-derives the peers.
+  let peersOf: Config | null = null;
+  let applying = false;
+  const unnumbered = new Unnumbered({
+    log: root.log.child({ component: 'unnumbered' }),
+    clock,
+    established: (ifname) => manager?.session(ifname)?.state === 'Established',
+    // During applyPeers the table is read after configure(): no nested apply.
+    changed: () => { if (peersOf !== null && !applying) applyPeers(peersOf); },
+  });
   const applyPeers = (next: Config) => {
-    const specs = peerSet(next);
+    peersOf = next;
+    applying = true;
+    try {
+      unnumbered.configure(next.bgp.peers.filter((p) => p.interface !== '').map((p) => p.interface));
+    } finally {
+      applying = false;
+    }
+    const specs = peerSet(next, unnumbered.table.snapshot());
     const diff = manager!.apply(specs);
-    bfd.configure(bfdPeers(specs));
+    bfd.configure(bfdPeers(specs.filter((p) => p.address !== '')));
     return diff;
   };
 
@@ -201,7 +220,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await shutdown(signal, { log, clock, timers: [stopTicks, stopWatchdog], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
+    await shutdown(signal, { log, clock, timers: [stopTicks, stopWatchdog, () => unnumbered.close()], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
   };
   /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
   const stoppedDuringStartup = (): boolean => {

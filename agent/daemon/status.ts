@@ -34,6 +34,7 @@ export function peerAnswer(s: SessionStatus, counts: PeerCounts, bfd?: BfdSessio
   const messages = { in: { ...s.messagesIn }, out: { ...s.messagesOut } };
   return {
     address: s.address,
+    ...(s.linkLocal !== undefined ? { linkLocal: s.linkLocal } : {}),
     family: s.family,
     type: s.type,
     asNumber: s.peerAs,

@@ -17,6 +17,11 @@
  * peer at all (an IPv6-only fabric: the node's IPv4 blocks can leave only over IPv6 sessions, with
  * an IPv6 next hop when the peer negotiates RFC 8950 extended next hop; a dual-stack node keeps one
  * session per family, as Calico does).
+ * - Interface peers (BGP unnumbered, RFC 8950): keyed by the interface name; the address is the
+ *   link-local neighbour found on that link (`neighbours`, from link-neighbours.ts), with its zone,
+ *   or '' until one is found (the session then only listens). One session carries IPv4 and IPv6;
+ *   our next hop is our link-local address on the link. `external` allows any AS but ours (peerAs
+ *   0, checked against the OPEN), `internal` is ours. TTL 1 for eBGP without GTSM (on the link).
  * Pure. Not here: running sessions, or comparing two peer sets on reload (the caller diffs by key).
  */
 
@@ -64,7 +69,13 @@ export function selectorProblems(config: Config): { path: string; message: strin
   return out;
 }
 
-export function peerSet(config: Config): PeerSpec[] {
+/** What is known of an interface peer's link: the neighbour's and our link-local addresses (no zone). */
+export interface LinkNeighbour {
+  readonly peer: string;
+  readonly local: string;
+}
+
+export function peerSet(config: Config, neighbours: ReadonlyMap<string, LinkNeighbour> = new Map()): PeerSpec[] {
   const { node, bgp } = config;
   const self = new Set([node.name, stripLength(node.ipv4Address), stripLength(node.ipv6Address)].filter((x) => x !== ''));
   const others = bgp.nodes.filter((n) => !self.has(n.name) && !self.has(stripLength(n.ipv4Address)));
@@ -81,8 +92,9 @@ export function peerSet(config: Config): PeerSpec[] {
   bgp.peers.forEach((p, i) => {
     const type: PeerType = p.scope === 'node' ? 'node specific' : 'global';
     const rank = p.scope === 'node' ? 0 : 1;
+    if (p.interface !== '') return;
     if (p.peerIP !== '') {
-      found.push({ address: p.address, port: p.port, peerAs: p.asNumber ?? node.asNumber, type, clusterId: clusterOf.get(p.address) ?? '', options: p, rank });
+      found.push({ address: p.address, port: p.port, peerAs: typeof p.asNumber === 'number' ? p.asNumber : node.asNumber, type, clusterId: clusterOf.get(p.address) ?? '', options: p, rank });
       return;
     }
     let selector: Selector;
@@ -112,7 +124,43 @@ export function peerSet(config: Config): PeerSpec[] {
     if (had === undefined || c.rank < had.rank) byKey.set(key, c);
   }
   const ipv4Peers = [...byKey.values()].some((c) => !c.address.includes(':'));
-  return [...byKey].map(([key, c]) => toSpec(config, key, c, !ipv4Peers));
+  const specs = [...byKey].map(([key, c]) => toSpec(config, key, c, !ipv4Peers));
+  for (const p of bgp.peers) if (p.interface !== '') specs.push(interfaceSpec(config, p, neighbours.get(p.interface)));
+  return specs;
+}
+
+/** An interface peer (BGP unnumbered) as its link stands now. */
+function interfaceSpec(config: Config, p: PeerConfig, n: LinkNeighbour | undefined): PeerSpec {
+  const { node, bgp } = config;
+  const peerAs = p.asNumber === 'external' ? 0 : p.asNumber === 'internal' || p.asNumber === null ? node.asNumber : p.asNumber;
+  const internal = peerAs === node.asNumber;
+  return {
+    key: p.interface,
+    address: n === undefined ? '' : `${n.peer}%${p.interface}`,
+    interface: p.interface,
+    port: BGP_PORT,
+    family: 'ipv6',
+    type: p.scope === 'node' ? 'node specific' : 'global',
+    peerAs,
+    localAs: node.asNumber,
+    routerId: node.routerId,
+    internal,
+    // Our next hop on this link; the connection itself needs no bind (the zone picks the link).
+    localAddress: n?.local ?? '',
+    passwordFile: '',
+    holdTime: p.holdTime,
+    keepaliveTime: p.keepaliveTime,
+    sendHoldTime: p.sendHoldTime,
+    ttlSecurity: p.ttlSecurity,
+    ttl: !internal && p.ttlSecurity === 0 ? 1 : 255,
+    nextHopMode: p.nextHopMode,
+    maxPrefixes: p.maxPrefixes,
+    passive: p.passive || n === undefined,
+    routeReflectorClient: node.routeReflectorClusterID !== '' && internal,
+    families: ['ipv4', 'ipv6'],
+    gracefulRestart: bgp.gracefulRestart,
+    bfd: { ...p.bfd },
+  };
 }
 
 function toSpec(config: Config, key: string, c: Candidate, ipv4OverIpv6: boolean): PeerSpec {

@@ -10,7 +10,8 @@
  *   goes to iBGP peers (100 when the path had none).
  * - eBGP: our AS prepended; LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST removed (they are not for
  *   other ASes, RFC 4271 5.1.5, RFC 4456 section 8) and MED too (RFC 4271 5.1.4).
- * - Next hop (nextHopMode): Self, our address for the family; Keep, the path's; Auto, our address
+ * - Next hop (nextHopMode): Self, our address for the family (toward an interface peer our
+ *   link-local address on its link, sent as `::` plus it); Keep, the path's; Auto, our address
  *   for own blocks and eBGP peers, the path's otherwise (a reflector leaves it alone, RFC 4456 10).
  *   Our address is the session's local address when it has the family, else the node's address.
  *   Toward a peer that negotiated RFC 8950 extended next hop for IPv4 (`extendedNextHopIpv4`), our
@@ -80,7 +81,11 @@ function prepend(asn: number, path: readonly AsPathSegment[] | undefined): AsPat
 /** NEXT_HOP for an IPv4 next hop; MP_REACH_NLRI for IPv6 routes and IPv6 next hops of IPv4 routes (RFC 8950). */
 function withNextHop(a: PathAttributes, nextHop: string, family: FamilyName): PathAttributes {
   if (!nextHop.includes(':')) return { ...a, nextHop };
-  return { ...a, mpReach: { afi: family === 'ipv4' ? 1 : 2, safi: 1, nextHops: [nextHop], nlri: [] } };
+  // Our link-local address toward an interface peer (BGP unnumbered): `::` plus the link-local one
+  // (RFC 2545 section 3's 32 bytes, the encoding BIRD sends on such links), never a 16-byte
+  // link-local that a receiver would take for a global address.
+  const nextHops = /^fe[89ab][0-9a-f]?:/i.test(nextHop) ? ['::', nextHop] : [nextHop];
+  return { ...a, mpReach: { afi: family === 'ipv4' ? 1 : 2, safi: 1, nextHops, nlri: [] } };
 }
 
 /** Whether a kept next hop can be sent for a route of `family`: NEXT_HOP cannot carry an IPv6 one. */

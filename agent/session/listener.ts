@@ -73,7 +73,11 @@ export class Listener {
   }
 
   /** Replaces the set of accepted peers, updating MD5 keys and the TTL floor on the sockets. */
-  setPeers(peers: readonly ListenPeer[]): void {
+  /** Set by setPeers: some peer is an interface peer (BGP unnumbered). */
+  private linkLocal = false;
+
+  setPeers(peers: readonly ListenPeer[], linkLocal = false): void {
+    this.linkLocal = linkLocal;
     const next = new Map(peers.map((p) => [plainAddress(p.address), p]));
     const old = this.peers;
     this.peers = next;
@@ -114,7 +118,9 @@ export class Listener {
   private connection(socket: net.Socket): void {
     const address = plainAddress(socket.remoteAddress ?? '');
     socket.on('error', () => undefined);
-    if (!this.peers.has(address)) {
+    // A link-local address with its zone may be an interface peer's neighbour not heard yet: the
+    // manager decides (SessionManager.route, linkLocalConnection).
+    if (!this.peers.has(address) && !(address.includes('%') && this.linkLocal)) {
       this.options.log.warn(`refused a BGP connection from ${address || 'an unknown address'}: not a configured peer`);
       socket.destroy();
       return;

@@ -76,6 +76,11 @@ export interface ManagerOptions extends Omit<SessionDeps, 'log'> {
   readonly log: Logger;
   /** Empty or absent: dual-stack `::`. */
   readonly listenAddresses?: readonly string[];
+  /**
+   * A connection from a link-local address (`fe80::1%eth0`) that no session has: true when the
+   * owner made it an interface peer's neighbour (and applied the new PeerSpecs) before returning.
+   */
+  readonly linkLocalConnection?: (address: string) => boolean;
 }
 
 type ChildCapable = Logger & { child?: (meta: Record<string, unknown>) => Logger };
@@ -114,7 +119,8 @@ export class SessionManager {
       this.sessions.delete(p.key);
     }
     for (const p of diff.relabelled) this.sessions.get(p.key)?.relabel(p);
-    this.listener.setPeers(peers.map((p) => ({ address: p.address, md5Key: this.password(p), ttlSecurity: p.ttlSecurity })));
+    this.listener.setPeers(peers.filter((p) => p.address !== '').map((p) => ({ address: p.address, md5Key: this.password(p), ttlSecurity: p.ttlSecurity })),
+      peers.some((p) => p.interface));
     for (const p of [...diff.added, ...diff.changed]) {
       const session = new Session(p, { writeSpacingMs: () => writeSpacing(this.sessions.size), ...this.options, log: this.childLog({ component: 'session', peer: p.key }) });
       this.sessions.set(p.key, session);
@@ -122,6 +128,7 @@ export class SessionManager {
     }
     this.byAddress = new Map();
     for (const session of this.sessions.values()) {
+      if (session.spec.address === '') continue; // an interface peer with no neighbour yet
       const address = plainAddress(session.spec.address);
       const list = this.byAddress.get(address);
       if (list === undefined) this.byAddress.set(address, [session]);
@@ -194,6 +201,7 @@ export class SessionManager {
   }
 
   private route(socket: net.Socket, address: string): void {
+    if (!this.byAddress.has(address) && address.includes('%')) this.options.linkLocalConnection?.(address);
     const candidates = this.byAddress.get(address) ?? [];
     const session = candidates.find((s) => s.state !== 'Idle') ?? candidates[0];
     if (session) session.accept(socket);

@@ -7,7 +7,7 @@
  */
 
 import { notificationFor } from '../bgp/notification.js';
-import { checkOpen, type OpenMessage } from '../bgp/open.js';
+import { checkOpen, type OpenMessage, peerAsOf } from '../bgp/open.js';
 import { collisionDump } from './collision.js';
 import type { Direction } from './connection.js';
 import type { Notify, Which } from './fsm.js';
@@ -16,7 +16,8 @@ import type { Logger } from '../contracts/log.js';
 
 /** The NOTIFICATION for an unacceptable OPEN (logged, `where` it came), or undefined. */
 export function openError(open: OpenMessage, spec: PeerSpec, log: Logger, where = ''): Notify | undefined {
-  const err = checkOpen(open, { peerAs: spec.peerAs, localId: spec.routerId, internal: spec.internal });
+  const as = spec.peerAs === 0 ? { notAs: spec.localAs } : { peerAs: spec.peerAs };
+  const err = checkOpen(open, { ...as, localId: spec.routerId, internal: spec.internal });
   if (!err) return undefined;
   log.warn(`unacceptable OPEN${where}: ${err.message}`, { peer: spec.key, reason: err.reason });
   return notificationFor(err);
@@ -27,7 +28,7 @@ export function collisionVerdict(open: OpenMessage, spec: PeerSpec, pair: { read
   if (!pair) return undefined;
   // RFC 6286 section 2.3: equal identifiers (eBGP only) are decided by the AS numbers; the peer's
   // AS is the configured one, which checkOpen has matched against its OPEN.
-  const dump = collisionDump({ id: spec.routerId, asn: spec.localAs }, { id: open.bgpId, asn: spec.peerAs }, pair.main, pair.second);
+  const dump = collisionDump({ id: spec.routerId, asn: spec.localAs }, { id: open.bgpId, asn: spec.peerAs === 0 ? peerAsOf(open) : spec.peerAs }, pair.main, pair.second);
   log.info(`connection collision with ${open.bgpId}: keeping the ${dump === 'main' ? pair.second : pair.main}going connection`);
   return dump;
 }

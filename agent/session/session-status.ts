@@ -37,10 +37,10 @@ export function sessionStatus(p: StatusParts): SessionStatus {
   const { spec, fsm, negotiated: n } = p;
   return {
     key: spec.key,
-    address: spec.address,
+    ...(spec.interface ? { address: spec.interface, linkLocal: spec.address.replace(/%.*$/, '') } : { address: spec.address }),
     family: spec.family,
     type: spec.type,
-    peerAs: spec.peerAs,
+    peerAs: n ? n.peerAs : spec.peerAs,
     state: fsm.state,
     since: p.since,
     lastError: p.lastError,

@@ -94,7 +94,9 @@ export class Transport {
     connectWithOptions({
       host: s.address,
       port: s.port,
-      ...(s.localAddress ? { localAddress: s.localAddress } : {}),
+      // An interface peer's zone (`fe80::1%eth0`) picks the link and the kernel our link-local
+      // source on it; its localAddress is only our next hop.
+      ...(s.localAddress && !s.interface ? { localAddress: s.localAddress } : {}),
       ...(md5Key ? { md5Key } : {}),
       ttl: gtsm ? 255 : s.ttl,
       ...(gtsm ? { minTtl: 256 - s.ttlSecurity } : {}),

@@ -43,12 +43,15 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
   if (hops > 1 && n.multihop !== hops) {
     throw new DaemonError('DAEMON_CONFIG', `BIRD ties GTSM hops to multihop: set multihop ${hops} for ${n.address}`);
   }
+  // A link-local neighbour `fe80::1%dev`: BIRD names the link with `interface` (BGP unnumbered).
+  const [address, dev] = n.address.split('%');
   const lines = [
     `protocol bgp ${birdProtocolName(n)} {`,
     `  local ${n.localAddress ?? ''} as ${options.localAs};`,
     // With `enable as4 off` BIRD refuses a 4-octet neighbour AS in its config, yet takes the peer's AS
     // from the peer's 4-octet AS capability (so AS_TRANS there is Bad Peer AS): `external` it is.
-    n.as4 === false && n.as > 0xffff ? `  neighbor ${n.address} external;` : `  neighbor ${n.address} as ${n.as};`,
+    n.as4 === false && n.as > 0xffff ? `  neighbor ${address} external;` : `  neighbor ${address} as ${n.as};`,
+    dev !== undefined ? `  interface "${dev}";` : '',
     n.multihop !== undefined ? `  multihop ${n.multihop};` : internal ? '  direct;' : '',
     n.rrClient === true ? `  rr client;\n  rr cluster id ${options.clusterId ?? options.routerId};` : '',
     n.password !== undefined ? `  password "${n.password}";` : '',
