@@ -58,7 +58,7 @@ export const ASSUMED_MTU = 1500;
 export const SMALL_PACKET = 64;
 
 const familyOf = (address: string): Family => (address.includes(':') ? 6 : 4);
-const isLinkLocal6 = (address: string): boolean => /^fe[89ab][0-9a-f]?:/i.test(address);
+const isLinkLocal6 = (address: string): boolean => /^fe[89ab][0-9a-f]:/i.test(address);
 
 interface Draft {
   address: string;

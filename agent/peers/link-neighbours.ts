@@ -15,6 +15,7 @@
  * (peer-set.ts).
  */
 
+import { isIpv6LinkLocal } from '../bgp/ip.js';
 import type { LinkNeighbour } from './peer-set.js';
 
 export type HeardFrom = 'router advertisement' | 'neighbour discovery' | 'connection';
@@ -37,7 +38,7 @@ export interface LinkNeighboursDeps {
 
 /** An IPv6 link-local unicast address (fe80::/10), zone and case ignored. */
 export function isLinkLocal(address: string): boolean {
-  return /^fe[89ab][0-9a-f]?:/i.test(address.replace(/%.*$/, ''));
+  return isIpv6LinkLocal(address.replace(/%.*$/, ''));
 }
 
 export class LinkNeighbours {

@@ -26,6 +26,7 @@
 import type { PathAttributes } from '../bgp/attributes.js';
 import type { AsPathSegment } from '../bgp/as-path.js';
 import type { FamilyName } from '../bgp/families.js';
+import { isIpv6LinkLocal } from '../bgp/ip.js';
 import type { PeerSpec } from '../contracts/engines.js';
 
 /** RFC 1997 well-known communities. */
@@ -84,7 +85,7 @@ function withNextHop(a: PathAttributes, nextHop: string, family: FamilyName): Pa
   // Our link-local address toward an interface peer (BGP unnumbered): `::` plus the link-local one
   // (RFC 2545 section 3's 32 bytes, the encoding BIRD sends on such links), never a 16-byte
   // link-local that a receiver would take for a global address.
-  const nextHops = /^fe[89ab][0-9a-f]?:/i.test(nextHop) ? ['::', nextHop] : [nextHop];
+  const nextHops = isIpv6LinkLocal(nextHop) ? ['::', nextHop] : [nextHop];
   return { ...a, mpReach: { afi: family === 'ipv4' ? 1 : 2, safi: 1, nextHops, nlri: [] } };
 }
 

@@ -213,6 +213,8 @@ const openChecks: { name: string; open: typeof OPEN_OK; expect: Parameters<typeo
   { name: 'bad peer AS', open: OPEN_OK, expect: { peerAs: 65101 }, subcode: 2 },
   { name: 'bad peer AS via the 4-octet capability', open: { ...OPEN_OK, myAs: 23456, capabilities: [{ kind: 'four-octet-as', asn: 4200000100 }] as never }, expect: { peerAs: 4200000101 }, subcode: 2 },
   { name: 'accepts the 4-octet capability AS', open: { ...OPEN_OK, myAs: 23456, capabilities: [{ kind: 'four-octet-as', asn: 4200000100 }] as never }, expect: { peerAs: 4200000100 } },
+  { name: 'external (an unnumbered peer): any AS but ours', open: OPEN_OK, expect: { notAs: 65200 } },
+  { name: 'external (an unnumbered peer): our own AS is a bad peer AS', open: OPEN_OK, expect: { notAs: 65100 }, subcode: 2 },
   { name: 'AS 0 (RFC 7607)', open: { ...OPEN_OK, myAs: 0 }, expect: {}, subcode: 2 },
   { name: 'hold time 1', open: { ...OPEN_OK, holdTime: 1 }, expect: {}, subcode: 6 },
   { name: 'hold time 2', open: { ...OPEN_OK, holdTime: 2 }, expect: {}, subcode: 6 },

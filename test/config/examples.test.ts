@@ -81,6 +81,7 @@ test('peer, node and pool items get their defaults, derived from the globals', (
   t.deepEqual(c.bgp.peers[0], {
     peerIP: '[fd00:1::1]:1179',
     peerSelector: '',
+    interface: '',
     address: 'fd00:1::1',
     port: 1179,
     asNumber: 65100,

@@ -63,6 +63,16 @@ IPv6 BGP status
 `);
 });
 
+test('status and peers name an interface peer `eth0 (fe80::...)`, or say no neighbour is known yet', (t) => {
+  const ifPeer: PeerAnswer = { ...v6peer, address: 'eth0', linkLocal: 'fe80::1', type: 'node specific' };
+  const waiting: PeerAnswer = { ...v6peer, address: 'eth1', linkLocal: '', type: 'node specific' };
+  const text = renderStatus({ ...SPEC_STATUS, peers: [ifPeer, waiting] }, plain);
+  t.regex(text, /\| eth0 \(fe80::1\)\s+\| node specific \|/);
+  t.regex(text, /\| eth1 \(no neighbour yet\) \| node specific \|/);
+  t.regex(renderPeers([ifPeer], plain), /\| eth0 \(fe80::1\) \|/);
+  t.regex(renderPeerDetail([ifPeer], plain), /^Peer eth0 \(fe80::1\)\n/);
+});
+
 test('status colours STATE only when asked, without moving the borders', (t) => {
   const coloured = renderStatus(SPEC_STATUS, { now, colour: true });
   t.true(coloured.includes('\u001b[32mup\u001b[0m    |'));

@@ -201,3 +201,19 @@ test('ribSettings: identity, addresses without length, enabled pools only, multi
     blocks: ['192.168.0.0/26'],
   });
 });
+
+test('interface peers (BGP unnumbered): keyed by the interface, address and next hop from the link, both families', (t) => {
+  const c = load(base({}, { nodes: [], peers: [
+    { interface: 'eth0', asNumber: 'external' },
+    { interface: 'eth1', asNumber: 'internal' },
+    { interface: 'eth2', asNumber: 65100, ttlSecurity: 1 },
+  ] }));
+  const none = byKey(peerSet(c));
+  t.deepEqual(Object.keys(none), ['eth0', 'eth1', 'eth2']);
+  t.like(none.eth0, { address: '', interface: 'eth0', family: 'ipv6', families: ['ipv4', 'ipv6'], peerAs: 0, internal: false, passive: true, localAddress: '', ttl: 1 });
+  t.like(none.eth1, { peerAs: 64512, internal: true, ttl: 255 });
+  t.like(none.eth2, { peerAs: 65100, internal: false, ttl: 255, ttlSecurity: 1 }, 'GTSM: TTL 255');
+  const heard = byKey(peerSet(c, new Map([['eth0', { peer: 'fe80::1', local: 'fe80::2' }]])));
+  t.like(heard.eth0, { address: 'fe80::1%eth0', localAddress: 'fe80::2', passive: false });
+  t.like(heard.eth1, { address: '', passive: true }, 'the other links are unchanged');
+});

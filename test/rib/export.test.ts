@@ -232,6 +232,15 @@ test('a kept next hop of the other family (RFC 8950) is replaced by ours', (t) =
   t.is(exportPath({ ...path, nextHop: '10.0.9.1' }, to, NODE, 'ipv4')?.nextHop, '10.0.9.1');
 });
 
+test('toward an interface peer (BGP unnumbered) our next hop is `::` plus our link-local address, IPv4 too with RFC 8950', (t) => {
+  const own = { peer: 'local', nextHop: '', attributes: { origin: 0 as const, asPath: [] }, source: { external: false, client: false, bgpId: '10.0.1.13' } };
+  const to = { key: 'eth0', internal: false, localAs: 64512, routeReflectorClient: false, nextHopMode: 'Auto' as const, localAddress: 'fe80::13' };
+  t.deepEqual(exportPath(own, to, NODE, 'ipv6')?.mpReach, { afi: 2, safi: 1, nextHops: ['::', 'fe80::13'], nlri: [] });
+  t.deepEqual(exportPath(own, { ...to, extendedNextHopIpv4: true }, NODE, 'ipv4')?.mpReach, { afi: 1, safi: 1, nextHops: ['::', 'fe80::13'], nlri: [] });
+  t.is(exportPath(own, to, NODE, 'ipv4')?.nextHop, '10.0.1.13', 'without the capability: the node\'s IPv4 address in NEXT_HOP');
+  t.deepEqual(exportPath(own, { ...to, localAddress: 'fd00:1::13' }, NODE, 'ipv6')?.mpReach?.nextHops, ['fd00:1::13'], 'a global address alone');
+});
+
 test('RFC 9774: a path with AS_SET or AS_CONFED_SET is sent to nobody', (t) => {
   const base = { peer: '10.0.9.1', nextHop: '10.0.9.1', source: { external: true, client: false, bgpId: '10.0.9.1' } };
   const ibgp = { key: '10.0.1.1', internal: true, localAs: 64512, routeReflectorClient: false, nextHopMode: 'Auto' as const, localAddress: '' };
