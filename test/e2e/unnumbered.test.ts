@@ -15,6 +15,7 @@ import test from 'ava';
 import type { StatusAnswer } from '../../agent/control/api.js';
 import { Agent } from '../helpers/agent.js';
 import { Bird } from '../helpers/bird.js';
+import { Frr } from '../helpers/frr.js';
 import type { NeighborOptions } from '../helpers/bgp-daemon.js';
 import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
@@ -93,4 +94,46 @@ nsTest('BIRD 2 over a link with link-local addresses only: interface peer, both 
   await waitFor(async () => (await kernelRoutes(lab, nodeNs, '-4')).includes(want4), { timeoutMs: 20_000, what: `${want4} back` });
   t.pass('back after link up');
   t.log(agent.logs().split('\n').filter((l) => /unnumbered/.test(l)).join('\n'));
+});
+
+nsTest('FRR 8.4 unnumbered (`neighbor IF interface remote-as external`): it hears our RA, both families both ways', async (t) => {
+  t.timeout(90_000);
+  const lab = await useLab(t, 'unfrr');
+  const torNs = await lab.namespace('tor');
+  const nodeNs = await lab.namespace('node');
+  const { a: torDev, b: nodeDev } = await lab.veth(torNs, {}, nodeNs, {});
+  const torLl = await linkLocal(lab, torNs, torDev);
+  const nodeLl = await linkLocal(lab, nodeNs, nodeDev);
+  const frr = await Frr.start(lab, torNs, {
+    routerId: '10.94.255.1', localAs: 65094, routes: { ipv4: [TOR_BLOCK], ipv6: [TOR_BLOCK6] },
+    neighbors: [{ address: torDev, interface: true, as: 0, connectRetry: 1, families: ['ipv4', 'ipv6'] }],
+  });
+  const agent = await Agent.start(lab, nodeNs, {
+    node: { name: 'n0', ipv4Address: '10.94.255.2/32', ipv6Address: 'fd00:94:ffff::2/128' },
+    bgp: { asNumber: 65095, peers: [{ interface: nodeDev, asNumber: 'external' }] },
+    pools: [{ cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Never' }, { cidr: 'fd00::/16', blockSize: 122 }],
+    blocks: [NODE_BLOCK, NODE_BLOCK6],
+    log: { level: 'info' },
+  });
+  const peer = await waitFor(async () => {
+    const r = await agent.ctl(['status', '-o', 'json']);
+    const p = r.status === 0 ? (JSON.parse(r.stdout) as StatusAnswer).peers.find((x) => x.address === nodeDev) : undefined;
+    return p?.state === 'Established' ? p : undefined;
+  }, { timeoutMs: 40_000, what: 'the interface peer Established with FRR' });
+  t.is(peer.linkLocal, torLl);
+  t.is(peer.asNumber, 65094);
+  t.true(peer.capabilities?.includes('extended next hop ipv4'), JSON.stringify(peer.capabilities));
+  t.true((await frr.neighbor(torDev)).established, 'FRR sees the session Established');
+
+  await waitFor(async () => (await kernelRoutes(lab, nodeNs, '-4')).includes(`${TOR_BLOCK} via inet6 ${torLl} dev ${nodeDev}`)
+    && (await kernelRoutes(lab, nodeNs, '-6')).includes(`${TOR_BLOCK6} via ${torLl} dev ${nodeDev}`),
+  { timeoutMs: 20_000, what: 'FRR\'s blocks in the node\'s kernel via FRR\'s link-local address' });
+  t.pass('FRR\'s blocks installed');
+  for (const [family, block] of [['ipv4', NODE_BLOCK], ['ipv6', NODE_BLOCK6]] as const) {
+    const shown = await waitFor(async () => {
+      const out = await frr.vtysh(`show bgp ${family} unicast ${block} json`);
+      return out.includes(nodeLl) ? out : undefined;
+    }, { timeoutMs: 20_000, what: `FRR to have ${block} via ${nodeLl}` });
+    t.regex(shown, /"used":true/, shown);
+  }
 });

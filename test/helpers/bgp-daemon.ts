@@ -79,6 +79,12 @@ export interface NeighborOptions {
    * hops, offered in the OPEN). FRR negotiates it on its own for unnumbered neighbours.
    */
   readonly extendedNextHop?: boolean;
+  /**
+   * FRR only: `address` is an interface name, the neighbour unnumbered on it (`neighbor IF
+   * interface remote-as ...`, `as` 0 for `external`, with zebra sending RAs there). BIRD names a link-local neighbour
+   * `fe80::1%dev` in `address` instead.
+   */
+  readonly interface?: boolean;
 }
 
 export interface DaemonOptions {

@@ -39,7 +39,7 @@ function routeMaps(options: DaemonOptions): string[] {
 
 function neighborLines(n: NeighborOptions): string[] {
   const a = n.address;
-  const lines = [`neighbor ${a} remote-as ${n.as}`, `neighbor ${a} advertisement-interval 0`,
+  const lines = [n.interface === true ? `neighbor ${a} interface remote-as ${n.as === 0 ? 'external' : n.as}` : `neighbor ${a} remote-as ${n.as}`, `neighbor ${a} advertisement-interval 0`,
     `neighbor ${a} timers connect ${n.connectRetry ?? 2}`];
   if (n.localAddress !== undefined) lines.push(`neighbor ${a} update-source ${n.localAddress}`);
   if (n.password !== undefined) lines.push(`neighbor ${a} password ${n.password}`);
@@ -81,6 +81,15 @@ export function frrCommands(options: DaemonOptions): string[] {
   }
   lines.push('exit');
   return lines;
+}
+
+/**
+ * zebra.conf: router advertisements on every unnumbered neighbour's interface (FRR learns such a
+ * neighbour from its RAs and needs its own sent for the other side, LAB-NOTES "Unnumbered").
+ */
+export function zebraConfig(options: DaemonOptions): string {
+  return options.neighbors.filter((n) => n.interface === true)
+    .map((n) => `interface ${n.address}\n ipv6 nd ra-interval 3\n no ipv6 nd suppress-ra\nexit\n`).join('');
 }
 
 /** bgpd.conf for the options; pure. */

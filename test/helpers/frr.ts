@@ -19,7 +19,7 @@ import {
   type BgpDaemon, type DaemonOptions, type DaemonRoute, DaemonError, execTool, type Family, hasExited, keepOutput,
   makeTempDir, type NeighborState, removeTempDir, signal, stopProcess, waitReady,
 } from './bgp-daemon.js';
-import { frrConfig, frrReconfigureCommands } from './frr-config.js';
+import { frrConfig, frrReconfigureCommands, zebraConfig } from './frr-config.js';
 
 export { frrCommands, frrConfig, frrReconfigureCommands } from './frr-config.js';
 
@@ -268,7 +268,7 @@ export class Frr implements BgpDaemon {
 
   private async startZebra(): Promise<void> {
     // zebra drops privileges to the frr user: it needs to own the directory of its socket and pid.
-    writeFileSync(join(this.dir, 'zebra.conf'), '');
+    writeFileSync(join(this.dir, 'zebra.conf'), zebraConfig(this.options));
     const chown = await execTool('chown', ['frr:frr', this.dir, join(this.dir, 'zebra.conf')]);
     if (chown.code !== 0) throw new DaemonError('DAEMON_START', `chown frr:frr ${this.dir}: ${chown.stderr}`);
     const zserv = join(this.dir, 'zserv.api');
