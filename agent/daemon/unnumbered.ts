@@ -3,8 +3,9 @@
  * (peers/nd-socket.ts), the neighbour table (peers/link-neighbours.ts), and the link's state read
  * from sysfs (`/sys/class/net/IF/operstate` and `carrier`, in the agent's own network namespace)
  * every `pollMs`: a link that goes down forgets its neighbour at once, so the session ends and its
- * routes leave the ECMP sets in place; when it comes back our RA goes out again and the neighbour
- * is heard anew. A device that is missing or has no link-local address yet is retried at the
+ * routes leave the ECMP sets in place (the FIB has already dropped the link's next hops, seeing the
+ * link go down); when it comes back our RA goes out again, the neighbour is heard anew and is sent
+ * our RA at once. A device that is missing or has no link-local address yet is retried at the
  * same pace. Every change of the table calls `changed()` synchronously, which re-derives the
  * PeerSpecs (daemon.ts). Not here: which neighbour wins (link-neighbours.ts), the sessions.
  */
@@ -98,6 +99,10 @@ export class Unnumbered {
     if (this.table.heard(ifname, address, from)) {
       const e = this.table.entry(ifname);
       this.deps.log.info(`unnumbered peer ${ifname}: neighbour ${e?.peer} (${from}), our address ${e?.local}`, { peer: ifname });
+      // A neighbour new to us may not know us either (FRR accepts a connection only from a
+      // neighbour it heard an RA from, and an RA sent while its side of the link was still coming
+      // up is lost): answer now rather than at the next interval.
+      this.links.get(ifname)?.advertise();
       this.deps.changed();
     }
   }
