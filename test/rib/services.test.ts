@@ -53,7 +53,7 @@ test('services: nothing for the kernel, and not among the routes agentctl shows'
   h.feed();
   const change = h.sink.batches.flat().find((x) => x.prefix.afi === 1);
   t.is(change?.best[0].peer, 'service');
-  t.deepEqual(desiredRoute(change!, {} as FibContext).route, null, 'no kernel route');
+  t.deepEqual(desiredRoute(change!, {} as FibContext), { prefix: '10.255.0.53/32', route: null, problem: null }, 'no kernel route, and no problem either');
   t.deepEqual(h.rib.routes(), []);
 });
 
