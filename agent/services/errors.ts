@@ -8,6 +8,6 @@ import { CodedError } from '../contracts/coded-error.js';
 
 export type ServiceErrorCode =
   | 'SERVICE_BAD_CHECK'     // a check kind the checkers do not know
-  | 'SERVICE_BAD_PREFIX';   // a prefix or community the config layer should have refused
+  | 'SERVICE_BAD_COMMUNITY'; // a community the config layer should have refused
 
 export class ServiceError extends CodedError<ServiceErrorCode> {}

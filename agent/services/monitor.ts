@@ -59,7 +59,7 @@ const identity = (s: ServiceConfig): string => JSON.stringify([s.prefix, s.check
 export function communityNumbers(texts: readonly string[]): number[] {
   return texts.map((c) => {
     const n = parseCommunity(c);
-    if (n === undefined) throw new ServiceError('SERVICE_BAD_PREFIX', `bad community ${JSON.stringify(c)}`);
+    if (n === undefined) throw new ServiceError('SERVICE_BAD_COMMUNITY', `bad community ${JSON.stringify(c)}`);
     return n;
   });
 }
