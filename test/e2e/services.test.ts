@@ -3,7 +3,8 @@
  * a TCP check on a tiny listener inside the node's namespace. The ToR sees the service prefix
  * with our next hop and its community (`birdc show route all`); the listener killed, the ToR
  * loses the prefix within interval x fall + 1 s; started again, the prefix comes back; the agent
- * installs nothing in its kernel for it; `agentctl services -o json` says so; a reload adding a
+ * installs nothing in its kernel for it; `agentctl services -o json` and `rack_agent_service_up`
+ * say so; a reload adding a
  * service announces it without touching the session (its SINCE, and BIRD's, stay).
  */
 import test from 'ava';
@@ -22,6 +23,14 @@ const INTERVAL = 1;
 const FALL = 2;
 const DNS = '10.255.0.53/32';
 const NTP = '10.255.0.123/32';
+const METRICS_PORT = 9642;
+
+/** The agent's rack_agent_service_up line for `name`, scraped inside its namespace. */
+async function serviceUp(lab: Lab, ns: string, name: string): Promise<string | undefined> {
+  const code = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const out = (await lab.exec(ns, process.execPath, ['-e', code])).stdout;
+  return out.split('\n').find((l) => l.startsWith(`rack_agent_service_up{service="${name}"}`));
+}
 
 /** A TCP listener on the node's loopback: what the service's check connects to. */
 function listener(lab: Lab, ns: string): ChildProcess {
@@ -33,6 +42,7 @@ nsTest('services: the ToR sees the prefix with its community, loses it within in
   const lab = await useLab(t, 'svc');
   const doc = agentDoc(0);
   doc.services = [{ name: 'dns', prefix: DNS, check: { tcp: `127.0.0.1:${PORT}` }, interval: INTERVAL, timeout: 0.5, rise: 2, fall: FALL, communities: ['64512:53'] }];
+  doc.metrics = { listen: `127.0.0.1:${METRICS_PORT}` };
   const f = await buildFabric(lab, 1, () => doc);
   const [n0] = f.agents;
   const ns = f.agentNs[0];
@@ -58,6 +68,7 @@ nsTest('services: the ToR sees the prefix with its community, loses it within in
   const json = JSON.parse((await n0.ctl(['services', '-o', 'json'])).stdout) as ServicesAnswer;
   t.like(json.services[0], { name: 'dns', prefix: DNS, state: 'up', lastCheck: { ok: true, detail: 'connected' } });
   t.regex(json.services[0].since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  t.is(await serviceUp(lab, ns, 'dns'), 'rack_agent_service_up{service="dns"} 1');
 
   const sessionSince = (await n0.status()).peers[0].since;
   const torProtocol = async (): Promise<string> => {
@@ -76,6 +87,7 @@ nsTest('services: the ToR sees the prefix with its community, loses it within in
   t.log(`withdrawn on the ToR ${took} ms after the break`);
   const down = JSON.parse((await n0.ctl(['services', '-o', 'json'])).stdout) as ServicesAnswer;
   t.like(down.services[0], { state: 'down', lastCheck: { ok: false, detail: 'ECONNREFUSED' } });
+  t.is(await serviceUp(lab, ns, 'dns'), 'rack_agent_service_up{service="dns"} 0');
 
   // Heal it: back after `rise` passes.
   server = listener(lab, ns);
