@@ -3,7 +3,8 @@
  * peerIP, peerSelector and interface, distinct addresses and interfaces, `external`/`internal` only
  * for interface peers, no MD5 on interface peers, IPv6 only with node.ipv6Address, password files),
  * keepalive against hold time (RFC 4271 section 4.4), send hold time above it (RFC 9687), the node inventory, pools and this node's
- * blocks (inside an enabled pool, exactly its blockSize). A key that already has a problem is
+ * blocks (inside an enabled pool, exactly its blockSize), services (unique names and prefixes, no
+ * own block, exactly one check kind, status only with http, timeout below interval). A key that already has a problem is
  * skipped, so one mistake is reported once. Password files are stat'ed, never read.
  */
 
@@ -118,8 +119,8 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
     });
   }
 
+  const blocks = new Map<string, string>();
   if (isShaped('blocks')) {
-    const blocks = new Map<string, string>();
     raw.blocks.forEach((text, i) => {
       const path = `blocks[${i}]`;
       const block = ok(path) ? parseCidr(text) : undefined;
@@ -139,6 +140,47 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
       }
     });
   }
+  if (isShaped('services')) checkServices(raw, { ok, isShaped, add, hasV6, noV6, blocks });
+}
+
+/** SPEC.md "Anycast services": what the item schema cannot see alone. */
+function checkServices(raw: RawConfig, c: {
+  ok: (path: string) => boolean; isShaped: (path: string) => boolean; add: (path: string, message: string) => void;
+  hasV6: boolean; noV6: string; blocks: ReadonlyMap<string, string>;
+}): void {
+  const names = new Map<string, string>();
+  const prefixes = new Map<string, string>();
+  raw.services.forEach((svc, i) => {
+    const base = `services[${i}]`;
+    if (!c.isShaped(base)) return;
+    if (c.ok(`${base}.name`)) {
+      const first = names.get(svc.name);
+      if (first !== undefined) c.add(`${base}.name`, `${svc.name} is already the name of ${first}`);
+      else names.set(svc.name, base);
+    }
+    const prefix = c.ok(`${base}.prefix`) ? parseCidr(svc.prefix) : undefined;
+    if (prefix) {
+      const key = `${prefix.network.key}/${prefix.len}`;
+      const first = prefixes.get(key);
+      if (first !== undefined) c.add(`${base}.prefix`, `${key} is already the prefix of ${first}`);
+      else prefixes.set(key, base);
+      const block = c.blocks.get(key);
+      if (block !== undefined) c.add(`${base}.prefix`, `${key} is also ${block}, an own block (announced always)`);
+      if (prefix.family === 'ipv6' && !c.hasV6) c.add(`${base}.prefix`, `is an IPv6 prefix and ${c.noV6} (an IPv6 next hop)`);
+    }
+    const check = svc.check;
+    if (c.ok(`${base}.check`)) {
+      const kinds = (['tcp', 'http', 'exec'] as const).filter((k) => check[k].length > 0);
+      if (kinds.length !== 1) {
+        c.add(`${base}.check`, kinds.length === 0 ? 'needs one of tcp, http or exec' : `sets ${kinds.join(' and ')}: exactly one of tcp, http or exec`);
+      } else if (check.status !== null && kinds[0] !== 'http') {
+        c.add(`${base}.check.status`, 'is for an http check only');
+      }
+    }
+    if (c.ok(`${base}.timeout`) && c.ok(`${base}.interval`) && svc.timeout >= svc.interval) {
+      c.add(`${base}.timeout`, `must be below interval (${svc.interval} s): a check ends before the next one starts`);
+    }
+  });
 }
 
 /** RFC 4271 section 4.4: keepalives well inside the hold time; none when the hold time is 0. */

@@ -9,8 +9,21 @@
 import { resolve } from 'node:path';
 import { parseCidr, parseEndpoint } from './addresses.js';
 import { DEFAULT_BLOCK_SIZE } from './cross-checks.js';
-import type { RawConfig } from './raw.js';
-import type { Config, PeerConfig, PoolConfig } from './types.js';
+import type { RawConfig, RawService } from './raw.js';
+import type { Config, PeerConfig, PoolConfig, ServiceCheck, ServiceConfig } from './types.js';
+
+/** services[].check.status when http is set without it. */
+export const DEFAULT_HTTP_STATUS = 200;
+
+/** The one check kind a valid item sets (cross-checks.ts made sure there is exactly one). */
+function serviceCheck(c: RawService['check']): ServiceCheck {
+  if (c.tcp !== '') {
+    const e = parseEndpoint(c.tcp);
+    return { kind: 'tcp', address: e?.address.key ?? '', port: e?.port ?? 0 };
+  }
+  if (c.http !== '') return { kind: 'http', url: c.http, status: c.status ?? DEFAULT_HTTP_STATUS };
+  return { kind: 'exec', argv: c.exec };
+}
 
 /** The BGP port (RFC 4271 section 8.2.1), for a peerIP written without one. */
 export const BGP_PORT = 179;
@@ -64,6 +77,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
     },
     pools,
     blocks: raw.blocks,
+    services: raw.services.map((s): ServiceConfig => ({ ...s, check: serviceCheck(s.check) })),
     kernel: raw.kernel,
     control: raw.control,
     metrics: raw.metrics,

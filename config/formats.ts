@@ -10,6 +10,9 @@ import { parseCidr, parseEndpoint, parseIpv4 } from './addresses.js';
 
 export type Check = (value: unknown) => string | undefined;
 
+/** services[].interval at most (seconds); services[].timeout is below it. */
+export const MAX_SERVICE_INTERVAL = 3600;
+
 /**
  * The rtm_protocol this agent marks its kernel routes with unless kernel.routeProtocol says
  * otherwise: 201, unassigned in Linux's rtnetlink.h and iproute2's rt_protos, and clear of BIRD
@@ -91,6 +94,49 @@ function oneOf(values: readonly string[]): Check {
   return (v) => required(v) ?? (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 }
 
+/** A service check's `tcp`: `host:port` with an IP address (no name lookup in the agent). */
+function hostPort(s: string): string | undefined {
+  const e = parseEndpoint(s);
+  return e && e.port !== undefined ? undefined : 'must be ip:port, like 127.0.0.1:53 or "[::1]:53"';
+}
+
+/** A service check's `http`: an http:// URL (node:http; no TLS). */
+function httpUrl(s: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return 'must be a URL like http://127.0.0.1:8080/healthz';
+  }
+  return url.protocol === 'http:' ? undefined : `must be an http:// URL (not ${url.protocol}//: the check speaks plain HTTP)`;
+}
+
+/** A service check's `exec`: the argv, run without a shell. */
+function argv(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return required(v) ?? 'must be a list: the program and its arguments, run without a shell';
+  if (v.length === 0) return undefined; // empty: not this kind of check (cross-checks.ts wants one kind)
+  if (!v.every((a) => typeof a === 'string' && !a.includes('\0'))) return 'must hold strings only (quote numbers in YAML)';
+  return (v[0] as string).startsWith('/') ? undefined : `must start with an absolute program path, not ${JSON.stringify(v[0])}`;
+}
+
+/** RFC 1997 communities as `AS:VALUE`, each part 0..65535. */
+export function parseCommunity(s: string): number | undefined {
+  const m = /^(\d{1,5}):(\d{1,5})$/.exec(s);
+  if (m === null) return undefined;
+  const hi = Number(m[1]);
+  const lo = Number(m[2]);
+  return hi <= 0xffff && lo <= 0xffff ? ((hi << 16) | lo) >>> 0 : undefined;
+}
+
+function communities(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return required(v) ?? 'must be a list of communities like ["64512:53"]';
+  const bad = v.find((c) => typeof c !== 'string' || parseCommunity(c) === undefined);
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a community AS:VALUE with both parts 0..65535 (RFC 1997)`;
+}
+
+const seconds = (min: number, max: number): Check => (v) =>
+  (typeof v === 'number' && Number.isFinite(v) && v > min && v <= max ? undefined : required(v) ?? `must be a number of seconds above ${min} and at most ${max}`);
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 /** RFC 4271 / RFC 6793 AS numbers, with the two a peer may never use. */
@@ -164,6 +210,15 @@ export const FORMATS = {
   'ra-next-hop-mode': oneOf(['Auto', 'Self', 'Keep']),
   'ra-log-level': oneOf(LOG_LEVELS),
   'ra-log-format': oneOf(['json', 'text']),
+  'ra-service-name': text((s) => (/^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/.test(s) ? undefined : 'must be a name of 1..64 letters, digits, ".", "_" or "-"'), false),
+  'ra-host-port': text(hostPort, true),
+  'ra-http-url': text(httpUrl, true),
+  'ra-http-status': intIn(100, 599, 'an HTTP status 100..599'),
+  'ra-argv': argv,
+  'ra-communities': communities,
+  'ra-service-interval': seconds(0, MAX_SERVICE_INTERVAL),
+  'ra-service-timeout': seconds(0, MAX_CHECK_TIMEOUT),
+  'ra-service-count': intIn(1, 100, 'a whole number of checks 1..100'),
 } satisfies Record<string, Check>;
 
 export type FormatName = keyof typeof FORMATS;

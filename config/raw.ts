@@ -4,7 +4,7 @@
  * key path that has a problem may be anything, so readers check hasProblemAt first.
  */
 
-import type { Config, NodeEntry, PeerConfig, PoolConfig } from './types.js';
+import type { Config, NodeEntry, PeerConfig, PoolConfig, ServiceConfig } from './types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -22,6 +22,11 @@ export type RawPool = Mutable<Omit<PoolConfig, 'blockSize' | 'ipipMode'>> & {
   ipipMode: PoolConfig['ipipMode'] | null;
 };
 
+export type RawService = Mutable<Omit<ServiceConfig, 'check' | 'communities'>> & {
+  check: { tcp: string; http: string; status: number | null; exec: string[] };
+  communities: string[];
+};
+
 export interface RawConfig {
   node: Mutable<Omit<Config['node'], 'routerId' | 'asNumber'>> & { routerId: string | null; asNumber: number | null };
   bgp: Mutable<Omit<Config['bgp'], 'keepaliveTime' | 'peers' | 'nodes'>> & {
@@ -31,6 +36,7 @@ export interface RawConfig {
   };
   pools: RawPool[];
   blocks: string[];
+  services: RawService[];
   kernel: Config['kernel'];
   control: Config['control'];
   metrics: Config['metrics'];

@@ -1,6 +1,6 @@
 /**
  * The convict schema of SPEC.md's config file, every key with its documented default, plus one
- * schema per array item (bgp.peers[], bgp.nodes[], pools[]) and the item format of blocks[],
+ * schema per array item (bgp.peers[], bgp.nodes[], pools[], services[]) and the item format of blocks[],
  * because convict's strict mode does not look inside arrays. A default of null marks a key that
  * is either required or derived from another key afterwards (derive.ts): node.routerId,
  * node.asNumber, keepalive times, per-peer holdTime, send hold times (null: RFC 9687's default), pool blockSize and ipipMode.
@@ -84,6 +84,7 @@ export const SCHEMA: Section = {
   },
   pools: leaf('ra-list', [], 'address pools (items: POOL_SCHEMA)'),
   blocks: leaf('ra-list', [], "this node's own blocks: announced, and blackholed locally"),
+  services: leaf('ra-list', [], 'anycast services: announced while their health check passes (items: SERVICE_SCHEMA)'),
   kernel: {
     routeProtocol: leaf('ra-route-protocol', DEFAULT_ROUTE_PROTOCOL, 'rtm_protocol of every route the agent owns'),
     table: leaf('ra-route-table', 254, 'routing table'),
@@ -146,10 +147,28 @@ export const POOL_SCHEMA: Section = {
   disabled: leaf('ra-bool', false, 'no new blocks; existing ones are refused'),
 };
 
+/** SPEC.md "Anycast services": one item of services[]; exactly one of check.tcp, check.http, check.exec (cross-checks.ts). */
+export const SERVICE_SCHEMA: Section = {
+  name: required('ra-service-name', 'unique among services; the metric label and the agentctl row'),
+  prefix: required('ra-cidr', 'announced while healthy, IPv4 or IPv6, any length'),
+  check: {
+    tcp: leaf('ra-host-port', '', 'ip:port: passes when a TCP connection opens'),
+    http: leaf('ra-http-url', '', 'http:// URL: passes when a GET answers `status`'),
+    status: derived('ra-http-status', 'the status http expects; default 200'),
+    exec: leaf('ra-argv', [], 'argv, run without a shell: passes on exit 0'),
+  },
+  interval: leaf('ra-service-interval', 2, 'seconds between checks'),
+  timeout: leaf('ra-service-timeout', 1, 'seconds a check may take (below interval); a check over it failed and is killed'),
+  rise: leaf('ra-service-count', 2, 'consecutive passes before the prefix is announced'),
+  fall: leaf('ra-service-count', 2, 'consecutive failures before the prefix is withdrawn'),
+  communities: leaf('ra-communities', [], 'RFC 1997 communities "AS:VALUE" on the announcement'),
+};
+
 /** How the items of each array key are checked: an item schema, or a format for scalar items. */
 export const ARRAY_ITEMS: readonly { readonly key: string; readonly items: Section | FormatName }[] = [
   { key: 'bgp.peers', items: PEER_SCHEMA },
   { key: 'bgp.nodes', items: NODE_ENTRY_SCHEMA },
   { key: 'pools', items: POOL_SCHEMA },
   { key: 'blocks', items: 'ra-cidr' },
+  { key: 'services', items: SERVICE_SCHEMA },
 ];

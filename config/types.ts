@@ -149,6 +149,31 @@ export interface CheckConfig {
   readonly timeout: number;
 }
 
+/** A service's health check (SPEC.md "Anycast services"): exactly one kind. */
+export type ServiceCheck =
+  /** Passes when a TCP connection to address:port opens. */
+  | { readonly kind: 'tcp'; readonly address: string; readonly port: number }
+  /** Passes when a GET of url answers exactly `status`. */
+  | { readonly kind: 'http'; readonly url: string; readonly status: number }
+  /** Passes when argv (run without a shell, argv[0] an absolute path) exits 0. */
+  | { readonly kind: 'exec'; readonly argv: readonly string[] };
+
+/** One anycast service: its prefix is announced while the check passes. */
+export interface ServiceConfig {
+  readonly name: string;
+  /** As written, network bits only: `10.255.0.53/32`. */
+  readonly prefix: string;
+  readonly check: ServiceCheck;
+  /** Seconds between checks, and the most a check may take (timeout < interval). */
+  readonly interval: number;
+  readonly timeout: number;
+  /** Consecutive passes before announcing, failures before withdrawing. */
+  readonly rise: number;
+  readonly fall: number;
+  /** RFC 1997 communities as written, `AS:VALUE`. */
+  readonly communities: readonly string[];
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
   readonly format: 'json' | 'text';
@@ -160,6 +185,8 @@ export interface Config {
   readonly pools: readonly PoolConfig[];
   /** This node's own blocks: announced, and blackholed locally. */
   readonly blocks: readonly string[];
+  /** Anycast services, announced while healthy (SPEC.md "Anycast services"). */
+  readonly services: readonly ServiceConfig[];
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;
   readonly metrics: MetricsConfig;

@@ -13,6 +13,9 @@ import { ARRAY_ITEMS, SCHEMA, isLeaf, registerFormats, type Section } from './sc
 
 export type Doc = Record<string, unknown>;
 
+/** Formats whose values are lists or mappings: checked here, since convict would coerce them. */
+const LIST_FORMATS: ReadonlySet<string> = new Set(['ra-labels', 'ra-list', 'ra-argv', 'ra-communities']);
+
 export function isMapping(v: unknown): v is Doc {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -80,7 +83,7 @@ function shape(section: Section, input: Doc, prefix: string, problems: Problem[]
     } else if (v === null || v === undefined) {
       if (node.nullable) out[key] = null;
       else addProblem(problems, path, node.default === null ? 'is required' : 'has no value (leave the key out for its default)');
-    } else if (node.format === 'ra-labels' || node.format === 'ra-list') {
+    } else if (LIST_FORMATS.has(node.format)) {
       const problem = FORMATS[node.format](v);
       if (problem === undefined) out[key] = v;
       else addProblem(problems, path, problem);

@@ -191,9 +191,15 @@ export interface SessionStatus {
 
 // ---- the RIB's output --------------------------------------------------------------------------
 
+/**
+ * RibPath.peer of an anycast service's route (SPEC.md "Anycast services"): originated here like an
+ * own block ('local'), but nothing goes in the kernel for it (the address is the operator's).
+ */
+export const SERVICE_PEER = 'service';
+
 /** One path in the Loc-RIB. Attribute objects are interned: equal sets are the same object. */
 export interface RibPath {
-  /** PeerSpec.key of the peer it came from, or 'local' for the node's own blocks. */
+  /** PeerSpec.key of the peer it came from, 'local' for the node's own blocks, SERVICE_PEER for a service. */
   readonly peer: string;
   /** Add-path identifier from that peer (0 without add-path). */
   readonly pathId: number;

@@ -16,6 +16,7 @@ export interface CommandTypes {
   readonly reload: { readonly args: NoArgs; readonly answer: ReloadAnswer };
   readonly check: { readonly args: { readonly timeoutSeconds?: number }; readonly answer: CheckAnswer };
   readonly version: { readonly args: NoArgs; readonly answer: VersionAnswer };
+  readonly services: { readonly args: NoArgs; readonly answer: ServicesAnswer };
 }
 
 export type NoArgs = Readonly<Record<string, never>>;
@@ -116,6 +117,10 @@ export interface ReloadAnswer {
   readonly peersRelabelled?: readonly string[];
   readonly blocksAdded: readonly string[];
   readonly blocksRemoved: readonly string[];
+  /** Anycast services added, removed, and started again (a new prefix or check); absent: none. */
+  readonly servicesAdded?: readonly string[];
+  readonly servicesRemoved?: readonly string[];
+  readonly servicesRestarted?: readonly string[];
   /** When refused: every problem, one per line, each naming its key. */
   readonly problems?: readonly string[];
 }
@@ -155,6 +160,22 @@ export interface VersionAnswer {
   readonly node: string;
 }
 
+/** One anycast service (SPEC.md "Anycast services"). */
+export interface ServiceAnswer {
+  readonly name: string;
+  readonly prefix: string;
+  /** `up` and `drained` are announced; `down` is not. */
+  readonly state: 'up' | 'down' | 'drained';
+  /** ISO 8601 UTC: when the state last changed (or the service was configured). */
+  readonly since: string;
+  /** The last check's result; null before the first check ended. */
+  readonly lastCheck: { readonly ok: boolean; readonly detail: string; readonly at: string } | null;
+}
+
+export interface ServicesAnswer {
+  readonly services: readonly ServiceAnswer[];
+}
+
 /** Implemented by agent/main.ts. A thrown error becomes `{ok:false, error:{code:'INTERNAL'}}`. */
 export interface ControlHandlers {
   status(): StatusAnswer;
@@ -166,4 +187,5 @@ export interface ControlHandlers {
   /** Runs the data-plane checks; `timeoutSeconds` undefined: the config's check.timeout. */
   check(timeoutSeconds?: number): Promise<CheckAnswer>;
   version(): VersionAnswer;
+  services(): ServicesAnswer;
 }

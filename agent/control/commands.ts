@@ -14,7 +14,7 @@ import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
 import type { Clock } from '../contracts/clock.js';
 import type { AnswerOf, ArgsOf, Command, ControlHandlers } from './api.js';
 import { ControlError } from './errors.js';
-import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
+import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
 import { waitConverged } from './wait.js';
 
 /** `wait` never holds a connection longer than this, whatever the client asks. */
@@ -265,6 +265,15 @@ export const COMMANDS: { readonly [C in Command]: CommandRow<C> } = {
     render: (answer, _args, o) => ({ text: renderVersion(o.clientVersion, answer) }),
     succeeded: always,
     unreachable: (output, o) => ({ stdout: output === 'table' ? `agentctl ${o.clientVersion}\n` : '', error: true }),
+  },
+  services: {
+    readOnly: true,
+    usage: ['services', 'anycast services: state (up, down, drained), since, last check'],
+    ...noArgs,
+    clientTimeoutMs: plainTimeout,
+    serve: (h) => h.services(),
+    render: (answer, _args, o) => ({ text: renderServices(answer, o) }),
+    succeeded: always,
   },
 };
 

@@ -8,7 +8,7 @@
  * DETAIL, then one summary line naming what failed. Not here: the JSON output (printed unchanged).
  */
 
-import type { BfdAnswer, CheckAnswer, CheckStatus, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from './api.js';
+import type { BfdAnswer, CheckAnswer, CheckStatus, PeerAnswer, ReloadAnswer, RouteAnswer, ServicesAnswer, StatusAnswer } from './api.js';
 import { boxTable, type Paint, safeCell } from './table.js';
 
 export interface RenderOptions {
@@ -145,6 +145,19 @@ export function renderRoutes(routes: readonly RouteAnswer[]): string {
   return `${boxTable(['PREFIX', 'NEXT HOP', 'DEV', 'PEER', 'DECIDED BY'], rows)}\n`;
 }
 
+/** `agentctl services`: NAME | PREFIX | STATE | SINCE | LAST CHECK (SPEC.md "Anycast services"). */
+export function renderServices(answer: ServicesAnswer, options: RenderOptions): string {
+  if (answer.services.length === 0) return 'No services configured.\n';
+  const rows = answer.services.map((s) => {
+    const last = s.lastCheck === null ? 'not yet' : `${s.lastCheck.ok ? 'ok' : 'failed'}: ${s.lastCheck.detail} (${formatSince(s.lastCheck.at, options.now)})`;
+    return [s.name, s.prefix, s.state, formatSince(s.since, options.now), last];
+  });
+  const paint: Paint | undefined = options.colour
+    ? (text, _row, column) => (column === 2 ? `${text === 'down' ? COLOURS.down : text === 'up' ? COLOURS.up : COLOURS.start}${text}${RESET}` : text)
+    : undefined;
+  return `${boxTable(['NAME', 'PREFIX', 'STATE', 'SINCE', 'LAST CHECK'], rows, paint)}\n`;
+}
+
 /** `agentctl reload`: what changed, or why nothing did. */
 export function renderReload(answer: ReloadAnswer): string {
   if (!answer.applied) {
@@ -154,6 +167,7 @@ export function renderReload(answer: ReloadAnswer): string {
   const changes: [string, readonly string[]][] = [
     ['peers added', answer.peersAdded], ['peers removed', answer.peersRemoved], ['peers restarted', answer.peersRestarted],
     ['blocks added', answer.blocksAdded], ['blocks removed', answer.blocksRemoved],
+    ['services added', answer.servicesAdded ?? []], ['services removed', answer.servicesRemoved ?? []], ['services restarted', answer.servicesRestarted ?? []],
   ];
   const lines = changes.filter(([, list]) => list.length > 0).map(([name, list]) => `  ${name}: ${list.map(safeCell).join(', ')}\n`);
   return lines.length === 0 ? 'Reloaded: nothing changed.\n' : `Reloaded.\n${lines.join('')}`;

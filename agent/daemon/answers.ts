@@ -1,6 +1,6 @@
 /**
  * What the running daemon answers: the control socket's handlers (agentctl status, peers, routes,
- * wait, reload, check, version) and the snapshot the metrics read, each over the live engines the
+ * wait, reload, check, version, services) and the snapshot the metrics read, each over the live engines the
  * daemon hands in. The answers themselves are pure functions (agent/daemon/status.ts); the reload is
  * agent/daemon/reload.ts. Not here: building or starting any engine (agent/daemon/daemon.ts). Engines are
  * imported as types only.
@@ -13,6 +13,8 @@ import type { ControlHandlers, ReloadAnswer } from '../control/api.js';
 import { isReady } from './readiness.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { Rib } from '../rib/rib.js';
+import type { ServiceMonitor } from '../services/index.js';
+import { isoSeconds } from '../contracts/clock.js';
 import type { SessionStatus } from '../contracts/engines.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
@@ -28,6 +30,8 @@ export interface Engines {
   readonly fib: Fib;
   readonly bfd: BfdClient;
   readonly checker: Checker;
+  /** The anycast services' monitor (SPEC.md "Anycast services"). */
+  readonly services: Pick<ServiceMonitor, 'status'>;
   readonly reload: () => ReloadAnswer;
 }
 
@@ -52,6 +56,12 @@ export function controlHandlers(e: Engines): ControlHandlers {
     reload: () => Promise.resolve(e.reload()),
     check: (timeoutSeconds) => e.checker.run(timeoutSeconds),
     version: () => ({ version: version(), node: e.config().node.name }),
+    services: () => ({
+      services: e.services.status().map((s) => ({
+        name: s.name, prefix: s.prefix, state: s.state, since: isoSeconds(s.since),
+        lastCheck: s.lastCheck === null ? null : { ok: s.lastCheck.ok, detail: s.lastCheck.detail, at: isoSeconds(s.lastCheck.at) },
+      })),
+    }),
   };
   return handlers;
 }
@@ -72,6 +82,8 @@ export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
       })),
       kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
       bfdDrops: bs.drops,
+      // Health, not announcement: a drained service is healthy (1).
+      services: e.services.status().map((s) => ({ name: s.name, up: s.state !== 'down' })),
     };
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The daemon: the only file that knows every part (STYLE.md "The house"). It wires
- * config -> logger -> sessions <-> RIB -> FIB, the control server, metrics and signals.
+ * config -> logger -> sessions <-> RIB -> FIB, the anycast services' checks -> RIB, the control
+ * server, metrics and signals.
  *
  *   TCP -> SessionManager --SessionEvent--> Rib --RibChange--> Fib -> kernel
  *                        <--OutboundUpdate--
@@ -43,6 +44,7 @@ import type { RefreshReport } from '../rib/refresh-stale.js';
 import { ribSettings } from '../rib/settings.js';
 import type { SessionEvent } from '../contracts/engines.js';
 import { SessionManager } from '../session/manager.js';
+import { ServiceMonitor } from '../services/index.js';
 import { CAP_QUIET_FACTOR, CHURN_PER_SECOND, EOR_WAIT_MS, InitialTables, startupVerdict, TICK_MS, type CompletedBy } from './readiness.js';
 import { controlHandlers, type Engines, metricsSnapshot } from './answers.js';
 import { reload } from './reload.js';
@@ -115,6 +117,9 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     },
     onRefresh: (key, r) => logRefresh(log, key, r),
   });
+
+  // Anycast services (SPEC.md): what passes its health check is announced through the RIB.
+  const services = new ServiceMonitor({ clock, log: root.log.child({ component: 'services' }), onChange: () => void rib.setServiceRoutes(services.announced()) });
 
   /**
    * Once a tick: peers whose initial table is complete without End-of-RIB are logged; then, until
@@ -220,7 +225,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await shutdown(signal, { log, clock, timers: [stopTicks, stopWatchdog, () => unnumbered.close()], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
+    await shutdown(signal, { log, clock, timers: [stopTicks, stopWatchdog, () => unnumbered.close(), () => services.close()], checker, control, metricsServer, rib, fib, bfd, manager: manager! });
   };
   /** After each start-up step: a stop signal that came meanwhile ends the start-up cleanly. */
   const stoppedDuringStartup = (): boolean => {
@@ -243,11 +248,13 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   restarting = fib.snapshot().routes > 0;
   if (restarting) log.info('routes of a previous run are in the kernel: they stay until the RIB has converged; OPENs announce a graceful restart (R and F bits)', { routes: fib.snapshot().routes });
   rib.setLocalBlocks(config.blocks);
+  services.configure(config.services);
   try {
     await manager.listen();
   } catch (err) {
     log.error(`cannot listen for BGP on port ${config.bgp.listenPort}: ${(err as Error).message}`, {});
     fib.close();
+    services.close();
     process.exitCode = EXIT.FAILURE;
     return;
   }
@@ -256,8 +263,8 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   stopTicks = every(clock, TICK_MS, tick);
 
   const engines: Engines = {
-    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker,
-    reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; } }),
+    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker, services,
+    reload: () => reload({ path, log, root, tables, rib, services, applyPeers, current: () => config, commit: (next) => { config = next; } }),
   };
   const handlers = controlHandlers(engines);
 
@@ -270,6 +277,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     await manager.close('agent could not start');
     fib.close();
     stopTicks?.();
+    services.close();
     process.exitCode = EXIT.FAILURE;
     return;
   }

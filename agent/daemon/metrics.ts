@@ -4,6 +4,7 @@
  * of its own. The pushed values are the UPDATE processing time (a histogram the session/RIB
  * path observes) and the data-plane checks' results (observeCheck: `rack_agent_nexthop_up` per
  * next hop, replaced by each run, and the small probes' RTT histogram). Served over HTTP at /metrics when `metrics.listen` is set.
+ * `rack_agent_service_up{service}` per anycast service (SPEC.md "Anycast services").
  * Session state uses RFC 4273's bgpPeerState numbering (1 Idle .. 6 Established).
  * `rack_agent_node_info{node, rack, ...} 1` names the node (config node.name, node.labels.rack):
  * the alert rules and dashboard in deploy/monitoring join on it for per-rack and per-node views.
@@ -65,6 +66,8 @@ export interface MetricsSnapshot {
   };
   /** BFD packets discarded, by reason. */
   readonly bfdDrops?: Readonly<Record<string, number>>;
+  /** Anycast services: whether each passes its health check (SPEC.md "Anycast services"). */
+  readonly services?: readonly { readonly name: string; readonly up: boolean }[];
 }
 
 export type MetricsErrorCode = 'BAD_LISTEN' | 'LISTEN_FAILED';
@@ -148,6 +151,14 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
       const n = now().node;
       this.reset();
       this.set({ node: n.name, rack: n.rack, router_id: n.routerId, asn: String(n.asNumber), version: n.version }, 1);
+    },
+  });
+  new Gauge({
+    name: 'rack_agent_service_up', help: '1 while the anycast service passes its health check (its prefix announced), 0 while it is down',
+    labelNames: ['service'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of now().services ?? []) this.set({ service: s.name }, s.up ? 1 : 0);
     },
   });
   const kernelGauge = (name: string, help: string, value: (k: MetricsSnapshot['kernel']) => number): void => {

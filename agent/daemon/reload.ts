@@ -1,6 +1,6 @@
 /**
  * Reloading the configuration (SIGHUP, `agentctl reload`): the file is read again and only what
- * changed is applied (peers, own blocks, the log level, the End-of-RIB quiet time). A file that
+ * changed is applied (peers, own blocks, anycast services, the log level, the End-of-RIB quiet time). A file that
  * does not load, or one that changes a key only a restart can change (RESTART_ONLY), is refused
  * and the running configuration stays. Not here: the signal and the control command that call it,
  * or the running engines it is handed (agent/daemon/daemon.ts); the peer diff (SessionManager.apply).
@@ -13,6 +13,7 @@ import type { Log } from '../contracts/log.js';
 import type { RootLog } from './log.js';
 import type { Rib } from '../rib/rib.js';
 import type { PeerDiff } from '../session/manager.js';
+import type { ServiceMonitor } from '../services/index.js';
 
 /** Keys a reload cannot change in a running agent: they name its identity or its resources. */
 const RESTART_ONLY: Readonly<Record<string, (c: Config) => unknown>> = {
@@ -43,6 +44,8 @@ export interface ReloadContext {
   readonly root: RootLog;
   readonly tables: Pick<InitialTables, 'setQuietTime'>;
   readonly rib: Pick<Rib, 'setLocalBlocks'>;
+  /** The anycast services: their health kept where prefix and check stayed; no session is touched. */
+  readonly services: Pick<ServiceMonitor, 'configure'>;
   /** Gives the sessions and BFD the peers of next. */
   readonly applyPeers: (next: Config) => PeerDiff;
   /** The running configuration. */
@@ -72,6 +75,7 @@ export function reload(ctx: ReloadContext): ReloadAnswer {
   ctx.tables.setQuietTime(next.bgp.endOfRibQuietTime * 1000);
   const diff = ctx.applyPeers(next);
   const blocks = ctx.rib.setLocalBlocks(next.blocks);
+  const services = ctx.services.configure(next.services);
   ctx.commit(next);
   const answer: ReloadAnswer = {
     applied: true,
@@ -81,6 +85,9 @@ export function reload(ctx: ReloadContext): ReloadAnswer {
     peersRelabelled: diff.relabelled.map((p) => p.key),
     blocksAdded: blocks.added,
     blocksRemoved: blocks.removed,
+    servicesAdded: services.added,
+    servicesRemoved: services.removed,
+    servicesRestarted: services.changed,
   };
   log.info('configuration reloaded', { ...answer });
   return answer;

@@ -20,6 +20,7 @@ import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import type { PeerState } from './peer-state.js';
 import { checkAttributes, checkPrefix, prefixKey, type ImportContext, type ImportReason } from './policy.js';
 import type { FamilyName } from '../bgp/families.js';
+import { SERVICE_PEER } from '../contracts/engines.js';
 
 export class AdjIn {
   private nextSendId = 1;
@@ -39,6 +40,13 @@ export class AdjIn {
       ipv4: new Path(source, 0, '', '', entry, 'local4', this.nextSendId++, this.nextUid++),
       ipv6: new Path(source, 0, '', '', entry, 'local6', this.nextSendId++, this.nextUid++),
     };
+  }
+
+  /** The path of one anycast service (peer SERVICE_PEER): ORIGIN IGP, empty AS_PATH, its communities. */
+  servicePath(routerId: string, afi: number, communities: readonly number[]): Path {
+    const source = makeSource({ key: SERVICE_PEER, address: '', external: false, client: false, bgpId: routerId, addressRank: '' });
+    const entry = this.loc.attrs.intern(communities.length === 0 ? { origin: 0, asPath: [] } : { origin: 0, asPath: [], communities: [...communities] });
+    return new Path(source, 0, '', '', entry, `service${afi}|${entry.id}`, this.nextSendId++, this.nextUid++);
   }
 
   /** One UPDATE of `ps` that is not an End-of-RIB. */

@@ -3,7 +3,8 @@
  * - Never back to the peer it came from. RFC 1997 NO_ADVERTISE: to nobody; NO_EXPORT (and
  *   NO_EXPORT_SUBCONFED): not to eBGP peers. A path with AS_SET or AS_CONFED_SET: to nobody
  *   (RFC 9774 section 3).
- * - Own blocks (peer 'local'): ORIGIN IGP, empty AS_PATH (our AS prepended for eBGP).
+ * - Own blocks (peer 'local') and services (SERVICE_PEER, with their communities): ORIGIN IGP,
+ *   empty AS_PATH (our AS prepended for eBGP), next hop ours.
  * - iBGP: a plain node does not pass iBGP paths to iBGP peers (split horizon, RFC 4271 9.2.1). A
  *   route reflector (RFC 4456 section 6): from a client to every peer, from a non-client to clients
  *   only; it sets ORIGINATOR_ID when absent and prepends its cluster ID to CLUSTER_LIST. LOCAL_PREF
@@ -27,7 +28,7 @@ import type { PathAttributes } from '../bgp/attributes.js';
 import type { AsPathSegment } from '../bgp/as-path.js';
 import type { FamilyName } from '../bgp/families.js';
 import { isIpv6LinkLocal } from '../bgp/ip.js';
-import type { PeerSpec } from '../contracts/engines.js';
+import { SERVICE_PEER, type PeerSpec } from '../contracts/engines.js';
 
 /** RFC 1997 well-known communities. */
 export const NO_EXPORT = 0xffffff01;
@@ -98,7 +99,7 @@ function fits(nextHop: string, family: FamilyName, v6ForV4: boolean): boolean {
 /** The attributes to send, or null. `family` is the prefix's family. */
 export function exportPath(path: ExportablePath, to: ExportTarget, node: ExportNode, family: FamilyName): PathAttributes | null {
   if (path.peer === to.key) return null;
-  const local = path.peer === 'local';
+  const local = path.peer === 'local' || path.peer === SERVICE_PEER; // originated here: next hop self
   const a = path.attributes;
   // RFC 9774 section 3: never send a path with AS_SET or AS_CONFED_SET. The codec already withdraws
   // such paths on receipt and we aggregate nothing, so this only guards a future source of paths.

@@ -14,7 +14,7 @@ import type { AsPathSegment } from '../bgp/as-path.js';
 import { contextWith } from '../bgp/context.js';
 import { MAX_EXTENDED_MESSAGE_LENGTH } from '../bgp/constants.js';
 import type { Candidate } from './decision.js';
-import type { RibPath } from '../contracts/engines.js';
+import { SERVICE_PEER, type RibPath } from '../contracts/engines.js';
 
 const KEY_CONTEXT = contextWith({ maxLength: MAX_EXTENDED_MESSAGE_LENGTH });
 
@@ -70,7 +70,7 @@ export function storedAttributes(a: PathAttributes): PathAttributes {
 
 /** What a Path needs to know about the peer it came from; one object per peer session. */
 export interface PathSource {
-  /** PeerSpec.key, or 'local'. */
+  /** PeerSpec.key, 'local' (own blocks) or SERVICE_PEER. */
   readonly key: string;
   readonly address: string;
   readonly external: boolean;
@@ -143,7 +143,7 @@ export class Path implements RibPath, Candidate {
     this.attributes = a;
     this.peer = source.key;
     this.peerAddress = source.address;
-    this.local = source.key === 'local';
+    this.local = source.key === 'local' || source.key === SERVICE_PEER; // originated here
     this.localPref = a.localPref ?? 100;
     this.asPathLength = asPathLength(a.asPath);
     this.origin = a.origin ?? 2;

@@ -5,6 +5,7 @@
  */
 
 import { formatPrefix } from '../bgp/prefix.js';
+import { SERVICE_PEER } from '../contracts/engines.js';
 import type { StepName } from './decision.js';
 import type { LocRib } from './loc-rib.js';
 import type { PeerState } from './peer-state.js';
@@ -25,7 +26,8 @@ export interface RibRoute {
 /** Every prefix of `table` with a best path; at most `limit` of them. */
 export function routesOf<K extends number | string>(table: RibTable<K>, limit = Infinity, out: RibRoute[] = []): RibRoute[] {
   table.forEach((len, key, s) => {
-    if (out.length >= limit || s.best.length === 0) return;
+    // A service's route is announced, never installed: not one of the routes `agentctl routes` shows.
+    if (out.length >= limit || s.best.length === 0 || s.best[0].peer === SERVICE_PEER) return;
     const local = s.best[0].peer === 'local';
     out.push({
       prefix: formatPrefix(table.prefix(len, key)),

@@ -6,7 +6,7 @@
  * exported attribute set, End-of-RIB, BoRR/EoRR). This class wires the jobs, each in its module:
  * importing UPDATEs adj-in.ts (policy policy.ts), peers' sessions up and down peers.ts, the
  * outbound stream and its order outbound.ts (export policy export.ts), own blocks and pools at
- * reload own-blocks.ts, listings and counters rib-view.ts.
+ * reload own-blocks.ts, anycast services' routes services.ts, listings and counters rib-view.ts.
  * Output contract (RibSink):
  * - `changes(batch)`: prefixes whose best set differs from the last tick (best first; empty =
  *   gone), in batches of at most `chunk`. A path replaced by an equal one (graceful-restart
@@ -34,6 +34,7 @@ import type { ExportNode } from './export.js';
 import { LocRib } from './loc-rib.js';
 import { OutboundStream } from './outbound.js';
 import { OwnBlocks, parseBlock } from './own-blocks.js';
+import { ServiceRoutes, type ServiceAnnouncement } from './services.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
 import { RibPeers } from './peers.js';
@@ -91,6 +92,7 @@ export class Rib {
   private readonly peers: RibPeers;
   private readonly adjIn: AdjIn;
   private readonly own: OwnBlocks;
+  private readonly services: ServiceRoutes;
   private readonly out: OutboundStream;
   private scheduled = false;
   private closed = false;
@@ -109,6 +111,7 @@ export class Rib {
     this.adjIn = new AdjIn(this.loc, importContext({ pools: opts.pools, blocks: [], routerId: n.routerId, clusterId: n.clusterId, localAs: n.asNumber }));
     this.peers = new RibPeers(this.loc, opts.clock ?? systemClock, opts.staleTime ?? 360, opts.onRefresh, opts.initialTableComplete ?? (() => true));
     this.own = new OwnBlocks(this.loc, this.adjIn, this.peers, n.routerId);
+    this.services = new ServiceRoutes(this.loc, this.adjIn, n.routerId);
     this.out = new OutboundStream(n, (key, item) => opts.sink.outbound(key, item), this.chunk, opts.clock ?? systemClock, () => this.kick());
   }
 
@@ -202,7 +205,7 @@ export class Rib {
 
   /** Mark and sweep: forgets path sets, paths and attribute sets nothing uses any more. */
   collect(): void {
-    const live = this.loc.collect([this.own.paths.ipv4, this.own.paths.ipv6]);
+    const live = this.loc.collect([this.own.paths.ipv4, this.own.paths.ipv6, ...this.services.paths()]);
     if (live !== undefined) this.peers.forget(live);
   }
 
@@ -210,6 +213,12 @@ export class Rib {
   setLocalBlocks(blocks: readonly string[]): { added: string[]; removed: string[] } {
     this.notFlushing('setLocalBlocks');
     return this.own.set(blocks);
+  }
+
+  /** The anycast services announced now (agent/services); only the difference acts. */
+  setServiceRoutes(services: readonly ServiceAnnouncement[]): { announced: string[]; withdrawn: string[] } {
+    this.notFlushing('setServiceRoutes');
+    return this.services.set(services);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * desiredRoute: what one RibChange means for the kernel (SPEC.md "What lands in the kernel").
  * - the node's own block (best path from peer 'local'): a blackhole;
+ * - an anycast service's prefix (best path from SERVICE_PEER): nothing (removed if it was there);
  * - a learned prefix: via the next hop, the device left to the kernel (connected subnet);
  * - IPIP (the prefix's pool has ipipMode Always, or CrossSubnet and the next hop is outside the
  *   node's IPv4 subnet): via the next hop, dev kernel.tunnelDevice, onlink;
@@ -26,7 +27,7 @@ import { AFI } from '../../agent/bgp/constants.js';
 import { formatPrefix, parsePrefix, type Prefix } from '../../agent/bgp/prefix.js';
 import { isLinkLocal6 } from './kernel-route.js';
 import type { FibContext, FibNextHop, FibProblem, FibRoute } from './types.js';
-import type { RibChange, RibPath } from '../../agent/contracts/engines.js';
+import { SERVICE_PEER, type RibChange, type RibPath } from '../../agent/contracts/engines.js';
 
 export interface DesiredResult {
   readonly prefix: string;
@@ -102,6 +103,8 @@ export function desiredRoute(change: RibChange, ctx: FibContext): DesiredResult 
   const prefix = formatPrefix(change.prefix.pathId === undefined ? change.prefix : { ...change.prefix, pathId: undefined });
   const family = change.prefix.afi === AFI.IPV6 ? 6 : 4;
   if (change.best.length === 0) return { prefix, route: null, problem: null };
+  // An anycast service: announced only; the address is the operator's (SPEC.md "Anycast services").
+  if (change.best[0].peer === SERVICE_PEER) return { prefix, route: null, problem: null };
   if (change.best[0].peer === 'local') {
     return { prefix, route: { family, prefix, kind: 'blackhole', nextHops: [] }, problem: null };
   }

@@ -61,6 +61,7 @@ test('a minimal config gets every documented default', (t) => {
     },
     pools: [],
     blocks: [],
+    services: [],
     kernel: { routeProtocol: DEFAULT_ROUTE_PROTOCOL, table: 254, tunnelDevice: 'tunl0' },
     control: { socket: '/run/rack-agent/agent.sock', group: '' },
     metrics: { listen: '' },

@@ -7,7 +7,7 @@ import { parseRequest } from '../../agent/control/protocol.js';
 // Every command line agentctl accepts travels the wire and comes back as the same arguments.
 const lines = [
   'status', 'peers', 'peers 10.0.1.1', 'peers [fd00::1]:1179', 'routes', 'routes --family ipv6', 'wait', 'wait --timeout 2.5',
-  'reload', 'check', 'check --timeout 3', 'version',
+  'reload', 'check', 'check --timeout 3', 'version', 'services',
 ];
 
 for (const line of lines) {
@@ -23,7 +23,7 @@ for (const line of lines) {
 }
 
 test('every command has a row whose usage starts with its name, and only reload needs root', (t) => {
-  t.deepEqual(COMMAND_NAMES, ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'version']);
+  t.deepEqual(COMMAND_NAMES, ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'version', 'services']);
   for (const cmd of COMMAND_NAMES) {
     t.true(COMMANDS[cmd].usage[0].startsWith(cmd), cmd);
     t.is(COMMANDS[cmd].readOnly, cmd !== 'reload', cmd);

@@ -3,7 +3,7 @@
  * switches a test flips (converged, a throwing handler, a refused reload), and a Log that keeps
  * every entry. Shared by the in-process tests and fake-daemon.ts.
  */
-import type { CheckAnswer, ControlHandlers, PeerAnswer, ReloadAnswer, RouteAnswer, StatusAnswer } from '../../agent/control/api.js';
+import type { CheckAnswer, ControlHandlers, PeerAnswer, ReloadAnswer, RouteAnswer, ServicesAnswer, StatusAnswer } from '../../agent/control/api.js';
 import type { Log } from '../../agent/contracts/log.js';
 
 export const SPEC_PEERS: readonly PeerAnswer[] = [
@@ -49,6 +49,15 @@ export const CHECK_FAIL: CheckAnswer = {
 /** Warnings alone: exit 0. */
 export const CHECK_WARN: CheckAnswer = { ...CHECK_FAIL, ok: true, checks: CHECK_FAIL.checks.slice(0, 3) };
 
+/** SPEC.md's services example: one up, one down after a failed check, one never checked yet. */
+export const SERVICES: ServicesAnswer = {
+  services: [
+    { name: 'dns', prefix: '10.255.0.53/32', state: 'up', since: '2026-11-21T17:38:47Z', lastCheck: { ok: true, detail: 'connected', at: '2026-11-21T17:40:01Z' } },
+    { name: 'web', prefix: 'fd00:53::80/128', state: 'down', since: '2026-11-21T17:39:00Z', lastCheck: { ok: false, detail: 'HTTP 500, expected 200', at: '2026-11-21T17:40:00Z' } },
+    { name: 'ntp', prefix: '10.255.0.123/32', state: 'down', since: '2026-11-21T17:40:00Z', lastCheck: null },
+  ],
+};
+
 export interface FakeState {
   converged: boolean;
   failStatus: boolean;
@@ -85,6 +94,7 @@ export function fakeHandlers(state: FakeState = { converged: true, failStatus: f
       });
     },
     version: () => ({ version: '0.1.0', node: 'r1-n03' }),
+    services: () => SERVICES,
     check(timeoutSeconds) {
       (state.checkTimeouts ??= []).push(timeoutSeconds);
       return Promise.resolve(state.check ?? CHECK_FAIL);

@@ -14,6 +14,7 @@ function snapshotSource() {
         { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 }, maxPrefixes: 0, sendHoldExpired: 0 },
       ],
       kernel: { routes: 13, inSync: false, problems: 1, errors: 2, reconciles: 5 },
+      services: [{ name: 'dns', up: true }, { name: 'web', up: false }],
     },
   };
   const take = (): MetricsSnapshot => {
@@ -58,6 +59,8 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
       '# TYPE rack_agent_next_hop_family_withdrawn_total counter',
       'rack_agent_node_info{node="r1-n03",rack="r1",router_id="10.0.1.13",asn="65101",version="0.1.0"} 1',
       'rack_agent_kernel_routes 13',
+      'rack_agent_service_up{service="dns"} 1',
+      'rack_agent_service_up{service="web"} 0',
       'rack_agent_kernel_in_sync 0',
       'rack_agent_kernel_route_problems 1',
       'rack_agent_kernel_errors_total 2',

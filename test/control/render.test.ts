@@ -4,10 +4,10 @@ import test from 'ava';
 
 import type { PeerAnswer } from '../../agent/control/api.js';
 import {
-  formatSince, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, shortState,
+  formatSince, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, shortState,
 } from '../../agent/control/render.js';
 import { boxTable } from '../../agent/control/table.js';
-import { ROUTES, SPEC_PEERS, SPEC_STATUS } from './fakes.js';
+import { ROUTES, SERVICES, SPEC_PEERS, SPEC_STATUS } from './fakes.js';
 
 const now = new Date('2026-11-21T18:00:00Z');
 const plain = { now, colour: false };
@@ -170,4 +170,20 @@ test('reload, wait and version texts', (t) => {
   t.is(renderWait({ converged: false, waited: 5 }), 'Not converged after 5 s.\n');
   t.is(renderVersion('0.1.0', { version: '0.1.0', node: 'r1-n03' }), 'agentctl 0.1.0\nrack-agent 0.1.0 (node r1-n03)\n');
   t.is(renderVersion('0.1.0', null), 'agentctl 0.1.0\nrack-agent process is not running.\n');
+});
+
+test('services table: NAME | PREFIX | STATE | SINCE | LAST CHECK, "not yet" before the first check; a reload names services', (t) => {
+  t.is(renderServices(SERVICES, plain), `+------+-----------------+-------+----------+-------------------------------------------+
+| NAME |     PREFIX      | STATE |  SINCE   |                LAST CHECK                 |
++------+-----------------+-------+----------+-------------------------------------------+
+| dns  | 10.255.0.53/32  | up    | 17:38:47 | ok: connected (17:40:01)                  |
+| web  | fd00:53::80/128 | down  | 17:39:00 | failed: HTTP 500, expected 200 (17:40:00) |
+| ntp  | 10.255.0.123/32 | down  | 17:40:00 | not yet                                   |
++------+-----------------+-------+----------+-------------------------------------------+
+`);
+  t.is(renderServices({ services: [] }, plain), 'No services configured.\n');
+  const coloured = renderServices(SERVICES, { now, colour: true });
+  t.true(coloured.includes('\u001b[32mup\u001b[0m') && coloured.includes('\u001b[31mdown\u001b[0m'));
+  const none = { applied: true, peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
+  t.is(renderReload({ ...none, servicesAdded: ['dns'], servicesRestarted: ['web'] }), 'Reloaded.\n  services added: dns\n  services restarted: web\n');
 });
