@@ -23,6 +23,7 @@
 import { stopRequested, takeOver } from './signals.js';
 import { ConfigError, readPassword, type Config } from '../../config/index.js';
 import { Fib, fibOptions } from '../../netlink/fib/index.js';
+import { deviceFor } from '../../netlink/fib/interfaces.js';
 import { sdNotify } from './sd-notify.js';
 import { shutdown } from './shutdown.js';
 import { BfdClient } from '../bfd/client.js';
@@ -188,7 +189,8 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const applyPeers = (next: Config) => {
     const specs = peerSet(next);
     const diff = manager!.apply(specs);
-    bfd.configure(bfdPeers(specs));
+    // Multihop BFD for a peer on no connected subnet (coupling.ts): the kernel's addresses, as the FIB keeps them.
+    bfd.configure(bfdPeers(specs, { connected: (address) => deviceFor(fib.ifs, address) !== null }));
     return diff;
   };
 
