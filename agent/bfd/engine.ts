@@ -162,8 +162,11 @@ export class BfdEngine {
       const e = this.byKey.get(p.key);
       if (!e) this.add(p);
       else if (!sameTimers(e.config, p)) {
-        this.byKey.set(p.key, { ...e, config: p });
-        this.index(this.byKey.get(p.key)!);
+        // Every index gets the new entry: the receive path reads minTtl from it.
+        const next: Entry = { ...e, config: p };
+        this.byKey.set(p.key, next);
+        this.byDiscr.set(e.session.localDiscr, next);
+        this.index(next);
         if (!sameTimers({ ...e.config, minTtl: p.minTtl }, p)) e.session.retune(timersOf(p));
       }
     }
