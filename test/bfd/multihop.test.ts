@@ -7,7 +7,7 @@
  * iBGP peer not on a shared network as multihop, and bfdd checks a multihop session's received
  * TTL against its `minimum-ttl` (254 in recent bfdd sources): we send 255. Both come Up; nftables in the node counts our BFD packets by port (4784
  * only, none to 3784); the spine frozen (SIGSTOP) is detected in under a second, BGP goes down with
- * it, and all comes back after SIGCONT.
+ * it, and all comes back after SIGCONT. Then, with BIRD, `bfd.minTtl` by reload (minTtlDropsBird).
  * Shape 2, BIRD's default iBGP: a directly connected BIRD ToR without `direct` runs its BFD as
  * multihop; the agent's peer says `bfd.multihop: on` and the freeze is detected as in bfd-lab.ts.
  * These are long labs (about 20 s each): not in `npm test`'s smoke, run them by file.
@@ -79,7 +79,7 @@ const allUp = async (agent: Agent): Promise<boolean> => {
   return s.peers.length === 2 && s.peers.every((p) => p.state === 'Established' && p.bfd?.state === 'Up' && p.bfd.remoteState === 'Up');
 };
 
-async function multihopSpine(t: ExecutionContext, name: string, start: (lab: Lab, ns: string) => Promise<Spine>): Promise<void> {
+async function multihopSpine(t: ExecutionContext, name: string, start: (lab: Lab, ns: string) => Promise<Spine>, after?: (agent: Agent) => Promise<void>): Promise<void> {
   const lab = await useLab(t, name);
   const { nodeNs, spineNs } = await threeHops(lab);
   const spine = await start(lab, spineNs);
@@ -116,10 +116,26 @@ async function multihopSpine(t: ExecutionContext, name: string, start: (lab: Lab
     spine.resume();
   }
   await waitFor(() => allUp(agent), { timeoutMs: 30_000, intervalMs: 200, what: 'BGP and multihop BFD back after SIGCONT' });
+  await after?.(agent);
 }
 
-nsTest('BIRD 2: a route reflector two hops away runs RFC 5883 multihop BFD (UDP 4784); a frozen spine is detected in under a second', async (t) => {
-  await multihopSpine(t, 'bfdmhbird', (lab, ns) => Bird.start(lab, ns, spineOptions(2)));
+/**
+ * RFC 5883 section 5's TTL check, configured by reload: BIRD sends multihop BFD with TTL 64 (63
+ * here, one router on the way), so `minTtl: 254` drops every packet (counted as TTL) and the
+ * sessions go Down; the reason the default is no check.
+ */
+async function minTtlDropsBird(agent: Agent): Promise<void> {
+  agent.writeConfig({ ...doc, bgp: { ...doc.bgp, bfd: { ...doc.bgp.bfd as object, minTtl: 254 } } });
+  const reload = await agent.ctl(['reload']);
+  if (reload.status !== 0) throw new Error(`reload: ${reload.stdout}${reload.stderr}`);
+  await waitFor(async () => {
+    const s = await agent.status();
+    return (s.bfd?.drops.TTL ?? 0) > 0 && s.peers.every((p) => p.bfd?.state === 'Down' && p.bfd.diagnostic === 'Control Detection Time Expired');
+  }, { timeoutMs: 5000, intervalMs: 50, what: 'BIRD\'s TTL 63 packets dropped under minTtl 254, both sessions Down' });
+}
+
+nsTest('BIRD 2: a route reflector two hops away runs RFC 5883 multihop BFD (UDP 4784); a frozen spine is detected in under a second; minTtl 254 drops its TTL 63', async (t) => {
+  await multihopSpine(t, 'bfdmhbird', (lab, ns) => Bird.start(lab, ns, spineOptions(2)), minTtlDropsBird);
 });
 
 nsTest('FRR 8.4 bfdd: an iBGP peer two hops away runs multihop BFD (our TTL 255 passes its minimum-ttl check); a frozen spine is detected in under a second', async (t) => {
