@@ -7,7 +7,7 @@
  * through bfd-driver.ts (BGP interface peers come later), asked for `{ peer: 'fe80::1', interface }`
  * and for the scoped form `fe80::1%dev`. Both come Up on both sides; BFD made silent on one link
  * takes only that link's session down, and it comes back; the ToR frozen (SIGSTOP) is detected
- * on both in under a second. About 10 s: run by file, not in `npm test`'s smoke.
+ * on both in under a second. In `npm test`: about 3 s.
  */
 
 import test from 'ava';
