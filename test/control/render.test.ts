@@ -161,3 +161,20 @@ test('reload, wait and version texts', (t) => {
   t.is(renderVersion('0.1.0', { version: '0.1.0', node: 'r1-n03' }), 'agentctl 0.1.0\nrack-agent 0.1.0 (node r1-n03)\n');
   t.is(renderVersion('0.1.0', null), 'agentctl 0.1.0\nrack-agent process is not running.\n');
 });
+
+test('peer detail: the BFD path line says single hop on an interface, or multihop, and the port (issue 22)', (t) => {
+  const bfd = {
+    state: 'Up', diagnostic: 'No Diagnostic', remoteState: 'Up', remoteDiagnostic: 'No Diagnostic', since: '2026-11-21T17:59:00Z',
+    localDiscriminator: 1, remoteDiscriminator: 2, txIntervalMs: 100, detectTimeMs: 300, minRxMs: 100, minTxMs: 100, multiplier: 3,
+    remoteControlPlaneIndependent: false, upCount: 1, downCount: 0, packetsIn: 10, packetsOut: 10,
+  };
+  const rows = [
+    { bfd: { ...bfd, mode: 'single-hop' as const, interface: 'eth0' }, line: 'BFD path:     single-hop on eth0, UDP 3784' },
+    { bfd: { ...bfd, mode: 'single-hop' as const }, line: 'BFD path:     single-hop, UDP 3784' },
+    { bfd: { ...bfd, mode: 'multihop' as const }, line: 'BFD path:     multihop, UDP 4784' },
+  ];
+  for (const row of rows) {
+    const text = renderPeerDetail([{ ...SPEC_PEERS[0], bfd: row.bfd }], plain);
+    t.true(text.split('\n').some((l) => l.trim() === row.line), text);
+  }
+});
