@@ -44,9 +44,13 @@ export function multihopOf(p: BfdSpec, ctx: BfdPathContext): boolean {
   return p.ttlSecurity > 1 || !ctx.connected(p.address);
 }
 
+/**
+ * One BfdPeerConfig per peer with BFD enabled. An interface peer whose neighbour's link-local
+ * address is not known yet (`address` not an IPv6 address) gets none until it is.
+ */
 export function bfdPeers(specs: readonly BfdSpec[], ctx: BfdPathContext): BfdPeerConfig[] {
   return specs
-    .filter((p) => p.bfd.enabled)
+    .filter((p) => p.bfd.enabled && ((p.interface ?? '') === '' || p.address.includes(':')))
     .map((p) => {
       const multihop = multihopOf(p, ctx);
       return {

@@ -173,12 +173,13 @@ for (const row of PATHS) {
   });
 }
 
-test('bfdPeers: an interface peer asks for { peer, interface }; multihop carries minTtl; a peer without BFD asks for nothing', (t) => {
+test('bfdPeers: an interface peer asks for { peer, interface }; multihop carries minTtl; a peer without BFD, or an interface peer whose neighbour is not known yet, asks for nothing', (t) => {
   const got = bfdPeers([
     spec({ key: 'eth0', address: 'fe80::1', family: 'ipv6', interface: 'eth0', bfd: { minTtl: 250 } }),
     spec({ key: 'rr', address: '10.255.0.1', bfd: { minTtl: 250 } }),
     spec({ key: 'tor', localAddress: '10.0.0.11' }),
     spec({ key: 'off', bfd: { enabled: false } }),
+    spec({ key: 'eth1', address: '', family: 'ipv6', interface: 'eth1' }),
   ], ctx);
   t.deepEqual(got.map((p) => [p.key, p.peer, p.multihop, p.interface, p.minTtl]), [
     ['eth0', 'fe80::1', false, 'eth0', 0],
