@@ -52,6 +52,8 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
         minTxMs: peer.bfd.minTxMs ?? bgp.bfd.minTxMs,
         multiplier: peer.bfd.multiplier ?? bgp.bfd.multiplier,
         strict: peer.bfd.strict ?? bgp.bfd.strict,
+        multihop: peer.bfd.multihop ?? bgp.bfd.multihop,
+        minTtl: peer.bfd.minTtl ?? bgp.bfd.minTtl,
       },
     };
   });

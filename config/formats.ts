@@ -171,6 +171,8 @@ export const FORMATS = {
   // RFC 5880 section 4.1 carries microseconds in 32 bits; 10 ms .. 60 s is what makes sense here.
   'ra-bfd-interval': intIn(10, 60000, 'a whole number of milliseconds 10..60000'),
   'ra-bfd-multiplier': intIn(1, 255, 'a Detect Mult 1..255 (RFC 5880 section 4.1)'),
+  'ra-bfd-multihop': oneOf(['auto', 'on', 'off']),
+  'ra-bfd-min-ttl': intIn(0, 255, 'a TTL 0..255 (0: no check)'),
   'ra-uint32': intIn(0, 0xffffffff, 'a whole number 0..4294967295'),
   'ra-block-size': intIn(0, 128, 'a prefix length (26 for IPv4 pools, 122 for IPv6)'),
   'ra-route-protocol': (v) => {

@@ -78,6 +78,8 @@ export const SCHEMA: Section = {
       minTxMs: leaf('ra-bfd-interval', 300, 'Desired Min TX Interval, ms'),
       multiplier: leaf('ra-bfd-multiplier', 3, 'Detect Mult'),
       strict: leaf('ra-bool', false, 'true: after BFD Down, BGP waits for BFD Up (RFC 9384 strict mode); false: BGP may come back while BFD stays Down'),
+      multihop: leaf('ra-bfd-multihop', 'auto', 'auto: RFC 5883 multihop BFD (UDP 4784) when ttlSecurity > 1 or the peer is on no connected subnet, else single hop (RFC 5881); on | off force it'),
+      minTtl: leaf('ra-bfd-min-ttl', 0, 'multihop BFD only: the lowest received TTL / Hop Limit accepted (RFC 5883 section 5); 0: no check'),
     },
     peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
     nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
@@ -128,6 +130,8 @@ export const PEER_SCHEMA: Section = {
     minTxMs: derived('ra-bfd-interval', 'default: bgp.bfd.minTxMs'),
     multiplier: derived('ra-bfd-multiplier', 'default: bgp.bfd.multiplier'),
     strict: derived('ra-bool', 'default: bgp.bfd.strict'),
+    multihop: derived('ra-bfd-multihop', 'default: bgp.bfd.multihop'),
+    minTtl: derived('ra-bfd-min-ttl', 'default: bgp.bfd.minTtl'),
   },
 };
 

@@ -93,6 +93,13 @@ export interface BfdConfig {
    * back while BFD stays Down, and BFD takes over once it is Up again.
    */
   readonly strict: boolean;
+  /**
+   * auto: RFC 5883 multihop BFD (UDP 4784) when the peer has ttlSecurity > 1 or sits on no
+   * connected subnet (agent/bfd/coupling.ts), else RFC 5881 single hop; on / off force it.
+   */
+  readonly multihop: 'auto' | 'on' | 'off';
+  /** Multihop only: the lowest received TTL accepted (RFC 5883 section 5); 0: no check. */
+  readonly minTtl: number;
 }
 
 export interface BgpConfig {

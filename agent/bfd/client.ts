@@ -24,12 +24,15 @@ export interface BfdClientOptions {
   onChange(change: BfdChange): void;
   /** Default 3784 (RFC 5881 section 4); tests may use another. */
   readonly port?: number;
+  /** Default 4784 (RFC 5883 section 5); tests may use another. */
+  readonly multihopPort?: number;
   readonly statusIntervalMs?: number;
   /** The restart delay after a dead worker and the close's deadline; systemClock by default. */
   readonly clock?: Clock;
 }
 
 export const BFD_PORT = 3784;
+export const BFD_MULTIHOP_PORT = 4784;
 
 export class BfdClient {
   private worker: Worker | null = null;
@@ -91,7 +94,7 @@ export class BfdClient {
 
   private spawn(): void {
     if (this.worker !== null || this.closing) return;
-    const workerData: WorkerOptions = { port: this.options.port ?? BFD_PORT, statusIntervalMs: this.options.statusIntervalMs ?? 500 };
+    const workerData: WorkerOptions = { port: this.options.port ?? BFD_PORT, multihopPort: this.options.multihopPort ?? BFD_MULTIHOP_PORT, statusIntervalMs: this.options.statusIntervalMs ?? 500 };
     const { Worker } = process.getBuiltinModule('node:worker_threads');
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     this.worker = w;

@@ -1,19 +1,28 @@
 /**
- * BfdEngine: every BFD session of the agent and the receive path of RFC 5881 (single hop,
- * asynchronous mode). `configure(peers)` is the whole desired set: new peers get a session (a
- * random non-zero local discriminator unique in the engine, RFC 5880 section 6.8.1, and a transmit
- * socket from `openTx`: source port 49152-65535, TTL 255, RFC 5881 section 4), removed ones are
- * stopped with AdminDown, changed timers are retuned in place (Poll Sequence, fsm.ts).
+ * BfdEngine: every BFD session of the agent and the receive path of RFC 5881 (single hop) and RFC
+ * 5883 (multihop), asynchronous mode. `configure(peers)` is the whole desired set: new peers get a
+ * session (a random non-zero local discriminator unique in the engine, RFC 5880 section 6.8.1, and
+ * a transmit socket from `openTx`: source port 49152-65535, TTL 255, RFC 5881 section 4 and RFC
+ * 5883 section 5), removed ones are stopped with AdminDown, changed timers are retuned in place
+ * (Poll Sequence, fsm.ts); a session whose path changes (multihop, interface, addresses) is
+ * replaced.
  * A removed session that was Up or Init goes on sending AdminDown for the Detection Time the peer
  * runs for us (RFC 5880 section 6.8.16), capped at ADMIN_DOWN_MAX_MS so a stop stays bounded, and
  * only then closes its socket: one lost packet must not look like a failure to the peer. Meanwhile
  * its discriminator still takes the peer's packets (unseen, uncounted); a new session to the same
  * peer can start at once.
- * `receive` takes every datagram that reached port 3784 and discards, counting by BfdError code:
- * TTL / Hop Limit not 255 (RFC 5881 section 5), what decodeControl refuses, a Your Discriminator
- * naming no session, a packet from an address we have no session with or from another address than
- * the session's peer (RFC 5880 section 6.8.6). A bad packet never throws and never touches another
- * session. Not here: sockets (worker.ts opens them), BGP (the main thread reacts to changes).
+ * Paths (`pathKey`): a single-hop session is keyed by (interface, peer address) when it is bound
+ * to an interface (a link-local peer: RFC 5881 section 3), else by the peer address; a multihop
+ * one by the peer address, and its local address when configured (RFC 5883 section 3: the address
+ * pair and the discriminators). `receive` takes every datagram that reached UDP 3784 or 4784
+ * (`multihop`) and discards, counting by BfdError code: on 3784 a TTL / Hop Limit not 255 (RFC
+ * 5881 section 5); on 4784 one below the session's `minTtl` when configured (RFC 5883 section 5
+ * leaves the check to configuration: BIRD 2 sends multihop BFD with the system's default TTL, 64);
+ * what decodeControl refuses; a Your Discriminator naming no session; a packet from another
+ * address, interface or port than the session's (RFC 5880 section 6.8.6). A bad packet never
+ * throws and never touches another session.
+ * Not here: sockets (worker.ts opens them), BGP (the main thread reacts to changes), which peers
+ * are multihop (coupling.ts).
  */
 
 import { BfdError, type BfdErrorCode } from './errors.js';
@@ -31,6 +40,23 @@ export interface BfdPeerConfig {
   readonly minRxMs: number;
   readonly minTxMs: number;
   readonly multiplier: number;
+  /** RFC 5883 multihop (UDP 4784) instead of RFC 5881 single hop (UDP 3784); absent: false. */
+  readonly multihop?: boolean;
+  /**
+   * Single hop bound to this interface (a link-local peer; RFC 5881 section 3 keys the session by
+   * interface): sent with that scope, and only packets that arrived on it are taken. Absent or '':
+   * not bound. A scoped `peer` (`fe80::1%eth0`) says the same.
+   */
+  readonly interface?: string;
+  /** Multihop only: the lowest received TTL / Hop Limit accepted (RFC 5883 section 5); 0 or absent: no check. */
+  readonly minTtl?: number;
+}
+
+/** A BfdPeerConfig with every optional field filled in and the peer address canonical. */
+export interface BfdPath extends BfdPeerConfig {
+  readonly multihop: boolean;
+  readonly interface: string;
+  readonly minTtl: number;
 }
 
 export interface TxSocket {
@@ -41,12 +67,19 @@ export interface TxSocket {
 export interface BfdEngineDeps {
   readonly clock: Clock;
   readonly random?: () => number;
-  openTx(peer: BfdPeerConfig): TxSocket;
+  openTx(peer: BfdPath): TxSocket;
   onChange(change: BfdChange): void;
 }
 
+/** A session's status with its path. */
+export interface BfdPathStatus extends BfdSessionStatus {
+  readonly multihop: boolean;
+  /** '' when not bound to an interface. */
+  readonly interface: string;
+}
+
 export interface BfdEngineStatus {
-  readonly sessions: readonly BfdSessionStatus[];
+  readonly sessions: readonly BfdPathStatus[];
   /** Discarded datagrams by reason (BfdError codes). */
   readonly drops: Readonly<Record<string, number>>;
 }
@@ -55,13 +88,19 @@ export interface Received {
   readonly data: Uint8Array;
   readonly address: string;
   readonly ttl: number;
+  /** It reached the multihop port (UDP 4784, RFC 5883 section 5); absent: the single-hop port. */
+  readonly multihop?: boolean;
+  /** The interface it arrived on (IP_PKTINFO); absent or '': unknown. */
+  readonly ifname?: string;
+  /** The address it was sent to; absent or '': unknown. */
+  readonly local?: string;
 }
 
 /** RFC 5881 section 5: single-hop packets are sent with TTL 255 and must arrive with 255. */
 export const REQUIRED_TTL = 255;
 
 interface Entry {
-  readonly config: BfdPeerConfig;
+  readonly config: BfdPath;
   readonly session: BfdSession;
   readonly tx: TxSocket;
 }
@@ -78,13 +117,30 @@ export function canonicalAddress(a: string): string {
   }
 }
 
+/** The fields every optional one filled in, the addresses canonical, a scope moved to `interface`. */
+export function pathOf(p: BfdPeerConfig): BfdPath {
+  const zone = p.peer.indexOf('%');
+  const peer = canonicalAddress(zone < 0 ? p.peer : p.peer.slice(0, zone));
+  const multihop = p.multihop ?? false;
+  const iface = multihop ? '' : p.interface || (zone < 0 ? '' : p.peer.slice(zone + 1));
+  return { ...p, peer, local: p.local === '' ? '' : canonicalAddress(p.local), multihop, interface: iface, minTtl: multihop ? p.minTtl ?? 0 : REQUIRED_TTL };
+}
+
+/** What a session is found by when Your Discriminator is zero (RFC 5880 section 6.8.6). */
+export function pathKey(multihop: boolean, peer: string, iface: string): string {
+  return multihop ? `multihop ${peer}` : `single-hop ${iface} ${peer}`;
+}
+
+const keyOf = (p: BfdPath) => pathKey(p.multihop, p.peer, p.interface);
+const samePath = (a: BfdPath, b: BfdPath) => a.peer === b.peer && a.local === b.local && a.family === b.family && a.multihop === b.multihop && a.interface === b.interface;
+
 const timersOf = (p: BfdPeerConfig) => ({ desiredMinTx: p.minTxMs * 1000, requiredMinRx: p.minRxMs * 1000, detectMult: p.multiplier });
-const sameTimers = (a: BfdPeerConfig, b: BfdPeerConfig) => a.minRxMs === b.minRxMs && a.minTxMs === b.minTxMs && a.multiplier === b.multiplier;
+const sameTimers = (a: BfdPath, b: BfdPath) => a.minRxMs === b.minRxMs && a.minTxMs === b.minTxMs && a.multiplier === b.multiplier && a.minTtl === b.minTtl;
 
 export class BfdEngine {
   private readonly byKey = new Map<string, Entry>();
   private readonly byDiscr = new Map<number, Entry>();
-  private readonly byAddress = new Map<string, Entry>();
+  private readonly byPath = new Map<string, Entry>();
   private readonly drops: Partial<Record<BfdErrorCode, number>> = {};
   private readonly random: () => number;
   /** Removed sessions still sending AdminDown, and who waits for the last of them (close()). */
@@ -96,19 +152,22 @@ export class BfdEngine {
   }
 
   configure(peers: readonly BfdPeerConfig[]): void {
-    const wanted = new Map(peers.map((p) => [p.key, { ...p, peer: canonicalAddress(p.peer) }]));
+    const wanted = new Map(peers.map((p) => [p.key, pathOf(p)]));
     for (const [key, e] of this.byKey) {
       const next = wanted.get(key);
-      if (next && next.peer === e.config.peer && next.local === e.config.local && next.family === e.config.family) continue;
+      if (next && samePath(next, e.config)) continue;
       this.remove(e);
     }
     for (const p of wanted.values()) {
       const e = this.byKey.get(p.key);
       if (!e) this.add(p);
       else if (!sameTimers(e.config, p)) {
-        this.byKey.set(p.key, { ...e, config: p });
-        this.index(this.byKey.get(p.key)!);
-        e.session.retune(timersOf(p));
+        // Every index gets the new entry: the receive path reads minTtl from it.
+        const next: Entry = { ...e, config: p };
+        this.byKey.set(p.key, next);
+        this.byDiscr.set(e.session.localDiscr, next);
+        this.index(next);
+        if (!sameTimers({ ...e.config, minTtl: p.minTtl }, p)) e.session.retune(timersOf(p));
       }
     }
   }
@@ -119,7 +178,10 @@ export class BfdEngine {
   }
 
   status(): BfdEngineStatus {
-    return { sessions: [...this.byKey.values()].map((e) => e.session.status()), drops: { ...this.drops } };
+    return {
+      sessions: [...this.byKey.values()].map((e) => ({ ...e.session.status(), multihop: e.config.multihop, interface: e.config.interface })),
+      drops: { ...this.drops },
+    };
   }
 
   /**
@@ -133,7 +195,9 @@ export class BfdEngine {
   }
 
   private accept(m: Received): BfdErrorCode | undefined {
-    if (m.ttl !== REQUIRED_TTL) return 'TTL';
+    const multihop = m.multihop ?? false;
+    // RFC 5881 section 5: single hop is GTSM, checked before anything else is read.
+    if (!multihop && m.ttl !== REQUIRED_TTL) return 'TTL';
     let packet;
     try {
       packet = decodeControl(m.data);
@@ -141,20 +205,29 @@ export class BfdEngine {
       return err instanceof BfdError ? err.code : 'SHORT';
     }
     const from = canonicalAddress(m.address);
+    const ifname = m.ifname ?? '';
     let e: Entry | undefined;
     if (packet.yourDiscr !== 0) {
       e = this.byDiscr.get(packet.yourDiscr);
       if (!e) return 'UNKNOWN_DISCRIMINATOR';
       if (e.config.peer !== from) return 'ADDRESS_MISMATCH';
+      if (e.config.multihop !== multihop) return 'HOP_MISMATCH';
+      if (e.config.interface !== '' && ifname !== '' && ifname !== e.config.interface) return 'INTERFACE_MISMATCH';
     } else {
-      // RFC 5880 section 6.8.6: select the session by the source address (single hop: RFC 5881 s3).
-      e = this.byAddress.get(from);
+      // RFC 5880 section 6.8.6: select the session by its path (RFC 5881 s3, RFC 5883 s3).
+      e = multihop ? this.byPath.get(pathKey(true, from, '')) : this.byPath.get(pathKey(false, from, ifname)) ?? this.byPath.get(pathKey(false, from, ''));
       if (!e) return 'UNKNOWN_PEER';
+    }
+    if (multihop) {
+      const local = m.local ? canonicalAddress(m.local) : '';
+      if (e.config.local !== '' && local !== '' && local !== e.config.local) return 'ADDRESS_MISMATCH';
+      // RFC 5883 section 5: a TTL check only where one is configured.
+      if (e.config.minTtl > 0 && m.ttl < e.config.minTtl) return 'TTL';
     }
     return e.session.receive(packet);
   }
 
-  private add(p: BfdPeerConfig): void {
+  private add(p: BfdPath): void {
     let tx: TxSocket;
     try {
       tx = this.deps.openTx(p);
@@ -177,13 +250,13 @@ export class BfdEngine {
   }
 
   private index(e: Entry): void {
-    this.byAddress.set(e.config.peer, e);
+    this.byPath.set(keyOf(e.config), e);
   }
 
   private remove(e: Entry): void {
     const ms = Math.min(e.session.stop(), ADMIN_DOWN_MAX_MS);
     this.byKey.delete(e.config.key);
-    if (this.byAddress.get(e.config.peer) === e) this.byAddress.delete(e.config.peer);
+    if (this.byPath.get(keyOf(e.config)) === e) this.byPath.delete(keyOf(e.config));
     if (ms <= 0) return this.retire(e);
     this.retiring.add(e);
     this.deps.clock.setTimeout(() => this.retire(e), ms);

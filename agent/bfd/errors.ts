@@ -14,7 +14,7 @@ export type BfdErrorCode =
   | 'MULTIPOINT'
   | 'ZERO_MY_DISCRIMINATOR'
   | 'AUTH_NOT_CONFIGURED'
-  /** RFC 5881 section 5: TTL / Hop Limit not 255 (GTSM). */
+  /** RFC 5881 section 5: TTL / Hop Limit not 255 (GTSM); multihop: below the configured minimum (RFC 5883 section 5). */
   | 'TTL'
   /** Your Discriminator zero and no session for the source address. */
   | 'UNKNOWN_PEER'
@@ -22,8 +22,12 @@ export type BfdErrorCode =
   | 'UNKNOWN_DISCRIMINATOR'
   /** Your Discriminator zero while the session is not Down or AdminDown (section 6.8.6). */
   | 'ZERO_YOUR_DISCRIMINATOR'
-  /** The session named by Your Discriminator belongs to another address. */
+  /** The session named by Your Discriminator belongs to another address (or, multihop, another local address). */
   | 'ADDRESS_MISMATCH'
+  /** A single-hop session's packet on the multihop port (4784) or a multihop one's on 3784. */
+  | 'HOP_MISMATCH'
+  /** The session is bound to another interface than the one the packet arrived on (RFC 5881 section 3). */
+  | 'INTERFACE_MISMATCH'
   | 'SOCKET';
 
 export class BfdError extends CodedError<BfdErrorCode> {}

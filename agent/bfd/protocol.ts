@@ -10,6 +10,8 @@ import type { BfdChange } from './session.js';
 export interface WorkerOptions {
   /** UDP port of the receive sockets and of the peers: 3784 (RFC 5881 section 4). */
   readonly port: number;
+  /** UDP port of multihop BFD: 4784 (RFC 5883 section 5). */
+  readonly multihopPort: number;
   readonly statusIntervalMs: number;
 }
 

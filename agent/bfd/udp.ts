@@ -5,7 +5,11 @@
  * in a worker_threads Worker). Node's dgram cannot read the received TTL. IP_MINTTL would let the
  * kernel drop low-TTL datagrams, but Linux checks it for TCP only (test/bfd/ttl.test.ts shows a
  * TTL 254 datagram reaching a UDP socket with IP_MINTTL 255), and a kernel drop is not counted
- * per peer; the check is made in TypeScript instead, where it is counted.
+ * per peer; the check is made in TypeScript instead, where it is counted. Each datagram also
+ * carries the interface it arrived on and the address it was sent to (IP_PKTINFO /
+ * IPV6_RECVPKTINFO): a link-local BFD session is keyed by interface (RFC 5881 section 3), a
+ * multihop one by its address pair (RFC 5883 section 3). Addresses to bind and send to may carry
+ * a scope (`fe80::1%eth0`): the addon sets sin6_scope_id.
  * Not here: BFD itself (agent/bfd/).
  */
 import { createRequire } from 'node:module';
@@ -16,10 +20,14 @@ export interface UdpMessage {
   readonly port: number;
   /** -1 when the kernel sent no TTL control message. */
   readonly ttl: number;
+  /** The interface it arrived on; '' when the kernel did not say. */
+  readonly ifname: string;
+  /** The address it was sent to (ours); '' when the kernel did not say. */
+  readonly local: string;
 }
 
 interface NativeUdp {
-  udpOpen(family: 4 | 6, address: string, port: number, ttl: number, onMessage: ((buf: Buffer, address: string, port: number, ttl: number) => void) | null, onError: (err: Error) => void): unknown;
+  udpOpen(family: 4 | 6, address: string, port: number, ttl: number, onMessage: ((buf: Buffer, address: string, port: number, ttl: number, ifname: string, local: string) => void) | null, onError: (err: Error) => void): unknown;
   udpSend(handle: unknown, data: Buffer, address: string, port: number): void;
   udpPort(handle: unknown): number;
   udpClose(handle: unknown): void;
@@ -47,7 +55,7 @@ export class UdpSocket {
   constructor(readonly options: UdpOptions) {
     const address = options.address !== '' ? options.address : options.family === 4 ? '0.0.0.0' : '::';
     const on = options.onMessage;
-    this.handle = native.udpOpen(options.family, address, options.port, options.ttl, on ? (data, from, port, ttl) => on({ data, address: from, port, ttl }) : null, options.onError);
+    this.handle = native.udpOpen(options.family, address, options.port, options.ttl, on ? (data, from, port, ttl, ifname, local) => on({ data, address: from, port, ttl, ifname, local }) : null, options.onError);
   }
 
   get port(): number {

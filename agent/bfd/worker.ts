@@ -2,15 +2,17 @@
  * The BFD worker: a worker_threads Worker that runs the BfdEngine on its own event loop, so that
  * the 100 ms x 3 timers of RFC 5880 keep time while the main thread digests a million prefixes or
  * collects garbage (its own V8 heap: the main thread's GC pauses do not stop it). It owns the
- * sockets: one receive socket per family on UDP 3784 (RFC 5881 section 4; agent/bfd/udp.ts reports
- * each datagram's TTL) and one transmit socket per session with a source port in 49152-65535 and
- * TTL 255. Messages (protocol.ts): configuration in from the main thread, state changes and status
+ * sockets: one receive socket per family and port, UDP 3784 for single hop (RFC 5881 section 4)
+ * and 4784 for multihop (RFC 5883 section 5), opened when a session first needs it
+ * (agent/bfd/udp.ts reports each datagram's TTL, interface and destination address), and one
+ * transmit socket per session with a source port in 49152-65535 and TTL 255; a session bound to
+ * an interface binds and sends with that scope (`fe80::1%eth0`: sin6_scope_id). Messages (protocol.ts): configuration in from the main thread, state changes and status
  * snapshots out. Not here: what BFD Down does to BGP (agent/main.ts and the session FSM).
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { UdpSocket } from './udp.js';
-import { BfdEngine, type BfdPeerConfig, type TxSocket } from './engine.js';
+import { BfdEngine, type BfdPath, type TxSocket } from './engine.js';
 import type { ToMain, ToWorker, WorkerOptions } from './protocol.js';
 import { every, systemClock } from '../contracts/clock.js';
 
@@ -24,33 +26,42 @@ const options = workerData as WorkerOptions;
 const post = (m: ToMain): void => port.postMessage(m);
 const log = (level: 'info' | 'warn' | 'error', message: string, meta: Record<string, unknown> = {}): void => post({ type: 'log', level, message, meta });
 
-const receivers = new Map<4 | 6, UdpSocket | null>();
+/** Receive sockets by family and port; null: it could not be opened (logged once). */
+const receivers = new Map<string, UdpSocket | null>();
 
-function ensureReceiver(family: 4 | 6): void {
-  if (receivers.has(family)) return;
+function ensureReceiver(family: 4 | 6, multihop: boolean): void {
+  const udpPort = multihop ? options.multihopPort : options.port;
+  const id = `${family} ${udpPort}`;
+  if (receivers.has(id)) return;
   try {
-    receivers.set(family, new UdpSocket({
-      family, address: '', port: options.port, ttl: 255,
-      onMessage: (m) => engine.receive(m),
-      onError: (err) => log('warn', `BFD receive socket: ${err.message}`, { family }),
+    receivers.set(id, new UdpSocket({
+      family, address: '', port: udpPort, ttl: 255,
+      onMessage: (m) => engine.receive({ ...m, multihop }),
+      onError: (err) => log('warn', `BFD receive socket: ${err.message}`, { family, port: udpPort }),
     }));
   } catch (err) {
-    receivers.set(family, null);
-    log('error', `cannot open the BFD receive socket on UDP ${options.port}: ${(err as Error).message}`, { family });
+    receivers.set(id, null);
+    log('error', `cannot open the BFD receive socket on UDP ${udpPort}: ${(err as Error).message}`, { family });
   }
 }
 
-function openTx(p: BfdPeerConfig): TxSocket {
+/** An address with the session's interface as its scope, for bind and sendto. */
+const scoped = (address: string, iface: string): string => (iface !== '' && address.includes(':') ? `${address}%${iface}` : address);
+
+function openTx(p: BfdPath): TxSocket {
   const family = p.family === 'ipv4' ? 4 : 6;
-  ensureReceiver(family);
+  ensureReceiver(family, p.multihop);
+  const to = scoped(p.peer, p.interface);
+  const dport = p.multihop ? options.multihopPort : options.port;
+  const local = p.local === '' ? '' : scoped(p.local, p.interface);
   let last: unknown;
-  // RFC 5881 section 4: a source port in 49152-65535, not used by another session.
+  // RFC 5881 section 4, RFC 5883 section 5: a source port in 49152-65535, not used by another session.
   for (let i = 0; i < 64; i++) {
     const sport = SOURCE_PORT_MIN + Math.floor(Math.random() * (SOURCE_PORT_MAX - SOURCE_PORT_MIN + 1));
-    for (const address of p.local === '' ? [''] : [p.local, '']) {
+    for (const address of local === '' ? [''] : [local, '']) {
       try {
         const s = new UdpSocket({ family, address, port: sport, ttl: 255, onError: () => undefined });
-        return { send: (packet) => s.send(packet, p.peer, options.port), close: () => s.close() };
+        return { send: (packet) => s.send(packet, to, dport), close: () => s.close() };
       } catch (err) {
         last = err;
         const code = (err as { code?: string }).code;

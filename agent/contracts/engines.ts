@@ -79,7 +79,13 @@ export interface PeerSpec {
    * after BFD Down the session waits for BFD Up (RFC 9384 strict mode); otherwise it may come back
    * while BFD stays Down (session.ts bfdDown).
    */
-  readonly bfd: { readonly enabled: boolean; readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number; readonly strict: boolean };
+  readonly bfd: {
+    readonly enabled: boolean; readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number; readonly strict: boolean;
+    /** RFC 5883 multihop: auto (coupling.ts decides), on, off. */
+    readonly multihop: 'auto' | 'on' | 'off';
+    /** Multihop only: the lowest received TTL accepted (RFC 5883 section 5); 0: no check. */
+    readonly minTtl: number;
+  };
 }
 
 // ---- negotiation -------------------------------------------------------------------------------

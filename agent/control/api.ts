@@ -66,6 +66,10 @@ export interface PeerAnswer {
 export interface BfdAnswer {
   /** AdminDown | Down | Init | Up */
   readonly state: string;
+  /** `multihop` (RFC 5883, UDP 4784) or `single-hop` (RFC 5881, UDP 3784). */
+  readonly mode: 'single-hop' | 'multihop';
+  /** The interface a single-hop session is bound to (a link-local peer); absent when none. */
+  readonly interface?: string;
   /** Our last diagnostic in words (RFC 5880 section 4.1), e.g. `Control Detection Time Expired`. */
   readonly diagnostic: string;
   readonly remoteState: string;

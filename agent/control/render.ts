@@ -100,6 +100,7 @@ function bfdLines(b: BfdAnswer, options: RenderOptions): [string, string][] {
   const diag = b.state === 'Up' ? '' : `, diagnostic: ${b.diagnostic}`;
   return [
     ['BFD', `${b.state} since ${formatSince(b.since, options.now)}${diag}; remote ${b.remoteState}${b.remoteState === 'Up' ? '' : ` (${b.remoteDiagnostic})`}`],
+    ['BFD path', `${b.mode}${b.interface ? ` on ${b.interface}` : ''}, UDP ${b.mode === 'multihop' ? 4784 : 3784}`],
     ['BFD timers', `tx ${b.txIntervalMs} ms, detect ${b.detectTimeMs} ms; configured rx ${b.minRxMs} ms, tx ${b.minTxMs} ms, multiplier ${b.multiplier}`],
     ['BFD session', `discriminators ${b.localDiscriminator} local, ${b.remoteDiscriminator} remote; up ${b.upCount}, down ${b.downCount}; packets in ${b.packetsIn}, out ${b.packetsOut}`],
   ];

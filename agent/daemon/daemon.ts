@@ -24,6 +24,7 @@
 import { stopRequested, takeOver } from './signals.js';
 import { ConfigError, readPassword, type Config } from '../../config/index.js';
 import { Fib, fibOptions } from '../../netlink/fib/index.js';
+import { deviceFor } from '../../netlink/fib/interfaces.js';
 import { sdNotify } from './sd-notify.js';
 import { shutdown } from './shutdown.js';
 import { BfdClient } from '../bfd/client.js';
@@ -212,7 +213,8 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     }
     const specs = peerSet(next, unnumbered.table.snapshot());
     const diff = manager!.apply(specs);
-    bfd.configure(bfdPeers(specs.filter((p) => p.address !== '')));
+    // Multihop BFD for a peer on no connected subnet (coupling.ts): the kernel's addresses, as the FIB keeps them.
+    bfd.configure(bfdPeers(specs.filter((p) => p.address !== ''), { connected: (address) => deviceFor(fib.ifs, address) !== null }));
     return diff;
   };
 

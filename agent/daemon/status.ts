@@ -21,16 +21,19 @@ export function peerInfo(s: Pick<SessionStatus, 'state' | 'lastError'>): string 
   return s.state !== 'Established' && s.lastError !== '' ? `${s.state} ${s.lastError}` : s.state;
 }
 
-export function bfdAnswer(b: BfdSessionStatus): BfdAnswer {
+/** A BFD session's status; `multihop` and `interface` when the engine knows its path. */
+type BfdStatus = BfdSessionStatus & { readonly multihop?: boolean; readonly interface?: string };
+
+export function bfdAnswer(b: BfdStatus): BfdAnswer {
   return {
-    state: b.state, diagnostic: b.diag, remoteState: b.remoteState, remoteDiagnostic: b.remoteDiag, since: isoSeconds(b.since),
+    state: b.state, mode: b.multihop === true ? 'multihop' : 'single-hop', ...(b.interface ? { interface: b.interface } : {}), diagnostic: b.diag, remoteState: b.remoteState, remoteDiagnostic: b.remoteDiag, since: isoSeconds(b.since),
     localDiscriminator: b.localDiscriminator, remoteDiscriminator: b.remoteDiscriminator, txIntervalMs: b.txIntervalMs, detectTimeMs: b.detectTimeMs,
     minRxMs: b.minRxMs, minTxMs: b.minTxMs, multiplier: b.multiplier, remoteControlPlaneIndependent: b.remoteCpi,
     upCount: b.upCount, downCount: b.downCount, packetsIn: b.packetsIn, packetsOut: b.packetsOut,
   };
 }
 
-export function peerAnswer(s: SessionStatus, counts: PeerCounts, bfd?: BfdSessionStatus): PeerAnswer {
+export function peerAnswer(s: SessionStatus, counts: PeerCounts, bfd?: BfdStatus): PeerAnswer {
   const messages = { in: { ...s.messagesIn }, out: { ...s.messagesOut } };
   return {
     address: s.address,

@@ -16,7 +16,7 @@ const port = Number(process.argv[3] ?? '47840');
 const url = new URL('../../agent/bfd/worker.js', import.meta.url);
 
 async function round(i: number): Promise<void> {
-  const workerData: WorkerOptions = { port, statusIntervalMs: 50 };
+  const workerData: WorkerOptions = { port, multihopPort: port + 1, statusIntervalMs: 50 };
   const w = new Worker(url, { workerData });
   const exited = new Promise<number>((resolve) => w.once('exit', resolve));
   // Open: both families' receive sockets and two sessions each sending to them (300 ms x 3).

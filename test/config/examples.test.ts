@@ -55,7 +55,7 @@ test('a minimal config gets every documented default', (t) => {
       multipath: 8,
       gracefulRestart: { enabled: true, restartTime: 120 },
       endOfRibQuietTime: 5,
-      bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false },
+      bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false, multihop: 'auto', minTtl: 0 },
       peers: [],
       nodes: [],
     },
@@ -96,7 +96,7 @@ test('peer, node and pool items get their defaults, derived from the globals', (
     nextHopMode: 'Auto',
     maxPrefixes: 0,
     passive: false,
-    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false },
+    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false, multihop: 'auto', minTtl: 0 },
   });
   t.like(c.bgp.peers[1], { address: '10.0.1.2', port: 179, holdTime: 9, keepaliveTime: 3 });
   t.like(c.bgp.nodes[0], { asNumber: 64512, ipv6Address: '', labels: {}, routeReflectorClusterID: '' });
@@ -109,14 +109,15 @@ test('bgp.bfd is every peer\'s default; a peer\'s bfd overrides any of its keys'
   doc.bgp.bfd = { enabled: true, minRxMs: 100, multiplier: 5 };
   doc.bgp.peers = [
     { peerIP: '10.0.1.1', asNumber: 64512 }, { peerIP: '10.0.1.2', asNumber: 64512, bfd: { enabled: false, minTxMs: 50 } },
-    { peerIP: '10.0.1.3', asNumber: 64512, bfd: {} }, { peerIP: '10.0.1.4', asNumber: 64512, bfd: { strict: true } },
+    { peerIP: '10.0.1.3', asNumber: 64512, bfd: {} }, { peerIP: '10.0.1.4', asNumber: 64512, bfd: { strict: true, multihop: 'on', minTtl: 250 } },
   ];
   const c = load(doc);
-  t.deepEqual(c.bgp.bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5, strict: false });
-  t.deepEqual(c.bgp.peers[0].bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5, strict: false });
-  t.deepEqual(c.bgp.peers[1].bfd, { enabled: false, minRxMs: 100, minTxMs: 50, multiplier: 5, strict: false });
+  t.deepEqual(c.bgp.bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5, strict: false, multihop: 'auto', minTtl: 0 });
+  t.deepEqual(c.bgp.peers[0].bfd, { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5, strict: false, multihop: 'auto', minTtl: 0 });
+  t.deepEqual(c.bgp.peers[1].bfd, { enabled: false, minRxMs: 100, minTxMs: 50, multiplier: 5, strict: false, multihop: 'auto', minTtl: 0 });
   t.deepEqual(c.bgp.peers[2].bfd, c.bgp.bfd);
   t.is(c.bgp.peers[3].bfd.strict, true);
+  t.like(c.bgp.peers[3].bfd, { multihop: 'on', minTtl: 250 });
 });
 
 test('bgp.bfd.strict must be a boolean', (t) => {

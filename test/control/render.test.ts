@@ -187,3 +187,20 @@ test('services table: NAME | PREFIX | STATE | SINCE | LAST CHECK, "not yet" befo
   const none = { applied: true, peersAdded: [], peersRemoved: [], peersRestarted: [], blocksAdded: [], blocksRemoved: [] };
   t.is(renderReload({ ...none, servicesAdded: ['dns'], servicesRestarted: ['web'] }), 'Reloaded.\n  services added: dns\n  services restarted: web\n');
 });
+
+test('peer detail: the BFD path line says single hop on an interface, or multihop, and the port (issue 22)', (t) => {
+  const bfd = {
+    state: 'Up', diagnostic: 'No Diagnostic', remoteState: 'Up', remoteDiagnostic: 'No Diagnostic', since: '2026-11-21T17:59:00Z',
+    localDiscriminator: 1, remoteDiscriminator: 2, txIntervalMs: 100, detectTimeMs: 300, minRxMs: 100, minTxMs: 100, multiplier: 3,
+    remoteControlPlaneIndependent: false, upCount: 1, downCount: 0, packetsIn: 10, packetsOut: 10,
+  };
+  const rows = [
+    { bfd: { ...bfd, mode: 'single-hop' as const, interface: 'eth0' }, line: 'BFD path:     single-hop on eth0, UDP 3784' },
+    { bfd: { ...bfd, mode: 'single-hop' as const }, line: 'BFD path:     single-hop, UDP 3784' },
+    { bfd: { ...bfd, mode: 'multihop' as const }, line: 'BFD path:     multihop, UDP 4784' },
+  ];
+  for (const row of rows) {
+    const text = renderPeerDetail([{ ...SPEC_PEERS[0], bfd: row.bfd }], plain);
+    t.true(text.split('\n').some((l) => l.trim() === row.line), text);
+  }
+});

@@ -107,6 +107,14 @@ export interface DaemonOptions {
   readonly preserveForwarding?: boolean;
   /** Install the best BGP routes into the namespace's kernel tables (default false). */
   readonly installRoutes?: boolean;
+  /**
+   * BIRD only: BFD sessions of `protocol bfd` itself, with no BGP session behind them
+   * (`neighbor ADDR [dev "IF"] [local ADDR] [multihop on]`), at these timers.
+   */
+  readonly bfdNeighbors?: {
+    readonly timers: { readonly minRxMs: number; readonly minTxMs: number; readonly multiplier: number };
+    readonly neighbors: readonly { readonly address: string; readonly dev?: string; readonly local?: string; readonly multihop?: boolean }[];
+  };
 }
 
 /** A neighbour as the daemon sees it. `state` is the RFC 4271 FSM state name as the daemon spells it. */

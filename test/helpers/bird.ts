@@ -101,10 +101,14 @@ export function birdConfig(options: DaemonOptions, dir: string): string {
     for (const r of routes) lines.push(staticRoute(r));
     lines.push('}');
   }
-  const bfd = options.neighbors.find((n) => n.bfd !== undefined)?.bfd;
+  const bfd = options.neighbors.find((n) => n.bfd !== undefined)?.bfd ?? options.bfdNeighbors?.timers;
   if (bfd) {
-    // LAB-NOTES.md: this form parses with BIRD 2.0.12.
-    lines.push(`protocol bfd { interface "*" { min rx interval ${bfd.minRxMs} ms; min tx interval ${bfd.minTxMs} ms; multiplier ${bfd.multiplier}; }; }`);
+    // LAB-NOTES.md: this form parses with BIRD 2.0.12; `multihop { }` holds the timers of its
+    // multihop sessions (RFC 5883: an iBGP session without `direct`, or `multihop`).
+    const timers = `min rx interval ${bfd.minRxMs} ms; min tx interval ${bfd.minTxMs} ms; multiplier ${bfd.multiplier};`;
+    const neighbors = (options.bfdNeighbors?.neighbors ?? []).map((n) =>
+      ` neighbor ${n.address}${n.dev !== undefined ? ` dev "${n.dev}"` : ''}${n.local !== undefined ? ` local ${n.local}` : ''}${n.multihop === true ? ' multihop on' : ''};`);
+    lines.push(`protocol bfd { interface "*" { ${timers} }; multihop { ${timers} };${neighbors.join('')} }`);
   }
   for (const n of options.neighbors) lines.push(...neighborBlock(options, n));
   return `${lines.join('\n')}\n`;

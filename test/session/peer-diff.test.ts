@@ -51,7 +51,7 @@ test('RELABEL_ONLY names fields a running session does not depend on', (t) => {
 });
 
 test('a change of bfd alone (enable, disable, retune) relabels: the BGP session is not restarted', (t) => {
-  const on = { ...base, bfd: { enabled: true, minRxMs: 100, minTxMs: 100, multiplier: 3, strict: false } };
+  const on = { ...base, bfd: { enabled: true, minRxMs: 100, minTxMs: 100, multiplier: 3, strict: false, multihop: 'auto' as const, minTtl: 0 } };
   const retuned = { ...on, bfd: { ...on.bfd, minTxMs: 300 } };
   for (const [a, b] of [[base, on], [on, retuned], [retuned, base]] as const) {
     const d = diffPeers([a], [b]);

@@ -27,7 +27,7 @@ export function peerSpec(o: Partial<PeerSpec> & Pick<PeerSpec, 'address' | 'loca
     routeReflectorClient: false,
     families: ['ipv4', 'ipv6'],
     gracefulRestart: { enabled: true, restartTime: 120 },
-    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false },
+    bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false, multihop: 'auto', minTtl: 0 },
     ...o,
   };
 }

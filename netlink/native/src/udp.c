@@ -6,10 +6,15 @@
  * worker's: napi_get_uv_event_loop), and hands each datagram to JS with its source address, port
  * and the TTL from the control message; the check itself is in TypeScript (agent/bfd/engine.ts), so
  * a dropped packet is counted. Sending sets IP_TTL / IPV6_UNICAST_HOPS at open (255 for BFD, any
- * value for tests). AF_INET6 sockets are IPv6 only (IPV6_V6ONLY).
+ * value for tests). AF_INET6 sockets are IPv6 only (IPV6_V6ONLY). A receiving socket also sets
+ * IP_PKTINFO / IPV6_RECVPKTINFO: each datagram comes with the interface it arrived on and the
+ * address it was sent to, which BFD needs to key a link-local session by interface (RFC 5881
+ * section 3) and a multihop one by its address pair (RFC 5883 section 3). Send and bind accept a
+ * scoped address (fe80::1%eth0, ip-address.c).
  *
  *   udpOpen(family 4|6, address, port, ttl, onMessage | null, onError) -> handle
- *     onMessage(buf, address, port, ttl)   ttl -1 when the kernel gave no control message
+ *     onMessage(buf, address, port, ttl, ifname, local)   ttl -1 when the kernel gave no control
+ *       message; ifname '' and local '' when it gave no packet info
  *   udpSend(handle, buf, address, port)    throws a typed errno error
  *   udpPort(handle) -> the bound port      udpClose(handle)
  *
@@ -25,6 +30,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -78,8 +84,31 @@ static int received_ttl(struct msghdr *msg) {
   return -1;
 }
 
+/* The arrival interface's name and the destination address (IP_PKTINFO / IPV6_PKTINFO), '' when absent. */
+static void received_info(struct msghdr *msg, char *ifname, char *local, size_t local_size) {
+  ifname[0] = '\0';
+  local[0] = '\0';
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+    unsigned int index = 0;
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo info;
+      memcpy(&info, CMSG_DATA(c), sizeof info);
+      index = (unsigned int)info.ipi_ifindex;
+      inet_ntop(AF_INET, &info.ipi_addr, local, (socklen_t)local_size);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo info;
+      memcpy(&info, CMSG_DATA(c), sizeof info);
+      index = info.ipi6_ifindex;
+      inet_ntop(AF_INET6, &info.ipi6_addr, local, (socklen_t)local_size);
+    } else {
+      continue;
+    }
+    if (index != 0 && if_indextoname(index, ifname) == NULL) ifname[0] = '\0';
+  }
+}
+
 static void deliver(udp_socket *s, const unsigned char *data, size_t n, struct sockaddr_storage *from,
-                    int ttl) {
+                    int ttl, const char *ifname, const char *local) {
   napi_env env = s->js.env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -94,12 +123,14 @@ static void deliver(udp_socket *s, const unsigned char *data, size_t n, struct s
     inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
     port = ntohs(a->sin6_port);
   }
-  napi_value argv[4];
+  napi_value argv[6];
   if (napi_create_buffer_copy(env, n, data, NULL, &argv[0]) == napi_ok &&
       napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
       napi_create_int32(env, port, &argv[2]) == napi_ok &&
-      napi_create_int32(env, ttl, &argv[3]) == napi_ok)
-    rn_js_call(&s->js, s->js.on_data, 4, argv);
+      napi_create_int32(env, ttl, &argv[3]) == napi_ok &&
+      napi_create_string_utf8(env, ifname, NAPI_AUTO_LENGTH, &argv[4]) == napi_ok &&
+      napi_create_string_utf8(env, local, NAPI_AUTO_LENGTH, &argv[5]) == napi_ok)
+    rn_js_call(&s->js, s->js.on_data, 6, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -129,7 +160,10 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       break;
     }
     if (msg.msg_flags & MSG_TRUNC) continue; /* larger than any BFD packet: not ours */
-    deliver(s, data, (size_t)n, &from, received_ttl(&msg));
+    char ifname[IF_NAMESIZE];
+    char local[INET6_ADDRSTRLEN];
+    received_info(&msg, ifname, local, sizeof local);
+    deliver(s, data, (size_t)n, &from, received_ttl(&msg), ifname, local);
   }
 }
 
@@ -180,10 +214,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     return NULL;
   bool ok = family == AF_INET
                 ? rn_set_int_option(env, fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL") &&
-                      (!receiving || rn_set_int_option(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"))
+                      (!receiving || (rn_set_int_option(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL") &&
+                                      rn_set_int_option(env, fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO")))
                 : rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY") &&
                       rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS") &&
-                      (!receiving || rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"));
+                      (!receiving || (rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT") &&
+                                      rn_set_int_option(env, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO")));
   if (!ok || !rn_bind_ip(env, fd, family, address, (uint16_t)port)) {
     close(fd);
     return NULL;
