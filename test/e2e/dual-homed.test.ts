@@ -8,7 +8,9 @@
  * - on one uplink going down, shrink the route to the other uplink in place (a replace: the
  *   `ip monitor` watcher sees no deletion of it), and grow it back when the link returns;
  * - on one ToR's bgpd being killed, shrink the same way (the ToR's session ends, and FRR in its
- *   default helper-only graceful-restart mode preserves no family for us to keep).
+ *   default helper-only graceful-restart mode preserves no family for us to keep);
+ * - on one ToR freezing (SIGSTOP of bgpd and bfdd, link up), shrink by single-hop BFD bound to the
+ *   uplink (100 ms x 3), long before the 30 s hold time could say it.
  */
 import test from 'ava';
 import { Agent } from '../helpers/agent.js';
@@ -23,6 +25,8 @@ if (!isRoot) test('dual-homed test', (t) => t.log(`skipped: ${rootSkipReason}`))
 const REMOTE = '192.168.97.0/26';
 const NODE_BLOCK = '192.168.98.0/26';
 const NODE_BLOCK6 = 'fd00:98::/122';
+/** Single-hop BFD on each uplink, bound to it: 100 ms x 3, detection in about 300 ms. */
+const BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 };
 
 async function linkLocal(lab: Lab, ns: string, dev: string): Promise<string> {
   return waitFor(async () => {
@@ -49,11 +53,11 @@ nsTest('dual-homed node on two unnumbered uplinks: ECMP over both, shrunk in pla
   }
   const frrs = await Promise.all(links.map((l, i) => Frr.start(lab, l.tor, {
     routerId: `10.97.255.${i + 1}`, localAs: 65097, routes: { ipv4: [REMOTE] },
-    neighbors: [{ address: l.torDev, interface: true, as: 0, connectRetry: 1, families: ['ipv4', 'ipv6'] }],
+    neighbors: [{ address: l.torDev, interface: true, as: 0, connectRetry: 1, families: ['ipv4', 'ipv6'], holdTime: 30, bfd: BFD }],
   })));
   const agent = await Agent.start(lab, node, {
     node: { name: 'n0', ipv4Address: '10.97.255.9/32', ipv6Address: 'fd00:97:ffff::9/128' },
-    bgp: { asNumber: 65098, peers: links.map((l) => ({ interface: l.nodeDev, asNumber: 'external' })) },
+    bgp: { asNumber: 65098, holdTime: 30, peers: links.map((l) => ({ interface: l.nodeDev, asNumber: 'external', bfd: { enabled: true, ...BFD } })) },
     pools: [{ cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Never' }, { cidr: 'fd00::/16', blockSize: 122 }],
     blocks: [NODE_BLOCK, NODE_BLOCK6],
     log: { level: 'info' },
@@ -95,6 +99,20 @@ nsTest('dual-homed node on two unnumbered uplinks: ECMP over both, shrunk in pla
   took('tor2 bgpd back -> both again');
   const log = agent.logs().split('\n').filter((l) => /unnumbered|link down/.test(l));
   t.true(log.some((l) => /link down/.test(l)), 'the agent saw the link go down');
+  // ToR 1 frozen (bgpd and bfdd stopped, the link up): only BFD can tell, well inside the 30 s hold time.
+  await waitFor(async () => {
+    const r = await agent.ctl(['status', '-o', 'json']);
+    const peers = (JSON.parse(r.stdout) as { peers: { address: string; state: string; bfd?: { state: string } }[] }).peers;
+    return peers.every((p) => p.state === 'Established' && p.bfd?.state === 'Up');
+  }, { timeoutMs: 30_000, what: 'both sessions Established with BFD Up' });
+  at = Date.now();
+  frrs[0].pause();
+  await waitFor(async () => JSON.stringify(await hops(lab, node, REMOTE)) === JSON.stringify([`${links[1].torLl} ${links[1].nodeDev}`]),
+    { timeoutMs: 5_000, intervalMs: 20, what: `${REMOTE} shrunk to uplink 2 by BFD after tor1 froze (hold time 30 s)` });
+  took('tor1 frozen -> one next hop (BFD)');
+  frrs[0].resume();
+  await waitFor(async () => JSON.stringify(await hops(lab, node, REMOTE)) === JSON.stringify(both), { timeoutMs: 40_000, what: `${REMOTE} via both again after tor1 thawed` });
+  took('tor1 thawed -> both again');
   await watcher.sync();
   t.deepEqual(watcher.deletions().filter((p) => p === REMOTE), [], `${REMOTE} was never deleted, only replaced`);
 });
