@@ -86,7 +86,8 @@ export class Checker {
     const sessions = s.sessions();
     const targets = probeTargets({
       routes: s.routes(),
-      peers: sessions.filter((p) => p.enabled).map((p) => p.address),
+      // An interface peer is probed at its link-local address on its interface, once known.
+      peers: sessions.filter((p) => p.enabled && p.linkLocal !== '').map((p) => (p.linkLocal === undefined ? p.address : `${p.linkLocal}%${p.address}`)),
       tunnelDevice: settings.tunnelDevice,
       mtuOf: (name) => s.link(name)?.mtu ?? null,
       deviceFor: (address) => s.deviceFor(address),

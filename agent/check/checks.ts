@@ -15,7 +15,10 @@ import type { ProbeResult } from './prober.js';
 import { SMALL_PACKET, type Target } from './targets.js';
 
 export interface SessionInput {
+  /** The peer's address; an interface peer's interface (BGP unnumbered). */
   readonly address: string;
+  /** An interface peer's link-local neighbour ('' while unknown); absent for other peers. */
+  readonly linkLocal?: string;
   readonly state: string;
   readonly enabled: boolean;
   readonly lastError: string;

@@ -83,6 +83,12 @@ nsTest('BIRD 2 over a link with link-local addresses only: interface peer, both 
     t.deepEqual(r.asPath, [65093]);
   }
 
+  // agentctl check probes the link-local next hop on its interface and names it.
+  const check = JSON.parse((await agent.ctl(['check', '-o', 'json'])).stdout) as { checks: { name: string; target: string; status: string; detail: string }[] };
+  const hop = check.checks.filter((c) => c.name === 'nexthop');
+  t.log(JSON.stringify(hop));
+  t.deepEqual(hop.map((c) => [c.target, c.status]), [[`${torLl}%${nodeDev}`, 'ok']], JSON.stringify(check));
+
   // The link goes down (the ToR's side, as a pulled cable): session ended, routes gone at once.
   await lab.ip(torNs, 'link', 'set', torDev, 'down');
   await waitFor(async () => !(await kernelRoutes(lab, nodeNs, '-4')).includes(TOR_BLOCK) && !(await kernelRoutes(lab, nodeNs, '-6')).includes(TOR_BLOCK6),
