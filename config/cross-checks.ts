@@ -2,7 +2,7 @@
  * Checks that relate keys to each other, after every key passed its own format: peers (one of
  * peerIP and peerSelector, distinct addresses, IPv6 only with node.ipv6Address, password files),
  * keepalive against hold time (RFC 4271 section 4.4), send hold time above it (RFC 9687), the node inventory, pools and this node's
- * blocks (inside an enabled pool, exactly its blockSize). A key that already has a problem is
+ * blocks (inside an enabled pool, exactly its blockSize), and the policy rules (policy-checks.ts). A key that already has a problem is
  * skipped, so one mistake is reported once. Password files are stat'ed, never read.
  */
 
@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { cidrContains, cidrsOverlap, parseCidr, parseEndpoint, type Cidr } from './addresses.js';
 import { addProblem, hasProblemAt, type Problem } from './errors.js';
 import { checkPasswordFile } from './password.js';
+import { checkPolicy } from './policy-checks.js';
 import type { RawConfig } from './raw.js';
 
 export const DEFAULT_BLOCK_SIZE = { ipv4: 26, ipv6: 122 } as const;
@@ -128,6 +129,7 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
       }
     });
   }
+  checkPolicy(raw, problems);
 }
 
 /** RFC 4271 section 4.4: keepalives well inside the hold time; none when the hold time is 0. */

@@ -64,6 +64,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
     },
     pools,
     blocks: raw.blocks,
+    policy: raw.policy,
     kernel: raw.kernel,
     control: raw.control,
     metrics: raw.metrics,

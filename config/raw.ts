@@ -31,6 +31,7 @@ export interface RawConfig {
   };
   pools: RawPool[];
   blocks: string[];
+  policy: Config['policy'];
   kernel: Config['kernel'];
   control: Config['control'];
   metrics: Config['metrics'];

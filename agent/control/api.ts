@@ -113,6 +113,11 @@ export interface ReloadAnswer {
   readonly peersRelabelled?: readonly string[];
   readonly blocksAdded: readonly string[];
   readonly blocksRemoved: readonly string[];
+  /** policy.import changed: the Established peers asked to send their routes again (route refresh or restart). */
+  readonly importRulesChanged?: boolean;
+  readonly peersRefreshed?: readonly string[];
+  /** policy.export changed: every peer was sent what differs. */
+  readonly exportRulesChanged?: boolean;
   /** When refused: every problem, one per line, each naming its key. */
   readonly problems?: readonly string[];
 }

@@ -149,7 +149,10 @@ export function renderReload(answer: ReloadAnswer): string {
     ['peers added', answer.peersAdded], ['peers removed', answer.peersRemoved], ['peers restarted', answer.peersRestarted],
     ['blocks added', answer.blocksAdded], ['blocks removed', answer.blocksRemoved],
   ];
+  if (answer.peersRefreshed !== undefined && answer.peersRefreshed.length > 0) changes.push(['import rules changed, routes asked again from', answer.peersRefreshed]);
   const lines = changes.filter(([, list]) => list.length > 0).map(([name, list]) => `  ${name}: ${list.map(safeCell).join(', ')}\n`);
+  if (answer.importRulesChanged === true && (answer.peersRefreshed ?? []).length === 0) lines.push('  import rules changed\n');
+  if (answer.exportRulesChanged === true) lines.push('  export rules changed: peers sent what differs\n');
   return lines.length === 0 ? 'Reloaded: nothing changed.\n' : `Reloaded.\n${lines.join('')}`;
 }
 

@@ -114,6 +114,9 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     },
     onRefresh: (key, r) => logRefresh(log, key, r),
   });
+  rib.setImportRules(settings.importRules);
+  rib.setExport({ policy: settings.exportRules, drained: config.bgp.drained });
+  if (config.bgp.drained) log.info('starting drained (bgp.drained): what we announce carries GRACEFUL_SHUTDOWN and is least preferred', {});
 
   /**
    * Once a tick: peers whose initial table is complete without End-of-RIB are logged; then, until
@@ -238,7 +241,8 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
 
   const engines: Engines = {
     config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker,
-    reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; } }),
+    reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; },
+      refreshPeers: () => (manager?.status() ?? []).filter((st) => manager?.refreshFrom(st.key) !== 'none').map((st) => st.key) }),
   };
   const handlers = controlHandlers(engines);
 
