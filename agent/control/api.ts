@@ -11,7 +11,7 @@
 export interface CommandTypes {
   readonly status: { readonly args: NoArgs; readonly answer: StatusAnswer };
   readonly peers: { readonly args: { readonly address?: string }; readonly answer: readonly PeerAnswer[] };
-  readonly routes: { readonly args: { readonly family?: 'ipv4' | 'ipv6' }; readonly answer: readonly RouteAnswer[] };
+  readonly routes: { readonly args: { readonly family?: 'ipv4' | 'ipv6'; readonly detail?: boolean }; readonly answer: readonly RouteAnswer[] };
   readonly wait: { readonly args: { readonly timeoutSeconds: number }; readonly answer: WaitAnswer };
   readonly reload: { readonly args: NoArgs; readonly answer: ReloadAnswer };
   readonly check: { readonly args: { readonly timeoutSeconds?: number }; readonly answer: CheckAnswer };
@@ -102,6 +102,18 @@ export interface RouteAnswer {
   readonly nextHops: readonly { readonly via: string; readonly dev?: string; readonly onlink?: boolean; readonly peer: string }[];
   /** The decision step that picked the best path, e.g. `local-pref`, `as-path-length`, `router-id`. */
   readonly decidedBy?: string;
+  /**
+   * The best path's attributes (SPEC.md "Routing policy": route detail), as stored after import
+   * policy: AS_PATH as text (`65001 65002`, an AS_SET in braces), communities `AS:value`, large
+   * communities `global:local1:local2`, LOCAL_PREF (100 when the path had none), MED (absent when
+   * the path had none), and the peers of the ECMP set ('local' for our own).
+   */
+  readonly asPath?: string;
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly peers?: readonly string[];
 }
 
 export interface ReloadAnswer {

@@ -139,6 +139,25 @@ export function renderRoutes(routes: readonly RouteAnswer[]): string {
   return `${boxTable(['PREFIX', 'NEXT HOP', 'DEV', 'PEER', 'DECIDED BY'], rows)}\n`;
 }
 
+/** `agentctl routes --detail`: a block per route, its best path's attributes and its peers. */
+export function renderRouteDetail(routes: readonly RouteAnswer[]): string {
+  if (routes.length === 0) return 'No routes found.\n';
+  return routes.map((r) => {
+    const via = r.kind === 'blackhole' ? 'blackhole' : r.nextHops.map((h) => `via ${h.via}${h.dev === undefined ? '' : ` dev ${h.dev}`}`).join(', ');
+    const lines: [string, string][] = [
+      ['Next hops', via || '-'],
+      ['Peers', (r.peers ?? r.nextHops.map((h) => h.peer)).join(', ') || '-'],
+      ['AS path', r.asPath === undefined || r.asPath === '' ? '(empty)' : r.asPath],
+      ['Local pref', r.localPref === undefined ? '-' : String(r.localPref)],
+      ['MED', r.med === undefined ? '-' : String(r.med)],
+      ['Communities', (r.communities ?? []).join(' ') || '-'],
+      ['Large comm.', (r.largeCommunities ?? []).join(' ') || '-'],
+      ['Decided by', r.decidedBy ?? '-'],
+    ];
+    return `${safeCell(r.prefix)}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(14)}${safeCell(v)}`).join('\n')}\n`;
+  }).join('\n');
+}
+
 /** `agentctl reload`: what changed, or why nothing did. */
 export function renderReload(answer: ReloadAnswer): string {
   if (!answer.applied) {

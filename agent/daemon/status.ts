@@ -84,6 +84,12 @@ export interface RibRouteLike {
   readonly kind: 'blackhole' | 'unicast';
   readonly nextHops: readonly { readonly via: string; readonly peer: string }[];
   readonly decidedBy: string;
+  readonly asPath?: string;
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly peers?: readonly string[];
 }
 
 export interface FibRouteLike {
@@ -100,6 +106,9 @@ export function routeAnswers(rib: readonly RibRouteLike[], fib: readonly FibRout
       const kh = k?.nextHops.find((x) => x.via === h.via);
       return { via: h.via, peer: h.peer, ...(kh?.dev ? { dev: kh.dev } : {}), ...(kh?.onlink ? { onlink: true } : {}) };
     });
-    return { prefix: r.prefix, family: r.family, kind: r.kind, nextHops, decidedBy: r.decidedBy };
+    const { asPath, communities, largeCommunities, localPref, med, peers } = r;
+    const detail = { asPath, communities, largeCommunities, localPref, med, peers };
+    for (const key of Object.keys(detail) as (keyof typeof detail)[]) if (detail[key] === undefined) delete detail[key];
+    return { prefix: r.prefix, family: r.family, kind: r.kind, nextHops, decidedBy: r.decidedBy, ...detail };
   });
 }

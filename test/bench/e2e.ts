@@ -21,7 +21,8 @@
  * "main table holds N" condition; printed with the ratio agent / floor. BENCH_E2E_FLOOR=0 skips it.
  * BENCH_E2E_POLICY=1 (issue 23) runs the agent a second time per count with ten import rules
  * (TEN_RULES: nine whose prefix conditions every route fails, then one that accepts it with a
- * LOCAL_PREF, so each prefix runs all ten) and prints the time and CPU ratio rules / none.
+ * LOCAL_PREF, so each prefix runs all ten) and prints the time and CPU ratio rules / none;
+ * BENCH_E2E_POLICY=first runs the one with rules first.
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
  */
 import { fileURLToPath } from 'node:url';
@@ -234,8 +235,11 @@ async function main(): Promise<void> {
   try {
     await settle();
     for (const count of COUNTS) {
+      // BENCH_E2E_POLICY=first: the run with rules before the one without (to see an order effect).
+      const policyFirst = process.env.BENCH_E2E_POLICY === 'first';
+      const early = policyFirst ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
       const ours = await agent(dir, count);
-      const ruled = process.env.BENCH_E2E_POLICY === '1' ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
+      const ruled = policyFirst ? early : process.env.BENCH_E2E_POLICY === '1' ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
       const ref = process.env.BENCH_BIRD === '0' ? undefined : await bird(dir, count);
       const floor = process.env.BENCH_E2E_FLOOR === '0' ? undefined : await kernelFloor(count);
       console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);

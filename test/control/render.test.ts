@@ -4,10 +4,11 @@ import test from 'ava';
 
 import type { PeerAnswer } from '../../agent/control/api.js';
 import {
-  formatSince, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderStatus, renderVersion, renderWait, shortState,
+  formatSince, renderPeerDetail, renderPeers, renderReload, renderRouteDetail, renderRoutes, renderStatus, renderVersion, renderWait, shortState,
 } from '../../agent/control/render.js';
 import { boxTable } from '../../agent/control/table.js';
 import { ROUTES, SPEC_PEERS, SPEC_STATUS } from './fakes.js';
+import type { RouteAnswer } from '../../agent/control/api.js';
 
 const now = new Date('2026-11-21T18:00:00Z');
 const plain = { now, colour: false };
@@ -160,4 +161,33 @@ test('reload, wait and version texts', (t) => {
   t.is(renderWait({ converged: false, waited: 5 }), 'Not converged after 5 s.\n');
   t.is(renderVersion('0.1.0', { version: '0.1.0', node: 'r1-n03' }), 'agentctl 0.1.0\nrack-agent 0.1.0 (node r1-n03)\n');
   t.is(renderVersion('0.1.0', null), 'agentctl 0.1.0\nrack-agent process is not running.\n');
+});
+
+test('routes --detail: a block per route with its AS path, LOCAL_PREF, MED, communities and peers', (t) => {
+  const routes: RouteAnswer[] = [
+    { prefix: '0.0.0.0/0', family: 'ipv4', kind: 'unicast', decidedBy: 'router-id', nextHops: [{ via: '10.0.1.1', dev: 'eth0', peer: '10.0.1.1' }, { via: '10.0.2.1', dev: 'eth1', peer: '10.0.2.1' }],
+      asPath: '65001 {65002 65003}', communities: ['64512:10', '65535:0'], largeCommunities: ['64512:1:2'], localPref: 200, med: 5, peers: ['10.0.1.1', '10.0.2.1'] },
+    { prefix: '192.168.0.0/26', family: 'ipv4', kind: 'blackhole', nextHops: [], asPath: '', communities: [], largeCommunities: [], localPref: 100, peers: ['local'] },
+  ];
+  t.is(renderRouteDetail(routes), `0.0.0.0/0
+  Next hops:    via 10.0.1.1 dev eth0, via 10.0.2.1 dev eth1
+  Peers:        10.0.1.1, 10.0.2.1
+  AS path:      65001 {65002 65003}
+  Local pref:   200
+  MED:          5
+  Communities:  64512:10 65535:0
+  Large comm.:  64512:1:2
+  Decided by:   router-id
+
+192.168.0.0/26
+  Next hops:    blackhole
+  Peers:        local
+  AS path:      (empty)
+  Local pref:   100
+  MED:          -
+  Communities:  -
+  Large comm.:  -
+  Decided by:   -
+`);
+  t.is(renderRouteDetail([]), 'No routes found.\n');
 });

@@ -139,3 +139,18 @@ test('RFC 8326 received: a path with 65535:0 loses to one without it, whatever i
   t.deepEqual(h.rib.best('192.168.1.0/26').map((p) => p.peer), [other.key]);
   t.is(h.rib.routes('ipv4').find((r) => r.prefix === '192.168.1.0/26')?.decidedBy, 'graceful-shutdown');
 });
+
+test('route detail: each route carries its best path\'s AS path, communities, LOCAL_PREF, MED and the peers of its ECMP set', (t) => {
+  const h = harness();
+  h.rib.setImportRules(compilePolicy([rule({ prefix: '0.0.0.0/0', exact: true }, 'accept', { localPref: 200 })]));
+  h.rib.setLocalBlocks(['192.168.0.0/26']);
+  const e2 = spec('10.0.9.2', { peerAs: 65001 });
+  h.feed(established(ebgp), established(e2));
+  const attrs = { asPath: [{ type: 'sequence' as const, asns: [65001, 65010] }], communities: [C10], largeCommunities: [{ global: 64512, local1: 1, local2: 2 }], med: 5 };
+  h.feed(announce(ebgp, ['0.0.0.0/0'], '10.0.9.1', attrs), announce(e2, ['0.0.0.0/0'], '10.0.9.2', attrs));
+  const routes = h.rib.routes('ipv4');
+  const dflt = routes.find((r) => r.prefix === '0.0.0.0/0');
+  t.like(dflt, { asPath: '65001 65010', communities: ['64512:10'], largeCommunities: ['64512:1:2'], localPref: 200, med: 5, peers: [ebgp.key, e2.key] });
+  t.like(routes.find((r) => r.prefix === '192.168.0.0/26'), { asPath: '', communities: [], largeCommunities: [], localPref: 100, peers: ['local'] });
+  t.is(routes.find((r) => r.prefix === '192.168.0.0/26')?.med, undefined);
+});
