@@ -15,7 +15,15 @@ export interface CommandTypes {
   readonly wait: { readonly args: { readonly timeoutSeconds: number }; readonly answer: WaitAnswer };
   readonly reload: { readonly args: NoArgs; readonly answer: ReloadAnswer };
   readonly check: { readonly args: { readonly timeoutSeconds?: number }; readonly answer: CheckAnswer };
+  readonly drain: { readonly args: NoArgs; readonly answer: DrainAnswer };
+  readonly undrain: { readonly args: NoArgs; readonly answer: DrainAnswer };
   readonly version: { readonly args: NoArgs; readonly answer: VersionAnswer };
+}
+
+/** `agentctl drain` / `undrain` (SPEC.md "Drain"): the state now, and whether the command changed it. */
+export interface DrainAnswer {
+  readonly drained: boolean;
+  readonly changed: boolean;
 }
 
 export type NoArgs = Readonly<Record<string, never>>;
@@ -90,6 +98,8 @@ export interface StatusAnswer {
   readonly asNumber: number;
   readonly peers: readonly PeerAnswer[];
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  /** RFC 8326 drain in force (SPEC.md "Drain"). */
+  readonly drained: boolean;
   /** BFD packets discarded by reason (RFC 5880 section 6.8.6, RFC 5881 section 5), when BFD runs. */
   readonly bfd?: { readonly drops: Readonly<Record<string, number>> };
 }
@@ -180,4 +190,6 @@ export interface ControlHandlers {
   /** Runs the data-plane checks; `timeoutSeconds` undefined: the config's check.timeout. */
   check(timeoutSeconds?: number): Promise<CheckAnswer>;
   version(): VersionAnswer;
+  /** Drain on (true) or off (false): every peer is sent the change at once. */
+  drain(on: boolean): DrainAnswer;
 }

@@ -14,7 +14,7 @@ import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
 import type { Clock } from '../contracts/clock.js';
 import type { AnswerOf, ArgsOf, Command, ControlHandlers } from './api.js';
 import { ControlError } from './errors.js';
-import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRouteDetail, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
+import { NOT_RUNNING, renderCheck, renderDrain, renderPeerDetail, renderPeers, renderReload, renderRouteDetail, renderRoutes, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
 import { waitConverged } from './wait.js';
 
 /** `wait` never holds a connection longer than this, whatever the client asks. */
@@ -262,6 +262,24 @@ export const COMMANDS: { readonly [C in Command]: CommandRow<C> } = {
     serve: (h, args) => h.check(args.timeoutSeconds),
     render: (answer, _args, o) => ({ text: renderCheck(answer, { colour: o.colour }) }),
     succeeded: (answer) => answer.ok === true,
+  },
+  drain: {
+    readOnly: false,
+    usage: ['drain', 'RFC 8326 graceful shutdown: what the node announces gets', '65535:0 and is made least preferred (root only)'],
+    ...noArgs,
+    clientTimeoutMs: plainTimeout,
+    serve: (h) => h.drain(true),
+    render: (answer) => ({ text: renderDrain(answer) }),
+    succeeded: always,
+  },
+  undrain: {
+    readOnly: false,
+    usage: ['undrain', 'ends the drain: announcements as before (root only)'],
+    ...noArgs,
+    clientTimeoutMs: plainTimeout,
+    serve: (h) => h.drain(false),
+    render: (answer) => ({ text: renderDrain(answer) }),
+    succeeded: always,
   },
   version: {
     readOnly: true,

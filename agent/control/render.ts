@@ -66,6 +66,7 @@ export function renderStatus(status: StatusAnswer, options: RenderOptions): stri
   const v6 = status.peers.filter((peer) => peer.family === 'ipv6');
   return [
     'rack-agent process is running.',
+    ...(status.drained === true ? ['This node is drained (RFC 8326): its routes carry GRACEFUL_SHUTDOWN; agentctl undrain reverts.'] : []),
     '',
     familySection('IPv4', v4, options),
     '',
@@ -156,6 +157,12 @@ export function renderRouteDetail(routes: readonly RouteAnswer[]): string {
     ];
     return `${safeCell(r.prefix)}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(14)}${safeCell(v)}`).join('\n')}\n`;
   }).join('\n');
+}
+
+/** `agentctl drain` / `undrain`. */
+export function renderDrain(answer: { readonly drained: boolean; readonly changed: boolean }): string {
+  if (answer.drained) return answer.changed ? 'Drained: peers are sent our routes with GRACEFUL_SHUTDOWN, least preferred.\n' : 'Already drained.\n';
+  return answer.changed ? 'Undrained: peers are sent our routes as before.\n' : 'Not drained.\n';
 }
 
 /** `agentctl reload`: what changed, or why nothing did. */

@@ -1,6 +1,6 @@
 /**
  * What the running daemon answers: the control socket's handlers (agentctl status, peers, routes,
- * wait, reload, check, version) and the snapshot the metrics read, each over the live engines the
+ * wait, reload, check, drain, undrain, version) and the snapshot the metrics read, each over the live engines the
  * daemon hands in. The answers themselves are pure functions (agent/daemon/status.ts); the reload is
  * agent/daemon/reload.ts. Not here: building or starting any engine (agent/daemon/daemon.ts). Engines are
  * imported as types only.
@@ -14,6 +14,7 @@ import { isReady } from './readiness.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { Rib } from '../rib/rib.js';
 import type { SessionStatus } from '../contracts/engines.js';
+import type { Log } from '../contracts/log.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
 
@@ -29,6 +30,8 @@ export interface Engines {
   readonly bfd: BfdClient;
   readonly checker: Checker;
   readonly reload: () => ReloadAnswer;
+  /** Where drain and undrain are logged. */
+  readonly log?: Log;
 }
 
 export function controlHandlers(e: Engines): ControlHandlers {
@@ -41,6 +44,7 @@ export function controlHandlers(e: Engines): ControlHandlers {
         sessions: e.sessions(),
         counts: (key) => rib.peerCounts(key),
         fib: fib.snapshot(),
+        drained: rib.exportSettings().drained,
         bfd: bfd.status(),
       }),
     peers: (address) => {
@@ -52,6 +56,11 @@ export function controlHandlers(e: Engines): ControlHandlers {
     reload: () => Promise.resolve(e.reload()),
     check: (timeoutSeconds) => e.checker.run(timeoutSeconds),
     version: () => ({ version: version(), node: e.config().node.name }),
+    drain: (on) => {
+      const changed = rib.setDrained(on);
+      if (changed) e.log?.info(on ? 'drained (RFC 8326): our routes go out with GRACEFUL_SHUTDOWN, least preferred' : 'undrained: our routes go out as before', {});
+      return { drained: on, changed };
+    },
   };
   return handlers;
 }
@@ -72,6 +81,7 @@ export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
       })),
       kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
       bfdDrops: bs.drops,
+      drained: rib.exportSettings().drained,
     };
   };
 }

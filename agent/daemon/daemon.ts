@@ -240,7 +240,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   stopTicks = every(clock, TICK_MS, tick);
 
   const engines: Engines = {
-    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker,
+    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker, log,
     reload: () => reload({ path, log, root, tables, rib, applyPeers, current: () => config, commit: (next) => { config = next; },
       refreshPeers: () => (manager?.status() ?? []).filter((st) => manager?.refreshFrom(st.key) !== 'none').map((st) => st.key) }),
   };

@@ -55,6 +55,7 @@ export interface StatusInput {
   readonly sessions: readonly SessionStatus[];
   readonly counts: (key: string) => PeerCounts;
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  readonly drained: boolean;
   /** The BFD snapshot (agent/bfd/client.ts), when BFD runs. */
   readonly bfd?: { readonly sessions: readonly BfdSessionStatus[]; readonly drops: Readonly<Record<string, number>> };
 }
@@ -65,7 +66,7 @@ export function statusAnswer(input: StatusInput): StatusAnswer {
     .sort((a, b) => (a.family === b.family ? compareAddress(a.address, b.address) : a.family === 'ipv4' ? -1 : 1))
     .map((s) => peerAnswer(s, input.counts(s.key), input.bfd?.sessions.find((b) => b.key === s.key)));
   const bfd = input.bfd && input.bfd.sessions.length > 0 ? { bfd: { drops: { ...input.bfd.drops } } } : {};
-  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync }, ...bfd };
+  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync }, drained: input.drained, ...bfd };
 }
 
 function compareAddress(a: string, b: string): number {

@@ -191,3 +191,10 @@ test('routes --detail: a block per route with its AS path, LOCAL_PREF, MED, comm
 `);
   t.is(renderRouteDetail([]), 'No routes found.\n');
 });
+
+test('status text says drained only when drained', (t) => {
+  const opts = { now: new Date('2026-11-21T17:41:00Z'), colour: false };
+  t.false(renderStatus(SPEC_STATUS, opts).includes('drained'));
+  const text = renderStatus({ ...SPEC_STATUS, drained: true }, opts);
+  t.true(text.startsWith('rack-agent process is running.\nThis node is drained (RFC 8326)'), text);
+});
