@@ -133,6 +133,8 @@ export interface DaemonRoute {
   readonly med?: number;
   readonly localPref?: number;
   readonly communities: readonly string[];
+  /** RFC 8092 large communities, `global:local1:local2` (BIRD only, so far). */
+  readonly largeCommunities?: readonly string[];
   readonly originatorId?: string;
   readonly clusterList: readonly string[];
 }

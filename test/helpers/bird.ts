@@ -147,6 +147,7 @@ interface MutableRoute {
   med?: number;
   localPref?: number;
   communities: string[];
+  largeCommunities?: string[];
   originatorId?: string;
   clusterList: string[];
 }
@@ -182,6 +183,9 @@ export function parseBirdRoutes(text: string, protocolAddress: ReadonlyMap<strin
       case 'local_pref': current.localPref = Number(value); break;
       case 'community':
         current.communities = [...value.matchAll(/\((\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}`);
+        break;
+      case 'large_community':
+        current.largeCommunities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
         break;
       case 'originator_id': current.originatorId = value; break;
       case 'cluster_list': current.clusterList = value.split(/\s+/).filter(Boolean); break;
