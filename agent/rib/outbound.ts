@@ -26,7 +26,7 @@ import type { PathAttributes } from '../bgp/attributes.js';
 import type { Prefix } from '../bgp/prefix.js';
 import type { ExportNode } from './export.js';
 import type { ExportView } from './export-view.js';
-import { reexport } from './reexport.js';
+import { reexportAll } from './reexport.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
@@ -295,7 +295,7 @@ export class OutboundStream {
   end(live: readonly PeerState[], table: (family: FamilyName) => RibTable<number | string>, regroup?: () => ReadonlyMap<string, ExportView>): void {
     for (const t of this.targets) t.out.flush();
     this.targets = this.to4 = this.to6 = [];
-    if (regroup !== undefined) this.reexport(live, table, regroup());
+    if (regroup !== undefined) reexportAll(live, regroup(), this.node, table, (keys) => this.builder(keys));
     const unfed = new Map<UpdateGroup, PeerState[]>();
     for (const ps of live) {
       if (ps.fed || ps.group === null) continue;
@@ -330,23 +330,6 @@ export class OutboundStream {
         feed(ps.group, this.node, table(f), f, this.builder([key]));
         if (enhanced) this.send(key, { kind: 'end-refresh', family: f });
       }
-    }
-  }
-
-  /** Each group's fed members, by the view their holdings were computed with: one walk per group and family. */
-  private reexport(live: readonly PeerState[], table: (family: FamilyName) => RibTable<number | string>, held: ReadonlyMap<string, ExportView>): void {
-    const byGroup = new Map<UpdateGroup, Map<ExportView, string[]>>();
-    for (const ps of live) {
-      const view = held.get(ps.spec.key);
-      if (!ps.fed || ps.group === null || view === undefined) continue;
-      let parts = byGroup.get(ps.group);
-      if (parts === undefined) byGroup.set(ps.group, (parts = new Map()));
-      const keys = parts.get(view);
-      if (keys === undefined) parts.set(view, [ps.spec.key]);
-      else keys.push(ps.spec.key);
-    }
-    for (const [group, parts] of byGroup) {
-      for (const f of group.families) reexport(group, this.node, table(f), f, [...parts].map(([view, keys]) => ({ view, out: this.builder(keys) })));
     }
   }
 

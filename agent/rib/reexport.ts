@@ -14,6 +14,7 @@ import type { FamilyName } from '../bgp/families.js';
 import type { Prefix } from '../bgp/prefix.js';
 import type { ExportNode } from './export.js';
 import type { ExportView } from './export-view.js';
+import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
 import type { UpdateGroup } from './update-group.js';
 
@@ -52,4 +53,25 @@ export function reexport<K extends number | string>(g: UpdateGroup, node: Export
     }
   });
   for (const h of holders) h.out.flush();
+}
+
+/**
+ * Each group's fed members among `live`, by the view their holdings were computed with (`held`,
+ * from UpdateGroups.configure): one walk per group and family, a part per old view.
+ */
+export function reexportAll(live: readonly PeerState[], held: ReadonlyMap<string, ExportView>, node: ExportNode,
+  table: (family: FamilyName) => RibTable<number | string>, builder: (keys: readonly string[]) => ReexportSink): void {
+  const byGroup = new Map<UpdateGroup, Map<ExportView, string[]>>();
+  for (const ps of live) {
+    const view = held.get(ps.spec.key);
+    if (!ps.fed || ps.group === null || view === undefined) continue;
+    let parts = byGroup.get(ps.group);
+    if (parts === undefined) byGroup.set(ps.group, (parts = new Map()));
+    const keys = parts.get(view);
+    if (keys === undefined) parts.set(view, [ps.spec.key]);
+    else keys.push(ps.spec.key);
+  }
+  for (const [group, parts] of byGroup) {
+    for (const f of group.families) reexport(group, node, table(f), f, [...parts].map(([view, keys]) => ({ view, out: builder(keys) })));
+  }
 }
