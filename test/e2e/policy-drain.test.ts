@@ -11,7 +11,8 @@
  * - drain: the iBGP ToR sees 65535:0 and LOCAL_PREF 0, the eBGP ToR 65535:0 and three more
  *   prepends; status says drained (text and JSON); undrain reverts, all without a session reset;
  * - reload: new import rules ask the ToRs for a route refresh (the default route goes, the
- *   sessions stay), new export rules reach the ToRs at once.
+ *   sessions stay), new export rules reach the ToRs at once; a ToR without route refresh gets its
+ *   session restarted instead (Cease, Other Configuration Change) and sends its routes again.
  */
 import test from 'ava';
 import { Agent } from '../helpers/agent.js';
@@ -108,4 +109,34 @@ test.serial('policy and drain: what BIRD ToRs see and what lands in our kernel',
   await seen(tor, NODE, (r) => r.med === 20 && r.communities.length === 0, 'the iBGP ToR to see the new MED');
   await seen(tor2, NODE, (r) => r.med === 20 && r.asPath.length === 1, 'the eBGP ToR to see the new MED and no prepend');
   t.deepEqual((await agent.status()).peers.map((p) => p.since), since, 'route refresh, not a session reset');
+});
+
+test.serial('policy: new import rules restart the session of a ToR without route refresh', async (t) => {
+  if (!isRoot) return t.fail('needs root');
+  const lab = await useLab(t, 'policyrr');
+  const sw = await lab.namespace('sw');
+  const torNs = await lab.namespace('tor');
+  const ns = await lab.namespace('n0');
+  await lab.lan(sw, [{ ns: torNs, addr: { ipv4: `${TOR.ipv4}/24` } }, { ns, addr: { ipv4: `${NODE}/24` } }]);
+  const tor = await Bird.start(lab, torNs, {
+    routerId: TOR.ipv4, localAs: TOR.as,
+    neighbors: [{ address: NODE, as: TOR.as, rrClient: true, localAddress: TOR.ipv4, connectRetry: 1, families: ['ipv4'], routeRefresh: false }],
+    routes: { ipv4: ['0.0.0.0/0'] },
+  });
+  const doc = agentDoc(0);
+  doc.node.ipv6Address = '';
+  doc.blocks = [BLOCK];
+  doc.pools = [doc.pools[0]];
+  const agent = await Agent.start(lab, ns, doc);
+  const before = await agent.waitEstablished([TOR.ipv4]);
+  t.false(before.peers[0].capabilities?.includes('route refresh'), 'BIRD offered no route refresh');
+  t.false((await lab.ip(ns, 'route', 'show', 'proto', '201')).stdout.includes('default'), 'outside the pools: refused');
+  doc.policy = { import: [{ match: { prefix: '0.0.0.0/0', exact: true } }] };
+  agent.writeConfig(doc);
+  const reloaded = await agent.ctl(['reload', '-o', 'json']);
+  t.like(JSON.parse(reloaded.stdout), { importRulesChanged: true, peersRefreshed: [TOR.ipv4] });
+  await waitFor(async () => (await lab.ip(ns, 'route', 'show', 'proto', '201')).stdout.includes(`default via ${TOR.ipv4}`), { timeoutMs: 20_000, what: 'the default route in our kernel after the session restart' });
+  await agent.waitEstablished([TOR.ipv4]);
+  t.true(agent.logs().includes('sent NOTIFICATION: Cease / Other Configuration Change'), 'the session was restarted');
+  t.true((await tor.neighbor(NODE)).established);
 });

@@ -79,6 +79,8 @@ export interface NeighborOptions {
    * hops, offered in the OPEN). FRR negotiates it on its own for unnumbered neighbours.
    */
   readonly extendedNextHop?: boolean;
+  /** BIRD only: false is `enable route refresh off` (no RFC 2918 capability). Default: on. */
+  readonly routeRefresh?: boolean;
 }
 
 export interface DaemonOptions {

@@ -58,6 +58,7 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     n.gracefulRestart === true ? '  graceful restart on;' : n.gracefulRestart === false ? '  graceful restart off;' : '',
     n.bfd !== undefined ? '  bfd on;' : '',
     n.as4 === false ? '  enable as4 off;' : '',
+    n.routeRefresh === false ? '  enable route refresh off;' : '',
     `  connect delay time ${retry};`,
     `  connect retry time ${retry};`,
     `  error wait time ${retry}, ${2 * retry};`,
