@@ -6,8 +6,8 @@
  * "Drain"). Export rules never touch a path the base export refuses.
  * The memo: per path, the rules still possible after the attribute and peer conditions, and the
  * result per deciding rule (index + 1; 0 when none decides), each interned so equal results are
- * one object (prefixes sharing an exported attribute set share one UPDATE; the interning is the
- * group's, shared by its old and new views, so reexport.ts compares by identity). A rule with a prefix
+ * one object (prefixes sharing an exported attribute set share one UPDATE; the interning is shared
+ * by every group and view, so reexport.ts compares by identity). A rule with a prefix
  * condition makes the result prefix-dependent; keying on the deciding rule keeps one entry per
  * (path, outcome), never per prefix. A new setting is a new view (the old one is kept only to
  * compute what the members held, outbound.ts reexport).
@@ -49,7 +49,7 @@ export class ExportView {
     readonly settings: ExportSettings,
     private readonly target: ExportTarget,
     peer: PolicyPeer,
-    /** The group's interned results, shared by its views: an unchanged export is the same object under old and new settings. */
+    /** Interned results, shared by every group and view: an unchanged export is the same object under old and new settings. */
     private readonly interned: Map<string, PathAttributes>,
   ) {
     const ok = settings.policy.rules.map((r) => peerMatches(r, peer));
@@ -95,9 +95,12 @@ export class ExportView {
     return frozen;
   }
 
-  /** Drops what is known about paths no longer in use. */
-  forget(live: ReadonlySet<Path>): void {
-    for (const p of this.memo.keys()) if (!live.has(p)) this.memo.delete(p);
+  /** Drops what is known about paths no longer in use; adds the results still held to `held`. */
+  forget(live: ReadonlySet<Path>, held?: Set<PathAttributes>): void {
+    for (const [p, slot] of this.memo) {
+      if (!live.has(p)) this.memo.delete(p);
+      else if (held !== undefined) for (const a of slot.out) if (a) held.add(a);
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import type { FamilyName } from '../bgp/families.js';
 import type { Prefix } from '../bgp/prefix.js';
 import type { ExportNode } from './export.js';
 import type { ExportView } from './export-view.js';
+import { attributesKey } from './path.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
 import type { UpdateGroup } from './update-group.js';
@@ -45,7 +46,8 @@ export function reexport<K extends number | string>(g: UpdateGroup, node: Export
       const sent = addPath ? { ...prefix, pathId: p.sendId } : prefix;
       for (const h of holders) {
         const was = h.view.exportOf(p, node, family, prefix);
-        if (was === now) continue;
+        // Interned, so equal is identical; unless the intern table was dropped meanwhile (its limit).
+        if (was === now || (was !== null && now !== null && attributesKey(was) === attributesKey(now))) continue;
         // The source of the path never held it (RFC 4271 9.2): `except` leaves it out.
         if (now !== null) h.out.announce(sent, now, p.peer);
         else h.out.withdrawPrefix(sent, p.peer);

@@ -46,12 +46,13 @@ export class UpdateGroup {
   /** The export under the settings now in force (replaced whole by `configure`). */
   view: ExportView;
   private readonly peer: PolicyPeer;
-  private readonly interned = new Map<string, PathAttributes>();
   /** Paths exported, per family, and per source peer. */
   private readonly total: Record<FamilyName, number> = { ipv4: 0, ipv6: 0 };
   private readonly own = new Map<string, Record<FamilyName, number>>();
 
-  constructor(readonly signature: string, spec: PeerSpec, n: Negotiated, settings: ExportSettings = PLAIN_EXPORT) {
+  constructor(readonly signature: string, spec: PeerSpec, n: Negotiated, settings: ExportSettings = PLAIN_EXPORT,
+    /** Exported attribute sets, interned across every group and view (UpdateGroups'), so equal exports are one object. */
+    private readonly interned = new Map<string, PathAttributes>()) {
     this.target = { key: '', internal: spec.internal, localAs: spec.localAs, routeReflectorClient: spec.routeReflectorClient, nextHopMode: spec.nextHopMode, localAddress: spec.localAddress,
       extendedNextHopIpv4: n.extendedNextHop.ipv4 };
     this.families = n.families;
@@ -103,9 +104,9 @@ export class UpdateGroup {
     return this.total.ipv4 + this.total.ipv6 - (o === undefined ? 0 : o.ipv4 + o.ipv6);
   }
 
-  /** Drops what is known about paths no longer in use (after the RIB's sweep). */
-  forget(live: ReadonlySet<Path>): void {
-    this.view.forget(live);
+  /** Drops what is known about paths no longer in use (after the RIB's sweep); adds the exports still held to `held`. */
+  forget(live: ReadonlySet<Path>, held?: Set<PathAttributes>): void {
+    this.view.forget(live, held);
     for (const [key, o] of this.own) if (o.ipv4 === 0 && o.ipv6 === 0) this.own.delete(key);
   }
 }
@@ -115,12 +116,14 @@ export class UpdateGroups {
   private readonly bySignature = new Map<string, UpdateGroup>();
   /** The export rules and drain in force. */
   settings: ExportSettings = PLAIN_EXPORT;
+  /** Exported attribute sets of every group: a peer moved between groups compares its old and new export by identity. */
+  private readonly interned = new Map<string, PathAttributes>();
 
   /** The group of a peer whose session came up with `n`. */
   join(key: string, spec: PeerSpec, n: Negotiated): UpdateGroup {
     const signature = groupSignature(spec, n, this.settings);
     let g = this.bySignature.get(signature);
-    if (g === undefined) this.bySignature.set(signature, (g = new UpdateGroup(signature, spec, n, this.settings)));
+    if (g === undefined) this.bySignature.set(signature, (g = new UpdateGroup(signature, spec, n, this.settings, this.interned)));
     g.members.add(key);
     return g;
   }
@@ -156,7 +159,10 @@ export class UpdateGroups {
     return this.bySignature.size;
   }
 
+  /** After the RIB's sweep: each group forgets dead paths, and the intern table the exports no memo holds. */
   forget(live: ReadonlySet<Path>): void {
-    for (const g of this.bySignature.values()) g.forget(live);
+    const held = new Set<PathAttributes>();
+    for (const g of this.bySignature.values()) g.forget(live, held);
+    for (const [key, a] of this.interned) if (!held.has(a)) this.interned.delete(key);
   }
 }

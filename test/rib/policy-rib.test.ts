@@ -154,3 +154,47 @@ test('route detail: each route carries its best path\'s AS path, communities, LO
   t.like(routes.find((r) => r.prefix === '192.168.0.0/26'), { asPath: '', communities: [], largeCommunities: [], localPref: 100, peers: ['local'] });
   t.is(routes.find((r) => r.prefix === '192.168.0.0/26')?.med, undefined);
 });
+
+test('export: a rule on a peer address added after the feed moves that peer to a group of its own; only it is sent the change', (t) => {
+  const h = harness();
+  h.rib.setLocalBlocks(['192.168.0.0/26']);
+  const other = spec('10.0.1.2');
+  h.feed(established(tor), established(other));
+  h.sink.clear();
+  const byPeer = compilePolicy([rule({ peer: { address: '10.0.1.1', interface: '', type: '' } }, 'accept', { communities: ['64512:10'] })]);
+  h.rib.setExportRules(byPeer);
+  h.feed();
+  t.deepEqual(h.sink.sent(tor.key), ['+192.168.0.0/26']);
+  t.deepEqual(h.sink.attrsSent(tor.key, '192.168.0.0/26')?.communities, [C10]);
+  t.deepEqual(h.sink.sent(other.key), [], 'the other member holds what it held');
+  // A change after the move reaches both, each with its own attributes.
+  h.sink.clear();
+  h.rib.setLocalBlocks(['192.168.0.0/26', '192.168.0.64/26']);
+  h.feed();
+  t.deepEqual(h.sink.attrsSent(tor.key, '192.168.0.64/26')?.communities, [C10]);
+  t.is(h.sink.attrsSent(other.key, '192.168.0.64/26')?.communities, undefined);
+  t.is(h.rib.peerCounts(tor.key).advertised, 2);
+  t.is(h.rib.peerCounts(other.key).advertised, 2);
+  // And back: the rule goes, the peer rejoins the common group and loses the community.
+  h.sink.clear();
+  h.rib.setExportRules(compilePolicy([]));
+  h.feed();
+  t.deepEqual(h.sink.sent(tor.key).sort(), ['+192.168.0.0/26', '+192.168.0.64/26']);
+  t.is(h.sink.attrsSent(tor.key, '192.168.0.0/26')?.communities, undefined);
+  t.deepEqual(h.sink.sent(other.key), []);
+});
+
+test('export with add-path send: drain re-sends every member of the ECMP set that changes, under its own identifier', (t) => {
+  const h = harness();
+  const rr = spec('10.0.9.9', { peerAs: 65009 });
+  h.rib.setLocalBlocks(['192.168.0.0/26']);
+  h.feed(established(rr, { addPathSend: { ipv4: true, ipv6: false } }));
+  const first = h.sink.updates.flatMap((u) => u.update.announce ?? []).flatMap((g) => g.prefixes).find((p) => p.len === 26);
+  h.sink.clear();
+  h.rib.setDrained(true);
+  h.feed();
+  const again = h.sink.updates.flatMap((u) => u.update.announce ?? []);
+  t.deepEqual(again.map((g) => g.prefixes.map((p) => p.pathId)), [[first?.pathId]], 'one route, the same add-path identifier');
+  t.deepEqual(again[0].attributes.communities, [GRACEFUL_SHUTDOWN]);
+  t.deepEqual(again[0].attributes.asPath, [{ type: 'sequence', asns: [64512, 64512, 64512, 64512] }]);
+});
