@@ -4,16 +4,18 @@
  * and the sessions pack the result once for all members (a route reflector with a thousand
  * clients has one group, one memo and one copy of every exported attribute set).
  * A group holds its export view (export-view.ts: the memo of exported attributes per path and
- * deciding export rule, interned, so prefixes sharing an exported attribute set share one UPDATE;
- * a new export policy or drain gives every group a new view) and the count of paths it exports per family and per
- * source peer: a member is never sent its own paths (RFC 4271 section 9.2), so what it holds is
+ * deciding export rule; a new export policy or drain gives every group a new view) and the count
+ * of paths it exports per family and per source peer: a member is never sent its own paths (RFC 4271 section 9.2), so what it holds is
  * the group's count less its own.
  * The signature that makes two peers one group: every PeerSpec field export.ts reads except the key
  * (iBGP or eBGP, local AS, route-reflector client, next-hop mode, local address), the families,
  * add-path send per family, RFC 8950 extended next hop for IPv4 (it changes the next hop and the
  * encoding of IPv4 routes), the encode context (4-octet AS, add-path, eBGP, message size), and
  * the outcome of each export rule's peer address or interface condition for the peer.
- * Not here: the export policy itself (export.ts), what goes out per change (outbound.ts).
+ * The exported attribute sets are interned once for all groups (UpdateGroups), so prefixes sharing
+ * one share one UPDATE and a re-export compares old and new by identity; pruned at the RIB's sweep.
+ * Not here: the export policy itself (export.ts, export-view.ts), what goes out per change
+ * (outbound.ts).
  */
 
 import type { PathAttributes } from '../bgp/attributes.js';
