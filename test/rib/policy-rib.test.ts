@@ -198,3 +198,15 @@ test('export with add-path send: drain re-sends every member of the ECMP set tha
   t.deepEqual(again[0].attributes.communities, [GRACEFUL_SHUTDOWN]);
   t.deepEqual(again[0].attributes.asPath, [{ type: 'sequence', asns: [64512, 64512, 64512, 64512] }]);
 });
+
+test('setPools: a path outside the new pools that an import rule accepted stays; one the pool rule accepted goes', (t) => {
+  const h = harness();
+  h.rib.setImportRules(compilePolicy([rule({ prefix: '192.168.1.0/24' }, 'accept', { med: 3 })]));
+  h.feed(established(tor));
+  h.feed(announce(tor, ['192.168.1.0/26', '192.168.2.0/26'], '10.0.1.1'));
+  h.rib.setPools(['10.244.0.0/16']);
+  h.feed();
+  t.is(h.rib.best('192.168.1.0/26').length, 1, 'accepted by the rule');
+  t.deepEqual(h.rib.best('192.168.2.0/26'), [], 'accepted by the old pool only');
+  t.deepEqual(h.rib.peerCounts(tor.key), { received: 2, accepted: 1, advertised: 0 });
+});
