@@ -4,7 +4,8 @@
  * for interface peers, no MD5 on interface peers, IPv6 only with node.ipv6Address, password files),
  * keepalive against hold time (RFC 4271 section 4.4), send hold time above it (RFC 9687), the node inventory, pools and this node's
  * blocks (inside an enabled pool, exactly its blockSize), services (unique names and prefixes, no
- * own block, exactly one check kind, status only with http, timeout below interval). A key that already has a problem is
+ * own block, exactly one check kind, status only with http, timeout below interval), and the policy
+ * rules (policy-checks.ts). A key that already has a problem is
  * skipped, so one mistake is reported once. Password files are stat'ed, never read.
  */
 
@@ -12,6 +13,7 @@ import { resolve } from 'node:path';
 import { cidrContains, cidrsOverlap, parseCidr, parseEndpoint, type Cidr } from './addresses.js';
 import { addProblem, hasProblemAt, type Problem } from './errors.js';
 import { checkPasswordFile } from './password.js';
+import { checkPolicy } from './policy-checks.js';
 import type { RawConfig } from './raw.js';
 
 export const DEFAULT_BLOCK_SIZE = { ipv4: 26, ipv6: 122 } as const;
@@ -141,6 +143,7 @@ export function crossCheck(raw: RawConfig, problems: Problem[], configDir: strin
     });
   }
   if (isShaped('services')) checkServices(raw, { ok, isShaped, add, hasV6, noV6, blocks });
+  checkPolicy(raw, problems);
 }
 
 /** SPEC.md "Anycast services": what the item schema cannot see alone. */

@@ -80,6 +80,7 @@ export function deriveConfig(raw: RawConfig, configDir: string): Config {
     pools,
     blocks: raw.blocks,
     services: raw.services.map((s): ServiceConfig => ({ ...s, check: serviceCheck(s.check) })),
+    policy: raw.policy,
     kernel: raw.kernel,
     control: raw.control,
     metrics: raw.metrics,

@@ -37,6 +37,7 @@ export interface RawConfig {
   pools: RawPool[];
   blocks: string[];
   services: RawService[];
+  policy: Config['policy'];
   kernel: Config['kernel'];
   control: Config['control'];
   metrics: Config['metrics'];

@@ -81,12 +81,17 @@ export const SCHEMA: Section = {
       multihop: leaf('ra-bfd-multihop', 'auto', 'auto: RFC 5883 multihop BFD (UDP 4784) when ttlSecurity > 1 or the peer is on no connected subnet, else single hop (RFC 5881); on | off force it'),
       minTtl: leaf('ra-bfd-min-ttl', 0, 'multihop BFD only: the lowest received TTL / Hop Limit accepted (RFC 5883 section 5); 0: no check'),
     },
+    drained: leaf('ra-bool', false, 'start drained (RFC 8326): what we announce carries GRACEFUL_SHUTDOWN and is least preferred'),
     peers: leaf('ra-list', [], 'BGP peers (items: PEER_SCHEMA)'),
     nodes: leaf('ra-list', [], 'node inventory (items: NODE_ENTRY_SCHEMA)'),
   },
   pools: leaf('ra-list', [], 'address pools (items: POOL_SCHEMA)'),
   blocks: leaf('ra-list', [], "this node's own blocks: announced, and blackholed locally"),
   services: leaf('ra-list', [], 'anycast services: announced while their health check passes (items: SERVICE_SCHEMA)'),
+  policy: {
+    import: leaf('ra-list', [], 'import rules, in order, after the loop checks and before the pool rule (items: POLICY_RULE_SCHEMA)'),
+    export: leaf('ra-list', [], 'export rules, in order (items: POLICY_RULE_SCHEMA)'),
+  },
   kernel: {
     routeProtocol: leaf('ra-route-protocol', DEFAULT_ROUTE_PROTOCOL, 'rtm_protocol of every route the agent owns'),
     table: leaf('ra-route-table', 254, 'routing table'),
@@ -168,6 +173,33 @@ export const SERVICE_SCHEMA: Section = {
   communities: leaf('ra-communities', [], 'RFC 1997 communities "AS:VALUE" on the announcement'),
 };
 
+/** One rule of policy.import or policy.export (SPEC.md "Routing policy"); lists inside are checked by policy-checks.ts. */
+export const POLICY_RULE_SCHEMA: Section = {
+  match: {
+    prefix: leaf('ra-cidr-optional', '', 'the prefix or one inside it; empty: any'),
+    exact: leaf('ra-bool', false, 'only the prefix itself'),
+    ge: derived('ra-prefix-length', 'inside `prefix`, at least this long'),
+    le: derived('ra-prefix-length', 'inside `prefix`, at most this long'),
+    pool: leaf('ra-cidr-optional', '', 'inside this configured pool'),
+    community: leaf('ra-string', '', 'carries this RFC 1997 community, "AS:value"'),
+    largeCommunity: leaf('ra-string', '', 'carries this RFC 8092 large community, "global:local1:local2"'),
+    asPathContains: derived('ra-as-number', 'the AS_PATH holds this AS'),
+    peer: {
+      address: leaf('ra-string', '', 'import: the peer it came from; export: the peer it goes to'),
+      interface: leaf('ra-string', '', 'the peer of an unnumbered session on this interface'),
+      type: leaf('ra-peer-type', '', 'ibgp | ebgp'),
+    },
+  },
+  action: leaf('ra-policy-action', 'accept', 'accept | reject'),
+  set: {
+    localPref: derived('ra-uint32', 'LOCAL_PREF (iBGP peers only on export)'),
+    med: derived('ra-uint32', 'MULTI_EXIT_DISC'),
+    communities: leaf('ra-list', [], 'RFC 1997 communities to add, "AS:value"'),
+    largeCommunities: leaf('ra-list', [], 'RFC 8092 large communities to add, "global:local1:local2"'),
+    prepend: leaf('ra-prepend', 0, 'export: our AS this many more times (eBGP peers only); import: the peer AS (eBGP peers only)'),
+  },
+};
+
 /** How the items of each array key are checked: an item schema, or a format for scalar items. */
 export const ARRAY_ITEMS: readonly { readonly key: string; readonly items: Section | FormatName }[] = [
   { key: 'bgp.peers', items: PEER_SCHEMA },
@@ -175,4 +207,6 @@ export const ARRAY_ITEMS: readonly { readonly key: string; readonly items: Secti
   { key: 'pools', items: POOL_SCHEMA },
   { key: 'blocks', items: 'ra-cidr' },
   { key: 'services', items: SERVICE_SCHEMA },
+  { key: 'policy.import', items: POLICY_RULE_SCHEMA },
+  { key: 'policy.export', items: POLICY_RULE_SCHEMA },
 ];

@@ -118,6 +118,8 @@ export interface BgpConfig {
    * whole initial table (SPEC.md "Readiness", agent/daemon/readiness.ts).
    */
   readonly endOfRibQuietTime: number;
+  /** Start drained (RFC 8326, SPEC.md "Drain"); `agentctl drain` / `undrain` change it at run time. */
+  readonly drained: boolean;
   /** The default for every peer; bgp.peers[].bfd overrides any key. */
   readonly bfd: BfdConfig;
   readonly peers: readonly PeerConfig[];
@@ -129,6 +131,38 @@ export interface PoolConfig {
   readonly blockSize: number;
   readonly ipipMode: IpipMode;
   readonly disabled: boolean;
+}
+
+/** One policy rule (SPEC.md "Routing policy"); empty strings and nulls mean "not part of the match". */
+export interface PolicyMatch {
+  readonly prefix: string;
+  readonly exact: boolean;
+  readonly ge: number | null;
+  readonly le: number | null;
+  readonly pool: string;
+  readonly community: string;
+  readonly largeCommunity: string;
+  readonly asPathContains: number | null;
+  readonly peer: { readonly address: string; readonly interface: string; readonly type: '' | 'ibgp' | 'ebgp' };
+}
+
+export interface PolicySet {
+  readonly localPref: number | null;
+  readonly med: number | null;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly prepend: number;
+}
+
+export interface PolicyRule {
+  readonly match: PolicyMatch;
+  readonly action: 'accept' | 'reject';
+  readonly set: PolicySet;
+}
+
+export interface PolicyConfig {
+  readonly import: readonly PolicyRule[];
+  readonly export: readonly PolicyRule[];
 }
 
 export interface KernelConfig {
@@ -194,6 +228,7 @@ export interface Config {
   readonly blocks: readonly string[];
   /** Anycast services, announced while healthy (SPEC.md "Anycast services"). */
   readonly services: readonly ServiceConfig[];
+  readonly policy: PolicyConfig;
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;
   readonly metrics: MetricsConfig;

@@ -44,15 +44,15 @@ Exit status: 0 success, 1 error answer (or wait timed out, or a check failed), 2
 `;
 
 /** Options that take a value, and the commands that accept them (undefined: every command). */
-const VALUE_OPTIONS: Readonly<Record<string, { readonly name: string; readonly only?: readonly Command[] }>> = (() => {
-  const options: Record<string, { name: string; only?: Command[] }> = {
+const VALUE_OPTIONS: Readonly<Record<string, { readonly name: string; readonly only?: readonly Command[]; readonly flagOnly?: boolean }>> = (() => {
+  const options: Record<string, { name: string; only?: Command[]; flagOnly?: boolean }> = {
     '--socket': { name: 'socket' },
     '-o': { name: 'output' },
     '--output': { name: 'output' },
   };
   for (const cmd of COMMAND_NAMES) {
-    for (const { flag, name } of COMMANDS[cmd].options ?? []) {
-      const option = (options[flag] ??= { name, only: [] });
+    for (const o of COMMANDS[cmd].options ?? []) {
+      const option = (options[o.flag] ??= { name: o.name, only: [], ...('flagOnly' in o ? { flagOnly: true } : {}) });
       option.only?.push(cmd);
     }
   }
@@ -76,7 +76,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     const option = VALUE_OPTIONS[flag];
     if (option === undefined) return usage(`unknown option '${flag}'`);
     let value: string | undefined;
-    if (eq !== -1) {
+    if (option.flagOnly === true) {
+      if (eq !== -1) return usage(`${flag} takes no value`);
+      value = 'true';
+    } else if (eq !== -1) {
       value = arg.slice(eq + 1);
     } else {
       value = argv[i + 1];

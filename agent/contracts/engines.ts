@@ -282,10 +282,13 @@ export function outboundFor(item: SharedUpdate, peer: string): OutboundUpdate {
  *   (RFC 7313 section 4), only when the peer negotiated enhanced route refresh. The receiver marks
  *   the family's routes from us stale at BoRR and removes those not re-sent at EoRR, so every
  *   UPDATE of the refresh must be between the two.
+ * - `request-refresh`: a ROUTE-REFRESH request (RFC 2918) asking the peer to send `family` again,
+ *   after the import rules changed; only to a peer that negotiated route refresh.
  */
 export type OutboundItem =
   | { readonly kind: 'update'; readonly update: OutboundUpdate }
   | SharedUpdate
   | { readonly kind: 'end-of-rib'; readonly family: FamilyName }
   | { readonly kind: 'begin-refresh'; readonly family: FamilyName }
-  | { readonly kind: 'end-refresh'; readonly family: FamilyName };
+  | { readonly kind: 'end-refresh'; readonly family: FamilyName }
+  | { readonly kind: 'request-refresh'; readonly family: FamilyName };

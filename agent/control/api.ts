@@ -11,12 +11,20 @@
 export interface CommandTypes {
   readonly status: { readonly args: NoArgs; readonly answer: StatusAnswer };
   readonly peers: { readonly args: { readonly address?: string }; readonly answer: readonly PeerAnswer[] };
-  readonly routes: { readonly args: { readonly family?: 'ipv4' | 'ipv6' }; readonly answer: readonly RouteAnswer[] };
+  readonly routes: { readonly args: { readonly family?: 'ipv4' | 'ipv6'; readonly detail?: boolean }; readonly answer: readonly RouteAnswer[] };
   readonly wait: { readonly args: { readonly timeoutSeconds: number }; readonly answer: WaitAnswer };
   readonly reload: { readonly args: NoArgs; readonly answer: ReloadAnswer };
   readonly check: { readonly args: { readonly timeoutSeconds?: number }; readonly answer: CheckAnswer };
+  readonly drain: { readonly args: NoArgs; readonly answer: DrainAnswer };
+  readonly undrain: { readonly args: NoArgs; readonly answer: DrainAnswer };
   readonly version: { readonly args: NoArgs; readonly answer: VersionAnswer };
   readonly services: { readonly args: NoArgs; readonly answer: ServicesAnswer };
+}
+
+/** `agentctl drain` / `undrain` (SPEC.md "Drain"): the state now, and whether the command changed it. */
+export interface DrainAnswer {
+  readonly drained: boolean;
+  readonly changed: boolean;
 }
 
 export type NoArgs = Readonly<Record<string, never>>;
@@ -98,6 +106,8 @@ export interface StatusAnswer {
   readonly asNumber: number;
   readonly peers: readonly PeerAnswer[];
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  /** RFC 8326 drain in force (SPEC.md "Drain"). */
+  readonly drained: boolean;
   /** BFD packets discarded by reason (RFC 5880 section 6.8.6, RFC 5881 section 5), when BFD runs. */
   readonly bfd?: { readonly drops: Readonly<Record<string, number>> };
 }
@@ -110,6 +120,18 @@ export interface RouteAnswer {
   readonly nextHops: readonly { readonly via: string; readonly dev?: string; readonly onlink?: boolean; readonly peer: string }[];
   /** The decision step that picked the best path, e.g. `local-pref`, `as-path-length`, `router-id`. */
   readonly decidedBy?: string;
+  /**
+   * The best path's attributes (SPEC.md "Routing policy": route detail), as stored after import
+   * policy: AS_PATH as text (`65001 65002`, an AS_SET in braces), communities `AS:value`, large
+   * communities `global:local1:local2`, LOCAL_PREF (100 when the path had none), MED (absent when
+   * the path had none), and the peers of the ECMP set ('local' for our own).
+   */
+  readonly asPath?: string;
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly peers?: readonly string[];
 }
 
 export interface ReloadAnswer {
@@ -125,6 +147,11 @@ export interface ReloadAnswer {
   readonly servicesAdded?: readonly string[];
   readonly servicesRemoved?: readonly string[];
   readonly servicesRestarted?: readonly string[];
+  /** policy.import changed: the Established peers asked to send their routes again (route refresh or restart). */
+  readonly importRulesChanged?: boolean;
+  readonly peersRefreshed?: readonly string[];
+  /** policy.export changed: every peer was sent what differs. */
+  readonly exportRulesChanged?: boolean;
   /** When refused: every problem, one per line, each naming its key. */
   readonly problems?: readonly string[];
 }
@@ -192,4 +219,6 @@ export interface ControlHandlers {
   check(timeoutSeconds?: number): Promise<CheckAnswer>;
   version(): VersionAnswer;
   services(): ServicesAnswer;
+  /** Drain on (true) or off (false): every peer is sent the change at once. */
+  drain(on: boolean): DrainAnswer;
 }

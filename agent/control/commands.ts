@@ -14,7 +14,7 @@ import { MAX_CHECK_TIMEOUT } from '../../config/formats.js';
 import type { Clock } from '../contracts/clock.js';
 import type { AnswerOf, ArgsOf, Command, ControlHandlers } from './api.js';
 import { ControlError } from './errors.js';
-import { NOT_RUNNING, renderCheck, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
+import { NOT_RUNNING, renderCheck, renderDrain, renderPeerDetail, renderPeers, renderReload, renderRouteDetail, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, type RenderOptions } from './render.js';
 import { waitConverged } from './wait.js';
 
 /** `wait` never holds a connection longer than this, whatever the client asks. */
@@ -56,7 +56,9 @@ export interface PrintOptions extends RenderOptions {
 }
 
 /** A value option of the command line, e.g. `--timeout SECONDS`: its flag and its name in CliInput. */
-export type CliOption = { readonly flag: '--family'; readonly name: 'family' } | { readonly flag: '--timeout'; readonly name: 'timeout' };
+export type CliOption = { readonly flag: '--family'; readonly name: 'family' } | { readonly flag: '--timeout'; readonly name: 'timeout' }
+  /** A flag without a value: CliInput holds 'true' when it was given. */
+  | { readonly flag: '--detail'; readonly name: 'detail'; readonly flagOnly: true };
 
 export interface CommandRow<C extends Command> {
   /** Read-only commands are open to the socket's group; the others need root. */
@@ -168,24 +170,29 @@ export const COMMANDS: { readonly [C in Command]: CommandRow<C> } = {
   },
   routes: {
     readOnly: true,
-    usage: ['routes [--family ipv4|ipv6]', 'the routes the agent puts in the kernel'],
-    options: [{ flag: '--family', name: 'family' }],
+    usage: ['routes [--family ipv4|ipv6] [--detail]', 'the routes the agent puts in the kernel; --detail: each',
+      "route's AS path, communities, LOCAL_PREF, MED and peers (-o json: always)"],
+    options: [{ flag: '--family', name: 'family' }, { flag: '--detail', name: 'detail', flagOnly: true }],
     fromCli: ({ values }) => {
       const family = values.get('family');
-      if (family === undefined) return {};
-      return family === 'ipv4' || family === 'ipv6' ? { family } : `--family must be 'ipv4' or 'ipv6', not '${family}'`;
+      const detail = values.get('detail') === 'true' ? { detail: true } : {};
+      if (family === undefined) return detail;
+      return family === 'ipv4' || family === 'ipv6' ? { family, ...detail } : `--family must be 'ipv4' or 'ipv6', not '${family}'`;
     },
     fromWire: (args) => {
-      const bad = only(args, ['family']);
+      const bad = only(args, ['family', 'detail']);
       if (bad !== null) return bad;
-      if (args.family === undefined) return {};
+      if (args.detail !== undefined && typeof args.detail !== 'boolean') return "'detail' must be true or false";
+      const detail = args.detail === true ? { detail: true } : {};
+      if (args.family === undefined) return detail;
       if (args.family !== 'ipv4' && args.family !== 'ipv6') return "'family' must be 'ipv4' or 'ipv6'";
-      return { family: args.family };
+      return { family: args.family, ...detail };
     },
-    toWire: (args) => (args.family === undefined ? {} : { family: args.family }),
+    toWire: (args) => ({ ...(args.family === undefined ? {} : { family: args.family }), ...(args.detail === true ? { detail: true } : {}) }),
     clientTimeoutMs: plainTimeout,
+    // The answer always carries the detail (-o json prints it); the table shows it on --detail.
     serve: (h, args) => h.routes(args.family),
-    render: (answer) => ({ text: renderRoutes(answer) }),
+    render: (answer, args) => ({ text: args.detail === true ? renderRouteDetail(answer) : renderRoutes(answer) }),
     succeeded: always,
   },
   wait: {
@@ -255,6 +262,24 @@ export const COMMANDS: { readonly [C in Command]: CommandRow<C> } = {
     serve: (h, args) => h.check(args.timeoutSeconds),
     render: (answer, _args, o) => ({ text: renderCheck(answer, { colour: o.colour }) }),
     succeeded: (answer) => answer.ok === true,
+  },
+  drain: {
+    readOnly: false,
+    usage: ['drain', 'RFC 8326 graceful shutdown: what the node announces gets', '65535:0 and is made least preferred (root only)'],
+    ...noArgs,
+    clientTimeoutMs: plainTimeout,
+    serve: (h) => h.drain(true),
+    render: (answer) => ({ text: renderDrain(answer) }),
+    succeeded: always,
+  },
+  undrain: {
+    readOnly: false,
+    usage: ['undrain', 'ends the drain: announcements as before (root only)'],
+    ...noArgs,
+    clientTimeoutMs: plainTimeout,
+    serve: (h) => h.drain(false),
+    render: (answer) => ({ text: renderDrain(answer) }),
+    succeeded: always,
   },
   version: {
     readOnly: true,

@@ -72,6 +72,7 @@ export function renderStatus(status: StatusAnswer, options: RenderOptions): stri
   const v6 = status.peers.filter((peer) => peer.family === 'ipv6');
   return [
     'rack-agent process is running.',
+    ...(status.drained === true ? ['This node is drained (RFC 8326): its routes carry GRACEFUL_SHUTDOWN; agentctl undrain reverts.'] : []),
     '',
     familySection('IPv4', v4, options),
     '',
@@ -159,6 +160,31 @@ export function renderServices(answer: ServicesAnswer, options: RenderOptions): 
   return `${boxTable(['NAME', 'PREFIX', 'STATE', 'SINCE', 'LAST CHECK'], rows, paint)}\n`;
 }
 
+/** `agentctl routes --detail`: a block per route, its best path's attributes and its peers. */
+export function renderRouteDetail(routes: readonly RouteAnswer[]): string {
+  if (routes.length === 0) return 'No routes found.\n';
+  return routes.map((r) => {
+    const via = r.kind === 'blackhole' ? 'blackhole' : r.nextHops.map((h) => `via ${h.via}${h.dev === undefined ? '' : ` dev ${h.dev}`}`).join(', ');
+    const lines: [string, string][] = [
+      ['Next hops', via || '-'],
+      ['Peers', (r.peers ?? r.nextHops.map((h) => h.peer)).join(', ') || '-'],
+      ['AS path', r.asPath === undefined || r.asPath === '' ? '(empty)' : r.asPath],
+      ['Local pref', r.localPref === undefined ? '-' : String(r.localPref)],
+      ['MED', r.med === undefined ? '-' : String(r.med)],
+      ['Communities', (r.communities ?? []).join(' ') || '-'],
+      ['Large comm.', (r.largeCommunities ?? []).join(' ') || '-'],
+      ['Decided by', r.decidedBy ?? '-'],
+    ];
+    return `${safeCell(r.prefix)}\n${lines.map(([k, v]) => `  ${`${k}:`.padEnd(14)}${safeCell(v)}`).join('\n')}\n`;
+  }).join('\n');
+}
+
+/** `agentctl drain` / `undrain`. */
+export function renderDrain(answer: { readonly drained: boolean; readonly changed: boolean }): string {
+  if (answer.drained) return answer.changed ? 'Drained: peers are sent our routes with GRACEFUL_SHUTDOWN, least preferred.\n' : 'Already drained.\n';
+  return answer.changed ? 'Undrained: peers are sent our routes as before.\n' : 'Not drained.\n';
+}
+
 /** `agentctl reload`: what changed, or why nothing did. */
 export function renderReload(answer: ReloadAnswer): string {
   if (!answer.applied) {
@@ -170,7 +196,10 @@ export function renderReload(answer: ReloadAnswer): string {
     ['blocks added', answer.blocksAdded], ['blocks removed', answer.blocksRemoved],
     ['services added', answer.servicesAdded ?? []], ['services removed', answer.servicesRemoved ?? []], ['services restarted', answer.servicesRestarted ?? []],
   ];
+  if (answer.peersRefreshed !== undefined && answer.peersRefreshed.length > 0) changes.push(['import rules changed, routes asked again from', answer.peersRefreshed]);
   const lines = changes.filter(([, list]) => list.length > 0).map(([name, list]) => `  ${name}: ${list.map(safeCell).join(', ')}\n`);
+  if (answer.importRulesChanged === true && (answer.peersRefreshed ?? []).length === 0) lines.push('  import rules changed\n');
+  if (answer.exportRulesChanged === true) lines.push('  export rules changed: peers sent what differs\n');
   return lines.length === 0 ? 'Reloaded: nothing changed.\n' : `Reloaded.\n${lines.join('')}`;
 }
 

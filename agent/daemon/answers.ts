@@ -1,6 +1,6 @@
 /**
  * What the running daemon answers: the control socket's handlers (agentctl status, peers, routes,
- * wait, reload, check, version, services) and the snapshot the metrics read, each over the live engines the
+ * wait, reload, check, drain, undrain, version, services) and the snapshot the metrics read, each over the live engines the
  * daemon hands in. The answers themselves are pure functions (agent/daemon/status.ts); the reload is
  * agent/daemon/reload.ts. Not here: building or starting any engine (agent/daemon/daemon.ts). Engines are
  * imported as types only.
@@ -16,6 +16,7 @@ import type { Rib } from '../rib/rib.js';
 import type { ServiceMonitor } from '../services/index.js';
 import { isoSeconds } from '../contracts/clock.js';
 import type { SessionStatus } from '../contracts/engines.js';
+import type { Log } from '../contracts/log.js';
 import { routeAnswers, statusAnswer } from './status.js';
 import { version } from './version.js';
 
@@ -33,6 +34,8 @@ export interface Engines {
   /** The anycast services' monitor (SPEC.md "Anycast services"). */
   readonly services: Pick<ServiceMonitor, 'status'>;
   readonly reload: () => ReloadAnswer;
+  /** Where drain and undrain are logged. */
+  readonly log?: Log;
 }
 
 export function controlHandlers(e: Engines): ControlHandlers {
@@ -45,6 +48,7 @@ export function controlHandlers(e: Engines): ControlHandlers {
         sessions: e.sessions(),
         counts: (key) => rib.peerCounts(key),
         fib: fib.snapshot(),
+        drained: rib.exportSettings().drained,
         bfd: bfd.status(),
       }),
     peers: (address) => {
@@ -62,6 +66,11 @@ export function controlHandlers(e: Engines): ControlHandlers {
         lastCheck: s.lastCheck === null ? null : { ok: s.lastCheck.ok, detail: s.lastCheck.detail, at: isoSeconds(s.lastCheck.at) },
       })),
     }),
+    drain: (on) => {
+      const changed = rib.setDrained(on);
+      if (changed) e.log?.info(on ? 'drained (RFC 8326): our routes go out with GRACEFUL_SHUTDOWN, least preferred' : 'undrained: our routes go out as before', {});
+      return { drained: on, changed };
+    },
   };
   return handlers;
 }
@@ -84,6 +93,7 @@ export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
       bfdDrops: bs.drops,
       // Health, not announcement: a drained service is healthy (1).
       services: e.services.status().map((s) => ({ name: s.name, up: s.state !== 'down' })),
+      drained: rib.exportSettings().drained,
     };
   };
 }

@@ -118,6 +118,9 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     },
     onRefresh: (key, r) => logRefresh(log, key, r),
   });
+  rib.setImportRules(settings.importRules);
+  rib.setExport({ policy: settings.exportRules, drained: config.bgp.drained });
+  if (config.bgp.drained) log.info('starting drained (bgp.drained): what we announce carries GRACEFUL_SHUTDOWN and is least preferred', {});
 
   // Anycast services (SPEC.md): what passes its health check is announced through the RIB.
   const services = new ServiceMonitor({ clock, log: root.log.child({ component: 'services' }), onChange: () => void rib.setServiceRoutes(services.announced()) });
@@ -265,8 +268,9 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   stopTicks = every(clock, TICK_MS, tick);
 
   const engines: Engines = {
-    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker, services,
-    reload: () => reload({ path, log, root, tables, rib, services, applyPeers, current: () => config, commit: (next) => { config = next; } }),
+    config: () => config, sessions: () => manager?.status() ?? [], rib, settled, fib, bfd, checker, services, log,
+    reload: () => reload({ path, log, root, tables, rib, services, applyPeers, current: () => config, commit: (next) => { config = next; },
+      refreshPeers: () => (manager?.status() ?? []).filter((st) => manager?.refreshFrom(st.key) !== 'none').map((st) => st.key) }),
   };
   const handlers = controlHandlers(engines);
 

@@ -68,6 +68,8 @@ export interface MetricsSnapshot {
   readonly bfdDrops?: Readonly<Record<string, number>>;
   /** Anycast services: whether each passes its health check (SPEC.md "Anycast services"). */
   readonly services?: readonly { readonly name: string; readonly up: boolean }[];
+  /** RFC 8326 drain in force (`agentctl drain`, bgp.drained). */
+  readonly drained?: boolean;
 }
 
 export type MetricsErrorCode = 'BAD_LISTEN' | 'LISTEN_FAILED';
@@ -172,6 +174,12 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   kernelGauge('rack_agent_kernel_routes', 'Routes of the agent\'s protocol in the kernel table', (k) => k.routes);
   kernelGauge('rack_agent_kernel_in_sync', '1 when the kernel holds exactly the routes the RIB wants and nothing is pending', (k) => (k.inSync ? 1 : 0));
   kernelGauge('rack_agent_kernel_route_problems', 'Prefixes not in the kernel as desired now (refused, missing device, conflict)', (k) => k.problems);
+  new Gauge({
+    name: 'rack_agent_drained', help: '1 while the node is drained (RFC 8326: what it announces carries GRACEFUL_SHUTDOWN and is least preferred)', registers: [registry],
+    collect() {
+      this.set(now().drained === true ? 1 : 0);
+    },
+  });
   const total = (name: string, help: string, value: (s: MetricsSnapshot) => number): void => {
     new Counter({
       name, help, registers: [registry],

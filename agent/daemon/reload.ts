@@ -1,6 +1,9 @@
 /**
  * Reloading the configuration (SIGHUP, `agentctl reload`): the file is read again and only what
- * changed is applied (peers, own blocks, anycast services, the log level, the End-of-RIB quiet time). A file that
+ * changed is applied (peers, own blocks, anycast services, the log level, the End-of-RIB quiet time, the import and
+ * export rules, and bgp.drained when the file changed it). New import rules ask every Established
+ * peer for its routes again (route refresh, else a session restart: SessionManager.refreshFrom);
+ * new export rules re-export to every peer at once (agent/rib/reexport.ts). A file that
  * does not load, or one that changes a key only a restart can change (RESTART_ONLY), is refused
  * and the running configuration stays. Not here: the signal and the control command that call it,
  * or the running engines it is handed (agent/daemon/daemon.ts); the peer diff (SessionManager.apply).
@@ -12,6 +15,7 @@ import type { InitialTables } from './readiness.js';
 import type { Log } from '../contracts/log.js';
 import type { RootLog } from './log.js';
 import type { Rib } from '../rib/rib.js';
+import { ribSettings } from '../rib/settings.js';
 import type { PeerDiff } from '../session/manager.js';
 import type { ServiceMonitor } from '../services/index.js';
 
@@ -43,9 +47,11 @@ export interface ReloadContext {
   readonly log: Log;
   readonly root: RootLog;
   readonly tables: Pick<InitialTables, 'setQuietTime'>;
-  readonly rib: Pick<Rib, 'setLocalBlocks'>;
+  readonly rib: Pick<Rib, 'setLocalBlocks' | 'setImportRules' | 'setExportRules' | 'setDrained'>;
   /** The anycast services: their health kept where prefix and check stayed; no session is touched. */
   readonly services: Pick<ServiceMonitor, 'configure'>;
+  /** Asks every Established peer to send its routes again; returns the peers asked. */
+  readonly refreshPeers: () => string[];
   /** Gives the sessions and BFD the peers of next. */
   readonly applyPeers: (next: Config) => PeerDiff;
   /** The running configuration. */
@@ -76,6 +82,12 @@ export function reload(ctx: ReloadContext): ReloadAnswer {
   const diff = ctx.applyPeers(next);
   const blocks = ctx.rib.setLocalBlocks(next.blocks);
   const services = ctx.services.configure(next.services);
+  const rules = ribSettings(next);
+  const importChanged = ctx.rib.setImportRules(rules.importRules).refreshNeeded;
+  const exportChanged = ctx.rib.setExportRules(rules.exportRules);
+  // The file's bgp.drained acts only when the file changed it: `agentctl drain` stays otherwise.
+  if (next.bgp.drained !== ctx.current().bgp.drained) ctx.rib.setDrained(next.bgp.drained);
+  const refreshed = importChanged ? ctx.refreshPeers() : [];
   ctx.commit(next);
   const answer: ReloadAnswer = {
     applied: true,
@@ -88,6 +100,8 @@ export function reload(ctx: ReloadContext): ReloadAnswer {
     servicesAdded: services.added,
     servicesRemoved: services.removed,
     servicesRestarted: services.changed,
+    ...(importChanged ? { importRulesChanged: true, peersRefreshed: refreshed } : {}),
+    ...(exportChanged ? { exportRulesChanged: true } : {}),
   };
   log.info('configuration reloaded', { ...answer });
   return answer;

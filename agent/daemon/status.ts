@@ -59,6 +59,7 @@ export interface StatusInput {
   readonly sessions: readonly SessionStatus[];
   readonly counts: (key: string) => PeerCounts;
   readonly fib: { readonly routes: number; readonly inSync: boolean };
+  readonly drained: boolean;
   /** The BFD snapshot (agent/bfd/client.ts), when BFD runs. */
   readonly bfd?: { readonly sessions: readonly BfdSessionStatus[]; readonly drops: Readonly<Record<string, number>> };
 }
@@ -69,7 +70,7 @@ export function statusAnswer(input: StatusInput): StatusAnswer {
     .sort((a, b) => (a.family === b.family ? compareAddress(a.address, b.address) : a.family === 'ipv4' ? -1 : 1))
     .map((s) => peerAnswer(s, input.counts(s.key), input.bfd?.sessions.find((b) => b.key === s.key)));
   const bfd = input.bfd && input.bfd.sessions.length > 0 ? { bfd: { drops: { ...input.bfd.drops } } } : {};
-  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync }, ...bfd };
+  return { running: true, routerId: input.routerId, asNumber: input.asNumber, peers, fib: { routes: input.fib.routes, inSync: input.fib.inSync }, drained: input.drained, ...bfd };
 }
 
 function compareAddress(a: string, b: string): number {
@@ -88,6 +89,12 @@ export interface RibRouteLike {
   readonly kind: 'blackhole' | 'unicast';
   readonly nextHops: readonly { readonly via: string; readonly peer: string }[];
   readonly decidedBy: string;
+  readonly asPath?: string;
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly peers?: readonly string[];
 }
 
 export interface FibRouteLike {
@@ -104,6 +111,9 @@ export function routeAnswers(rib: readonly RibRouteLike[], fib: readonly FibRout
       const kh = k?.nextHops.find((x) => x.via === h.via);
       return { via: h.via, peer: h.peer, ...(kh?.dev ? { dev: kh.dev } : {}), ...(kh?.onlink ? { onlink: true } : {}) };
     });
-    return { prefix: r.prefix, family: r.family, kind: r.kind, nextHops, decidedBy: r.decidedBy };
+    const { asPath, communities, largeCommunities, localPref, med, peers } = r;
+    const detail = { asPath, communities, largeCommunities, localPref, med, peers };
+    for (const key of Object.keys(detail) as (keyof typeof detail)[]) if (detail[key] === undefined) delete detail[key];
+    return { prefix: r.prefix, family: r.family, kind: r.kind, nextHops, decidedBy: r.decidedBy, ...detail };
   });
 }

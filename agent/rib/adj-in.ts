@@ -4,7 +4,10 @@
  * (NLRI and MP_REACH_NLRI, whose next hop mpNextHop reads into a global and a link-local address,
  * RFC 2545, RFC 8950: an IPv4 route with an IPv6 next hop only from a peer that negotiated
  * extended next hop, else refused as `next-hop-family`) through import policy (policy.ts:
- * attribute rules once per UPDATE, prefix rules once per prefix). An UPDATE's attributes are interned once and its Path once per
+ * attribute rules once per UPDATE, prefix rules once per prefix), then the import rules
+ * (policy-rules.ts: their attribute and peer conditions once per UPDATE, their prefix conditions
+ * per prefix; the first that matches accepts, with its `set`, or rejects; none: Calico's pool
+ * rule). An UPDATE's attributes are interned once and its Path once per
  * path id (RFC 7911), not per prefix: this is the hot path. Refused routes are remembered by
  * `${prefixKey}#${pathId}` so their withdrawal is not counted and a received count stays right.
  * Also the maker of every Path (the node's own included), so path ids and uids stay unique.
@@ -18,9 +21,19 @@ import { AFI } from '../bgp/constants.js';
 import type { LocRib } from './loc-rib.js';
 import { makeSource, Path, storedAttributes, type AttrEntry } from './path.js';
 import type { PeerState } from './peer-state.js';
-import { checkAttributes, checkPrefix, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+import { checkAttributes, inPools, isOwnBlock, prefixKey, type ImportContext, type ImportReason } from './policy.js';
+import { applySet, candidates, firstMatch, NO_POLICY, peerMatches, type CompiledPolicy, type CompiledRule } from './policy-rules.js';
+import type { PathAttributes } from '../bgp/attributes.js';
 import type { FamilyName } from '../bgp/families.js';
 import { SERVICE_PEER } from '../contracts/engines.js';
+
+/** One UPDATE being imported: its attributes, the import rules still possible, the paths made per outcome. */
+interface Import {
+  readonly ps: PeerState;
+  readonly stored: PathAttributes;
+  readonly cands: readonly CompiledRule[];
+  readonly outcomes: ({ entry: AttrEntry; path0: Path | undefined; byId: Map<number, Path> | undefined } | undefined)[];
+}
 
 export class AdjIn {
   private nextSendId = 1;
@@ -30,6 +43,8 @@ export class AdjIn {
     private readonly loc: LocRib,
     /** Import policy's inputs; replaced when the own blocks or pools change (own-blocks.ts). */
     public policy: ImportContext,
+    /** policy.import, compiled; replaced at reload (paths already in need a route refresh). */
+    public rules: CompiledPolicy = NO_POLICY,
   ) {}
 
   /** The paths of the node's own blocks (peer 'local'), one per family. */
@@ -59,13 +74,17 @@ export class AdjIn {
     if (u.nlri.length === 0 && mp === undefined) return;
     const stored = storedAttributes(a);
     const refused = checkAttributes(stored, !ps.spec.internal, this.policy);
-    if (u.nlri.length > 0) this.announceAll(ps, u.nlri, stored, refused, a.nextHop ?? '', '');
+    const spec = ps.spec;
+    const cands = this.rules.rules.length === 0 ? [] : candidates(this.rules, stored, (r) => peerMatches(r, { address: spec.address, internal: spec.internal, interface: spec.interface }));
+    const im: Import = { ps, stored, cands, outcomes: [] };
+    if (u.nlri.length > 0) this.announceAll(im, u.nlri, refused, a.nextHop ?? '', '');
     if (mp !== undefined) {
       const nh = mpNextHop(mp);
       // The session withdraws these already (update.ts checkNextHopFamily); the RIB does not rely on it.
       const family = mp.afi === AFI.IPV4 && (nh.linkLocal !== '' || nh.nextHop.includes(':')) && ps.negotiated?.extendedNextHop.ipv4 !== true
         ? 'next-hop-family' : null;
-      this.announceAll(ps, mp.nlri, stored, refused ?? family, nh.nextHop, nh.linkLocal);
+      im.outcomes.length = 0; // another next hop: other paths
+      this.announceAll(im, mp.nlri, refused ?? family, nh.nextHop, nh.linkLocal);
     }
   }
 
@@ -75,30 +94,42 @@ export class AdjIn {
     ps.accepted--;
   }
 
-  /** One UPDATE's NLRI of one family: the path is interned once (per path id), not per prefix. */
-  private announceAll(ps: PeerState, nlri: readonly Prefix[], stored: UpdateMessage['attributes'], refused: ImportReason | null, nextHop: string, linkLocal: string): void {
-    let entry: AttrEntry | undefined;
-    let path0: Path | undefined;
-    let byId: Map<number, Path> | undefined;
+  /**
+   * One UPDATE's NLRI of one family: the path is interned once per import outcome (no rule, or
+   * the accepting rule) and path id, not per prefix.
+   */
+  private announceAll(im: Import, nlri: readonly Prefix[], refused: ImportReason | null, nextHop: string, linkLocal: string): void {
+    const { ps, cands } = im;
     // A route without a next hop cannot be forwarded (the session should not hand one over).
     const bad = refused ?? (nextHop === '' && linkLocal === '' ? 'no-next-hop' : null);
     for (const p of nlri) {
       const pathId = p.pathId ?? 0;
-      if (bad !== null || checkPrefix(p, this.policy) !== null) {
+      const rule = bad !== null || isOwnBlock(p, this.policy) ? null : cands.length === 0 ? undefined : firstMatch(cands, p);
+      // No rule decides: Calico's pool rule.
+      if (rule === null || (rule === undefined ? !inPools(p, this.policy) : !rule.accept)) {
         ps.rejected.add(`${prefixKey(p)}#${pathId}`);
         if (this.loc.remove(p, ps.spec.key)) ps.accepted--;
         continue;
       }
       if (ps.rejected.size > 0) ps.rejected.delete(`${prefixKey(p)}#${pathId}`);
-      entry ??= this.loc.attrs.intern(stored);
-      let path: Path | undefined = pathId === 0 ? path0 : byId?.get(pathId);
+      const k = rule === undefined ? 0 : rule.index + 1;
+      let o = im.outcomes[k];
+      if (o === undefined) im.outcomes[k] = o = { entry: this.loc.attrs.intern(this.imported(im, rule)), path0: undefined, byId: undefined };
+      let path: Path | undefined = pathId === 0 ? o.path0 : o.byId?.get(pathId);
       if (path === undefined) {
-        path = this.intern(ps, p.afi, pathId, nextHop, linkLocal, entry);
-        if (pathId === 0) path0 = path;
-        else (byId ??= new Map()).set(pathId, path);
+        path = this.intern(ps, p.afi, pathId, nextHop, linkLocal, o.entry);
+        if (pathId === 0) o.path0 = path;
+        else (o.byId ??= new Map()).set(pathId, path);
       }
       ps.accepted += this.loc.put(p, path);
     }
+  }
+
+  /** The attributes stored for an accepted route: the UPDATE's, with the accepting rule's `set` (the peer's AS for a prepend, eBGP only). */
+  private imported(im: Import, rule: CompiledRule | undefined): PathAttributes {
+    if (rule === undefined) return im.stored;
+    const spec = im.ps.spec;
+    return applySet(im.stored, rule.set, { localPref: true, prependAsn: spec.internal ? 0 : spec.peerAs });
   }
 
   private intern(ps: PeerState, afi: number, pathId: number, nextHop: string, linkLocal: string, entry: AttrEntry): Path {

@@ -15,6 +15,8 @@
 export interface Candidate {
   /** Our own block: preferred over anything learned (as a static route outranks BGP in BIRD). */
   readonly local: boolean;
+  /** RFC 8326: the path carries GRACEFUL_SHUTDOWN (65535:0); below every path without it. */
+  readonly gracefulShutdown: boolean;
   /** LOCAL_PREF, 100 when absent (the value we would have assigned). */
   readonly localPref: number;
   /** AS_PATH length: an AS_SET counts 1, confederation segments 0 (RFC 5065 section 5.3). */
@@ -39,6 +41,7 @@ export interface Candidate {
 export const STEP_NAMES = [
   'only-path',
   'local-origin',
+  'graceful-shutdown',
   'local-pref',
   'as-path-length',
   'origin',
@@ -102,6 +105,9 @@ const TIE_BREAKS = [
 /** Steps whose survivors are equal enough to share traffic (ECMP). */
 const PREFERENCE: readonly Step[] = [
   byOrder('local-origin', (a, b) => Number(b.local) - Number(a.local)),
+  // RFC 8326 section 4: a path with GRACEFUL_SHUTDOWN is treated as having the lowest LOCAL_PREF,
+  // so below every path without it, whatever their LOCAL_PREF.
+  byOrder('graceful-shutdown', (a, b) => Number(a.gracefulShutdown) - Number(b.gracefulShutdown)),
   byOrder('local-pref', (a, b) => b.localPref - a.localPref),
   byOrder('as-path-length', (a, b) => lower(a.asPathLength, b.asPathLength)),
   byOrder('origin', (a, b) => lower(a.origin, b.origin)),

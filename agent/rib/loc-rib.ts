@@ -85,21 +85,20 @@ export class LocRib {
     return dropped;
   }
 
-  /** Drops every learned path of the prefixes `refuse` picks; returns the dropped paths. */
-  dropWhere(family: FamilyName, refuse: (p: Prefix) => boolean): { prefix: Prefix; path: Path }[] {
+  /** Drops every learned path `refuse` picks; returns the dropped paths. */
+  dropWhere(family: FamilyName, refuse: (p: Prefix, path: Path) => boolean): { prefix: Prefix; path: Path }[] {
     const t = this.table(family);
     const out: { prefix: Prefix; path: Path }[] = [];
     t.forEach((len, key, s) => {
       if (s.paths.every((x) => x.local)) return;
       const prefix = t.prefix(len, key);
-      if (!refuse(prefix)) return;
       let next = s;
       for (const x of s.paths) {
-        if (x.local) continue;
+        if (x.local || !refuse(prefix, x)) continue;
         out.push({ prefix, path: x });
         next = this.sets.drop(next, x);
       }
-      this.move(t, len, key, s, next);
+      if (next !== s) this.move(t, len, key, s, next);
     });
     return out;
   }

@@ -25,6 +25,8 @@
 import type { PathAttributes } from '../bgp/attributes.js';
 import type { Prefix } from '../bgp/prefix.js';
 import type { ExportNode } from './export.js';
+import type { ExportView } from './export-view.js';
+import { reexportAll } from './reexport.js';
 import type { Path } from './path.js';
 import type { PeerState } from './peer-state.js';
 import type { RibTable } from './table.js';
@@ -137,26 +139,26 @@ export function exportChange(g: UpdateGroup, node: ExportNode, family: FamilyNam
   if (g.addPathSend(family)) {
     // One identifier per path, stable per source peer and path id: a member's own paths are simply not sent to it.
     for (const p of best) {
-      const now = g.exportOf(p, node, family);
+      const now = g.exportOf(p, node, family, prefix);
       if (now === null) continue;
       const prev = old.find((o) => o.sendId === p.sendId);
-      const was = prev === undefined ? null : g.exportOf(prev, node, family);
+      const was = prev === undefined ? null : g.exportOf(prev, node, family, prefix);
       if (was === now) continue;
       if (was === null) g.count(p.peer, family, 1);
       out.announce(withId(prefix, p.sendId), now, p.peer);
     }
     for (const o of old) {
-      if (g.exportOf(o, node, family) === null) continue;
+      if (g.exportOf(o, node, family, prefix) === null) continue;
       const next = best.find((p) => p.sendId === o.sendId);
-      if (next !== undefined && g.exportOf(next, node, family) !== null) continue;
+      if (next !== undefined && g.exportOf(next, node, family, prefix) !== null) continue;
       g.count(o.peer, family, -1);
       out.withdrawPrefix(withId(prefix, o.sendId), o.peer);
     }
     return;
   }
   if (old[0] === best[0]) return; // the best path stays: what the members hold stays (ECMP changed)
-  const was = old.length > 0 ? g.exportOf(old[0], node, family) : null;
-  const now = best.length > 0 ? g.exportOf(best[0], node, family) : null;
+  const was = old.length > 0 ? g.exportOf(old[0], node, family, prefix) : null;
+  const now = best.length > 0 ? g.exportOf(best[0], node, family, prefix) : null;
   const from = was === null ? undefined : old[0].peer; // the source of what the members hold
   const to = now === null ? undefined : best[0].peer; // the source of what they should hold
   if (was === now && from === to) return;
@@ -177,11 +179,13 @@ export function exportChange(g: UpdateGroup, node: ExportNode, family: FamilyNam
 export function feed<K extends number | string>(g: UpdateGroup, node: ExportNode, table: RibTable<K>, family: FamilyName, out: OutboundBuilder): void {
   const addPath = g.addPathSend(family);
   g.recount(family);
+  // The prefix is built for the export rules only when one of them looks at prefixes.
+  const byPrefix = g.view.settings.policy.byPrefix;
   table.forEach((len, key, s) => {
     const n = addPath ? s.best.length : Math.min(1, s.best.length);
     for (let i = 0; i < n; i++) {
       const p = s.best[i];
-      const attrs = g.exportOf(p, node, family);
+      const attrs = g.exportOf(p, node, family, byPrefix ? table.prefix(len, key) : undefined);
       if (attrs === null) continue;
       out.announce(table.prefix(len, key, addPath ? p.sendId : undefined), attrs, p.peer);
       g.count(p.peer, family, 1);
@@ -282,10 +286,16 @@ export class OutboundStream {
     for (let i = 0; i < to.length; i++) exportChange(to[i].group, this.node, family, prefix, old, best, to[i].out);
   }
 
-  /** The flush ends: the changes go out, then initial feeds (one walk per group) and refresh answers, peer by peer. */
-  end(live: readonly PeerState[], table: (family: FamilyName) => RibTable<number | string>): void {
+  /**
+   * The flush ends: the changes go out; then, when the export rules or drain changed, `regroup`
+   * puts the new ones in force (returning the view each peer's holdings were computed with) and
+   * the fed members get the difference (reexport.ts); then initial feeds (one walk per group) and
+   * refresh answers, peer by peer.
+   */
+  end(live: readonly PeerState[], table: (family: FamilyName) => RibTable<number | string>, regroup?: () => ReadonlyMap<string, ExportView>): void {
     for (const t of this.targets) t.out.flush();
     this.targets = this.to4 = this.to6 = [];
+    if (regroup !== undefined) reexportAll(live, regroup(), this.node, table, (keys) => this.builder(keys));
     const unfed = new Map<UpdateGroup, PeerState[]>();
     for (const ps of live) {
       if (ps.fed || ps.group === null) continue;

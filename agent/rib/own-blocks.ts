@@ -4,7 +4,8 @@
  * (what a peer may announce at all). Reload-safe: only the difference acts, and what peers sent
  * that the new inputs refuse leaves the Loc-RIB at once. Paths refused before cannot be recalled
  * (their attributes were not kept): a new pool needs a route refresh (RFC 2918), which the owner
- * asks for. Not here: the per-UPDATE import (adj-in.ts) or the rules themselves (policy.ts).
+ * asks for. A path outside the new pools that an import rule accepts stays (policy-rules.ts).
+ * Not here: the per-UPDATE import (adj-in.ts) or the rules themselves (policy.ts).
  */
 
 import { formatPrefix, parsePrefix, type Prefix } from '../bgp/prefix.js';
@@ -14,7 +15,8 @@ import type { LocRib } from './loc-rib.js';
 import type { Path } from './path.js';
 import { FAMILIES, type FamilyName, familyOfAfi } from '../bgp/families.js';
 import type { RibPeers } from './peers.js';
-import { checkPrefix, covers, prefixKey } from './policy.js';
+import { covers, inPools, prefixKey } from './policy.js';
+import { candidates, firstMatch, peerMatches } from './policy-rules.js';
 
 export function parseBlock(text: string): Prefix {
   try {
@@ -63,13 +65,21 @@ export class OwnBlocks {
     return { added, removed };
   }
 
-  /** New enabled pools: learned paths now outside every pool are refused. */
+  /** New enabled pools: learned paths now outside every pool are refused, unless an import rule accepted them. */
   setPools(pools: readonly string[]): { refreshNeeded: boolean } {
     const parsed = pools.map(parseBlock);
     const before = this.adjIn.policy.pools;
     this.adjIn.policy = { ...this.adjIn.policy, pools: parsed };
+    const rules = this.adjIn.rules;
+    // The stored attributes carry the accepting rule's `set`; a rule that matched them then matches them now.
+    const ruleAccepts = (p: Prefix, path: Path): boolean => {
+      const spec = this.peers.get(path.peer)?.spec;
+      if (spec === undefined || rules.rules.length === 0) return false;
+      const peer = { address: spec.address, internal: spec.internal, interface: spec.interface };
+      return firstMatch(candidates(rules, path.attributes, (r) => peerMatches(r, peer)), p)?.accept === true;
+    };
     for (const f of FAMILIES) {
-      const outside = (p: Prefix): boolean => checkPrefix(p, this.adjIn.policy) === 'outside-pools';
+      const outside = (p: Prefix, path: Path): boolean => !inPools(p, this.adjIn.policy) && !ruleAccepts(p, path);
       for (const { prefix, path } of this.loc.dropWhere(f, outside)) {
         const ps = this.peers.get(path.peer);
         if (ps !== undefined) this.adjIn.refuse(ps, prefix, path.pathId);

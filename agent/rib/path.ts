@@ -14,6 +14,7 @@ import type { AsPathSegment } from '../bgp/as-path.js';
 import { contextWith } from '../bgp/context.js';
 import { MAX_EXTENDED_MESSAGE_LENGTH } from '../bgp/constants.js';
 import type { Candidate } from './decision.js';
+import { GRACEFUL_SHUTDOWN } from '../bgp/community-text.js';
 import { SERVICE_PEER, type RibPath } from '../contracts/engines.js';
 
 const KEY_CONTEXT = contextWith({ maxLength: MAX_EXTENDED_MESSAGE_LENGTH });
@@ -114,6 +115,7 @@ export class Path implements RibPath, Candidate {
   refreshStale = false;
   readonly attributes: PathAttributes;
   readonly local: boolean;
+  readonly gracefulShutdown: boolean;
   readonly localPref: number;
   readonly asPathLength: number;
   readonly origin: number;
@@ -144,6 +146,8 @@ export class Path implements RibPath, Candidate {
     this.peer = source.key;
     this.peerAddress = source.address;
     this.local = source.key === 'local' || source.key === SERVICE_PEER; // originated here
+    // RFC 8326 section 4: 65535:0 received from a peer; our own paths never carry it in the RIB.
+    this.gracefulShutdown = a.communities?.includes(GRACEFUL_SHUTDOWN) ?? false;
     this.localPref = a.localPref ?? 100;
     this.asPathLength = asPathLength(a.asPath);
     this.origin = a.origin ?? 2;

@@ -1,6 +1,7 @@
 /**
  * Import policy, as Calico's BIRD filters do it, as pure functions with a reason per rule:
- * - accept only prefixes inside an enabled pool (IPv4 and IPv6): `outside-pools`;
+ * - accept only prefixes inside an enabled pool (IPv4 and IPv6): `outside-pools`; this is the
+ *   default when no import rule decides (policy-rules.ts; a rule's reject is `policy-reject`);
  * - never one of the node's own blocks exactly: `own-block` (more-specifics inside an own block
  *   are accepted: addresses another node borrowed, projectcalico/calico#3246);
  * - RFC 4456 section 8: ORIGINATOR_ID equal to our router ID (`originator-is-self`), our cluster ID
@@ -15,7 +16,7 @@ import { ipv4ToNumber, ipv6ToBytes } from '../bgp/ip.js';
 import { parsePrefix, type Prefix } from '../bgp/prefix.js';
 
 /** Why a path was refused; `no-next-hop` is the RIB's own sanity check, not a Calico rule. */
-export type ImportReason = 'outside-pools' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop' | 'no-next-hop' | 'next-hop-family';
+export type ImportReason = 'outside-pools' | 'policy-reject' | 'own-block' | 'originator-is-self' | 'cluster-loop' | 'as-path-loop' | 'no-next-hop' | 'next-hop-family';
 
 export interface ImportContext {
   /** Enabled pools. */
@@ -74,17 +75,21 @@ export function checkAttributes(a: PathAttributes, external: boolean, ctx: Impor
   return null;
 }
 
-/** The rules that depend on the prefix: run per prefix, so they stay cheap. */
+/** Calico's pool rule: inside an enabled pool. */
+export function inPools(p: Prefix, ctx: ImportContext): boolean {
+  for (const pool of ctx.pools) if (covers(pool, p)) return true;
+  return false;
+}
+
+/** One of the node's own blocks exactly (never accepted from a peer, whatever the import rules say). */
+export function isOwnBlock(p: Prefix, ctx: ImportContext): boolean {
+  return ctx.ownBlocks.size > 0 && ctx.ownBlocks.has(prefixKey(p));
+}
+
+/** The rules that depend on the prefix without import rules: run per prefix, so they stay cheap. */
 export function checkPrefix(p: Prefix, ctx: ImportContext): ImportReason | null {
-  let inPool = false;
-  for (const pool of ctx.pools) {
-    if (covers(pool, p)) {
-      inPool = true;
-      break;
-    }
-  }
-  if (!inPool) return 'outside-pools';
-  if (ctx.ownBlocks.size > 0 && ctx.ownBlocks.has(prefixKey(p))) return 'own-block';
+  if (!inPools(p, ctx)) return 'outside-pools';
+  if (isOwnBlock(p, ctx)) return 'own-block';
   return null;
 }
 

@@ -4,6 +4,8 @@
  * and output. Not here: any change.
  */
 
+import type { PathAttributes } from '../bgp/attributes.js';
+import { formatCommunity, formatLargeCommunity } from '../bgp/community-text.js';
 import { formatPrefix } from '../bgp/prefix.js';
 import { SERVICE_PEER } from '../contracts/engines.js';
 import type { StepName } from './decision.js';
@@ -21,6 +23,19 @@ export interface RibRoute {
   readonly decidedBy: StepName;
   /** Candidate paths held for the prefix (all peers, add-path included). */
   readonly paths: number;
+  /** The best path's attributes, as text (route detail, SPEC.md "Routing policy"). */
+  readonly asPath: string;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly localPref: number;
+  readonly med?: number;
+  /** The peers of the ECMP set, best first ('local' for an own block). */
+  readonly peers: readonly string[];
+}
+
+/** AS_PATH as operators read it: sequences space-separated, an AS_SET in braces (RFC 4271 5.1.2). */
+export function asPathText(path: PathAttributes['asPath']): string {
+  return (path ?? []).map((s) => (s.type === 'sequence' ? s.asns.join(' ') : s.type === 'set' ? `{${s.asns.join(' ')}}` : `(${s.asns.join(' ')})`)).join(' ');
 }
 
 /** Every prefix of `table` with a best path; at most `limit` of them. */
@@ -36,9 +51,21 @@ export function routesOf<K extends number | string>(table: RibTable<K>, limit = 
       nextHops: local ? [] : s.best.map((p) => ({ via: p.nextHop || p.nextHopLinkLocal, peer: p.peer })),
       decidedBy: s.decidedBy,
       paths: s.paths.length,
+      ...detail(s.best[0].attributes),
+      peers: s.best.map((p) => p.peer),
     });
   });
   return out;
+}
+
+function detail(a: PathAttributes): Pick<RibRoute, 'asPath' | 'communities' | 'largeCommunities' | 'localPref' | 'med'> {
+  return {
+    asPath: asPathText(a.asPath),
+    communities: (a.communities ?? []).map(formatCommunity),
+    largeCommunities: (a.largeCommunities ?? []).map(formatLargeCommunity),
+    localPref: a.localPref ?? 100,
+    ...(a.med === undefined ? {} : { med: a.med }),
+  };
 }
 
 /** Every prefix with a best path, for `agentctl routes` (at most `limit`). */

@@ -31,6 +31,9 @@ import type { OutboundItem, RibChange, RibPath, SessionEvent } from '../contract
 import { AdjIn } from './adj-in.js';
 import { RibError } from './errors.js';
 import type { ExportNode } from './export.js';
+import type { ExportSettings } from './export-view.js';
+import type { CompiledPolicy } from './policy-rules.js';
+import type { UpdateGroup } from './update-group.js';
 import { LocRib } from './loc-rib.js';
 import { OutboundStream } from './outbound.js';
 import { OwnBlocks, parseBlock } from './own-blocks.js';
@@ -99,6 +102,8 @@ export class Rib {
   /** Inside flush(): events wait in `deferred`, table changes are refused. */
   private flushing = false;
   private readonly deferred: SessionEvent[] = [];
+  /** New export rules or drain, put in force at the end of the next flush (reexport.ts). */
+  private pendingExport: ExportSettings | undefined;
   private readonly schedule: (fn: () => void) => void;
   private readonly chunk: number;
 
@@ -199,7 +204,11 @@ export class Rib {
       }
     });
     if (changes.length > 0) sink.changes(changes);
-    out.end(live, (f) => this.loc.table(f));
+    const settings = this.pendingExport;
+    this.pendingExport = undefined;
+    const regroup = settings === undefined ? undefined : () => this.peers.groups.configure(settings, [...this.peers.values()].flatMap((ps) => (ps.group === null || ps.negotiated === null ? []
+      : [{ key: ps.spec.key, spec: ps.spec, negotiated: ps.negotiated, group: ps.group, move: (g: UpdateGroup) => void (ps.group = g) }])));
+    out.end(live, (f) => this.loc.table(f), regroup);
     if (this.loc.collectDue()) this.collect();
   }
 
@@ -229,6 +238,49 @@ export class Rib {
   setPools(pools: readonly string[]): { refreshNeeded: boolean } {
     this.notFlushing('setPools');
     return this.own.setPools(pools);
+  }
+
+  /**
+   * New export rules or drain (reload, `agentctl drain` / `undrain`): in force from the end of the
+   * next flush, when every fed peer gets what differs (reexport.ts), at once.
+   */
+  setExport(settings: ExportSettings): void {
+    this.notFlushing('setExport');
+    this.pendingExport = settings;
+    this.kick();
+  }
+
+  /**
+   * New import rules (reload). Paths already accepted were judged by the old ones and refused
+   * ones were not kept: `refreshNeeded` says the rules changed, so the owner should ask its peers
+   * for a route refresh (RFC 2918), as for a new pool.
+   */
+  setImportRules(rules: CompiledPolicy): { refreshNeeded: boolean } {
+    this.notFlushing('setImportRules');
+    const changed = rules.text !== this.adjIn.rules.text;
+    this.adjIn.rules = rules;
+    return { refreshNeeded: changed };
+  }
+
+  /** New export rules (reload); drain stays as it is. False when they are the rules in force. */
+  setExportRules(rules: CompiledPolicy): boolean {
+    const now = this.exportSettings();
+    if (now.policy.text === rules.text) return false;
+    this.setExport({ policy: rules, drained: now.drained });
+    return true;
+  }
+
+  /** RFC 8326 drain on or off (SPEC.md "Drain"); false when it already was. */
+  setDrained(drained: boolean): boolean {
+    const now = this.exportSettings();
+    if (now.drained === drained) return false;
+    this.setExport({ policy: now.policy, drained });
+    return true;
+  }
+
+  /** The export rules and drain in force, or about to be. */
+  exportSettings(): ExportSettings {
+    return this.pendingExport ?? this.peers.groups.settings;
   }
 
   private notFlushing(what: string): void {

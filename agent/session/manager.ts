@@ -15,6 +15,7 @@ import type { OutboundItem, PeerSpec, SessionStatus } from '../contracts/engines
 import { Listener, plainAddress } from './listener.js';
 import { Session, type SessionDeps, type StopOptions } from './session.js';
 import { writeSpacing } from './transmit.js';
+import { CeaseSubcode } from '../bgp/constants.js';
 import { withMeta, type Logger } from '../contracts/log.js';
 
 export interface PeerDiff {
@@ -144,6 +145,24 @@ export class SessionManager {
   /** Forwards one item of the RIB's stream to the peer's session (Session.send). */
   send(key: string, item: OutboundItem): boolean {
     return this.sessions.get(key)?.send(item) ?? false;
+  }
+
+  /**
+   * Asks an Established peer to send its routes again (the import rules changed): a ROUTE-REFRESH
+   * per family when it negotiated route refresh (RFC 2918); otherwise the session is restarted
+   * with a Cease, Other Configuration Change (RFC 4486), as BIRD does. Returns what was done.
+   */
+  refreshFrom(key: string): 'refresh' | 'restart' | 'none' {
+    const s = this.sessions.get(key);
+    if (s === undefined || s.state !== 'Established') return 'none';
+    const negotiated = s.negotiated;
+    if (negotiated?.routeRefresh === true) {
+      for (const family of negotiated.families) s.send({ kind: 'request-refresh', family });
+      return 'refresh';
+    }
+    s.cease(CeaseSubcode.OTHER_CONFIGURATION_CHANGE, 'import policy changed');
+    s.start();
+    return 'restart';
   }
 
   /** Each session's state and whether it is enabled (readiness's input: Session.view). */

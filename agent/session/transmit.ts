@@ -47,9 +47,9 @@ export type Outbound =
   | { readonly kind: 'marker'; readonly marker: Marker }
   | { readonly kind: 'shared'; readonly item: SharedUpdate; packing: SharedPacking | undefined; next: number };
 
-const REFRESH_SUBTYPE = { 'begin-refresh': RefreshSubtype.BEGIN, 'end-refresh': RefreshSubtype.END } as const;
+const REFRESH_SUBTYPE = { 'begin-refresh': RefreshSubtype.BEGIN, 'end-refresh': RefreshSubtype.END, 'request-refresh': RefreshSubtype.REQUEST } as const;
 
-/** The bytes of a marker: an End-of-RIB UPDATE, or a ROUTE-REFRESH with subtype BoRR or EoRR. */
+/** The bytes of a marker: an End-of-RIB UPDATE, or a ROUTE-REFRESH: a request (RFC 2918), BoRR or EoRR. */
 export function encodeMarker(m: Marker, ctx: CodecContext): Uint8Array {
   const afi = AFI_OF[m.family];
   if (m.kind === 'end-of-rib') return encodeUpdate(endOfRib(afi), ctx);

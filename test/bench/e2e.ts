@@ -19,6 +19,10 @@
  * The kernel's own floor in the same run (issue 21): the same N routes as batched RTM_NEWROUTE
  * from a minimal loop (floor-child.ts) into a fresh lab, timed from its first datagram to the same
  * "main table holds N" condition; printed with the ratio agent / floor. BENCH_E2E_FLOOR=0 skips it.
+ * BENCH_E2E_POLICY=1 (issue 23) runs the agent a second time per count with ten import rules
+ * (TEN_RULES: nine whose prefix conditions every route fails, then one that accepts it with a
+ * LOCAL_PREF, so each prefix runs all ten) and prints the time and CPU ratio rules / none;
+ * BENCH_E2E_POLICY=first runs the one with rules first.
  * A benchmark, not a test: it never fails on speed. Root and BIRD 2 only.
  */
 import { fileURLToPath } from 'node:url';
@@ -65,6 +69,12 @@ const agentDoc = {
   blocks: [],
   log: { level: 'info', format: 'json' },
 };
+
+/** Ten import rules every received route runs through (BENCH_E2E_POLICY=1). */
+export const TEN_RULES = [
+  ...Array.from({ length: 9 }, (_, i) => ({ match: { prefix: `10.${i}.0.0/16`, le: 26 }, action: 'reject' })),
+  { match: { prefix: '64.0.0.0/6', ge: 26, le: 26 }, action: 'accept', set: { localPref: 150 } },
+];
 
 /** One receiver (`start` spawns it in namespace n) against a fresh reflector; its numbers. */
 async function run(name: string, dir: string, count: number, start: (lab: Lab, n: string) => Promise<Receiver>): Promise<Measured> {
@@ -162,10 +172,10 @@ async function snapshot(pid: number, dir: string): Promise<void> {
 }
 
 /** The agent as its unit runs it (node, dist/agent/main.js, --config), plus BENCH_E2E_NODE_ARGS. */
-async function agent(dir: string, count: number): Promise<Measured> {
+async function agent(dir: string, count: number, policy: object = {}): Promise<Measured> {
   const config = join(dir, 'agent.yaml');
   const metrics = process.env.BENCH_E2E_SAMPLE === '1' || process.env.BENCH_E2E_RECONCILE === '1' ? { metrics: { listen: '127.0.0.1:9180' } } : {};
-  writeFileSync(config, stringify({ ...agentDoc, ...metrics, control: { socket: join(dir, 'agent.sock') } }));
+  writeFileSync(config, stringify({ ...agentDoc, ...metrics, ...policy, control: { socket: join(dir, 'agent.sock') } }));
   const nodeArgs = (process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   let out: Output | undefined;
   try {
@@ -225,7 +235,11 @@ async function main(): Promise<void> {
   try {
     await settle();
     for (const count of COUNTS) {
+      // BENCH_E2E_POLICY=first: the run with rules before the one without (to see an order effect).
+      const policyFirst = process.env.BENCH_E2E_POLICY === 'first';
+      const early = policyFirst ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
       const ours = await agent(dir, count);
+      const ruled = policyFirst ? early : process.env.BENCH_E2E_POLICY === '1' ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
       const ref = process.env.BENCH_BIRD === '0' ? undefined : await bird(dir, count);
       const floor = process.env.BENCH_E2E_FLOOR === '0' ? undefined : await kernelFloor(count);
       console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);
@@ -234,6 +248,10 @@ async function main(): Promise<void> {
         console.log(`  BIRD 2 + kernel:  ${line(ref)}`);
         console.log(`  agent / BIRD:     time ${(ours.seconds / ref.seconds).toFixed(2)} (goal <= 0.6), ` +
           `memory ${(ours.rss / ref.rss).toFixed(1)}x, CPU ${(ours.cpu / Math.max(0.01, ref.cpu)).toFixed(2)}`);
+      }
+      if (ruled !== undefined) {
+        console.log(`  ten import rules: ${line(ruled)}`);
+        console.log(`  rules / none:     time ${(ruled.seconds / ours.seconds).toFixed(2)}, CPU ${(ruled.cpu / ours.cpu).toFixed(2)}, memory ${(ruled.rss / ours.rss).toFixed(2)}`);
       }
       if (floor !== undefined) {
         console.log(`  kernel floor:     ${floor.toFixed(floor < 1 ? 3 : 2)} s (batched RTM_NEWROUTE, 512 a datagram, from a minimal loop)`);

@@ -28,7 +28,20 @@ interface Row {
 
 const peer0 = (d: Doc) => d.bgp.peers[0];
 
+const rule = (o: Record<string, unknown>) => ({ match: {}, ...o });
 const rows: Row[] = [
+  // policy (SPEC.md "Routing policy"): each mistake named by its key
+  { name: 'policy: unknown key in a rule', edit: (d) => (d.policy = { import: [rule({ when: {} })] }), code: 'CONFIG_INVALID', paths: ['policy.import[0].when'] },
+  { name: 'policy: bad action', edit: (d) => (d.policy = { export: [rule({ action: 'drop' })] }), code: 'CONFIG_INVALID', paths: ['policy.export[0].action'], says: 'accept, reject' },
+  { name: 'policy: ge without a prefix', edit: (d) => (d.policy = { import: [rule({ match: { ge: 24 } })] }), code: 'CONFIG_INVALID', paths: ['policy.import[0].match.ge'], says: 'needs match.prefix' },
+  { name: 'policy: le shorter than the prefix', edit: (d) => (d.policy = { import: [rule({ match: { prefix: '10.0.0.0/16', le: 8 } })] }), code: 'CONFIG_INVALID', paths: ['policy.import[0].match.le'] },
+  { name: 'policy: exact with ge', edit: (d) => (d.policy = { import: [rule({ match: { prefix: '10.0.0.0/16', exact: true, ge: 20 } })] }), code: 'CONFIG_INVALID', paths: ['policy.import[0].match.exact'] },
+  { name: 'policy: a pool that is not in pools', edit: (d) => (d.policy = { export: [rule({ match: { pool: '10.0.0.0/8' } })] }), code: 'CONFIG_INVALID', paths: ['policy.export[0].match.pool'], says: 'not the cidr of any entry of pools' },
+  { name: 'policy: bad communities', edit: (d) => (d.policy = { export: [rule({ match: { community: '70000:1' }, set: { communities: ['64512:10', 'x'], largeCommunities: ['1:2'] } })] }), code: 'CONFIG_INVALID',
+    paths: ['policy.export[0].match.community', 'policy.export[0].set.communities[1]', 'policy.export[0].set.largeCommunities[0]'] },
+  { name: 'policy: set with reject', edit: (d) => (d.policy = { import: [rule({ action: 'reject', set: { localPref: 10 } })] }), code: 'CONFIG_INVALID', paths: ['policy.import[0].set'], says: 'set applies on accept' },
+  { name: 'policy: bad peer type and prepend', edit: (d) => (d.policy = { export: [rule({ match: { peer: { type: 'igp' } }, set: { prepend: 40 } })] }), code: 'CONFIG_INVALID', paths: ['policy.export[0].set.prepend', 'policy.export[0].match.peer.type'] },
+  { name: 'bgp.drained not a boolean', edit: (d) => (d.bgp.drained = 'yes'), code: 'CONFIG_INVALID', paths: ['bgp.drained'] },
   { name: 'unknown top-level key', edit: (d) => (d.routing = { x: 1 }), code: 'CONFIG_INVALID', paths: ['routing'], says: 'unknown key' },
   { name: 'unknown key in a section', edit: (d) => (d.kernel = { protocol: 201 }), code: 'CONFIG_INVALID', paths: ['kernel.protocol'] },
   { name: 'unknown key inside a peer', edit: (d) => (peer0(d).peerIp = '10.0.1.1'), code: 'CONFIG_INVALID', paths: ['bgp.peers[0].peerIp'] },

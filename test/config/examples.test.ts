@@ -55,6 +55,7 @@ test('a minimal config gets every documented default', (t) => {
       multipath: 8,
       gracefulRestart: { enabled: true, restartTime: 120 },
       endOfRibQuietTime: 5,
+      drained: false,
       bfd: { enabled: false, minRxMs: 300, minTxMs: 300, multiplier: 3, strict: false, multihop: 'auto', minTtl: 0 },
       peers: [],
       nodes: [],
@@ -62,6 +63,7 @@ test('a minimal config gets every documented default', (t) => {
     pools: [],
     blocks: [],
     services: [],
+    policy: { import: [], export: [] },
     kernel: { routeProtocol: DEFAULT_ROUTE_PROTOCOL, table: 254, tunnelDevice: 'tunl0' },
     control: { socket: '/run/rack-agent/agent.sock', group: '' },
     metrics: { listen: '' },
@@ -69,6 +71,16 @@ test('a minimal config gets every documented default', (t) => {
     log: { level: 'info', format: 'json' },
   });
   t.is(DEFAULT_ROUTE_PROTOCOL, 201);
+});
+
+test('policy rules get their defaults: accept, nothing set, no condition but the ones written', (t) => {
+  const doc = baseDoc();
+  doc.policy = { import: [{ match: { prefix: '0.0.0.0/0', exact: true }, set: { localPref: 200 } }], export: [{ match: { pool: '192.168.0.0/16' }, set: { communities: ['64512:10'], largeCommunities: ['64512:1:2'], med: 10, prepend: 1 } }] };
+  const c = load(doc);
+  const none = { prefix: '', exact: false, ge: null, le: null, pool: '', community: '', largeCommunity: '', asPathContains: null, peer: { address: '', interface: '', type: '' } };
+  t.deepEqual(c.policy.import, [{ match: { ...none, prefix: '0.0.0.0/0', exact: true }, action: 'accept', set: { localPref: 200, med: null, communities: [], largeCommunities: [], prepend: 0 } }]);
+  t.deepEqual(c.policy.export[0].match, { ...none, pool: '192.168.0.0/16' });
+  t.deepEqual(c.policy.export[0].set, { localPref: null, med: 10, communities: ['64512:10'], largeCommunities: ['64512:1:2'], prepend: 1 });
 });
 
 test('peer, node and pool items get their defaults, derived from the globals', (t) => {

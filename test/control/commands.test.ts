@@ -1,4 +1,5 @@
 import test from 'ava';
+import { fakeHandlers } from './fakes.js';
 
 import { COMMAND_NAMES, COMMANDS, commandRow } from '../../agent/control/commands.js';
 import { parseArgs } from '../../agent/cli/cli-args.js';
@@ -22,12 +23,25 @@ for (const line of lines) {
   });
 }
 
-test('every command has a row whose usage starts with its name, and only reload needs root', (t) => {
-  t.deepEqual(COMMAND_NAMES, ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'version', 'services']);
+test('every command has a row whose usage starts with its name, and only reload, drain and undrain need root', (t) => {
+  t.deepEqual(COMMAND_NAMES, ['status', 'peers', 'routes', 'wait', 'reload', 'check', 'drain', 'undrain', 'version', 'services']);
   for (const cmd of COMMAND_NAMES) {
     t.true(COMMANDS[cmd].usage[0].startsWith(cmd), cmd);
-    t.is(COMMANDS[cmd].readOnly, cmd !== 'reload', cmd);
+    t.is(COMMANDS[cmd].readOnly, !['reload', 'drain', 'undrain'].includes(cmd), cmd);
   }
+});
+
+test('drain and undrain: the fake daemon\'s state through the rows, and the text of each answer', (t) => {
+  const h = fakeHandlers();
+  const ctx = undefined as never;
+  t.deepEqual(COMMANDS.drain.serve(h, {}, ctx), { drained: true, changed: true });
+  t.deepEqual(COMMANDS.drain.serve(h, {}, ctx), { drained: true, changed: false });
+  t.true(h.status().drained);
+  t.deepEqual(COMMANDS.undrain.serve(h, {}, ctx), { drained: false, changed: true });
+  t.false(h.status().drained);
+  const opts = { now: new Date(), colour: false, clientVersion: '0' };
+  t.is(COMMANDS.drain.render({ drained: true, changed: true }, {}, opts).text, 'Drained: peers are sent our routes with GRACEFUL_SHUTDOWN, least preferred.\n');
+  t.is(COMMANDS.undrain.render({ drained: false, changed: false }, {}, opts).text, 'Not drained.\n');
 });
 
 test('exit rules: wait, reload and check fail on their negative answers; the rest always succeed', (t) => {

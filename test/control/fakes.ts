@@ -23,7 +23,7 @@ export const SPEC_PEERS: readonly PeerAnswer[] = [
 ];
 
 export const SPEC_STATUS: StatusAnswer = {
-  running: true, routerId: '10.0.1.13', asNumber: 65101, peers: SPEC_PEERS, fib: { routes: 13, inSync: true },
+  running: true, routerId: '10.0.1.13', asNumber: 65101, peers: SPEC_PEERS, fib: { routes: 13, inSync: true }, drained: false,
 };
 
 export const ROUTES: readonly RouteAnswer[] = [
@@ -63,6 +63,8 @@ export interface FakeState {
   failStatus: boolean;
   refuseReload: boolean;
   reloads: number;
+  /** Drain as `drain` / `undrain` left it. */
+  drained?: boolean;
   /** What `check` answers (CHECK_FAIL by default); the timeouts it was asked with. */
   check?: CheckAnswer;
   checkTimeouts?: (number | undefined)[];
@@ -72,7 +74,7 @@ export function fakeHandlers(state: FakeState = { converged: true, failStatus: f
   return {
     status() {
       if (state.failStatus) throw new Error('snapshot failed reading /etc/rack-agent/tor1.key: s3cr3t');
-      return SPEC_STATUS;
+      return { ...SPEC_STATUS, drained: state.drained === true };
     },
     peers(address) {
       return address === undefined ? SPEC_PEERS : SPEC_PEERS.filter((peer) => peer.address === address);
@@ -95,6 +97,11 @@ export function fakeHandlers(state: FakeState = { converged: true, failStatus: f
     },
     version: () => ({ version: '0.1.0', node: 'r1-n03' }),
     services: () => SERVICES,
+    drain(on) {
+      const changed = (state.drained === true) !== on;
+      state.drained = on;
+      return { drained: on, changed };
+    },
     check(timeoutSeconds) {
       (state.checkTimeouts ??= []).push(timeoutSeconds);
       return Promise.resolve(state.check ?? CHECK_FAIL);

@@ -4,10 +4,11 @@ import test from 'ava';
 
 import type { PeerAnswer } from '../../agent/control/api.js';
 import {
-  formatSince, renderPeerDetail, renderPeers, renderReload, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, shortState,
+  formatSince, renderPeerDetail, renderPeers, renderReload, renderRouteDetail, renderRoutes, renderServices, renderStatus, renderVersion, renderWait, shortState,
 } from '../../agent/control/render.js';
 import { boxTable } from '../../agent/control/table.js';
 import { ROUTES, SERVICES, SPEC_PEERS, SPEC_STATUS } from './fakes.js';
+import type { RouteAnswer } from '../../agent/control/api.js';
 
 const now = new Date('2026-11-21T18:00:00Z');
 const plain = { now, colour: false };
@@ -203,4 +204,40 @@ test('peer detail: the BFD path line says single hop on an interface, or multiho
     const text = renderPeerDetail([{ ...SPEC_PEERS[0], bfd: row.bfd }], plain);
     t.true(text.split('\n').some((l) => l.trim() === row.line), text);
   }
+});
+
+test('routes --detail: a block per route with its AS path, LOCAL_PREF, MED, communities and peers', (t) => {
+  const routes: RouteAnswer[] = [
+    { prefix: '0.0.0.0/0', family: 'ipv4', kind: 'unicast', decidedBy: 'router-id', nextHops: [{ via: '10.0.1.1', dev: 'eth0', peer: '10.0.1.1' }, { via: '10.0.2.1', dev: 'eth1', peer: '10.0.2.1' }],
+      asPath: '65001 {65002 65003}', communities: ['64512:10', '65535:0'], largeCommunities: ['64512:1:2'], localPref: 200, med: 5, peers: ['10.0.1.1', '10.0.2.1'] },
+    { prefix: '192.168.0.0/26', family: 'ipv4', kind: 'blackhole', nextHops: [], asPath: '', communities: [], largeCommunities: [], localPref: 100, peers: ['local'] },
+  ];
+  t.is(renderRouteDetail(routes), `0.0.0.0/0
+  Next hops:    via 10.0.1.1 dev eth0, via 10.0.2.1 dev eth1
+  Peers:        10.0.1.1, 10.0.2.1
+  AS path:      65001 {65002 65003}
+  Local pref:   200
+  MED:          5
+  Communities:  64512:10 65535:0
+  Large comm.:  64512:1:2
+  Decided by:   router-id
+
+192.168.0.0/26
+  Next hops:    blackhole
+  Peers:        local
+  AS path:      (empty)
+  Local pref:   100
+  MED:          -
+  Communities:  -
+  Large comm.:  -
+  Decided by:   -
+`);
+  t.is(renderRouteDetail([]), 'No routes found.\n');
+});
+
+test('status text says drained only when drained', (t) => {
+  const opts = { now: new Date('2026-11-21T17:41:00Z'), colour: false };
+  t.false(renderStatus(SPEC_STATUS, opts).includes('drained'));
+  const text = renderStatus({ ...SPEC_STATUS, drained: true }, opts);
+  t.true(text.startsWith('rack-agent process is running.\nThis node is drained (RFC 8326)'), text);
 });

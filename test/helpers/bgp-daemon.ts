@@ -85,6 +85,8 @@ export interface NeighborOptions {
    * `fe80::1%dev` in `address` instead.
    */
   readonly interface?: boolean;
+  /** BIRD only: false is `enable route refresh off` (no RFC 2918 capability). Default: on. */
+  readonly routeRefresh?: boolean;
 }
 
 export interface DaemonOptions {
@@ -147,6 +149,8 @@ export interface DaemonRoute {
   readonly med?: number;
   readonly localPref?: number;
   readonly communities: readonly string[];
+  /** RFC 8092 large communities, `global:local1:local2` (BIRD only, so far). */
+  readonly largeCommunities?: readonly string[];
   readonly originatorId?: string;
   readonly clusterList: readonly string[];
 }

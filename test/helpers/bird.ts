@@ -61,6 +61,7 @@ function neighborBlock(options: DaemonOptions, n: NeighborOptions): string[] {
     n.gracefulRestart === true ? '  graceful restart on;' : n.gracefulRestart === false ? '  graceful restart off;' : '',
     n.bfd !== undefined ? '  bfd on;' : '',
     n.as4 === false ? '  enable as4 off;' : '',
+    n.routeRefresh === false ? '  enable route refresh off;' : '',
     `  connect delay time ${retry};`,
     `  connect retry time ${retry};`,
     `  error wait time ${retry}, ${2 * retry};`,
@@ -154,6 +155,7 @@ interface MutableRoute {
   med?: number;
   localPref?: number;
   communities: string[];
+  largeCommunities?: string[];
   originatorId?: string;
   clusterList: string[];
 }
@@ -189,6 +191,9 @@ export function parseBirdRoutes(text: string, protocolAddress: ReadonlyMap<strin
       case 'local_pref': current.localPref = Number(value); break;
       case 'community':
         current.communities = [...value.matchAll(/\((\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}`);
+        break;
+      case 'large_community':
+        current.largeCommunities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
         break;
       case 'originator_id': current.originatorId = value; break;
       case 'cluster_list': current.clusterList = value.split(/\s+/).filter(Boolean); break;

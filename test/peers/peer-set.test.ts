@@ -5,6 +5,7 @@
  */
 
 import test from 'ava';
+import { NO_POLICY } from '../../agent/rib/policy-rules.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
@@ -199,6 +200,8 @@ test('ribSettings: identity, addresses without length, enabled pools only, multi
     pools: ['192.168.0.0/16'],
     multipath: 4,
     blocks: ['192.168.0.0/26'],
+    importRules: NO_POLICY,
+    exportRules: NO_POLICY,
   });
 });
 

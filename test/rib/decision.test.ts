@@ -17,6 +17,7 @@ function c(name: string, o: Partial<Candidate> = {}): C {
   return {
     name,
     local: false,
+    gracefulShutdown: false,
     localPref: 100,
     asPathLength: 2,
     origin: 1,
@@ -33,7 +34,9 @@ function c(name: string, o: Partial<Candidate> = {}): C {
 
 /** Each row: `win` beats every other at `step` although they are better at every later step. */
 const rows: { step: StepName; win: C; others: C[] }[] = [
-  { step: 'local-origin', win: c('own', { local: true, localPref: 0, asPathLength: 9 }), others: [c('learned', { localPref: 500, asPathLength: 0, origin: 0 })] },
+  { step: 'local-origin', win: c('own', { local: true, gracefulShutdown: true, localPref: 0, asPathLength: 9 }), others: [c('learned', { localPref: 500, asPathLength: 0, origin: 0 })] },
+  // RFC 8326 section 4: GRACEFUL_SHUTDOWN below every path without it, even one with LOCAL_PREF 0.
+  { step: 'graceful-shutdown', win: c('no-gshut', { localPref: 0, asPathLength: 9, origin: 2 }), others: [c('gshut', { gracefulShutdown: true, localPref: 500, asPathLength: 0, origin: 0 })] },
   { step: 'local-pref', win: c('lp200', { localPref: 200, asPathLength: 5, origin: 2 }), others: [c('lp100', { asPathLength: 1, origin: 0, routerId: 1 })] },
   { step: 'as-path-length', win: c('short', { asPathLength: 1, origin: 2, med: 99 }), others: [c('long', { asPathLength: 3, origin: 0, med: 0 })] },
   { step: 'origin', win: c('igp', { origin: 0, med: 90, external: false }), others: [c('incomplete', { origin: 2, med: 0, external: true })] },

@@ -14,6 +14,14 @@ import { Rib, type RibOptions, type RibSink } from '../../agent/rib/rib.js';
 import { peerSpec } from '../session/specs.js';
 import type { FamilyName } from '../../agent/bgp/families.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import type { PolicyMatch, PolicyRule } from '../../config/types.js';
+
+const NO_MATCH: PolicyMatch = { prefix: '', exact: false, ge: null, le: null, pool: '', community: '', largeCommunity: '', asPathContains: null, peer: { address: '', interface: '', type: '' } };
+
+/** A policy rule as the config gives it, every key not written at its default. */
+export function rule(match: Partial<PolicyMatch>, action: 'accept' | 'reject' = 'accept', set: Partial<PolicyRule['set']> = {}): PolicyRule {
+  return { match: { ...NO_MATCH, ...match, peer: { ...NO_MATCH.peer, ...match.peer } }, action, set: { localPref: null, med: null, communities: [], largeCommunities: [], prepend: 0, ...set } };
+}
 
 export const NODE: ExportNode = { asNumber: 64512, routerId: '10.0.1.13', clusterId: '', ipv4: '10.0.1.13', ipv6: 'fd00:1::13' };
 export const POOLS = ['192.168.0.0/16', 'fd00:100::/48'];
@@ -134,7 +142,7 @@ export class Recorder implements RibSink {
    * (withdrawals of an UPDATE first), `eor ipv4`, `borr ipv4`, `eorr ipv4` per marker.
    */
   wire(peer: string): string[] {
-    const words: Record<MarkerKind, string> = { 'end-of-rib': 'eor', 'begin-refresh': 'borr', 'end-refresh': 'eorr' };
+    const words: Record<MarkerKind, string> = { 'end-of-rib': 'eor', 'begin-refresh': 'borr', 'end-refresh': 'eorr', 'request-refresh': 'rr' };
     const out: string[] = [];
     for (const { item } of this.stream.filter((x) => x.peer === peer)) {
       if (item.kind !== 'update') {

@@ -105,7 +105,8 @@ test('local blocks: reload-safe diff, a change only for what changed, blackhole 
   t.deepEqual(h.rib.setLocalBlocks(['192.168.0.64/26', '192.168.0.64/26']), { added: [], removed: ['192.168.0.0/26'] });
   h.feed();
   t.deepEqual(h.sink.changeLines(), ['192.168.0.0/26: -']);
-  t.deepEqual(h.rib.routes('ipv4'), [{ prefix: '192.168.0.64/26', family: 'ipv4', kind: 'blackhole', nextHops: [], decidedBy: 'only-path', paths: 1 }]);
+  t.deepEqual(h.rib.routes('ipv4'), [{ prefix: '192.168.0.64/26', family: 'ipv4', kind: 'blackhole', nextHops: [], decidedBy: 'only-path', paths: 1,
+    asPath: '', communities: [], largeCommunities: [], localPref: 100, peers: ['local'] }]);
   t.throws(() => h.rib.setLocalBlocks(['not a prefix']), { code: 'RIB_BAD_PREFIX' } as never);
   t.is(h.rib.prefixCount(), 1, 'a bad list changes nothing');
 });
@@ -135,7 +136,8 @@ test('routes(): next hops, the deciding step and the candidate count', (t) => {
   h.feed(established(a), established(b));
   h.feed(announce(a, ['192.168.1.0/26'], '10.0.1.1', { localPref: 200 }), announce(b, ['192.168.1.0/26'], '10.0.1.2'));
   t.deepEqual(h.rib.routes(), [
-    { prefix: '192.168.1.0/26', family: 'ipv4', kind: 'unicast', nextHops: [{ via: '10.0.1.1', peer: '10.0.1.1' }], decidedBy: 'local-pref', paths: 2 },
+    { prefix: '192.168.1.0/26', family: 'ipv4', kind: 'unicast', nextHops: [{ via: '10.0.1.1', peer: '10.0.1.1' }], decidedBy: 'local-pref', paths: 2,
+      asPath: '', communities: [], largeCommunities: [], localPref: 200, peers: ['10.0.1.1'] },
   ]);
 });
 
