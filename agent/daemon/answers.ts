@@ -62,7 +62,8 @@ export function controlHandlers(e: Engines): ControlHandlers {
     version: () => ({ version: version(), node: e.config().node.name }),
     services: () => ({
       services: e.services.status().map((s) => ({
-        name: s.name, prefix: s.prefix, state: s.state, since: isoSeconds(s.since),
+        // SPEC.md "Anycast services": an announced service of a drained node is `drained`.
+        name: s.name, prefix: s.prefix, state: s.state === 'up' && rib.exportSettings().drained ? 'drained' : s.state, since: isoSeconds(s.since),
         lastCheck: s.lastCheck === null ? null : { ok: s.lastCheck.ok, detail: s.lastCheck.detail, at: isoSeconds(s.lastCheck.at) },
       })),
     }),

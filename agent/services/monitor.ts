@@ -111,7 +111,7 @@ export class ServiceMonitor {
   }
 
   status(): ServiceStatus[] {
-    // Drain hook (SPEC.md "Drain"): a drained node reports its announced services as 'drained' here.
+    // A drained node shows its announced services as 'drained' (agent/daemon/answers.ts: the RIB knows the drain).
     return [...this.entries.values()].map((e) => ({ name: e.config.name, prefix: e.config.prefix, state: e.health.state, since: e.health.since, lastCheck: e.health.last }));
   }
 

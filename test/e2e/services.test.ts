@@ -70,6 +70,15 @@ nsTest('services: the ToR sees the prefix with its community, loses it within in
   t.regex(json.services[0].since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   t.is(await serviceUp(lab, ns, 'dns'), 'rack_agent_service_up{service="dns"} 1');
 
+  // Drained (RFC 8326): the service is announced with GRACEFUL_SHUTDOWN and shown `drained`.
+  t.is((await n0.ctl(['drain'])).status, 0);
+  const drained = await waitFor(async () => { const s = await tor(DNS); return /\(65535,0\)/.test(s) ? s : undefined; }, { timeoutMs: 15_000, what: 'the ToR to see the service with 65535:0' });
+  t.regex(drained, /BGP\.community: .*\(64512,53\)/, drained);
+  t.is((JSON.parse((await n0.ctl(['services', '-o', 'json'])).stdout) as ServicesAnswer).services[0].state, 'drained');
+  t.is((await n0.ctl(['undrain'])).status, 0);
+  await waitFor(async () => !/\(65535,0\)/.test(await tor(DNS)), { timeoutMs: 15_000, what: 'the ToR to see the service without 65535:0' });
+  t.is((JSON.parse((await n0.ctl(['services', '-o', 'json'])).stdout) as ServicesAnswer).services[0].state, 'up');
+
   const sessionSince = (await n0.status()).peers[0].since;
   const torProtocol = async (): Promise<string> => {
     const line = (await f.tor.birdc('show', 'protocols', birdProtocolName({ address: agentAddress(0).ipv4, as: TOR.as }))).split('\n').find((l) => l.includes('Established'));
