@@ -72,6 +72,7 @@ interface FrrPathJson {
   med?: number;
   locPrf?: number;
   community?: { string?: string };
+  largeCommunity?: { string?: string };
   originatorId?: string;
   clusterList?: { list?: string[] };
   bestpath?: { overall?: boolean };
@@ -95,6 +96,7 @@ export function parseFrrPrefix(json: { prefix?: string; paths?: FrrPathJson[] })
       ...((p.metric ?? p.med) !== undefined ? { med: p.metric ?? p.med } : {}),
       ...(p.locPrf !== undefined ? { localPref: p.locPrf } : {}),
       communities: (p.community?.string ?? '').split(' ').filter(Boolean),
+      largeCommunities: (p.largeCommunity?.string ?? '').split(' ').filter(Boolean),
       ...(p.originatorId !== undefined ? { originatorId: p.originatorId } : {}),
       clusterList: p.clusterList?.list ?? [],
     };
