@@ -1,0 +1,8 @@
+// `npm run test:systemd`: the unit under a real systemd in a Debian 13 container
+// (test/deploy/nspawn/unit.systemd.ts). Kept out of `npm test` (package.json "ava": *.test.js):
+// it takes minutes and needs Debian's archive once to build its cached root.
+export default {
+  files: ['dist/test/deploy/nspawn/*.systemd.js'],
+  workerThreads: false,
+  timeout: '300s',
+};
