@@ -2,8 +2,9 @@
 # Builds (once) and prints the path of a Debian 13 (trixie) root for `npm run test:systemd`: a
 # minbase root made by mmdebstrap from Debian's archive with systemd as init, dbus, iproute2,
 # the .deb's dependencies (Debian's nodejs, 20.19 in trixie; procps for the unit's /bin/kill) and
-# libcap2-bin, booted by the test with `systemd-nspawn -b`. The rack-agent .deb is NOT in it: the test installs it with apt over a
-# volatile overlay (the container has no route to the archive: every dependency must be here).
+# libcap2-bin, python3 and python3-apt (Ansible's apt module: role.systemd.ts runs the role in it),
+# booted by the tests with `systemd-nspawn -b`. The rack-agent .deb is NOT in it: the tests install
+# it over a volatile overlay (the container has no route to the archive: every dependency is here).
 #
 # Cached under $RACK_AGENT_TEST_CACHE (default /var/cache/rack-agent-test) in a directory named by
 # a hash of the suite, mirror, variant and package list, so a changed list builds a new root and an
@@ -17,7 +18,7 @@ set -euo pipefail
 suite=trixie
 mirror=${RACK_AGENT_TEST_MIRROR:-http://deb.debian.org/debian}
 variant=minbase
-packages=systemd,systemd-sysv,dbus,iproute2,procps,nodejs,libcap2-bin
+packages=systemd,systemd-sysv,dbus,iproute2,procps,nodejs,libcap2-bin,python3,python3-apt
 cache=${RACK_AGENT_TEST_CACHE:-/var/cache/rack-agent-test}
 key=$(printf '%s\n' "$suite" "$mirror" "$variant" "$packages" | sha256sum | cut -c1-16)
 root="$cache/debian-$suite-$key"

@@ -17,25 +17,17 @@
  */
 
 import test from 'ava';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { Bird } from '../../helpers/bird.js';
-import { captureOutput, holdsFor, isRoot, Lab, waitFor } from '../../helpers/netns.js';
-import { buildDeb } from '../deb.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { captureOutput, holdsFor, isRoot, waitFor } from '../../helpers/netns.js';
 import { UNIT, which } from '../paths.js';
 import { parseUnit, value, words } from '../unit-file.js';
-import { Container, debianRoot } from './container.js';
+import { AS, bootWorld, LEARNT, NODE, TOR, type World } from './world.js';
 
 const missing = !isRoot ? 'needs root' : which('systemd-nspawn') === undefined ? 'systemd-nspawn is missing (apt-get install systemd-container)' : undefined;
 const serial = missing === undefined ? test.serial : test.serial.skip;
 const title = (s: string): string => (missing === undefined ? s : `${s} [${missing}]`);
 
-const AS = 64512;
-const NODE = '10.0.1.13';
-const TOR = '10.0.1.1';
-/** What the ToR announces: other nodes' blocks, installed by the agent via the ToR. */
-const LEARNT = ['192.168.1.0/26', '192.168.1.64/26'];
 const UNIT_NAME = 'rack-agent.service';
 const unit = parseUnit(readFileSync(UNIT, 'utf8'));
 const WATCHDOG_S = Number.parseInt(value(unit, 'Service', 'WatchdogSec') ?? '', 10);
@@ -57,16 +49,6 @@ function config(blocks: readonly string[], extra = ''): string {
 /** Linux capability numbers (capability.h) of the ones the unit may name. */
 const CAP_BITS: Record<string, number> = { CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13 };
 
-interface World {
-  lab: Lab;
-  ct: Container;
-  bird: Bird;
-  ns: string;
-  /** Host directory bound read-only at /mnt/test: the .deb and the configs. */
-  share: string;
-  deb: string;
-  started: number;
-}
 let world: World | undefined;
 const w = (): World => {
   if (world === undefined) throw new Error('the container did not come up (see the before hook)');
@@ -94,32 +76,7 @@ async function mainPid(): Promise<number> {
 }
 
 test.before(async () => {
-  if (missing !== undefined) return;
-  const started = Date.now();
-  const root = await debianRoot();
-  const rootMs = Date.now() - started;
-  const lab = await Lab.create('sysd');
-  try {
-    const share = mkdtempSync(join(tmpdir(), 'rack-sysd-'));
-    lab.defer(() => rmSync(share, { recursive: true, force: true }));
-    const built = await buildDeb();
-    const deb = join(share, basename(built));
-    copyFileSync(built, deb);
-    rmSync(join(built, '..'), { recursive: true, force: true });
-    const ns = await lab.namespace('ct');
-    const torNs = await lab.namespace('tor');
-    await lab.veth(ns, `${NODE}/24`, torNs, `${TOR}/24`);
-    const bird = await Bird.start(lab, torNs, {
-      routerId: TOR, localAs: AS, routes: { ipv4: LEARNT },
-      neighbors: [{ address: NODE, as: AS, rrClient: true, connectRetry: 1 }],
-    });
-    const ct = await Container.boot(lab, { root, ns, bindReadOnly: [[share, '/mnt/test']] });
-    console.log(`test:systemd: root ready in ${(rootMs / 1000).toFixed(1)} s, container up ${((Date.now() - started) / 1000).toFixed(1)} s after the start`);
-    world = { lab, ct, bird, ns, share, deb: basename(deb), started };
-  } catch (err) {
-    await lab.destroy();
-    throw err;
-  }
+  if (missing === undefined) world = await bootWorld('sysd');
 });
 
 test.after.always(async () => {
