@@ -12,7 +12,8 @@
  * The lab owns it: dispose() shuts the container down (SIGTERM to nspawn: systemd halts), then
  * kills PID 1 of its PID namespace if that did not end it. A worker killed outright is covered by
  * the lab's last resort, which kills every process in the namespace (the container's included).
- * Not here: the root (debian-root.sh), the proofs (unit.systemd.ts).
+ * Not here: the root (debian-root.sh), the lab around it (world.ts), the proofs (unit.systemd.ts,
+ * role.systemd.ts).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -108,7 +109,11 @@ export class Container implements LabResource {
     const halted = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
     if (halted) return;
     // Killing PID 1 of a PID namespace ends every process in it; nspawn follows.
-    if (this.leaderPid > 0) process.kill(this.leaderPid, 'SIGKILL');
+    try {
+      if (this.leaderPid > 0) process.kill(this.leaderPid, 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
     this.child.kill('SIGKILL');
     await exited;
   }

@@ -4,18 +4,20 @@
  * Ansible's apt module, the package's unit enabled and started) against the Debian 13 container
  * of world.ts, reached with community.docker's nsenter connection on the container's PID 1. The
  * rack's gate (`agentctl wait`) passes against the BIRD ToR; the agent runs under systemd as the
- * unit says; the .deb is kept in the package directory; a second run changes nothing.
+ * unit says; the .deb is kept in the package directory; a second run changes nothing. Then a
+ * newer, broken package (its agentctl fails) fails the gate and the role puts the kept good one
+ * back with apt and restarts the agent: the gate passes on it.
  *
  * Skipped where systemd-nspawn or ansible is missing (or not root).
  */
 
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isRoot } from '../../helpers/netns.js';
 import { playbook, results } from '../ansible.js';
-import { which } from '../paths.js';
+import { run, which } from '../paths.js';
 import { AS, bootWorld, NODE, TOR, type World } from './world.js';
 
 const missing = !isRoot ? 'needs root' : which('systemd-nspawn') === undefined ? 'systemd-nspawn is missing'
@@ -30,7 +32,7 @@ test.after.always(async () => {
   await world?.lab.destroy();
 });
 
-const TITLE = 'the role under systemd: rollout.yml installs the .deb with apt, starts the unit, the gate passes; a second run changes nothing';
+const TITLE = 'the role under systemd: rollout.yml installs the .deb with apt, starts the unit, the gate passes; a second run changes nothing; a broken package is rolled back';
 
 (missing === undefined ? test.serial : test.serial.skip)(missing === undefined ? TITLE : `${TITLE} [${missing}]`, async (t) => {
   t.timeout(300_000);
@@ -68,4 +70,36 @@ const TITLE = 'the role under systemd: rollout.yml installs the .deb with apt, s
   const again = await playbook(scratch, ['rollout.yml'], { vars, inventory, json: true });
   t.is(again.code, 0, again.stdout.slice(-8000) + again.stderr);
   t.is(again.json!.stats['ct-n13'].changed, 0);
+
+  // A newer package whose agentctl fails: the gate fails, the role re-installs the kept good
+  // package with apt (a downgrade) and restarts the agent under systemd; the gate passes on it.
+  const good = (await ct.must("dpkg-query -W -f '${Version}' rack-agent")).trim();
+  const pidBefore = await ct.show('rack-agent.service', 'MainPID');
+  const bad = await brokenPackage(debPath, scratch);
+  const third = await playbook(scratch, ['rollout.yml'], { vars: { ...vars, rack_agent_package: bad }, inventory, json: true });
+  t.not(third.code, 0, 'the bad package stops the rollout');
+  const doc3 = third.json!;
+  t.deepEqual(results(doc3, 'rack_agent : Health gate (').map(([, host, r]) => [host, r.rc]), [['ct-n13', 1]]);
+  t.deepEqual(results(doc3, 'rack_agent : Re-install the previous package (apt)').map(([, host, r]) => [host, r.changed]), [['ct-n13', true]]);
+  t.deepEqual(results(doc3, 'rack_agent : Health gate after the rollback').map(([, host, r]) => [host, r.rc]), [['ct-n13', 0]]);
+  t.is((await ct.must("dpkg-query -W -f '${Version}' rack-agent")).trim(), good);
+  t.is(await ct.show('rack-agent.service', 'ActiveState'), 'active');
+  t.not(await ct.show('rack-agent.service', 'MainPID'), pidBefore, 'restarted on the good package');
+  t.is((await ct.sh('agentctl wait --timeout 30')).code, 0);
 });
+
+/** The .deb repacked as VERSION+bad with an agentctl that always fails (a broken release). */
+async function brokenPackage(deb: string, dir: string): Promise<string> {
+  const tree = join(dir, 'bad');
+  const step = async (cmd: string, args: string[]): Promise<void> => {
+    const r = await run(cmd, args);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  };
+  await step('dpkg-deb', ['-R', deb, tree]);
+  const control = join(tree, 'DEBIAN', 'control');
+  writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: (.*)$/m, 'Version: $1+bad'));
+  writeFileSync(join(tree, 'usr/bin/agentctl'), '#!/bin/sh\necho "broken release"; exit 1\n');
+  const out = join(dir, basename(deb).replace(/_([^_]+)_([^_]+)$/, '_$1+bad_$2'));
+  await step('dpkg-deb', ['--root-owner-group', '-b', tree, out]);
+  return out;
+}
