@@ -1,8 +1,8 @@
 /**
  * The unit under a real systemd (issue 24), run by `npm run test:systemd` (not by `npm test`: it
  * takes about a minute, most of it the watchdog's 30 s and the restart after it). A Debian 13
- * container (world.ts, container.ts over debian-root.sh's cached root) boots with systemd as PID 1, its
- * network a lab namespace with a veth to a BIRD 2 ToR namespace (iBGP route reflector, AS 64512,
+ * container (world.ts; container.ts over debian-root.sh's cached root) boots with systemd as
+ * PID 1, its network a lab namespace with a veth to a BIRD 2 ToR namespace (iBGP route reflector, AS 64512,
  * announcing two blocks of other nodes). The .deb built from this build (deploy/package-deb.sh) is
  * installed inside with apt, the packaged unit unchanged, and each proof is its own test, in order
  * on the one container: the package installs; Type=notify is active only after READY=1;
