@@ -99,7 +99,7 @@ Version: $version
 Architecture: $arch
 Maintainer: rack-agent maintainers <rack-agent@lists.example.org>
 Installed-Size: $size
-Depends: nodejs (>= $low), nodejs (<< $((major + 1))), passwd, libc6
+Depends: nodejs (>= $low), nodejs (<< $((major + 1))), passwd, procps, libc6
 Section: net
 Priority: optional
 Description: BGP node agent for bare-metal fabrics

@@ -31,7 +31,7 @@ export function hostDir(root: string, host: string): string {
 
 /**
  * Extra vars that make every host local and keep every path under `root`:
- * ROOT/hosts/HOST/{etc,opt,iproute2,run}, the socket in ROOT/hosts/HOST/run/rack-agent/ (the
+ * ROOT/hosts/HOST/{etc,libexec,packages,iproute2,run}, the socket in ROOT/hosts/HOST/run/rack-agent/ (the
  * unit's RuntimeDirectory), programs in ROOT/bin (shared) unless `perHostBin`.
  */
 export function overlay(root: string, extra: Record<string, unknown> = {}, options: { perHostBin?: boolean } = {}): Record<string, unknown> {
@@ -39,7 +39,8 @@ export function overlay(root: string, extra: Record<string, unknown> = {}, optio
   return {
     ansible_connection: 'local',
     ansible_python_interpreter: '{{ ansible_playbook_python }}',
-    rack_agent_prefix: `${h}/opt`,
+    rack_agent_libexec_dir: `${h}/libexec`,
+    rack_agent_package_dir: `${h}/packages`,
     rack_agent_bin_dir: options.perHostBin ? `${h}/bin` : join(root, 'bin'),
     rack_agent_config_dir: `${h}/etc`,
     rack_agent_iproute2_dir: `${h}/iproute2`,

@@ -51,7 +51,7 @@ maybe(title('the package: name, control fields, conffiles'), async (t) => {
   t.is(f.Architecture, arch);
   t.true(path.endsWith(`/rack-agent_${f.Version}_${arch}.deb`), path);
   const node = Number(process.versions.node.split('.')[0]);
-  t.is(f.Depends, `nodejs (>= ${node > 20 ? `${node}.0` : '20.19'}), nodejs (<< ${node + 1}), passwd, libc6`);
+  t.is(f.Depends, `nodejs (>= ${node > 20 ? `${node}.0` : '20.19'}), nodejs (<< ${node + 1}), passwd, procps, libc6`);
   t.truthy(f.Maintainer);
   t.truthy(f.Description);
   const conffiles = await run('dpkg-deb', ['--info', path, 'conffiles']);
@@ -98,7 +98,8 @@ maybe(title('the package: wrappers, unit and example config point at the install
   t.regex(readFileSync(join(dir, 'usr/bin/agentctl'), 'utf8'), /\nexec \/usr\/bin\/node \/usr\/lib\/rack-agent\/dist\/agent\/cli\/agentctl\.js "\$@"\n$/);
   const unit = readFileSync(join(dir, 'usr/lib/systemd/system/rack-agent.service'), 'utf8');
   t.regex(unit, /^ExecStart=\/usr\/bin\/rack-agent --config \$\{RACK_AGENT_CONFIG\}$/m);
-  t.regex(unit, /^ExecStartPre=\/usr\/bin\/rack-agent --check-config /m);
+  t.notRegex(unit, /^ExecStartPre=/m);
+  t.regex(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   t.regex(unit, /^Documentation=file:\/usr\/share\/doc\/rack-agent\/README\.md$/m);
   t.notRegex(unit, /\/usr\/local|\/opt\//);
   const original = readFileSync(join(DEPLOY, 'systemd/rack-agent.service'), 'utf8');

@@ -7,7 +7,7 @@
  * DPKG_ROOT fails (and the test with it) instead of changing this machine's users or files.
  */
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOY, ROOT, run, type RunResult } from './paths.js';
@@ -49,7 +49,11 @@ export async function fields(deb: string): Promise<Record<string, string>> {
  * An empty Debian root: a dpkg database and the four account files with root (and nobody) only.
  */
 export function throwawayRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'rack-debroot-'));
+  return dpkgRootAt(mkdtempSync(join(tmpdir(), 'rack-debroot-')));
+}
+
+/** The same skeleton at `root` (created); `root`. */
+export function dpkgRootAt(root: string): string {
   for (const dir of ['etc', 'var/lib/dpkg/info', 'var/lib/dpkg/updates', 'var/log']) mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, 'var/lib/dpkg/status'), '');
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
@@ -57,6 +61,33 @@ export function throwawayRoot(): string {
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\nnogroup:*::\n', { mode: 0o640 });
   return root;
+}
+
+/**
+ * A stand-in package rack-agent_VERSION_all.deb in `dir` for the role's tests, laid out like the
+ * real one: `programs` (name -> script) in /usr/lib/rack-agent, wrappers that exec them in
+ * /usr/bin, no maintainer scripts. Its path.
+ */
+export async function fakeDeb(dir: string, version: string, programs: Record<string, string>): Promise<string> {
+  const tree = mkdtempSync(join(tmpdir(), 'rack-fakedeb-'));
+  try {
+    mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
+    mkdirSync(join(tree, 'usr/bin'), { recursive: true });
+    writeFileSync(join(tree, 'DEBIAN/control'), `Package: rack-agent\nVersion: ${version}\nArchitecture: all\n`
+      + 'Maintainer: test <test@example.org>\nDescription: stand-in for the role tests\n');
+    mkdirSync(join(tree, 'usr/lib/rack-agent'), { recursive: true });
+    for (const [name, body] of Object.entries(programs)) {
+      writeFileSync(join(tree, 'usr/lib/rack-agent', name), body, { mode: 0o755 });
+      writeFileSync(join(tree, 'usr/bin', name), `#!/bin/sh\nexec /usr/lib/rack-agent/${name} "$@"\n`, { mode: 0o755 });
+    }
+    mkdirSync(dir, { recursive: true });
+    const deb = join(dir, `rack-agent_${version}_all.deb`);
+    const r = await run('dpkg-deb', ['--root-owner-group', '--build', tree, deb]);
+    if (r.code !== 0) throw new Error(`dpkg-deb: ${r.stderr}`);
+    return deb;
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
 }
 
 /** The host's system directories made read-only in a private mount namespace, then `argv`. */

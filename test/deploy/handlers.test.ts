@@ -2,19 +2,21 @@
  * The role's service handling in the test-only netns mode, with a stand-in daemon (a shell script
  * that listens on the control socket and logs its signals), so that it runs before the real daemon
  * exists: the first run starts the agent (and neither reloads nor restarts it), a second run
- * changes nothing, a config change reloads (SIGHUP, same process), a new package restarts
+ * changes nothing, a config change reloads (SIGHUP, same process), a new package (a stand-in .deb,
+ * installed with `dpkg --root` into the host's own root) restarts
  * (SIGTERM, new process), a change the agent refuses to reload (metrics.listen) restarts, and the agent runs inside its namespace as the agent user with exactly
  * the unit's capabilities and no new privileges. rollout.test.ts does the same with the real agent.
  */
 
 import test from 'ava';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, waitFor } from '../helpers/netns.js';
-import { hostDir, overlay, playbook, writeScript } from './ansible.js';
-import { run, which } from './paths.js';
+import { hostDir, overlay, playbook } from './ansible.js';
+import { dpkgRootAt, fakeDeb } from './deb.js';
+import { which } from './paths.js';
 
 const missing = !isRoot ? 'needs root for network namespaces' : which('ansible-playbook') === undefined ? 'ansible is not installed' : undefined;
 
@@ -50,15 +52,6 @@ esac
 exit 0
 `;
 
-function fakePackage(dir: string, version: string): string {
-  const tree = join(dir, `rack-agent-${version}`);
-  mkdirSync(join(tree, 'bin'), { recursive: true });
-  writeScript(join(tree, 'bin', 'rack-agent'), FAKE_AGENT);
-  writeScript(join(tree, 'bin', 'agentctl'), FAKE_AGENTCTL);
-  writeFileSync(join(tree, 'package.json'), JSON.stringify({ name: 'rack-agent', version, bin: { 'rack-agent': 'bin/rack-agent', agentctl: 'bin/agentctl' } }));
-  return tree;
-}
-
 (missing === undefined ? test : test.skip)(`netns mode: start once, reload on a config change, restart on a new package${missing ? ` [${missing}]` : ''}`, async (t) => {
   t.timeout(300_000);
   const root = mkdtempSync(join(tmpdir(), 'rack-handlers-'));
@@ -67,13 +60,12 @@ function fakePackage(dir: string, version: string): string {
   mkdirSync(hostDir(root, 'r1-n1'), { recursive: true, mode: 0o755 });
   const lab = await useLab(t, 'hdl');
   const ns = await lab.namespace('r1n1');
-  const tarballs: Record<string, string> = {};
+  const debs: Record<string, string> = {};
   for (const version of ['1.0.0+a', '1.0.0+b']) {
-    fakePackage(join(root, 'build'), version);
-    tarballs[version] = join(root, `rack-agent-${version}.tar.gz`);
-    const tar = await run('tar', ['-C', join(root, 'build'), '-czf', tarballs[version], `rack-agent-${version}`]);
-    t.is(tar.code, 0, tar.stderr);
+    debs[version] = await fakeDeb(join(root, 'build'), version, { 'rack-agent': FAKE_AGENT, agentctl: FAKE_AGENTCTL });
   }
+  // The package goes into a dpkg root of the host's own (the role's TEST ONLY rack_agent_dpkg_root).
+  const dpkgRoot = dpkgRootAt(join(hostDir(root, 'r1-n1'), 'root'));
   const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
   const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
   const site = async (version: string, extra: Record<string, unknown> = {}) => {
@@ -82,7 +74,8 @@ function fakePackage(dir: string, version: string): string {
         rack_agent_manage_service: true,
         rack_agent_service_mode: 'netns',
         rack_agent_netns: ns,
-        rack_agent_package: tarballs[version],
+        rack_agent_package: debs[version],
+        rack_agent_dpkg_root: dpkgRoot,
         rack_agent_validate: false,
         rack_agent_netns_as_user: true,
         rack_agent_user: 'nobody',

@@ -2,7 +2,8 @@
  * The real rollout (deploy issue, must-show 3): two racks of two servers, each server a network
  * namespace, a BIRD 2 ToR route reflector per rack (iBGP in the rack's AS, TCP MD5 with the example
  * vault's keys, GTSM), joined by a bridge in the ToR's namespace. rollout.yml (local connection,
- * the test-only netns service mode, the package from deploy/package.sh) installs the package,
+ * the test-only netns service mode, the .deb from deploy/package-deb.sh into each server's own dpkg
+ * root) installs the package,
  * renders the configs, starts the agents (as user nobody with only the unit's capabilities) and
  * passes the gate rack by rack. Then a broken change for rack 2 (a wrong ToR AS: valid for
  * --check-config) fails rack 2's gate: the rollout stops at rack 2, rack 2's previous config is
@@ -23,6 +24,7 @@ import { isRoot, Lab, waitFor } from '../helpers/netns.js';
 import {
   batches, copyInventory, EXAMPLE_INVENTORY, hostDir, overlay, playbook, RACKS, results, type PlaybookRun,
 } from './ansible.js';
+import { dpkgRootAt } from './deb.js';
 import { DEPLOY, ROOT, run, which } from './paths.js';
 
 interface Rack {
@@ -132,17 +134,20 @@ async function birdStates(lab: Lab, ns: string, sock: string): Promise<Record<st
       tors[rack.name] = { ns: tor, sock, log };
     }
 
-    // The package, as an operator builds it (from this build).
-    const pkg = await run(join(DEPLOY, 'package.sh'), ['--no-build', join(root, 'pkg')], { cwd: ROOT });
+    // The package, as an operator builds it (from this build), installed into each server's own
+    // dpkg root (the role's TEST ONLY rack_agent_dpkg_root: `dpkg --root` instead of apt).
+    const pkg = await run(join(DEPLOY, 'package-deb.sh'), ['--no-build', join(root, 'pkg')], { cwd: ROOT });
     t.is(pkg.code, 0, pkg.stderr);
-    const tarball = pkg.stdout.trim().split('\n').at(-1) ?? '';
+    const deb = pkg.stdout.trim().split('\n').at(-1) ?? '';
+    for (const rack of LAYOUT) for (const h of rack.hosts) dpkgRootAt(join(hostDir(root, h.name), 'root'));
     const inventory = copyInventory(join(root, 'inventory'));
     const vars = (extra: Record<string, unknown> = {}): Record<string, unknown> => overlay(root, {
       rack_agent_manage_service: true,
       rack_agent_service_mode: 'netns',
       lab_netns: netns,
       rack_agent_netns: '{{ lab_netns[inventory_hostname] }}',
-      rack_agent_package: tarball,
+      rack_agent_package: deb,
+      rack_agent_dpkg_root: `${join(root, 'hosts')}/{{ inventory_hostname }}/root`,
       rack_agent_gate_timeout: 30,
       // As the unit runs it: an unprivileged user with only the unit's three capabilities.
       rack_agent_netns_as_user: true,
