@@ -17,6 +17,7 @@ import { Agent } from '../helpers/agent.js';
 import { Frr } from '../helpers/frr.js';
 import { RouteWatcher } from '../helpers/kernel-watch.js';
 import { useLab } from '../helpers/lab-fixture.js';
+import { type UnnumberedLink, unnumberedLink } from '../helpers/link-local.js';
 import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
@@ -27,13 +28,6 @@ const NODE_BLOCK = '192.168.98.0/26';
 const NODE_BLOCK6 = 'fd00:98::/122';
 /** Single-hop BFD on each uplink, bound to it: 100 ms x 3, detection in about 300 ms. */
 const BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 };
-
-async function linkLocal(lab: Lab, ns: string, dev: string): Promise<string> {
-  return waitFor(async () => {
-    const out = (await lab.ip(ns, '-6', '-o', 'addr', 'show', 'dev', dev, 'scope', 'link')).stdout;
-    return /inet6 (fe80::[0-9a-f:]+)\/64 scope link/.exec(out)?.[1];
-  }, { timeoutMs: 10_000, what: `${dev}'s link-local address` });
-}
 
 /** The next hops of `prefix` in the node's kernel, as `LL dev` pairs, sorted. */
 async function hops(lab: Lab, ns: string, prefix: string): Promise<string[]> {
@@ -46,11 +40,8 @@ nsTest('dual-homed node on two unnumbered uplinks: ECMP over both, shrunk in pla
   const lab = await useLab(t, 'dual');
   const node = await lab.namespace('node');
   const tors = [await lab.namespace('tor1'), await lab.namespace('tor2')];
-  const links: { tor: string; torDev: string; nodeDev: string; torLl: string; nodeLl: string }[] = [];
-  for (const tor of tors) {
-    const { a: torDev, b: nodeDev } = await lab.veth(tor, {}, node, {});
-    links.push({ tor, torDev, nodeDev, torLl: await linkLocal(lab, tor, torDev), nodeLl: await linkLocal(lab, node, nodeDev) });
-  }
+  const links: (UnnumberedLink & { tor: string })[] = [];
+  for (const tor of tors) links.push({ tor, ...(await unnumberedLink(lab, tor, node)) });
   const frrs = await Promise.all(links.map((l, i) => Frr.start(lab, l.tor, {
     routerId: `10.97.255.${i + 1}`, localAs: 65097, routes: { ipv4: [REMOTE] },
     neighbors: [{ address: l.torDev, interface: true, as: 0, connectRetry: 1, families: ['ipv4', 'ipv6'], holdTime: 30, bfd: BFD }],

@@ -21,23 +21,12 @@ import type { DaemonRoute } from '../helpers/bgp-daemon.js';
 import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, waitFor } from '../helpers/netns.js';
 import { agentDoc, TOR } from './fabric.js';
-
-const NODE = '10.0.1.11';
-const EBGP = { ipv4: '10.0.1.2', as: 65001 };
-const BLOCK = '192.168.0.0/26';
+import { BLOCK, EBGP, NODE, policyDoc, policyLan } from './policy-lab.js';
 
 test.serial('policy and drain: what BIRD ToRs see and what lands in our kernel', async (t) => {
   if (!isRoot) return t.fail('needs root');
   const lab = await useLab(t, 'policy');
-  const sw = await lab.namespace('sw');
-  const torNs = await lab.namespace('tor');
-  const ebgpNs = await lab.namespace('tor2');
-  const ns = await lab.namespace('n0');
-  await lab.lan(sw, [
-    { ns: torNs, addr: { ipv4: `${TOR.ipv4}/24` } },
-    { ns: ebgpNs, addr: { ipv4: `${EBGP.ipv4}/24` } },
-    { ns, addr: { ipv4: `${NODE}/24` } },
-  ]);
+  const { torNs, ebgpNs, ns } = await policyLan(lab);
   const neighbor = { address: NODE, localAddress: '', connectRetry: 1, families: ['ipv4'] as const };
   const tor = await Bird.start(lab, torNs, {
     routerId: TOR.ipv4, localAs: TOR.as,
@@ -49,14 +38,8 @@ test.serial('policy and drain: what BIRD ToRs see and what lands in our kernel',
     neighbors: [{ ...neighbor, as: TOR.as, localAddress: EBGP.ipv4 }],
     routes: { ipv4: ['192.168.9.0/26'] },
   });
-  const doc = agentDoc(0, { peers: [{ peerIP: TOR.ipv4, asNumber: TOR.as }, { peerIP: EBGP.ipv4, asNumber: EBGP.as }] });
-  doc.node.ipv6Address = '';
-  doc.blocks = [BLOCK];
-  doc.pools = [doc.pools[0]];
-  doc.policy = {
-    import: [{ match: { prefix: '0.0.0.0/0', exact: true, peer: { type: 'ibgp' } }, action: 'accept', set: { localPref: 200 } }],
-    export: [{ match: { pool: '192.168.0.0/16' }, set: { communities: ['64512:10'], largeCommunities: ['64512:1:2'], med: 10, prepend: 1 } }],
-  };
+  const doc = policyDoc();
+  doc.policy = { ...doc.policy, import: [{ match: { prefix: '0.0.0.0/0', exact: true, peer: { type: 'ibgp' } }, action: 'accept', set: { localPref: 200 } }] };
   const agent = await Agent.start(lab, ns, doc);
   await agent.waitEstablished([TOR.ipv4, EBGP.ipv4]);
   const since = (await agent.status()).peers.map((p) => p.since);

@@ -12,33 +12,19 @@ import type { DaemonRoute } from '../helpers/bgp-daemon.js';
 import { Frr } from '../helpers/frr.js';
 import { useLab } from '../helpers/lab-fixture.js';
 import { isRoot, waitFor } from '../helpers/netns.js';
-import { agentDoc, TOR } from './fabric.js';
+import { TOR } from './fabric.js';
+import { BLOCK, EBGP, NODE, policyDoc, policyLan } from './policy-lab.js';
 
-const NODE = '10.0.1.11';
-const EBGP = { ipv4: '10.0.1.2', as: 65001 };
-const BLOCK = '192.168.0.0/26';
 const GSHUT = (c: readonly string[]): boolean => c.includes('65535:0') || c.includes('graceful-shutdown') || c.includes('gshut');
 
 test.serial('policy and drain: what FRR ToRs see (communities, large communities, MED, LOCAL_PREF, prepend, graceful shutdown)', async (t) => {
   if (!isRoot) return t.fail('needs root');
   const lab = await useLab(t, 'polfrr');
-  const sw = await lab.namespace('sw');
-  const torNs = await lab.namespace('tor');
-  const ebgpNs = await lab.namespace('tor2');
-  const ns = await lab.namespace('n0');
-  await lab.lan(sw, [
-    { ns: torNs, addr: { ipv4: `${TOR.ipv4}/24` } },
-    { ns: ebgpNs, addr: { ipv4: `${EBGP.ipv4}/24` } },
-    { ns, addr: { ipv4: `${NODE}/24` } },
-  ]);
+  const { torNs, ebgpNs, ns } = await policyLan(lab);
   const neighbor = { address: NODE, connectRetry: 1, families: ['ipv4'] as const };
   const tor = await Frr.start(lab, torNs, { routerId: TOR.ipv4, localAs: TOR.as, neighbors: [{ ...neighbor, as: TOR.as, rrClient: true }] });
   const tor2 = await Frr.start(lab, ebgpNs, { routerId: EBGP.ipv4, localAs: EBGP.as, neighbors: [{ ...neighbor, as: TOR.as }] });
-  const doc = agentDoc(0, { peers: [{ peerIP: TOR.ipv4, asNumber: TOR.as }, { peerIP: EBGP.ipv4, asNumber: EBGP.as }] });
-  doc.node.ipv6Address = '';
-  doc.blocks = [BLOCK];
-  doc.pools = [doc.pools[0]];
-  doc.policy = { export: [{ match: { pool: '192.168.0.0/16' }, set: { communities: ['64512:10'], largeCommunities: ['64512:1:2'], med: 10, prepend: 1 } }] };
+  const doc = policyDoc();
   const agent = await Agent.start(lab, ns, doc);
   await agent.waitEstablished([TOR.ipv4, EBGP.ipv4]);
 

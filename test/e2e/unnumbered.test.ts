@@ -18,6 +18,7 @@ import { Bird } from '../helpers/bird.js';
 import { Frr } from '../helpers/frr.js';
 import type { NeighborOptions } from '../helpers/bgp-daemon.js';
 import { useLab } from '../helpers/lab-fixture.js';
+import { unnumberedLink } from '../helpers/link-local.js';
 import { isRoot, type Lab, rootSkipReason, waitFor } from '../helpers/netns.js';
 
 const nsTest = isRoot ? test.serial : test.serial.skip;
@@ -28,13 +29,6 @@ const TOR_BLOCK6 = 'fd00:92::/122';
 const NODE_BLOCK = '192.168.93.0/26';
 const NODE_BLOCK6 = 'fd00:93::/122';
 
-async function linkLocal(lab: Lab, ns: string, dev: string): Promise<string> {
-  return waitFor(async () => {
-    const out = (await lab.ip(ns, '-6', '-o', 'addr', 'show', 'dev', dev, 'scope', 'link')).stdout;
-    return /inet6 (fe80::[0-9a-f:]+)\/64 scope link\s*(?!.*tentative)/.exec(out)?.[1];
-  }, { timeoutMs: 10_000, what: `${dev}'s link-local address` });
-}
-
 async function kernelRoutes(lab: Lab, ns: string, family: '-4' | '-6'): Promise<string> {
   return (await lab.ip(ns, family, 'route', 'show', 'proto', '201')).stdout;
 }
@@ -44,9 +38,7 @@ nsTest('BIRD 2 over a link with link-local addresses only: interface peer, both 
   const lab = await useLab(t, 'unnum');
   const torNs = await lab.namespace('tor');
   const nodeNs = await lab.namespace('node');
-  const { a: torDev, b: nodeDev } = await lab.veth(torNs, {}, nodeNs, {});
-  const torLl = await linkLocal(lab, torNs, torDev);
-  const nodeLl = await linkLocal(lab, nodeNs, nodeDev);
+  const { torDev, nodeDev, torLl, nodeLl } = await unnumberedLink(lab, torNs, nodeNs);
   const neighbor: NeighborOptions = { address: `${nodeLl}%${torDev}`, name: 'node', as: 65093, connectRetry: 1, families: ['ipv4', 'ipv6'], extendedNextHop: true };
   const bird = await Bird.start(lab, torNs, { routerId: '10.92.255.1', localAs: 65092, routes: { ipv4: [TOR_BLOCK], ipv6: [TOR_BLOCK6] }, neighbors: [neighbor] });
   const agent = await Agent.start(lab, nodeNs, {
@@ -107,9 +99,7 @@ nsTest('FRR 8.4 unnumbered (`neighbor IF interface remote-as external`): it hear
   const lab = await useLab(t, 'unfrr');
   const torNs = await lab.namespace('tor');
   const nodeNs = await lab.namespace('node');
-  const { a: torDev, b: nodeDev } = await lab.veth(torNs, {}, nodeNs, {});
-  const torLl = await linkLocal(lab, torNs, torDev);
-  const nodeLl = await linkLocal(lab, nodeNs, nodeDev);
+  const { torDev, nodeDev, torLl, nodeLl } = await unnumberedLink(lab, torNs, nodeNs);
   const frr = await Frr.start(lab, torNs, {
     routerId: '10.94.255.1', localAs: 65094, routes: { ipv4: [TOR_BLOCK], ipv6: [TOR_BLOCK6] },
     neighbors: [{ address: torDev, interface: true, as: 0, connectRetry: 1, families: ['ipv4', 'ipv6'] }],
