@@ -10,7 +10,7 @@
  * - on one ToR's bgpd being killed, shrink the same way (the ToR's session ends, and FRR in its
  *   default helper-only graceful-restart mode preserves no family for us to keep);
  * - on one ToR freezing (SIGSTOP of bgpd and bfdd, link up), shrink by single-hop BFD bound to the
- *   uplink (100 ms x 3), long before the 30 s hold time could say it.
+ *   uplink (200 ms x 3), long before the 30 s hold time could say it.
  */
 import test from 'ava';
 import { Agent } from '../helpers/agent.js';
@@ -26,8 +26,8 @@ if (!isRoot) test('dual-homed test', (t) => t.log(`skipped: ${rootSkipReason}`))
 const REMOTE = '192.168.97.0/26';
 const NODE_BLOCK = '192.168.98.0/26';
 const NODE_BLOCK6 = 'fd00:98::/122';
-/** Single-hop BFD on each uplink, bound to it: 100 ms x 3, detection in about 300 ms. */
-const BFD = { minRxMs: 100, minTxMs: 100, multiplier: 3 };
+/** Single-hop BFD on each uplink, bound to it: 200 ms x 3 (detection in about 600 ms; roomy enough for a loaded CI machine). */
+const BFD = { minRxMs: 200, minTxMs: 200, multiplier: 3 };
 
 /** The next hops of `prefix` in the node's kernel, as `LL dev` pairs, sorted. */
 async function hops(lab: Lab, ns: string, prefix: string): Promise<string[]> {
