@@ -13,7 +13,28 @@ import { DaemonError, execTool, hasExited, keepOutput, makeTempDir, removeTempDi
 import type { Lab } from '../helpers/netns.js';
 import type { NodeAgentKind } from './topology.js';
 
-export class FabricBird {
+/**
+ * A ToR or the spine as scenarios and checks see it, whichever daemon runs it (FabricBird here; FRR
+ * for the `unnumbered` ToRs, unnumbered.ts).
+ */
+export interface FabricRouter {
+  readonly ns: string;
+  readonly pid: number | undefined;
+  /** BGP sessions by name -> {established, since}; `since` changes whenever the session resets. */
+  sessions(): Promise<Map<string, { established: boolean; since: string }>>;
+  /** SIGKILL of the BGP daemon; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Starts it (again); `recovery`: as a graceful restart where the daemon can. */
+  start(recovery?: boolean): Promise<void>;
+  /** Freezes or thaws the control plane (the kernel keeps forwarding). */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void;
+  /** A shell command to inspect it. */
+  explore(): string;
+  logs(): string;
+  dispose(): Promise<void>;
+}
+
+export class FabricBird implements FabricRouter {
   private child: ChildProcess | undefined;
   private output: () => string = () => '';
   readonly dir: string;
@@ -79,6 +100,10 @@ export class FabricBird {
 
   signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
     this.child?.kill(sig);
+  }
+
+  explore(): string {
+    return `birdc -s ${this.socket} show protocols`;
   }
 
   logs(): string {

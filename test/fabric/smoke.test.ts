@@ -15,8 +15,8 @@ import test from 'ava';
 import { isRoot, runPrefix } from '../helpers/netns.js';
 import { countWindow } from './probes.js';
 import { runAll, torRestart } from './scenarios.js';
-import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes } from './topology.js';
-import { impact, linkDown, parseRouteLine } from './watch.js';
+import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes, torPlans, uplinks } from './topology.js';
+import { impact, linkDown, parseRouteLine, serves } from './watch.js';
 
 test('plan: a node expects its own block blackholed, rack-mates direct, other racks via its ToR', (t) => {
   const plan = { racks: 2, nodes: 2, model: 'rr' as const };
@@ -33,6 +33,28 @@ test('plan: a node expects its own block blackholed, rack-mates direct, other ra
   t.deepEqual(kernelDiff(want, new Map([...want].slice(1))), ['192.168.0.0/26 missing (want blackhole)']);
 });
 
+test('plan (unnumbered): two ToRs a rack, every other block ECMP via inet6 over both uplinks', (t) => {
+  const plan = { racks: 2, nodes: 2, model: 'unnumbered' as const };
+  const n = nodePlan(plan, 1, 0);
+  t.deepEqual(torPlans(plan, 1).map((x) => [x.name, x.as, x.spineLinkAddress, x.spineAddress6]),
+    [['t1a', 65101, '10.250.2.2', 'fd00:ff:3::1'], ['t1b', 65101, '10.250.3.2', 'fd00:ff:4::1']]);
+  t.deepEqual(uplinks(plan, n), ['to-t1a', 'to-t1b']);
+  const want = expectedKernel(plan, n);
+  t.is(want.get(n.block), 'blackhole');
+  t.is(want.get('192.168.0.0/26'), 'inet6 fe80%to-t1a,inet6 fe80%to-t1b', 'another rack\'s IPv4 block');
+  t.is(want.get('192.168.0.192/26'), 'inet6 fe80%to-t1a,inet6 fe80%to-t1b', 'a rack-mate\'s too: no shared link');
+  t.is(want.get('fd00:10::/122'), 'fe80%to-t1a,fe80%to-t1b');
+  // What the kernel prints (ip -o) for the shapes: both uplinks, one (shrunk), one dead, numbered.
+  const two = '192.168.0.0/26 proto 201 metric 20 \\\tnexthop via inet6 fe80::a0cb:94ff:fea2:1a6f dev to-t1b weight 1 \\\tnexthop via inet6 fe80::cc7a:50ff:fe96:22a0 dev to-t1a weight 1 ';
+  t.deepEqual(parseRouteLine(two), ['192.168.0.0/26', 'inet6 fe80%to-t1a,inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('192.168.0.0/26 via inet6 fe80::1 dev to-t1b proto 201 metric 20'), ['192.168.0.0/26', 'inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine(two.replace('dev to-t1a weight 1', 'dev to-t1a weight 1 dead linkdown')), ['192.168.0.0/26', 'inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('fd00:10::/122 proto bird metric 32 pref medium\\\tnexthop via fe80::1 dev to-t1a weight 1 \\\tnexthop via fe80::2 dev to-t1b weight 1 '),
+    ['fd00:10::/122', 'fe80%to-t1a,fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('192.168.0.64/26 via 10.1.0.12 dev to-sw0 proto bird metric 32'), ['192.168.0.64/26', '10.1.0.12'], 'numbered: the gateway alone');
+  t.deepEqual(kernelDiff(want, new Map([...want].map(([p, e]) => [p, e === 'blackhole' ? e : e.split(',')[0]]))).length, 6, 'a shrunk route is a difference');
+});
+
 test('watcher: route lines, link down, and the replay of a loss', (t) => {
   t.deepEqual(parseRouteLine('Deleted 192.168.0.64/26 via 10.1.0.12 dev to-sw0 proto bird metric 32'), ['192.168.0.64/26', undefined]);
   t.deepEqual(parseRouteLine('blackhole 192.168.0.0/26 proto 201'), ['192.168.0.0/26', 'blackhole']);
@@ -46,6 +68,14 @@ test('watcher: route lines, link down, and the replay of a loss', (t) => {
   const want = new Map([['192.168.0.64/26', '10.1.0.12']]);
   const events = [{ at: 110, prefix: '192.168.0.64/26', entry: undefined }, { at: 150, prefix: '192.168.0.64/26', entry: '10.1.0.12' }];
   t.deepEqual(impact(events, want, want, 100, 200, 120), { convergedMs: 30, lost: ['192.168.0.64/26'], lostMs: 40, changes: 2 });
+  // A dual-homed node's ECMP route shrunk to one uplink and grown back is no loss; gone, it is.
+  const both = 'inet6 fe80%to-t0a,inet6 fe80%to-t0b';
+  const ecmp = new Map([['192.168.0.64/26', both]]);
+  const shrunk = [{ at: 110, prefix: '192.168.0.64/26', entry: 'inet6 fe80%to-t0b' }, { at: 150, prefix: '192.168.0.64/26', entry: both }];
+  t.deepEqual(impact(shrunk, ecmp, ecmp, 100, 200), { convergedMs: 50, lost: [], lostMs: 0, changes: 2 });
+  t.deepEqual(impact([{ ...shrunk[0], entry: undefined }, shrunk[1]], ecmp, ecmp, 100, 200).lost, ['192.168.0.64/26']);
+  t.false(serves(both, 'inet6 fe80%to-t0c'), 'a next hop it never had');
+  t.false(serves('10.1.0.1', '10.1.0.2'));
 });
 
 test('probes: a window counts answered, lost (no answer within 1 s) and undecided probes', (t) => {
