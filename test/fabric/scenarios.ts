@@ -6,14 +6,14 @@
  * SIGKILL and restart, and a node's block changed by a config reload. `runAll` builds one fabric per
  * node agent, starts a kernel watcher in every node namespace and the traffic probes (probes.ts)
  * and runs every scenario on it (measure.ts measures). Faults hit rack 0, node 0. The `unnumbered`
- * model (two FRR ToRs per rack) has its own list, `unnumberedScenarios`: its uplink to ToR t0a down
- * 3 s (the ToR's end, as a pulled cable), t0a frozen 4 s (SIGSTOP of bgpd and bfdd: only BFD can
+ * model (two FRR ToRs per rack) has its own list, `unnumberedScenarios`: the uplink of r0n1 (a probe
+ * end) to ToR t0a down 3 s (the ToR's end, as a pulled cable), t0a frozen 4 s (SIGSTOP of bgpd and bfdd: only BFD can
  * tell), t0a's bgpd killed and started again (zebra keeps running; no graceful restart).
  */
 import { Lab } from '../helpers/netns.js';
 import { buildFabric, disposeFabric, type Fabric } from './fabric.js';
 import { runScenario, type MeasureOptions, type Scenario, type ScenarioResult } from './measure.js';
-import { blockOf, blockOf6, type FabricPlan, linkTo, type NodeAgentKind, torPlans } from './topology.js';
+import { blockOf, blockOf6, type FabricPlan, linkTo, type NodeAgentKind, probeNodes, torPlans } from './topology.js';
 import { spineTorProtocol, torNodeProtocol, torSpineProtocol } from './bird-configs.js';
 import { Probes } from './probes.js';
 import { KernelWatch } from './watch.js';
@@ -114,13 +114,16 @@ export const blockReload: Scenario = {
 
 export const allScenarios: readonly Scenario[] = [torRestart, torFreeze(4), torFreeze(12), linkFlap, agentKill, blockReload];
 
-/** `unnumbered`: node r0n0's uplink to t0a down 3 s at the ToR's end; the node keeps its other uplink. */
+/**
+ * `unnumbered`: rack 0's probe node (r0n1: its traffic is measured) loses its uplink to t0a for 3 s,
+ * at the ToR's end; its traffic must move to t0b, both ways.
+ */
 export const uplinkDown: Scenario = {
   name: 'one uplink down 3 s',
-  expectedFlaps: (f) => new Set([`t0a:${linkTo(f.nodes[0].plan.name)}`]),
+  expectedFlaps: (f) => new Set([`t0a:${linkTo(probeNodes(f.plan)[0].name)}`]),
   run: async (f) => {
     const tor = f.tors[0];
-    const dev = linkTo(f.nodes[0].plan.name);
+    const dev = linkTo(probeNodes(f.plan)[0].name);
     await f.lab.ip(tor.ns, 'link', 'set', dev, 'down');
     await pause(3000);
     await f.lab.ip(tor.ns, 'link', 'set', dev, 'up');

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { isRoot, runPrefix } from '../helpers/netns.js';
 import { countWindow } from './probes.js';
-import { runAll, torRestart } from './scenarios.js';
+import { runAll, torRestart, uplinkDown } from './scenarios.js';
 import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes, torPlans, uplinks } from './topology.js';
 import { impact, linkDown, parseRouteLine, serves } from './watch.js';
 
@@ -110,4 +110,20 @@ for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke ($
   }
   const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(runPrefix));
   t.deepEqual(left, [], 'every namespace of the lab deleted');
+});
+
+test.serial('fabric smoke (unnumbered): a dual-homed node loses an uplink, traffic moves to the other, ECMP again after', async (t) => {
+  if (!isRoot) return t.fail('needs root');
+  t.timeout(90_000);
+  const started = Date.now();
+  const results = await runAll({ racks: 2, nodes: 2, model: 'unnumbered' }, ['rack-agent'], { scenarios: [uplinkDown], quietMs: 2000, timeoutMs: 30_000 });
+  t.log(`took ${Date.now() - started} ms`);
+  const [r] = results;
+  t.is(r.error, '', 'every node\'s kernel: every other block ECMP via inet6 over both uplinks again');
+  t.is(r.lostPairs, 0, `no block without a next hop on any node meanwhile (lost: ${r.lost.join(', ')})`);
+  t.deepEqual(r.unexpectedFlaps, [], 'only the session over the downed link reset');
+  t.is(r.resets, 1);
+  t.true(r.healthy.sent >= 24 && r.healthy.lost === 0, `a healthy fabric carries every probe (${r.healthy.lost}/${r.healthy.sent})`);
+  t.true(r.packets.sent > 0);
+  t.log(`probes lost while r0n1's uplink to t0a was down and came back: ${r.packets.lost}/${r.packets.sent}`);
 });
