@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     : [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])]);
   const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt, scenarios });
   const out = [
-    `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${racks} ToRs, 1 spine), model ${model}`,
+    `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${model === 'unnumbered' ? 2 * racks : racks} ToRs, 1 spine), model ${model}`,
     'conv: ms from the fault (restart, kill) or its repair (SIGCONT, link up) to each node\'s last fabric route change; lost: (node, block) pairs missing or wrong meanwhile;',
     'whole: ms from the same instant until every session is Established and every kernel exact (polled every 100 ms);',
     'pkts lost: UDP probes between the racks\' block addresses (one node per rack to every other rack, IPv4 and IPv6, every 50 ms per stream) lost / sent from the fault to the end;',

@@ -10,15 +10,33 @@
  * end) to ToR t0a down 3 s (the ToR's end, as a pulled cable), t0a frozen 4 s (SIGSTOP of bgpd and bfdd: only BFD can
  * tell), t0a's bgpd killed and started again (zebra keeps running; no graceful restart).
  */
-import { Lab } from '../helpers/netns.js';
+import { Lab, waitFor } from '../helpers/netns.js';
 import { buildFabric, disposeFabric, type Fabric } from './fabric.js';
 import { runScenario, type MeasureOptions, type Scenario, type ScenarioResult } from './measure.js';
 import { blockOf, blockOf6, type FabricPlan, linkTo, type NodeAgentKind, probeNodes, torPlans } from './topology.js';
 import { spineTorProtocol, torNodeProtocol, torSpineProtocol } from './bird-configs.js';
 import { Probes } from './probes.js';
-import { KernelWatch } from './watch.js';
+import { kernelBlocks, KernelWatch } from './watch.js';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `unnumbered`: ms from `from` until rack 0's probe node routes nothing over its uplink `dev` any
+ * more (its traffic on the other uplink alone), polled every 10 ms; -1 if not within `withinMs`.
+ * The fault lasts `withinMs` whatever this finds.
+ */
+async function shrinkMs(f: Fabric, dev: string, from: number, withinMs: number): Promise<number> {
+  const n = f.nodes.find((x) => x.plan.name === probeNodes(f.plan)[0].name);
+  if (n === undefined) return -1;
+  const shrunk = await waitFor(async () => {
+    const k = await kernelBlocks(f.lab, n.ns);
+    return [...k.values()].every((e) => !e.includes(`%${dev}`)) ? Date.now() - from : undefined;
+  }, { timeoutMs: withinMs, intervalMs: 10, what: `${n.plan.name} off ${dev}` }).catch(() => -1);
+  await pause(Math.max(0, withinMs - (Date.now() - from)));
+  return shrunk;
+}
+
+const shrinkNote = (ms: number, dev: string): string => (ms < 0 ? `r0n1 still routed over ${dev} when the fault ended` : `r0n1 off ${dev} (traffic on the other uplink alone) after ${ms} ms`);
 
 /** The node sessions of `unnumbered` ToR t<rack>a (FRR names them by interface). */
 function frrNodeSessions(f: Fabric, rack: number): Set<string> {
@@ -60,14 +78,17 @@ export const torRestart: Scenario = {
  * fault's duration, not a wait for anything.
  */
 export function torFreeze(seconds: number): Scenario {
+  let shrunk: number | undefined;
   return {
     name: `ToR freeze ${seconds} s`,
+    note: () => (shrunk === undefined ? '' : shrinkNote(shrunk, 'to-t0a')),
     // unnumbered: BFD (300 ms) takes the frozen ToR's node sessions down long before the hold time.
     expectedFlaps: (f) => (seconds >= 9 ? torSessions(f, 0) : f.plan.model === 'unnumbered' ? frrNodeSessions(f, 0) : new Set()),
     run: async (f) => {
       const t = f.tors[0].router;
       t.signal('SIGSTOP');
-      await pause(seconds * 1000);
+      if (f.plan.model === 'unnumbered') shrunk = await shrinkMs(f, linkTo(f.tors[0].name), Date.now(), seconds * 1000);
+      else await pause(seconds * 1000);
       t.signal('SIGCONT');
       return Date.now();
     },
@@ -118,14 +139,16 @@ export const allScenarios: readonly Scenario[] = [torRestart, torFreeze(4), torF
  * `unnumbered`: rack 0's probe node (r0n1: its traffic is measured) loses its uplink to t0a for 3 s,
  * at the ToR's end; its traffic must move to t0b, both ways.
  */
+let uplinkShrunk = -1;
 export const uplinkDown: Scenario = {
   name: 'one uplink down 3 s',
   expectedFlaps: (f) => new Set([`t0a:${linkTo(probeNodes(f.plan)[0].name)}`]),
+  note: () => shrinkNote(uplinkShrunk, 'to-t0a'),
   run: async (f) => {
     const tor = f.tors[0];
     const dev = linkTo(probeNodes(f.plan)[0].name);
     await f.lab.ip(tor.ns, 'link', 'set', dev, 'down');
-    await pause(3000);
+    uplinkShrunk = await shrinkMs(f, linkTo(tor.name), Date.now(), 3000);
     await f.lab.ip(tor.ns, 'link', 'set', dev, 'up');
     return Date.now();
   },

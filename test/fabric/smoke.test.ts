@@ -7,7 +7,10 @@
  * are logged), exactly the ToR's 3 sessions and the
  * spine's session to it are reset in each family (IPv4 and IPv6 sessions) and nothing else, UDP
  * probes between the racks' block addresses lose nothing before, during and after the restart,
- * and every namespace is gone at the end.
+ * and every namespace is gone at the end. The `unnumbered` model (issue 22) gets one scenario with
+ * rack-agent only (about 13-15 s; BIRD-as-node and the ToR faults run in bench:fabric): node r0n1's
+ * uplink to ToR t0a down 3 s; no block may lose its last next hop on any node, only that session
+ * may reset, and every kernel must be ECMP over both uplinks again after.
  * The plan and the watcher's replay are tested as pure functions first.
  */
 import { execFileSync } from 'node:child_process';
@@ -126,4 +129,8 @@ test.serial('fabric smoke (unnumbered): a dual-homed node loses an uplink, traff
   t.true(r.healthy.sent >= 24 && r.healthy.lost === 0, `a healthy fabric carries every probe (${r.healthy.lost}/${r.healthy.sent})`);
   t.true(r.packets.sent > 0);
   t.log(`probes lost while r0n1's uplink to t0a was down and came back: ${r.packets.lost}/${r.packets.sent}`);
+  t.log(r.note);
+  t.regex(r.note, /after \d+ ms$/, 'r0n1 moved off the downed uplink while it was down');
+  const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(runPrefix));
+  t.deepEqual(left, [], 'every namespace of the lab deleted');
 });
