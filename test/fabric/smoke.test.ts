@@ -8,7 +8,7 @@
  * spine's session to it are reset in each family (IPv4 and IPv6 sessions) and nothing else, UDP
  * probes between the racks' block addresses lose nothing before, during and after the restart,
  * and every namespace is gone at the end. The `unnumbered` model (issue 22) gets one scenario with
- * rack-agent only (about 13-15 s; BIRD-as-node and the ToR faults run in bench:fabric): node r0n1's
+ * rack-agent only (about 12-17 s; BIRD-as-node and the ToR faults run in bench:fabric): node r0n1's
  * uplink to ToR t0a down 3 s; no block may lose its last next hop on any node, only that session
  * may reset, and every kernel must be ECMP over both uplinks again after.
  * The plan and the watcher's replay are tested as pure functions first.
