@@ -2,7 +2,9 @@
  * The processes of the fabric lab: `FabricBird`, BIRD 2 from config text (ToRs, the spine, and BIRD
  * as a node agent) with its own config, socket, log and pid in a temp dir, and `NodeAgent`, what a
  * scenario does to a node agent whichever it is (rack-agent from a config doc, or BIRD as calico/node
- * runs it, always with `-R` as calico/node starts it). Also /proc readings (VmRSS, VmHWM, CPU).
+ * runs it, always with `-R` as calico/node starts it), and `FabricRouter`, a ToR or the spine as
+ * scenarios see it (FabricBird, or the `unnumbered` model's FRR ToRs: unnumbered.ts). Also /proc
+ * readings (VmRSS, VmHWM, CPU).
  * Not here: the plan (topology.ts), config text (bird-configs.ts), namespaces (../helpers/netns.ts).
  */
 import type { ChildProcess } from 'node:child_process';

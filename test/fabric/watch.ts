@@ -1,9 +1,11 @@
 /**
- * Kernel watchers for the fabric lab: one `ip monitor route link` per node namespace, both families
- * (proved live by a canary route first, as kernel-watch.ts does), every change to a route of the
- * pools (192.168.0.0/16, fd00:10::/48) in the main table recorded with
- * the time it arrived, and the analysis a scenario needs: per node, when its kernel last changed
- * after an instant (convergence) and which expected blocks were missing or wrong meanwhile (loss).
+ * Kernel watchers for the fabric lab: one `ip -o monitor route link` per node namespace, both
+ * families (proved live by a canary route first, as kernel-watch.ts does), every change to a route
+ * of the pools (192.168.0.0/16, fd00:10::/48) in the main table recorded with the time it arrived
+ * (`-o`: an ECMP route and its next hops on one line, `via inet6` ones included), and the analysis
+ * a scenario needs: per node, when its kernel last changed after an instant (convergence) and which
+ * expected blocks were missing or wrong meanwhile (loss; an ECMP route shrunk to some of its next
+ * hops still carries its block: `serves`).
  * `kernelBlocks` is the authoritative dump used by the final exactness check.
  */
 import type { ChildProcess } from 'node:child_process';
