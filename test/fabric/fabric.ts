@@ -86,19 +86,11 @@ async function forwarding(lab: Lab, ns: string): Promise<void> {
   await lab.sysctl(ns, 'net.ipv6.conf.all.forwarding', 1);
 }
 
-/** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
-export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
-  const spineNs = await lab.namespace('sp');
-  const tors: FabricTor[] = [];
-  const nodes: FabricNode[] = [];
-  Object.assign(out, { plan, kind, lab, spineNs, tors, nodes });
-  const pending: { plan: NodePlan; ns: string; uplinks?: readonly UplinkPeer[] }[] = [];
-  if (plan.model === 'unnumbered') {
-    const w = await wireUnnumbered(lab, plan, spineNs);
-    for (const t of w.tors) tors.push({ rack: t.plan.rack, name: t.plan.name, ns: t.ns, router: new FrrTor(lab, t.ns, frrTorOptions(plan, t.plan)) });
-    pending.push(...w.nodes);
-  }
-  for (let r = 0; r < plan.racks && plan.model !== 'unnumbered'; r++) {
+type Pending = { plan: NodePlan; ns: string; uplinks?: readonly UplinkPeer[] };
+
+/** `rr` and `as-per-rack`: per rack a bridge LAN, a BIRD ToR on it and numbered to the spine, the nodes. */
+async function wireLans(lab: Lab, plan: FabricPlan, spineNs: string, tors: FabricTor[], pending: Pending[]): Promise<void> {
+  for (let r = 0; r < plan.racks; r++) {
     const t = torPlan(plan, r);
     const sw = await lab.namespace(`sw${r}`);
     const torNs = await lab.namespace(t.name);
@@ -121,6 +113,22 @@ export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKin
     members.forEach((n, i) => pending.push({ plan: n, ns: nodeNs[i] }));
     const bird = new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir));
     tors.push({ rack: r, name: t.name, ns: torNs, router: bird, bird });
+  }
+}
+
+/** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
+export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
+  const spineNs = await lab.namespace('sp');
+  const tors: FabricTor[] = [];
+  const nodes: FabricNode[] = [];
+  Object.assign(out, { plan, kind, lab, spineNs, tors, nodes });
+  const pending: Pending[] = [];
+  if (plan.model === 'unnumbered') {
+    const w = await wireUnnumbered(lab, plan, spineNs);
+    for (const t of w.tors) tors.push({ rack: t.plan.rack, name: t.plan.name, ns: t.ns, router: new FrrTor(lab, t.ns, frrTorOptions(plan, t.plan)) });
+    pending.push(...w.nodes);
+  } else {
+    await wireLans(lab, plan, spineNs, tors, pending);
   }
   await forwarding(lab, spineNs);
   const spine = new FabricBird(lab, spineNs, (dir) => spineConfig(plan, dir));
