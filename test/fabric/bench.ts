@@ -3,7 +3,7 @@
  * with BIRD as calico/node runs it, built one after the other in the same run, printed as one table
  * (scenarios as rows, the two node agents side by side, packets lost by the traffic probes among
  * the columns), then the per-node cost and what the healthy windows between scenarios lost. Size
- * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack);
+ * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack | unnumbered);
  * session flaps FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (1000; BIRD's flaps take
  * about 0.9 s each, its connect delay: about 15 minutes of the run; see flaps.ts).
  */
@@ -12,7 +12,7 @@ import { procStat } from './daemons.js';
 import type { Fabric } from './fabric.js';
 import type { Scenario, ScenarioResult } from './measure.js';
 import { sessionFlaps } from './flaps.js';
-import { allScenarios, runAll } from './scenarios.js';
+import { allScenarios, runAll, unnumberedScenarios } from './scenarios.js';
 import type { Model, NodeAgentKind } from './topology.js';
 
 interface BuildCost {
@@ -70,15 +70,17 @@ async function main(): Promise<number> {
     costs.set(f.kind, {
       nodes: f.nodes.length, buildMs: builtAt,
       rssMeanKb: rss.reduce((a, b) => a + b, 0) / rss.length, rssMaxKb: Math.max(...rss),
-      torRssKb: procStat(f.tors[0].bird.pid).rssKb, spineRssKb: procStat(f.spine.pid).rssKb,
+      torRssKb: procStat(f.tors[0].router.pid).rssKb, spineRssKb: procStat(f.spine.pid).rssKb,
     });
   };
   process.stderr.write(`bench:fabric: ${racks} racks x ${nodes} nodes, model ${model}, node agents ${kinds.join(' and ')}\n`);
   const flaps = (kind: NodeAgentKind): number => Number(kind === 'bird' ? process.env.FABRIC_BIRD_FLAPS ?? 1000 : process.env.FABRIC_FLAPS ?? 1000);
-  const scenarios = (kind: NodeAgentKind): Scenario[] => [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])];
+  // unnumbered: its own three scenarios (scenarios.ts); the session flaps need a BIRD ToR.
+  const scenarios = (kind: NodeAgentKind): readonly Scenario[] => (model === 'unnumbered' ? unnumberedScenarios
+    : [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])]);
   const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt, scenarios });
   const out = [
-    `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${racks} ToRs, 1 spine), model ${model}`,
+    `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${model === 'unnumbered' ? 2 * racks : racks} ToRs, 1 spine), model ${model}`,
     'conv: ms from the fault (restart, kill) or its repair (SIGCONT, link up) to each node\'s last fabric route change; lost: (node, block) pairs missing or wrong meanwhile;',
     'whole: ms from the same instant until every session is Established and every kernel exact (polled every 100 ms);',
     'pkts lost: UDP probes between the racks\' block addresses (one node per rack to every other rack, IPv4 and IPv6, every 50 ms per stream) lost / sent from the fault to the end;',
@@ -90,7 +92,7 @@ async function main(): Promise<number> {
     '|---|' + kinds.map(() => '---').join('|') + '|',
     `| build + first convergence, ms | ${kinds.map((k) => costs.get(k)?.buildMs ?? '-').join(' | ')} |`,
     `| node agent VmRSS mean / max, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? `${mb(c.rssMeanKb)} / ${mb(c.rssMaxKb)}` : '-'; }).join(' | ')} |`,
-    `| ToR BIRD / spine BIRD VmRSS, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? `${mb(c.torRssKb)} / ${mb(c.spineRssKb)}` : '-'; }).join(' | ')} |`,
+    `| ToR daemon (BIRD; FRR bgpd in unnumbered) / spine BIRD VmRSS, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? `${mb(c.torRssKb)} / ${mb(c.spineRssKb)}` : '-'; }).join(' | ')} |`,
     `| all node agents VmRSS, MB | ${kinds.map((k) => { const c = costs.get(k); return c ? mb(c.rssMeanKb * c.nodes) : '-'; }).join(' | ')} |`,
     `| failed final checks | ${kinds.map((k) => results.filter((r) => r.kind === k && r.error !== '').map((r) => r.scenario).join(', ') || 'none').join(' | ')} |`,
     `| healthy windows: probes lost / sent | ${kinds.map((k) => { const h = results.filter((r) => r.kind === k); return `${h.reduce((a, r) => a + r.healthy.lost, 0)} / ${h.reduce((a, r) => a + r.healthy.sent, 0)}`; }).join(' | ')} |`,

@@ -7,13 +7,14 @@
  * learn; persist; scan time 2; graceful restart; }` programming BGP routes and a static blackhole
  * per own block. IPv6 runs as Calico's bird6 does: its own sessions between IPv6 addresses, its own
  * kernel, static and export filter, in the same daemon (BIRD 2 has one binary for both families).
- * Every session carries one family; the ToRs and the spine do the same. ToRs and the spine install
+ * Every session carries one family; the ToRs and the spine do the same. The spine also serves the
+ * FRR ToR pairs of `unnumbered` (unnumbered.ts), one session per ToR and family. ToRs and the spine install
  * what they learn into their kernel (persist, graceful restart), so traffic crosses the fabric.
  * ToR and spine sessions are tight (hold 9 s, retry 1 s) so recoveries are quick; the node side
  * keeps Calico's defaults. `timeformat protocol iso long` makes `show protocols` SINCE exact,
  * which is how flaps are counted. Not here: processes (daemons.ts).
  */
-import { allNodes, type FabricPlan, isIpv6, type NodePlan, spineAs, torPlan } from './topology.js';
+import { allNodes, allTors, type FabricPlan, isIpv6, type NodePlan, spineAs, torPlan } from './topology.js';
 
 const TIGHT = ['  hold time 9;', '  keepalive time 3;', '  graceful restart on;',
   '  connect delay time 1;', '  connect retry time 1;', '  error wait time 1, 2;'];
@@ -45,18 +46,17 @@ export function torNodeProtocol(n: NodePlan, family: Family = 'ipv4'): string {
   return family === 'ipv4' ? `n_${n.name}` : `n6_${n.name}`;
 }
 
-/** The spine's session to ToR r, and the ToR's to the spine. */
-export const spineTorProtocol = (rack: number, family: Family = 'ipv4'): string => (family === 'ipv4' ? `tor_${rack}` : `tor6_${rack}`);
+/** The spine's session to ToR r (`side` a or b in `unnumbered`), and the ToR's to the spine. */
+export const spineTorProtocol = (rack: number, family: Family = 'ipv4', side = ''): string => (family === 'ipv4' ? `tor_${rack}${side}` : `tor6_${rack}${side}`);
 export const torSpineProtocol = (family: Family = 'ipv4'): string => (family === 'ipv4' ? 'spine' : 'spine6');
 
 export function spineConfig(plan: FabricPlan, dir: string): string {
   const ibgp = plan.model === 'rr';
   const lines = [...head(dir, '10.250.0.1'), ...routerKernel()];
-  for (let r = 0; r < plan.racks; r++) {
-    const t = torPlan(plan, r);
+  for (const t of allTors(plan)) {
     for (const f of FAMILIES) {
       lines.push(
-        `protocol bgp ${spineTorProtocol(r, f)} {`,
+        `protocol bgp ${spineTorProtocol(t.rack, f, t.side)} {`,
         `  local ${f === 'ipv4' ? t.spineAddress : t.spineAddress6} as ${spineAs(plan)};`,
         `  neighbor ${f === 'ipv4' ? t.spineLinkAddress : t.spineLinkAddress6} as ${t.as};`,
         ...(ibgp ? ['  direct;', '  rr client;', '  rr cluster id 10.250.0.1;'] : []),

@@ -27,7 +27,7 @@ export async function fabricDiff(f: Fabric): Promise<Map<string, string[]>> {
 }
 
 export async function sessionsUp(f: Fabric): Promise<boolean> {
-  for (const b of [f.spine, ...f.tors.map((t) => t.bird)]) {
+  for (const b of [f.spine, ...f.tors.map((t) => t.router)]) {
     const s = await b.sessions().catch(() => new Map());
     if (s.size === 0 || ![...s.values()].every((x) => x.established)) return false;
   }

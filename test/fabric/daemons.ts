@@ -2,7 +2,9 @@
  * The processes of the fabric lab: `FabricBird`, BIRD 2 from config text (ToRs, the spine, and BIRD
  * as a node agent) with its own config, socket, log and pid in a temp dir, and `NodeAgent`, what a
  * scenario does to a node agent whichever it is (rack-agent from a config doc, or BIRD as calico/node
- * runs it, always with `-R` as calico/node starts it). Also /proc readings (VmRSS, VmHWM, CPU).
+ * runs it, always with `-R` as calico/node starts it), and `FabricRouter`, a ToR or the spine as
+ * scenarios see it (FabricBird, or the `unnumbered` model's FRR ToRs: unnumbered.ts). Also /proc
+ * readings (VmRSS, VmHWM, CPU).
  * Not here: the plan (topology.ts), config text (bird-configs.ts), namespaces (../helpers/netns.ts).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +15,28 @@ import { DaemonError, execTool, hasExited, keepOutput, makeTempDir, removeTempDi
 import type { Lab } from '../helpers/netns.js';
 import type { NodeAgentKind } from './topology.js';
 
-export class FabricBird {
+/**
+ * A ToR or the spine as scenarios and checks see it, whichever daemon runs it (FabricBird here; FRR
+ * for the `unnumbered` ToRs, unnumbered.ts).
+ */
+export interface FabricRouter {
+  readonly ns: string;
+  readonly pid: number | undefined;
+  /** BGP sessions by name -> {established, since}; `since` changes whenever the session resets. */
+  sessions(): Promise<Map<string, { established: boolean; since: string }>>;
+  /** SIGKILL of the BGP daemon; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Starts it (again); `recovery`: as a graceful restart where the daemon can. */
+  start(recovery?: boolean): Promise<void>;
+  /** Freezes or thaws the control plane (the kernel keeps forwarding). */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void;
+  /** A shell command to inspect it. */
+  explore(): string;
+  logs(): string;
+  dispose(): Promise<void>;
+}
+
+export class FabricBird implements FabricRouter {
   private child: ChildProcess | undefined;
   private output: () => string = () => '';
   readonly dir: string;
@@ -79,6 +102,10 @@ export class FabricBird {
 
   signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
     this.child?.kill(sig);
+  }
+
+  explore(): string {
+    return `birdc -s ${this.socket} show protocols`;
   }
 
   logs(): string {

@@ -4,14 +4,16 @@
  * and IPv6 /122 (topology.ts for the plan, bird-configs.ts for the daemons' configs). The ToRs and
  * the spine forward (both families); each node holds the first address of each of its blocks on lo,
  * so traffic between blocks crosses the fabric (a local address wins over the block's blackhole).
+ * The `unnumbered` model is wired by unnumbered.ts (two FRR ToRs per rack, no LAN) and started here.
  * The caller owns the Lab and calls `disposeFabric` then `lab.destroy()` in finally; nothing
  * outside the lab's namespaces is touched.
  */
 import type { ConfigDoc } from '../helpers/agent.js';
 import type { Lab } from '../helpers/netns.js';
 import { nodeBirdConfig, spineConfig, torConfig } from './bird-configs.js';
-import { birdNode, FabricBird, type NodeAgent, startRackAgent } from './daemons.js';
+import { birdNode, FabricBird, type FabricRouter, type NodeAgent, startRackAgent } from './daemons.js';
 import { allNodes, type FabricPlan, type NodeAgentKind, type NodePlan, probeAddress, torPlan } from './topology.js';
+import { FrrTor, frrTorOptions, unnumberedAgentDoc, unnumberedNodeBirdConfig, type UplinkPeer, wireUnnumbered } from './unnumbered.js';
 
 export interface FabricNode {
   readonly plan: NodePlan;
@@ -19,12 +21,18 @@ export interface FabricNode {
   /** The node's blocks now, IPv4 then IPv6 (a reload may change them). */
   blocks: string[];
   agent: NodeAgent;
+  /** `unnumbered`: the node's uplinks and the ToR ends' link-local addresses. */
+  readonly uplinks?: readonly UplinkPeer[];
 }
 
 export interface FabricTor {
   readonly rack: number;
+  /** t<rack>, or t<rack>a / t<rack>b in `unnumbered` (the name sessions are counted under). */
+  readonly name: string;
   readonly ns: string;
-  readonly bird: FabricBird;
+  readonly router: FabricRouter;
+  /** The same daemon when it is BIRD (every model but `unnumbered`, whose ToRs run FRR). */
+  readonly bird?: FabricBird;
 }
 
 export interface Fabric {
@@ -58,8 +66,12 @@ export function rackAgentDoc(plan: FabricPlan, n: NodePlan, blocks: readonly str
 }
 
 export async function startNodeAgent(f: Pick<Fabric, 'plan' | 'kind' | 'lab'>, n: FabricNode): Promise<NodeAgent> {
-  if (f.kind === 'rack-agent') return startRackAgent(f.lab, n.ns, (b) => rackAgentDoc(f.plan, n.plan, b), n.blocks);
-  const bird = new FabricBird(f.lab, n.ns, (dir) => nodeBirdConfig(f.plan, n.plan, n.blocks, dir));
+  const unnumbered = f.plan.model === 'unnumbered';
+  if (f.kind === 'rack-agent') {
+    return startRackAgent(f.lab, n.ns, (b) => (unnumbered ? unnumberedAgentDoc : rackAgentDoc)(f.plan, n.plan, b), n.blocks);
+  }
+  const bird = new FabricBird(f.lab, n.ns, (dir) => (unnumbered
+    ? unnumberedNodeBirdConfig(n.plan, n.blocks, n.uplinks ?? [], dir) : nodeBirdConfig(f.plan, n.plan, n.blocks, dir)));
   await bird.start(true);
   return birdNode(bird);
 }
@@ -74,13 +86,10 @@ async function forwarding(lab: Lab, ns: string): Promise<void> {
   await lab.sysctl(ns, 'net.ipv6.conf.all.forwarding', 1);
 }
 
-/** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
-export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
-  const spineNs = await lab.namespace('sp');
-  const tors: FabricTor[] = [];
-  const nodes: FabricNode[] = [];
-  Object.assign(out, { plan, kind, lab, spineNs, tors, nodes });
-  const pending: { plan: NodePlan; ns: string }[] = [];
+type Pending = { plan: NodePlan; ns: string; uplinks?: readonly UplinkPeer[] };
+
+/** `rr` and `as-per-rack`: per rack a bridge LAN, a BIRD ToR on it and numbered to the spine, the nodes. */
+async function wireLans(lab: Lab, plan: FabricPlan, spineNs: string, tors: FabricTor[], pending: Pending[]): Promise<void> {
   for (let r = 0; r < plan.racks; r++) {
     const t = torPlan(plan, r);
     const sw = await lab.namespace(`sw${r}`);
@@ -102,16 +111,33 @@ export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKin
       await lab.ip(nodeNs[i], 'addr', 'add', `${probeAddress(n.block6)}/128`, 'dev', 'lo', 'nodad');
     }));
     members.forEach((n, i) => pending.push({ plan: n, ns: nodeNs[i] }));
-    tors.push({ rack: r, ns: torNs, bird: new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir)) });
+    const bird = new FabricBird(lab, torNs, (dir) => torConfig(plan, r, dir));
+    tors.push({ rack: r, name: t.name, ns: torNs, router: bird, bird });
+  }
+}
+
+/** Builds the fabric into `out` as it goes, so a failure half-way still disposes what started. */
+export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKind, out: Partial<Fabric> = {}): Promise<Fabric> {
+  const spineNs = await lab.namespace('sp');
+  const tors: FabricTor[] = [];
+  const nodes: FabricNode[] = [];
+  Object.assign(out, { plan, kind, lab, spineNs, tors, nodes });
+  const pending: Pending[] = [];
+  if (plan.model === 'unnumbered') {
+    const w = await wireUnnumbered(lab, plan, spineNs);
+    for (const t of w.tors) tors.push({ rack: t.plan.rack, name: t.plan.name, ns: t.ns, router: new FrrTor(lab, t.ns, frrTorOptions(plan, t.plan)) });
+    pending.push(...w.nodes);
+  } else {
+    await wireLans(lab, plan, spineNs, tors, pending);
   }
   await forwarding(lab, spineNs);
   const spine = new FabricBird(lab, spineNs, (dir) => spineConfig(plan, dir));
   Object.assign(out, { spine });
   await spine.start();
-  for (const t of tors) await t.bird.start();
+  for (const t of tors) await t.router.start();
   const f = out as Fabric;
   await inBatches(pending, 4, async (p) => {
-    const node = { plan: p.plan, ns: p.ns, blocks: [p.plan.block, p.plan.block6] } as FabricNode;
+    const node = { plan: p.plan, ns: p.ns, blocks: [p.plan.block, p.plan.block6], uplinks: p.uplinks } as FabricNode;
     node.agent = await startNodeAgent(f, node);
     nodes.push(node);
   });
@@ -121,7 +147,7 @@ export async function buildFabric(lab: Lab, plan: FabricPlan, kind: NodeAgentKin
 
 export async function disposeFabric(f: Partial<Fabric> | undefined): Promise<void> {
   for (const n of f?.nodes ?? []) await n.agent?.dispose().catch(() => undefined);
-  for (const t of f?.tors ?? []) await t.bird.dispose().catch(() => undefined);
+  for (const t of f?.tors ?? []) await t.router.dispose().catch(() => undefined);
   await f?.spine?.dispose().catch(() => undefined);
 }
 
@@ -131,9 +157,9 @@ export function exploreText(f: Fabric): string {
   const lines = [
     `  ip netns list | grep ${f.lab.prefix}`,
     `  ip netns exec ${n0.ns} ip route                  # node ${n0.plan.name}; ip -6 route for IPv6`,
-    `  ip netns exec ${f.tors[0].ns} ip route           # ToR t0's kernel: it forwards between racks`,
+    `  ip netns exec ${f.tors[0].ns} ip route           # ToR ${f.tors[0].name}'s kernel: it forwards between racks`,
     `  ${n0.agent.explore()}`,
-    `  birdc -s ${f.tors[0].bird.socket} show protocols     # ToR t0`,
+    `  ${f.tors[0].router.explore()}     # ToR ${f.tors[0].name}`,
     `  birdc -s ${f.spine.socket} show route                # spine`,
   ];
   for (const n of f.nodes.slice(1)) lines.push(`  # ${n.plan.name}: ns ${n.ns}; ${n.agent.explore()}`);

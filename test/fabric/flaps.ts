@@ -64,6 +64,7 @@ export function sessionFlaps(count: number, sample?: (flap: number, f: Fabric) =
     run: async (f: Fabric) => {
       const n = f.nodes[0];
       const tor = f.tors[0].bird;
+      if (tor === undefined) throw new Error('session flaps need a BIRD ToR');
       const proto = torNodeProtocol(n.plan);
       const state = async (): Promise<boolean | undefined> => (await tor.sessions()).get(proto)?.established;
       const cpu0 = procStat(n.agent.pid()).cpuMs;

@@ -1,5 +1,5 @@
 /**
- * `npm run lab -- [--racks R] [--nodes N] [--model rr|as-per-rack] [--node-agent rack-agent|bird]
+ * `npm run lab -- [--racks R] [--nodes N] [--model rr|as-per-rack|unnumbered] [--node-agent rack-agent|bird]
  * [--keep]` (as root): builds the fabric lab (fabric.ts) in network namespaces, waits until every
  * node's kernel holds exactly the fabric's blocks, sends traffic probes across the racks
  * (probes.ts; they keep running with --keep), prints how to explore it and, with --keep, keeps it
@@ -30,7 +30,9 @@ export function parseLabArgs(argv: readonly string[]): { plan: FabricPlan; kind:
   const nodes = Number(values.nodes);
   if (!Number.isInteger(racks) || racks < 1 || racks > 200) throw new Error(`--racks: 1..200, got ${values.racks}`);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 200) throw new Error(`--nodes: 1..200, got ${values.nodes}`);
-  if (values.model !== 'rr' && values.model !== 'as-per-rack') throw new Error(`--model: rr | as-per-rack, got ${values.model}`);
+  if (values.model !== 'rr' && values.model !== 'as-per-rack' && values.model !== 'unnumbered') {
+    throw new Error(`--model: rr | as-per-rack | unnumbered, got ${values.model}`);
+  }
   const kind = values['node-agent'];
   if (kind !== 'rack-agent' && kind !== 'bird') throw new Error(`--node-agent: rack-agent | bird, got ${kind}`);
   return { plan: { racks, nodes, model: values.model as Model }, kind, keep: values.keep === true };

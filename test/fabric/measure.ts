@@ -72,7 +72,7 @@ export function stats(values: readonly number[]): Stats {
 
 async function sessionSnapshot(f: Fabric): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const daemons = [['spine', f.spine] as const, ...f.tors.map((t) => [`t${t.rack}`, t.bird] as const)];
+  const daemons = [['spine', f.spine] as const, ...f.tors.map((t) => [t.name, t.router] as const)];
   for (const [name, bird] of daemons) {
     const s = await bird.sessions().catch(() => new Map<string, { since: string }>());
     for (const [proto, v] of s) out.set(`${name}:${proto}`, v.since);

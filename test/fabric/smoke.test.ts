@@ -7,16 +7,19 @@
  * are logged), exactly the ToR's 3 sessions and the
  * spine's session to it are reset in each family (IPv4 and IPv6 sessions) and nothing else, UDP
  * probes between the racks' block addresses lose nothing before, during and after the restart,
- * and every namespace is gone at the end.
+ * and every namespace is gone at the end. The `unnumbered` model (issue 22) gets one scenario with
+ * rack-agent only (about 12-17 s; BIRD-as-node and the ToR faults run in bench:fabric): node r0n1's
+ * uplink to ToR t0a down 3 s; no block may lose its last next hop on any node, only that session
+ * may reset, and every kernel must be ECMP over both uplinks again after.
  * The plan and the watcher's replay are tested as pure functions first.
  */
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { isRoot, runPrefix } from '../helpers/netns.js';
 import { countWindow } from './probes.js';
-import { runAll, torRestart } from './scenarios.js';
-import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes } from './topology.js';
-import { impact, linkDown, parseRouteLine } from './watch.js';
+import { runAll, torRestart, uplinkDown } from './scenarios.js';
+import { allNodes, expectedKernel, kernelDiff, nodePlan, probeAddress, probeNodes, torPlans, uplinks } from './topology.js';
+import { impact, linkDown, parseRouteLine, serves } from './watch.js';
 
 test('plan: a node expects its own block blackholed, rack-mates direct, other racks via its ToR', (t) => {
   const plan = { racks: 2, nodes: 2, model: 'rr' as const };
@@ -33,6 +36,28 @@ test('plan: a node expects its own block blackholed, rack-mates direct, other ra
   t.deepEqual(kernelDiff(want, new Map([...want].slice(1))), ['192.168.0.0/26 missing (want blackhole)']);
 });
 
+test('plan (unnumbered): two ToRs a rack, every other block ECMP via inet6 over both uplinks', (t) => {
+  const plan = { racks: 2, nodes: 2, model: 'unnumbered' as const };
+  const n = nodePlan(plan, 1, 0);
+  t.deepEqual(torPlans(plan, 1).map((x) => [x.name, x.as, x.spineLinkAddress, x.spineAddress6]),
+    [['t1a', 65101, '10.250.2.2', 'fd00:ff:3::1'], ['t1b', 65101, '10.250.3.2', 'fd00:ff:4::1']]);
+  t.deepEqual(uplinks(plan, n), ['to-t1a', 'to-t1b']);
+  const want = expectedKernel(plan, n);
+  t.is(want.get(n.block), 'blackhole');
+  t.is(want.get('192.168.0.0/26'), 'inet6 fe80%to-t1a,inet6 fe80%to-t1b', 'another rack\'s IPv4 block');
+  t.is(want.get('192.168.0.192/26'), 'inet6 fe80%to-t1a,inet6 fe80%to-t1b', 'a rack-mate\'s too: no shared link');
+  t.is(want.get('fd00:10::/122'), 'fe80%to-t1a,fe80%to-t1b');
+  // What the kernel prints (ip -o) for the shapes: both uplinks, one (shrunk), one dead, numbered.
+  const two = '192.168.0.0/26 proto 201 metric 20 \\\tnexthop via inet6 fe80::a0cb:94ff:fea2:1a6f dev to-t1b weight 1 \\\tnexthop via inet6 fe80::cc7a:50ff:fe96:22a0 dev to-t1a weight 1 ';
+  t.deepEqual(parseRouteLine(two), ['192.168.0.0/26', 'inet6 fe80%to-t1a,inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('192.168.0.0/26 via inet6 fe80::1 dev to-t1b proto 201 metric 20'), ['192.168.0.0/26', 'inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine(two.replace('dev to-t1a weight 1', 'dev to-t1a weight 1 dead linkdown')), ['192.168.0.0/26', 'inet6 fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('fd00:10::/122 proto bird metric 32 pref medium\\\tnexthop via fe80::1 dev to-t1a weight 1 \\\tnexthop via fe80::2 dev to-t1b weight 1 '),
+    ['fd00:10::/122', 'fe80%to-t1a,fe80%to-t1b']);
+  t.deepEqual(parseRouteLine('192.168.0.64/26 via 10.1.0.12 dev to-sw0 proto bird metric 32'), ['192.168.0.64/26', '10.1.0.12'], 'numbered: the gateway alone');
+  t.deepEqual(kernelDiff(want, new Map([...want].map(([p, e]) => [p, e === 'blackhole' ? e : e.split(',')[0]]))).length, 6, 'a shrunk route is a difference');
+});
+
 test('watcher: route lines, link down, and the replay of a loss', (t) => {
   t.deepEqual(parseRouteLine('Deleted 192.168.0.64/26 via 10.1.0.12 dev to-sw0 proto bird metric 32'), ['192.168.0.64/26', undefined]);
   t.deepEqual(parseRouteLine('blackhole 192.168.0.0/26 proto 201'), ['192.168.0.0/26', 'blackhole']);
@@ -46,6 +71,14 @@ test('watcher: route lines, link down, and the replay of a loss', (t) => {
   const want = new Map([['192.168.0.64/26', '10.1.0.12']]);
   const events = [{ at: 110, prefix: '192.168.0.64/26', entry: undefined }, { at: 150, prefix: '192.168.0.64/26', entry: '10.1.0.12' }];
   t.deepEqual(impact(events, want, want, 100, 200, 120), { convergedMs: 30, lost: ['192.168.0.64/26'], lostMs: 40, changes: 2 });
+  // A dual-homed node's ECMP route shrunk to one uplink and grown back is no loss; gone, it is.
+  const both = 'inet6 fe80%to-t0a,inet6 fe80%to-t0b';
+  const ecmp = new Map([['192.168.0.64/26', both]]);
+  const shrunk = [{ at: 110, prefix: '192.168.0.64/26', entry: 'inet6 fe80%to-t0b' }, { at: 150, prefix: '192.168.0.64/26', entry: both }];
+  t.deepEqual(impact(shrunk, ecmp, ecmp, 100, 200), { convergedMs: 50, lost: [], lostMs: 0, changes: 2 });
+  t.deepEqual(impact([{ ...shrunk[0], entry: undefined }, shrunk[1]], ecmp, ecmp, 100, 200).lost, ['192.168.0.64/26']);
+  t.false(serves(both, 'inet6 fe80%to-t0c'), 'a next hop it never had');
+  t.false(serves('10.1.0.1', '10.1.0.2'));
 });
 
 test('probes: a window counts answered, lost (no answer within 1 s) and undecided probes', (t) => {
@@ -78,6 +111,26 @@ for (const model of ['rr', 'as-per-rack'] as const) test.serial(`fabric smoke ($
     else if (r.packets.lost > 0) t.log(`${r.kind} lost ${r.packets.lost} of ${r.packets.sent} probes during the restart`);
     t.true(r.rssAfterKb > 0, `${r.kind}: node agents alive at the end`);
   }
+  const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(runPrefix));
+  t.deepEqual(left, [], 'every namespace of the lab deleted');
+});
+
+test.serial('fabric smoke (unnumbered): a dual-homed node loses an uplink, traffic moves to the other, ECMP again after', async (t) => {
+  if (!isRoot) return t.fail('needs root');
+  t.timeout(90_000);
+  const started = Date.now();
+  const results = await runAll({ racks: 2, nodes: 2, model: 'unnumbered' }, ['rack-agent'], { scenarios: [uplinkDown], quietMs: 2000, timeoutMs: 30_000 });
+  t.log(`took ${Date.now() - started} ms`);
+  const [r] = results;
+  t.is(r.error, '', 'every node\'s kernel: every other block ECMP via inet6 over both uplinks again');
+  t.is(r.lostPairs, 0, `no block without a next hop on any node meanwhile (lost: ${r.lost.join(', ')})`);
+  t.deepEqual(r.unexpectedFlaps, [], 'only the session over the downed link reset');
+  t.is(r.resets, 1);
+  t.true(r.healthy.sent >= 24 && r.healthy.lost === 0, `a healthy fabric carries every probe (${r.healthy.lost}/${r.healthy.sent})`);
+  t.true(r.packets.sent > 0);
+  t.log(`probes lost while r0n1's uplink to t0a was down and came back: ${r.packets.lost}/${r.packets.sent}`);
+  t.log(r.note);
+  t.regex(r.note, /after \d+ ms$/, 'r0n1 moved off the downed uplink while it was down');
   const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(runPrefix));
   t.deepEqual(left, [], 'every namespace of the lab deleted');
 });

@@ -9,11 +9,15 @@
  * Models: `rr` (Calico's ToR route reflector: everything in AS 64512, nodes rr clients of their ToR,
  * ToRs rr clients of the spine) and `as-per-rack` (ToR r in AS 65100+r, spine 65000, every node its
  * own 4-byte AS 4200000000+r*1000+i over eBGP: a per-rack node AS shared by rack-mates would make
- * the ToR's rack-mate routes loop-rejected without allowas-in). `expectedKernel` is what every
- * node's kernel must hold once converged, both families. No processes here.
+ * the ToR's rack-mate routes loop-rejected without allowas-in), and `unnumbered` (issue 22: every
+ * node on TWO ToRs of its rack, t<r>a and t<r>b, both in AS 65100+r, over point-to-point veths that
+ * carry only link-local IPv6 addresses, one eBGP session per uplink for both families with RFC 8950
+ * next hops; no rack LAN; node AS as in `as-per-rack`; ToR t<r><s> reaches the spine (AS 65000)
+ * over the numbered link 10.250.<2r+s>.0/24 and fd00:ff:<2r+s+1>::/64). `expectedKernel` is what
+ * every node's kernel must hold once converged, both families. No processes here.
  */
 
-export type Model = 'rr' | 'as-per-rack';
+export type Model = 'rr' | 'as-per-rack' | 'unnumbered';
 export type NodeAgentKind = 'rack-agent' | 'bird';
 
 export interface FabricPlan {
@@ -36,7 +40,10 @@ export interface NodePlan {
 
 export interface TorPlan {
   readonly rack: number;
+  /** '' for the one ToR of `rr` and `as-per-rack`; 'a' or 'b' for the pair of `unnumbered`. */
+  readonly side: '' | 'a' | 'b';
   readonly name: string;
+  /** The ToR's address on the rack LAN (`unnumbered`: there is none; this is its router id). */
   readonly lanAddress: string;
   readonly lanAddress6: string;
   readonly spineLinkAddress: string;
@@ -49,19 +56,38 @@ export interface TorPlan {
 export const SPINE_AS_EBGP = 65000;
 export const IBGP_AS = 64512;
 
+/** The (first) ToR of a rack; `torPlans` gives both of an `unnumbered` rack. */
 export function torPlan(plan: FabricPlan, rack: number): TorPlan {
-  return {
-    rack,
-    name: `t${rack}`,
-    lanAddress: `10.${rack + 1}.0.1`,
-    lanAddress6: `fd00:${rack + 1}::1`,
-    spineLinkAddress: `10.250.${rack}.2`,
-    spineLinkAddress6: `fd00:ff:${rack + 1}::2`,
-    spineAddress: `10.250.${rack}.1`,
-    spineAddress6: `fd00:ff:${rack + 1}::1`,
-    as: plan.model === 'rr' ? IBGP_AS : 65100 + rack,
-  };
+  return torPlans(plan, rack)[0];
 }
+
+export function torPlans(plan: FabricPlan, rack: number): TorPlan[] {
+  const sides = plan.model === 'unnumbered' ? (['a', 'b'] as const) : ([''] as const);
+  return sides.map((side, s) => {
+    const link = plan.model === 'unnumbered' ? 2 * rack + s : rack;
+    return {
+      rack,
+      side,
+      name: `t${rack}${side}`,
+      lanAddress: `10.${rack + 1}.0.${1 + s}`,
+      lanAddress6: `fd00:${rack + 1}::${1 + s}`,
+      spineLinkAddress: `10.250.${link}.2`,
+      spineLinkAddress6: `fd00:ff:${link + 1}::2`,
+      spineAddress: `10.250.${link}.1`,
+      spineAddress6: `fd00:ff:${link + 1}::1`,
+      as: plan.model === 'rr' ? IBGP_AS : 65100 + rack,
+    };
+  });
+}
+
+export function allTors(plan: FabricPlan): TorPlan[] {
+  const out: TorPlan[] = [];
+  for (let r = 0; r < plan.racks; r++) out.push(...torPlans(plan, r));
+  return out;
+}
+
+/** A veth's name inside namespace `self` for the link to namespace `peer` (as Lab.veth names it). */
+export const linkTo = (peer: string): string => `to-${peer}`.slice(0, 12);
 
 export function blockOf(global: number): string {
   return `192.168.${Math.floor(global / 4)}.${64 * (global % 4)}/26`;
@@ -101,21 +127,41 @@ export function allNodes(plan: FabricPlan): NodePlan[] {
   return out;
 }
 
+/** `unnumbered`: a node's uplinks, one per ToR of its rack (interface names in the node's namespace). */
+export function uplinks(plan: FabricPlan, n: NodePlan): string[] {
+  return torPlans(plan, n.rack).map((t) => linkTo(t.name));
+}
+
 export function spineAs(plan: FabricPlan): number {
   return plan.model === 'rr' ? IBGP_AS : SPINE_AS_EBGP;
 }
 
-/** A kernel route as the check sees it: the next hop, or 'blackhole'. */
+/**
+ * A kernel route as the check sees it: 'blackhole', the gateway of a route with one numbered next
+ * hop, or else its next hops sorted and joined by ',', a link-local gateway written `fe80%<dev>`
+ * and an IPv4 route's IPv6 gateway (RTA_VIA) prefixed `inet6 ` (watch.ts parseRouteLine).
+ */
 export type KernelEntry = string;
 
 /**
  * What node `n`'s kernel must hold for the fabric's blocks, in each family: its own block
  * blackholed, a rack-mate's block via the rack-mate (same LAN: the ToR reflects or passes on the
- * original next hop), every other rack's block via its own ToR.
+ * original next hop), every other rack's block via its own ToR. `unnumbered`: every block but its
+ * own as one ECMP route over both uplinks, each ToR's link-local address on its link (`via inet6`
+ * for IPv4), rack-mates' too (they share no link).
  */
 export function expectedKernel(plan: FabricPlan, n: NodePlan): Map<string, KernelEntry> {
   const out = new Map<string, KernelEntry>();
   const tor = torPlan(plan, n.rack);
+  if (plan.model === 'unnumbered') {
+    const hops = uplinks(plan, n).map((dev) => `fe80%${dev}`).sort();
+    for (const m of allNodes(plan)) {
+      const self = m.name === n.name;
+      out.set(m.block, self ? 'blackhole' : hops.map((h) => `inet6 ${h}`).join(','));
+      out.set(m.block6, self ? 'blackhole' : hops.join(','));
+    }
+    return out;
+  }
   for (const m of allNodes(plan)) {
     const self = m.name === n.name;
     const mate = m.rack === n.rack;

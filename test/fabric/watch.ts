@@ -1,9 +1,11 @@
 /**
- * Kernel watchers for the fabric lab: one `ip monitor route link` per node namespace, both families
- * (proved live by a canary route first, as kernel-watch.ts does), every change to a route of the
- * pools (192.168.0.0/16, fd00:10::/48) in the main table recorded with
- * the time it arrived, and the analysis a scenario needs: per node, when its kernel last changed
- * after an instant (convergence) and which expected blocks were missing or wrong meanwhile (loss).
+ * Kernel watchers for the fabric lab: one `ip -o monitor route link` per node namespace, both
+ * families (proved live by a canary route first, as kernel-watch.ts does), every change to a route
+ * of the pools (192.168.0.0/16, fd00:10::/48) in the main table recorded with the time it arrived
+ * (`-o`: an ECMP route and its next hops on one line, `via inet6` ones included), and the analysis
+ * a scenario needs: per node, when its kernel last changed after an instant (convergence) and which
+ * expected blocks were missing or wrong meanwhile (loss; an ECMP route shrunk to some of its next
+ * hops still carries its block: `serves`).
  * `kernelBlocks` is the authoritative dump used by the final exactness check.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -37,13 +39,29 @@ export function parseRouteLine(line: string): [string, KernelEntry | undefined] 
   if (!isFabricPrefix(prefix)) return undefined;
   if (deleted) return [prefix, undefined];
   if (tokens[0] === 'blackhole') return [prefix, 'blackhole'];
-  const via = tokens.indexOf('via');
-  return [prefix, via >= 0 ? tokens[via + 1] : tokens.slice(1).join(' ')];
+  const hops = nextHops(line);
+  if (hops.length === 1 && !hops[0].includes('%') && !hops[0].startsWith('inet6 ')) return [prefix, hops[0]];
+  return [prefix, hops.length > 0 ? hops.sort().join(',') : tokens.slice(1).join(' ')];
+}
+
+/**
+ * Every live next hop of a route line (`ip -o` writes a multipath route's `nexthop via ...` parts on
+ * its one line): the gateway, a link-local one as `fe80%<dev>`, an IPv4 route's IPv6 one (`via
+ * inet6`, RTA_VIA) prefixed `inet6 `; a hop marked `dead` (its device down) is not one.
+ */
+export function nextHops(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/\bvia (inet6 )?(\S+)(?: dev (\S+))?([^\\]*)/g)) {
+    if (/\bdead\b/.test(m[4])) continue;
+    const gw = m[2].startsWith('fe80:') && m[3] !== undefined ? `fe80%${m[3]}` : m[2];
+    out.push(`${m[1] ?? ''}${gw}`);
+  }
+  return out;
 }
 
 /** The node's fabric routes now, both families, from one dump (table all; other tables are skipped). */
 export async function kernelBlocks(lab: Lab, ns: string): Promise<Map<string, KernelEntry>> {
-  const { stdout } = await lab.ip(ns, 'route', 'show', 'table', 'all');
+  const { stdout } = await lab.ip(ns, '-o', 'route', 'show', 'table', 'all');
   const out = new Map<string, KernelEntry>();
   for (const line of stdout.split('\n')) {
     const parsed = parseRouteLine(line);
@@ -68,7 +86,8 @@ export class KernelWatch {
   private canary = 0;
 
   private constructor(private readonly lab: Lab, readonly ns: string) {
-    this.child = lab.spawn(ns, 'ip', ['monitor', 'route', 'link']);
+    // -o: a multipath route is one line (its next hops joined by '\\'), so one line is one change.
+    this.child = lab.spawn(ns, 'ip', ['-o', 'monitor', 'route', 'link']);
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       const at = Date.now();
@@ -108,7 +127,7 @@ export class KernelWatch {
   static async start(lab: Lab, ns: string): Promise<KernelWatch> {
     const w = new KernelWatch(lab, ns);
     await w.sync();
-    const { stdout } = await lab.ip(ns, 'route', 'show', 'table', 'all');
+    const { stdout } = await lab.ip(ns, '-o', 'route', 'show', 'table', 'all');
     for (const line of stdout.split('\n')) {
       const p = parseRouteLine(line);
       const dev = /\bdev (\S+)/.exec(line)?.[1];
@@ -127,10 +146,25 @@ export class KernelWatch {
   }
 }
 
+/**
+ * Whether a kernel entry still carries a block's traffic as `want` means it: the same entry, or,
+ * for an ECMP route, a non-empty part of its next hops (a dual-homed node shrunk to one uplink
+ * loses nothing). Pure.
+ */
+export function serves(want: KernelEntry, got: KernelEntry | undefined): boolean {
+  if (got === undefined) return false;
+  if (got === want) return true;
+  const hops = new Set(want.split(','));
+  return hops.size > 1 && got.split(',').every((h) => hops.has(h));
+}
+
 export interface NodeImpact {
   /** ms from `since` to this node's last fabric route change (0: the kernel never changed). */
   readonly convergedMs: number;
-  /** Expected blocks that were absent or pointed elsewhere at some moment after `since`. */
+  /**
+   * Expected blocks that were absent or pointed elsewhere at some moment after `since` (an ECMP
+   * route shrunk to some of its next hops is not lost: `serves`).
+   */
   readonly lost: readonly string[];
   /** Sum over blocks of the time they were absent or wrong, ms. */
   readonly lostMs: number;
@@ -150,7 +184,7 @@ export function impact(events: readonly RouteEvent[], before: ReadonlyMap<string
   const mark = (prefix: string, at: number): void => {
     const want = expected.get(prefix);
     if (want === undefined) return;
-    const ok = state.get(prefix) === want;
+    const ok = serves(want, state.get(prefix));
     if (!ok && !badFrom.has(prefix)) {
       badFrom.set(prefix, at);
       lost.add(prefix);
