@@ -89,7 +89,9 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
   const settled = (): boolean => tables.complete() && rib.converged();
 
   // Large tables (a restart's dump of the kernel, UPDATEs, changes) turn TurboFan on (v8-flags.ts).
-  const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart'), onWork: routeWork });
+  // BGP unnumbered reads its links at once when the FIB hears of a link change (Unnumbered below).
+  let linksChanged = (): void => undefined;
+  const fib = new Fib({ ...fibOptions(config, root.log.child({ component: 'fib' }), 'restart'), onWork: routeWork, onLinks: () => linksChanged() });
   // Set before the sessions exist; the manager's sessions read them through the sink below.
   let manager: SessionManager | null = null;
   const settings = ribSettings(config);
@@ -206,6 +208,7 @@ export async function run(path: string, clock: Clock = systemClock): Promise<voi
     // During applyPeers the table is read after configure(): no nested apply.
     changed: () => { if (peersOf !== null && !applying) applyPeers(peersOf); },
   });
+  linksChanged = () => unnumbered.poll();
   const applyPeers = (next: Config) => {
     peersOf = next;
     applying = true;

@@ -2,7 +2,7 @@
  * The daemon's side of BGP unnumbered: for every interface peer, the link's ND socket
  * (peers/nd-socket.ts), the neighbour table (peers/link-neighbours.ts), and the link's state read
  * from sysfs (`/sys/class/net/IF/operstate` and `carrier`, in the agent's own network namespace)
- * every `pollMs`: a link that goes down forgets its neighbour at once, so the session ends and its
+ * whenever the FIB hears a netlink link event (settled 100 ms), and every `pollMs` besides: a link that goes down forgets its neighbour at once, so the session ends and its
  * routes leave the ECMP sets in place (the FIB has already dropped the link's next hops, seeing the
  * link go down); when it comes back our RA goes out again, the neighbour is heard anew and is sent
  * our RA at once. A device that is missing or has no link-local address yet is retried at the
@@ -107,7 +107,8 @@ export class Unnumbered {
     }
   }
 
-  private poll(): void {
+  /** Reads every interface peer's link now (the poll's timer, and the FIB's link events). */
+  poll(): void {
     for (const [ifname, link] of this.links) {
       const up = linkUp(ifname) && linkAddresses(ifname).linkLocal !== '';
       const was = this.up.get(ifname);

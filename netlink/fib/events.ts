@@ -7,7 +7,7 @@
  * Not here: deciding what to send (fib.ts, diff.ts).
  */
 import { ifaddrmsg, decodeAddress } from '../rtnetlink/addr.js';
-import { NLM_F, RTM, RTM_F } from '../rtnetlink/constants.js';
+import { IFF, NLM_F, RTM, RTM_F } from '../rtnetlink/constants.js';
 import { NetlinkError } from '../rtnetlink/errors.js';
 import { decodeLink, ifinfomsg, isUp } from '../rtnetlink/link.js';
 import type { NlMessage } from '../rtnetlink/message.js';
@@ -47,6 +47,8 @@ export interface EventsHost {
   retrySoon(ms?: number): void;
   /** Links or addresses changed: recompute the routes that depend on devices. */
   interfacesChanged(): void;
+  /** A link's carrier came or went (IFF_LOWER_UP; the device stays administratively up). */
+  carrierChanged(): void;
   /** A dump starts: the generation its routes are stamped with. */
   nextGeneration(): number;
   /** A complete dump: its aliens and interfaces replace the Fib's, then every difference is queued. */
@@ -98,6 +100,7 @@ export class FibEvents {
           // The kernel drops routes of a link that goes down or away without telling anyone.
           const lost = before !== undefined && (!isNew || (isUp(before) && !isUp(link)));
           if (lost || before?.name !== link.name || (!isUp(before) && isUp(link))) this.linksChanged(lost);
+          else if (before !== undefined && isNew && (before.flags & IFF.LOWER_UP) !== (link.flags & IFF.LOWER_UP)) host.carrierChanged();
           return;
         }
         case RTM.NEWADDR:

@@ -224,6 +224,12 @@ export class Fib implements WindowHost, EventsHost {
   interfacesChanged(): void {
     this.devices.recompute(this.state, this.shapes);
     this.scheduleFlush();
+    this.options.onLinks?.();
+  }
+
+  /** A carrier change alone moves no route of ours (the kernel marks next hops linkdown); BGP unnumbered is told. */
+  carrierChanged(): void {
+    this.options.onLinks?.();
   }
 
   /** Retries refused routes soon (window.ts); a new route of another protocol calls it too. */

@@ -23,6 +23,8 @@ export interface FibOptions {
    * a dump): the agent turns V8's optimizing compiler on for large tables (agent/daemon/v8-flags.ts).
    */
   readonly onWork?: (routes: number) => void;
+  /** Links or addresses changed (settled 100 ms), or a link's carrier came or went (at once): BGP unnumbered follows its links. */
+  readonly onLinks?: () => void;
   /** Window, batch and buffer sizes of the RouteSocket (defaults suit a million routes). */
   readonly socket?: Omit<RouteSocketOptions, 'onEvent' | 'onOverflow' | 'groups'>;
 }
