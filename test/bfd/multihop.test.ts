@@ -6,7 +6,7 @@
  * sessions with `bfd on` (its BFD follows: multihop, UDP 4784, TTL 64 sent); FRR's bgpd treats an
  * iBGP peer not on a shared network as multihop, and bfdd checks a multihop session's received
  * TTL against its `minimum-ttl` (254 in recent bfdd sources): we send 255. Both come Up; nftables in the node counts our BFD packets by port (4784
- * only, none to 3784); the spine frozen (SIGSTOP) is detected in under a second, BGP goes down with
+ * only, none to 3784); the spine frozen (SIGSTOP) is detected by BFD's detection time, BGP goes down with
  * it, and all comes back after SIGCONT. Then, with BIRD, `bfd.minTtl` by reload (minTtlDropsBird).
  * Shape 2, BIRD's default iBGP: a directly connected BIRD ToR without `direct` runs its BFD as
  * multihop; the agent's peer says `bfd.multihop: on` and the freeze is detected as in bfd-lab.ts.
@@ -110,7 +110,8 @@ async function multihopSpine(t: ExecutionContext, name: string, start: (lab: Lab
     await waitFor(async () => (await agent.status()).peers.every((p) => p.state !== 'Established'), { timeoutMs: 2000, intervalMs: 5, what: 'both BGP sessions down with BFD' });
     const gone = Date.now() - t0;
     t.log(`${name}: frozen spine detected after ${detect.ipv4} ms (IPv4), ${detect.ipv6} ms (IPv6); BGP down after ${gone} ms`);
-    t.true(detect.ipv4 < 1000 && detect.ipv6 < 1000, 'detected in under a second');
+    // How fast is logged, not asserted (no timed assertions on a shared machine): the diagnostic says
+    // BFD's detection time ended it, not a hold timer.
     for (const p of (await agent.status()).peers) t.regex(p.lastError ?? '', /BFD: neighbor down \(Control Detection Time Expired\)/);
   } finally {
     spine.resume();
@@ -134,11 +135,11 @@ async function minTtlDropsBird(agent: Agent): Promise<void> {
   }, { timeoutMs: 5000, intervalMs: 50, what: 'BIRD\'s TTL 63 packets dropped under minTtl 254, both sessions Down' });
 }
 
-nsTest('BIRD 2: a route reflector two hops away runs RFC 5883 multihop BFD (UDP 4784); a frozen spine is detected in under a second; minTtl 254 drops its TTL 63', async (t) => {
+nsTest('BIRD 2: a route reflector two hops away runs RFC 5883 multihop BFD (UDP 4784); a frozen spine is detected by BFD’s detection time; minTtl 254 drops its TTL 63', async (t) => {
   await multihopSpine(t, 'bfdmhbird', (lab, ns) => Bird.start(lab, ns, spineOptions(2)), minTtlDropsBird);
 });
 
-nsTest('FRR 8.4 bfdd: an iBGP peer two hops away runs multihop BFD (our TTL 255 passes its minimum-ttl check); a frozen spine is detected in under a second', async (t) => {
+nsTest('FRR 8.4 bfdd: an iBGP peer two hops away runs multihop BFD (our TTL 255 passes its minimum-ttl check); a frozen spine is detected by BFD’s detection time', async (t) => {
   await multihopSpine(t, 'bfdmhfrr', (lab, ns) => Frr.start(lab, ns, spineOptions(undefined)));
 });
 

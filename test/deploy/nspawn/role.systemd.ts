@@ -6,12 +6,15 @@
  * rack's gate (`agentctl wait`) passes against the BIRD ToR; the agent runs under systemd as the
  * unit says; the .deb is kept in the package directory; a second run changes nothing. Then a
  * newer, broken package (its agentctl fails) fails the gate and the role puts the kept good one
- * back with apt and restarts the agent: the gate passes on it.
+ * back with apt and restarts the agent: the gate passes on it. Last, a newer good release from an
+ * apt repository (`rack_agent_apt_repository`, a flat file repository in the container) is
+ * installed, kept in the package directory, and passes the gate.
  *
  * Skipped where systemd-nspawn or ansible is missing (or not root).
  */
 
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -86,20 +89,48 @@ const TITLE = 'the role under systemd: rollout.yml installs the .deb with apt, s
   t.is(await ct.show('rack-agent.service', 'ActiveState'), 'active');
   t.not(await ct.show('rack-agent.service', 'MainPID'), pidBefore, 'restarted on the good package');
   t.is((await ct.sh('agentctl wait --timeout 30')).code, 0);
+
+  // From an apt repository the operator names (a flat file repository in the container here, as
+  // an internal mirror would be): a newer good release is installed from it, kept in the package
+  // directory like a copied .deb, and the gate passes on it.
+  const newer = await repackaged(debPath, scratch, '+repo', false);
+  const repo = `/proc/${ct.leader}/root/srv/rack-agent-repo`;
+  await run('mkdir', ['-p', repo]);
+  await run('cp', [newer, repo]);
+  const scan = await run('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: repo });
+  t.is(scan.code, 0, scan.stderr);
+  writeFileSync(join(repo, 'Packages'), scan.stdout);
+  // A Release naming the index and its hash (apt refuses a repository without one); unsigned, hence [trusted=yes].
+  const sha = createHash('sha256').update(scan.stdout).digest('hex');
+  writeFileSync(join(repo, 'Release'), `Origin: rack-agent-test\nLabel: rack-agent-test\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sha} ${Buffer.byteLength(scan.stdout)} Packages\n`);
+  const fromRepo = await playbook(scratch, ['rollout.yml'], {
+    vars: { ...vars, rack_agent_package: '', rack_agent_apt_repository: 'deb [trusted=yes] file:/srv/rack-agent-repo ./' }, inventory, json: true,
+  });
+  t.is(fromRepo.code, 0, fromRepo.stdout.slice(-8000) + fromRepo.stderr);
+  t.deepEqual(results(fromRepo.json!, 'rack_agent : Install rack-agent from the repository').map(([, host, r]) => [host, r.changed]), [['ct-n13', true]]);
+  t.is((await ct.must("dpkg-query -W -f '${Version}' rack-agent")).trim(), `${good}+repo`);
+  t.regex(await ct.must('ls /var/cache/rack-agent/packages'), /^rack-agent_.*\+repo_.*\.deb$/m, 'the repository\'s package is kept for a rollback');
+  t.is(await ct.show('rack-agent.service', 'ActiveState'), 'active');
+  t.is((await ct.sh('agentctl wait --timeout 30')).code, 0);
 });
 
 /** The .deb repacked as VERSION+bad with an agentctl that always fails (a broken release). */
 async function brokenPackage(deb: string, dir: string): Promise<string> {
-  const tree = join(dir, 'bad');
+  return repackaged(deb, dir, '+bad', true);
+}
+
+/** The .deb repacked as VERSION`suffix`; `broken`: its agentctl always fails. */
+async function repackaged(deb: string, dir: string, suffix: string, broken: boolean): Promise<string> {
+  const tree = join(dir, `pkg${suffix}`);
   const step = async (cmd: string, args: string[]): Promise<void> => {
     const r = await run(cmd, args);
     if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   };
   await step('dpkg-deb', ['-R', deb, tree]);
   const control = join(tree, 'DEBIAN', 'control');
-  writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: (.*)$/m, 'Version: $1+bad'));
-  writeFileSync(join(tree, 'usr/bin/agentctl'), '#!/bin/sh\necho "broken release"; exit 1\n');
-  const out = join(dir, basename(deb).replace(/_([^_]+)_([^_]+)$/, '_$1+bad_$2'));
+  writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: (.*)$/m, `Version: $1${suffix}`));
+  if (broken) writeFileSync(join(tree, 'usr/bin/agentctl'), '#!/bin/sh\necho "broken release"; exit 1\n');
+  const out = join(dir, basename(deb).replace(/_([^_]+)_([^_]+)$/, `_$1${suffix}_$2`));
   await step('dpkg-deb', ['--root-owner-group', '-b', tree, out]);
   return out;
 }
