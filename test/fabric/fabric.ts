@@ -19,6 +19,8 @@ export interface FabricNode {
   /** The node's blocks now, IPv4 then IPv6 (a reload may change them). */
   blocks: string[];
   agent: NodeAgent;
+  /** BIRD-as-node: its config carries the RFC 8326 drain (rolling.ts). */
+  drained?: boolean;
 }
 
 export interface FabricTor {
@@ -59,9 +61,9 @@ export function rackAgentDoc(plan: FabricPlan, n: NodePlan, blocks: readonly str
 
 export async function startNodeAgent(f: Pick<Fabric, 'plan' | 'kind' | 'lab'>, n: FabricNode): Promise<NodeAgent> {
   if (f.kind === 'rack-agent') return startRackAgent(f.lab, n.ns, (b) => rackAgentDoc(f.plan, n.plan, b), n.blocks);
-  const bird = new FabricBird(f.lab, n.ns, (dir) => nodeBirdConfig(f.plan, n.plan, n.blocks, dir));
+  const bird = new FabricBird(f.lab, n.ns, (dir) => nodeBirdConfig(f.plan, n.plan, n.blocks, dir, n.drained === true));
   await bird.start(true);
-  return birdNode(bird);
+  return birdNode(bird, (on) => { n.drained = on; });
 }
 
 /** Runs `fn` over `items` with at most `width` at a time (two cores: starting 30 agents at once thrashes). */
