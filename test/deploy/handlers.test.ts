@@ -6,7 +6,8 @@
  * installed with `dpkg --root` into the host's own root) restarts
  * (SIGTERM, new process) drained around it (agentctl drain, rack_agent_drain_time, SIGTERM, start,
  * agentctl wait, undrain, in that order; none of it with drain time 0; undrained also when the wait
- * fails), a change the agent refuses to reload (metrics.listen) restarts, and the agent runs inside
+ * fails; through rollout.yml, a rollback's restart is not drained), a change the agent refuses to
+ * reload (metrics.listen) restarts, and the agent runs inside
  * its namespace as the agent user with exactly the unit's capabilities and no new privileges.
  * rollout.test.ts does the same with the real agent.
  */
@@ -81,8 +82,8 @@ exit 0
   const dpkgRoot = dpkgRootAt(join(hostDir(root, 'r1-n1'), 'root'));
   const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
   const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-  const site = async (version: string, extra: Record<string, unknown> = {}, ok = true) => {
-    const r = await playbook(root, ['site.yml', '--limit', 'r1-n1'], {
+  const site = async (version: string, extra: Record<string, unknown> = {}, ok = true, book = 'site.yml') => {
+    const r = await playbook(root, [book, '--limit', 'r1-n1'], {
       vars: overlay(root, {
         rack_agent_manage_service: true,
         rack_agent_service_mode: 'netns',
@@ -148,4 +149,16 @@ exit 0
   const failed = await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 1 }, false);
   t.is(failed.failures, 1, 'a restarted agent that is not ready fails the host');
   t.deepEqual(lines().slice(15).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain'], 'undrained after the failed wait');
+
+  // rollout.yml (r1-n1 as its rack's batch): a good package passes the gate; then a package whose
+  // agent is never ready fails its drained restart and the gate, and the rollback's restart onto
+  // the previous package is not drained.
+  rmSync(join(hostDir(root, 'r1-n1'), 'run', 'wait-fails'));
+  const rollout = { rollout_racks: ['rack_r1'], rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 1 };
+  await site('1.0.0+a', rollout, true, 'rollout.yml');
+  t.deepEqual(lines().slice(20).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain', 'wait'], 'drained restart, then the gate');
+  writeFileSync(join(hostDir(root, 'r1-n1'), 'run', 'wait-fails'), '');
+  await site('1.0.0+b', rollout, false, 'rollout.yml');
+  t.deepEqual(lines().slice(26).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain', 'wait', 'TERM pid=N', 'start pid=N', 'wait'],
+    'the failed drained restart is undrained; the gate fails; the rollback restarts without a drain; the gate runs again');
 });
