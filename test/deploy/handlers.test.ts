@@ -4,12 +4,16 @@
  * exists: the first run starts the agent (and neither reloads nor restarts it), a second run
  * changes nothing, a config change reloads (SIGHUP, same process), a new package (a stand-in .deb,
  * installed with `dpkg --root` into the host's own root) restarts
- * (SIGTERM, new process), a change the agent refuses to reload (metrics.listen) restarts, and the agent runs inside its namespace as the agent user with exactly
- * the unit's capabilities and no new privileges. rollout.test.ts does the same with the real agent.
+ * (SIGTERM, new process) drained around it (agentctl drain, rack_agent_drain_time, SIGTERM, start,
+ * agentctl wait, undrain, in that order; none of it with drain time 0; undrained also when the wait
+ * fails; through rollout.yml, a rollback's restart is not drained), a change the agent refuses to
+ * reload (metrics.listen) restarts, and the agent runs inside
+ * its namespace as the agent user with exactly the unit's capabilities and no new privileges.
+ * rollout.test.ts does the same with the real agent.
  */
 
 import test from 'ava';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useLab } from '../helpers/lab-fixture.js';
@@ -36,11 +40,16 @@ while true; do sleep 0.1; done
 
 /**
  * The stand-in agentctl: `reload` answers as the agent does; it refuses a metrics.listen change
- * as one that needs a restart (the real agent does, agent/main.ts RESTART_ONLY).
+ * as one that needs a restart (the real agent does, agent/main.ts RESTART_ONLY). `drain`,
+ * `undrain` and `wait` answer as the agent does and append a line with the time in ms to the
+ * agent's log, so the log shows drain, SIGTERM, start, wait, undrain in the order they happened;
+ * `wait` fails while the host's run directory holds a file named wait-fails.
  */
 const FAKE_AGENTCTL = `#!/bin/bash
-# agentctl --socket ROOT/hosts/HOST/run/rack-agent/agent.sock reload -o json
-config=$(dirname "$(dirname "$(dirname "$2")")")/etc/config.yaml
+# agentctl --socket ROOT/hosts/HOST/run/rack-agent/agent.sock reload|drain|undrain -o json | wait --timeout N
+run=$(dirname "$(dirname "$2")")
+config=$(dirname "$run")/etc/config.yaml
+note() { echo "$1 at=$(date +%s%3N)" >> "$run/rack-agent.log"; }
 case $3 in
   reload)
     if grep -q 'listen: "127.0.0.1:9180"' "$config"; then
@@ -48,6 +57,11 @@ case $3 in
       exit 1
     fi
     echo '{"applied":true,"peersAdded":[],"peersRemoved":[],"peersRestarted":[],"blocksAdded":[],"blocksRemoved":[]}' ;;
+  drain) note drain; echo '{"drained":true,"changed":true}' ;;
+  undrain) note undrain; echo '{"drained":false,"changed":true}' ;;
+  wait)
+    note wait
+    if [[ -e $run/wait-fails ]]; then echo "peer 10.0.1.1 not Established"; exit 1; fi ;;
 esac
 exit 0
 `;
@@ -68,8 +82,8 @@ exit 0
   const dpkgRoot = dpkgRootAt(join(hostDir(root, 'r1-n1'), 'root'));
   const log = join(hostDir(root, 'r1-n1'), 'run', 'rack-agent.log');
   const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-  const site = async (version: string, extra: Record<string, unknown> = {}) => {
-    const r = await playbook(root, ['site.yml', '--limit', 'r1-n1'], {
+  const site = async (version: string, extra: Record<string, unknown> = {}, ok = true, book = 'site.yml') => {
+    const r = await playbook(root, [book, '--limit', 'r1-n1'], {
       vars: overlay(root, {
         rack_agent_manage_service: true,
         rack_agent_service_mode: 'netns',
@@ -84,7 +98,8 @@ exit 0
       }, { perHostBin: true }),
       json: true,
     });
-    t.is(r.code, 0, r.stdout + r.stderr);
+    if (ok) t.is(r.code, 0, r.stdout + r.stderr);
+    else t.not(r.code, 0);
     return r.json!.stats['r1-n1'];
   };
 
@@ -102,19 +117,48 @@ exit 0
   await waitFor(() => lines().length >= 2, { timeoutMs: 10_000, what: 'the reload' });
   t.deepEqual(lines(), [start, `HUP pid=${pid}`], 'a config change reloads the same process');
 
-  await site('1.0.0+b', { rack_agent_hold_time: 45 });
-  await waitFor(() => lines().length >= 4, { timeoutMs: 10_000, what: 'the restart' });
+  // A new package restarts, drained around it (RFC 8326): drain, rack_agent_drain_time, SIGTERM,
+  // the new process, agentctl wait, undrain, in that order, and no reload as well.
+  const plain = (line: string): string => line.replace(/ at=\d+$/, '').replace(/pid=\d+.*$/, 'pid=N');
+  const at = (line: string): number => Number(/ at=(\d+)$/.exec(line)?.[1] ?? NaN);
+  await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_drain_time: 2 });
+  await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the restart' });
   const after = lines();
-  t.is(after[2], `TERM pid=${pid}`, 'a new package restarts');
-  t.regex(after[3], /^start pid=\d+ uid=65534 /);
-  t.not(/pid=(\d+)/.exec(after[3])?.[1], pid);
-  t.is(after.length, 4, 'and does not reload as well');
+  t.deepEqual(after.slice(2).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain'], 'a new package restarts, drained');
+  t.is(after[3], `TERM pid=${pid}`);
+  t.regex(after[4], /^start pid=\d+ uid=65534 /);
+  t.not(/pid=(\d+)/.exec(after[4])?.[1], pid);
+  t.true(at(after[5]) - at(after[2]) >= 2000, `rack_agent_drain_time passes between drain and restart: ${after[2]} / ${after[5]}`);
 
-  // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it.
-  const pid2 = /pid=(\d+)/.exec(after[3])?.[1] ?? '?';
-  await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180' });
-  await waitFor(() => lines().length >= 7, { timeoutMs: 10_000, what: 'the reload and the restart' });
+  // A change a reload cannot apply: SIGHUP, the agent refuses it, so the role restarts it (drained).
+  const pid2 = /pid=(\d+)/.exec(after[4])?.[1] ?? '?';
+  await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 1 });
+  await waitFor(() => lines().length >= 13, { timeoutMs: 10_000, what: 'the reload and the restart' });
   const last = lines();
-  t.deepEqual(last.slice(4, 6), [`HUP pid=${pid2}`, `TERM pid=${pid2}`]);
-  t.regex(last[6], /^start pid=\d+ uid=65534 /);
+  t.deepEqual(last.slice(7).map(plain), ['HUP pid=N', 'drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain']);
+  t.is(last[7], `HUP pid=${pid2}`);
+  t.is(last[9], `TERM pid=${pid2}`);
+
+  // rack_agent_drain_time 0: a restart without a drain.
+  await site('1.0.0+a', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 0 });
+  await waitFor(() => lines().length >= 15, { timeoutMs: 10_000, what: 'the undrained restart' });
+  t.deepEqual(lines().slice(13).map(plain), ['TERM pid=N', 'start pid=N'], 'drain time 0: no drain, no wait, no undrain');
+
+  // The agent not ready after the restart: the role fails, and the node is undrained all the same.
+  writeFileSync(join(hostDir(root, 'r1-n1'), 'run', 'wait-fails'), '');
+  const failed = await site('1.0.0+b', { rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 1 }, false);
+  t.is(failed.failures, 1, 'a restarted agent that is not ready fails the host');
+  t.deepEqual(lines().slice(15).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain'], 'undrained after the failed wait');
+
+  // rollout.yml (r1-n1 as its rack's batch): a good package passes the gate; then a package whose
+  // agent is never ready fails its drained restart and the gate, and the rollback's restart onto
+  // the previous package is not drained.
+  rmSync(join(hostDir(root, 'r1-n1'), 'run', 'wait-fails'));
+  const rollout = { rollout_racks: ['rack_r1'], rack_agent_hold_time: 45, rack_agent_metrics_listen: '127.0.0.1:9180', rack_agent_drain_time: 1 };
+  await site('1.0.0+a', rollout, true, 'rollout.yml');
+  t.deepEqual(lines().slice(20).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain', 'wait'], 'drained restart, then the gate');
+  writeFileSync(join(hostDir(root, 'r1-n1'), 'run', 'wait-fails'), '');
+  await site('1.0.0+b', rollout, false, 'rollout.yml');
+  t.deepEqual(lines().slice(26).map(plain), ['drain', 'TERM pid=N', 'start pid=N', 'wait', 'undrain', 'wait', 'TERM pid=N', 'start pid=N', 'wait'],
+    'the failed drained restart is undrained; the gate fails; the rollback restarts without a drain; the gate runs again');
 });

@@ -5,13 +5,15 @@
  * the columns), then the per-node cost and what the healthy windows between scenarios lost. Size
  * from the environment: FABRIC_RACKS (3), FABRIC_NODES (10), FABRIC_MODEL (rr | as-per-rack | unnumbered);
  * session flaps FABRIC_FLAPS (1000, rack-agent) and FABRIC_BIRD_FLAPS (1000; BIRD's flaps take
- * about 0.9 s each, its connect delay: about 15 minutes of the run; see flaps.ts).
+ * about 0.9 s each, its connect delay: about 15 minutes of the run; see flaps.ts); FABRIC_ONLY=rolling
+ * runs only the rolling restarts of rolling.ts.
  */
 import { isRoot } from '../helpers/netns.js';
 import { procStat } from './daemons.js';
 import type { Fabric } from './fabric.js';
 import type { Scenario, ScenarioResult } from './measure.js';
 import { sessionFlaps } from './flaps.js';
+import { rollingRestarts } from './rolling.js';
 import { allScenarios, runAll, unnumberedScenarios } from './scenarios.js';
 import type { Model, NodeAgentKind } from './topology.js';
 
@@ -76,8 +78,10 @@ async function main(): Promise<number> {
   process.stderr.write(`bench:fabric: ${racks} racks x ${nodes} nodes, model ${model}, node agents ${kinds.join(' and ')}\n`);
   const flaps = (kind: NodeAgentKind): number => Number(kind === 'bird' ? process.env.FABRIC_BIRD_FLAPS ?? 1000 : process.env.FABRIC_FLAPS ?? 1000);
   // unnumbered: its own three scenarios (scenarios.ts); the session flaps need a BIRD ToR.
-  const scenarios = (kind: NodeAgentKind): readonly Scenario[] => (model === 'unnumbered' ? unnumberedScenarios
-    : [...allScenarios, ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])]);
+  // FABRIC_ONLY=rolling: the rolling restarts alone (rolling.ts), without and with a drain.
+  const only = process.env.FABRIC_ONLY === 'rolling' ? rollingRestarts(nodes) : undefined;
+  const scenarios = (kind: NodeAgentKind): readonly Scenario[] => only ?? (model === 'unnumbered' ? unnumberedScenarios
+    : [...allScenarios, ...rollingRestarts(nodes), ...(flaps(kind) > 0 ? [sessionFlaps(flaps(kind))] : [])]);
   const results = await runAll({ racks, nodes, model }, kinds, { log, onBuilt, scenarios });
   const out = [
     `bench:fabric: ${racks} racks x ${nodes} nodes (${racks * nodes} node agents, ${model === 'unnumbered' ? 2 * racks : racks} ToRs, 1 spine), model ${model}`,

@@ -69,10 +69,17 @@ export function spineConfig(plan: FabricPlan, dir: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * RFC 8326 section 4 on the ToRs' imports from their nodes: a path with GRACEFUL_SHUTDOWN gets the
+ * lowest LOCAL_PREF (BIRD 2 does nothing for 65535:0 by itself).
+ */
+const GSHUT_FILTER = 'honour_graceful_shutdown';
+const GSHUT_FILTER_TEXT = `filter ${GSHUT_FILTER} { if (65535,0) ~ bgp_community then bgp_local_pref = 0; accept; }`;
+
 export function torConfig(plan: FabricPlan, rack: number, dir: string): string {
   const ibgp = plan.model === 'rr';
   const t = torPlan(plan, rack);
-  const lines = [...head(dir, t.lanAddress), ...routerKernel()];
+  const lines = [...head(dir, t.lanAddress), ...routerKernel(), GSHUT_FILTER_TEXT];
   for (const f of FAMILIES) {
     const v6 = f === 'ipv6';
     const lan = v6 ? t.lanAddress6 : t.lanAddress;
@@ -85,7 +92,7 @@ export function torConfig(plan: FabricPlan, rack: number, dir: string): string {
       `  local ${lan} as ${t.as};`,
       ...(ibgp ? ['  direct;', '  rr client;', `  rr cluster id ${t.lanAddress};`] : []),
       ...TIGHT,
-      `  ${f} { import all; export filter to_nodes_${f}; };`,
+      `  ${f} { import filter ${GSHUT_FILTER}; export filter to_nodes_${f}; };`,
       '}',
     );
     for (const n of allNodes(plan).filter((x) => x.rack === rack)) {
@@ -108,7 +115,11 @@ export function torConfig(plan: FabricPlan, rack: number, dir: string): string {
 export const calicoPeerName = (address: string): string => `Node_${address.replace(/[.:]/g, '_')}`;
 
 /** BIRD as calico/node runs it (seed 002 for IPv4, bird6.cfg for IPv6), for node `n` owning `blocks`. */
-export function nodeBirdConfig(plan: FabricPlan, n: NodePlan, blocks: readonly string[], dir: string): string {
+export function nodeBirdConfig(plan: FabricPlan, n: NodePlan, blocks: readonly string[], dir: string, drained = false): string {
+  // An operator's RFC 8326 drain: the own blocks leave with 65535:0 and least preferred, LOCAL_PREF 0
+  // toward an iBGP ToR, our AS prepended three times toward an eBGP one.
+  const drain = `bgp_community.add((65535,0)); ${plan.model === 'rr' ? 'bgp_local_pref = 0;' : `bgp_path.prepend(${n.as}); `.repeat(3)} `;
+  const then = drained ? `then { ${drain}accept; }` : 'then accept;';
   const t = torPlan(plan, n.rack);
   const lines = [
     '# Generated like calico/node confd bird.cfg (seed 002) and bird6.cfg, in BIRD 2 syntax, by test/fabric/bird-configs.ts',
@@ -123,7 +134,7 @@ export function nodeBirdConfig(plan: FabricPlan, n: NodePlan, blocks: readonly s
     const own = blocks.filter((b) => isIpv6(b) === v6);
     const sfx = v6 ? '6' : '';
     lines.push(
-      `filter calico_export_to_bgp_peers${sfx} { ${own.length > 0 ? `if net ~ [ ${own.join(', ')} ] then accept; ` : ''}reject; }`,
+      `filter calico_export_to_bgp_peers${sfx} { ${own.length > 0 ? `if net ~ [ ${own.join(', ')} ] ${then} ` : ''}reject; }`,
       `protocol kernel${v6 ? ' kernel6' : ''} {`,
       '  learn;          # Learn all alien routes from the kernel',
       '  persist;        # Don\'t remove routes on bird shutdown',

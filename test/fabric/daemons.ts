@@ -82,13 +82,13 @@ export class FabricBird implements FabricRouter {
     return out;
   }
 
-  /** SIGKILL; resolves once BIRD is gone. */
-  async kill(): Promise<void> {
+  /** SIGKILL (or SIGTERM: BIRD's orderly shutdown); resolves once BIRD is gone. */
+  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const child = this.child;
     if (child === undefined || hasExited(child)) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGCONT');
-    child.kill('SIGKILL');
+    child.kill(signal);
     await exited;
   }
 
@@ -153,6 +153,10 @@ export interface NodeAgent {
   pid(): number | undefined;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
+  /** SIGTERM, as systemd stops it; resolves once it is gone. */
+  stop(): Promise<void>;
+  /** RFC 8326 drain on or off (`agentctl drain` / `undrain`; BIRD: its config's drain, `birdc configure`). */
+  drain(on: boolean): Promise<void>;
   /** Starts it again after kill (BIRD with -R, as calico/node does; rack-agent as systemd would). */
   restart(): Promise<void>;
   /** Applies the node's new blocks as a config reload (SIGHUP; `birdc configure`). */
@@ -174,6 +178,11 @@ export function rackAgentNode(agent: Agent, docFor: (blocks: readonly string[]) 
     ns: agent.ns,
     pid: () => (agent.running ? agent.pid : undefined),
     kill: async () => { await agent.kill('SIGKILL'); },
+    stop: async () => { await agent.kill('SIGTERM', 25_000); },
+    drain: async (on) => {
+      const r = await agent.ctl([on ? 'drain' : 'undrain']);
+      if (r.status !== 0) throw new DaemonError('DAEMON_QUERY', `agentctl ${on ? 'drain' : 'undrain'}: ${r.stdout}${r.stderr}`);
+    },
     restart: () => agent.launch(true),
     reload: async (blocks) => {
       agent.writeConfig(docFor(blocks));
@@ -190,12 +199,18 @@ export function rackAgentNode(agent: Agent, docFor: (blocks: readonly string[]) 
   };
 }
 
-export function birdNode(bird: FabricBird): NodeAgent {
+/** `setDrained` switches the drain in the config function's input (an operator's edit of bird.conf). */
+export function birdNode(bird: FabricBird, setDrained: (on: boolean) => void = () => undefined): NodeAgent {
   return {
     kind: 'bird',
     ns: bird.ns,
     pid: () => bird.pid,
     kill: () => bird.kill(),
+    stop: () => bird.kill('SIGTERM'),
+    drain: async (on) => {
+      setDrained(on);
+      await bird.reconfigure();
+    },
     restart: () => bird.start(true),
     reload: () => bird.reconfigure(),
     sessionAdmin: async (up) => {

@@ -23,6 +23,8 @@ export interface FabricNode {
   agent: NodeAgent;
   /** `unnumbered`: the node's uplinks and the ToR ends' link-local addresses. */
   readonly uplinks?: readonly UplinkPeer[];
+  /** BIRD-as-node: its config carries the RFC 8326 drain (rolling.ts). */
+  drained?: boolean;
 }
 
 export interface FabricTor {
@@ -71,9 +73,9 @@ export async function startNodeAgent(f: Pick<Fabric, 'plan' | 'kind' | 'lab'>, n
     return startRackAgent(f.lab, n.ns, (b) => (unnumbered ? unnumberedAgentDoc : rackAgentDoc)(f.plan, n.plan, b), n.blocks);
   }
   const bird = new FabricBird(f.lab, n.ns, (dir) => (unnumbered
-    ? unnumberedNodeBirdConfig(n.plan, n.blocks, n.uplinks ?? [], dir) : nodeBirdConfig(f.plan, n.plan, n.blocks, dir)));
+    ? unnumberedNodeBirdConfig(n.plan, n.blocks, n.uplinks ?? [], dir) : nodeBirdConfig(f.plan, n.plan, n.blocks, dir, n.drained === true)));
   await bird.start(true);
-  return birdNode(bird);
+  return birdNode(bird, (on) => { n.drained = on; });
 }
 
 /** Runs `fn` over `items` with at most `width` at a time (two cores: starting 30 agents at once thrashes). */
