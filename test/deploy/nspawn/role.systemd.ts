@@ -94,19 +94,33 @@ const TITLE = 'the role under systemd: rollout.yml installs the .deb with apt, s
   // an internal mirror would be): a newer good release is installed from it, kept in the package
   // directory like a copied .deb, and the gate passes on it.
   const newer = await repackaged(debPath, scratch, '+repo', false);
-  const repo = `/proc/${ct.leader}/root/srv/rack-agent-repo`;
-  await run('mkdir', ['-p', repo]);
-  await run('cp', [newer, repo]);
-  const scan = await run('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: repo });
+  // The repository is built here (dpkg-scanpackages over a folder of its own), then put in the
+  // container's /srv through its root.
+  const built = join(scratch, 'repo');
+  await run('mkdir', ['-p', built]);
+  await run('cp', [newer, built]);
+  const scan = await run('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: built });
   t.is(scan.code, 0, scan.stderr);
-  writeFileSync(join(repo, 'Packages'), scan.stdout);
+  t.regex(scan.stdout, /^Package: rack-agent$/m, scan.stderr);
+  writeFileSync(join(built, 'Packages'), scan.stdout);
   // A Release naming the index and its hash (apt refuses a repository without one); unsigned, hence [trusted=yes].
   const sha = createHash('sha256').update(scan.stdout).digest('hex');
-  writeFileSync(join(repo, 'Release'), `Origin: rack-agent-test\nLabel: rack-agent-test\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sha} ${Buffer.byteLength(scan.stdout)} Packages\n`);
+  writeFileSync(join(built, 'Release'), `Origin: rack-agent-test\nLabel: rack-agent-test\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sha} ${Buffer.byteLength(scan.stdout)} Packages\n`);
+  const copied = await run('cp', ['-r', built, `/proc/${ct.leader}/root/srv/rack-agent-repo`]);
+  t.is(copied.code, 0, copied.stderr);
+  // The container's network is the lab's: Debian's archive is out of reach, so its sources go
+  // (the root is a volatile overlay) and `apt update` reads the repository alone.
+  await ct.must('rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*');
+  // The rollback above started the unit several times within seconds: systemd's start limit
+  // (5 in 10 s) would refuse the next start. Rollouts minutes apart never meet it; the test resets it.
+  await ct.must('systemctl reset-failed rack-agent.service');
   const fromRepo = await playbook(scratch, ['rollout.yml'], {
     vars: { ...vars, rack_agent_package: '', rack_agent_apt_repository: 'deb [trusted=yes] file:/srv/rack-agent-repo ./' }, inventory, json: true,
   });
-  t.is(fromRepo.code, 0, fromRepo.stdout.slice(-8000) + fromRepo.stderr);
+  const failedTasks = fromRepo.json === undefined ? [] : fromRepo.json.plays.flatMap((p) => p.tasks)
+    .filter((task) => Object.values(task.hosts).some((r) => (r as { failed?: boolean }).failed === true))
+    .map((task) => `${task.task.name}: ${JSON.stringify(task.hosts).slice(0, 1500)}`);
+  t.is(fromRepo.code, 0, failedTasks.join('\n') || fromRepo.stdout.slice(-8000) + fromRepo.stderr);
   t.deepEqual(results(fromRepo.json!, 'rack_agent : Install rack-agent from the repository').map(([, host, r]) => [host, r.changed]), [['ct-n13', true]]);
   t.is((await ct.must("dpkg-query -W -f '${Version}' rack-agent")).trim(), `${good}+repo`);
   t.regex(await ct.must('ls /var/cache/rack-agent/packages'), /^rack-agent_.*\+repo_.*\.deb$/m, 'the repository\'s package is kept for a rollback');
