@@ -8,25 +8,11 @@
  * and errno names for raw-socket's strerror() texts. Opening needs CAP_NET_RAW: EPERM becomes
  * CheckError NO_CAP_NET_RAW. Not here: what is sent or what a reply means (prober.ts, icmp.ts).
  */
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 
+import { loadRawSocket, type RawSocket } from '../contracts/raw-socket.js';
 import { CheckError } from './errors.js';
 import type { Family } from './icmp.js';
-
-/** The part of raw-socket's Socket this module uses. */
-interface RawSocket {
-  on(event: 'message', listener: (buffer: Buffer, source: string) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  send(buffer: Buffer, offset: number, length: number, address: string,
-    before: () => void, after: (err: Error | null, bytes: number) => void): this;
-  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
-  close(): this;
-}
-
-interface RawModule {
-  createSocket(options: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
-}
 
 // Linux <netinet/in.h>, <linux/in6.h>, <netinet/icmp6.h>.
 const SOL_SOCKET = 1;
@@ -68,13 +54,6 @@ export function errnoName(err: unknown): string {
   return ERRNO_BY_TEXT[text] ?? text;
 }
 
-let rawModule: RawModule | null = null;
-function load(): RawModule {
-  // Loaded on first use: an agent that never checks never loads the addon.
-  rawModule ??= createRequire(import.meta.url)('raw-socket') as RawModule;
-  return rawModule;
-}
-
 /** The family of an address, a `%zone` suffix (IPv6 link-local) ignored; 0 when not an address. */
 export function addressFamily(address: string): 0 | 4 | 6 {
   const percent = address.indexOf('%');
@@ -92,7 +71,7 @@ export type OnDatagram = (datagram: Buffer, source: string) => void;
 
 /** One raw ICMP (4) or ICMPv6 (6) socket with DF set; throws CheckError NO_CAP_NET_RAW or SOCKET_FAILED. */
 export function openIcmpSocket(family: Family, onDatagram: OnDatagram, onError: (err: Error) => void): IcmpSocket {
-  const raw = load();
+  const raw = loadRawSocket();
   let socket: RawSocket;
   try {
     socket = raw.createSocket({ protocol: family === 4 ? 1 : 58, addressFamily: family === 4 ? 1 : 2, bufferSize: READ_BUFFER });

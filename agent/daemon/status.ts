@@ -83,19 +83,11 @@ function compareAddress(a: string, b: string): number {
   return 0;
 }
 
-export interface RibRouteLike {
-  readonly prefix: string;
-  readonly family: 'ipv4' | 'ipv6';
-  readonly kind: 'blackhole' | 'unicast';
+/** A route as the RIB shows it: the answer's fields, before the kernel's devices are known. */
+export type RibRouteLike = Pick<RouteAnswer, 'prefix' | 'family' | 'kind' | 'asPath' | 'communities' | 'largeCommunities' | 'localPref' | 'med' | 'peers'> & {
   readonly nextHops: readonly { readonly via: string; readonly peer: string }[];
   readonly decidedBy: string;
-  readonly asPath?: string;
-  readonly communities?: readonly string[];
-  readonly largeCommunities?: readonly string[];
-  readonly localPref?: number;
-  readonly med?: number;
-  readonly peers?: readonly string[];
-}
+};
 
 export interface FibRouteLike {
   readonly prefix: string;

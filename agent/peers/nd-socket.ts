@@ -14,7 +14,7 @@
  * The kernel computes ICMPv6 checksums on raw sockets (RFC 3542 section 3.1).
  * Not here: which neighbour is the peer (link-neighbours.ts), the BGP session.
  */
-import { createRequire } from 'node:module';
+import { loadRawSocket } from '../contracts/raw-socket.js';
 
 export const ND = { RS: 133, RA: 134, NS: 135, NA: 136 } as const;
 
@@ -59,15 +59,6 @@ export function ndType(message: Buffer): number | undefined {
   return t === ND.RS || t === ND.RA || t === ND.NS || t === ND.NA ? t : undefined;
 }
 
-interface RawSocket {
-  on(event: 'message', listener: (buffer: Buffer, source: string) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  send(buffer: Buffer, offset: number, length: number, address: string,
-    before: () => void, after: (err: Error | null, bytes: number) => void): this;
-  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
-  close(): this;
-}
-
 export interface NdLink {
   close(): void;
   /** Sends our RA now (a link that came back up). */
@@ -85,8 +76,7 @@ export interface NdLinkOptions {
 
 /** Opens the link's ND socket; throws (raw-socket's words) without CAP_NET_RAW or the device. */
 export function openNdLink(o: NdLinkOptions): NdLink {
-  const raw = createRequire(import.meta.url)('raw-socket') as { createSocket(opts: { protocol: number; addressFamily: number }): RawSocket };
-  const socket = raw.createSocket({ protocol: IPPROTO_ICMPV6, addressFamily: 2 });
+  const socket = loadRawSocket().createSocket({ protocol: IPPROTO_ICMPV6, addressFamily: 2 });
   try {
     socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${o.ifname}\0`), o.ifname.length + 1);
     socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
