@@ -10,22 +10,18 @@
  */
 import { isIP } from 'node:net';
 
-import { loadRawSocket, type RawSocket } from '../contracts/raw-socket.js';
+import { IPPROTO_IPV6, loadRawSocket, passIcmp6, type RawSocket, SOL_SOCKET } from '../contracts/raw-socket.js';
 import { CheckError } from './errors.js';
 import type { Family } from './icmp.js';
 
 // Linux <netinet/in.h>, <linux/in6.h>, <netinet/icmp6.h>.
-const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 /** Past net.core.rmem_max; needs CAP_NET_ADMIN, which the agent holds for its routes. */
 const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_MTU_DISCOVER = 10;
 const IP_PMTUDISC_DO = 2;
-const IPPROTO_IPV6 = 41;
 const IPV6_DONTFRAG = 62;
-const IPPROTO_ICMPV6 = 58;
-const ICMP6_FILTER = 1;
 /** ICMPv6 types let through the filter: unreachable, packet too big, time exceeded, echo reply. */
 const ICMP6_PASS = [1, 2, 3, 129];
 const RECEIVE_BUFFER = 1024 * 1024;
@@ -87,10 +83,7 @@ export function openIcmpSocket(family: Family, onDatagram: OnDatagram, onError: 
       socket.setOption(IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
     } else {
       socket.setOption(IPPROTO_IPV6, IPV6_DONTFRAG, 1);
-      // struct icmp6_filter: 256 bits, a set bit blocks that type.
-      const filter = Buffer.alloc(32, 0xff);
-      for (const type of ICMP6_PASS) filter[type >> 3] &= ~(1 << (type & 7));
-      socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, filter.length);
+      passIcmp6(socket, ICMP6_PASS);
     }
   } catch (err) {
     socket.close();

@@ -27,3 +27,15 @@ export function loadRawSocket(): RawModule {
   rawModule ??= createRequire(import.meta.url)('raw-socket') as RawModule;
   return rawModule;
 }
+
+// Linux <asm-generic/socket.h>, <netinet/in.h>, <netinet/icmp6.h>: the levels both users set options at.
+export const SOL_SOCKET = 1;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+
+/** Lets only `types` through an ICMPv6 raw socket (RFC 3542 section 3.2, ICMP6_FILTER). */
+export function passIcmp6(socket: RawSocket, types: readonly number[]): void {
+  const filter = Buffer.alloc(32, 0xff); // struct icmp6_filter: 256 bits, a set bit blocks that type
+  for (const type of types) filter[type >> 3] &= ~(1 << (type & 7));
+  socket.setOption(IPPROTO_ICMPV6, 1 /* ICMP6_FILTER */, filter, filter.length);
+}

@@ -14,18 +14,14 @@
  * The kernel computes ICMPv6 checksums on raw sockets (RFC 3542 section 3.1).
  * Not here: which neighbour is the peer (link-neighbours.ts), the BGP session.
  */
-import { loadRawSocket } from '../contracts/raw-socket.js';
+import { IPPROTO_ICMPV6, IPPROTO_IPV6, loadRawSocket, passIcmp6, SOL_SOCKET } from '../contracts/raw-socket.js';
 
 export const ND = { RS: 133, RA: 134, NS: 135, NA: 136 } as const;
 
-// <linux/in6.h>, <netinet/icmp6.h>, <asm-generic/socket.h>.
-const SOL_SOCKET = 1;
+// <asm-generic/socket.h>, <linux/in6.h>.
 const SO_BINDTODEVICE = 25;
-const IPPROTO_IPV6 = 41;
 const IPV6_UNICAST_HOPS = 16;
 const IPV6_MULTICAST_HOPS = 18;
-const IPPROTO_ICMPV6 = 58;
-const ICMP6_FILTER = 1;
 
 /** Router solicitation: type, code, checksum (kernel), 4 reserved bytes. */
 export function routerSolicitation(): Buffer {
@@ -81,9 +77,7 @@ export function openNdLink(o: NdLinkOptions): NdLink {
     socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${o.ifname}\0`), o.ifname.length + 1);
     socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
     socket.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
-    const filter = Buffer.alloc(32, 0xff); // a set bit blocks that type
-    for (const type of Object.values(ND)) filter[type >> 3] &= ~(1 << (type & 7));
-    socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, filter.length);
+    passIcmp6(socket, Object.values(ND));
   } catch (err) {
     socket.close();
     throw err;
