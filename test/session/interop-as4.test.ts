@@ -20,23 +20,29 @@ const model: Model = { name: 'eBGP, 4-octet agent 4200000101, 2-octet BIRD 65100
 const FAR = 4200000200;
 const TOR_ROUTE = '192.168.80.0/26';
 
-/** The TCP payload `src` sent on the first connection it sent on, in sequence order (tshark reads the pcap). */
-async function streamFrom(file: string, src: string): Promise<Uint8Array> {
+/**
+ * Every TCP stream `src` sent data on, each reassembled in sequence order (tshark reads the pcap).
+ * Both sides connect, so a collision (RFC 4271 6.8) can leave our OPEN on a connection that is
+ * closed before any UPDATE: the messages are read from all of them. Segments are written at their
+ * offsets, so a retransmission that overlaps or coalesces earlier segments changes nothing.
+ */
+async function streamsFrom(file: string, src: string): Promise<Uint8Array[]> {
   const r = await execTool('tshark', ['-r', file, '-n', '-o', 'tcp.relative_sequence_numbers:TRUE', '-Y', `ip.src == ${src} && tcp.len > 0`,
     '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.seq', '-e', 'tcp.payload']);
   if (r.code !== 0) throw new Error(`tshark: ${r.stderr}`);
-  const rows = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
-  const stream = rows[0]?.[0];
-  const parts = new Map<number, Buffer>();
-  for (const [s, seq, hex] of rows) if (s === stream) parts.set(Number(seq), Buffer.from(hex.replace(/:/g, ''), 'hex'));
-  const out: Buffer[] = [];
-  let at = 1;
-  for (const seq of [...parts.keys()].sort((a, b) => a - b)) {
-    if (seq !== at) continue; // a retransmission of what is already here
-    out.push(parts.get(seq)!);
-    at += parts.get(seq)!.length;
+  const byStream = new Map<string, { seq: number; bytes: Buffer }[]>();
+  for (const [s, seq, hex] of r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'))) {
+    const list = byStream.get(s) ?? [];
+    list.push({ seq: Number(seq), bytes: Buffer.from(hex.replace(/:/g, ''), 'hex') });
+    byStream.set(s, list);
   }
-  return Buffer.concat(out);
+  return [...byStream.values()].map((segments) => {
+    const out = Buffer.alloc(Math.max(...segments.map((g) => g.seq - 1 + g.bytes.length)));
+    const have = new Uint8Array(out.length);
+    for (const g of segments) { g.bytes.copy(out, g.seq - 1); have.fill(1, g.seq - 1, g.seq - 1 + g.bytes.length); }
+    const hole = have.indexOf(0);
+    return hole === -1 ? out : out.subarray(0, hole); // what follows a segment the capture missed is not read
+  });
 }
 
 interface WireUpdate {
@@ -44,19 +50,24 @@ interface WireUpdate {
   readonly nlri: string;
 }
 
-/** The BGP messages of a stream cut by their headers; UPDATEs with their attributes as hex (RFC 4271 4.3). */
-function messages(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
+/** The BGP messages of the streams cut by their headers; UPDATEs with their attributes as hex (RFC 4271 4.3). */
+function messages(streams: Uint8Array[]): { type: number; body: Uint8Array }[] {
+  return streams.flatMap(messagesOf);
+}
+
+function messagesOf(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
   const out: { type: number; body: Uint8Array }[] = [];
   for (let p = 0; p + 19 <= bytes.length;) {
     const len = (bytes[p + 16] << 8) | bytes[p + 17];
+    if (len < 19 || p + len > bytes.length) break;
     out.push({ type: bytes[p + 18], body: bytes.subarray(p + 19, p + len) });
     p += len;
   }
   return out;
 }
 
-function updates(bytes: Uint8Array): WireUpdate[] {
-  return messages(bytes).filter((m) => m.type === 2).map(({ body }) => {
+function updates(streams: Uint8Array[]): WireUpdate[] {
+  return messages(streams).filter((m) => m.type === 2).map(({ body }) => {
     const wr = (body[0] << 8) | body[1];
     const ta = (body[2 + wr] << 8) | body[3 + wr];
     const attrs = new Map<number, { flags: number; value: string }>();
@@ -103,16 +114,16 @@ serial(`BIRD 2 with enable as4 off: AS_TRANS in AS_PATH and the real path in AS4
     await capture.stop();
 
     // Our bytes on the wire: OPEN My AS = AS_TRANS; the UPDATE carries AS_PATH 23456, AS4_PATH 4200000101.
-    const sent = await streamFrom(capture.file, NODE.ipv4);
+    const sent = await streamsFrom(capture.file, NODE.ipv4);
     const open = messages(sent).find((m) => m.type === 1);
     t.deepEqual([open?.body[1], open?.body[2]], [0x5b, 0xa0], 'OPEN My Autonomous System is AS_TRANS');
     const mine = updates(sent).find((u) => u.nlri === '1ac0a85100');
-    t.truthy(mine, 'our UPDATE for 192.168.81.0/26');
+    t.truthy(mine, `our UPDATE for 192.168.81.0/26 (UPDATE NLRIs seen: ${updates(sent).map((u) => u.nlri).join(', ')})`);
     t.deepEqual(mine?.attrs.get(2), { flags: 0x40, value: '02015ba0' }, 'AS_PATH: SEQUENCE [AS_TRANS]');
     t.deepEqual(mine?.attrs.get(17), { flags: 0xc0, value: '0201fa56ea65' }, 'AS4_PATH: SEQUENCE [4200000101], optional transitive');
 
     // BIRD's bytes: a 2-octet AS_PATH with AS_TRANS, the real path in AS4_PATH (what we merged).
-    const theirs = updates(await streamFrom(capture.file, TOR.ipv4)).find((u) => u.nlri === '1ac0a85000');
+    const theirs = updates(await streamsFrom(capture.file, TOR.ipv4)).find((u) => u.nlri === '1ac0a85000');
     t.is(theirs?.attrs.get(2)?.value, '0202fe4c5ba0', 'AS_PATH: SEQUENCE [65100, AS_TRANS]');
     t.is(theirs?.attrs.get(17)?.value, '02020000fe4cfa56eac8', 'AS4_PATH: SEQUENCE [65100, 4200000200]');
   } finally {
