@@ -64,7 +64,9 @@ nsTest('BIRD 2: BFD over link-local addresses, keyed by interface: one silent li
   const state = (key: string) => status()?.sessions.find((s) => s.key === key)?.state;
   const changes = () => parsed().flatMap((m) => (m.change ? [m.change] : []));
 
-  await waitFor(() => state('link1') === 'Up' && state('link2') === 'Up', { timeoutMs: 15_000, intervalMs: 100, what: 'both link-local sessions Up on the node' });
+  // Up on our side comes with the ToR's Init (RFC 5880 6.8.6); its Up follows in its next packet, and the status line after that.
+  const upBoth = (key: string) => status()?.sessions.find((x) => x.key === key && x.state === 'Up' && x.remoteState === 'Up') !== undefined;
+  await waitFor(() => upBoth('link1') && upBoth('link2'), { timeoutMs: 15_000, intervalMs: 100, what: 'both link-local sessions Up on the node, the ToR Up in them' });
   await waitFor(async () => (await bird.bfdState(node1)) === 'Up' && (await bird.bfdState(node2)) === 'Up', { timeoutMs: 10_000, intervalMs: 200, what: 'BIRD to show both sessions Up' });
   const s = status()!;
   t.like(s.sessions.find((x) => x.key === 'link1'), { peer: TOR_LL, interface: one.a, multihop: false, remoteState: 'Up' });
