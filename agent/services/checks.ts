@@ -9,11 +9,11 @@
  * A check that takes longer than its timeout has failed: its socket is destroyed, its request
  * aborted, its process group killed (SIGKILL), and the result is given at the timeout without
  * waiting for any of them.
+ * node:http and node:child_process are loaded at the first check that needs them (about 1.3 MB of
+ * start-up RSS on an agent without such services).
  * Not here: when checks run or what their results mean (monitor.ts, fsm.ts).
  */
 
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 
 import type { Clock } from '../contracts/clock.js';
@@ -62,6 +62,9 @@ function bounded(clock: Clock, timeoutMs: number, start: (done: (o: Outcome) => 
   });
 }
 
+const http = (): typeof import('node:http') => process.getBuiltinModule('node:http');
+const childProcess = (): typeof import('node:child_process') => process.getBuiltinModule('node:child_process');
+
 export function tcpCheck(clock: Clock, address: string, port: number, timeoutMs: number): Promise<Outcome> {
   return bounded(clock, timeoutMs, (done) => {
     const socket = connect({ host: address, port });
@@ -76,7 +79,7 @@ export function tcpCheck(clock: Clock, address: string, port: number, timeoutMs:
 
 export function httpCheck(clock: Clock, url: string, status: number, timeoutMs: number): Promise<Outcome> {
   return bounded(clock, timeoutMs, (done) => {
-    const req = request(url, { method: 'GET', agent: false, headers: { 'user-agent': 'rack-agent health check' } }, (res) => {
+    const req = http().request(url, { method: 'GET', agent: false, headers: { 'user-agent': 'rack-agent health check' } }, (res) => {
       const got = res.statusCode ?? 0;
       done({ ok: got === status, detail: got === status ? `HTTP ${got}` : `HTTP ${got}, expected ${status}` });
       req.destroy(); // the status line decides; the body is not needed
@@ -91,7 +94,7 @@ export function execCheck(clock: Clock, argv: readonly string[], timeoutMs: numb
   return bounded(clock, timeoutMs, (done) => {
     // execFile's way (argv, no shell), but spawned detached: a process group of its own, so a
     // timeout kills what the program started too (execFile passes no `detached` to spawn).
-    const child = spawn(argv[0], argv.slice(1), { detached: true, shell: false, stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
+    const child = childProcess().spawn(argv[0], argv.slice(1), { detached: true, shell: false, stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

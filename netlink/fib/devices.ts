@@ -53,9 +53,8 @@ export class FibDevices {
       if (best === null || (!state.problems.has(i) && !pinned)) return;
       const len = keys.len[i];
       const prefix = len >= 0 ? { afi: 1 as const, len, addr: keys.addr[i] >>> 0 } : parsePrefix(parseKey(keyOf(state, i)).prefix);
-      const result = shapes.desired(prefix, best);
-      setWant(state, i, result.id);
-      setProblem(state, i, 'problem', result.problem);
+      setWant(state, i, shapes.desired(prefix, best));
+      setProblem(state, i, 'problem', shapes.problem);
       enqueue(state, i);
     });
   }

@@ -94,9 +94,9 @@ export class Fib implements WindowHost, EventsHost {
       state.best[i] = withdrawn ? null : change.best;
       if (withdrawn && !this.converged) state.flags[i] |= WITHDRAWN;
       else state.flags[i] &= ~WITHDRAWN;
-      const result = this.shapes.desired(prefix, change.best);
-      setWant(state, i, result.id);
-      if (problemOf(state, i) !== result.problem) setProblem(state, i, 'problem', result.problem);
+      setWant(state, i, this.shapes.desired(prefix, change.best));
+      const problem = this.shapes.problem;
+      if (problemOf(state, i) !== problem) setProblem(state, i, 'problem', problem);
       enqueue(state, i);
     }
     this.scheduleFlush();

@@ -20,12 +20,6 @@ import type { Interned } from './interned.js';
 import type { FibContext, FibProblem, FibRoute } from './types.js';
 import type { RibPath } from '../../agent/contracts/engines.js';
 
-export interface Desired {
-  /** Id in the registry of the desired route (0: nothing to install). */
-  readonly id: number;
-  readonly problem: FibProblem | null;
-}
-
 /** A computed result: the interning key and route, kept per best array. */
 interface Computed {
   readonly key: string;
@@ -33,11 +27,11 @@ interface Computed {
   readonly problem: FibProblem | null;
 }
 
-const NOTHING: Desired = { id: 0, problem: null };
-
 export class Shapes {
   private cache = new WeakMap<readonly RibPath[], Computed[]>();
   private ctx: FibContext;
+  /** Why the route of the last desired() call cannot be installed, or some of its next hops (null: nothing). */
+  problem: FibProblem | null = null;
 
   constructor(ctx: FibContext, private readonly registry: Interned<DesiredEntry>) {
     this.ctx = ctx;
@@ -49,8 +43,13 @@ export class Shapes {
     this.cache = new WeakMap();
   }
 
-  desired(prefix: Prefix, best: readonly RibPath[]): Desired {
-    if (best.length === 0) return NOTHING;
+  /**
+   * The id in the registry of the route `prefix` should have (0: nothing to install); its problem
+   * in `problem` (a field, not a result object: this runs once per prefix a million times).
+   */
+  desired(prefix: Prefix, best: readonly RibPath[]): number {
+    this.problem = null;
+    if (best.length === 0) return 0;
     const slot = this.slotOf(prefix);
     let row = this.cache.get(best);
     let c = row?.[slot];
@@ -65,7 +64,8 @@ export class Shapes {
       }
     }
     const want = c.want;
-    return { id: want === undefined ? 0 : this.registry.idOf(c.key, want), problem: c.problem };
+    this.problem = c.problem;
+    return want === undefined ? 0 : this.registry.idOf(c.key, want);
   }
 
   private compute(prefix: Prefix, best: readonly RibPath[]): Computed {

@@ -82,7 +82,11 @@ function fit(state: FibState): void {
   state.seen = grown(state.seen, n, (k) => new Int32Array(k));
   state.sent = grown(state.sent, n, (k) => new Int32Array(k));
   state.flags = grown(state.flags, n, (k) => new Uint8Array(k));
-  for (let i = state.best.length; i < n; i++) state.best.push(null);
+  // At the key index's capacity at once (it doubles), not pushed one by one: V8 would regrow it
+  // by half a dozen copies on the way to a million.
+  const best = new Array<readonly RibPath[] | null>(n).fill(null);
+  for (let i = 0; i < state.best.length; i++) best[i] = state.best[i];
+  state.best = best;
 }
 
 export function entryFor(state: FibState, key: string): number {
@@ -98,6 +102,32 @@ export function entryFor4(state: FibState, addr: number, len: number): number {
 }
 
 export const keyOf = (state: FibState, i: number): string => state.keys.keyOf(i);
+
+/** Aliens looked through by alienLengths4 at most; past it every key is looked up by its text. */
+const ALIEN_SCAN = 256;
+
+/**
+ * A filter before an IPv4 key's text is made to look for other protocols' routes at it: per
+ * prefix length 0-32, 1 when some alien IPv4 key at the default metric has that length (the
+ * common node has a few connected routes, none of our blocks' length). Null when there are more
+ * than ALIEN_SCAN aliens: then every key is looked up.
+ */
+export function alienLengths4(state: FibState): Uint8Array | null {
+  if (state.aliens.size > ALIEN_SCAN) return null;
+  const lengths = new Uint8Array(33);
+  for (const key of state.aliens.keys()) {
+    if (key.includes('|') || key.includes(':')) continue;
+    const len = Number(key.slice(key.indexOf('/') + 1));
+    if (Number.isInteger(len) && len >= 0 && len <= 32) lengths[len] = 1;
+  }
+  return lengths;
+}
+
+/** Whether key i may have aliens (alienLengths4's filter; IPv6 and other metrics: always). */
+export function mayHaveAliens(state: FibState, i: number, lengths: Uint8Array | null): boolean {
+  const len = state.keys.len[i];
+  return lengths === null || len < 0 || lengths[len] === 1;
+}
 export const wantOf = (state: FibState, i: number): DesiredEntry | undefined => state.shapes.get(state.want[i]);
 export const kernelOf = (state: FibState, i: number): string | undefined => state.signatures.get(state.kernel[i]);
 export const problemOf = (state: FibState, i: number): FibProblem | null => state.problems.get(i) ?? null;

@@ -3,7 +3,7 @@
  * convergence, a complete dump and a notification about one key each put in the queue.
  * Not here: sending (window.ts), the dump itself (events.ts).
  */
-import { enqueue, type FibState, forEachEntry, forgetIfEmpty, INFLIGHT, installed, keyOf, RACED, setKernel, WITHDRAWN } from './state.js';
+import { alienLengths4, enqueue, type FibState, forEachEntry, forgetIfEmpty, INFLIGHT, installed, keyOf, mayHaveAliens, RACED, setKernel, WITHDRAWN } from './state.js';
 
 /** The RIB has converged: nothing is held back any more; our routes nobody wants are queued (their count). */
 export function queueStale(state: FibState): number {
@@ -21,11 +21,12 @@ export function queueStale(state: FibState): number {
 /** After a complete dump of `generation`: our routes it did not show are gone; every difference is queued. */
 export function queueDumpDifferences(state: FibState, generation: number): void {
   const aliens = state.aliens.size > 0;
+  const lengths = aliens ? alienLengths4(state) : null;
   forEachEntry(state, (i) => {
     if (state.kernel[i] !== 0 && state.seen[i] !== generation) setKernel(state, i, undefined);
     const differs = state.want[i] === 0
       ? state.kernel[i] !== 0
-      : !installed(state, i) || (aliens && state.aliens.has(keyOf(state, i)));
+      : !installed(state, i) || (aliens && mayHaveAliens(state, i, lengths) && state.aliens.has(keyOf(state, i)));
     if (differs || state.refusals.has(i)) enqueue(state, i);
     else forgetIfEmpty(state, i);
   });

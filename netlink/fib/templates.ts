@@ -38,17 +38,28 @@ export function routeTemplate(route: FibRoute, len: number, own: Ownership): Tem
 /** The payload for the prefix at `addr` (32-bit, host order): what encodeRoute would give. */
 export function fromTemplate(t: Template, addr: number): Buffer {
   const buf = Buffer.allocUnsafe(t.bytes.length);
-  t.bytes.copy(buf);
-  buf.writeUInt32BE(addr >>> 0, t.dstAt);
+  writeTemplate(t, addr, buf, 0);
   return buf;
+}
+
+/** fromTemplate's bytes written into `buf` at `at` (the caller made room); returns their length. */
+export function writeTemplate(t: Template, addr: number, buf: Buffer, at: number): number {
+  t.bytes.copy(buf, at);
+  buf.writeUInt32BE(addr >>> 0, at + t.dstAt);
+  return t.bytes.length;
 }
 
 /** Templates kept per interned route (forgotten with it) and prefix length. */
 export class Templates {
   private readonly byRoute = new WeakMap<DesiredEntry, Template[]>();
 
-  /** The payload installing `want` for the IPv4 prefix addr/len. */
-  payload(want: DesiredEntry, len: number, addr: number, own: Ownership): Buffer {
+  /** The payload installing `want` for the IPv4 prefix addr/len (fromTemplate's bytes), written into `buf` at `at` when they fit; returns their length either way. */
+  write(want: DesiredEntry, len: number, addr: number, own: Ownership, buf: Buffer, at: number): number {
+    const t = this.template(want, len, own);
+    return at + t.bytes.length <= buf.length ? writeTemplate(t, addr, buf, at) : t.bytes.length;
+  }
+
+  private template(want: DesiredEntry, len: number, own: Ownership): Template {
     let row = this.byRoute.get(want);
     if (row === undefined) {
       row = [];
@@ -59,6 +70,6 @@ export class Templates {
       t = routeTemplate(want.route, len, own);
       row[len] = t;
     }
-    return fromTemplate(t, addr);
+    return t;
   }
 }

@@ -21,7 +21,7 @@ import { routeToMessage } from './kernel-route.js';
 import { failureOf, opRequest } from './ops.js';
 import { withPrefix } from './shapes.js';
 import {
-  dequeue, enqueue, type FibState, forgetIfEmpty, INFLIGHT, installed, kernelOf, keyOf, OP_ADD, OP_BITS, OP_REPLACE, QUEUED, queued,
+  alienLengths4, dequeue, enqueue, type FibState, forgetIfEmpty, INFLIGHT, installed, kernelOf, keyOf, mayHaveAliens, OP_ADD, OP_BITS, OP_REPLACE, QUEUED, queued,
   RACED, refusedOf, setKernel, setProblem, wantOf, WITHDRAWN,
 } from './state.js';
 import { Templates } from './templates.js';
@@ -79,6 +79,7 @@ export class RequestWindow implements BulkRequests {
     const converged = this.host.isConverged;
     // Entries queued from here on (requeued while in flight) wait for the next flush.
     const anyAliens = state.aliens.size > 0;
+    const alienLengths = anyAliens ? alienLengths4(state) : null;
     for (let n = queued(state); n > 0 && this.inflight < MAX_SUBMITTED; n--) {
       const i = dequeue(state);
       if (i < 0) break;
@@ -87,9 +88,11 @@ export class RequestWindow implements BulkRequests {
         continue;
       }
       const inKernel = installed(state, i);
-      // In the kernel as desired with no other protocol's route at the key: no diff, no key text.
-      const key = inKernel && !anyAliens ? '' : keyOf(state, i);
-      const aliens = anyAliens ? state.aliens.get(key) : undefined;
+      // The key's text only where other protocols' routes may be (aliens are kept by it) or for
+      // the diff below; the common add or replace of a key of ours alone makes no string.
+      const lookUp = anyAliens && mayHaveAliens(state, i, alienLengths);
+      const key = lookUp ? keyOf(state, i) : '';
+      const aliens = lookUp ? state.aliens.get(key) : undefined;
       if (inKernel && aliens === undefined) {
         if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
         continue;
@@ -104,8 +107,9 @@ export class RequestWindow implements BulkRequests {
       }
       // The shared route goes into the request as it is (ops.ts puts the prefix in when it encodes):
       // a request waits for the kernel's answer, long enough for V8 to promote what it holds.
-      const wanted = want === undefined || aliens === undefined ? want : withPrefix(want, parseKey(key).prefix);
-      const { op, conflict } = diffState(key, kernelOf(state, i), aliens, wanted, converged || (state.flags[i] & WITHDRAWN) !== 0);
+      const keyText = lookUp ? key : keyOf(state, i);
+      const wanted = want === undefined || aliens === undefined ? want : withPrefix(want, parseKey(keyText).prefix);
+      const { op, conflict } = diffState(keyText, kernelOf(state, i), aliens, wanted, converged || (state.flags[i] & WITHDRAWN) !== 0);
       if (conflict !== null) setProblem(state, i, 'refused', conflict);
       else if (refusedOf(state, i)?.code === 'CONFLICT') setProblem(state, i, 'refused', null);
       if (op !== null) this.submit(socket, i, op);
@@ -160,16 +164,18 @@ export class RequestWindow implements BulkRequests {
     return 'newroute';
   }
 
-  payload(i: number): Buffer {
+  write(i: number, buf: Buffer, at: number): number {
     const state = this.host.state;
     const want = state.shapes.get(state.sent[i]) as DesiredEntry;
     const len = state.keys.len[i];
     if (len >= 0) {
       // An IPv4 key at the default metric: the route's template for its length (templates.ts).
-      return this.templates.payload(want, len, state.keys.addr[i], this.host.own);
+      return this.templates.write(want, len, state.keys.addr[i], this.host.own, buf, at);
     }
     // An interned route (shapes.ts) has no prefix: the key names it.
-    return encodeRoute(routeToMessage({ ...want.route, prefix: parseKey(keyOf(state, i)).prefix }, this.host.own));
+    const payload = encodeRoute(routeToMessage({ ...want.route, prefix: parseKey(keyOf(state, i)).prefix }, this.host.own));
+    if (at + payload.length <= buf.length) payload.copy(buf, at);
+    return payload.length;
   }
 
   done(i: number, err: NetlinkError | null): void {

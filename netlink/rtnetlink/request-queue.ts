@@ -6,19 +6,21 @@
  * whatever its flags, so that ACK settles every earlier message of the datagram that did not fail.
  *
  * Bulk work (the Fib's routes) names its requests by number (`submitBulk`): the owner's
- * BulkRequests builds each message when it is sent and hears its answer, so a queued or
- * unanswered request costs no object but its in-flight entry (issue 12: the objects of 4,608
- * unanswered requests outlived V8's young generation and were promoted, a million times over).
+ * BulkRequests writes each payload into the datagram when it is sent and hears its answer, so a
+ * queued or unanswered request costs no object (issue 12: the objects of 4,608 unanswered
+ * requests outlived V8's young generation and were promoted, a million times over; issue 21: the
+ * in-flight entries, message objects and per-route payload buffers that remained went too).
  * The dump in progress is here too: its answers are told from the requests' by sequence number.
  * Not here: the sockets, the pump that decides when to send and when a dump starts (route-socket.ts).
  */
-import { NLMSG, NLM_F } from './constants.js';
+import { NLMSG, NLMSG_HDRLEN, NLM_F } from './constants.js';
 import { type DumpJob, dumpLost, feedDump } from './dump.js';
 import { NetlinkError, type NetlinkOp } from './errors.js';
 import {
-  advance, emptyInFlight, find, type InFlight, type Pending as InFlightEntry, settle, settleThrough, track, unsettled,
+  advance, emptyInFlight, find, type InFlight, isLast, markLastTracked, requestAt, settle, settleThrough, track, unsettled,
 } from './in-flight.js';
-import { type BatchMessage, decodeError, encodeBatch, type NlMessage } from './message.js';
+import { dropJob, emptyRing, type JobRing, peekJob, pushJob, takeAll } from './job-ring.js';
+import { align4, decodeError, type NlMessage, writeHeader } from './message.js';
 
 export interface RouteRequest {
   readonly type: number;
@@ -36,7 +38,11 @@ export interface BulkRequests {
   /** The message of request n (type; flags beside NLM_F_REQUEST; payload), when it is sent. */
   type(n: number): number;
   flags(n: number): number;
-  payload(n: number): Buffer;
+  /**
+   * Request n's payload written into `buf` at `at`: returns its length, and writes it only when
+   * it fits (at + length <= buf.length); otherwise the caller grows buf and asks again.
+   */
+  write(n: number, buf: Buffer, at: number): number;
   op(n: number): NetlinkOp;
   /** Called once per submitBulk: null on success. */
   done(n: number, err: NetlinkError | null): void;
@@ -44,20 +50,21 @@ export interface BulkRequests {
 
 /** A request, or the number of a bulk one. */
 export type Request = RouteRequest | number;
-export type Pending = InFlightEntry<Request>;
 export type Job = Request | DumpJob;
 
+/** A datagram and the requests it carries: `count` of them from sequence number `first`. */
 export interface Batch {
+  /** A view of the queue's scratch buffer, valid until the next buildBatch (the addon copies it). */
   readonly datagram: Buffer;
-  readonly sent: readonly Pending[];
+  readonly first: number;
+  readonly count: number;
 }
 
 export const isDump = (job: Job): job is DumpJob => typeof job !== 'number' && (job as DumpJob).kind === 'dump';
 
 export interface RequestQueue {
-  jobs: Job[];
-  /** jobs[head] is the next to go; earlier entries are sent and dropped by compact. */
-  head: number;
+  /** Queued and not yet sent, in submission order. */
+  readonly jobs: JobRing<RouteRequest | DumpJob>;
   /** Sent and unanswered, in sequence order. */
   readonly inflight: InFlight<Request>;
   seq: number;
@@ -65,22 +72,31 @@ export interface RequestQueue {
   dumping: DumpJob | null;
   readonly bulk: BulkRequests | undefined;
   /** settle's callback, made once per queue. */
-  readonly requestDone: (p: Pending, err: NetlinkError | null) => void;
+  readonly requestDone: (request: Request, err: NetlinkError | null) => void;
+  /** Where datagrams are built (grown when a message does not fit; reused). */
+  scratch: Buffer;
 }
 
 export function emptyQueue(bulk: BulkRequests | undefined): RequestQueue {
   const q: RequestQueue = {
-    jobs: [], head: 0, inflight: emptyInFlight(), seq: Math.floor(Math.random() * 0x7fffffff), dumping: null, bulk,
-    requestDone: (p, err) => requestDone(q, p.request, err),
+    jobs: emptyRing(), inflight: emptyInFlight(), seq: Math.floor(Math.random() * 0x7fffffff), dumping: null, bulk,
+    requestDone: (request, err) => requestDone(q, request, err),
+    scratch: Buffer.alloc(64 * 1024),
   };
   return q;
 }
 
 /** Requests queued or unanswered, and the dump in progress. */
-export const pending = (q: RequestQueue): number => q.jobs.length - q.head + q.inflight.count + (q.dumping === null ? 0 : 1);
+export const pending = (q: RequestQueue): number => q.jobs.length + q.inflight.count + (q.dumping === null ? 0 : 1);
+
+/** Queues a job behind the others. */
+export const submitJob = (q: RequestQueue, job: Job): void => pushJob(q.jobs, job);
 
 /** The next job to send, or undefined when the queue is empty (0 is a bulk request's number). */
-export const peek = (q: RequestQueue): Job | undefined => (q.head < q.jobs.length ? q.jobs[q.head] : undefined);
+export const peek = (q: RequestQueue): Job | undefined => peekJob(q.jobs);
+
+/** The job peek() gave is taken (sent, or started as the dump). */
+export const taken = (q: RequestQueue): void => dropJob(q.jobs);
 
 export function nextSeq(q: RequestQueue): number {
   q.seq = (q.seq + 1) >>> 0;
@@ -98,51 +114,75 @@ export function opOf(q: RequestQueue, request: Request): NetlinkOp {
   return typeof request === 'number' ? (q.bulk as BulkRequests).op(request) : request.op;
 }
 
-/** Drops sent jobs once they are most of the array (they must not stay referenced: issue 12). */
-export function compact(q: RequestQueue): void {
-  if (q.head > 4096 && q.head * 2 > q.jobs.length) {
-    q.jobs = q.jobs.slice(q.head);
-    q.head = 0;
-  }
-}
-
 /** Empties the queue: every job not sent fails with err. */
 export function failQueued(q: RequestQueue, err: NetlinkError): void {
-  const jobs = q.jobs.slice(q.head);
-  q.jobs = [];
-  q.head = 0;
-  for (const job of jobs) {
+  for (const job of takeAll(q.jobs)) {
     if (isDump(job)) job.reject(err);
     else requestDone(q, job, err);
   }
 }
 
-/** The next datagram from the queue (up to a dump); its messages count as in flight from now. */
+/**
+ * The next datagram from the queue (up to a dump), built in the queue's scratch buffer: each
+ * message's header and payload written in place (a bulk request's by its owner), no object per
+ * message. Its messages count as in flight from now; the last one asks for the ACK.
+ */
 export function buildBatch(q: RequestQueue, max: number): Batch | null {
-  const messages: BatchMessage[] = [];
-  const sent: Pending[] = [];
   const bulk = q.bulk;
-  while (sent.length < max && q.head < q.jobs.length) {
-    const job = q.jobs[q.head];
+  let at = 0;
+  let count = 0;
+  let first = 0;
+  let lastAt = 0;
+  for (let job = peekJob(q.jobs); count < max && job !== undefined; job = peekJob(q.jobs)) {
     if (isDump(job)) break;
-    q.head++;
-    let payload: Buffer;
+    dropJob(q.jobs);
+    let len: number;
     try {
-      payload = typeof job === 'number' ? (bulk as BulkRequests).payload(job) : job.payload();
+      len = writePayload(q, job, at + NLMSG_HDRLEN);
     } catch (err) {
       requestDone(q, job, err instanceof NetlinkError ? err : new NetlinkError('encode', 'EINVAL', String(err)));
       continue;
     }
     const seq = nextSeq(q);
+    if (count === 0) first = seq;
     const type = typeof job === 'number' ? (bulk as BulkRequests).type(job) : job.type;
     const flags = typeof job === 'number' ? (bulk as BulkRequests).flags(job) : job.flags;
-    messages.push({ type, flags: flags | NLM_F.REQUEST, seq, payload });
-    sent.push({ request: job, seq, last: false, settled: false });
+    const size = NLMSG_HDRLEN + align4(len);
+    writeHeader(q.scratch, at, size, type, flags | NLM_F.REQUEST, seq);
+    q.scratch.fill(0, at + NLMSG_HDRLEN + len, at + size);
+    track(q.inflight, job, seq);
+    lastAt = at;
+    at += size;
+    count++;
   }
-  if (sent.length === 0) return null;
-  sent[sent.length - 1].last = true;
-  track(q.inflight, sent);
-  return { datagram: encodeBatch(messages), sent };
+  if (count === 0) return null;
+  markLastTracked(q.inflight);
+  // The last message asks for the ACK: its answer tells that every message before it was processed.
+  q.scratch.writeUInt16LE(q.scratch.readUInt16LE(lastAt + 6) | NLM_F.ACK, lastAt + 6);
+  return { datagram: q.scratch.subarray(0, at), first, count };
+}
+
+/** Writes job's payload at `at` of the scratch buffer, growing it first when it does not fit; returns its length. */
+function writePayload(q: RequestQueue, job: Request, at: number): number {
+  if (typeof job === 'number') {
+    const bulk = q.bulk as BulkRequests;
+    let len = bulk.write(job, q.scratch, at);
+    if (at + len + 4 > q.scratch.length) {
+      grow(q, at + len + 4);
+      len = bulk.write(job, q.scratch, at);
+    }
+    return len;
+  }
+  const payload = job.payload();
+  if (at + payload.length + 4 > q.scratch.length) grow(q, at + payload.length + 4);
+  payload.copy(q.scratch, at);
+  return payload.length;
+}
+
+function grow(q: RequestQueue, need: number): void {
+  const bigger = Buffer.alloc(Math.max(need, q.scratch.length * 2));
+  q.scratch.copy(bigger);
+  q.scratch = bigger;
 }
 
 /**
@@ -152,8 +192,8 @@ export function buildBatch(q: RequestQueue, max: number): Batch | null {
 export function failSent(q: RequestQueue, first: number, count: number, err: NetlinkError): void {
   let seq = first;
   for (let n = 0; n < count; n++) {
-    const p = find(q.inflight, seq);
-    if (p !== undefined) settle(q.inflight, p, err, q.requestDone);
+    const at = find(q.inflight, seq);
+    if (at >= 0) settle(q.inflight, at, err, q.requestDone);
     seq = (seq + 1) >>> 0;
     if (seq === 0) seq = 1; // as nextSeq
   }
@@ -162,7 +202,7 @@ export function failSent(q: RequestQueue, first: number, count: number, err: Net
 
 /** Fails every unanswered request with err, and the dump in progress. */
 export function failInflight(q: RequestQueue, err: NetlinkError): void {
-  for (const p of unsettled(q.inflight)) settle(q.inflight, p, err, q.requestDone);
+  for (const at of unsettled(q.inflight)) settle(q.inflight, at, err, q.requestDone);
   advance(q.inflight);
   if (q.dumping !== null) {
     const job = q.dumping;
@@ -180,15 +220,15 @@ export function receive(q: RequestQueue, msg: NlMessage): void {
 
 /** An NLMSG_ERROR answer (an ACK when its error is 0); settles what it answers. */
 function answer(q: RequestQueue, msg: NlMessage): void {
-  const pending = find(q.inflight, msg.seq);
-  if (pending === undefined) return; // answer to a request already failed by an overflow
+  const at = find(q.inflight, msg.seq);
+  if (at < 0) return; // answer to a request already failed by an overflow
   let error: NetlinkError | null = null;
   try {
     const e = decodeError(msg);
-    if (e.error !== 0) error = NetlinkError.fromKernel(opOf(q, pending.request), e.error, e.message || undefined);
+    if (e.error !== 0) error = NetlinkError.fromKernel(opOf(q, requestAt(q.inflight, at)), e.error, e.message || undefined);
   } catch (err) {
     error = err as NetlinkError;
   }
-  if (pending.last) settleThrough(q.inflight, pending, error, q.requestDone);
-  else settle(q.inflight, pending, error, q.requestDone);
+  if (isLast(q.inflight, at)) settleThrough(q.inflight, at, error, q.requestDone);
+  else settle(q.inflight, at, error, q.requestDone);
 }

@@ -34,8 +34,8 @@ import { NetlinkError, type NetlinkOp } from './errors.js';
 import { advance } from './in-flight.js';
 import { encodeMessage, type NlMessage, splitMessages } from './message.js';
 import {
-  type Batch, buildBatch, type BulkRequests, compact, emptyQueue, failInflight, failQueued, failSent, isDump, nextSeq,
-  peek, pending, receive, type RequestQueue, type RouteRequest,
+  type Batch, buildBatch, type BulkRequests, emptyQueue, failInflight, failQueued, failSent, isDump, nextSeq,
+  peek, pending, receive, type RequestQueue, type RouteRequest, submitJob, taken,
 } from './request-queue.js';
 import { DEFAULT_BATCH, DEFAULT_WINDOW, MONITOR_GROUPS, openSockets, type RouteSocketOptions } from './sockets.js';
 
@@ -84,7 +84,7 @@ export class RouteSocket {
       request.done(new NetlinkError(request.op, 'EBADF', 'route socket is closed'));
       return;
     }
-    this.queue.jobs.push(request);
+    submitJob(this.queue, request);
     this.schedulePump();
   }
 
@@ -96,7 +96,7 @@ export class RouteSocket {
       bulk.done(n, new NetlinkError(bulk.op(n), 'EBADF', 'route socket is closed'));
       return;
     }
-    this.queue.jobs.push(n);
+    submitJob(this.queue, n);
     this.schedulePump();
   }
 
@@ -111,7 +111,7 @@ export class RouteSocket {
   dump(type: number, payload: Buffer, onMessage: (msg: NlMessage) => void): Promise<DumpResult> {
     if (this.closed) return Promise.reject(new NetlinkError('dump', 'EBADF', 'route socket is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.jobs.push({ kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
+      submitJob(this.queue, { kind: 'dump', type, payload, onMessage, resolve, reject, seq: 0, interrupted: false, failed: null });
       this.schedulePump();
     });
   }
@@ -152,9 +152,8 @@ export class RouteSocket {
 
   /** Keeps the kernel busy: every datagram the window allows goes to the send queue at once. */
   private pump(): void {
-    // Also while the queue never runs dry (a caller topping it up as answers come): sent jobs
-    // must not stay referenced until the end of a million-route burst (issue 12).
-    compact(this.queue);
+    // A sent job leaves the ring at once (job-ring.ts), so nothing sent stays referenced even
+    // while a caller tops the queue up as answers come (issue 12).
     while (!this.closed && this.queue.dumping === null) {
       const head = peek(this.queue);
       if (head === undefined) break;
@@ -162,7 +161,7 @@ export class RouteSocket {
         // A dump starts when every request is sent and answered (and no failed one is still queued
         // in the addon: failInflight settles those early, and the dump must not overtake them).
         if (this.queue.inflight.count > 0 || this.requests.sending > 0) return;
-        this.queue.head++;
+        taken(this.queue);
         this.startDump(head);
         return;
       }
@@ -171,14 +170,12 @@ export class RouteSocket {
       const batch = buildBatch(this.queue, Math.min(room, this.batch));
       if (batch !== null) this.send(batch);
     }
-    compact(this.queue);
     this.notifyIdle();
   }
 
   private send(batch: Batch): void {
     // The callback holds two numbers, not the batch: a long burst reports its sends at its end.
-    const first = batch.sent[0].seq;
-    const count = batch.sent.length;
+    const { first, count } = batch;
     try {
       this.requests.sendAsync(batch.datagram, (err) => {
         if (err !== null) failSent(this.queue, first, count, err);

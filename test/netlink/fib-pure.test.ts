@@ -11,6 +11,7 @@ import { applyRouteEvent, diff, diffKey, kernelTable, type DesiredEntry } from '
 import { applyAddress, applyLink, deviceFor, emptyInterfaces } from '../../netlink/fib/interfaces.js';
 import { fibSignature, kernelRoute, routeToMessage } from '../../netlink/fib/kernel-route.js';
 import type { FibContext, FibRoute, KernelRoute } from '../../netlink/fib/types.js';
+import { alienLengths4, emptyState, entryFor, entryFor4, mayHaveAliens } from '../../netlink/fib/state.js';
 import { RTN } from '../../netlink/rtnetlink/constants.js';
 import { decodeRoute, encodeRoute, routeMessage } from '../../netlink/rtnetlink/route.js';
 import type { RibChange, RibPath } from '../../agent/contracts/engines.js';
@@ -210,4 +211,25 @@ test('deviceFor: zone, longest connected subnet, the only link-local holder', (t
   t.is(deviceFor(ifs, '192.0.2.1'), null);
   applyLink(ifs, { index: 4, name: 'eth1', flags: 0, operstate: 2, kind: '', mtu: 1500 }, false);
   t.deepEqual(deviceFor(ifs, '10.1.2.9'), { name: 'eth0', ifindex: 3 }, 'a deleted link takes its addresses');
+});
+
+test('alienLengths4: the IPv4 lengths at the default metric that other protocols hold; past 256 aliens, no filter', (t) => {
+  const state = emptyState();
+  const i26 = entryFor4(state, 0x0a000200, 26);
+  const i24 = entryFor4(state, 0x0a000100, 24);
+  const i6 = entryFor(state, 'fd00::/64');
+  const rows: [string, string[], { i26: boolean; i24: boolean; i6: boolean }][] = [
+    ['no aliens', [], { i26: false, i24: false, i6: true }],
+    ['a connected /24', ['10.0.0.0/24'], { i26: false, i24: true, i6: true }],
+    ['a /26 elsewhere: every /26 is looked up', ['10.9.9.0/26'], { i26: true, i24: false, i6: true }],
+    ['another metric or IPv6 only', ['10.0.2.0/26|100', 'fd00:1::/64'], { i26: false, i24: false, i6: true }],
+  ];
+  for (const [name, keys, want] of rows) {
+    state.aliens = new Map(keys.map((k) => [k, ['kernel x']]));
+    const lengths = alienLengths4(state);
+    t.deepEqual({ i26: mayHaveAliens(state, i26, lengths), i24: mayHaveAliens(state, i24, lengths), i6: mayHaveAliens(state, i6, lengths) }, want, name);
+  }
+  state.aliens = new Map(Array.from({ length: 257 }, (_, k) => [`10.${k >> 8}.${k & 255}.0/24`, ['kernel x']]));
+  t.is(alienLengths4(state), null);
+  t.true(mayHaveAliens(state, i26, null));
 });

@@ -3,7 +3,7 @@
  * template with the address put in is byte for byte what encodeRoute gives for the whole route.
  */
 import test from 'ava';
-import { fromTemplate, routeTemplate } from '../../netlink/fib/templates.js';
+import { fromTemplate, routeTemplate, Templates } from '../../netlink/fib/templates.js';
 import { routeToMessage } from '../../netlink/fib/kernel-route.js';
 import type { FibNextHop, FibRoute } from '../../netlink/fib/types.js';
 import { encodeRoute } from '../../netlink/rtnetlink/route.js';
@@ -32,3 +32,18 @@ for (const [name, route] of Object.entries(routes)) {
     }
   });
 }
+
+test('Templates.write: the same bytes in place at an offset; a buffer too small is left alone and told the length', (t) => {
+  const own = { table: 254, protocol: 80 };
+  const want = { route: routes.ECMP, signature: 'ecmp' };
+  const templates = new Templates();
+  const addr = 0x40000140; // 64.0.1.64
+  const bytes = fromTemplate(routeTemplate(routes.ECMP, 26, own), addr);
+  const buf = Buffer.alloc(bytes.length + 10, 0xee);
+  t.is(templates.write(want, 26, addr, own, buf, 7), bytes.length);
+  t.deepEqual(buf.subarray(7, 7 + bytes.length), bytes);
+  t.deepEqual([...buf.subarray(0, 7)], Array(7).fill(0xee));
+  const small = Buffer.alloc(bytes.length + 6, 0xee);
+  t.is(templates.write(want, 26, addr, own, small, 7), bytes.length);
+  t.true(small.every((b) => b === 0xee));
+});
