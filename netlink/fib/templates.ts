@@ -35,14 +35,10 @@ export function routeTemplate(route: FibRoute, len: number, own: Ownership): Tem
   return { bytes: Buffer.from(bytes), dstAt: attributeAt(bytes, RTA.DST) };
 }
 
-/** The payload for the prefix at `addr` (32-bit, host order): what encodeRoute would give. */
-export function fromTemplate(t: Template, addr: number): Buffer {
-  const buf = Buffer.allocUnsafe(t.bytes.length);
-  writeTemplate(t, addr, buf, 0);
-  return buf;
-}
-
-/** fromTemplate's bytes written into `buf` at `at` (the caller made room); returns their length. */
+/**
+ * The payload for the prefix at `addr` (32-bit, host order), what encodeRoute would give, written
+ * into `buf` at `at` (the caller made room); returns its length.
+ */
 export function writeTemplate(t: Template, addr: number, buf: Buffer, at: number): number {
   t.bytes.copy(buf, at);
   buf.writeUInt32BE(addr >>> 0, at + t.dstAt);
@@ -53,7 +49,10 @@ export function writeTemplate(t: Template, addr: number, buf: Buffer, at: number
 export class Templates {
   private readonly byRoute = new WeakMap<DesiredEntry, Template[]>();
 
-  /** The payload installing `want` for the IPv4 prefix addr/len (fromTemplate's bytes), written into `buf` at `at` when they fit; returns their length either way. */
+  /**
+   * The payload installing `want` for the IPv4 prefix addr/len (writeTemplate's bytes), written
+   * into `buf` at `at` when it fits; returns its length either way.
+   */
   write(want: DesiredEntry, len: number, addr: number, own: Ownership, buf: Buffer, at: number): number {
     const t = this.template(want, len, own);
     return at + t.bytes.length <= buf.length ? writeTemplate(t, addr, buf, at) : t.bytes.length;

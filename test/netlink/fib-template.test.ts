@@ -3,7 +3,7 @@
  * template with the address put in is byte for byte what encodeRoute gives for the whole route.
  */
 import test from 'ava';
-import { fromTemplate, routeTemplate, Templates } from '../../netlink/fib/templates.js';
+import { routeTemplate, type Template, Templates, writeTemplate } from '../../netlink/fib/templates.js';
 import { routeToMessage } from '../../netlink/fib/kernel-route.js';
 import type { FibNextHop, FibRoute } from '../../netlink/fib/types.js';
 import { encodeRoute } from '../../netlink/rtnetlink/route.js';
@@ -18,6 +18,13 @@ const routes: Record<string, FibRoute> = {
   'IPv6 next hop (RTA_VIA)': { family: 4, prefix: '', kind: 'unicast', nextHops: [hop('fe80::1', { dev: 'eth0', ifindex: 2 })] },
   'blackhole': { family: 4, prefix: '', kind: 'blackhole', nextHops: [] },
 };
+/** The template's bytes for one address, in a buffer of their own. */
+function fromTemplate(tpl: Template, addr: number): Buffer {
+  const buf = Buffer.alloc(tpl.bytes.length);
+  const len = writeTemplate(tpl, addr, buf, 0);
+  return buf.subarray(0, len);
+}
+
 const prefixes = ['0.0.0.0/0', '10.0.0.0/8', '64.0.1.192/26', '192.168.7.0/24', '203.0.113.9/32', '255.255.255.255/32'];
 
 for (const [name, route] of Object.entries(routes)) {
