@@ -12,10 +12,12 @@
 import { release } from './daemon/signals.js';
 // Second: V8's flags, before anything sizeable is allocated (agent/daemon/v8-flags.ts).
 import './daemon/v8-flags.js';
-import { EXIT, parseMainArgs, USAGE } from './daemon/main-args.js';
+import { defaultNodeEnv, EXIT, parseMainArgs, USAGE } from './daemon/main-args.js';
 import { version } from './daemon/version.js';
 
 async function main(): Promise<void> {
+  // Before the daemon's modules load: libraries read NODE_ENV when they load (main-args.ts).
+  defaultNodeEnv(process.env);
   const args = parseMainArgs(process.argv.slice(2), process.env);
   switch (args.mode) {
     case 'help':

@@ -34,3 +34,13 @@ export function parseMainArgs(argv: readonly string[], env: Readonly<Record<stri
   if (config === '') return { mode: 'usage-error', message: 'no config file: give --config FILE or set RACK_AGENT_CONFIG' };
   return { mode: check ? 'check' : 'run', config };
 }
+
+/**
+ * NODE_ENV=production unless the environment says otherwise (README "Decisions"): the agent is a
+ * production daemon, and its libraries pick their production builds by it (winston's debug helper,
+ * @dabh/diagnostics, is then a no-op instead of a color library: 0.6 MB less at start). Set
+ * before the daemon's modules load; the unit sets it too. Service check commands inherit it.
+ */
+export function defaultNodeEnv(env: Record<string, string | undefined>): void {
+  if (env.NODE_ENV === undefined || env.NODE_ENV === '') env.NODE_ENV = 'production';
+}

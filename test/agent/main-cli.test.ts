@@ -8,7 +8,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseMainArgs, type MainArgs } from '../../agent/daemon/main-args.js';
+import { defaultNodeEnv, parseMainArgs, type MainArgs } from '../../agent/daemon/main-args.js';
 import { baseDoc, makeTempDir, writeConfig, writeKeyFile } from '../config/helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
@@ -39,6 +39,33 @@ const rows: { argv: string[]; env?: Record<string, string>; want: MainArgs }[] =
 for (const r of rows) {
   test(`parseMainArgs ${JSON.stringify(r.argv)} ${JSON.stringify(r.env ?? {})}`, (t) => {
     t.deepEqual(parseMainArgs(r.argv, r.env ?? {}), r.want);
+  });
+}
+
+const nodeEnvRows: { given: string | undefined; want: string }[] = [
+  { given: undefined, want: 'production' },
+  { given: '', want: 'production' },
+  { given: 'development', want: 'development' },
+  { given: 'production', want: 'production' },
+];
+
+for (const r of nodeEnvRows) {
+  test(`defaultNodeEnv: NODE_ENV ${JSON.stringify(r.given)} -> ${r.want}`, (t) => {
+    const env: Record<string, string | undefined> = r.given === undefined ? {} : { NODE_ENV: r.given };
+    defaultNodeEnv(env);
+    t.is(env.NODE_ENV, r.want);
+  });
+}
+
+// The entry point itself sets it before anything else loads: what the process sees at exit.
+const PRINT_NODE_ENV = 'data:text/javascript,process.on("exit",()=>process.stdout.write("NODE_ENV="+process.env.NODE_ENV))';
+for (const [given, want] of [[undefined, 'production'], ['development', 'development']] as const) {
+  test(`rack-agent runs with NODE_ENV=${want} when the environment gives ${String(given)}`, async (t) => {
+    const r = await new Promise<string>((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...(given === undefined ? {} : { NODE_ENV: given }) };
+      execFile(process.execPath, ['--import', PRINT_NODE_ENV, MAIN, '--version'], { env }, (err, stdout) => (err === null ? resolve(stdout) : reject(err)));
+    });
+    t.regex(r, new RegExp(`NODE_ENV=${want}$`));
   });
 }
 
