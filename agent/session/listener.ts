@@ -47,13 +47,17 @@ export class Listener {
 
   /** Starts listening; resolves once every address is bound. */
   async listen(): Promise<void> {
-    const addresses = this.options.addresses && this.options.addresses.length > 0 ? this.options.addresses : ['::'];
+    // No address configured: no host at all. Node then binds the unspecified address, `::`
+    // dual-stack where IPv6 is up and 0.0.0.0 where it is off (an explicit '::' fails there), and
+    // skips its check of a '::' host, whose IPv6 regular expression costs 1.4 MB of V8 compiler
+    // memory at start (a peak the 1,000-prefix memory budget of issue 21 felt).
+    const addresses: readonly (string | undefined)[] = this.options.addresses && this.options.addresses.length > 0 ? this.options.addresses : [undefined];
     for (const host of addresses) {
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.connection(socket));
-      server.on('error', (err) => this.options.log.error(`listener on ${host}: ${err.message}`));
+      server.on('error', (err) => this.options.log.error(`listener on ${host ?? 'any address'}: ${err.message}`));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port: this.options.port, ipv6Only: false }, () => {
+        server.listen({ ...(host === undefined ? {} : { host }), port: this.options.port, ipv6Only: false }, () => {
           server.off('error', reject);
           resolve();
         });
