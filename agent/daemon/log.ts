@@ -13,6 +13,7 @@ import winston from 'winston';
 
 import type { LogConfig, LogLevel } from '../../config/types.js';
 import type { Log } from '../contracts/log.js';
+import { isoTime } from '../contracts/clock.js';
 
 
 
@@ -99,7 +100,8 @@ export function createLog(config: LogConfig, options: LogOptions = {}): RootLog 
   const prefix = options.priorityPrefix ?? !(stream as { isTTY?: boolean }).isTTY;
   const formats = [
     redactFormat(),
-    winston.format.timestamp(),
+    // Not winston's default (toISOString): the same text without ICU's time-zone data (isoTime).
+    winston.format.timestamp({ format: () => isoTime(Date.now()) }),
     config.format === 'json' ? winston.format.json() : textFormat,
     ...(prefix ? [prefixFormat()] : []),
   ];
