@@ -67,3 +67,37 @@ test('Interned: one id per key, counted, forgotten and reused at zero', (t) => {
   t.is(b, a, 'the id is reused');
   t.is(reg.get(0), undefined);
 });
+
+// Probe lengths (issue 21): a table of 2^17 contiguous /26 keys in an arrival order like a
+// route reflector's (blocks of 16 neighbours, the blocks shuffled) and in address order. With
+// the RIB's locality hash the searches walked 8 slots on average (21 for a new key at a million);
+// mixed, about 1.5 is what linear probing at load 0.5 gives.
+const shuffledBlocks = (n: number): number[] => {
+  const blocks = Array.from({ length: n / 16 }, (_, b) => b);
+  let seed = 12345;
+  for (let i = blocks.length - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+    const j = (seed >>> 1) % (i + 1);
+    [blocks[i], blocks[j]] = [blocks[j], blocks[i]];
+  }
+  return blocks.flatMap((b) => Array.from({ length: 16 }, (_, k) => b * 16 + k));
+};
+
+for (const [what, order] of [['address order', (n: number) => Array.from({ length: n }, (_, i) => i)], ['shuffled blocks of 16', shuffledBlocks]] as const) {
+  test(`KeyIndex: 131,072 contiguous /26 keys in ${what} are found in <= 2.5 slots on average`, (t) => {
+    const keys = new KeyIndex();
+    const n = 1 << 17;
+    const base = 0x40000000;
+    const arrival = order(n);
+    const index = arrival.map((i) => keys.add4((base + i * 64) | 0, 26));
+    let total = 0;
+    let longest = 0;
+    for (const i of index) {
+      const p = keys.probeLength(i);
+      total += p;
+      longest = Math.max(longest, p);
+    }
+    t.true(total / n <= 2.5, `mean ${(total / n).toFixed(2)} slots, longest ${longest}`);
+    for (let k = 0; k < n; k += 997) t.is(keys.find4((base + arrival[k] * 64) | 0, 26), index[k]);
+  });
+}
