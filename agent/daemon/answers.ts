@@ -90,7 +90,7 @@ export function metricsSnapshot(e: Engines): () => MetricsSnapshot {
         address: st.address, family: st.family, state: st.state, prefixes: rib.peerCounts(st.key), maxPrefixes: st.maxPrefixes,
         sendHoldExpired: st.sendHoldExpired, asSetWithdrawn: st.asSetWithdrawn, nextHopFamilyWithdrawn: st.nextHopFamilyWithdrawn, bfd: bs.sessions.find((b) => b.key === st.key),
       })),
-      kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles },
+      kernel: { routes: fs.routes, inSync: fs.inSync, problems: fs.errors.length, errors: fs.failures, reconciles: fs.reconciles, writeSeconds: fs.kernelTime.seconds },
       bfdDrops: bs.drops,
       // Health, not announcement: a drained service is healthy (1).
       services: e.services.status().map((s) => ({ name: s.name, up: s.state !== 'down' })),

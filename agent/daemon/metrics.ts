@@ -63,6 +63,8 @@ export interface MetricsSnapshot {
     readonly errors: number;
     /** Full dump-and-reconcile passes, since start. */
     readonly reconciles: number;
+    /** Seconds the kernel spent applying our route requests (inside sendto), since start. */
+    readonly writeSeconds: number;
   };
   /** BFD packets discarded, by reason. */
   readonly bfdDrops?: Readonly<Record<string, number>>;
@@ -192,6 +194,7 @@ export function createMetrics(snapshot: () => MetricsSnapshot, options: { defaul
   };
   total('rack_agent_kernel_errors_total', 'Netlink requests that failed', (s) => s.kernel.errors);
   total('rack_agent_kernel_reconciles_total', 'Kernel dump-and-reconcile passes', (s) => s.kernel.reconciles);
+  total('rack_agent_kernel_write_seconds_total', 'Seconds the kernel spent applying our route requests (inside sendto)', (s) => s.kernel.writeSeconds);
   const updates = new Histogram({
     name: 'rack_agent_update_processing_seconds', help: 'Time to process one received UPDATE',
     buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry],

@@ -48,6 +48,8 @@ export class Fib implements WindowHost, EventsHost {
   private reconciles = 0;
   private overflows = 0;
   private socket: RouteSocket | null = null;
+  /** The socket's kernelTime when it closed (the snapshot's after stop()). */
+  private closedKernelTime = { datagrams: 0, seconds: 0 };
   private readonly devices: FibDevices;
   private readonly events: FibEvents;
   private readonly shapes: Shapes;
@@ -129,6 +131,7 @@ export class Fib implements WindowHost, EventsHost {
       failures: this.window.failures,
       overflows: this.overflows,
       ops: { ...this.window.ops },
+      kernelTime: this.socket?.kernelTime() ?? this.closedKernelTime,
     };
   }
 
@@ -154,6 +157,7 @@ export class Fib implements WindowHost, EventsHost {
     this.events.close();
     this.window.close();
     const socket = this.socket;
+    if (socket !== null) this.closedKernelTime = socket.kernelTime();
     this.socket = null;
     this.closing = socket?.close() ?? Promise.resolve();
     this.onIdleCheck();

@@ -102,6 +102,11 @@ export interface FibSnapshot {
   readonly overflows: number;
   /** Routes added, replaced and deleted since start. */
   readonly ops: { readonly add: number; readonly replace: number; readonly delete: number };
+  /**
+   * Datagrams of route requests sent since start and the time the kernel took on them (inside
+   * sendto on the addon's send thread: where the kernel applies them).
+   */
+  readonly kernelTime: { readonly datagrams: number; readonly seconds: number };
 }
 
 /** The FIB logs through the agent's Logger (agent/contracts/log.ts). */

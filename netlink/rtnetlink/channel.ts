@@ -16,6 +16,7 @@ interface NativeNetlink {
   nlSend(handle: object, buf: Buffer): number;
   nlSendAsync(handle: object, buf: Buffer, callback: (err: Error | null, sent?: number) => void): void;
   nlDrain(handle: object): void;
+  nlSendStats(handle: object): [datagrams: number, seconds: number];
   nlPortId(handle: object): number;
   nlIgnorePort(handle: object, portId: number): void;
   nlClose(handle: object): void;
@@ -54,6 +55,8 @@ export class NetlinkChannel {
   private queued = 0;
   /** close() waits for the last of those callbacks. */
   private drained: (() => void) | null = null;
+  /** sendStats() as it was at close(). */
+  private lastStats = { datagrams: 0, seconds: 0 };
   private closing: Promise<void> | null = null;
 
   private constructor(handle: object) {
@@ -114,6 +117,17 @@ export class NetlinkChannel {
     this.queued++;
   }
 
+  /**
+   * Datagrams the send queue's workers (sendAsync) sent, and their time inside sendto: the kernel
+   * applies a request inside sendto, so this is the kernel's time on our writes. After close(),
+   * the numbers at close.
+   */
+  sendStats(): { datagrams: number; seconds: number } {
+    if (this.handle === null) return this.lastStats;
+    const [datagrams, seconds] = native().nlSendStats(this.handle);
+    return { datagrams, seconds };
+  }
+
   /** Reads what is waiting now; onData/onError run before this returns. */
   drain(): void {
     if (this.handle !== null) native().nlDrain(this.handle);
@@ -136,6 +150,7 @@ export class NetlinkChannel {
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    if (this.handle !== null) this.lastStats = this.sendStats();
     const handle = this.handle;
     this.handle = null;
     if (handle !== null) native().nlClose(handle);

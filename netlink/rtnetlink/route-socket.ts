@@ -57,6 +57,11 @@ export class RouteSocket {
   /** Datagrams sent, messages sent; for benchmarks and the snapshot. */
   readonly stats = { datagrams: 0, messages: 0, overflows: 0 };
 
+  /** The request socket's sendStats (channel.ts): the kernel's time on our requests, since open. */
+  kernelTime(): { datagrams: number; seconds: number } {
+    return this.requests.sendStats();
+  }
+
   private constructor(private readonly options: RouteSocketOptions) {
     this.window = Math.max(1, options.window ?? DEFAULT_WINDOW);
     this.batch = Math.max(1, Math.min(options.batch ?? DEFAULT_BATCH, this.window));

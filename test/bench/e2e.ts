@@ -11,7 +11,8 @@
  * BENCH_E2E_COUNTS=1000,100000 changes the counts (default 100,000 and 1,000,000); BENCH_BIRD=0
  * skips the BIRD receiver; BENCH_E2E_LOG=N prints the agent's last N log lines (with
  * BENCH_E2E_NODE_ARGS=--trace-gc, say); BENCH_E2E_SAMPLE=1 prints the receiver's RSS every 250 ms
- * and, at the end, the agent's heap and external memory from its metrics; BENCH_E2E_RECONCILE=1
+ * and, at the end, the agent's heap and external memory and the kernel's time on its route requests
+ * (rack_agent_kernel_write_seconds_total) from its metrics; BENCH_E2E_RECONCILE=1
  * waits for the agent's first periodic reconcile (60 s) and prints its peak RSS after it (both
  * turn the agent's metrics on: prom-client adds about 4 MB). With --cpu-prof or --heap-prof in
  * BENCH_E2E_NODE_ARGS (and --cpu-prof-dir=DIR, --heap-prof-dir=DIR) the agent is stopped by SIGTERM
@@ -132,7 +133,8 @@ async function run(name: string, dir: string, count: number, start: (lab: Lab, n
     }
     if (sample && name === 'e2eagent') {
       // The agent's own view (prom-client's process metrics), once the FIB is complete.
-      console.log((await scrape(lab, n)).stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident)/.test(l)).join('\n'));
+      // ... and the kernel's time on our route requests (inside sendto): how close to the kernel's pace.
+      console.log((await scrape(lab, n)).stdout.split('\n').filter((l) => /^rack_agent_(nodejs_(heap_size|external|heap_space_size_used)|process_resident|kernel_write_seconds_total)/.test(l)).join('\n'));
     }
     if (name === 'e2eagent' && /--(cpu|heap)-prof\b/.test(process.env.BENCH_E2E_NODE_ARGS ?? '')) {
       // A profile is written at exit: stop the agent as its unit would (SIGTERM), not SIGKILL.

@@ -13,7 +13,7 @@ function snapshotSource() {
         { address: '10.0.1.1', family: 'ipv4', state: 'Established', prefixes: { received: 12, accepted: 11, advertised: 1 }, maxPrefixes: 100, sendHoldExpired: 2, asSetWithdrawn: 3, nextHopFamilyWithdrawn: 4 },
         { address: 'fd00:1::1', family: 'ipv6', state: 'Active', prefixes: { received: 0, accepted: 0, advertised: 0 }, maxPrefixes: 0, sendHoldExpired: 0 },
       ],
-      kernel: { routes: 13, inSync: false, problems: 1, errors: 2, reconciles: 5 },
+      kernel: { routes: 13, inSync: false, problems: 1, errors: 2, reconciles: 5, writeSeconds: 0.5 },
       services: [{ name: 'dns', up: true }, { name: 'web', up: false }],
     },
   };
@@ -65,6 +65,7 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
       'rack_agent_kernel_route_problems 1',
       'rack_agent_kernel_errors_total 2',
       'rack_agent_kernel_reconciles_total 5',
+      'rack_agent_kernel_write_seconds_total 0.5',
       'rack_agent_update_processing_seconds_count 2',
       'rack_agent_update_processing_seconds_bucket{le="0.0005"} 1',
       'rack_agent_update_processing_seconds_bucket{le="0.05"} 2',
@@ -74,7 +75,7 @@ test('served over HTTP on loopback: sessions, prefixes, kernel, update histogram
 
     // The next scrape follows the snapshot: a removed peer disappears, totals move on.
     source.state.snapshot = {
-      ...source.state.snapshot, peers: [source.state.snapshot.peers[0]], kernel: { routes: 14, inSync: true, problems: 0, errors: 2, reconciles: 6 },
+      ...source.state.snapshot, peers: [source.state.snapshot.peers[0]], kernel: { routes: 14, inSync: true, problems: 0, errors: 2, reconciles: 6, writeSeconds: 0.5 },
     };
     const again = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
     t.false(again.includes('fd00:1::1'));

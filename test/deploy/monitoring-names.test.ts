@@ -24,7 +24,7 @@ async function exported(): Promise<Set<string>> {
     node: { name: 'n', rack: 'r', routerId: '10.0.0.1', asNumber: 64512, version: '0' },
     peers: [{ address: '10.0.0.2', family: 'ipv4', state: 'Established', prefixes: { received: 1, accepted: 1, advertised: 1 }, maxPrefixes: 0, sendHoldExpired: 0, bfd: { state: 'Up', upCount: 1, downCount: 0 } }],
     bfdDrops: { TTL: 1 },
-    kernel: { routes: 1, inSync: true, problems: 0, errors: 0, reconciles: 0 },
+    kernel: { routes: 1, inSync: true, problems: 0, errors: 0, reconciles: 0, writeSeconds: 0.5 },
   }));
   metrics.observeUpdate(0.001);
   // The data-plane metrics exist once a check has run (`agentctl check` or check.interval).

@@ -79,11 +79,18 @@ async function order(): Promise<Record<string, unknown>> {
   await Promise.resolve();
   const handedBeforeAnswers = socket.stats.datagrams;
   await socket.whenIdle();
+  // The addon's counters (nlSendStats): every datagram sent, and the kernel's time on them.
+  const kernel = { ...socket.kernelTime(), handed: socket.stats.datagrams };
   const unexpected = outcomes.map((o, k) => ({ k, ...o }))
     .filter((o) => o.calls !== 1 || (expectedFail.has(o.k) ? o.code !== 'EEXIST' : o.code !== null)).slice(0, 5);
   const prefixes = await kernelPrefixes(socket);
+  const beforeClose = socket.kernelTime();
   await socket.close();
-  return { mode, count, requests: outcomes.length, codes: tally(outcomes), unexpected, handedBeforeAnswers, datagrams: socket.stats.datagrams, prefixes };
+  const afterClose = socket.kernelTime();
+  return {
+    mode, count, requests: outcomes.length, codes: tally(outcomes), unexpected, handedBeforeAnswers, datagrams: socket.stats.datagrams, prefixes,
+    kernel, keptAtClose: afterClose.datagrams === beforeClose.datagrams && afterClose.seconds === beforeClose.seconds,
+  };
 }
 
 async function close(): Promise<Record<string, unknown>> {

@@ -8,6 +8,8 @@
  * Not here: answers (read by the socket's poll, netlink.c), request/ACK matching (TypeScript).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +63,13 @@ static void append(nl_datagram **head, nl_datagram **tail, nl_datagram *d) {
   *tail = d;
 }
 
-/* Worker thread: no N-API calls here; the queues only under s->lock. */
+static uint64_t monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Worker thread: no N-API calls here; the queues and the counters only under s->lock. */
 static void send_execute(napi_env env, void *data) {
   send_worker *w = data;
   nl_socket *s = w->s;
@@ -79,11 +87,15 @@ static void send_execute(napi_env env, void *data) {
       d->err = ECANCELED;
     } else {
       uv_mutex_unlock(&s->lock);
+      uint64_t began = monotonic_ns();
       do {
         d->sent = sendto(w->fd, d->data, d->len, 0, (struct sockaddr *)&kernel, sizeof kernel);
       } while (d->sent < 0 && errno == EINTR);
       d->err = d->sent < 0 ? errno : 0;
+      uint64_t took = monotonic_ns() - began;
       uv_mutex_lock(&s->lock);
+      s->send_ns += took;
+      if (d->err == 0) s->sent++;
     }
     free(d->data);
     d->data = NULL;
@@ -215,4 +227,22 @@ napi_value nl_send_async(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return NULL;
+}
+
+/* nlSendStats(handle) -> [datagrams, seconds]: what the send workers sent so far and their time
+ * inside sendto. An open socket only (channel.ts keeps the last numbers at close). */
+napi_value nl_send_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, n, secs;
+  if (!rn_args(env, info, 1, argv)) return NULL;
+  nl_socket *s = rn_nl_socket(env, argv[0], "sendto");
+  if (s == NULL) return NULL;
+  uv_mutex_lock(&s->lock);
+  uint64_t sent = s->sent, ns = s->send_ns;
+  uv_mutex_unlock(&s->lock);
+  RN_CALL(env, napi_create_array_with_length(env, 2, &result));
+  RN_CALL(env, napi_create_double(env, (double)sent, &n));
+  RN_CALL(env, napi_create_double(env, (double)ns / 1e9, &secs));
+  RN_CALL(env, napi_set_element(env, result, 0, n));
+  RN_CALL(env, napi_set_element(env, result, 1, secs));
+  return result;
 }

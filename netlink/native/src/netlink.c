@@ -290,6 +290,7 @@ const napi_property_descriptor rn_netlink_exports[] = {
   {"nlSend", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlSendAsync", NULL, nl_send_async, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlDrain", NULL, nl_drain, NULL, NULL, NULL, napi_enumerable, NULL},
+  {"nlSendStats", NULL, nl_send_stats, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlIgnorePort", NULL, nl_ignore_port, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlPortId", NULL, nl_port_id, NULL, NULL, NULL, napi_enumerable, NULL},
   {"nlClose", NULL, nl_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -51,10 +51,15 @@ typedef struct nl_socket {
   nl_datagram *done_head, *done_tail;   /* sent or cancelled, callbacks not yet run */
   bool draining;   /* a worker owns the queue until it finds it empty */
   bool cancel;     /* closed: the worker drops what it has not started */
+  /* Under lock: datagrams the workers sent and their time inside sendto (the kernel applies a
+   * route request inside sendto: this is the kernel's time on our writes), for nlSendStats. */
+  uint64_t sent;
+  uint64_t send_ns;
 } nl_socket;
 
 void rn_nl_drop(nl_socket *s);
 nl_socket *rn_nl_socket(napi_env env, napi_value value, const char *syscall);
 napi_value nl_send(napi_env env, napi_callback_info info);
 napi_value nl_send_async(napi_env env, napi_callback_info info);
+napi_value nl_send_stats(napi_env env, napi_callback_info info);
 #endif
