@@ -33,8 +33,8 @@ export interface RouteSocketOptions {
  * Requests unanswered at most, and per datagram: the window covers about 300 ms of kernel work
  * (route-socket.ts), so the send queue does not run dry while the main thread is busy. 16,384
  * (70 ms) let the kernel idle through the main thread's longer pauses at a million routes
- * (bench:e2e, README "A wider netlink window"); the cost is the addon's copies of the datagrams
- * in flight, 128 of about 30 KB.
+ * (bench:e2e, README "Start-up memory and the kernel's pace"); the cost is the addon's copies
+ * of the datagrams in flight, 128 of about 30 KB.
  */
 export const DEFAULT_WINDOW = 65536;
 export const DEFAULT_BATCH = 512;
