@@ -15,7 +15,7 @@ import type { Logger } from '../../agent/contracts/log.js';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-test('listener without addresses: bound to the unspecified address, an IPv4 peer routed by its plain address', async (t) => {
+test('listener without addresses: an IPv4 peer connecting to 127.0.0.1 is accepted and routed by its plain address', async (t) => {
   let routed: ((address: string) => void) | undefined;
   const got = new Promise<string>((resolve) => { routed = resolve; });
   const accepted: Socket[] = [];
