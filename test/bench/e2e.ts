@@ -19,7 +19,9 @@
  * once its FIB is complete, so V8 writes the profile.
  * The kernel's own floor in the same run (issue 21): the same N routes as batched RTM_NEWROUTE
  * from a minimal loop (floor-child.ts) into a fresh lab, timed from its first datagram to the same
- * "main table holds N" condition; printed with the ratio agent / floor. BENCH_E2E_FLOOR=0 skips it.
+ * "main table holds N" condition; printed with the ratio agent / floor; beside it the same routes
+ * through one kernel nexthop object (nhid), what that route form would save. BENCH_E2E_FLOOR=0
+ * skips both.
  * BENCH_E2E_POLICY=1 (issue 23) runs the agent a second time per count with ten import rules
  * (TEN_RULES: nine whose prefix conditions every route fails, then one that accepts it with a
  * LOCAL_PREF, so each prefix runs all ten) and prints the time and CPU ratio rules / none;
@@ -202,8 +204,12 @@ async function bird(dir: string, count: number): Promise<Measured> {
   });
 }
 
-/** The kernel alone: floor-child.ts in namespace n of a fresh lab, the agent's link and next hop. */
-async function kernelFloor(count: number): Promise<number> {
+/**
+ * The kernel alone: floor-child.ts in namespace n of a fresh lab, the agent's link and next hop;
+ * with `nhid`, the routes through one kernel nexthop object instead (a measurement of what that
+ * route form would save, issue 21).
+ */
+async function kernelFloor(count: number, form: 'via' | 'nhid' = 'via'): Promise<number> {
   const lab = await Lab.create('e2efloor');
   try {
     const r = await lab.namespace('r');
@@ -211,7 +217,7 @@ async function kernelFloor(count: number): Promise<number> {
     const { b } = await lab.veth(r, `${RR}/24`, n, `${NODE}/24`);
     const ifindex = (JSON.parse((await lab.ip(n, '-j', 'link', 'show', 'dev', b)).stdout) as Array<{ ifindex: number }>)[0].ifindex;
     const child = fileURLToPath(new URL('./floor-child.js', import.meta.url));
-    const { stdout } = await lab.exec(n, process.execPath, [child, String(count), String(FIRST), String(ifindex), RR], { check: true });
+    const { stdout } = await lab.exec(n, process.execPath, [child, String(count), String(FIRST), String(ifindex), RR, ...(form === 'nhid' ? ['nhid'] : [])], { check: true });
     const result = JSON.parse(stdout) as { seconds: number; errors: number };
     if (result.errors !== 0) throw new Error(`kernel floor: ${result.errors} requests refused`);
     return result.seconds;
@@ -244,6 +250,7 @@ async function main(): Promise<void> {
       const ruled = policyFirst ? early : process.env.BENCH_E2E_POLICY === '1' ? await agent(dir, count, { policy: { import: TEN_RULES } }) : undefined;
       const ref = process.env.BENCH_BIRD === '0' ? undefined : await bird(dir, count);
       const floor = process.env.BENCH_E2E_FLOOR === '0' ? undefined : await kernelFloor(count);
+      const nhFloor = process.env.BENCH_E2E_FLOOR === '0' ? undefined : await kernelFloor(count, 'nhid').catch((err: Error) => err);
       console.log(`bench:e2e  ${count.toLocaleString('en')} IPv4 /26 from a BIRD 2 route reflector, process start -> all in the kernel FIB`);
       console.log(`  rack-agent:       ${line(ours)}${ref === undefined ? '; BIRD 2 skipped (BENCH_BIRD=0)' : ''}`);
       if (ref !== undefined) {
@@ -258,6 +265,9 @@ async function main(): Promise<void> {
       if (floor !== undefined) {
         console.log(`  kernel floor:     ${floor.toFixed(floor < 1 ? 3 : 2)} s (batched RTM_NEWROUTE, 512 a datagram, from a minimal loop)`);
         console.log(`  agent / floor:    ${(ours.seconds / floor).toFixed(2)}${ref === undefined ? '' : `   BIRD / floor: ${(ref.seconds / floor).toFixed(2)}`}`);
+        console.log(nhFloor instanceof Error || nhFloor === undefined
+          ? `  nexthop floor:    not measured (${nhFloor?.message.split('\n')[0] ?? 'skipped'})`
+          : `  nexthop floor:    ${nhFloor.toFixed(nhFloor < 1 ? 3 : 2)} s (the same routes through one kernel nexthop object, nhid: ${(nhFloor / floor).toFixed(2)} of the floor; not the route form SPEC.md gives)`);
       }
     }
   } finally {

@@ -6,18 +6,48 @@
  * (the kernel does its work inside sendto) until the main table holds N more prefixes
  * (/proc/self/net/fib_triestat). No BGP, no RIB, no event loop turns between datagrams.
  *
- *   node floor-child.js N FIRST IFINDEX GATEWAY    prints {"seconds": s, "datagrams": d}
+ *   node floor-child.js N FIRST IFINDEX GATEWAY [nhid]    prints {"seconds": s, "datagrams": d}
+ *
+ * With `nhid`, the same routes through a kernel nexthop object (RTM_NEWNEXTHOP, created before the
+ * clock starts; each route carries RTA_NH_ID instead of its gateway and device): what the kernel
+ * would take if the agent used nexthop objects, which SPEC.md's route form does not (README,
+ * issue 21's known limits). A measurement only.
  */
 import { readFileSync } from 'node:fs';
 import { numberToIpv4 } from '../../agent/bgp/ip.js';
 import { NetlinkChannel } from '../../netlink/rtnetlink/channel.js';
-import { NLM_F, RTM, RTN } from '../../netlink/rtnetlink/constants.js';
+import { NLM_F, RTA, RTM, RTN } from '../../netlink/rtnetlink/constants.js';
 import { encodeBatch } from '../../netlink/rtnetlink/message.js';
 import { encodeRoute, routeMessage } from '../../netlink/rtnetlink/route.js';
 import { triestatMain } from './proc.js';
 
 const [count, first, ifindex] = process.argv.slice(2, 5).map(Number);
 const gateway = process.argv[5];
+const viaNexthop = process.argv[6] === 'nhid';
+const NH_ID = 1;
+const RTM_NEWNEXTHOP = 104;
+/** struct nhmsg (AF_INET, protocol 199) and NHA_ID, NHA_OIF, NHA_GATEWAY (linux/nexthop.h). */
+function nexthopPayload(): Buffer {
+  const b = Buffer.alloc(8 + 8 + 8 + 8);
+  b.writeUInt8(2, 0); // nh_family AF_INET
+  b.writeUInt8(199, 2); // nh_protocol
+  b.writeUInt16LE(8, 8); b.writeUInt16LE(1, 10); b.writeUInt32LE(NH_ID, 12); // NHA_ID
+  b.writeUInt16LE(8, 16); b.writeUInt16LE(5, 18); b.writeUInt32LE(ifindex, 20); // NHA_OIF
+  b.writeUInt16LE(8, 24); b.writeUInt16LE(6, 26);
+  gateway.split('.').forEach((octet, k) => b.writeUInt8(Number(octet), 28 + k)); // NHA_GATEWAY
+  return b;
+}
+/** A route's payload: via the gateway on the device, or through the nexthop object (RTA_NH_ID). */
+function routePayload(dst: string): Buffer {
+  if (!viaNexthop) {
+    return encodeRoute(routeMessage({ family: 4, dstLen: 26, protocol: 199, type: RTN.UNICAST, priority: 0, dst, gateway, oif: ifindex }));
+  }
+  const nh = Buffer.alloc(8);
+  nh.writeUInt16LE(8, 0);
+  nh.writeUInt16LE(RTA.NH_ID, 2);
+  nh.writeUInt32LE(NH_ID, 4);
+  return Buffer.concat([encodeRoute(routeMessage({ family: 4, dstLen: 26, protocol: 199, type: RTN.UNICAST, priority: 0, dst })), nh]);
+}
 const BATCH = 512;
 const mainPrefixes = (): number => triestatMain(readFileSync('/proc/self/net/fib_triestat', 'utf8'));
 
@@ -28,10 +58,7 @@ for (let at = 0; at < count; at += BATCH) {
     type: RTM.NEWROUTE,
     flags: NLM_F.REQUEST | NLM_F.CREATE | NLM_F.EXCL | (k === n - 1 ? NLM_F.ACK : 0),
     seq: at + k + 1,
-    payload: encodeRoute(routeMessage({
-      family: 4, dstLen: 26, protocol: 199, type: RTN.UNICAST, priority: 0,
-      dst: numberToIpv4((first + (at + k) * 64) >>> 0), gateway, oif: ifindex,
-    })),
+    payload: routePayload(numberToIpv4((first + (at + k) * 64) >>> 0)),
   }))));
 }
 // The ACKs and any error are read (and errors counted) as they come; the socket's buffer is large.
@@ -48,6 +75,10 @@ const channel = NetlinkChannel.open({
     errors++;
   },
 });
+if (viaNexthop) {
+  channel.send(encodeBatch([{ type: RTM_NEWNEXTHOP, flags: NLM_F.REQUEST | NLM_F.CREATE | NLM_F.EXCL, seq: 0x7fffffff, payload: nexthopPayload() }]));
+  channel.drain(); // its ACK, or the error that counts
+}
 const before = mainPrefixes();
 const started = performance.now();
 for (const d of datagrams) channel.send(d);
