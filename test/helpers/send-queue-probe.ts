@@ -79,7 +79,11 @@ async function order(): Promise<Record<string, unknown>> {
   await Promise.resolve();
   const handedBeforeAnswers = socket.stats.datagrams;
   await socket.whenIdle();
-  // The addon's counters (nlSendStats): every datagram sent, and the kernel's time on them.
+  // The addon's counters (nlSendStats): every datagram sent, and the kernel's time on them. The
+  // kernel queues a datagram's ACK inside sendto, before the send thread counts it: the last ACK
+  // can be read first, so the count is polled (2 s at most) until it has caught up.
+  const deadline = Date.now() + 2000;
+  while (socket.kernelTime().datagrams < socket.stats.datagrams && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
   const kernel = { ...socket.kernelTime(), handed: socket.stats.datagrams };
   const unexpected = outcomes.map((o, k) => ({ k, ...o }))
     .filter((o) => o.calls !== 1 || (expectedFail.has(o.k) ? o.code !== 'EEXIST' : o.code !== null)).slice(0, 5);
