@@ -6,9 +6,9 @@
  * datagram goes, as soon as it is built, to the addon's send queue, which a worker thread sends
  * in order and back to back (channel.ts): the kernel does its work inside sendto, so it works
  * while the main thread decodes BGP (issue 21: one datagram per event-loop turn left it idle for
- * the first seconds of a million-route table). The window is sized for that: about 300 ms of
- * kernel work at this machine's ~220,000 routes/s, longer than the main thread's longest pauses
- * during a table transfer (a full garbage collection of a million-route heap included).
+ * the first seconds of a million-route table). The window is sized for that: about 70 ms of
+ * kernel work at this machine's ~220,000 routes/s, longer than most of the main thread's turns
+ * during a table transfer, and bounded by the receive buffer a flood of refusals needs (sockets.ts).
  * One ACK per datagram settles it (request-queue.ts). This is how a burst is applied at the
  * kernel's pace instead of one round trip per route (BIRD's krt does one exchange per route).
  *

@@ -30,13 +30,13 @@ export interface RouteSocketOptions {
 }
 
 /**
- * Requests unanswered at most, and per datagram: the window covers about 300 ms of kernel work
- * (route-socket.ts), so the send queue does not run dry while the main thread is busy. 16,384
- * (70 ms) let the kernel idle through the main thread's longer pauses at a million routes
- * (bench:e2e, README "Start-up memory and the kernel's pace"); the cost is the addon's copies
- * of the datagrams in flight, 128 of about 30 KB.
+ * Requests unanswered at most, and per datagram: the window covers about 70 ms of kernel work
+ * (route-socket.ts), so the send queue does not run dry while the main thread is busy. Not more:
+ * every refused request is an error message of its own in the request socket's receive buffer,
+ * and 65,536 unanswered refusals overflowed it (ENOBUFS, answers lost, a resync by dump) where
+ * 16,384 fit (test/netlink/send-queue.test.ts floods 200,000 refusals).
  */
-export const DEFAULT_WINDOW = 65536;
+export const DEFAULT_WINDOW = 16384;
 export const DEFAULT_BATCH = 512;
 
 export const MONITOR_GROUPS: readonly number[] = [

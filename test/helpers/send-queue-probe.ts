@@ -12,6 +12,10 @@
  *   send-queue-probe close N   N adds submitted, close() in the same turn: every request fails
  *                              once (EBADF), nothing is called after close resolves, and the
  *                              kernel holds whole datagrams only (the one being sent, if any).
+ *   send-queue-probe refusals N   N adds, then the same N again (every one refused, EEXIST),
+ *                              with the FIB's defaults (window, 512 a datagram): each refusal is an
+ *                              error message of its own, and all of them must fit the request
+ *                              socket's receive buffer (no overflow, every outcome EEXIST).
  * Used by test/netlink/send-queue.test.ts.
  */
 import { NLM_F, RTM, RTN } from '../../netlink/rtnetlink/constants.js';
@@ -121,6 +125,19 @@ async function close(): Promise<Record<string, unknown>> {
   return { mode, count, handed, atClose, codes: tally(outcomes), late, prefixes, rejected };
 }
 
-const report = mode === 'order' ? await order() : mode === 'close' ? await close() : undefined;
+async function refusals(): Promise<Record<string, unknown>> {
+  let overflows = 0;
+  const socket = RouteSocket.open({ groups: [], onOverflow: () => void overflows++ });
+  const rounds: Outcome[][] = [[], []];
+  for (const outcomes of rounds) {
+    for (let i = 0; i < count; i++) submit(socket, outcomes, RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, 'newroute', i);
+    await socket.whenIdle();
+  }
+  const prefixes = await kernelPrefixes(socket);
+  await socket.close();
+  return { mode, count, overflows, first: tally(rounds[0]), again: tally(rounds[1]), prefixes };
+}
+
+const report = mode === 'order' ? await order() : mode === 'close' ? await close() : mode === 'refusals' ? await refusals() : undefined;
 if (report === undefined) throw new Error(`send-queue-probe: unknown mode '${mode}'`);
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -36,7 +36,7 @@ nsTest('order kept across hundreds of queued datagrams; errors per request', asy
   t.deepEqual(r.unexpected, [], output);
   t.deepEqual(r.codes, { ok: 15000, EEXIST: 50 }, output);
   t.is(r.prefixes, 5000, output);
-  // 15,050 requests, 64 a datagram, all inside the window (65,536): every datagram handed over at once.
+  // 15,050 requests, 64 a datagram, all inside the window (16,384): every datagram handed over at once.
   t.is(r.handedBeforeAnswers, Math.ceil(15050 / 64), output);
   t.is(r.datagrams, Math.ceil(15050 / 64), output);
   // The addon counted every datagram its workers sent and a time inside sendto for them (15,050
@@ -45,6 +45,17 @@ nsTest('order kept across hundreds of queued datagrams; errors per request', asy
   t.is(kernel.datagrams, kernel.handed, output);
   t.true(kernel.seconds > 0.001 && kernel.seconds < 30, `kernel time ${kernel.seconds} s\n${output}`);
   t.true(r.keptAtClose, output);
+});
+
+nsTest('a flood of refusals fits the receive buffer: 200,000 EEXIST answered, no overflow', async (t) => {
+  const lab = await useLab(t, 'sendqrefuse');
+  const ns = await lab.namespace('n');
+  const { report: r, code, output } = await probe(lab, ns, 'send-queue-probe.js', 'refusals', '200000');
+  t.is(code, 0, output);
+  t.deepEqual(r.first, { ok: 200000 }, output);
+  t.deepEqual(r.again, { EEXIST: 200000 }, output);
+  t.is(r.overflows, 0, output);
+  t.is(r.prefixes, 200000, output);
 });
 
 nsTest('close with the send queue full: EBADF once each, nothing after, whole datagrams only', async (t) => {
